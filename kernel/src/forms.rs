@@ -1,0 +1,193 @@
+//! Form data validated against the program's JSON Schemas by the kernel, so every
+//! program gets the same standard validation and findings in the same shape as
+//! the plugin's (`schema.<keyword>` rule ids, JSON paths, Chinese and English).
+
+use crate::manifest_check::compile_schema;
+use serde_json::Value;
+use shenbao_contract::{Finding, Manifest, Severity, Text};
+use std::collections::HashMap;
+
+/// The compiled schemas of one manifest.
+pub struct FormSet {
+    forms: HashMap<String, (Value, jsonschema::Validator)>,
+}
+
+impl FormSet {
+    /// Compile every form; the manifest was validated at install, so failures are rare.
+    pub fn compile(m: &Manifest) -> Result<FormSet, String> {
+        let mut forms = HashMap::new();
+        for f in &m.forms {
+            let v = compile_schema(&f.schema).map_err(|e| format!("form {:?}: {e}", f.id))?;
+            let schema: Value = serde_json::from_str(&f.schema).expect("compiled above");
+            forms.insert(f.id.clone(), (schema, v));
+        }
+        Ok(FormSet { forms })
+    }
+
+    pub fn contains(&self, form: &str) -> bool {
+        self.forms.contains_key(form)
+    }
+
+    /// Findings for `data` against form `form` (empty when valid). `None` if no such form.
+    pub fn validate(&self, form: &str, data: &Value) -> Option<Vec<Finding>> {
+        let (schema, validator) = self.forms.get(form)?;
+        Some(
+            validator
+                .iter_errors(data)
+                .map(|e| {
+                    let pointer = e.instance_path().as_str().to_string();
+                    let schema_path = e.schema_path().as_str().to_string();
+                    finding(schema, &schema_path, &pointer, e.kind(), e.instance(), &e.to_string())
+                })
+                .collect(),
+        )
+    }
+}
+
+/// `/cases/2/customer` → `$.cases[2].customer`.
+pub fn pointer_to_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            out.push('.');
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+/// Follow a JSON pointer into the schema, resolving local `$ref`s on the way.
+fn walk<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut cur = root;
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        cur = resolve(root, cur);
+        cur = match cur {
+            Value::Object(m) => m.get(&seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(resolve(root, cur))
+}
+
+fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
+    let mut v = v;
+    for _ in 0..8 {
+        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(ptr) => match root.pointer(ptr) {
+                Some(t) => v = t,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    v
+}
+
+fn title_of(schema: Option<&Value>, fallback: &str) -> String {
+    schema
+        .and_then(|s| s.get("title"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| if fallback.is_empty() { "申报表".to_string() } else { fallback.to_string() })
+}
+
+fn other_keyword(kind: &jsonschema::error::ValidationErrorKind) -> &'static str {
+    if matches!(kind, jsonschema::error::ValidationErrorKind::AnyOf { .. }) { "anyOf" } else { "oneOf" }
+}
+
+/// The allowed values when every alternative of a `oneOf`/`anyOf` is a `const` (how
+/// documented Rust enums come out of schemars).
+fn const_alternatives(root: &Value, schema: Option<&Value>, keyword: &str) -> Option<Vec<String>> {
+    let alts = schema?.get(keyword)?.as_array()?;
+    alts.iter()
+        .map(|a| {
+            let a = resolve(root, a);
+            a.get("const").map(|c| match (c.as_str(), a.get("title").and_then(Value::as_str)) {
+                (Some(s), Some(t)) => format!("{s}（{t}）"),
+                (Some(s), None) => s.to_string(),
+                _ => c.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn finding(
+    schema: &Value,
+    schema_path: &str,
+    pointer: &str,
+    kind: &jsonschema::error::ValidationErrorKind,
+    instance: &Value,
+    en: &str,
+) -> Finding {
+    use jsonschema::error::ValidationErrorKind as K;
+    // The subschema that holds the failing keyword (its own title first, then its $ref's).
+    let parent_ptr = schema_path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    let unresolved = schema.pointer(parent_ptr).filter(|v| v.get("title").is_some());
+    let parent = unresolved.or_else(|| walk(schema, parent_ptr));
+    let last = pointer.rsplit('/').next().unwrap_or("");
+    let field = title_of(parent, last);
+    let (rule, path, zh) = match kind {
+        K::Required { property } => {
+            let prop = property.as_str().unwrap_or_default();
+            let title = title_of(parent.and_then(|p| p.get("properties")).and_then(|p| p.get(prop)).map(|v| resolve(schema, v)), prop);
+            let path = pointer_to_path(&format!("{pointer}/{prop}"));
+            ("required", path, format!("缺少必填项「{title}」"))
+        }
+        K::Type { kind } => ("type", pointer_to_path(pointer), format!("「{field}」的类型不正确（应为 {kind:?}）")),
+        K::Minimum { limit } => ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {instance}")),
+        K::Maximum { limit } => ("maximum", pointer_to_path(pointer), format!("「{field}」不得大于 {limit}，当前为 {instance}")),
+        K::ExclusiveMinimum { limit } => ("exclusiveMinimum", pointer_to_path(pointer), format!("「{field}」须大于 {limit}，当前为 {instance}")),
+        K::ExclusiveMaximum { limit } => ("exclusiveMaximum", pointer_to_path(pointer), format!("「{field}」须小于 {limit}，当前为 {instance}")),
+        K::MinLength { limit } => ("minLength", pointer_to_path(pointer), format!("「{field}」不得少于 {limit} 个字符")),
+        K::MaxLength { limit } => ("maxLength", pointer_to_path(pointer), format!("「{field}」不得多于 {limit} 个字符")),
+        K::MinItems { limit } => {
+            let n = instance.as_array().map_or(0, Vec::len);
+            ("minItems", pointer_to_path(pointer), format!("「{field}」至少需要 {limit} 项，当前 {n} 项"))
+        }
+        K::MaxItems { limit } => {
+            let n = instance.as_array().map_or(0, Vec::len);
+            ("maxItems", pointer_to_path(pointer), format!("「{field}」至多 {limit} 项，当前 {n} 项"))
+        }
+        K::Enum { options } => ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{options}，当前为 {instance}")),
+        K::Constant { expected_value } => ("const", pointer_to_path(pointer), format!("「{field}」须为 {expected_value}")),
+        K::Pattern { .. } => ("pattern", pointer_to_path(pointer), format!("「{field}」格式不正确：{instance}")),
+        K::Format { format } => ("format", pointer_to_path(pointer), format!("「{field}」不是有效的 {format}：{instance}")),
+        K::AdditionalProperties { unexpected } => {
+            ("additionalProperties", pointer_to_path(pointer), format!("不允许的字段：{}", unexpected.join("、")))
+        }
+        K::OneOfNotValid { .. } | K::AnyOf { .. }
+            if const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).is_some() =>
+        {
+            let options = const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).unwrap_or_default();
+            ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{}；当前为 {instance}", options.join("、")))
+        }
+        K::UniqueItems => ("uniqueItems", pointer_to_path(pointer), format!("「{field}」中有重复项")),
+        other => {
+            let kw = other.keyword();
+            return Finding {
+                rule_id: format!("schema.{kw}"),
+                severity: Severity::Blocking,
+                path: pointer_to_path(pointer),
+                message: Text::new(format!("「{field}」不符合要求（{kw}）"), en.to_string()),
+            };
+        }
+    };
+    Finding { rule_id: format!("schema.{rule}"), severity: Severity::Blocking, path, message: Text::new(zh, en.to_string()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_become_json_paths() {
+        assert_eq!(pointer_to_path(""), "$");
+        assert_eq!(pointer_to_path("/cases/2/customer"), "$.cases[2].customer");
+        assert_eq!(pointer_to_path("/a~1b/c~0d"), "$.a/b.c~d");
+    }
+}

@@ -1,0 +1,237 @@
+//! [`Kernel`]: the facade an integrator embeds.
+
+use crate::cache::CacheOutcome;
+use crate::error::{CheckError, InstallError, LookupError, StoreError};
+use crate::forms::FormSet;
+use crate::host::{HostConfig, WasmHost, WasmPlugin};
+use crate::plugin::{Metered, PluginId, PluginLimits, ProgramPlugin};
+use crate::registry::{self, Inserted, PluginRecord};
+use redb::Database;
+use sha2::{Digest, Sha256};
+use shenbao_contract::{CheckRequest, CheckResult, Finding, RoundCheck, RoundInfo, Severity};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Kernel settings.
+#[derive(Clone, Debug, Default)]
+pub struct KernelConfig {
+    pub host: HostConfig,
+}
+
+/// An installed plugin loaded for calls, with its compiled form schemas.
+pub struct LoadedPlugin {
+    plugin: WasmPlugin,
+    forms: FormSet,
+}
+
+impl LoadedPlugin {
+    pub fn plugin(&self) -> &WasmPlugin {
+        &self.plugin
+    }
+    pub fn forms(&self) -> &FormSet {
+        &self.forms
+    }
+    /// How the compiled component was obtained when it was loaded.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.plugin.cache_outcome()
+    }
+}
+
+/// The result of [`Kernel::install_plugin`].
+#[derive(Debug)]
+pub struct Installed {
+    pub record: PluginRecord,
+    /// False when exactly these bytes were installed before (nothing changed).
+    pub newly_installed: bool,
+    pub cache: CacheOutcome,
+}
+
+/// The result of [`Kernel::verify_plugin`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub id: PluginId,
+    /// The stored bytes still hash to the recorded sha256.
+    pub bytes_intact: bool,
+    /// Calling describe again gives the stored manifest.
+    pub manifest_matches: bool,
+}
+
+/// Findings of the kernel's schema validation and of the plugin's check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    /// From the form's JSON Schema; when any exist the plugin is not called.
+    pub schema_findings: Vec<Finding>,
+    /// The plugin's result, when the data passed the schema.
+    pub plugin: Option<Metered<CheckResult>>,
+}
+
+impl CheckReport {
+    /// Schema findings, then the plugin's.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.schema_findings.iter().chain(self.plugin.iter().flat_map(|p| p.value.findings.iter()))
+    }
+    pub fn has_blocking(&self) -> bool {
+        self.findings().any(|f| f.severity == Severity::Blocking)
+    }
+}
+
+/// Shenbao's kernel on one redb database.
+pub struct Kernel {
+    db: Database,
+    host: Arc<WasmHost>,
+    loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+}
+
+impl Kernel {
+    /// Open (or create) the database at `path` with default settings.
+    pub fn open(path: impl AsRef<Path>) -> Result<Kernel, InstallError> {
+        Kernel::open_with(path, KernelConfig::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, config: KernelConfig) -> Result<Kernel, InstallError> {
+        let path = path.as_ref();
+        let db = Database::create(path).map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        registry::init(&db)?;
+        let host = Arc::new(WasmHost::new(config.host)?);
+        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn host(&self) -> &WasmHost {
+        &self.host
+    }
+
+    /// Install a program plugin from its component bytes, with default limits.
+    pub fn install_plugin(&self, bytes: &[u8]) -> Result<Installed, InstallError> {
+        self.install_plugin_with_limits(bytes, PluginLimits::default())
+    }
+
+    /// Verify the component exports a hosted WIT version, describe it, validate the
+    /// manifest and store bytes, sha256 and manifest in one transaction. Installing
+    /// other bytes under an installed program version is refused.
+    pub fn install_plugin_with_limits(&self, bytes: &[u8], limits: PluginLimits) -> Result<Installed, InstallError> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let prepared = self.host.prepare(&sha256, bytes)?;
+        let cache = prepared.cache;
+        let provisional = PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
+        let manifest = self
+            .host
+            .describe(&prepared, &limits)
+            .map_err(|fault| InstallError::Describe(crate::error::PluginCallError {
+                plugin: provisional,
+                call: crate::plugin::CallKind::Describe,
+                fault,
+            }))?
+            .value;
+        let problems = crate::manifest_check::problems(&manifest);
+        if !problems.is_empty() {
+            return Err(InstallError::InvalidManifest { program: manifest.program, version: manifest.version, problems });
+        }
+        let id = PluginId { program: manifest.program.clone(), version: manifest.version.clone(), sha256: sha256.clone(), wit: prepared.wit };
+        let installed_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
+        match registry::insert(&self.db, &record, bytes)? {
+            Inserted::New => Ok(Installed { record, newly_installed: true, cache }),
+            Inserted::Existing(existing) => Ok(Installed { record: existing, newly_installed: false, cache }),
+            Inserted::Conflict(existing) => Err(InstallError::VersionConflict {
+                program: record.id.program,
+                version: record.id.version,
+                existing: existing.id.sha256,
+                new: sha256,
+            }),
+        }
+    }
+
+    /// Every installed plugin.
+    pub fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
+        registry::list(&self.db)
+    }
+
+    pub fn plugin_record(&self, program: &str, version: &str) -> Result<PluginRecord, LookupError> {
+        registry::get(&self.db, program, version)?
+            .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })
+    }
+
+    /// The installed plugin with this sha256.
+    pub fn plugin_record_by_sha(&self, sha256: &str) -> Result<PluginRecord, LookupError> {
+        self.plugins()?
+            .into_iter()
+            .find(|r| r.id.sha256 == sha256)
+            .ok_or_else(|| LookupError::UnknownSha { sha256: sha256.into() })
+    }
+
+    /// Load an installed plugin for calls (compiled once per process, cached on disk).
+    pub fn plugin(&self, program: &str, version: &str) -> Result<Arc<LoadedPlugin>, LookupError> {
+        let record = self.plugin_record(program, version)?;
+        self.load(record)
+    }
+
+    pub fn plugin_by_sha(&self, sha256: &str) -> Result<Arc<LoadedPlugin>, LookupError> {
+        let record = self.plugin_record_by_sha(sha256)?;
+        self.load(record)
+    }
+
+    fn load(&self, record: PluginRecord) -> Result<Arc<LoadedPlugin>, LookupError> {
+        if let Some(p) = self.loaded.lock().expect("not poisoned").get(&record.id.sha256) {
+            return Ok(p.clone());
+        }
+        let bytes = registry::bytes(&self.db, &record.id.sha256)?
+            .ok_or_else(|| StoreError::Corrupt { key: format!("plugin_blobs/{}", record.id.sha256), message: "missing".into() })?;
+        let prepared = self.host.prepare(&record.id.sha256, &bytes).map_err(|e| LookupError::Load { message: e.to_string() })?;
+        let forms = FormSet::compile(&record.manifest).map_err(|message| LookupError::Load { message })?;
+        let plugin = WasmPlugin::new(self.host.clone(), record.id.clone(), record.manifest, record.limits, prepared);
+        let loaded = Arc::new(LoadedPlugin { plugin, forms });
+        self.loaded.lock().expect("not poisoned").insert(record.id.sha256, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Change a plugin's per-call limits (fuel, memory, input and output caps).
+    pub fn set_plugin_limits(&self, program: &str, version: &str, limits: PluginLimits) -> Result<PluginRecord, LookupError> {
+        let rec = registry::set_limits(&self.db, program, version, limits)?
+            .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })?;
+        self.loaded.lock().expect("not poisoned").remove(&rec.id.sha256);
+        Ok(rec)
+    }
+
+    /// Re-hash the stored bytes and describe the component again.
+    pub fn verify_plugin(&self, program: &str, version: &str) -> Result<Verified, LookupError> {
+        let record = self.plugin_record(program, version)?;
+        let bytes = registry::bytes(&self.db, &record.id.sha256)?.unwrap_or_default();
+        let bytes_intact = hex::encode(Sha256::digest(&bytes)) == record.id.sha256;
+        let manifest_matches = bytes_intact
+            && self
+                .host
+                .prepare(&record.id.sha256, &bytes)
+                .ok()
+                .and_then(|p| self.host.describe(&p, &record.limits).ok())
+                .is_some_and(|m| m.value == record.manifest);
+        Ok(Verified { id: record.id, bytes_intact, manifest_matches })
+    }
+
+    /// Validate form data against the form's schema, then (if it passes) run the
+    /// plugin's check. The same request always gives the same report.
+    pub fn check_application(&self, program: &str, version: &str, request: &CheckRequest) -> Result<CheckReport, CheckError> {
+        let loaded = self.plugin(program, version)?;
+        check_with(&loaded, request)
+    }
+
+    pub fn check_round(&self, program: &str, version: &str, round: &RoundInfo) -> Result<Metered<RoundCheck>, CheckError> {
+        let loaded = self.plugin(program, version)?;
+        Ok(loaded.plugin.check_round(round)?)
+    }
+}
+
+/// Schema validation then the plugin's check, for one loaded plugin.
+pub fn check_with(loaded: &LoadedPlugin, request: &CheckRequest) -> Result<CheckReport, CheckError> {
+    let data: serde_json::Value =
+        serde_json::from_str(&request.data).map_err(|e| CheckError::FormNotJson { message: e.to_string() })?;
+    let schema_findings = loaded.forms.validate(&request.form, &data).ok_or_else(|| CheckError::UnknownForm {
+        form: request.form.clone(),
+        known: loaded.plugin.manifest().forms.iter().map(|f| f.id.clone()).collect(),
+    })?;
+    if !schema_findings.is_empty() {
+        return Ok(CheckReport { schema_findings, plugin: None });
+    }
+    let result = loaded.plugin.check_application(request)?;
+    Ok(CheckReport { schema_findings, plugin: Some(result) })
+}

@@ -1,0 +1,55 @@
+//! # Shenbao (申报) kernel
+//!
+//! An embeddable kernel for government program applications and approvals.
+//! Each yearly program is a sandboxed WebAssembly component plugin that exports
+//! the `shenbao:program/plugin` interface (`wit/0.1.0/program.wit`): it describes
+//! its forms, rules, quotas and approval graph, and checks applications. The
+//! kernel stores everything in redb, validates form data against the program's
+//! JSON Schemas, and runs each check in a fresh, capped, deterministic instance.
+//!
+//! ```
+//! use shenbao::{InstallError, Kernel};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let kernel = Kernel::open(dir.path().join("shenbao.redb"))?;
+//! assert!(kernel.plugins()?.is_empty());
+//!
+//! // Anything that is not a program component is refused with a typed error,
+//! // and nothing is stored.
+//! let err = kernel.install_plugin(b"\0asm\x01\0\0\0").unwrap_err();
+//! assert!(matches!(err, InstallError::NotAComponent { .. }));
+//! assert!(kernel.plugins()?.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With a built plugin (see `examples/embed`):
+//!
+//! ```no_run
+//! # use shenbao::Kernel;
+//! # let kernel = Kernel::open("shenbao.redb")?;
+//! let wasm = std::fs::read("enabling_resources.wasm")?;
+//! let installed = kernel.install_plugin(&wasm)?;
+//! println!("{} with {} rules", installed.record.id, installed.record.manifest.rules.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cache;
+mod error;
+mod forms;
+mod host;
+mod kernel;
+mod manifest_check;
+mod output;
+mod plugin;
+mod registry;
+mod tables;
+
+pub use cache::CacheOutcome;
+pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
+pub use forms::{FormSet, pointer_to_path};
+pub use host::{FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmPlugin, default_cache_dir};
+pub use kernel::{CheckReport, Installed, Kernel, KernelConfig, LoadedPlugin, Verified, check_with};
+pub use manifest_check::problems as manifest_problems;
+pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
+pub use registry::PluginRecord;
+pub use shenbao_contract as contract;

@@ -1,0 +1,432 @@
+//! 广东省制造业赋能资源 — manufacturing enabling resources (seed 002, draft management measures).
+//!
+//! Rule by rule from `shared/programs/enabling-resources.md`; the rule table in
+//! this crate's README maps each rule id to its clause and tests.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shenbao_sdk::prelude::*;
+use shenbao_sdk::{
+    Action, ActionKind, Graph, MonthDay, OpinionRule, Outcome, Route, RouteCondition, ScopeLevel, Stage,
+    StageKind, SummaryColumn, SummaryTable, Target,
+};
+
+pub const PROGRAM: &str = "enabling-resources";
+pub const FORM: &str = "resource";
+
+// ---------------------------------------------------------------- rule table
+
+use Severity::{Blocking, Info, Warning};
+
+pub const RULES: &[RuleDef] = &[
+    RuleDef { id: "er.basic.not-seriously-dishonest", severity: Blocking, clause: "002 第四条(五)、第七条(五)",
+        zh: "未列入严重失信主体名单", en: "not on the list of seriously dishonest entities" },
+    RuleDef { id: "er.specific.years-in-business-min-2", severity: Warning, clause: "002 第七条(一)",
+        zh: "从事相关业务不少于 2 年（颠覆性、前沿突破可经省核实放宽）",
+        en: "at least 2 years in the business (the province may relax it for breakthroughs)" },
+    RuleDef { id: "er.specific.revenue-two-years", severity: Blocking, clause: "002 第七条(二)",
+        zh: "填报近 2 年营业收入", en: "revenue of the last 2 years is given" },
+    RuleDef { id: "er.specific.revenue-avg-2y-min-1000", severity: Blocking, clause: "002 第七条(二)",
+        zh: "近 2 年年均营业收入不低于 1000 万元", en: "average yearly revenue over the last 2 years ≥ 1000 万元" },
+    RuleDef { id: "er.specific.revenue-exempt", severity: Info, clause: "002 第七条(二)",
+        zh: "创新型中小企业、高校、科研院所、新型研发机构不受营业收入限制",
+        en: "innovative SMEs, universities, research institutes and new R&D institutions are exempt from the revenue floor" },
+    RuleDef { id: "er.resource.core-ip-or-own-method", severity: Blocking, clause: "002 第六条(二)",
+        zh: "拥有核心知识产权或自有服务体系、方法、运营模式", en: "core IP, or an own service system/method/operating model" },
+    RuleDef { id: "er.cases.min-3", severity: Blocking, clause: "002 第九条(二)",
+        zh: "典型案例不少于 3 个", en: "at least 3 typical cases" },
+    RuleDef { id: "er.cases.feedback-required", severity: Blocking, clause: "002 第九条(二)",
+        zh: "每个案例附客户反馈", en: "each case carries customer feedback" },
+    RuleDef { id: "er.freshness.feedback-within-1y", severity: Blocking, clause: "002 第十二条",
+        zh: "用户反馈等证明材料为近 1 年内", en: "user feedback is dated within 1 year" },
+    RuleDef { id: "er.freshness.ip-within-5y", severity: Blocking, clause: "002 第十二条",
+        zh: "知识产权证书为近 5 年内授权", en: "IP certificates granted within 5 years" },
+    RuleDef { id: "er.materials.audit-report", severity: Blocking, clause: "002 第九条(四)",
+        zh: "提供上一年度经审计的财务报告（创新型中小企业、高校、科研院所可提供财务报表）",
+        en: "last year's audited financial report (innovative SMEs, universities, institutes may give a financial statement)" },
+];
+
+/// Tags that lift the revenue floor (第七条(二)).
+pub const REVENUE_EXEMPT_TAGS: &[&str] = &["innovative-sme", "university", "research-institute", "new-rd-institution"];
+
+// ---------------------------------------------------------------- the form
+
+/// 赋能范围 (第五条).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// 人工智能应用赋能
+    AiApplication,
+    /// 研发创新
+    RdInnovation,
+    /// 制造生产
+    Manufacturing,
+    /// 品牌建设
+    Brand,
+    /// 市场销售
+    MarketSales,
+    /// 综合赋能
+    Comprehensive,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct YearRevenue {
+    #[schemars(title = "年度", range(min = 2000, max = 2100))]
+    pub year: u32,
+    /// Revenue of the year.
+    #[schemars(title = "营业收入（万元）")]
+    pub revenue: Wan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpKind {
+    InventionPatent,
+    UtilityModel,
+    SoftwareCopyright,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct IpItem {
+    #[schemars(title = "类型")]
+    pub kind: IpKind,
+    #[schemars(title = "名称", length(min = 1))]
+    pub name: String,
+    #[schemars(title = "证书号", length(min = 1))]
+    pub number: String,
+    #[schemars(title = "授权日期")]
+    pub granted_on: Date,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StandardLevel {
+    National,
+    Industry,
+    Local,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct StandardItem {
+    #[schemars(title = "标准级别")]
+    pub level: StandardLevel,
+    #[schemars(title = "标准名称", length(min = 1))]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Case {
+    #[schemars(title = "服务客户", length(min = 1))]
+    pub customer: String,
+    #[schemars(title = "实施内容", length(min = 1))]
+    pub implementation: String,
+    #[schemars(title = "实施成效", length(min = 1))]
+    pub results: String,
+    /// Customer feedback (客户反馈); required by 第九条(二).
+    #[schemars(title = "客户反馈")]
+    #[serde(default)]
+    pub feedback: String,
+    #[schemars(title = "反馈日期")]
+    pub feedback_on: Option<Date>,
+}
+
+/// 赋能资源申报表.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "广东省制造业赋能资源申报表")]
+pub struct ResourceForm {
+    #[schemars(title = "资源名称", length(min = 1, max = 100))]
+    pub resource_name: String,
+    #[schemars(title = "赋能范围")]
+    pub scope: Scope,
+    #[schemars(title = "重点赋能行业", length(min = 1))]
+    pub key_industries: Vec<String>,
+    #[schemars(title = "技术简介", length(min = 1))]
+    pub summary: String,
+    /// Date the applicant started in this business.
+    #[schemars(title = "从事相关业务起始日期")]
+    pub business_since: Date,
+    #[schemars(title = "近两年营业收入")]
+    pub revenue: Vec<YearRevenue>,
+    #[schemars(title = "核心知识产权")]
+    #[serde(default)]
+    pub ip: Vec<IpItem>,
+    /// An own service system, method or operating model, where there is no IP.
+    #[schemars(title = "自有服务体系、方法或运营模式")]
+    #[serde(default)]
+    pub own_method: String,
+    #[schemars(title = "参与制定的标准")]
+    #[serde(default)]
+    pub standards: Vec<StandardItem>,
+    #[schemars(title = "典型案例")]
+    pub cases: Vec<Case>,
+}
+
+// ---------------------------------------------------------------- the program
+
+pub struct EnablingResources;
+
+fn attachment(id: &str, zh: &str, en: &str, min: u32) -> AttachmentType {
+    AttachmentType { id: id.into(), title: Text::new(zh, en), min_count: min, ..Default::default() }
+}
+
+fn attachments() -> Vec<AttachmentType> {
+    vec![
+        attachment("business-licence", "营业执照或事业单位法人证书", "business licence or public-institution certificate", 1),
+        AttachmentType { max_age_months: Some(12), ..attachment("audit-report", "上一年度审计报告", "last year's audit report", 0) },
+        AttachmentType { max_age_months: Some(12), ..attachment("financial-statement", "财务报表", "financial statement", 0) },
+        AttachmentType { must_be_valid: true, ..attachment("certificate", "资质证书", "qualification certificate", 0) },
+        AttachmentType { max_age_months: Some(60), ..attachment("ip-certificate", "知识产权证书", "IP certificate", 0) },
+        AttachmentType { max_age_months: Some(24), ..attachment("test-report", "检测报告", "test report", 0) },
+        AttachmentType { max_age_months: Some(12), ..attachment("customer-feedback", "用户反馈", "customer feedback", 0) },
+        attachment("commitment", "承诺书", "signed commitment", 1),
+    ]
+}
+
+fn scope_direction(id: &str, zh: &str, en: &str) -> Direction {
+    Direction {
+        id: id.into(),
+        title: Text::new(zh, en),
+        category: None,
+        form: FORM.into(),
+        handled_by: vec!["diit".into()],
+        attachments: attachments(),
+        editions: Vec::new(),
+    }
+}
+
+fn stage(id: &str, zh: &str, en: &str, kind: StageKind, role: Option<&str>, scope: ScopeLevel, sla: Option<u32>) -> Stage {
+    Stage {
+        id: id.into(),
+        title: Text::new(zh, en),
+        kind,
+        optional: false,
+        role: role.map(Into::into),
+        scope,
+        sla_working_days: sla,
+        window: None,
+        outcome: None,
+    }
+}
+
+fn terminal(id: &str, zh: &str, en: &str, outcome: Outcome) -> Stage {
+    Stage { outcome: Some(outcome), ..stage(id, zh, en, StageKind::Terminal, None, ScopeLevel::Province, None) }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn action(id: &str, zh: &str, en: &str, kind: ActionKind, from: &[&str], to: Target, role: &str, scope: ScopeLevel) -> Action {
+    Action {
+        id: id.into(),
+        title: Text::new(zh, en),
+        kind,
+        from_stages: from.iter().map(|s| s.to_string()).collect(),
+        to,
+        roles: vec![role.into()],
+        scope,
+        opinion: match kind {
+            ActionKind::SaveDraft | ActionKind::Submit | ActionKind::AnnualReport | ActionKind::Rank => OpinionRule::None,
+            _ => OpinionRule::Required,
+        },
+        batch: kind == ActionKind::Recommend,
+        runs_check: kind == ActionKind::Submit,
+        deadline_months: None,
+        ban_months: None,
+        annual_due: None,
+    }
+}
+
+/// The review path of 第十至二十一条: city first review (10 working days), province
+/// expert review (5), public notice (5), then the resource library with its yearly
+/// report, warnings, removal with a ban, and voluntary exit.
+pub fn graph() -> Graph {
+    use ActionKind as K;
+    use ScopeLevel::*;
+    let stay = || Target::Stay;
+    let to = |s: &str| Target::Stage(s.into());
+    Graph {
+        initial: "draft".into(),
+        stages: vec![
+            stage("draft", "申报人申报", "applicant drafting", StageKind::Draft, Some("applicant"), OwnOrganisation, None),
+            stage("city-review", "地市初审", "city first review", StageKind::Review, Some("city-officer"), City, Some(10)),
+            stage("province-review", "省级审核", "province review", StageKind::Review, Some("province-officer"), Province, None),
+            stage("expert-review", "专家评审", "expert review", StageKind::Expert, Some("expert"), Assigned, Some(5)),
+            stage("public-notice", "公示", "public notice", StageKind::Notice, Some("province-officer"), Province, Some(5)),
+            stage("library", "赋能资源库", "resource library", StageKind::Library, Some("province-officer"), Province, None),
+            stage("rectifying", "预警整改", "warned, rectifying", StageKind::Library, Some("province-officer"), Province, None),
+            terminal("not-passed", "不通过", "not passed", Outcome::NotPassed),
+            terminal("removed", "移出资源库", "removed from the library", Outcome::Removed),
+            terminal("exited", "主动退出", "exited voluntarily", Outcome::Exited),
+        ],
+        actions: vec![
+            action("save-draft", "保存草稿", "save draft", K::SaveDraft, &["draft"], stay(), "applicant", OwnOrganisation),
+            action("submit", "提交", "submit", K::Submit, &["draft"], Target::Next, "applicant", OwnOrganisation),
+            action("recommend", "推荐", "recommend", K::Recommend, &["city-review", "province-review"], Target::Next, "city-officer", City),
+            action("not-recommend", "不推荐", "not recommend", K::NotRecommend, &["city-review", "province-review"], to("not-passed"), "city-officer", City),
+            action("return", "回退", "return", K::Return, &["city-review", "province-review"], Target::Previous, "city-officer", City),
+            action("withdraw", "撤回", "withdraw", K::Withdraw, &["province-review"], Target::Previous, "city-officer", City),
+            action("rank", "排序", "rank", K::Rank, &["city-review"], stay(), "city-officer", City),
+            action("assign-experts", "分配专家", "assign experts", K::AssignExperts, &["expert-review"], stay(), "province-officer", Province),
+            action("score", "专家评分", "expert score", K::Score, &["expert-review"], stay(), "expert", Assigned),
+            action("publish-notice", "发布公示", "publish public notice", K::PublishNotice, &["expert-review"], to("public-notice"), "province-officer", Province),
+            action("object", "公示异议", "file an objection", K::Object, &["public-notice"], stay(), "public", Public),
+            action("resolve-objection", "处理异议", "resolve an objection", K::ResolveObjection, &["public-notice"], stay(), "province-officer", Province),
+            action("admit", "认定入库", "admit into the library", K::Decide, &["public-notice"], to("library"), "province-officer", Province),
+            action("reject", "不予认定", "reject", K::Decide, &["public-notice", "expert-review"], to("not-passed"), "province-officer", Province),
+            Action {
+                annual_due: Some(MonthDay { month: 3, day: 31 }),
+                ..action("annual-report", "年度报告", "yearly report", K::AnnualReport, &["library", "rectifying"], stay(), "applicant", OwnOrganisation)
+            },
+            Action { deadline_months: Some(6), ..action("warn", "预警", "warn", K::Warn, &["library"], to("rectifying"), "province-officer", Province) },
+            action("rectified", "整改完成", "rectified", K::Rectify, &["rectifying"], to("library"), "province-officer", Province),
+            Action { ban_months: Some(36), ..action("remove", "移出", "remove", K::Remove, &["library", "rectifying"], to("removed"), "province-officer", Province) },
+            action("exit", "主动退出", "voluntary exit", K::Exit, &["library", "rectifying"], to("exited"), "province-officer", Province),
+        ],
+        routes: vec![Route {
+            id: "direct-to-province".into(),
+            title: Text::new("省外单位、央企和省属国企由省直接认定", "out-of-province applicants, central and provincial SOEs go to the province directly (第十六条)"),
+            when: RouteCondition::Channel(vec!["out-of-province".into(), "central-enterprise".into(), "provincial-soe".into()]),
+            skip: vec!["city-review".into()],
+        }],
+    }
+}
+
+impl Program for EnablingResources {
+    fn manifest() -> Manifest {
+        let mut b = ManifestBuilder::new(PROGRAM, Text::new("广东省制造业赋能资源", "Guangdong manufacturing enabling resources"), env!("CARGO_PKG_VERSION"))
+            .edition("2025", 2025, Text::new("管理办法（送审稿）", "draft management measures"))
+            .form(form::<ResourceForm>(FORM, Text::new("赋能资源申报表", "enabling-resource application")))
+            .rules(RULES)
+            .signal("er.signal.standards", "002 第七条(三)", Text::new("参与国家、行业或地方标准制定，优先认定", "took part in national, industry or local standards: priority"))
+            .expert_item("er.expert.technology-advanced", "002 第七条(四)", Text::new("技术国内先进或省内领先，具备服务保障体系", "technology domestically advanced or provincially leading, with service assurance"), &[])
+            .expert_item("er.expert.mature-and-promotable", "002 第二条、第六条", Text::new("成熟、可推广，经济社会效益明显", "mature, promotable, with clear economic and social benefit"), &[])
+            .graph(graph())
+            .summary(SummaryTable {
+                title: Text::new("赋能资源推荐汇总表", "enabling-resource recommendation summary"),
+                sections: Vec::new(),
+                columns: vec![
+                    SummaryColumn { title: Text::new("序号", "rank"), source: "rank".into() },
+                    SummaryColumn { title: Text::new("申报单位名称", "applicant"), source: "applicant:name".into() },
+                    SummaryColumn { title: Text::new("资源名称", "resource"), source: "/resource_name".into() },
+                    SummaryColumn { title: Text::new("赋能范围", "scope"), source: "direction:title".into() },
+                ],
+            });
+        for (id, zh, en) in [
+            ("ai-application", "人工智能应用赋能", "AI application"),
+            ("rd-innovation", "研发创新", "R&D innovation"),
+            ("manufacturing", "制造生产", "manufacturing production"),
+            ("brand", "品牌建设", "brand building"),
+            ("market-sales", "市场销售", "market sales"),
+            ("comprehensive", "综合赋能", "comprehensive"),
+        ] {
+            b = b.direction(scope_direction(id, zh, en));
+        }
+        b.build()
+    }
+
+    fn check(req: &CheckRequest) -> Result<CheckResult, PluginError> {
+        if req.form != FORM {
+            return Err(PluginError::new("unknown-form", format!("未知的申报表“{}”", req.form), format!("unknown form {:?}", req.form)));
+        }
+        let f: ResourceForm = parse_form(req)?;
+        let mut c = Checker::new(RULES);
+        let as_of = req.as_of;
+        let root = JsonPath::root();
+
+        // 第四条(五) / 第七条(五)
+        c.ensure("er.basic.not-seriously-dishonest", "$applicant.dishonest", !req.applicant.dishonest, || {
+            msg("申报单位列入严重失信主体名单，不得申报", "the applicant is listed as seriously dishonest and cannot apply")
+        });
+
+        // 第七条(一)
+        let years = f.business_since.years_until(as_of);
+        c.ensure("er.specific.years-in-business-min-2", root.key("business_since"), years >= 2, || {
+            msg(
+                format!("从事相关业务 {years} 年（自 {}），要求不少于 2 年；如属颠覆性、前沿突破，需经省核实放宽", f.business_since),
+                format!("{years} year(s) in the business (since {}), at least 2 required unless the province grants the breakthrough exemption", f.business_since),
+            )
+        });
+
+        // 第七条(二)
+        let wanted = [as_of.year as u32 - 1, as_of.year as u32 - 2];
+        let last_two: Vec<Wan> = wanted
+            .iter()
+            .filter_map(|y| f.revenue.iter().find(|r| r.year == *y).map(|r| r.revenue))
+            .collect();
+        let exempt = REVENUE_EXEMPT_TAGS.iter().find(|t| has_tag(&req.applicant, t));
+        if let Some(tag) = exempt {
+            c.fail("er.specific.revenue-exempt", root.key("revenue"), msg(
+                format!("申报单位属“{tag}”，不受年均营业收入 1000 万元限制"),
+                format!("the applicant is {tag}: exempt from the 1000 万元 revenue floor"),
+            ));
+        } else if c.ensure("er.specific.revenue-two-years", root.key("revenue"), last_two.len() == 2, || {
+            msg(
+                format!("须填报 {} 年和 {} 年营业收入", wanted[1], wanted[0]),
+                format!("revenue for {} and {} is required", wanted[1], wanted[0]),
+            )
+        }) {
+            let avg = Wan::average(&last_two).expect("two years");
+            c.ensure("er.specific.revenue-avg-2y-min-1000", root.key("revenue"), avg.0 >= 1000.0, || {
+                msg(
+                    format!("近 2 年年均营业收入 {avg}，要求不低于 1000 万元"),
+                    format!("average revenue over the last 2 years is {avg}, at least 1000 万元 required"),
+                )
+            });
+        }
+
+        // 第六条(二)
+        c.ensure("er.resource.core-ip-or-own-method", root.key("ip"), !f.ip.is_empty() || !f.own_method.trim().is_empty(), || {
+            msg("未填报核心知识产权，也未说明自有服务体系、方法或运营模式", "neither core IP nor an own service system/method/model is given")
+        });
+        // 第十二条: IP granted within 5 years
+        for (i, ip) in f.ip.iter().enumerate() {
+            c.ensure("er.freshness.ip-within-5y", root.key("ip").index(i).key("granted_on"), ip.granted_on.within_years_before(as_of, 5), || {
+                msg(
+                    format!("知识产权“{}”授权于 {}，须为 {} 之后 5 年内授权", ip.name, ip.granted_on, as_of.add_years(-5)),
+                    format!("IP {:?} was granted on {}, must be granted within 5 years (after {})", ip.name, ip.granted_on, as_of.add_years(-5)),
+                )
+            });
+        }
+
+        // 第九条(二): at least 3 cases, each with customer feedback, feedback within 1 year
+        let cases = at_least(3, &f.cases, |_| true);
+        c.ensure("er.cases.min-3", root.key("cases"), cases.ok(), || {
+            msg(format!("典型案例 {} 个，要求不少于 3 个", cases.found), format!("{} typical case(s), at least 3 required", cases.found))
+        });
+        for (i, case) in f.cases.iter().enumerate() {
+            let p = root.key("cases").index(i);
+            if c.ensure("er.cases.feedback-required", p.key("feedback"), !case.feedback.trim().is_empty() && case.feedback_on.is_some(), || {
+                msg(format!("案例“{}”缺少客户反馈或反馈日期", case.customer), format!("case {:?} lacks customer feedback or its date", case.customer))
+            }) {
+                let on = case.feedback_on.expect("checked above");
+                c.ensure("er.freshness.feedback-within-1y", p.key("feedback_on"), on.within_years_before(as_of, 1), || {
+                    msg(
+                        format!("案例“{}”的客户反馈日期 {on}，须在近 1 年内（{} 之后）", case.customer, as_of.add_years(-1)),
+                        format!("feedback of case {:?} is dated {on}, must be within 1 year (after {})", case.customer, as_of.add_years(-1)),
+                    )
+                });
+            }
+        }
+
+        // 第九条(四): audited report, or a statement for the exempt kinds
+        let has = |kind: &str| req.attachments.iter().any(|a| a.kind == kind);
+        let statement_ok = exempt.is_some() && has("financial-statement");
+        c.ensure("er.materials.audit-report", "$attachments.audit-report", has("audit-report") || statement_ok, || {
+            msg("缺少上一年度经审计的财务报告", "last year's audited financial report is missing")
+        });
+
+        // 第七条(三): standards give priority
+        for s in &f.standards {
+            let (weight, zh) = match s.level {
+                StandardLevel::National => (3, "国家标准"),
+                StandardLevel::Industry => (2, "行业标准"),
+                StandardLevel::Local => (1, "地方标准"),
+            };
+            c.signal("er.signal.standards", weight, msg(format!("参与制定{zh}《{}》", s.name), format!("took part in standard {:?}", s.name)));
+        }
+        Ok(c.finish())
+    }
+}
+
+shenbao_sdk::export_program!(EnablingResources);
+
+#[cfg(test)]
+mod tests;
