@@ -207,6 +207,20 @@ fn a_component_of_another_world_is_not_a_program() {
 }
 
 #[test]
+fn a_component_with_the_right_name_but_wrong_types_is_a_world_mismatch() {
+    let (_dir, k) = fresh();
+    let err = k.install_plugin(&plugin_bytes("mismatched")).unwrap_err();
+    match &err {
+        InstallError::WorldMismatch { interface, message } => {
+            assert_eq!(interface, "shenbao:program/plugin@0.1.0");
+            assert!(message.contains("describe") || message.contains("type mismatch"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(k.plugins().unwrap().is_empty());
+}
+
+#[test]
 fn bytes_that_are_not_a_component_are_refused() {
     let (_dir, k) = fresh();
     for bytes in [&b"\0asm\x01\0\0\0"[..], b"PK\x03\x04 a zip file", b""] {

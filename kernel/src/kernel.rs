@@ -117,11 +117,21 @@ impl Kernel {
         let manifest = self
             .host
             .describe(&prepared, &limits)
-            .map_err(|fault| InstallError::Describe(crate::error::PluginCallError {
-                plugin: provisional,
-                call: crate::plugin::CallKind::Describe,
-                fault,
-            }))?
+            .map_err(|fault| match fault {
+                // The export exists under our name but its functions have other types:
+                // wasmtime type-checks them when the first instance is created.
+                crate::error::PluginFault::Instantiate { message } if message.contains("type mismatch") => {
+                    InstallError::WorldMismatch {
+                        interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
+                        message,
+                    }
+                }
+                fault => InstallError::Describe(crate::error::PluginCallError {
+                    plugin: provisional.clone(),
+                    call: crate::plugin::CallKind::Describe,
+                    fault,
+                }),
+            })?
             .value;
         let problems = crate::manifest_check::problems(&manifest);
         if !problems.is_empty() {

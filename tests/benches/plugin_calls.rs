@@ -1,1 +1,136 @@
-fn main(){}
+//! Plugin-boundary benchmarks, side by side in one run so ratios are fair on a
+//! noisy machine. Run with `cargo xtask bench`; the README quotes the output.
+//!
+//! Measures: cold compile, cached load, fresh instance + check (typical and
+//! minimal), the same rules compiled natively into the host, and the WASM/native
+//! ratio.
+
+use enabling_resources::EnablingResources;
+use shenbao::contract::{Applicant, Attachment, CheckRequest, Date, RoundInfo};
+use shenbao::{HostConfig, Kernel, KernelConfig, ProgramPlugin};
+use shenbao_sdk::Program;
+use std::time::{Duration, Instant};
+
+/// Median time per iteration over `samples` batches of `batch` iterations.
+fn measure(samples: usize, batch: usize, mut f: impl FnMut()) -> Duration {
+    for _ in 0..batch.min(50) {
+        f();
+    }
+    let mut times: Vec<Duration> = (0..samples)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..batch {
+                f();
+            }
+            t.elapsed() / batch as u32
+        })
+        .collect();
+    times.sort();
+    times[samples / 2]
+}
+
+fn fmt(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} µs", ns / 1e3)
+    }
+}
+
+fn request(form: &str, data: String) -> CheckRequest {
+    CheckRequest {
+        form: form.into(),
+        direction: Some("ai-application".into()),
+        data,
+        applicant: Applicant {
+            credit_code: "91441300MA4UXXXX01".into(),
+            name: "示例智能装备有限公司".into(),
+            channel: "region".into(),
+            city: Some("huizhou".into()),
+            district: Some("huicheng".into()),
+            profile: "{}".into(),
+            ..Default::default()
+        },
+        history: Vec::new(),
+        attachments: vec![Attachment { id: "a1".into(), kind: "audit-report".into(), ..Default::default() }],
+        round: RoundInfo { id: "r".into(), program: "enabling-resources".into(), year: 2025, edition: "2025".into(), batch: None, config: "{}".into() },
+        as_of: Date::new(2024, 8, 10),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not supported.
+    let er = testkit::plugin_bytes("enabling-resources");
+    let hostile = testkit::plugin_bytes("hostile");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let open = |name: &str, cache_dir: Option<std::path::PathBuf>| {
+        Kernel::open_with(dir.path().join(name), KernelConfig { host: HostConfig { cache_dir, ..HostConfig::default() } }).unwrap()
+    };
+
+    // Install once into a database that later kernels reopen.
+    let k = open("bench.redb", Some(cache.path().to_path_buf()));
+    k.install_plugin(&er).unwrap();
+    k.install_plugin(&hostile).unwrap();
+    drop(k);
+
+    // `cargo bench … -- --profile-loop` spins on the minimal call for 5 s (for perf record).
+    if std::env::args().any(|a| a == "--profile-loop") {
+        let k = open("bench.redb", Some(cache.path().to_path_buf()));
+        let p = k.plugin("hostile", "0.1.0").unwrap();
+        let req = request("ok", "{}".into());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            std::hint::black_box(p.plugin().check_application(&req).unwrap());
+        }
+        return;
+    }
+    let cold = measure(5, 1, || {
+        let k = open("bench.redb", None);
+        k.plugin("enabling-resources", "0.1.0").unwrap();
+    });
+    let cached = measure(11, 1, || {
+        let k = open("bench.redb", Some(cache.path().to_path_buf()));
+        assert_eq!(k.plugin("enabling-resources", "0.1.0").unwrap().cache_outcome(), shenbao::CacheOutcome::Hit);
+    });
+    let open_only = measure(11, 1, || {
+        open("bench.redb", Some(cache.path().to_path_buf()));
+    });
+
+    let k = open("bench.redb", Some(cache.path().to_path_buf()));
+    let er_loaded = k.plugin("enabling-resources", "0.1.0").unwrap();
+    let small = k.plugin("hostile", "0.1.0").unwrap();
+    let valid = std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json")).unwrap();
+    let typical = request("resource", valid.clone());
+    let minimal = request("ok", "{}".into());
+
+    let wasm_typical = measure(21, 200, || {
+        std::hint::black_box(er_loaded.plugin().check_application(&typical).unwrap());
+    });
+    let native_typical = measure(21, 200, || {
+        std::hint::black_box(EnablingResources::check(std::hint::black_box(&typical)).unwrap());
+    });
+    let wasm_minimal = measure(21, 500, || {
+        std::hint::black_box(small.plugin().check_application(&minimal).unwrap());
+    });
+    let kernel_typical = measure(21, 200, || {
+        std::hint::black_box(shenbao::check_with(&er_loaded, &typical).unwrap());
+    });
+    let fuel = er_loaded.plugin().check_application(&typical).unwrap().fuel_used;
+    let fuel_min = small.plugin().check_application(&minimal).unwrap().fuel_used;
+
+    println!("\n## Plugin boundary (one run, median per operation)\n");
+    println!("| what | time |");
+    println!("|---|---|");
+    println!("| cold compile of enabling-resources ({} KiB component; open db + compile + link) | {} |", er.len() / 1024, fmt(cold));
+    println!("| cached load (open db + load compiled component from disk + link) | {} |", fmt(cached));
+    println!("| … of which opening the kernel (redb + engine) | {} |", fmt(open_only));
+    println!("| fresh instance + check, minimal plugin call (`hostile`/`ok`, {fuel_min} fuel) | {} |", fmt(wasm_minimal));
+    println!("| fresh instance + check, typical application (enabling-resources, {fuel} fuel) | {} |", fmt(wasm_typical));
+    println!("| same rules compiled natively into the host | {} |", fmt(native_typical));
+    println!("| kernel check: JSON Schema validation + fresh instance + check | {} |", fmt(kernel_typical));
+    println!("\nWASM/native ratio for the typical check: {:.2}×", wasm_typical.as_secs_f64() / native_typical.as_secs_f64());
+}

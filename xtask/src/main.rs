@@ -1,1 +1,64 @@
-fn main(){}
+//! `cargo xtask <task>`: the project's commands, each doing its own set-up.
+//!
+//! - `test`    install the wasm32-wasip2 target if missing, build every plugin from
+//!             source, run the whole workspace's tests.
+//! - `demo`    build the plugins and run the embedding demo on a fresh database.
+//! - `bench`   build the plugins and run the benchmarks (figures for the README).
+//! - `plugins` build the plugins only and print where they are.
+
+use std::process::{Command, ExitCode};
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(mut cmd: Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.current_dir(testkit::root()).status().map_err(|e| format!("{shown}: {e}"))?;
+    status.success().then_some(()).ok_or_else(|| format!("{shown} failed ({status})"))
+}
+
+fn plugins() -> Result<std::path::PathBuf, String> {
+    eprintln!("xtask: building plugins for {} …", testkit::WASM_TARGET);
+    let dir = testkit::build_plugins()?;
+    eprintln!("xtask: plugins are in {}", dir.display());
+    Ok(dir)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    let result = match task {
+        "plugins" => plugins().map(|_| ()),
+        "test" => plugins().and_then(|_| {
+            let mut c = cargo();
+            c.args(["test", "--workspace"]).args(rest);
+            run(c)
+        }),
+        "demo" => plugins().and_then(|dir| {
+            let mut c = cargo();
+            c.args(["run", "--quiet", "--release", "-p", "shenbao-embed-example", "--"])
+                .arg("--plugin")
+                .arg(dir.join("enabling_resources.wasm"))
+                .args(rest);
+            run(c)
+        }),
+        "bench" => plugins().and_then(|_| {
+            let mut c = cargo();
+            c.args(["bench", "-p", "shenbao-tests", "--bench", "plugin_calls"]).args(rest);
+            run(c)
+        }),
+        _ => {
+            eprintln!("usage: cargo xtask <test|demo|bench|plugins> [args…]");
+            return if task == "help" || task == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
