@@ -343,6 +343,23 @@ impl WasmPlugin {
         result.map(|r| (r, fuel_used)).map_err(|fault| self.err(kind, fault))
     }
 
+    /// Benchmark support only: run `n` checks in ONE instance (what a call costs
+    /// without instantiation) and return the total time. The kernel never reuses
+    /// an instance for real checks.
+    #[doc(hidden)]
+    pub fn __bench_execution_only(&self, request: &CheckRequest, n: u32) -> std::time::Duration {
+        let mut store = self.host.store(&PluginLimits { fuel: u64::MAX / 2, ..self.limits });
+        let instance = self.prepared.pre.instantiate(&mut store).expect("instantiate");
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let input: v0_1::shenbao::program::types::CheckRequest = request.clone().conv();
+            let out = instance.shenbao_program_plugin().call_check_application(&mut store, &input).expect("call");
+            let result: Result<CheckResult, shenbao_contract::PluginError> = out.conv();
+            std::hint::black_box(result.expect("check"));
+        }
+        t.elapsed()
+    }
+
     fn check_output(&self, kind: CallKind, size: u64, problem: Option<String>) -> Result<(), PluginCallError> {
         if size > self.limits.max_output_bytes {
             return Err(self.err(kind, PluginFault::OutputTooLarge { size, cap: self.limits.max_output_bytes }));

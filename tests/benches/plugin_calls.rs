@@ -113,6 +113,9 @@ fn main() {
     let native_typical = measure(21, 200, || {
         std::hint::black_box(EnablingResources::check(std::hint::black_box(&typical)).unwrap());
     });
+    let exec_typical = measure(21, 1, || {
+        std::hint::black_box(er_loaded.plugin().__bench_execution_only(&typical, 200));
+    }) / 200;
     let wasm_minimal = measure(21, 500, || {
         std::hint::black_box(small.plugin().check_application(&minimal).unwrap());
     });
@@ -130,7 +133,9 @@ fn main() {
     println!("| … of which opening the kernel (redb + engine) | {} |", fmt(open_only));
     println!("| fresh instance + check, minimal plugin call (`hostile`/`ok`, {fuel_min} fuel) | {} |", fmt(wasm_minimal));
     println!("| fresh instance + check, typical application (enabling-resources, {fuel} fuel) | {} |", fmt(wasm_typical));
+    println!("| same check in an already-created instance (execution only; benchmark-only path) | {} |", fmt(exec_typical));
     println!("| same rules compiled natively into the host | {} |", fmt(native_typical));
     println!("| kernel check: JSON Schema validation + fresh instance + check | {} |", fmt(kernel_typical));
-    println!("\nWASM/native ratio for the typical check: {:.2}×", wasm_typical.as_secs_f64() / native_typical.as_secs_f64());
+    println!("\nWASM/native, typical check, fresh instance per check: {:.2}×", wasm_typical.as_secs_f64() / native_typical.as_secs_f64());
+    println!("WASM/native, typical check, execution only: {:.2}×", exec_typical.as_secs_f64() / native_typical.as_secs_f64());
 }
