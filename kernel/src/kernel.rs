@@ -6,6 +6,7 @@ use crate::forms::FormSet;
 use crate::host::{HostConfig, WasmHost, WasmPlugin};
 use crate::plugin::{Metered, PluginId, PluginLimits, ProgramPlugin};
 use crate::registry::{self, Inserted, PluginRecord};
+use crate::time::{Clock, SystemClock, Timestamp};
 use redb::Database;
 use sha2::{Digest, Sha256};
 use shenbao_contract::{CheckRequest, CheckResult, Finding, RoundCheck, RoundInfo, Severity};
@@ -14,9 +15,23 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Kernel settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct KernelConfig {
     pub host: HostConfig,
+    /// Where "now" comes from; inject a [`crate::ManualClock`] in tests.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig { host: HostConfig::default(), clock: Arc::new(SystemClock) }
+    }
+}
+
+impl std::fmt::Debug for KernelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelConfig").field("host", &self.host).field("now", &self.clock.now()).finish()
+    }
 }
 
 /// An installed plugin loaded for calls, with its compiled form schemas.
@@ -81,6 +96,7 @@ pub struct Kernel {
     db: Database,
     host: Arc<WasmHost>,
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Kernel {
@@ -94,7 +110,16 @@ impl Kernel {
         let db = Database::create(path).map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
-        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()) })
+        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()), clock: config.clock })
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The kernel's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     pub fn host(&self) -> &WasmHost {
@@ -138,7 +163,7 @@ impl Kernel {
             return Err(InstallError::InvalidManifest { program: manifest.program, version: manifest.version, problems });
         }
         let id = PluginId { program: manifest.program.clone(), version: manifest.version.clone(), sha256: sha256.clone(), wit: prepared.wit };
-        let installed_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let installed_at = self.now().0.max(0) as u64;
         let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
         match registry::insert(&self.db, &record, bytes)? {
             Inserted::New => Ok(Installed { record, newly_installed: true, cache }),

@@ -34,17 +34,31 @@
 //! ```
 
 mod cache;
+mod calendar;
+mod engine;
 mod error;
 mod forms;
+mod graph;
 mod host;
 mod kernel;
 mod manifest_check;
+mod model;
 mod output;
 mod plugin;
+mod regions;
 mod registry;
 mod tables;
+mod time;
+mod workflow;
 
 pub use cache::CacheOutcome;
+pub use calendar::Calendar;
+pub use engine::{Context, Refusal, Transition, decide};
+pub use graph::{Routing, WINDOWS, check_graph};
+pub use model::*;
+pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use workflow::{ActError, AdminError, BatchError, ChainReport, Draft, QueueItem, Receipt, ReplayReport, RoundError, decision_hash};
 pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
 pub use host::{FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmPlugin, default_cache_dir};

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::plugin::{PluginId, PluginLimits};
-use crate::tables::{META, PLUGIN_BLOBS, PLUGINS, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use crate::tables::*;
 use redb::{Database, ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use shenbao_contract::Manifest;
@@ -38,6 +38,20 @@ pub fn init(db: &Database) -> Result<(), StoreError> {
         }
         tx.open_table(PLUGIN_BLOBS)?;
         tx.open_table(PLUGINS)?;
+        tx.open_table(REGIONS)?;
+        tx.open_table(ORGS)?;
+        tx.open_table(USERS)?;
+        tx.open_table(ROUNDS)?;
+        tx.open_table(APPS)?;
+        tx.open_table(QUEUE)?;
+        tx.open_table(BY_APPLICANT)?;
+        tx.open_table(QUOTA_USED)?;
+        tx.open_table(DECISIONS)?;
+        tx.open_table(DECISIONS_BY_APP)?;
+        tx.open_table(CHECK_INPUTS)?;
+        tx.open_table(BANS)?;
+        tx.open_table(CALENDARS)?;
+        tx.open_table(COUNTERS)?;
     }
     tx.commit()?;
     Ok(())

@@ -17,3 +17,46 @@ pub const PLUGIN_BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("plu
 
 /// Installed plugins: (program, version) → JSON [`crate::registry::PluginRecord`].
 pub const PLUGINS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("plugins");
+
+/// Regions by id → JSON [`crate::regions::Region`].
+pub const REGIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("regions");
+
+/// Organisations by credit code → JSON [`crate::model::Organisation`].
+pub const ORGS: TableDefinition<&str, &[u8]> = TableDefinition::new("orgs");
+
+/// Users by id → JSON [`crate::model::User`].
+pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+
+/// Rounds by id → JSON [`crate::model::Round`].
+pub const ROUNDS: TableDefinition<&str, &[u8]> = TableDefinition::new("rounds");
+
+/// Applications by id → JSON [`crate::model::Application`].
+pub const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
+
+/// Reviewers' queues: (round, stage, city, district, application) → ().
+/// Applicants without a city sort under city `""`.
+pub const QUEUE: TableDefinition<(&str, &str, &str, &str, &str), ()> = TableDefinition::new("queue");
+
+/// Applications by applicant: (credit code, application) → round.
+pub const BY_APPLICANT: TableDefinition<(&str, &str), &str> = TableDefinition::new("by_applicant");
+
+/// Quota counters: (round, quota, scope) → units used.
+pub const QUOTA_USED: TableDefinition<(&str, &str, &str), u32> = TableDefinition::new("quota_used");
+
+/// The decision log: index → JSON [`crate::model::Decision`], hash-chained.
+pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisions");
+
+/// Decisions by application: (application, index) → ().
+pub const DECISIONS_BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("decisions_by_app");
+
+/// Check requests by the sha256 of their canonical JSON (for replay).
+pub const CHECK_INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("check_inputs");
+
+/// Bans on applying: (credit code, program) → JSON [`crate::model::Ban`].
+pub const BANS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("bans");
+
+/// Working-day calendars: year → JSON [`crate::calendar::Calendar`].
+pub const CALENDARS: TableDefinition<i32, &[u8]> = TableDefinition::new("calendars");
+
+/// Counters: `next_app` → next application number.
+pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");

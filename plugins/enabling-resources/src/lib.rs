@@ -6,10 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shenbao_sdk::prelude::*;
-use shenbao_sdk::{
-    Action, ActionKind, Graph, MonthDay, OpinionRule, Outcome, Route, RouteCondition, ScopeLevel, Stage,
-    StageKind, SummaryColumn, SummaryTable, Target,
-};
+use shenbao_sdk::{Graph, Library, MonthDay, PlatformGraph, Route, RouteCondition, SummaryColumn, SummaryTable};
 
 pub const PROGRAM: &str = "enabling-resources";
 pub const FORM: &str = "resource";
@@ -194,99 +191,35 @@ fn scope_direction(id: &str, zh: &str, en: &str) -> Direction {
     }
 }
 
-fn stage(id: &str, zh: &str, en: &str, kind: StageKind, role: Option<&str>, scope: ScopeLevel, sla: Option<u32>) -> Stage {
-    Stage {
-        id: id.into(),
-        title: Text::new(zh, en),
-        kind,
-        optional: false,
-        role: role.map(Into::into),
-        scope,
-        sla_working_days: sla,
-        window: None,
-        outcome: None,
-    }
-}
-
-fn terminal(id: &str, zh: &str, en: &str, outcome: Outcome) -> Stage {
-    Stage { outcome: Some(outcome), ..stage(id, zh, en, StageKind::Terminal, None, ScopeLevel::Province, None) }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn action(id: &str, zh: &str, en: &str, kind: ActionKind, from: &[&str], to: Target, role: &str, scope: ScopeLevel) -> Action {
-    Action {
-        id: id.into(),
-        title: Text::new(zh, en),
-        kind,
-        from_stages: from.iter().map(|s| s.to_string()).collect(),
-        to,
-        roles: vec![role.into()],
-        scope,
-        opinion: match kind {
-            ActionKind::SaveDraft | ActionKind::Submit | ActionKind::AnnualReport | ActionKind::Rank => OpinionRule::None,
-            _ => OpinionRule::Required,
-        },
-        batch: kind == ActionKind::Recommend,
-        runs_check: kind == ActionKind::Submit,
-        deadline_months: None,
-        ban_months: None,
-        annual_due: None,
-    }
-}
-
-/// The review path of 第十至二十一条: city first review (10 working days), province
-/// expert review (5), public notice (5), then the resource library with its yearly
-/// report, warnings, removal with a ban, and voluntary exit.
+/// The review path of 第十至二十一条: city first review (10 working days),
+/// province review, expert review (5), public notice (5), then the resource
+/// library with its yearly report by 31 March, warning with 6 months to rectify,
+/// removal with a 3-year ban, and voluntary exit. Out-of-province applicants and
+/// central/provincial SOEs go to the province directly (第十六条); valid provincial
+/// innovation platforms enter the library directly (第十七条).
 pub fn graph() -> Graph {
-    use ActionKind as K;
-    use ScopeLevel::*;
-    let stay = || Target::Stay;
-    let to = |s: &str| Target::Stage(s.into());
-    Graph {
-        initial: "draft".into(),
-        stages: vec![
-            stage("draft", "申报人申报", "applicant drafting", StageKind::Draft, Some("applicant"), OwnOrganisation, None),
-            stage("city-review", "地市初审", "city first review", StageKind::Review, Some("city-officer"), City, Some(10)),
-            stage("province-review", "省级审核", "province review", StageKind::Review, Some("province-officer"), Province, None),
-            stage("expert-review", "专家评审", "expert review", StageKind::Expert, Some("expert"), Assigned, Some(5)),
-            stage("public-notice", "公示", "public notice", StageKind::Notice, Some("province-officer"), Province, Some(5)),
-            stage("library", "赋能资源库", "resource library", StageKind::Library, Some("province-officer"), Province, None),
-            stage("rectifying", "预警整改", "warned, rectifying", StageKind::Library, Some("province-officer"), Province, None),
-            terminal("not-passed", "不通过", "not passed", Outcome::NotPassed),
-            terminal("removed", "移出资源库", "removed from the library", Outcome::Removed),
-            terminal("exited", "主动退出", "exited voluntarily", Outcome::Exited),
-        ],
-        actions: vec![
-            action("save-draft", "保存草稿", "save draft", K::SaveDraft, &["draft"], stay(), "applicant", OwnOrganisation),
-            action("submit", "提交", "submit", K::Submit, &["draft"], Target::Next, "applicant", OwnOrganisation),
-            action("recommend", "推荐", "recommend", K::Recommend, &["city-review", "province-review"], Target::Next, "city-officer", City),
-            action("not-recommend", "不推荐", "not recommend", K::NotRecommend, &["city-review", "province-review"], to("not-passed"), "city-officer", City),
-            action("return", "回退", "return", K::Return, &["city-review", "province-review"], Target::Previous, "city-officer", City),
-            action("withdraw", "撤回", "withdraw", K::Withdraw, &["province-review"], Target::Previous, "city-officer", City),
-            action("rank", "排序", "rank", K::Rank, &["city-review"], stay(), "city-officer", City),
-            action("assign-experts", "分配专家", "assign experts", K::AssignExperts, &["expert-review"], stay(), "province-officer", Province),
-            action("score", "专家评分", "expert score", K::Score, &["expert-review"], stay(), "expert", Assigned),
-            action("publish-notice", "发布公示", "publish public notice", K::PublishNotice, &["expert-review"], to("public-notice"), "province-officer", Province),
-            action("object", "公示异议", "file an objection", K::Object, &["public-notice"], stay(), "public", Public),
-            action("resolve-objection", "处理异议", "resolve an objection", K::ResolveObjection, &["public-notice"], stay(), "province-officer", Province),
-            action("admit", "认定入库", "admit into the library", K::Decide, &["public-notice"], to("library"), "province-officer", Province),
-            action("reject", "不予认定", "reject", K::Decide, &["public-notice", "expert-review"], to("not-passed"), "province-officer", Province),
-            Action {
-                annual_due: Some(MonthDay { month: 3, day: 31 }),
-                ..action("annual-report", "年度报告", "yearly report", K::AnnualReport, &["library", "rectifying"], stay(), "applicant", OwnOrganisation)
+    PlatformGraph {
+        district_review: true,
+        city_sla: Some(10),
+        expert_review: Some(5),
+        public_notice: Some(5),
+        library: Some(Library { annual_due: MonthDay { month: 3, day: 31 }, rectify_months: 6, ban_months: 36 }),
+        routes: vec![
+            Route {
+                id: "direct-to-province".into(),
+                title: Text::new("省外单位、央企和省属国企由省直接认定", "out-of-province applicants, central and provincial SOEs go to the province directly (第十六条)"),
+                when: RouteCondition::Channel(vec!["out-of-province".into(), "central-enterprise".into(), "provincial-soe".into()]),
+                skip: vec!["district-review".into(), "city-review".into()],
             },
-            Action { deadline_months: Some(6), ..action("warn", "预警", "warn", K::Warn, &["library"], to("rectifying"), "province-officer", Province) },
-            action("rectified", "整改完成", "rectified", K::Rectify, &["rectifying"], to("library"), "province-officer", Province),
-            Action { ban_months: Some(36), ..action("remove", "移出", "remove", K::Remove, &["library", "rectifying"], to("removed"), "province-officer", Province) },
-            action("exit", "主动退出", "voluntary exit", K::Exit, &["library", "rectifying"], to("exited"), "province-officer", Province),
+            Route {
+                id: "innovation-platform-direct".into(),
+                title: Text::new("省级以上有效创新平台直接入库", "valid provincial-or-higher innovation platforms enter the library directly (第十七条)"),
+                when: RouteCondition::Tag(vec!["innovation-platform".into()]),
+                skip: vec!["district-review".into(), "city-review".into(), "province-review".into(), "expert-review".into(), "public-notice".into()],
+            },
         ],
-        routes: vec![Route {
-            id: "direct-to-province".into(),
-            title: Text::new("省外单位、央企和省属国企由省直接认定", "out-of-province applicants, central and provincial SOEs go to the province directly (第十六条)"),
-            when: RouteCondition::Channel(vec!["out-of-province".into(), "central-enterprise".into(), "provincial-soe".into()]),
-            skip: vec!["city-review".into()],
-        }],
     }
+    .build()
 }
 
 impl Program for EnablingResources {

@@ -139,6 +139,7 @@ fn manifest_declares_every_rule_once_and_the_library_graph() {
     ids.dedup();
     assert_eq!(ids.len(), RULES.len());
     assert_eq!(m.directions.len(), 6);
+    assert!(shenbao_sdk::Target::Next == m.graph.actions.iter().find(|a| a.id == "city-recommend").unwrap().to);
     let warn = m.graph.actions.iter().find(|a| a.id == "warn").unwrap();
     assert_eq!(warn.deadline_months, Some(6));
     let remove = m.graph.actions.iter().find(|a| a.id == "remove").unwrap();

@@ -58,12 +58,14 @@ extern crate self as shenbao_sdk;
 mod checker;
 #[doc(hidden)]
 pub mod glue;
+pub mod graph;
 mod helpers;
 mod manifest;
 mod money;
 pub mod testing;
 
 pub use checker::{Checker, RuleDef, msg};
+pub use graph::{Library, PlatformGraph};
 pub use helpers::{Count, JsonPath, at_least, has_tag, one_of, parse_form, parse_json};
 pub use manifest::{ManifestBuilder, form, form_schema};
 pub use money::Wan;

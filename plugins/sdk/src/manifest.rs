@@ -18,72 +18,6 @@ pub fn form<T: JsonSchema>(id: &str, title: Text) -> Form {
     Form { id: id.to_string(), title, schema: form_schema::<T>() }
 }
 
-fn stage(id: &str, zh: &str, en: &str, kind: StageKind, role: Option<&str>, scope: ScopeLevel) -> Stage {
-    Stage {
-        id: id.into(),
-        title: Text::new(zh, en),
-        kind,
-        optional: false,
-        role: role.map(Into::into),
-        scope,
-        sla_working_days: None,
-        window: None,
-        outcome: None,
-    }
-}
-
-fn action(id: &str, zh: &str, en: &str, kind: ActionKind, from: &[&str], to: Target, roles: &[&str], scope: ScopeLevel) -> Action {
-    Action {
-        id: id.into(),
-        title: Text::new(zh, en),
-        kind,
-        from_stages: from.iter().map(|s| s.to_string()).collect(),
-        to,
-        roles: roles.iter().map(|s| s.to_string()).collect(),
-        scope,
-        opinion: match kind {
-            ActionKind::Recommend | ActionKind::NotRecommend | ActionKind::Return | ActionKind::Decide => OpinionRule::Required,
-            _ => OpinionRule::None,
-        },
-        batch: kind == ActionKind::Recommend,
-        runs_check: kind == ActionKind::Submit,
-        deadline_months: None,
-        ban_months: None,
-        annual_due: None,
-    }
-}
-
-/// The smallest graph of the seed platform: the applicant drafts and submits, the
-/// city reviews, the province decides. Programs normally declare their own.
-pub fn simple_graph() -> Graph {
-    use ScopeLevel::*;
-    let mut passed = stage("passed", "通过", "passed", StageKind::Terminal, None, Province);
-    passed.outcome = Some(Outcome::Passed);
-    let mut failed = stage("not-passed", "不通过", "not passed", StageKind::Terminal, None, Province);
-    failed.outcome = Some(Outcome::NotPassed);
-    Graph {
-        initial: "draft".into(),
-        stages: vec![
-            stage("draft", "申报人申报", "applicant drafting", StageKind::Draft, Some("applicant"), OwnOrganisation),
-            stage("city-review", "市级审核", "city review", StageKind::Review, Some("city-officer"), City),
-            stage("province-review", "省级审核", "province review", StageKind::Review, Some("province-officer"), Province),
-            passed,
-            failed,
-        ],
-        actions: vec![
-            action("save-draft", "保存草稿", "save draft", ActionKind::SaveDraft, &["draft"], Target::Stay, &["applicant"], OwnOrganisation),
-            action("submit", "提交", "submit", ActionKind::Submit, &["draft"], Target::Next, &["applicant"], OwnOrganisation),
-            action("recommend", "推荐", "recommend", ActionKind::Recommend, &["city-review"], Target::Next, &["city-officer"], City),
-            action("not-recommend", "不推荐", "not recommend", ActionKind::NotRecommend, &["city-review"], Target::Stage("not-passed".into()), &["city-officer"], City),
-            action("return", "回退", "return", ActionKind::Return, &["city-review", "province-review"], Target::Previous, &["city-officer", "province-officer"], City),
-            action("withdraw", "撤回", "withdraw", ActionKind::Withdraw, &["province-review"], Target::Previous, &["city-officer"], City),
-            action("approve", "审定通过", "approve", ActionKind::Decide, &["province-review"], Target::Stage("passed".into()), &["province-officer"], Province),
-            action("reject", "审定不通过", "reject", ActionKind::Decide, &["province-review"], Target::Stage("not-passed".into()), &["province-officer"], Province),
-        ],
-        routes: Vec::new(),
-    }
-}
-
 /// Builds a [`Manifest`] with sensible empties; every `Vec` field has an adder.
 pub struct ManifestBuilder(Manifest);
 
@@ -104,7 +38,7 @@ impl ManifestBuilder {
             signals: Vec::new(),
             expert_items: Vec::new(),
             quotas: Vec::new(),
-            graph: simple_graph(),
+            graph: crate::graph::PlatformGraph::default().build(),
             summary: SummaryTable { title: name, sections: Vec::new(), columns: Vec::new() },
         })
     }

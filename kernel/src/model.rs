@@ -1,0 +1,371 @@
+//! What the kernel stores: organisations, users and their grants, rounds,
+//! applications and their state, decisions. Plain data (serde); behaviour lives in
+//! `engine.rs` (pure) and `kernel.rs` (storage).
+
+use crate::calendar::Calendar;
+use crate::plugin::PluginId;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use shenbao_contract::{ActionKind, Attachment, Date, Direction, Finding, Graph, Outcome, Qualification, Quota, Signal};
+use std::collections::BTreeMap;
+
+/// An organisation that applies (申报单位).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// 统一社会信用代码, validated (GB 32100-2015).
+    pub credit_code: String,
+    pub name: String,
+    /// `region`, `central-enterprise`, `out-of-province`, `provincial-soe`.
+    pub channel: String,
+    pub city: Option<String>,
+    /// District region id, e.g. `huizhou.huicheng`.
+    pub district: Option<String>,
+    /// Listed as dishonest (失信).
+    #[serde(default)]
+    pub dishonest: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub qualifications: Vec<Qualification>,
+    /// Open-ended profile (address, staff, assets …).
+    #[serde(default)]
+    pub profile: serde_json::Value,
+}
+
+/// Where a grant reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "level", content = "id")]
+pub enum Scope {
+    Province,
+    City(String),
+    District(String),
+    /// An applicant's own organisation, by credit code.
+    Organisation(String),
+    /// Experts act on the applications assigned to them.
+    Expert,
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Province => write!(f, "province"),
+            Scope::City(c) => write!(f, "city:{c}"),
+            Scope::District(d) => write!(f, "district:{d}"),
+            Scope::Organisation(o) => write!(f, "organisation:{o}"),
+            Scope::Expert => write!(f, "expert"),
+        }
+    }
+}
+
+/// A role held within a scope (and optionally an office, 科室).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub role: String,
+    pub scope: Scope,
+    #[serde(default)]
+    pub office: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub grants: Vec<RoleGrant>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundStatus {
+    Configured,
+    Open,
+    Closed,
+}
+
+/// A time window, both ends inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl Window {
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start <= t && t <= self.end
+    }
+    pub fn within(&self, outer: &Window) -> bool {
+        outer.start <= self.start && self.end <= outer.end
+    }
+}
+
+/// What a city sets for its own part of a round.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CityConfig {
+    /// The city's applicant window; must lie inside the province window.
+    #[serde(default)]
+    pub applicants: Option<Window>,
+    /// Whether its districts review first (是否需要区县审核).
+    #[serde(default)]
+    pub district_review: bool,
+    /// District deadline (区县审核截止时间); must lie inside the city's review period.
+    #[serde(default)]
+    pub district_deadline: Option<Timestamp>,
+}
+
+/// Turns an optional stage on or off, by default and per city.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageSwitch {
+    pub default: bool,
+    #[serde(default)]
+    pub cities: BTreeMap<String, bool>,
+}
+
+/// What an administrator supplies to create a round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundSpec {
+    pub id: String,
+    pub program: String,
+    /// Plugin version to pin; its sha256 is recorded in the round.
+    pub plugin_version: String,
+    pub year: u32,
+    #[serde(default)]
+    pub batch: Option<String>,
+    /// Edition of the program's rules; default: the plugin's default edition.
+    #[serde(default)]
+    pub edition: Option<String>,
+    /// The province's applicant window (省厅申报开始/结束时间).
+    pub province: Window,
+    /// 地市审核截止时间.
+    #[serde(default)]
+    pub city_deadline: Option<Timestamp>,
+    /// Deadline of the province's own review.
+    #[serde(default)]
+    pub province_deadline: Option<Timestamp>,
+    #[serde(default)]
+    pub cities: BTreeMap<String, CityConfig>,
+    /// Optional stages switched on or off (district review is switched per city by
+    /// `cities[*].district_review` for stages whose window is `district`).
+    #[serde(default)]
+    pub switches: BTreeMap<String, StageSwitch>,
+    /// Replaces the plugin's default graph for this round.
+    #[serde(default)]
+    pub graph: Option<Graph>,
+    /// Replaces the plugin's declared quotas for this round (e.g. this year's limits).
+    #[serde(default)]
+    pub quotas: Option<Vec<Quota>>,
+    /// Program-specific configuration passed to the plugin (e.g. a direction list).
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+/// A round as stored: the spec plus what was pinned when it was created.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    pub spec: RoundSpec,
+    pub plugin: PluginId,
+    pub edition: String,
+    /// The graph in force (the plugin's default or the round's override).
+    pub graph: Graph,
+    pub quotas: Vec<Quota>,
+    pub directions: Vec<Direction>,
+    pub status: RoundStatus,
+    pub created_at: Timestamp,
+}
+
+/// A stage an application passed through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub stage: String,
+    pub entered_at: Timestamp,
+    /// Decision that moved it here (none for the initial stage).
+    pub decision: Option<u64>,
+}
+
+/// Who moved the application into its current stage, for withdraw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteredBy {
+    pub decision: u64,
+    pub from: String,
+    pub role: String,
+    pub scope: Scope,
+    pub action: String,
+}
+
+/// A quota unit an application holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QuotaHold {
+    pub quota: String,
+    pub scope: String,
+    /// Stage the consuming action was taken at.
+    pub stage: String,
+    pub decision: u64,
+}
+
+/// Where an application is and what it carries along.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppState {
+    pub stage: String,
+    pub trail: Vec<Visit>,
+    pub entered_by: Option<EnteredBy>,
+    /// Someone at the current stage has acted since it arrived (withdraw is then too late).
+    pub acted_since_entry: bool,
+    pub holds: Vec<QuotaHold>,
+    /// Priority order given by the recommender (1 = first).
+    pub rank: Option<u32>,
+    pub experts: Vec<String>,
+    pub scores: BTreeMap<String, f64>,
+    pub open_objections: u32,
+    /// SLA due date at the current stage (working days).
+    pub due: Option<Date>,
+    /// Rectification deadline after a warning.
+    pub deadline: Option<Date>,
+    /// Next yearly report due.
+    pub annual_due: Option<Date>,
+    pub outcome: Outcome,
+    /// Accepted decisions on this application.
+    pub version: u64,
+}
+
+impl AppState {
+    pub fn new(initial: &str, at: Timestamp) -> Self {
+        AppState {
+            stage: initial.to_string(),
+            trail: vec![Visit { stage: initial.to_string(), entered_at: at, decision: None }],
+            entered_by: None,
+            acted_since_entry: false,
+            holds: Vec::new(),
+            rank: None,
+            experts: Vec::new(),
+            scores: BTreeMap::new(),
+            open_objections: 0,
+            due: None,
+            deadline: None,
+            annual_due: None,
+            outcome: Outcome::Pending,
+            version: 0,
+        }
+    }
+}
+
+/// An application (申报项目).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: String,
+    pub round: String,
+    pub program: String,
+    /// Applicant's credit code.
+    pub applicant: String,
+    pub direction: Option<String>,
+    pub form: String,
+    pub data: serde_json::Value,
+    /// Project key, for "the same project cannot be submitted twice".
+    pub project: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub state: AppState,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub submitted_at: Option<Timestamp>,
+    /// Drafts saved.
+    pub saves: u32,
+}
+
+/// The typed payload some actions carry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+/// A request to take an action on an application.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub action: String,
+    #[serde(default)]
+    pub opinion: Option<String>,
+    /// Refuse unless the application is at this stage (guards against acting on a stale view).
+    #[serde(default)]
+    pub if_stage: Option<String>,
+    #[serde(default)]
+    pub payload: Payload,
+}
+
+impl ActionRequest {
+    pub fn new(action: &str) -> Self {
+        ActionRequest { action: action.into(), ..Default::default() }
+    }
+    pub fn with_opinion(action: &str, opinion: &str) -> Self {
+        ActionRequest { action: action.into(), opinion: Some(opinion.into()), ..Default::default() }
+    }
+}
+
+/// Who acted, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorRef {
+    pub user: String,
+    pub role: String,
+    pub scope: Scope,
+}
+
+/// A change of a quota counter made by a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaDelta {
+    pub quota: String,
+    pub scope: String,
+    /// +1 consumed, -1 released.
+    pub delta: i32,
+    pub used_after: u32,
+    pub limit: Option<u32>,
+}
+
+/// The plugin check a decision relied on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub plugin_sha256: String,
+    pub wit: String,
+    /// sha256 of the canonical JSON of the check request (stored in `check_inputs`).
+    pub input_digest: String,
+    pub findings: Vec<Finding>,
+    pub signals: Vec<Signal>,
+    pub fuel: u64,
+}
+
+/// One accepted state change, hash-chained to the previous one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub index: u64,
+    pub prev_hash: String,
+    pub at: Timestamp,
+    pub application: String,
+    pub round: String,
+    pub actor: ActorRef,
+    pub action: String,
+    pub kind: ActionKind,
+    pub opinion: Option<String>,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub batch: Option<String>,
+    #[serde(default)]
+    pub payload: Payload,
+    pub check: Option<CheckRecord>,
+    pub quota: Vec<QuotaDelta>,
+    /// Why the engine decided as it did (routes taken, stages skipped, rules applied).
+    pub explain: Vec<String>,
+    /// sha256 over `prev_hash` and this record without `hash`.
+    pub hash: String,
+}
+
+/// Working-day calendars by year.
+pub type Calendars = BTreeMap<i32, Calendar>;
+
+/// A ban on applying (e.g. 3 years after removal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ban {
+    pub applicant: String,
+    pub program: String,
+    pub until: Date,
+    pub decision: u64,
+}

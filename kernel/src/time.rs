@@ -1,0 +1,93 @@
+//! Instants and the injectable clock. Dates in Guangdong are read at UTC+08:00
+//! (China has no daylight saving).
+
+use serde::{Deserialize, Serialize};
+use shenbao_contract::Date;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Seconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// China Standard Time offset.
+pub const CST_OFFSET_SECS: i64 = 8 * 3600;
+
+impl Timestamp {
+    /// `hh:mm` on `date`, Beijing time.
+    pub fn at(date: Date, hour: u32, minute: u32) -> Timestamp {
+        Timestamp(date.to_days() * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 - CST_OFFSET_SECS)
+    }
+    /// The last second of `date`, Beijing time ("by 10 August" means through 23:59:59).
+    pub fn end_of(date: Date) -> Timestamp {
+        Timestamp(Timestamp::at(date, 0, 0).0 + 86_399)
+    }
+    /// The calendar date in Beijing.
+    pub fn local_date(self) -> Date {
+        Date::from_days((self.0 + CST_OFFSET_SECS).div_euclid(86_400))
+    }
+    pub fn plus_secs(self, s: i64) -> Timestamp {
+        Timestamp(self.0 + s)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let local = self.0 + CST_OFFSET_SECS;
+        let secs = local.rem_euclid(86_400);
+        write!(f, "{}T{:02}:{:02}:{:02}+08:00", self.local_date(), secs / 3600, secs % 3600 / 60, secs % 60)
+    }
+}
+
+/// Where the kernel reads "now". Injectable so tests control time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64))
+    }
+}
+
+/// A clock that stands still until moved. Clones share the same time.
+#[derive(Clone, Debug)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(t: Timestamp) -> Self {
+        ManualClock(Arc::new(AtomicI64::new(t.0)))
+    }
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, Ordering::SeqCst);
+    }
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beijing_dates() {
+        let t = Timestamp::at(Date::new(2024, 8, 10), 0, 30);
+        assert_eq!(t.local_date(), Date::new(2024, 8, 10));
+        assert_eq!(t.to_string(), "2024-08-10T00:30:00+08:00");
+        // 00:30 in Beijing is still the 9th in UTC.
+        assert_eq!(Date::from_days(t.0.div_euclid(86_400)), Date::new(2024, 8, 9));
+        assert_eq!(Timestamp::end_of(Date::new(2024, 8, 10)).to_string(), "2024-08-10T23:59:59+08:00");
+    }
+}

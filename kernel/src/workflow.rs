@@ -1,0 +1,1057 @@
+//! Rounds, applications and decisions on the redb store: the impure shell around
+//! the pure engine. Every change that touches several records is one write
+//! transaction, and every accepted action appends a hash-chained decision in it.
+
+use crate::engine::{self, Refusal};
+use crate::error::{CheckError, StoreError};
+use crate::graph::check_graph;
+use crate::kernel::{CheckReport, Kernel, check_with};
+use crate::model::*;
+use crate::regions::{Region, RegionKind};
+use crate::tables::*;
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use shenbao_contract::{
+    ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, Outcome, RoundInfo, Severity, StageKind, Text,
+};
+
+/// Refusals of administrative changes (regions, organisations, users, calendars).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("统一社会信用代码无效 / invalid credit code {code:?}: {error}")]
+    CreditCode { code: String, error: shenbao_contract::credit_code::CreditCodeError },
+    #[error("{what} {id:?} does not exist (import regions first)")]
+    UnknownRegion { what: &'static str, id: String },
+    #[error("unknown channel {0:?}; channels are region, central-enterprise, out-of-province, provincial-soe")]
+    UnknownChannel(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Refusals of round creation and configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error("round {0:?} does not exist")]
+    NotFound(String),
+    #[error("round {0:?} already exists")]
+    Exists(String),
+    #[error("the round configuration has blocking findings:\n  - {}", findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("\n  - "))]
+    Invalid { findings: Vec<Finding> },
+    #[error("round {round:?} is {status:?}; its rules can no longer change")]
+    Frozen { round: String, status: RoundStatus },
+    #[error(transparent)]
+    Plugin(#[from] CheckError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Refusals of actions on applications. Nothing changes when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| f.rule_id.as_str()).collect::<Vec<_>>().join(", "))]
+    BlockingFindings { findings: Vec<Finding> },
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("申报单位在 {until} 前不得申报 / the applicant may not apply before {until}")]
+    Banned { until: shenbao_contract::Date },
+    #[error("企业信息不完整：{missing} / the organisation profile lacks {missing}; it cannot apply")]
+    ProfileIncomplete { missing: String },
+    #[error("direction {direction:?} is not open in this round; open: {open}")]
+    UnknownDirection { direction: String, open: String },
+    #[error("the application changed while this action was prepared; reload and try again")]
+    Conflict,
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ActError {
+    /// Stable code for APIs and exit statuses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActError::Refused(r) => r.code(),
+            ActError::BlockingFindings { .. } => "blocking_findings",
+            ActError::NotFound { .. } => "not_found",
+            ActError::Banned { .. } => "banned",
+            ActError::ProfileIncomplete { .. } => "profile_incomplete",
+            ActError::UnknownDirection { .. } => "unknown_direction",
+            ActError::Conflict => "conflict",
+            ActError::Check(_) => "check_failed",
+            ActError::Store(_) => "store",
+        }
+    }
+}
+
+/// A batch action refused: which application, why. The whole batch changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("batch refused at item {position} ({application}): {error}")]
+pub struct BatchError {
+    pub position: usize,
+    pub application: String,
+    pub error: ActError,
+}
+
+/// What an applicant saves.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Draft {
+    pub direction: Option<String>,
+    /// Form id; default: the direction's form.
+    pub form: Option<String>,
+    pub data: serde_json::Value,
+    pub project: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<shenbao_contract::Attachment>,
+}
+
+/// An accepted action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Receipt {
+    pub decision: Decision,
+    pub application: Application,
+    /// The check run for this action (submit), with all its findings.
+    pub check: Option<CheckReport>,
+}
+
+/// The decision chain's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    pub length: u64,
+    /// Index of the first record whose link or hash does not verify.
+    pub first_broken: Option<u64>,
+    pub head: String,
+}
+
+/// A re-run of a recorded check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplayReport {
+    pub decision: u64,
+    pub recorded: Vec<Finding>,
+    pub replayed: Vec<Finding>,
+    pub fuel_recorded: u64,
+    pub fuel_replayed: u64,
+    /// Findings, signals and fuel reproduced bit for bit.
+    pub identical: bool,
+}
+
+/// One line of a reviewer's queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueItem {
+    pub application: String,
+    pub stage: String,
+    pub city: String,
+    pub district: String,
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("model types serialise")
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// The hash of a decision: sha256 over its predecessor's hash and its own JSON without `hash`.
+pub fn decision_hash(d: &Decision) -> String {
+    let mut copy = d.clone();
+    copy.hash = String::new();
+    let mut h = Sha256::new();
+    h.update(d.prev_hash.as_bytes());
+    h.update(to_json(&copy));
+    hex::encode(h.finalize())
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn get<T: DeserializeOwned>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table)?;
+    let v = t.get(key)?;
+    v.map(|v| from_json(key, v.value())).transpose()
+}
+
+fn put<T: Serialize>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &[u8]>, key: &str, v: &T) -> Result<(), StoreError> {
+    tx.open_table(table)?.insert(key, to_json(v).as_slice())?;
+    Ok(())
+}
+
+fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {
+    (
+        app.round.clone(),
+        app.state.stage.clone(),
+        org.city.clone().unwrap_or_default(),
+        org.district.clone().unwrap_or_default(),
+        app.id.clone(),
+    )
+}
+
+impl Kernel {
+    fn read<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(table)?;
+        let v = t.get(key)?;
+        v.map(|v| from_json(key, v.value())).transpose()
+    }
+
+    fn read_all<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>) -> Result<Vec<T>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(table)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push(from_json(k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------------ reference data
+
+    /// Add or replace regions (parents first). Districts need their city.
+    pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        {
+            let mut t = tx.open_table(REGIONS).map_err(StoreError::from)?;
+            for r in regions {
+                if let Some(p) = &r.parent {
+                    let known = t.get(p.as_str()).map_err(StoreError::from)?.is_some() || regions.iter().any(|x| &x.id == p);
+                    if !known {
+                        return Err(AdminError::UnknownRegion { what: "parent region", id: p.clone() });
+                    }
+                }
+                t.insert(r.id.as_str(), to_json(r).as_slice()).map_err(StoreError::from)?;
+            }
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(regions.len())
+    }
+
+    pub fn regions(&self) -> Result<Vec<Region>, StoreError> {
+        self.read_all(REGIONS)
+    }
+
+    pub fn region(&self, id: &str) -> Result<Option<Region>, StoreError> {
+        self.read(REGIONS, id)
+    }
+
+    fn region_names(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut m: std::collections::HashMap<String, String> = self.regions()?.into_iter().map(|r| (r.id, r.name)).collect();
+        for (id, name) in crate::regions::CITY_GROUPS {
+            m.insert(id.to_string(), name.to_string());
+        }
+        Ok(m)
+    }
+
+    fn city_groups(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        Ok(self
+            .regions()?
+            .into_iter()
+            .filter(|r| r.kind == RegionKind::City)
+            .filter_map(|r| r.group.map(|g| (r.id, g)))
+            .collect())
+    }
+
+    /// Add or replace an organisation; its credit code, channel and regions are checked.
+    pub fn upsert_org(&self, org: &Organisation) -> Result<(), AdminError> {
+        shenbao_contract::credit_code::validate(&org.credit_code)
+            .map_err(|error| AdminError::CreditCode { code: org.credit_code.clone(), error })?;
+        if !crate::regions::CHANNELS.iter().any(|(c, _)| *c == org.channel) {
+            return Err(AdminError::UnknownChannel(org.channel.clone()));
+        }
+        if org.name.trim().is_empty() {
+            return Err(AdminError::Invalid("organisation name is empty".into()));
+        }
+        if let Some(c) = &org.city {
+            match self.region(c)? {
+                Some(r) if r.kind == RegionKind::City => {}
+                _ => return Err(AdminError::UnknownRegion { what: "city", id: c.clone() }),
+            }
+        }
+        if let Some(d) = &org.district {
+            match self.region(d)? {
+                Some(r) if r.kind == RegionKind::District && r.parent == org.city => {}
+                _ => return Err(AdminError::UnknownRegion { what: "district (of the organisation's city)", id: d.clone() }),
+            }
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        put(&tx, ORGS, &org.credit_code, org)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    pub fn org(&self, credit_code: &str) -> Result<Option<Organisation>, StoreError> {
+        self.read(ORGS, credit_code)
+    }
+
+    pub fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.read_all(ORGS)
+    }
+
+    /// Add or replace a user; every grant's scope must exist.
+    pub fn upsert_user(&self, user: &User) -> Result<(), AdminError> {
+        if user.id.trim().is_empty() {
+            return Err(AdminError::Invalid("user id is empty".into()));
+        }
+        for g in &user.grants {
+            match &g.scope {
+                Scope::City(c) if !self.region(c)?.is_some_and(|r| r.kind == RegionKind::City) => {
+                    return Err(AdminError::UnknownRegion { what: "city", id: c.clone() });
+                }
+                Scope::District(d) if !self.region(d)?.is_some_and(|r| r.kind == RegionKind::District) => {
+                    return Err(AdminError::UnknownRegion { what: "district", id: d.clone() });
+                }
+                Scope::Organisation(o) if self.org(o)?.is_none() => {
+                    return Err(AdminError::Invalid(format!("organisation {o:?} is not registered")));
+                }
+                _ => {}
+            }
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        put(&tx, USERS, &user.id, user)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    pub fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.read(USERS, id)
+    }
+
+    /// Set the working-day calendar of a year (holidays and make-up days).
+    pub fn set_calendar(&self, year: i32, calendar: &crate::calendar::Calendar) -> Result<(), StoreError> {
+        let tx = self.db().begin_write()?;
+        tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The calendar of a year (weekends only when none is set).
+    pub fn calendar(&self, year: i32) -> Result<crate::calendar::Calendar, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(CALENDARS)?;
+        let v = t.get(year)?;
+        Ok(v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?.unwrap_or_default())
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// Every finding against a round specification: the graph, the windows, the
+    /// cities, and the plugin's own check of the configuration.
+    pub fn check_round_spec(&self, spec: &RoundSpec) -> Result<(Round, Vec<Finding>), RoundError> {
+        let loaded = self.plugin(&spec.program, &spec.plugin_version).map_err(CheckError::from)?;
+        let plugin = loaded.plugin();
+        let manifest = crate::plugin::ProgramPlugin::manifest(plugin);
+        let mut findings = Vec::new();
+        let mut fail = |rule: &str, path: &str, zh: String, en: String| {
+            findings.push(Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) })
+        };
+        let edition = spec.edition.clone().unwrap_or_else(|| manifest.default_edition.clone());
+        if !manifest.editions.is_empty() && !manifest.editions.iter().any(|e| e.id == edition) {
+            fail("round.unknown-edition", "$.edition", format!("未知版本“{edition}”"), format!("unknown edition {edition:?}"));
+        }
+        let graph = spec.graph.clone().unwrap_or_else(|| manifest.graph.clone());
+        findings.extend(check_graph(&graph));
+        let p = spec.province;
+        let mut fail = |rule: &str, path: &str, zh: String, en: String| {
+            findings.push(Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) })
+        };
+        let quotas = spec.quotas.clone().unwrap_or_else(|| manifest.quotas.clone());
+        for (i, q) in quotas.iter().enumerate() {
+            if !graph.actions.iter().any(|a| a.id == q.action) {
+                fail("round.quota-unknown-action", &format!("$.quotas[{i}].action"), format!("限额“{}”计数的操作“{}”不存在", q.id, q.action), format!("quota {:?} counts undeclared action {:?}", q.id, q.action));
+            }
+            if let Some(s) = &q.stage {
+                if !graph.stages.iter().any(|x| &x.id == s) {
+                    fail("round.quota-unknown-stage", &format!("$.quotas[{i}].stage"), format!("限额“{}”的环节“{s}”不存在", q.id), format!("quota {:?} names undeclared stage {s:?}", q.id));
+                }
+            }
+        }
+        if p.start > p.end {
+            fail("round.window.order", "$.province", "省级申报时间开始晚于结束".into(), "the province window ends before it starts".into());
+        }
+        if let (Some(c), Some(pd)) = (spec.city_deadline, spec.province_deadline) {
+            if c > pd {
+                fail("round.window.city-after-province", "$.city_deadline", format!("地市审核截止 {c} 晚于省级审核截止 {pd}"), format!("city deadline {c} is after the province deadline {pd}"));
+            }
+        }
+        for (city, cfg) in &spec.cities {
+            let path = format!("$.cities.{city}");
+            match self.region(city)? {
+                Some(r) if r.kind == RegionKind::City => {}
+                _ => fail("round.unknown-city", &path, format!("地市“{city}”不存在"), format!("city {city:?} does not exist")),
+            }
+            if let Some(w) = cfg.applicants {
+                if w.start > w.end || !w.within(&p) {
+                    fail(
+                        "round.window.city-outside-province",
+                        &format!("{path}.applicants"),
+                        format!("{city} 申报时间 {} 至 {} 须在省级申报时间 {} 至 {} 之内", w.start, w.end, p.start, p.end),
+                        format!("{city}'s applicant window {}–{} must lie inside the province window {}–{}", w.start, w.end, p.start, p.end),
+                    );
+                }
+            }
+            if let Some(d) = cfg.district_deadline {
+                let city_end = spec.city_deadline;
+                let start = cfg.applicants.map_or(p.start, |w| w.start);
+                if d < start || city_end.is_some_and(|c| d > c) {
+                    fail(
+                        "round.window.district-outside-city",
+                        &format!("{path}.district_deadline"),
+                        format!("{city} 区县审核截止 {d} 须在地市审核期内（{start} 至 {}）", city_end.map_or("—".into(), |c| c.to_string())),
+                        format!("{city}'s district deadline {d} must lie inside the city's review period"),
+                    );
+                }
+                if !cfg.district_review {
+                    fail("round.district-deadline-without-review", &format!("{path}.district_deadline"), format!("{city} 未启用区县审核却设置了区县截止时间"), format!("{city} sets a district deadline but no district review"));
+                }
+            }
+            if cfg.district_review && !graph.stages.iter().any(|s| s.optional && s.window.as_deref() == Some("district")) {
+                fail("round.no-district-stage", &format!("{path}.district_review"), "本项目流程没有可选的区县审核环节".into(), "the graph has no optional district stage to switch on".into());
+            }
+        }
+        for stage in spec.switches.keys() {
+            if !graph.stages.iter().any(|s| &s.id == stage && s.optional) {
+                fail("round.switch-unknown-stage", &format!("$.switches.{stage}"), format!("“{stage}”不是可选环节"), format!("{stage:?} is not an optional stage"));
+            }
+        }
+        let info = RoundInfo {
+            id: spec.id.clone(),
+            program: spec.program.clone(),
+            year: spec.year,
+            edition: edition.clone(),
+            batch: spec.batch.clone(),
+            config: spec.config.to_string(),
+        };
+        let checked = crate::plugin::ProgramPlugin::check_round(plugin, &info).map_err(CheckError::from)?;
+        findings.extend(checked.value.findings);
+        let round = Round {
+            spec: spec.clone(),
+            plugin: crate::plugin::ProgramPlugin::id(plugin).clone(),
+            edition,
+            graph,
+            quotas,
+            directions: checked.value.directions,
+            status: RoundStatus::Configured,
+            created_at: self.now(),
+        };
+        Ok((round, findings))
+    }
+
+    /// Create a round pinned to the plugin's sha256. Refused with findings when the
+    /// graph, windows or the plugin's configuration check have blocking problems.
+    pub fn create_round(&self, spec: RoundSpec) -> Result<Round, RoundError> {
+        if spec.id.trim().is_empty() {
+            return Err(RoundError::Invalid { findings: vec![Finding { rule_id: "round.id".into(), severity: Severity::Blocking, path: "$.id".into(), message: Text::new("轮次标识为空", "round id is empty") }] });
+        }
+        let (round, findings) = self.check_round_spec(&spec)?;
+        if findings.iter().any(|f| f.severity == Severity::Blocking) {
+            return Err(RoundError::Invalid { findings });
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        if get::<Round>(&tx, ROUNDS, &spec.id)?.is_some() {
+            return Err(RoundError::Exists(spec.id));
+        }
+        put(&tx, ROUNDS, &spec.id, &round)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(round)
+    }
+
+    pub fn round(&self, id: &str) -> Result<Round, RoundError> {
+        self.read(ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))
+    }
+
+    pub fn rounds(&self) -> Result<Vec<Round>, StoreError> {
+        self.read_all(ROUNDS)
+    }
+
+    fn set_status(&self, id: &str, from: &[RoundStatus], to: RoundStatus) -> Result<Round, RoundError> {
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let mut round: Round = get(&tx, ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+        if !from.contains(&round.status) {
+            return Err(RoundError::Frozen { round: id.into(), status: round.status });
+        }
+        round.status = to;
+        put(&tx, ROUNDS, id, &round)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(round)
+    }
+
+    pub fn open_round(&self, id: &str) -> Result<Round, RoundError> {
+        self.set_status(id, &[RoundStatus::Configured], RoundStatus::Open)
+    }
+
+    pub fn close_round(&self, id: &str) -> Result<Round, RoundError> {
+        self.set_status(id, &[RoundStatus::Open], RoundStatus::Closed)
+    }
+
+    /// Replace the specification of a round that is not open yet.
+    pub fn configure_round(&self, spec: RoundSpec) -> Result<Round, RoundError> {
+        let existing = self.round(&spec.id)?;
+        if existing.status != RoundStatus::Configured {
+            return Err(RoundError::Frozen { round: spec.id, status: existing.status });
+        }
+        if spec.program != existing.spec.program || spec.plugin_version != existing.spec.plugin_version {
+            return Err(RoundError::Invalid { findings: vec![Finding { rule_id: "round.pinned-plugin".into(), severity: Severity::Blocking, path: "$.plugin_version".into(), message: Text::new("轮次已绑定插件，不能更换", "a round's plugin is pinned and cannot change") }] });
+        }
+        let (round, findings) = self.check_round_spec(&spec)?;
+        if findings.iter().any(|f| f.severity == Severity::Blocking) {
+            return Err(RoundError::Invalid { findings });
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        put(&tx, ROUNDS, &spec.id, &round)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(round)
+    }
+
+    /// A city's own settings (applicant window, district review and deadline) in an
+    /// open round, checked against the province's window. Only that city changes.
+    pub fn configure_city(&self, round_id: &str, city: &str, cfg: CityConfig) -> Result<Round, RoundError> {
+        let mut round = self.round(round_id)?;
+        if round.status == RoundStatus::Closed {
+            return Err(RoundError::Frozen { round: round_id.into(), status: round.status });
+        }
+        let mut spec = round.spec.clone();
+        spec.cities.insert(city.to_string(), cfg);
+        let (_, findings) = self.check_round_spec(&spec)?;
+        let mine: Vec<_> = findings.into_iter().filter(|f| f.severity == Severity::Blocking).collect();
+        if !mine.is_empty() {
+            return Err(RoundError::Invalid { findings: mine });
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let mut stored: Round = get(&tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
+        stored.spec.cities = spec.cities;
+        put(&tx, ROUNDS, round_id, &stored)?;
+        tx.commit().map_err(StoreError::from)?;
+        round = stored;
+        Ok(round)
+    }
+
+    // ------------------------------------------------------------------ applications
+
+    pub fn application(&self, id: &str) -> Result<Application, ActError> {
+        self.read(APPS, id)?.ok_or_else(|| ActError::NotFound { what: "application", id: id.into() })
+    }
+
+    /// Applications of an applicant, in every round.
+    pub fn applications_of(&self, credit_code: &str) -> Result<Vec<Application>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let idx = tx.open_table(BY_APPLICANT)?;
+        let apps = tx.open_table(APPS)?;
+        let mut out = Vec::new();
+        for row in idx.range((credit_code, "")..)? {
+            let (k, _) = row?;
+            let (code, id) = k.value();
+            if code != credit_code {
+                break;
+            }
+            if let Some(v) = apps.get(id)? {
+                out.push(from_json(id, v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every application of a round.
+    pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
+        Ok(self.read_all::<Application>(APPS)?.into_iter().filter(|a| a.round == round).collect())
+    }
+
+    /// Save a draft: a new application (`app` = None) or the same draft again.
+    pub fn save_draft(&self, user_id: &str, round_id: &str, app: Option<&str>, draft: Draft) -> Result<Receipt, ActError> {
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let round = self.round(round_id).map_err(|e| match e {
+            RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
+            RoundError::Store(s) => ActError::Store(s),
+            other => ActError::Store(StoreError::Database(other.to_string())),
+        })?;
+        let action = round
+            .graph
+            .actions
+            .iter()
+            .find(|a| a.kind == ActionKind::SaveDraft)
+            .ok_or_else(|| ActError::Refused(Refusal::UnknownAction { action: "save-draft".into() }))?
+            .id
+            .clone();
+        // The applicant is the organisation the user acts for.
+        let applicant = match app {
+            Some(id) => self.application(id)?.applicant,
+            None => user
+                .grants
+                .iter()
+                .find_map(|g| match &g.scope {
+                    Scope::Organisation(o) => Some(o.clone()),
+                    _ => None,
+                })
+                .ok_or_else(|| ActError::Refused(Refusal::Forbidden { action: action.clone(), reason: format!("{user_id} does not act for an organisation") }))?,
+        };
+        let direction = draft.direction.clone();
+        if let Some(d) = &direction {
+            if !round.directions.iter().any(|x| &x.id == d) {
+                return Err(ActError::UnknownDirection {
+                    direction: d.clone(),
+                    open: round.directions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        let form = draft
+            .form
+            .clone()
+            .or_else(|| direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone()))
+            .or_else(|| self.plugin_record(&round.plugin.program, &round.plugin.version).ok().and_then(|r| r.manifest.forms.first().map(|f| f.id.clone())))
+            .unwrap_or_default();
+        let req = ActionRequest::new(&action);
+        let create = if app.is_none() { Some((&round, applicant.as_str())) } else { None };
+        self.transact(&user, app, create, &req, None, |a| {
+            a.direction = direction.clone();
+            a.form = form.clone();
+            a.data = draft.data.clone();
+            a.project = draft.project.clone();
+            a.attachments = draft.attachments.clone();
+            a.saves += 1;
+        })
+    }
+
+    /// The check request for an application as it stands.
+    pub fn check_request(&self, app: &Application, round: &Round, org: &Organisation) -> Result<CheckRequest, StoreError> {
+        let history = self
+            .applications_of(&app.applicant)?
+            .into_iter()
+            .filter(|a| a.id != app.id)
+            .map(|a| {
+                let year = self.round(&a.round).map(|r| r.spec.year).unwrap_or(0);
+                HistoryEntry {
+                    application: a.id.clone(),
+                    program: a.program.clone(),
+                    round: a.round.clone(),
+                    year,
+                    direction: a.direction.clone(),
+                    project: a.project.clone(),
+                    stage: a.state.stage.clone(),
+                    outcome: a.state.outcome,
+                    decided_on: (a.state.outcome != Outcome::Pending).then(|| a.state.trail.last().map(|v| v.entered_at.local_date())).flatten(),
+                }
+            })
+            .collect();
+        Ok(CheckRequest {
+            form: app.form.clone(),
+            direction: app.direction.clone(),
+            data: app.data.to_string(),
+            applicant: Applicant {
+                credit_code: org.credit_code.clone(),
+                name: org.name.clone(),
+                channel: org.channel.clone(),
+                city: org.city.clone(),
+                district: org.district.clone(),
+                dishonest: org.dishonest,
+                tags: org.tags.clone(),
+                qualifications: org.qualifications.clone(),
+                profile: org.profile.to_string(),
+            },
+            history,
+            attachments: app.attachments.clone(),
+            round: RoundInfo {
+                id: round.spec.id.clone(),
+                program: round.spec.program.clone(),
+                year: round.spec.year,
+                edition: round.edition.clone(),
+                batch: round.spec.batch.clone(),
+                config: round.spec.config.to_string(),
+            },
+            as_of: self.now().local_date(),
+        })
+    }
+
+    /// Take an action on an application.
+    pub fn act(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Receipt, ActError> {
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let app = self.application(app_id)?;
+        let round = self.round(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let org = self.org(&app.applicant)?.ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+        // Submitting runs the schema validation and the plugin's check first.
+        let runs_check = round.graph.actions.iter().any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
+        let check = if runs_check {
+            let request = self.check_request(&app, &round, &org)?;
+            let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
+            let report = check_with(&loaded, &request)?;
+            if report.has_blocking() {
+                return Err(ActError::BlockingFindings { findings: report.findings().cloned().collect() });
+            }
+            Some((request, report))
+        } else {
+            None
+        };
+        let version = app.state.version;
+        self.transact(&user, Some(app_id), None, req, check, move |a| {
+            debug_assert_eq!(a.state.version, version);
+        })
+    }
+
+    /// The same action on many applications: all accepted in one transaction, or none.
+    pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
+        let batch_id = format!("batch-{}-{}", self.now().0, app_ids.first().copied().unwrap_or(""));
+        let wrap = |position: usize, application: &str, error: ActError| BatchError { position, application: application.into(), error };
+        let user = self.user(user_id).map_err(|e| wrap(0, "", e.into()))?.ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
+        let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
+        let mut receipts = Vec::new();
+        for (i, id) in app_ids.iter().enumerate() {
+            let r = self.apply_in(&tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}).map_err(|e| wrap(i, id, e))?;
+            receipts.push(r);
+        }
+        tx.commit().map_err(|e| wrap(app_ids.len(), "", StoreError::from(e).into()))?;
+        Ok(receipts)
+    }
+
+    /// One action in its own write transaction.
+    fn transact(
+        &self,
+        user: &User,
+        app_id: Option<&str>,
+        create: Option<(&Round, &str)>,
+        req: &ActionRequest,
+        check: Option<(CheckRequest, CheckReport)>,
+        mut edit: impl FnMut(&mut Application),
+    ) -> Result<Receipt, ActError> {
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let receipt = self.apply_in(&tx, user, app_id, create, req, check, None, &mut edit)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(receipt)
+    }
+
+    /// Decide and apply one action inside `tx`: engine, application, indexes, quota
+    /// counters, bans and the chained decision record.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_in(
+        &self,
+        tx: &WriteTransaction,
+        user: &User,
+        app_id: Option<&str>,
+        create: Option<(&Round, &str)>,
+        req: &ActionRequest,
+        check: Option<(CheckRequest, CheckReport)>,
+        batch: Option<&str>,
+        edit: &mut dyn FnMut(&mut Application),
+    ) -> Result<Receipt, ActError> {
+        let now = self.now();
+        let (mut app, round) = match (app_id, create) {
+            (Some(id), _) => {
+                let app: Application = get(tx, APPS, id)?.ok_or_else(|| ActError::NotFound { what: "application", id: id.into() })?;
+                let round: Round = get(tx, ROUNDS, &app.round)?.ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
+                (app, round)
+            }
+            (None, Some((round, applicant))) => {
+                let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+                let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
+                counters.insert("next_app", n + 1).map_err(StoreError::from)?;
+                let app = Application {
+                    id: format!("A{n:07}"),
+                    round: round.spec.id.clone(),
+                    program: round.spec.program.clone(),
+                    applicant: applicant.to_string(),
+                    direction: None,
+                    form: String::new(),
+                    data: serde_json::Value::Null,
+                    project: None,
+                    attachments: Vec::new(),
+                    state: AppState::new(&round.graph.initial, now),
+                    created_at: now,
+                    updated_at: now,
+                    submitted_at: None,
+                    saves: 0,
+                };
+                (app, round.clone())
+            }
+            (None, None) => unreachable!("an action names an application or creates one"),
+        };
+        let org: Organisation = get(tx, ORGS, &app.applicant)?.ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+        if let Some((request, _)) = &check {
+            // The check ran outside the transaction; refuse if the application moved since.
+            if request.data != app.data.to_string() {
+                return Err(ActError::Conflict);
+            }
+        }
+        let here_kind = round.graph.stages.iter().find(|s| s.id == app.state.stage).map(|s| s.kind);
+        if here_kind == Some(StageKind::Draft) {
+            if org.channel == "region" && (org.city.is_none() || org.district.is_none()) {
+                return Err(ActError::ProfileIncomplete { missing: "所属市、所属行政区 (city and district)".into() });
+            }
+            let bans = tx.open_table(BANS).map_err(StoreError::from)?;
+            if let Some(b) = bans.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
+                let ban: Ban = from_json("bans", b.value())?;
+                if ban.until > now.local_date() {
+                    return Err(ActError::Banned { until: ban.until });
+                }
+            }
+        }
+        let index = tx.open_table(DECISIONS).map_err(StoreError::from)?.last().map_err(StoreError::from)?.map_or(0, |(k, _)| k.value() + 1);
+        let calendar = {
+            let t = tx.open_table(CALENDARS).map_err(StoreError::from)?;
+            let year = now.local_date().year;
+            let v = t.get(year).map_err(StoreError::from)?;
+            v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
+        };
+        let groups = self.city_groups()?;
+        let quota_table = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+        let round_id = round.spec.id.clone();
+        let quota_used = |q: &str, scope: &str| -> u32 {
+            quota_table.get((round_id.as_str(), q, scope)).ok().flatten().map_or(0, |v| v.value())
+        };
+        let city_group = |c: &str| groups.get(c).cloned();
+        let names = self.region_names()?;
+        let scope_name = |s: &str| names.get(s).cloned().unwrap_or_else(|| s.to_string());
+        let ctx = engine::Context {
+            round: &round,
+            applicant: &org,
+            calendar: &calendar,
+            city_group: &city_group,
+            scope_name: &scope_name,
+            quota_used: &quota_used,
+            now,
+            decision_index: index,
+        };
+        let category = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).and_then(|d| d.category.clone());
+        let t = engine::decide(&ctx, &app.state, category.as_deref(), req, user)?;
+        drop(quota_table);
+
+        // Apply.
+        let old_key = queue_key(&app, &org);
+        let is_new = app_id.is_none();
+        app.state = t.state.clone();
+        app.updated_at = now;
+        if t.action.kind == ActionKind::SaveDraft {
+            edit(&mut app);
+        }
+        if t.action.kind == ActionKind::Submit {
+            app.submitted_at = Some(now);
+        }
+        let new_key = queue_key(&app, &org);
+        {
+            let mut q = tx.open_table(QUEUE).map_err(StoreError::from)?;
+            if !is_new {
+                q.remove((old_key.0.as_str(), old_key.1.as_str(), old_key.2.as_str(), old_key.3.as_str(), old_key.4.as_str())).map_err(StoreError::from)?;
+            }
+            q.insert((new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()), ()).map_err(StoreError::from)?;
+        }
+        if is_new {
+            tx.open_table(BY_APPLICANT).map_err(StoreError::from)?.insert((app.applicant.as_str(), app.id.as_str()), app.round.as_str()).map_err(StoreError::from)?;
+        }
+        {
+            let mut qt = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+            for d in &t.quota {
+                qt.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after).map_err(StoreError::from)?;
+            }
+        }
+        if let Some(until) = t.ban_until {
+            let ban = Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
+            tx.open_table(BANS).map_err(StoreError::from)?.insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice()).map_err(StoreError::from)?;
+        }
+        put(tx, APPS, &app.id, &app)?;
+
+        let check_record = match &check {
+            Some((request, report)) => {
+                let input = to_json(request);
+                let digest = sha256_hex(&input);
+                tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?.insert(digest.as_str(), input.as_slice()).map_err(StoreError::from)?;
+                let plugin = report.plugin.as_ref();
+                Some(CheckRecord {
+                    plugin_sha256: round.plugin.sha256.clone(),
+                    wit: round.plugin.wit.clone(),
+                    input_digest: digest,
+                    findings: report.findings().cloned().collect(),
+                    signals: plugin.map(|p| p.value.signals.clone()).unwrap_or_default(),
+                    fuel: plugin.map_or(0, |p| p.fuel_used),
+                })
+            }
+            None => None,
+        };
+        let prev_hash = match index {
+            0 => GENESIS.to_string(),
+            i => {
+                let t = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+                let v = t.get(i - 1).map_err(StoreError::from)?.ok_or_else(|| StoreError::Corrupt { key: format!("decisions/{}", i - 1), message: "missing".into() })?;
+                from_json::<Decision>("decisions", v.value())?.hash
+            }
+        };
+        let mut decision = Decision {
+            index,
+            prev_hash,
+            at: now,
+            application: app.id.clone(),
+            round: round.spec.id.clone(),
+            actor: ActorRef { user: user.id.clone(), role: t.grant.role.clone(), scope: t.grant.scope.clone() },
+            action: t.action.id.clone(),
+            kind: t.action.kind,
+            opinion: req.opinion.clone(),
+            from: t.from.clone(),
+            to: t.to.clone(),
+            batch: batch.map(str::to_string),
+            payload: req.payload.clone(),
+            check: check_record,
+            quota: t.quota.clone(),
+            explain: t.explain.clone(),
+            hash: String::new(),
+        };
+        decision.hash = decision_hash(&decision);
+        tx.open_table(DECISIONS).map_err(StoreError::from)?.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
+        tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
+        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r) })
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /// The decisions on one application, in order (the handling record, 办理记录).
+    pub fn decisions_of(&self, app_id: &str) -> Result<Vec<Decision>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let idx = tx.open_table(DECISIONS_BY_APP)?;
+        let log = tx.open_table(DECISIONS)?;
+        let mut out = Vec::new();
+        for row in idx.range((app_id, 0u64)..=(app_id, u64::MAX))? {
+            let (k, _) = row?;
+            let i = k.value().1;
+            if let Some(v) = log.get(i)? {
+                out.push(from_json(&format!("decisions/{i}"), v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of decisions in the log.
+    pub fn decision_count(&self) -> Result<u64, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
+    }
+
+    pub fn decision(&self, index: u64) -> Result<Option<Decision>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let v = t.get(index)?;
+        v.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
+    }
+
+    /// Units used per quota and scope in a round.
+    pub fn quota_usage(&self, round: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(QUOTA_USED)?;
+        let mut out = Vec::new();
+        for row in t.range((round, "", "")..)? {
+            let (k, v) = row?;
+            let (r, q, s) = k.value();
+            if r != round {
+                break;
+            }
+            out.push((q.to_string(), s.to_string(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// What waits for `user` in `round`: applications at stages its grants handle,
+    /// within its scope, in queue order; at most `limit` after `after`.
+    pub fn queue(&self, user_id: &str, round_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<QueueItem>, ActError> {
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let round = self.round(round_id).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for g in &user.grants {
+            for stage in round.graph.stages.iter().filter(|s| s.role.as_deref() == Some(g.role.as_str())) {
+                // (city, district) prefix of the queue key this grant reaches.
+                let prefix: (Option<String>, Option<String>) = match &g.scope {
+                    Scope::Province => (None, None),
+                    Scope::City(c) => (Some(c.clone()), None),
+                    Scope::District(d) => (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone())),
+                    Scope::Organisation(_) | Scope::Expert => continue,
+                };
+                let (r, s) = (round_id, stage.id.as_str());
+                const MAX: &str = "\u{10ffff}";
+                let range = match &prefix {
+                    (None, _) => q.range((r, s, "", "", "")..(r, s, MAX, "", "")),
+                    (Some(c), None) => q.range((r, s, c.as_str(), "", "")..(r, s, c.as_str(), MAX, "")),
+                    (Some(c), Some(d)) => q.range((r, s, c.as_str(), d.as_str(), "")..(r, s, c.as_str(), d.as_str(), MAX)),
+                }
+                .map_err(StoreError::from)?;
+                let mut rows = Vec::new();
+                for row in range {
+                    let (k, _) = row.map_err(StoreError::from)?;
+                    let k = k.value();
+                    rows.push((k.2.to_string(), k.3.to_string(), k.4.to_string()));
+                }
+                for (city, district, app) in rows {
+                    if after.is_some_and(|a| app.as_str() <= a) {
+                        continue;
+                    }
+                    out.push(QueueItem { application: app, stage: s.to_string(), city, district });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.application.cmp(&b.application));
+        out.dedup();
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Applications past their stage's SLA (working days) or rectification deadline.
+    pub fn overdue(&self, round_id: &str) -> Result<Vec<Application>, StoreError> {
+        let today = self.now().local_date();
+        Ok(self
+            .applications_in(round_id)?
+            .into_iter()
+            .filter(|a| a.state.due.is_some_and(|d| d < today) || a.state.deadline.is_some_and(|d| d < today) || a.state.annual_due.is_some_and(|d| d < today))
+            .collect())
+    }
+
+    // ------------------------------------------------------------------ audit
+
+    /// Walk the decision chain; report the first record whose link or hash fails.
+    pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let mut prev = GENESIS.to_string();
+        let mut expected = 0u64;
+        let mut length = 0;
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let i = k.value();
+            length += 1;
+            let broken = match serde_json::from_slice::<Decision>(v.value()) {
+                Ok(d) => i != expected || d.index != i || d.prev_hash != prev || decision_hash(&d) != d.hash || {
+                    prev = d.hash.clone();
+                    false
+                },
+                Err(_) => true,
+            };
+            if broken {
+                return Ok(ChainReport { length: t.len()?, first_broken: Some(i.min(expected)), head: prev });
+            }
+            expected = i + 1;
+        }
+        Ok(ChainReport { length, first_broken: None, head: prev })
+    }
+
+    /// Re-run the check a decision recorded, against the pinned plugin bytes.
+    pub fn replay(&self, index: u64) -> Result<ReplayReport, ActError> {
+        let d = self.decision(index)?.ok_or_else(|| ActError::NotFound { what: "decision", id: index.to_string() })?;
+        let c = d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
+        let input: CheckRequest = {
+            let tx = self.db().begin_read().map_err(StoreError::from)?;
+            let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            let v = t.get(c.input_digest.as_str()).map_err(StoreError::from)?.ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
+            if sha256_hex(v.value()) != c.input_digest {
+                return Err(ActError::Store(StoreError::Corrupt { key: format!("check_inputs/{}", c.input_digest), message: "digest mismatch".into() }));
+            }
+            from_json("check_inputs", v.value())?
+        };
+        let loaded = self.plugin_by_sha(&c.plugin_sha256).map_err(CheckError::from)?;
+        let report = check_with(&loaded, &input)?;
+        let replayed: Vec<Finding> = report.findings().cloned().collect();
+        let signals = report.plugin.as_ref().map(|p| p.value.signals.clone()).unwrap_or_default();
+        let fuel = report.plugin.as_ref().map_or(0, |p| p.fuel_used);
+        let identical = to_json(&replayed) == to_json(&c.findings) && to_json(&signals) == to_json(&c.signals) && fuel == c.fuel;
+        Ok(ReplayReport { decision: index, recorded: c.findings, replayed, fuel_recorded: c.fuel, fuel_replayed: fuel, identical })
+    }
+}

@@ -1,0 +1,389 @@
+//! Rounds, applications, the approval graph, quotas and the decision log through
+//! the real kernel: real component, real redb file.
+
+#[path = "world.rs"]
+mod world;
+
+use serde_json::json;
+use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, Text};
+use shenbao::{ActError, ActionRequest, Payload, Refusal, RoundError, Scope, Timestamp};
+use world::*;
+
+fn refusal(e: ActError) -> Refusal {
+    match e {
+        ActError::Refused(r) => r,
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+/// What must not change when something is refused.
+fn snapshot(w: &World, app: &str) -> (u64, String, u64) {
+    let a = w.kernel.application(app).unwrap();
+    (w.decisions(), a.state.stage, a.state.version)
+}
+
+#[test]
+fn an_application_travels_the_whole_path_into_the_library_and_out() {
+    let w = world();
+    let k = &w.kernel;
+    // Draft saved twice: the same application.
+    let first = k.save_draft("applicant-1", ROUND, None, draft(json!({"resource_name": "半成品"}))).unwrap();
+    let id = first.application.id.clone();
+    let again = k.save_draft("applicant-1", ROUND, Some(&id), draft(valid_data())).unwrap();
+    assert_eq!(again.application.id, id);
+    assert_eq!(again.application.saves, 2);
+    assert_eq!(w.stage(&id), "draft");
+
+    // Submit runs the check and records it; district review is on in Huizhou.
+    let sub = w.act("applicant-1", &id, "submit", None).unwrap();
+    assert_eq!(sub.decision.to, "district-review");
+    let check = sub.decision.check.as_ref().unwrap();
+    assert_eq!(check.signals[0].id, "er.signal.standards");
+    assert!(check.fuel > 0);
+
+    w.act("district-huicheng", &id, "district-recommend", Some("材料齐全，同意推荐")).unwrap();
+    assert_eq!(w.stage(&id), "city-review");
+    // The city has 10 working days (no holidays configured): 10 Aug 2024 is a Saturday.
+    assert_eq!(k.application(&id).unwrap().state.due, Some(Date::new(2024, 8, 23)));
+    w.act("city-huizhou", &id, "city-recommend", Some("同意推荐")).unwrap();
+    w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
+    assert_eq!(w.stage(&id), "expert-review");
+
+    // Experts: only assigned ones may score.
+    let e = refusal(w.kernel.act("expert-1", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(88.0), ..Default::default() }, ..Default::default() }).unwrap_err());
+    assert_eq!(e.code(), "forbidden");
+    k.act("province", &id, &ActionRequest { action: "assign-experts".into(), payload: Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() }, ..Default::default() }).unwrap();
+    k.act("expert-1", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(88.0), ..Default::default() }, ..Default::default() }).unwrap();
+    k.act("expert-2", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(91.5), ..Default::default() }, ..Default::default() }).unwrap();
+    assert_eq!(k.application(&id).unwrap().state.scores.len(), 2);
+
+    // Public notice with an objection: no decision until it is resolved.
+    w.act("province", &id, "publish-notice", None).unwrap();
+    w.act("someone", &id, "object", Some("案例真实性存疑")).unwrap();
+    let before = snapshot(&w, &id);
+    assert_eq!(refusal(w.act("province", &id, "approve", Some("认定入库")).unwrap_err()), Refusal::ObjectionsOpen { open: 1 });
+    assert_eq!(snapshot(&w, &id), before);
+    w.act("province", &id, "resolve-objection", Some("经核实，异议不成立")).unwrap();
+    w.act("province", &id, "approve", Some("认定入库")).unwrap();
+    let a = k.application(&id).unwrap();
+    assert_eq!((a.state.stage.as_str(), a.state.outcome), ("library", Outcome::Passed));
+    assert_eq!(a.state.annual_due, Some(Date::new(2025, 3, 31)));
+
+    // Yearly report, warning with 6 months to rectify, removal with a 3-year ban.
+    w.act("applicant-1", &id, "annual-report", None).unwrap();
+    w.act("province", &id, "warn", Some("案例不足，限期整改")).unwrap();
+    let a = k.application(&id).unwrap();
+    assert_eq!((a.state.stage.as_str(), a.state.deadline), ("rectifying", Some(Date::new(2025, 2, 10))));
+    w.act("province", &id, "remove", Some("逾期未整改")).unwrap();
+    let a = k.application(&id).unwrap();
+    assert_eq!((a.state.stage.as_str(), a.state.outcome), ("removed", Outcome::Removed));
+    let err = k.save_draft("applicant-1", ROUND, None, draft(valid_data())).unwrap_err();
+    assert!(matches!(err, ActError::Banned { until } if until == Date::new(2027, 8, 10)), "{err}");
+
+    // The log: one decision per accepted action, chained, the check replayable.
+    let log = k.decisions_of(&id).unwrap();
+    assert_eq!(log.len() as u64, w.decisions());
+    assert_eq!(log.len(), 16, "the refused score left no record");
+    assert_eq!(log.iter().map(|d| d.action.as_str()).collect::<Vec<_>>()[..4], ["save-draft", "save-draft", "submit", "district-recommend"]);
+    assert_eq!(log[3].actor.scope, Scope::District("huizhou.huicheng".into()));
+    assert_eq!(log[3].opinion.as_deref(), Some("材料齐全，同意推荐"));
+    let chain = k.verify_chain().unwrap();
+    assert_eq!((chain.length, chain.first_broken), (16, None));
+    let replay = k.replay(log[2].index).unwrap();
+    assert!(replay.identical, "{replay:?}");
+}
+
+#[test]
+fn submit_with_blocking_findings_is_refused_and_changes_nothing() {
+    let w = world();
+    let mut data = valid_data();
+    data["revenue"] = json!([{ "year": 2023, "revenue": 500 }, { "year": 2022, "revenue": 600 }]);
+    let id = w.kernel.save_draft("applicant-2", ROUND, None, draft(data)).unwrap().application.id;
+    let before = snapshot(&w, &id);
+    match w.act("applicant-2", &id, "submit", None).unwrap_err() {
+        ActError::BlockingFindings { findings } => {
+            assert_eq!(findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(), ["er.specific.revenue-avg-2y-min-1000"]);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(snapshot(&w, &id), before);
+    // Schema findings block too.
+    let id2 = w.kernel.save_draft("applicant-3", ROUND, None, draft(json!({"resource_name": ""}))).unwrap().application.id;
+    let err = w.act("applicant-3", &id2, "submit", None).unwrap_err();
+    assert!(matches!(&err, ActError::BlockingFindings { findings } if findings.iter().all(|f| f.rule_id.starts_with("schema."))), "{err}");
+}
+
+#[test]
+fn windows_opinions_and_scopes_are_enforced() {
+    let w = world();
+    let id = w.kernel.save_draft("applicant-1", ROUND, None, draft(valid_data())).unwrap().application.id;
+    // Before the window opens.
+    w.clock.set(t(2024, 7, 31, 23));
+    assert_eq!(refusal(w.act("applicant-1", &id, "submit", None).unwrap_err()).code(), "window_closed");
+    w.clock.set(t(2024, 8, 10, 9));
+    // Someone else's application.
+    assert_eq!(refusal(w.act("applicant-2", &id, "submit", None).unwrap_err()).code(), "forbidden");
+    w.act("applicant-1", &id, "submit", None).unwrap();
+    // Wrong district, wrong city, no opinion.
+    let before = snapshot(&w, &id);
+    assert_eq!(refusal(w.act("district-huiyang", &id, "district-recommend", Some("ok")).unwrap_err()).code(), "forbidden");
+    assert_eq!(refusal(w.act("city-huizhou", &id, "city-recommend", Some("ok")).unwrap_err()).code(), "not_at_this_stage");
+    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", None).unwrap_err()), Refusal::OpinionRequired { action: "district-recommend".into() });
+    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", Some("  ")).unwrap_err()).code(), "opinion_required");
+    assert_eq!(refusal(w.act("district-huicheng", &id, "no-such-action", Some("x")).unwrap_err()).code(), "unknown_action");
+    assert_eq!(snapshot(&w, &id), before);
+    // After the district deadline (5 September).
+    w.clock.set(t(2024, 9, 6, 9));
+    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", Some("ok")).unwrap_err()).code(), "window_closed");
+    assert_eq!(snapshot(&w, &id), before);
+    // A stale view is refused.
+    w.clock.set(t(2024, 9, 1, 9));
+    let stale = ActionRequest { action: "district-recommend".into(), opinion: Some("ok".into()), if_stage: Some("city-review".into()), ..Default::default() };
+    assert_eq!(refusal(w.kernel.act("district-huicheng", &id, &stale).unwrap_err()).code(), "stale_stage");
+}
+
+#[test]
+fn return_and_resubmit_then_withdraw_only_before_the_next_stage_acts() {
+    let w = world();
+    let id = w.submitted(1);
+    w.act("district-huicheng", &id, "district-return", Some("请补充客户反馈")).unwrap();
+    assert_eq!(w.stage(&id), "draft");
+    w.kernel.save_draft("applicant-1", ROUND, Some(&id), draft(valid_data())).unwrap();
+    w.act("applicant-1", &id, "submit", None).unwrap();
+    assert_eq!(w.stage(&id), "district-review");
+
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    // The district ranks its own recommendation: that does not stop it withdrawing.
+    let rank = ActionRequest { action: "district-rank".into(), payload: Payload { rank: Some(1), ..Default::default() }, ..Default::default() };
+    assert_eq!(refusal(w.kernel.act("city-huizhou", &id, &rank).unwrap_err()).code(), "forbidden");
+    w.kernel.act("district-huicheng", &id, &rank).unwrap();
+    assert_eq!(w.kernel.application(&id).unwrap().state.rank, Some(1));
+    w.act("district-huicheng", &id, "district-withdraw", Some("撤回重审")).unwrap();
+    assert_eq!(w.stage(&id), "district-review");
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    // Once the city has acted on it, the district's decision is no longer its to withdraw.
+    let before = snapshot(&w, &id);
+    w.act("city-huizhou", &id, "city-return", Some("请区里补充")).unwrap();
+    w.act("district-huicheng", &id, "district-recommend", Some("已补充")).unwrap();
+    w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+    assert_eq!(refusal(w.act("district-huicheng", &id, "district-withdraw", None).unwrap_err()), Refusal::NothingToWithdraw);
+    assert!(w.decisions() > before.0);
+    // The city may withdraw until the province acts; a province action at its stage ends that.
+    w.act("city-huizhou", &id, "city-withdraw", None).unwrap();
+    assert_eq!(w.stage(&id), "city-review");
+    w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+    w.act("province", &id, "province-return", Some("请市里复核")).unwrap();
+    assert_eq!(w.stage(&id), "city-review");
+    assert_eq!(refusal(w.act("city-huizhou", &id, "city-withdraw", None).unwrap_err()).code(), "not_at_this_stage");
+    assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+}
+
+#[test]
+fn routes_and_switches_choose_the_path() {
+    let w = world();
+    // Shenzhen did not switch district review on: straight to the city.
+    let sz = w.submitted(7);
+    assert_eq!(w.stage(&sz), "city-review");
+    // Out of province: straight to the province (第十六条).
+    let out = w.submitted(8);
+    assert_eq!(w.stage(&out), "province-review");
+    let why = &w.kernel.decisions_of(&out).unwrap()[1].explain;
+    assert!(why.iter().any(|e| e.contains("route direct-to-province skips city-review")), "{why:?}");
+    let why = &w.kernel.decisions_of(&sz).unwrap()[1].explain;
+    assert!(why.iter().any(|e| e.contains("optional stage district-review is off for shenzhen")), "{why:?}");
+}
+
+fn city_quota(limit: u32) -> Quota {
+    Quota {
+        id: "city-recommend".into(),
+        title: Text::new("地市推荐名额", "city recommendation quota"),
+        action: "city-recommend".into(),
+        stage: Some("city-review".into()),
+        group_by: QuotaGroup::City,
+        default_limit: Some(5),
+        limits: vec![QuotaLimit { scope: "huizhou".into(), limit }],
+        channels: vec!["region".into()],
+        message: Text::new("{scope} 已推荐 {used}/{limit}", "{scope} has recommended {used}/{limit}"),
+    }
+}
+
+#[test]
+fn quotas_hold_through_batches_and_withdrawals() {
+    let mut s = spec();
+    s.quotas = Some(vec![city_quota(2)]);
+    s.cities.get_mut("huizhou").unwrap().district_review = false;
+    s.cities.get_mut("huizhou").unwrap().district_deadline = None;
+    let w = world_with(s);
+    let ids: Vec<String> = (1..=3).map(|n| w.submitted(n)).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let decisions = w.decisions();
+
+    // All three in one batch: the third breaks the quota, so none is recommended.
+    let err = w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap_err();
+    assert_eq!(err.position, 2);
+    match &err.error {
+        ActError::Refused(Refusal::QuotaExceeded { quota, scope, used, limit, message }) => {
+            assert_eq!((quota.as_str(), scope.as_str(), *used, *limit), ("city-recommend", "huizhou", 2, 2));
+            assert_eq!(message, "惠州市 已推荐 2/2");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(w.decisions(), decisions);
+    assert!(ids.iter().all(|id| w.stage(id) == "city-review"));
+    assert!(w.kernel.quota_usage(ROUND).unwrap().is_empty());
+
+    // Two in a batch: both, with one batch id.
+    let r = w.kernel.act_batch("city-huizhou", &refs[..2], &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].decision.batch, r[1].decision.batch);
+    assert_eq!(w.kernel.quota_usage(ROUND).unwrap(), vec![("city-recommend".into(), "huizhou".into(), 2)]);
+    assert_eq!(refusal(w.act("city-huizhou", &ids[2], "city-recommend", Some("同意")).unwrap_err()).code(), "quota_exceeded");
+
+    // A withdrawal gives the unit back.
+    w.act("city-huizhou", &ids[0], "city-withdraw", None).unwrap();
+    assert_eq!(w.kernel.quota_usage(ROUND).unwrap(), vec![("city-recommend".into(), "huizhou".into(), 1)]);
+    w.act("city-huizhou", &ids[2], "city-recommend", Some("同意")).unwrap();
+    // So does a return from the province, back to the city.
+    w.act("province", &ids[1], "province-return", Some("复核")).unwrap();
+    assert_eq!(w.kernel.quota_usage(ROUND).unwrap(), vec![("city-recommend".into(), "huizhou".into(), 1)]);
+    assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+}
+
+#[test]
+fn many_threads_against_one_quota_never_exceed_it_and_one_wins_each_step() {
+    let mut s = spec();
+    s.quotas = Some(vec![city_quota(3)]);
+    s.cities.get_mut("huizhou").unwrap().district_review = false;
+    s.cities.get_mut("huizhou").unwrap().district_deadline = None;
+    let w = world_with(s);
+    let ids: Vec<String> = (1..=6).map(|n| w.submitted(n)).collect();
+    let ok = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|sc| {
+        for id in &ids {
+            let (w, ok) = (&w, &ok);
+            sc.spawn(move || {
+                if w.act("city-huizhou", id, "city-recommend", Some("同意")).is_ok() {
+                    ok.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(ok.into_inner(), 3);
+    assert_eq!(w.kernel.quota_usage(ROUND).unwrap(), vec![("city-recommend".into(), "huizhou".into(), 3)]);
+
+    // Eight threads on one application at city review: exactly one recommend wins.
+    let target = ids.iter().find(|id| w.stage(id) == "city-review").unwrap().clone();
+    w.kernel.upsert_user(&user("city-huizhou-2", &[("city-officer", Scope::City("huizhou".into()))])).unwrap();
+    w.act("city-huizhou", ids.iter().find(|id| w.stage(id) == "province-review").unwrap(), "city-withdraw", None).unwrap();
+    let wins = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|sc| {
+        for i in 0..8 {
+            let (w, wins, target) = (&w, &wins, &target);
+            sc.spawn(move || {
+                let who = if i % 2 == 0 { "city-huizhou" } else { "city-huizhou-2" };
+                let req = ActionRequest { action: "city-recommend".into(), opinion: Some("同意".into()), if_stage: Some("city-review".into()), ..Default::default() };
+                if w.kernel.act(who, target, &req).is_ok() {
+                    wins.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(wins.into_inner(), 1);
+    assert_eq!(w.stage(&target), "province-review");
+    assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+}
+
+#[test]
+fn working_days_follow_the_calendar_and_overdue_applications_are_listed() {
+    let w = world();
+    // 2024 Mid-Autumn: 15–17 September off (16 and 17 are weekdays), Saturday 14 September worked.
+    let cal = shenbao::Calendar {
+        holidays: [Date::new(2024, 9, 16), Date::new(2024, 9, 17)].into_iter().collect(),
+        makeup_workdays: [Date::new(2024, 9, 14)].into_iter().collect(),
+    };
+    w.kernel.set_calendar(2024, &cal).unwrap();
+    let id = w.submitted(1);
+    // The district recommends on Wednesday 4 September: the city's 10 working days are
+    // 5, 6, 9, 10, 11, 12, 13, 14 (Saturday, 调休), 18, 19.
+    w.clock.set(t(2024, 9, 4, 10));
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    assert_eq!(w.kernel.application(&id).unwrap().state.due, Some(Date::new(2024, 9, 19)));
+    assert_eq!(shenbao::Calendar::default().add_working_days(Date::new(2024, 9, 4), 10), Date::new(2024, 9, 18));
+    w.clock.set(t(2024, 9, 19, 18));
+    assert!(w.kernel.overdue(ROUND).unwrap().is_empty());
+    w.clock.set(t(2024, 9, 20, 9));
+    let overdue: Vec<String> = w.kernel.overdue(ROUND).unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(overdue, vec![id]);
+}
+
+#[test]
+fn inconsistent_round_configuration_is_refused_with_findings() {
+    let w = world();
+    let mut s = spec();
+    s.id = "bad".into();
+    s.cities.get_mut("huizhou").unwrap().applicants = Some(shenbao::Window { start: t(2024, 7, 20, 0), end: t(2024, 8, 20, 0) });
+    s.cities.get_mut("huizhou").unwrap().district_deadline = Some(t(2024, 9, 30, 0));
+    let mut g = w.kernel.plugin_record(PROGRAM, "0.1.0").unwrap().manifest.graph;
+    g.stages.push(shenbao::contract::Stage { id: "orphan".into(), ..g.stages[1].clone() });
+    g.actions.push(shenbao::contract::Action { id: "nowhere".into(), to: shenbao::contract::Target::Stage("void".into()), ..g.actions[1].clone() });
+    s.graph = Some(g);
+    s.quotas = Some(vec![Quota { action: "no-such".into(), ..city_quota(1) }]);
+    let err = w.kernel.create_round(s).unwrap_err();
+    let RoundError::Invalid { findings } = &err else { panic!("{err}") };
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+    for r in ["round.window.city-outside-province", "round.window.district-outside-city", "graph.unreachable-stage", "graph.action-leads-nowhere", "round.quota-unknown-action"] {
+        assert!(rules.contains(&r), "{r} missing from {rules:?}");
+    }
+    assert!(matches!(w.kernel.round("bad"), Err(RoundError::NotFound(_))));
+    // An open round's rules are frozen.
+    assert!(matches!(w.kernel.configure_round(spec()), Err(RoundError::Frozen { .. })));
+}
+
+#[test]
+fn bad_reference_data_is_refused() {
+    let w = world();
+    let mut o = org(99, Some("huizhou"), Some("huizhou.huicheng"), "region");
+    o.credit_code = "91441302MA00009901".into();
+    assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::CreditCode { .. })));
+    let o = org(99, Some("atlantis"), None, "region");
+    assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
+    let o = org(99, Some("huizhou"), Some("shenzhen.nanshan"), "region");
+    assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
+    let o = org(99, Some("huizhou"), None, "moon-base");
+    assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownChannel(_))));
+    // An organisation without its district cannot apply (必须选择企业所属市、所属行政区).
+    w.kernel.upsert_org(&org(98, Some("huizhou"), None, "region")).unwrap();
+    w.kernel.upsert_user(&user("applicant-98", &[("applicant", Scope::Organisation(code(98)))])).unwrap();
+    let err = w.kernel.save_draft("applicant-98", ROUND, None, draft(valid_data())).unwrap_err();
+    assert_eq!(err.code(), "profile_incomplete");
+    assert_eq!(w.decisions(), 0);
+}
+
+#[test]
+fn a_tampered_decision_is_found_by_index() {
+    let w = world();
+    let id = w.submitted(1);
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+    let path = w.dir.path().join("shenbao.redb");
+    let World { kernel, dir, .. } = w;
+    drop(kernel);
+    {
+        use redb::ReadableTable;
+        let db = redb::Database::open(&path).unwrap();
+        let table: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("decisions");
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(table).unwrap();
+            let mut d: serde_json::Value = serde_json::from_slice(t.get(2).unwrap().unwrap().value()).unwrap();
+            d["opinion"] = json!("改写过的意见");
+            t.insert(2, serde_json::to_vec(&d).unwrap().as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let k = shenbao::Kernel::open_with(&path, shenbao::KernelConfig { host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() }, ..Default::default() }).unwrap();
+    let report = k.verify_chain().unwrap();
+    assert_eq!(report.first_broken, Some(2));
+    assert_eq!(report.length, 4);
+    let _ = Timestamp(0);
+}
