@@ -686,10 +686,7 @@ impl Kernel {
         } else {
             None
         };
-        let version = app.state.version;
-        self.transact(&user, Some(app_id), None, req, check, move |a| {
-            debug_assert_eq!(a.state.version, version);
-        })
+        self.transact(&user, Some(app_id), None, req, check, |_| {})
     }
 
     /// The same action on many applications: all accepted in one transaction, or none.
@@ -1031,6 +1028,66 @@ impl Kernel {
             expected = i + 1;
         }
         Ok(ChainReport { length, first_broken: None, head: prev })
+    }
+
+    /// Check the secondary indexes and counters against the applications: one queue
+    /// entry per application at its current stage, quota counters equal to the units
+    /// held, every counter within its limit. Returns the problems found.
+    pub fn verify_indexes(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let apps: Vec<Application> = self.read_all(APPS)?;
+        let tx = self.db().begin_read()?;
+        let queue = tx.open_table(QUEUE)?;
+        let mut entries = std::collections::HashMap::<String, Vec<String>>::new();
+        for row in queue.iter()? {
+            let (k, _) = row?;
+            let k = k.value();
+            entries.entry(k.4.to_string()).or_default().push(k.1.to_string());
+        }
+        let mut held = std::collections::HashMap::<(String, String, String), u32>::new();
+        for a in &apps {
+            match entries.get(&a.id).map(Vec::as_slice) {
+                Some([stage]) if *stage == a.state.stage => {}
+                other => problems.push(format!("{}: queue entries {:?}, stage {}", a.id, other, a.state.stage)),
+            }
+            for h in &a.state.holds {
+                *held.entry((a.round.clone(), h.quota.clone(), h.scope.clone())).or_default() += 1;
+            }
+            if let Some(last) = a.state.trail.last() {
+                if last.stage != a.state.stage {
+                    problems.push(format!("{}: trail ends at {} but stage is {}", a.id, last.stage, a.state.stage));
+                }
+            }
+        }
+        if entries.len() != apps.len() {
+            problems.push(format!("{} queue entries for {} applications", entries.values().map(Vec::len).sum::<usize>(), apps.len()));
+        }
+        let counters = tx.open_table(QUOTA_USED)?;
+        let rounds: Vec<Round> = self.read_all(ROUNDS)?;
+        let groups = self.city_groups()?;
+        for row in counters.iter()? {
+            let (k, v) = row?;
+            let (r, q, scope) = k.value();
+            let used = v.value();
+            let h = held.remove(&(r.to_string(), q.to_string(), scope.to_string())).unwrap_or(0);
+            if h != used {
+                problems.push(format!("quota {r}/{q}/{scope}: counter {used}, units held {h}"));
+            }
+            if let Some(quota) = rounds.iter().find(|x| x.spec.id == r).and_then(|x| x.quotas.iter().find(|x| x.id == q)) {
+                let limit = quota.limits.iter().find(|l| l.scope == scope).map(|l| l.limit)
+                    .or_else(|| groups.get(scope).and_then(|g| quota.limits.iter().find(|l| &l.scope == g)).map(|l| l.limit))
+                    .or(quota.default_limit);
+                if limit.is_some_and(|l| used > l) {
+                    problems.push(format!("quota {r}/{q}/{scope}: {used} used over the limit {limit:?}"));
+                }
+            }
+        }
+        for ((r, q, scope), h) in held {
+            if h > 0 {
+                problems.push(format!("quota {r}/{q}/{scope}: {h} units held but no counter"));
+            }
+        }
+        Ok(problems)
     }
 
     /// Re-run the check a decision recorded, against the pinned plugin bytes.
