@@ -42,6 +42,8 @@ pub enum Refusal {
     ObjectionsOpen { open: u32 },
     #[error("没有待处理的公示异议 / there is no open objection")]
     NoOpenObjection,
+    #[error("“{action}”不能批量执行 / {action:?} cannot be taken in a batch")]
+    NotBatchable { action: String },
     #[error("“{action}”缺少{what} / {action:?} needs {what}")]
     MissingPayload { action: String, what: String },
 }
@@ -65,6 +67,7 @@ impl Refusal {
             Refusal::ObjectionsOpen { .. } => "objections_open",
             Refusal::NoOpenObjection => "no_open_objection",
             Refusal::MissingPayload { .. } => "missing_payload",
+            Refusal::NotBatchable { .. } => "not_batchable",
         }
     }
 }

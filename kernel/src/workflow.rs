@@ -691,10 +691,24 @@ impl Kernel {
 
     /// The same action on many applications: all accepted in one transaction, or none.
     pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
-        let batch_id = format!("batch-{}-{}", self.now().0, app_ids.first().copied().unwrap_or(""));
         let wrap = |position: usize, application: &str, error: ActError| BatchError { position, application: application.into(), error };
         let user = self.user(user_id).map_err(|e| wrap(0, "", e.into()))?.ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
+        // Only actions the graph marks as batchable (批量推荐), checked per application's round.
+        for (i, id) in app_ids.iter().enumerate() {
+            let app = self.application(id).map_err(|e| wrap(i, id, e))?;
+            let round = self.round(&app.round).map_err(|e| wrap(i, id, ActError::Store(StoreError::Database(e.to_string()))))?;
+            if !round.graph.actions.iter().any(|a| a.id == req.action && a.batch) {
+                return Err(wrap(i, id, ActError::Refused(Refusal::NotBatchable { action: req.action.clone() })));
+            }
+        }
         let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
+        // A batch is named by the index of its first decision and its size: unique, in
+        // log order, and a reader can tell a whole batch from a partial one.
+        let first = (|| -> Result<u64, StoreError> {
+            Ok(tx.open_table(DECISIONS)?.last()?.map_or(0, |(k, _)| k.value() + 1))
+        })()
+        .map_err(|e| wrap(0, "", e.into()))?;
+        let batch_id = format!("B{first:010}-{}", app_ids.len());
         let mut receipts = Vec::new();
         for (i, id) in app_ids.iter().enumerate() {
             let r = self.apply_in(&tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}).map_err(|e| wrap(i, id, e))?;
