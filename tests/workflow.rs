@@ -387,3 +387,37 @@ fn a_tampered_decision_is_found_by_index() {
     assert_eq!(report.length, 4);
     let _ = Timestamp(0);
 }
+
+#[test]
+fn each_reviewer_sees_its_own_queue_page_by_page() {
+    let w = world();
+    let hz: Vec<String> = (1..=5).map(|n| w.submitted(n)).collect();
+    let sz = w.submitted(7);
+    let out = w.submitted(8);
+    let ids = |items: Vec<shenbao::QueueItem>| items.into_iter().map(|i| i.application).collect::<Vec<_>>();
+    // The Huicheng district sees its five; Huiyang nothing; the Huizhou city nothing yet.
+    assert_eq!(ids(w.kernel.queue("district-huicheng", ROUND, None, 100).unwrap()), hz);
+    assert!(w.kernel.queue("district-huiyang", ROUND, None, 100).unwrap().is_empty());
+    assert!(w.kernel.queue("city-huizhou", ROUND, None, 100).unwrap().is_empty());
+    assert_eq!(ids(w.kernel.queue("city-shenzhen", ROUND, None, 100).unwrap()), vec![sz.clone()]);
+    assert_eq!(ids(w.kernel.queue("province", ROUND, None, 100).unwrap()), vec![out.clone()]);
+    // Pages of two.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = w.kernel.queue("district-huicheng", ROUND, after.as_ref(), 2).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        after = page.last().cloned();
+        seen.extend(ids(page));
+    }
+    assert_eq!(seen, hz);
+    // After a recommendation it moves to the city's queue.
+    w.act("district-huicheng", &hz[0], "district-recommend", Some("同意")).unwrap();
+    assert_eq!(ids(w.kernel.queue("city-huizhou", ROUND, None, 100).unwrap()), vec![hz[0].clone()]);
+    assert_eq!(w.kernel.queue("district-huicheng", ROUND, None, 100).unwrap().len(), 4);
+    // Applicants and experts have no review queue.
+    assert!(w.kernel.queue("applicant-1", ROUND, None, 100).unwrap().is_empty());
+}

@@ -97,6 +97,14 @@ pub struct Kernel {
     host: Arc<WasmHost>,
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
     clock: Arc<dyn Clock>,
+    caches: Mutex<Caches>,
+}
+
+/// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
+#[derive(Default)]
+pub(crate) struct Caches {
+    pub rounds: HashMap<String, (u64, Arc<crate::model::Round>)>,
+    pub regions: Option<(u64, Arc<crate::workflow::RegionMaps>)>,
 }
 
 impl Kernel {
@@ -110,7 +118,11 @@ impl Kernel {
         let db = Database::create(path).map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
-        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()), clock: config.clock })
+        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()), clock: config.clock, caches: Mutex::new(Caches::default()) })
+    }
+
+    pub(crate) fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
+        self.caches.lock().expect("not poisoned")
     }
 
     pub(crate) fn db(&self) -> &Database {

@@ -246,6 +246,54 @@ impl AppState {
     }
 }
 
+/// Form data kept as the JSON text it arrived as: stored and re-read without
+/// building a value tree (parse it with [`FormData::to_value`] when needed).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FormData(Box<serde_json::value::RawValue>);
+
+impl FormData {
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        FormData(serde_json::value::to_raw_value(v).expect("a JSON value serialises"))
+    }
+    pub fn null() -> Self {
+        FormData::from_value(&serde_json::Value::Null)
+    }
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).expect("stored form data is JSON")
+    }
+}
+
+impl PartialEq for FormData {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for FormData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an applicant's other applications look like to a plugin's check
+/// (kept beside the applicant index so a check never reads whole applications).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub round: String,
+    pub program: String,
+    pub year: u32,
+    pub direction: Option<String>,
+    pub project: Option<String>,
+    pub stage: String,
+    pub outcome: Outcome,
+    pub decided_on: Option<Date>,
+}
+
 /// An application (申报项目).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Application {
@@ -256,7 +304,7 @@ pub struct Application {
     pub applicant: String,
     pub direction: Option<String>,
     pub form: String,
-    pub data: serde_json::Value,
+    pub data: FormData,
     /// Project key, for "the same project cannot be submitted twice".
     pub project: Option<String>,
     pub attachments: Vec<Attachment>,

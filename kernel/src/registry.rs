@@ -52,6 +52,8 @@ pub fn init(db: &Database) -> Result<(), StoreError> {
         tx.open_table(BANS)?;
         tx.open_table(CALENDARS)?;
         tx.open_table(COUNTERS)?;
+        tx.open_table(ROUND_VERSIONS)?;
+        tx.open_table(CHAIN_HEAD)?;
     }
     tx.commit()?;
     Ok(())

@@ -37,8 +37,8 @@ pub const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
 /// Applicants without a city sort under city `""`.
 pub const QUEUE: TableDefinition<(&str, &str, &str, &str, &str), ()> = TableDefinition::new("queue");
 
-/// Applications by applicant: (credit code, application) → round.
-pub const BY_APPLICANT: TableDefinition<(&str, &str), &str> = TableDefinition::new("by_applicant");
+/// Applications by applicant: (credit code, application) → JSON [`crate::model::HistoryRow`].
+pub const BY_APPLICANT: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.
 pub const QUOTA_USED: TableDefinition<(&str, &str, &str), u32> = TableDefinition::new("quota_used");
@@ -60,3 +60,9 @@ pub const CALENDARS: TableDefinition<i32, &[u8]> = TableDefinition::new("calenda
 
 /// Counters: `next_app` → next application number.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+/// Version of each round's stored record, bumped on every write (keys the parsed-round cache).
+pub const ROUND_VERSIONS: TableDefinition<&str, u64> = TableDefinition::new("round_versions");
+
+/// The head of the decision chain: `head` → (index, hash).
+pub const CHAIN_HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new("chain_head");

@@ -183,6 +183,34 @@ fn put<T: Serialize>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &
     Ok(())
 }
 
+fn history_row(app: &Application, round: &Round) -> HistoryRow {
+    HistoryRow {
+        round: app.round.clone(),
+        program: app.program.clone(),
+        year: round.spec.year,
+        direction: app.direction.clone(),
+        project: app.project.clone(),
+        stage: app.state.stage.clone(),
+        outcome: app.state.outcome,
+        decided_on: (app.state.outcome != Outcome::Pending).then(|| app.state.trail.last().map(|v| v.entered_at.local_date())).flatten(),
+    }
+}
+
+/// Write a round and bump its version (which keys the parsed-round cache).
+fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
+    put(tx, ROUNDS, &round.spec.id, round)?;
+    let mut v = tx.open_table(ROUND_VERSIONS)?;
+    let next = v.get(round.spec.id.as_str())?.map_or(1, |x| x.value() + 1);
+    v.insert(round.spec.id.as_str(), next)?;
+    Ok(())
+}
+
+/// City → group and region/group id → display name.
+pub(crate) struct RegionMaps {
+    pub groups: std::collections::HashMap<String, String>,
+    pub names: std::collections::HashMap<String, String>,
+}
+
 fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {
     (
         app.round.clone(),
@@ -228,6 +256,9 @@ impl Kernel {
                 }
                 t.insert(r.id.as_str(), to_json(r).as_slice()).map_err(StoreError::from)?;
             }
+            let mut c = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+            let v = c.get("regions_version").map_err(StoreError::from)?.map_or(0, |v| v.value());
+            c.insert("regions_version", v + 1).map_err(StoreError::from)?;
         }
         tx.commit().map_err(StoreError::from)?;
         Ok(regions.len())
@@ -241,12 +272,40 @@ impl Kernel {
         self.read(REGIONS, id)
     }
 
-    fn region_names(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
-        let mut m: std::collections::HashMap<String, String> = self.regions()?.into_iter().map(|r| (r.id, r.name)).collect();
-        for (id, name) in crate::regions::CITY_GROUPS {
-            m.insert(id.to_string(), name.to_string());
+    /// A round as of `tx`, parsed once per stored version.
+    fn round_in(&self, tx: &WriteTransaction, id: &str) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
+        let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(Some(r.1.clone()));
         }
-        Ok(m)
+        let Some(round) = get::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
+        let round = std::sync::Arc::new(round);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(Some(round))
+    }
+
+    /// Region maps as of `tx`, rebuilt when the regions change.
+    fn region_maps_in(&self, tx: &WriteTransaction) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
+        let version = tx.open_table(COUNTERS)?.get("regions_version")?.map_or(0, |v| v.value());
+        if let Some((v, m)) = &self.caches().regions {
+            if *v == version {
+                return Ok(m.clone());
+            }
+        }
+        let mut groups = std::collections::HashMap::new();
+        let mut names: std::collections::HashMap<String, String> =
+            crate::regions::CITY_GROUPS.iter().map(|(id, n)| (id.to_string(), n.to_string())).collect();
+        for row in tx.open_table(REGIONS)?.iter()? {
+            let (k, v) = row?;
+            let r: Region = from_json(k.value(), v.value())?;
+            if let Some(g) = &r.group {
+                groups.insert(r.id.clone(), g.clone());
+            }
+            names.insert(r.id, r.name);
+        }
+        let maps = std::sync::Arc::new(RegionMaps { groups, names });
+        self.caches().regions = Some((version, maps.clone()));
+        Ok(maps)
     }
 
     fn city_groups(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
@@ -457,13 +516,27 @@ impl Kernel {
         if get::<Round>(&tx, ROUNDS, &spec.id)?.is_some() {
             return Err(RoundError::Exists(spec.id));
         }
-        put(&tx, ROUNDS, &spec.id, &round)?;
+        put_round(&tx, &round)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(round)
     }
 
     pub fn round(&self, id: &str) -> Result<Round, RoundError> {
-        self.read(ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))
+        Ok((*self.round_arc(id)?).clone())
+    }
+
+    /// A round, parsed once per stored version.
+    pub(crate) fn round_arc(&self, id: &str) -> Result<std::sync::Arc<Round>, RoundError> {
+        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let version = tx.open_table(ROUND_VERSIONS).map_err(StoreError::from)?.get(id).map_err(StoreError::from)?.map_or(0, |v| v.value());
+        if let Some((_, r)) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(r.clone());
+        }
+        let t = tx.open_table(ROUNDS).map_err(StoreError::from)?;
+        let v = t.get(id).map_err(StoreError::from)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+        let round = std::sync::Arc::new(from_json::<Round>(id, v.value())?);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(round)
     }
 
     pub fn rounds(&self) -> Result<Vec<Round>, StoreError> {
@@ -477,7 +550,7 @@ impl Kernel {
             return Err(RoundError::Frozen { round: id.into(), status: round.status });
         }
         round.status = to;
-        put(&tx, ROUNDS, id, &round)?;
+        put_round(&tx, &round)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(round)
     }
@@ -504,7 +577,7 @@ impl Kernel {
             return Err(RoundError::Invalid { findings });
         }
         let tx = self.db().begin_write().map_err(StoreError::from)?;
-        put(&tx, ROUNDS, &spec.id, &round)?;
+        put_round(&tx, &round)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(round)
     }
@@ -526,7 +599,7 @@ impl Kernel {
         let tx = self.db().begin_write().map_err(StoreError::from)?;
         let mut stored: Round = get(&tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
         stored.spec.cities = spec.cities;
-        put(&tx, ROUNDS, round_id, &stored)?;
+        put_round(&tx, &stored)?;
         tx.commit().map_err(StoreError::from)?;
         round = stored;
         Ok(round)
@@ -557,6 +630,37 @@ impl Kernel {
         Ok(out)
     }
 
+    /// The applicant's other applications as the plugin sees them, from the
+    /// applicant index alone.
+    pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let idx = tx.open_table(BY_APPLICANT)?;
+        let mut out = Vec::new();
+        for row in idx.range((credit_code, "")..)? {
+            let (k, v) = row?;
+            let (code, id) = k.value();
+            if code != credit_code {
+                break;
+            }
+            if id == except {
+                continue;
+            }
+            let h: HistoryRow = from_json(id, v.value())?;
+            out.push(HistoryEntry {
+                application: id.to_string(),
+                program: h.program,
+                round: h.round,
+                year: h.year,
+                direction: h.direction,
+                project: h.project,
+                stage: h.stage,
+                outcome: h.outcome,
+                decided_on: h.decided_on,
+            });
+        }
+        Ok(out)
+    }
+
     /// Every application of a round.
     pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
         Ok(self.read_all::<Application>(APPS)?.into_iter().filter(|a| a.round == round).collect())
@@ -565,7 +669,7 @@ impl Kernel {
     /// Save a draft: a new application (`app` = None) or the same draft again.
     pub fn save_draft(&self, user_id: &str, round_id: &str, app: Option<&str>, draft: Draft) -> Result<Receipt, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let round = self.round(round_id).map_err(|e| match e {
+        let round = self.round_arc(round_id).map_err(|e| match e {
             RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
             RoundError::Store(s) => ActError::Store(s),
             other => ActError::Store(StoreError::Database(other.to_string())),
@@ -606,11 +710,11 @@ impl Kernel {
             .or_else(|| self.plugin_record(&round.plugin.program, &round.plugin.version).ok().and_then(|r| r.manifest.forms.first().map(|f| f.id.clone())))
             .unwrap_or_default();
         let req = ActionRequest::new(&action);
-        let create = if app.is_none() { Some((&round, applicant.as_str())) } else { None };
+        let create = if app.is_none() { Some((&*round, applicant.as_str())) } else { None };
         self.transact(&user, app, create, &req, None, |a| {
             a.direction = direction.clone();
             a.form = form.clone();
-            a.data = draft.data.clone();
+            a.data = FormData::from_value(&draft.data);
             a.project = draft.project.clone();
             a.attachments = draft.attachments.clone();
             a.saves += 1;
@@ -619,29 +723,11 @@ impl Kernel {
 
     /// The check request for an application as it stands.
     pub fn check_request(&self, app: &Application, round: &Round, org: &Organisation) -> Result<CheckRequest, StoreError> {
-        let history = self
-            .applications_of(&app.applicant)?
-            .into_iter()
-            .filter(|a| a.id != app.id)
-            .map(|a| {
-                let year = self.round(&a.round).map(|r| r.spec.year).unwrap_or(0);
-                HistoryEntry {
-                    application: a.id.clone(),
-                    program: a.program.clone(),
-                    round: a.round.clone(),
-                    year,
-                    direction: a.direction.clone(),
-                    project: a.project.clone(),
-                    stage: a.state.stage.clone(),
-                    outcome: a.state.outcome,
-                    decided_on: (a.state.outcome != Outcome::Pending).then(|| a.state.trail.last().map(|v| v.entered_at.local_date())).flatten(),
-                }
-            })
-            .collect();
+        let history = self.history_of(&app.applicant, &app.id)?;
         Ok(CheckRequest {
             form: app.form.clone(),
             direction: app.direction.clone(),
-            data: app.data.to_string(),
+            data: app.data.as_str().to_string(),
             applicant: Applicant {
                 credit_code: org.credit_code.clone(),
                 name: org.name.clone(),
@@ -671,7 +757,7 @@ impl Kernel {
     pub fn act(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Receipt, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application(app_id)?;
-        let round = self.round(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let round = self.round_arc(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
         let org = self.org(&app.applicant)?.ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
         let runs_check = round.graph.actions.iter().any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
@@ -693,19 +779,11 @@ impl Kernel {
     pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
         let wrap = |position: usize, application: &str, error: ActError| BatchError { position, application: application.into(), error };
         let user = self.user(user_id).map_err(|e| wrap(0, "", e.into()))?.ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
-        // Only actions the graph marks as batchable (批量推荐), checked per application's round.
-        for (i, id) in app_ids.iter().enumerate() {
-            let app = self.application(id).map_err(|e| wrap(i, id, e))?;
-            let round = self.round(&app.round).map_err(|e| wrap(i, id, ActError::Store(StoreError::Database(e.to_string()))))?;
-            if !round.graph.actions.iter().any(|a| a.id == req.action && a.batch) {
-                return Err(wrap(i, id, ActError::Refused(Refusal::NotBatchable { action: req.action.clone() })));
-            }
-        }
         let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
         // A batch is named by the index of its first decision and its size: unique, in
         // log order, and a reader can tell a whole batch from a partial one.
         let first = (|| -> Result<u64, StoreError> {
-            Ok(tx.open_table(DECISIONS)?.last()?.map_or(0, |(k, _)| k.value() + 1))
+            Ok(tx.open_table(CHAIN_HEAD)?.get("head")?.map_or(0, |v| v.value().0 + 1))
         })()
         .map_err(|e| wrap(0, "", e.into()))?;
         let batch_id = format!("B{first:010}-{}", app_ids.len());
@@ -749,13 +827,27 @@ impl Kernel {
         edit: &mut dyn FnMut(&mut Application),
     ) -> Result<Receipt, ActError> {
         let now = self.now();
+        // Every table this needs, opened once per action.
+        let mut apps_t = tx.open_table(APPS).map_err(StoreError::from)?;
+        let orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
+        let mut bans_t = tx.open_table(BANS).map_err(StoreError::from)?;
+        let mut head_t = tx.open_table(CHAIN_HEAD).map_err(StoreError::from)?;
+        let mut decisions_t = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let mut by_app_t = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+        let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+        let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
         let (mut app, round) = match (app_id, create) {
             (Some(id), _) => {
-                let app: Application = get(tx, APPS, id)?.ok_or_else(|| ActError::NotFound { what: "application", id: id.into() })?;
-                let round: Round = get(tx, ROUNDS, &app.round)?.ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
+                let app: Application = match apps_t.get(id).map_err(StoreError::from)? {
+                    Some(v) => from_json(id, v.value())?,
+                    None => return Err(ActError::NotFound { what: "application", id: id.into() }),
+                };
+                let round = self.round_in(tx, &app.round)?.ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
                 (app, round)
             }
             (None, Some((round, applicant))) => {
+                let round = self.round_in(tx, &round.spec.id)?.ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
                 let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
                 let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
                 counters.insert("next_app", n + 1).map_err(StoreError::from)?;
@@ -766,7 +858,7 @@ impl Kernel {
                     applicant: applicant.to_string(),
                     direction: None,
                     form: String::new(),
-                    data: serde_json::Value::Null,
+                    data: FormData::null(),
                     project: None,
                     attachments: Vec::new(),
                     state: AppState::new(&round.graph.initial, now),
@@ -775,14 +867,17 @@ impl Kernel {
                     submitted_at: None,
                     saves: 0,
                 };
-                (app, round.clone())
+                (app, round)
             }
             (None, None) => unreachable!("an action names an application or creates one"),
         };
-        let org: Organisation = get(tx, ORGS, &app.applicant)?.ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+        let org: Organisation = match orgs_t.get(app.applicant.as_str()).map_err(StoreError::from)? {
+            Some(v) => from_json(&app.applicant, v.value())?,
+            None => return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() }),
+        };
         if let Some((request, _)) = &check {
             // The check ran outside the transaction; refuse if the application moved since.
-            if request.data != app.data.to_string() {
+            if request.data != app.data.as_str() {
                 return Err(ActError::Conflict);
             }
         }
@@ -791,30 +886,40 @@ impl Kernel {
             if org.channel == "region" && (org.city.is_none() || org.district.is_none()) {
                 return Err(ActError::ProfileIncomplete { missing: "所属市、所属行政区 (city and district)".into() });
             }
-            let bans = tx.open_table(BANS).map_err(StoreError::from)?;
-            if let Some(b) = bans.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
+            if let Some(b) = bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
                 let ban: Ban = from_json("bans", b.value())?;
                 if ban.until > now.local_date() {
                     return Err(ActError::Banned { until: ban.until });
                 }
             }
         }
-        let index = tx.open_table(DECISIONS).map_err(StoreError::from)?.last().map_err(StoreError::from)?.map_or(0, |(k, _)| k.value() + 1);
+        let (index, prev_hash) = {
+            let h = head_t.get("head").map_err(StoreError::from)?;
+            match h {
+                Some(v) => {
+                    let (i, hash) = v.value();
+                    (i + 1, hash.to_string())
+                }
+                // A log written before the head was kept: take it from the last record.
+                None => match decisions_t.last().map_err(StoreError::from)? {
+                    Some((k, v)) => (k.value() + 1, from_json::<Decision>("decisions", v.value())?.hash),
+                    None => (0, GENESIS.to_string()),
+                },
+            }
+        };
         let calendar = {
             let t = tx.open_table(CALENDARS).map_err(StoreError::from)?;
             let year = now.local_date().year;
             let v = t.get(year).map_err(StoreError::from)?;
             v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
         };
-        let groups = self.city_groups()?;
-        let quota_table = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+        let maps = self.region_maps_in(tx)?;
         let round_id = round.spec.id.clone();
         let quota_used = |q: &str, scope: &str| -> u32 {
-            quota_table.get((round_id.as_str(), q, scope)).ok().flatten().map_or(0, |v| v.value())
+            quota_t.get((round_id.as_str(), q, scope)).ok().flatten().map_or(0, |v| v.value())
         };
-        let city_group = |c: &str| groups.get(c).cloned();
-        let names = self.region_names()?;
-        let scope_name = |s: &str| names.get(s).cloned().unwrap_or_else(|| s.to_string());
+        let city_group = |c: &str| maps.groups.get(c).cloned();
+        let scope_name = |s: &str| maps.names.get(s).cloned().unwrap_or_else(|| s.to_string());
         let ctx = engine::Context {
             round: &round,
             applicant: &org,
@@ -827,7 +932,10 @@ impl Kernel {
         };
         let category = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).and_then(|d| d.category.clone());
         let t = engine::decide(&ctx, &app.state, category.as_deref(), req, user)?;
-        drop(quota_table);
+        // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
+        if batch.is_some() && !t.action.batch {
+            return Err(ActError::Refused(Refusal::NotBatchable { action: t.action.id.clone() }));
+        }
 
         // Apply.
         let old_key = queue_key(&app, &org);
@@ -842,26 +950,25 @@ impl Kernel {
         }
         let new_key = queue_key(&app, &org);
         {
-            let mut q = tx.open_table(QUEUE).map_err(StoreError::from)?;
+            let q = &mut queue_t;
             if !is_new {
                 q.remove((old_key.0.as_str(), old_key.1.as_str(), old_key.2.as_str(), old_key.3.as_str(), old_key.4.as_str())).map_err(StoreError::from)?;
             }
             q.insert((new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()), ()).map_err(StoreError::from)?;
         }
-        if is_new {
-            tx.open_table(BY_APPLICANT).map_err(StoreError::from)?.insert((app.applicant.as_str(), app.id.as_str()), app.round.as_str()).map_err(StoreError::from)?;
-        }
+        applicant_t
+            .insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())
+            .map_err(StoreError::from)?;
         {
-            let mut qt = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
             for d in &t.quota {
-                qt.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after).map_err(StoreError::from)?;
+                quota_t.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after).map_err(StoreError::from)?;
             }
         }
         if let Some(until) = t.ban_until {
             let ban = Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
-            tx.open_table(BANS).map_err(StoreError::from)?.insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice()).map_err(StoreError::from)?;
+            bans_t.insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice()).map_err(StoreError::from)?;
         }
-        put(tx, APPS, &app.id, &app)?;
+        apps_t.insert(app.id.as_str(), to_json(&app).as_slice()).map_err(StoreError::from)?;
 
         let check_record = match &check {
             Some((request, report)) => {
@@ -879,14 +986,6 @@ impl Kernel {
                 })
             }
             None => None,
-        };
-        let prev_hash = match index {
-            0 => GENESIS.to_string(),
-            i => {
-                let t = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-                let v = t.get(i - 1).map_err(StoreError::from)?.ok_or_else(|| StoreError::Corrupt { key: format!("decisions/{}", i - 1), message: "missing".into() })?;
-                from_json::<Decision>("decisions", v.value())?.hash
-            }
         };
         let mut decision = Decision {
             index,
@@ -908,8 +1007,9 @@ impl Kernel {
             hash: String::new(),
         };
         decision.hash = decision_hash(&decision);
-        tx.open_table(DECISIONS).map_err(StoreError::from)?.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
-        tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
+        decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
+        head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
+        by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
         Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r) })
     }
 
@@ -961,48 +1061,73 @@ impl Kernel {
         Ok(out)
     }
 
-    /// What waits for `user` in `round`: applications at stages its grants handle,
-    /// within its scope, in queue order; at most `limit` after `after`.
-    pub fn queue(&self, user_id: &str, round_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<QueueItem>, ActError> {
+    /// What waits for `user` in `round`: applications at the stages its grants
+    /// handle, within its scope, ordered by (stage, city, district, application).
+    /// Pages: pass the last item of a page as `after` to get the next `limit` items.
+    pub fn queue(&self, user_id: &str, round_id: &str, after: Option<&QueueItem>, limit: usize) -> Result<Vec<QueueItem>, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let round = self.round(round_id).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let round = self.round_arc(round_id).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
         let tx = self.db().begin_read().map_err(StoreError::from)?;
         let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
-        let mut out = Vec::new();
-        for g in &user.grants {
-            for stage in round.graph.stages.iter().filter(|s| s.role.as_deref() == Some(g.role.as_str())) {
-                // (city, district) prefix of the queue key this grant reaches.
-                let prefix: (Option<String>, Option<String>) = match &g.scope {
+        const MAX: &str = "\u{10ffff}";
+        let mut out: Vec<QueueItem> = Vec::new();
+        // Stages in graph order, each with the (city, district) prefixes the grants reach there.
+        for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
+            let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
+            for g in user.grants.iter().filter(|g| stage.role.as_deref() == Some(g.role.as_str())) {
+                let p = match &g.scope {
                     Scope::Province => (None, None),
                     Scope::City(c) => (Some(c.clone()), None),
                     Scope::District(d) => (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone())),
                     Scope::Organisation(_) | Scope::Expert => continue,
                 };
-                let (r, s) = (round_id, stage.id.as_str());
-                const MAX: &str = "\u{10ffff}";
-                let range = match &prefix {
-                    (None, _) => q.range((r, s, "", "", "")..(r, s, MAX, "", "")),
-                    (Some(c), None) => q.range((r, s, c.as_str(), "", "")..(r, s, c.as_str(), MAX, "")),
-                    (Some(c), Some(d)) => q.range((r, s, c.as_str(), d.as_str(), "")..(r, s, c.as_str(), d.as_str(), MAX)),
+                if !prefixes.contains(&p) {
+                    prefixes.push(p);
                 }
-                .map_err(StoreError::from)?;
-                let mut rows = Vec::new();
+            }
+            // A province-wide grant covers the others.
+            if prefixes.iter().any(|p| p.0.is_none()) {
+                prefixes.retain(|p| p.0.is_none());
+            }
+            prefixes.sort();
+            if let Some(a) = after {
+                // Skip stages before the cursor's.
+                let cursor_pos = round.graph.stages.iter().position(|s| s.id == a.stage).unwrap_or(0);
+                if stage_pos < cursor_pos {
+                    continue;
+                }
+            }
+            let (r, s) = (round_id, stage.id.as_str());
+            for p in &prefixes {
+                let (lo_c, lo_d, hi_c, hi_d): (&str, &str, &str, &str) = match p {
+                    (None, _) => ("", "", MAX, ""),
+                    (Some(c), None) => (c.as_str(), "", c.as_str(), MAX),
+                    (Some(c), Some(d)) => (c.as_str(), d.as_str(), c.as_str(), d.as_str()),
+                };
+                let hi_app = if p.1.is_some() { MAX } else { "" };
+                let mut lo: (&str, &str, &str) = (lo_c, lo_d, "");
+                if let Some(a) = after.filter(|a| a.stage == s) {
+                    let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
+                    if cursor >= lo {
+                        lo = cursor;
+                    }
+                }
+                let range = q.range((r, s, lo.0, lo.1, lo.2)..(r, s, hi_c, hi_d, hi_app)).map_err(StoreError::from)?;
                 for row in range {
                     let (k, _) = row.map_err(StoreError::from)?;
                     let k = k.value();
-                    rows.push((k.2.to_string(), k.3.to_string(), k.4.to_string()));
-                }
-                for (city, district, app) in rows {
-                    if after.is_some_and(|a| app.as_str() <= a) {
-                        continue;
+                    if let Some(a) = after.filter(|a| a.stage == s) {
+                        if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {
+                            continue;
+                        }
                     }
-                    out.push(QueueItem { application: app, stage: s.to_string(), city, district });
+                    out.push(QueueItem { application: k.4.to_string(), stage: s.to_string(), city: k.2.to_string(), district: k.3.to_string() });
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
                 }
             }
         }
-        out.sort_by(|a, b| a.application.cmp(&b.application));
-        out.dedup();
-        out.truncate(limit);
         Ok(out)
     }
 
@@ -1042,6 +1167,52 @@ impl Kernel {
             expected = i + 1;
         }
         Ok(ChainReport { length, first_broken: None, head: prev })
+    }
+
+    /// Benchmark support only: write `n` applications of `applicants` (round-robin)
+    /// straight into `stage` with their indexes, in one transaction, WITHOUT decisions.
+    /// Used to fill a database for query and memory figures; never for real data.
+    #[doc(hidden)]
+    pub fn __bench_fill_round(&self, round_id: &str, stage: &str, applicants: &[Organisation], n: usize) -> Result<(), StoreError> {
+        let round: Round = self.read(ROUNDS, round_id)?.ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
+        let now = self.now();
+        let tx = self.db().begin_write()?;
+        {
+            let mut apps = tx.open_table(APPS)?;
+            let mut queue = tx.open_table(QUEUE)?;
+            let mut by = tx.open_table(BY_APPLICANT)?;
+            let mut counters = tx.open_table(COUNTERS)?;
+            let start = counters.get("next_app")?.map_or(1, |v| v.value());
+            for i in 0..n {
+                let org = &applicants[i % applicants.len()];
+                let mut state = AppState::new(&round.graph.initial, now);
+                state.stage = stage.to_string();
+                state.trail.push(Visit { stage: stage.to_string(), entered_at: now, decision: None });
+                let app = Application {
+                    id: format!("A{:07}", start + i as u64),
+                    round: round_id.to_string(),
+                    program: round.spec.program.clone(),
+                    applicant: org.credit_code.clone(),
+                    direction: round.directions.first().map(|d| d.id.clone()),
+                    form: "resource".into(),
+                    data: FormData::from_value(&serde_json::json!({ "resource_name": format!("基准测试资源 {i}") })),
+                    project: None,
+                    attachments: Vec::new(),
+                    state,
+                    created_at: now,
+                    updated_at: now,
+                    submitted_at: Some(now),
+                    saves: 1,
+                };
+                let (r, st, c, d, id) = queue_key(&app, org);
+                queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
+                by.insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())?;
+                apps.insert(app.id.as_str(), to_json(&app).as_slice())?;
+            }
+            counters.insert("next_app", start + n as u64)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Check the secondary indexes and counters against the applications: one queue

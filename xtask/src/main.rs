@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         }),
         "bench" => plugins().and_then(|_| {
             let mut c = cargo();
-            c.args(["bench", "-p", "shenbao-tests", "--bench", "plugin_calls"]).args(rest);
+            c.args(["bench", "-p", "shenbao-tests", "--bench", "plugin_calls", "--bench", "kernel_ops"]).args(rest);
             run(c)
         }),
         _ => {

@@ -1,0 +1,136 @@
+//! Kernel-core benchmarks, side by side in one run: the disk's fsync rate, single
+//! decision commits, a batch recommend of 1,000, and a reviewer's queue query on a
+//! round of 1,000,000 applications (`SHENBAO_BENCH_APPS` to change). Run with
+//! `cargo xtask bench`; the README quotes the output.
+
+#[path = "../world.rs"]
+mod world;
+
+use shenbao::{ActionRequest, Organisation};
+use std::io::{Seek, Write};
+use std::time::{Duration, Instant};
+use world::*;
+
+fn fsync_rate(dir: &std::path::Path) -> f64 {
+    let mut f = std::fs::File::create(dir.join("fsync.probe")).unwrap();
+    let block = [7u8; 4096];
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(2) {
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.write_all(&block).unwrap();
+        f.sync_data().unwrap();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn fmt(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us >= 1000.0 { format!("{:.2} ms", us / 1000.0) } else { format!("{us:.0} µs") }
+}
+
+fn no_district_review() -> shenbao::RoundSpec {
+    let mut s = spec();
+    let hz = s.cities.get_mut("huizhou").unwrap();
+    hz.district_review = false;
+    hz.district_deadline = None;
+    s
+}
+
+fn main() {
+    let apps_1m: usize = std::env::var("SHENBAO_BENCH_APPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+
+    // Single decisions: recommend and withdraw one application, one commit each.
+    let w = world_with(no_district_review());
+    let fsync = fsync_rate(w.dir.path());
+    let id = w.submitted(1);
+    let n = 400;
+    let mut lat = Vec::with_capacity(n);
+    let start = Instant::now();
+    for i in 0..n {
+        let t = Instant::now();
+        let action = if i % 2 == 0 { "city-recommend" } else { "city-withdraw" };
+        w.act("city-huizhou", &id, action, Some("同意")).unwrap();
+        lat.push(t.elapsed());
+    }
+    let single_rate = n as f64 / start.elapsed().as_secs_f64();
+    lat.sort();
+
+    // A batch recommend of 1,000 applications submitted through the real path.
+    let ids: Vec<String> = (0..1000).map(|i| w.submitted(1 + (i % 6))).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let done = w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
+    let batch = t.elapsed();
+    assert_eq!(done.len(), 1000);
+    assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+    drop(w);
+
+    // A round of a million applications spread over the 21 cities.
+    let w = world_with(no_district_review());
+    let regions = shenbao::guangdong();
+    let mut orgs: Vec<Organisation> = Vec::new();
+    for (i, city) in regions.iter().filter(|r| r.kind == shenbao::RegionKind::City).enumerate() {
+        let district = regions.iter().find(|d| d.parent.as_ref() == Some(&city.id)).map(|d| d.id.as_str());
+        let o = org(1000 + i as u32, Some(&city.id), district, "region");
+        w.kernel.upsert_org(&o).unwrap();
+        orgs.push(o);
+    }
+    let t = Instant::now();
+    let chunk = 100_000;
+    // Half waiting for the cities, half for the province.
+    for stage in ["city-review", "province-review"] {
+        let mut left = apps_1m / 2;
+        while left > 0 {
+            let n = left.min(chunk);
+            w.kernel.__bench_fill_round(ROUND, stage, &orgs, n).unwrap();
+            left -= n;
+        }
+    }
+    let fill = t.elapsed();
+    let db_size = std::fs::metadata(w.dir.path().join("shenbao.redb")).unwrap().len();
+
+    let mut queue = |user: &str, rounds: usize| {
+        let mut lat = Vec::with_capacity(rounds);
+        let mut first = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let page = w.kernel.queue(user, ROUND, None, 50).unwrap();
+            lat.push(t.elapsed());
+            first = page.len();
+        }
+        lat.sort();
+        (lat, first)
+    };
+    let (city_q, city_n) = queue("city-huizhou", 1000);
+    let (prov_q, prov_n) = queue("province", 1000);
+    // A deep page: the page after the 20,000th item of the Huizhou queue.
+    let mut after = None;
+    for _ in 0..400 {
+        after = w.kernel.queue("city-huizhou", ROUND, after.as_ref(), 50).unwrap().last().cloned();
+    }
+    let mut deep = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        w.kernel.queue("city-huizhou", ROUND, after.as_ref(), 50).unwrap();
+        deep.push(t.elapsed());
+    }
+    deep.sort();
+
+    println!("\n## Kernel core (one run)\n");
+    println!("| what | figure |");
+    println!("|---|---|");
+    println!("| disk fsync rate (4 KiB write + fdatasync, same directory) | {fsync:.0}/s |");
+    println!("| single decision commit (one write transaction + fsync each) | {single_rate:.0}/s; p50 {}, p99 {} |", fmt(pct(&lat, 0.5)), fmt(pct(&lat, 0.99)));
+    println!("| batch recommend of 1,000 (one transaction) | {} → {:.0} transitions/s |", fmt(batch), 1000.0 / batch.as_secs_f64());
+    println!("| fill a round with {apps_1m} applications (bench generator, 100k per transaction) | {:.1} s, database {:.0} MiB |", fill.as_secs_f64(), db_size as f64 / (1 << 20) as f64);
+    println!("| queue query, city (Huizhou, ~{} waiting), first page of {city_n} | p50 {}, p99 {}, max {} |", apps_1m / 21, fmt(pct(&city_q, 0.5)), fmt(pct(&city_q, 0.99)), fmt(*city_q.last().unwrap()));
+    println!("| queue query, city, page after item 20,000 | p50 {}, p99 {}, max {} |", fmt(pct(&deep, 0.5)), fmt(pct(&deep, 0.99)), fmt(*deep.last().unwrap()));
+    println!("| queue query, province ({} waiting), first page of {prov_n} | p50 {}, p99 {}, max {} |", apps_1m / 2, fmt(pct(&prov_q, 0.5)), fmt(pct(&prov_q, 0.99)), fmt(*prov_q.last().unwrap()));
+    println!("\nsingle-writer decisions/s ÷ fsync/s = {:.2}", single_rate / fsync);
+}
