@@ -18,7 +18,7 @@ fn shared_cache() -> &'static Path {
 }
 
 fn kernel_in(dir: &Path, cache: &Path) -> Kernel {
-    let config = KernelConfig { host: HostConfig { cache_dir: Some(cache.to_path_buf()), ..HostConfig::default() } };
+    let config = KernelConfig { host: HostConfig { cache_dir: Some(cache.to_path_buf()), ..HostConfig::default() }, ..KernelConfig::default() };
     Kernel::open_with(dir.join("shenbao.redb"), config).unwrap()
 }
 
@@ -475,7 +475,7 @@ fn the_second_load_hits_the_cache_and_a_corrupt_entry_is_rebuilt() {
 #[test]
 fn without_a_cache_directory_components_compile_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let config = KernelConfig { host: HostConfig { cache_dir: None, ..HostConfig::default() } };
+    let config = KernelConfig { host: HostConfig { cache_dir: None, ..HostConfig::default() }, ..KernelConfig::default() };
     let k = Kernel::open_with(dir.path().join("db.redb"), config).unwrap();
     assert_eq!(k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().cache, CacheOutcome::Disabled);
 }

@@ -68,7 +68,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let open = |name: &str, cache_dir: Option<std::path::PathBuf>| {
-        Kernel::open_with(dir.path().join(name), KernelConfig { host: HostConfig { cache_dir, ..HostConfig::default() } }).unwrap()
+        Kernel::open_with(dir.path().join(name), KernelConfig { host: HostConfig { cache_dir, ..HostConfig::default() }, ..KernelConfig::default() }).unwrap()
     };
 
     // Install once into a database that later kernels reopen.
