@@ -18,6 +18,7 @@ fn open(dir: &std::path::Path) -> Kernel {
     let config = KernelConfig {
         host: HostConfig { cache_dir: Some(dir.join("cache")), ..HostConfig::default() },
         clock: Arc::new(ManualClock::new(t(2024, 8, 20, 9))),
+        blob_dir: None,
     };
     Kernel::open_with(dir.join("shenbao.redb"), config).unwrap()
 }

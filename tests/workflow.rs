@@ -27,9 +27,9 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     let w = world();
     let k = &w.kernel;
     // Draft saved twice: the same application.
-    let first = k.save_draft("applicant-1", ROUND, None, draft(json!({"resource_name": "半成品"}))).unwrap();
+    let first = k.save_draft("applicant-1", ROUND, None, w.draft(json!({"resource_name": "半成品"}))).unwrap();
     let id = first.application.id.clone();
-    let again = k.save_draft("applicant-1", ROUND, Some(&id), draft(valid_data())).unwrap();
+    let again = k.save_draft("applicant-1", ROUND, Some(&id), w.draft(valid_data())).unwrap();
     assert_eq!(again.application.id, id);
     assert_eq!(again.application.saves, 2);
     assert_eq!(w.stage(&id), "draft");
@@ -77,7 +77,7 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     w.act("province", &id, "remove", Some("逾期未整改")).unwrap();
     let a = k.application(&id).unwrap();
     assert_eq!((a.state.stage.as_str(), a.state.outcome), ("removed", Outcome::Removed));
-    let err = k.save_draft("applicant-1", ROUND, None, draft(valid_data())).unwrap_err();
+    let err = k.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap_err();
     assert!(matches!(err, ActError::Banned { until } if until == Date::new(2027, 8, 10)), "{err}");
 
     // The log: one decision per accepted action, chained, the check replayable.
@@ -98,7 +98,7 @@ fn submit_with_blocking_findings_is_refused_and_changes_nothing() {
     let w = world();
     let mut data = valid_data();
     data["revenue"] = json!([{ "year": 2023, "revenue": 500 }, { "year": 2022, "revenue": 600 }]);
-    let id = w.kernel.save_draft("applicant-2", ROUND, None, draft(data)).unwrap().application.id;
+    let id = w.kernel.save_draft("applicant-2", ROUND, None, w.draft(data)).unwrap().application.id;
     let before = snapshot(&w, &id);
     match w.act("applicant-2", &id, "submit", None).unwrap_err() {
         ActError::BlockingFindings { findings } => {
@@ -108,7 +108,7 @@ fn submit_with_blocking_findings_is_refused_and_changes_nothing() {
     }
     assert_eq!(snapshot(&w, &id), before);
     // Schema findings block too.
-    let id2 = w.kernel.save_draft("applicant-3", ROUND, None, draft(json!({"resource_name": ""}))).unwrap().application.id;
+    let id2 = w.kernel.save_draft("applicant-3", ROUND, None, w.draft(json!({"resource_name": ""}))).unwrap().application.id;
     let err = w.act("applicant-3", &id2, "submit", None).unwrap_err();
     assert!(matches!(&err, ActError::BlockingFindings { findings } if findings.iter().all(|f| f.rule_id.starts_with("schema."))), "{err}");
 }
@@ -116,7 +116,7 @@ fn submit_with_blocking_findings_is_refused_and_changes_nothing() {
 #[test]
 fn windows_opinions_and_scopes_are_enforced() {
     let w = world();
-    let id = w.kernel.save_draft("applicant-1", ROUND, None, draft(valid_data())).unwrap().application.id;
+    let id = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap().application.id;
     // Before the window opens.
     w.clock.set(t(2024, 7, 31, 23));
     assert_eq!(refusal(w.act("applicant-1", &id, "submit", None).unwrap_err()).code(), "window_closed");
@@ -148,7 +148,7 @@ fn return_and_resubmit_then_withdraw_only_before_the_next_stage_acts() {
     let id = w.submitted(1);
     w.act("district-huicheng", &id, "district-return", Some("请补充客户反馈")).unwrap();
     assert_eq!(w.stage(&id), "draft");
-    w.kernel.save_draft("applicant-1", ROUND, Some(&id), draft(valid_data())).unwrap();
+    w.kernel.save_draft("applicant-1", ROUND, Some(&id), w.draft(valid_data())).unwrap();
     w.act("applicant-1", &id, "submit", None).unwrap();
     assert_eq!(w.stage(&id), "district-review");
 
@@ -354,7 +354,7 @@ fn bad_reference_data_is_refused() {
     // An organisation without its district cannot apply (必须选择企业所属市、所属行政区).
     w.kernel.upsert_org(&org(98, Some("huizhou"), None, "region")).unwrap();
     w.kernel.upsert_user(&user("applicant-98", &[("applicant", Scope::Organisation(code(98)))])).unwrap();
-    let err = w.kernel.save_draft("applicant-98", ROUND, None, draft(valid_data())).unwrap_err();
+    let err = w.kernel.save_draft("applicant-98", ROUND, None, w.draft(valid_data())).unwrap_err();
     assert_eq!(err.code(), "profile_incomplete");
     assert_eq!(w.decisions(), 0);
 }
@@ -420,4 +420,46 @@ fn each_reviewer_sees_its_own_queue_page_by_page() {
     assert_eq!(w.kernel.queue("district-huicheng", ROUND, None, 100).unwrap().len(), 4);
     // Applicants and experts have no review queue.
     assert!(w.kernel.queue("applicant-1", ROUND, None, 100).unwrap().is_empty());
+}
+
+#[test]
+fn attachments_are_content_addressed_and_checked_against_their_types() {
+    let w = world();
+    let k = &w.kernel;
+    // Same content, same address, one file; the limit is enforced and leaves nothing.
+    let a = k.store_blob(&b"%PDF-1.7 video placeholder"[..], None).unwrap();
+    let b = k.store_blob(&b"%PDF-1.7 video placeholder"[..], None).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(std::fs::read(k.blob_path(&a.sha256)).unwrap(), b"%PDF-1.7 video placeholder");
+    let err = k.store_blob(&vec![0u8; 10_000][..], Some(4096)).unwrap_err();
+    assert!(matches!(err, shenbao::BlobError::TooLarge { limit: 4096 }), "{err}");
+    let stray = std::fs::read_dir(k.blob_path(&a.sha256).parent().unwrap().parent().unwrap()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with(".upload")).count();
+    assert_eq!(stray, 0);
+
+    // Metadata must name stored content of the stated size.
+    let mut atts = attachments(k);
+    atts[0].size += 1;
+    let err = k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap_err();
+    assert_eq!(err.code(), "attachment_invalid");
+    let mut atts = attachments(k);
+    atts[1].sha256 = "0".repeat(64);
+    assert!(matches!(k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap_err(), ActError::Blob(shenbao::BlobError::Unknown { .. })));
+    assert_eq!(w.decisions(), 0);
+
+    // Submitting checks the direction's attachment types: missing licence, stale audit.
+    let mut atts = attachments(k);
+    atts.retain(|a| a.kind != "business-licence");
+    atts.iter_mut().find(|a| a.kind == "audit-report").unwrap().issued_on = Some(Date::new(2023, 4, 30));
+    let id = k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap().application.id;
+    match w.act("applicant-1", &id, "submit", None).unwrap_err() {
+        ActError::BlockingFindings { findings } => {
+            let got: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule_id.as_str(), f.path.as_str())).collect();
+            assert!(got.contains(&("attachment.missing", "$attachments.business-licence")), "{got:?}");
+            assert!(got.contains(&("attachment.stale", "$attachments.audit-report")), "{got:?}");
+            let stale = findings.iter().find(|f| f.rule_id == "attachment.stale").unwrap();
+            assert_eq!(stale.message.zh, "附件“2023年度审计报告.pdf”出具于 2023-04-30，须在近 12 个月内（2023-08-10 之后）");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(w.stage(&id), "draft");
 }

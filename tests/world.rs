@@ -56,14 +56,33 @@ pub fn valid_data() -> Value {
     serde_json::from_str(&testkit::example("enabling-resources/application-valid.json")).unwrap()
 }
 
-pub fn draft(data: Value) -> Draft {
-    Draft {
-        direction: Some("ai-application".into()),
-        form: None,
-        data,
-        project: None,
-        attachments: vec![Attachment { id: "att-1".into(), kind: "audit-report".into(), name: "2023年度审计报告.pdf".into(), ..Default::default() }],
+/// The attachments every enabling-resources application needs, stored as blobs.
+pub fn attachments(k: &Kernel) -> Vec<Attachment> {
+    let mut out = Vec::new();
+    for (kind, name, issued) in [
+        ("business-licence", "营业执照.pdf", None),
+        ("commitment", "承诺书.pdf", None),
+        ("audit-report", "2023年度审计报告.pdf", Some(Date::new(2024, 4, 30))),
+    ] {
+        let content = format!("%PDF-1.7 示例 {kind}");
+        let blob = k.store_blob(content.as_bytes(), None).unwrap();
+        out.push(Attachment {
+            id: format!("att-{kind}"),
+            kind: kind.into(),
+            name: name.into(),
+            media_type: "application/pdf".into(),
+            size: blob.size,
+            sha256: blob.sha256,
+            issued_on: issued,
+            valid_until: None,
+            seconds: None,
+        });
     }
+    out
+}
+
+pub fn draft_with(data: Value, attachments: Vec<Attachment>) -> Draft {
+    Draft { direction: Some("ai-application".into()), form: None, data, project: None, attachments }
 }
 
 pub fn spec() -> RoundSpec {
@@ -97,6 +116,7 @@ pub fn world_with(spec: RoundSpec) -> World {
     let config = KernelConfig {
         host: HostConfig { cache_dir: Some(dir.path().join("cache")), ..HostConfig::default() },
         clock: Arc::new(clock.clone()),
+        blob_dir: None,
     };
     let kernel = Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap();
     kernel.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
@@ -129,10 +149,15 @@ pub fn world() -> World {
 impl World {
     /// A draft by applicant `n`, submitted; returns the application id.
     pub fn submitted(&self, n: u32) -> String {
-        let r = self.kernel.save_draft(&format!("applicant-{n}"), ROUND, None, draft(valid_data())).unwrap();
+        let r = self.kernel.save_draft(&format!("applicant-{n}"), ROUND, None, self.draft(valid_data())).unwrap();
         let id = r.application.id.clone();
         self.kernel.act(&format!("applicant-{n}"), &id, &ActionRequest::new("submit")).unwrap();
         id
+    }
+
+    /// A draft with the required attachments stored.
+    pub fn draft(&self, data: Value) -> Draft {
+        draft_with(data, attachments(&self.kernel))
     }
 
     pub fn act(&self, user: &str, app: &str, action: &str, opinion: Option<&str>) -> Result<shenbao::Receipt, shenbao::ActError> {

@@ -20,11 +20,13 @@ pub struct KernelConfig {
     pub host: HostConfig,
     /// Where "now" comes from; inject a [`crate::ManualClock`] in tests.
     pub clock: Arc<dyn Clock>,
+    /// Where attachment files are kept; default: `<database>.blobs/` beside the database.
+    pub blob_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for KernelConfig {
     fn default() -> Self {
-        KernelConfig { host: HostConfig::default(), clock: Arc::new(SystemClock) }
+        KernelConfig { host: HostConfig::default(), clock: Arc::new(SystemClock), blob_dir: None }
     }
 }
 
@@ -77,6 +79,8 @@ pub struct Verified {
 pub struct CheckReport {
     /// From the form's JSON Schema; when any exist the plugin is not called.
     pub schema_findings: Vec<Finding>,
+    /// The kernel's own checks of what the manifest declares (attachments).
+    pub kernel_findings: Vec<Finding>,
     /// The plugin's result, when the data passed the schema.
     pub plugin: Option<Metered<CheckResult>>,
 }
@@ -84,7 +88,10 @@ pub struct CheckReport {
 impl CheckReport {
     /// Schema findings, then the plugin's.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.schema_findings.iter().chain(self.plugin.iter().flat_map(|p| p.value.findings.iter()))
+        self.schema_findings
+            .iter()
+            .chain(self.kernel_findings.iter())
+            .chain(self.plugin.iter().flat_map(|p| p.value.findings.iter()))
     }
     pub fn has_blocking(&self) -> bool {
         self.findings().any(|f| f.severity == Severity::Blocking)
@@ -98,6 +105,7 @@ pub struct Kernel {
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
     clock: Arc<dyn Clock>,
     caches: Mutex<Caches>,
+    blobs: crate::attachments::BlobStore,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -118,11 +126,37 @@ impl Kernel {
         let db = Database::create(path).map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
-        Ok(Kernel { db, host, loaded: Mutex::new(HashMap::new()), clock: config.clock, caches: Mutex::new(Caches::default()) })
+        let blob_dir = config.blob_dir.unwrap_or_else(|| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(".blobs");
+            std::path::PathBuf::from(p)
+        });
+        Ok(Kernel {
+            db,
+            host,
+            loaded: Mutex::new(HashMap::new()),
+            clock: config.clock,
+            caches: Mutex::new(Caches::default()),
+            blobs: crate::attachments::BlobStore::new(blob_dir),
+        })
     }
 
     pub(crate) fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
         self.caches.lock().expect("not poisoned")
+    }
+
+    /// Store an attachment's content (streamed, hashed, synced) and get its address.
+    pub fn store_blob(&self, reader: impl std::io::Read, limit: Option<u64>) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
+        self.blobs.put(reader, limit)
+    }
+
+    /// Where a stored attachment's content is.
+    pub fn blob_path(&self, sha256: &str) -> std::path::PathBuf {
+        self.blobs.path(sha256)
+    }
+
+    pub(crate) fn blobs(&self) -> &crate::attachments::BlobStore {
+        &self.blobs
     }
 
     pub(crate) fn db(&self) -> &Database {
@@ -277,8 +311,8 @@ pub fn check_with(loaded: &LoadedPlugin, request: &CheckRequest) -> Result<Check
         known: loaded.plugin.manifest().forms.iter().map(|f| f.id.clone()).collect(),
     })?;
     if !schema_findings.is_empty() {
-        return Ok(CheckReport { schema_findings, plugin: None });
+        return Ok(CheckReport { schema_findings, kernel_findings: Vec::new(), plugin: None });
     }
     let result = loaded.plugin.check_application(request)?;
-    Ok(CheckReport { schema_findings, plugin: Some(result) })
+    Ok(CheckReport { schema_findings, kernel_findings: Vec::new(), plugin: Some(result) })
 }

@@ -33,6 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attachments;
 mod cache;
 mod calendar;
 mod engine;
@@ -51,6 +52,7 @@ mod tables;
 mod time;
 mod workflow;
 
+pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments};
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use engine::{Context, Refusal, Transition, decide};

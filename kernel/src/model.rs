@@ -375,7 +375,11 @@ pub struct CheckRecord {
     pub wit: String,
     /// sha256 of the canonical JSON of the check request (stored in `check_inputs`).
     pub input_digest: String,
+    /// Schema and plugin findings: what `replay` reproduces.
     pub findings: Vec<Finding>,
+    /// The kernel's own attachment findings at the time.
+    #[serde(default)]
+    pub kernel_findings: Vec<Finding>,
     pub signals: Vec<Signal>,
     pub fuel: u64,
 }

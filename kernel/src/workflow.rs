@@ -68,6 +68,8 @@ pub enum ActError {
     #[error(transparent)]
     Check(#[from] CheckError),
     #[error(transparent)]
+    Blob(#[from] crate::attachments::BlobError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -83,6 +85,7 @@ impl ActError {
             ActError::UnknownDirection { .. } => "unknown_direction",
             ActError::Conflict => "conflict",
             ActError::Check(_) => "check_failed",
+            ActError::Blob(_) => "attachment_invalid",
             ActError::Store(_) => "store",
         }
     }
@@ -709,6 +712,10 @@ impl Kernel {
             .or_else(|| direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone()))
             .or_else(|| self.plugin_record(&round.plugin.program, &round.plugin.version).ok().and_then(|r| r.manifest.forms.first().map(|f| f.id.clone())))
             .unwrap_or_default();
+        // Every attachment names stored content of the stated size.
+        for a in &draft.attachments {
+            self.blobs().verify(a)?;
+        }
         let req = ActionRequest::new(&action);
         let create = if app.is_none() { Some((&*round, applicant.as_str())) } else { None };
         self.transact(&user, app, create, &req, None, |a| {
@@ -764,7 +771,10 @@ impl Kernel {
         let check = if runs_check {
             let request = self.check_request(&app, &round, &org)?;
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
-            let report = check_with(&loaded, &request)?;
+            let mut report = check_with(&loaded, &request)?;
+            if let Some(direction) = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)) {
+                report.kernel_findings = crate::attachments::check(direction, &app.attachments, request.as_of);
+            }
             if report.has_blocking() {
                 return Err(ActError::BlockingFindings { findings: report.findings().cloned().collect() });
             }
@@ -980,7 +990,8 @@ impl Kernel {
                     plugin_sha256: round.plugin.sha256.clone(),
                     wit: round.plugin.wit.clone(),
                     input_digest: digest,
-                    findings: report.findings().cloned().collect(),
+                    findings: report.schema_findings.iter().chain(plugin.iter().flat_map(|p| p.value.findings.iter())).cloned().collect(),
+                    kernel_findings: report.kernel_findings.clone(),
                     signals: plugin.map(|p| p.value.signals.clone()).unwrap_or_default(),
                     fuel: plugin.map_or(0, |p| p.fuel_used),
                 })

@@ -23,6 +23,29 @@ fn user(id: &str, role: &str, scope: Scope) -> User {
     User { id: id.into(), name: id.into(), grants: vec![RoleGrant { role: role.into(), scope, office: None }] }
 }
 
+/// The files every application carries, stored content-addressed beside the database.
+fn attachments(kernel: &Kernel) -> Result<Vec<Attachment>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    for (kind, name, issued) in [
+        ("business-licence", "营业执照.pdf", None),
+        ("commitment", "承诺书.pdf", None),
+        ("audit-report", "2023年度审计报告.pdf", Some(Date::new(2024, 4, 30))),
+    ] {
+        let blob = kernel.store_blob(format!("%PDF-1.7 示例{name}").as_bytes(), Some(20 << 20))?;
+        out.push(Attachment {
+            id: kind.into(),
+            kind: kind.into(),
+            name: name.into(),
+            media_type: "application/pdf".into(),
+            size: blob.size,
+            sha256: blob.sha256,
+            issued_on: issued,
+            ..Default::default()
+        });
+    }
+    Ok(out)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plugin = PathBuf::from(arg("--plugin").ok_or("--plugin PATH.wasm is required")?);
     let examples = PathBuf::from(arg("--examples").unwrap_or_else(|| "examples/enabling-resources".into()));
@@ -103,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             form: None,
             data: serde_json::from_str(&std::fs::read_to_string(file)?)?,
             project: None,
-            attachments: vec![Attachment { id: format!("att-{i}"), kind: "audit-report".into(), name: "2023年度审计报告.pdf".into(), ..Default::default() }],
+            attachments: attachments(&kernel)?,
         };
         let id = kernel.save_draft(&who, "er-2024q3", None, draft)?.application.id;
         let name = file.file_name().unwrap().to_string_lossy();

@@ -1,0 +1,196 @@
+//! Attachments: content-addressed blobs on disk (large files such as the project
+//! video never go into redb) and the generic checks every program's declared
+//! attachment types imply (counts, media types, sizes, validity, freshness,
+//! recording length).
+
+use shenbao_contract::{Attachment, Date, Direction, Finding, Severity, Text};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A stored blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Storing or reading a blob failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("附件超过大小上限 {limit} 字节 / the attachment exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("附件内容不存在 / no stored attachment has sha256 {sha256}")]
+    Unknown { sha256: String },
+    #[error("附件 {sha256} 大小为 {stored} 字节，元数据写的是 {claimed} / attachment {sha256} has {stored} bytes, its metadata says {claimed}")]
+    SizeMismatch { sha256: String, stored: u64, claimed: u64 },
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// Content-addressed files: `<dir>/<first two hex digits>/<sha256>`.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    dir: PathBuf,
+}
+
+fn io(path: &Path, e: std::io::Error) -> BlobError {
+    BlobError::Io { path: path.display().to_string(), message: e.to_string() }
+}
+
+impl BlobStore {
+    pub fn new(dir: PathBuf) -> Self {
+        BlobStore { dir }
+    }
+
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(sha256.get(..2).unwrap_or("xx")).join(sha256)
+    }
+
+    /// Stream `reader` to disk while hashing it; durable (file and directory
+    /// synced) before it returns. Identical content is stored once.
+    pub fn put(&self, mut reader: impl Read, limit: Option<u64>) -> Result<BlobRef, BlobError> {
+        use sha2::{Digest, Sha256};
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let tmp = self.dir.join(format!(".upload-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 64 << 10];
+        let result = (|| {
+            loop {
+                let n = reader.read(&mut buf).map_err(|e| io(&tmp, e))?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if limit.is_some_and(|l| size > l) {
+                    return Err(BlobError::TooLarge { limit: limit.unwrap_or(0) });
+                }
+                hasher.update(&buf[..n]);
+                file.write_all(&buf[..n]).map_err(|e| io(&tmp, e))?;
+            }
+            file.sync_all().map_err(|e| io(&tmp, e))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        let dest = self.path(&sha256);
+        let parent = dest.parent().expect("blob paths have a parent");
+        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        if dest.exists() {
+            let _ = std::fs::remove_file(&tmp);
+        } else {
+            std::fs::rename(&tmp, &dest).map_err(|e| io(&dest, e))?;
+            // Make the rename itself durable.
+            if let Ok(d) = std::fs::File::open(parent) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(BlobRef { sha256, size })
+    }
+
+    /// Check that attachment metadata names a stored blob of the stated size.
+    pub fn verify(&self, a: &Attachment) -> Result<(), BlobError> {
+        let path = self.path(&a.sha256);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() == a.size => Ok(()),
+            Ok(m) => Err(BlobError::SizeMismatch { sha256: a.sha256.clone(), stored: m.len(), claimed: a.size }),
+            Err(_) => Err(BlobError::Unknown { sha256: a.sha256.clone() }),
+        }
+    }
+}
+
+fn finding(rule: String, severity: Severity, path: String, zh: String, en: String) -> Finding {
+    Finding { rule_id: rule, severity, path, message: Text::new(zh, en) }
+}
+
+/// The findings the direction's declared attachment types imply, as of `as_of`.
+/// Rule ids are `attachment.<check>` with the type in the path `$attachments.<type>`.
+pub fn check(direction: &Direction, attachments: &[Attachment], as_of: Date) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for a in attachments {
+        if !direction.attachments.iter().any(|t| t.id == a.kind) {
+            out.push(finding(
+                "attachment.unknown-type".into(),
+                Severity::Warning,
+                format!("$attachments.{}", a.kind),
+                format!("附件“{}”的类型“{}”不在本方向的附件清单中", a.name, a.kind),
+                format!("attachment {:?} has type {:?}, which this direction does not list", a.name, a.kind),
+            ));
+        }
+    }
+    for t in &direction.attachments {
+        let path = format!("$attachments.{}", t.id);
+        let of_type: Vec<&Attachment> = attachments.iter().filter(|a| a.kind == t.id).collect();
+        if (of_type.len() as u32) < t.min_count {
+            out.push(finding(
+                "attachment.missing".into(),
+                Severity::Blocking,
+                path.clone(),
+                format!("缺少附件「{}」：需要至少 {} 份，已上传 {} 份", t.title.zh, t.min_count, of_type.len()),
+                format!("attachment {:?}: at least {} required, {} given", t.title.en, t.min_count, of_type.len()),
+            ));
+        }
+        if let Some(max) = t.max_count {
+            if of_type.len() as u32 > max {
+                out.push(finding(
+                    "attachment.too-many".into(),
+                    Severity::Blocking,
+                    path.clone(),
+                    format!("附件「{}」至多 {max} 份，已上传 {} 份", t.title.zh, of_type.len()),
+                    format!("attachment {:?}: at most {max}, {} given", t.title.en, of_type.len()),
+                ));
+            }
+        }
+        for a in of_type {
+            let zh_name = &a.name;
+            if !t.media_types.is_empty() && !t.media_types.contains(&a.media_type) {
+                out.push(finding("attachment.media-type".into(), Severity::Blocking, path.clone(),
+                    format!("附件“{zh_name}”格式为 {}，应为 {}", a.media_type, t.media_types.join("、")),
+                    format!("attachment {zh_name:?} is {}, expected {}", a.media_type, t.media_types.join(", "))));
+            }
+            if let Some(max) = t.max_bytes {
+                if a.size > max {
+                    out.push(finding("attachment.too-large".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”大小 {} 字节，超过上限 {max} 字节", a.size),
+                        format!("attachment {zh_name:?} has {} bytes, over the limit of {max}", a.size)));
+                }
+            }
+            if t.must_be_valid {
+                match a.valid_until {
+                    Some(d) if d >= as_of => {}
+                    Some(d) => out.push(finding("attachment.expired".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”有效期至 {d}，已过期（申报日 {as_of}）"),
+                        format!("attachment {zh_name:?} was valid until {d}, before {as_of}"))),
+                    None => out.push(finding("attachment.validity-missing".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”须填写有效期"),
+                        format!("attachment {zh_name:?} needs its validity date"))),
+                }
+            }
+            if let Some(months) = t.max_age_months {
+                let earliest = as_of.add_months(-(months as i32));
+                match a.issued_on {
+                    Some(d) if d >= earliest && d <= as_of => {}
+                    Some(d) => out.push(finding("attachment.stale".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”出具于 {d}，须在近 {months} 个月内（{earliest} 之后）"),
+                        format!("attachment {zh_name:?} is dated {d}; it must be within {months} months (after {earliest})"))),
+                    None => out.push(finding("attachment.date-missing".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”须填写出具日期"),
+                        format!("attachment {zh_name:?} needs its issue date"))),
+                }
+            }
+            if t.min_seconds.is_some() || t.max_seconds.is_some() {
+                let secs = a.seconds.unwrap_or(0);
+                let (lo, hi) = (t.min_seconds.unwrap_or(0), t.max_seconds.unwrap_or(u32::MAX));
+                if secs < lo || secs > hi {
+                    out.push(finding("attachment.duration".into(), Severity::Blocking, path.clone(),
+                        format!("附件“{zh_name}”时长 {secs} 秒，应为 {lo}–{hi} 秒"),
+                        format!("recording {zh_name:?} lasts {secs} s; it must last {lo}–{hi} s")));
+                }
+            }
+        }
+    }
+    out
+}
