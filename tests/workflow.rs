@@ -463,3 +463,56 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     }
     assert_eq!(w.stage(&id), "draft");
 }
+
+#[test]
+fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
+    let w = world();
+    let a = w.submitted(1);
+    w.act("district-huicheng", &a, "district-recommend", Some("同意")).unwrap();
+    let path = w.dir.path().join("shenbao.redb");
+    let World { kernel, dir, clock } = w;
+    drop(kernel);
+    // Rewrite the file into the version-1 layout: round ids in the applicant index, no chain head.
+    {
+        use redb::ReadableTable;
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+            tx.open_table(meta).unwrap().insert("schema_version", "1").unwrap();
+            let new: redb::TableDefinition<(&str, &str), &[u8]> = redb::TableDefinition::new("by_applicant");
+            let keys: Vec<(String, String)> = tx.open_table(new).unwrap().iter().unwrap().map(|r| { let (k, _) = r.unwrap(); let (a, b) = k.value(); (a.to_string(), b.to_string()) }).collect();
+            tx.delete_table(new).unwrap();
+            let old: redb::TableDefinition<(&str, &str), &str> = redb::TableDefinition::new("by_applicant");
+            let mut t = tx.open_table(old).unwrap();
+            for (code, app) in &keys {
+                t.insert((code.as_str(), app.as_str()), ROUND).unwrap();
+            }
+            let head: redb::TableDefinition<&str, (u64, &str)> = redb::TableDefinition::new("chain_head");
+            tx.delete_table(head).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let open = |p: &std::path::Path| {
+        shenbao::Kernel::open_with(p, shenbao::KernelConfig { clock: std::sync::Arc::new(clock.clone()), host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() }, ..Default::default() })
+    };
+    let k = open(&path).unwrap();
+    // The history rows are back, and the chain continues from its head.
+    assert_eq!(k.history_of(&code(1), "none").unwrap().len(), 1);
+    assert_eq!(k.history_of(&code(1), "none").unwrap()[0].stage, "city-review");
+    let before = k.decision_count().unwrap();
+    k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();
+    assert_eq!(k.decision_count().unwrap(), before + 1);
+    assert_eq!(k.verify_chain().unwrap().first_broken, None);
+    drop(k);
+    // A database from a newer kernel is refused, not guessed at.
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+        tx.open_table(meta).unwrap().insert("schema_version", "99").unwrap();
+        tx.commit().unwrap();
+    }
+    let err = open(&path).err().expect("refused");
+    assert!(err.to_string().contains("schema version 99 is newer"), "{err}");
+}

@@ -18,24 +18,59 @@ pub struct PluginRecord {
     pub manifest: Manifest,
 }
 
-/// Create the tables of a new database, or check the schema version of an existing one.
-pub fn init(db: &Database) -> Result<(), StoreError> {
+/// Schema migrations: `MIGRATIONS[i]` takes a database from version `i + 1` to
+/// `i + 2`. Each runs inside the transaction that opens the database, so an upgrade
+/// is all or nothing.
+const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[migrate_1_to_2];
+
+/// Version 2 keeps a history row beside each applicant-index entry (a check never
+/// reads whole applications) and the chain head in its own table.
+fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    // Version 1 stored the round id (text) as the applicant index's value.
+    let old: redb::TableDefinition<(&str, &str), &str> = redb::TableDefinition::new("by_applicant");
+    tx.delete_table(old).map_err(StoreError::from)?;
+    let apps = tx.open_table(APPS)?;
+    let rounds = tx.open_table(ROUNDS)?;
+    let mut by = tx.open_table(BY_APPLICANT)?;
+    for row in apps.iter()? {
+        let (k, v) = row?;
+        let app: crate::model::Application = crate::workflow::from_json(k.value(), v.value())?;
+        let round: crate::model::Round = match rounds.get(app.round.as_str())? {
+            Some(r) => crate::workflow::from_json(&app.round, r.value())?,
+            None => continue,
+        };
+        let row = crate::workflow::history_row(&app, &round);
+        by.insert((app.applicant.as_str(), app.id.as_str()), crate::workflow::to_json(&row).as_slice())?;
+    }
+    let decisions = tx.open_table(DECISIONS)?;
+    if let Some((k, v)) = decisions.last()? {
+        let d: crate::model::Decision = crate::workflow::from_json("decisions", v.value())?;
+        tx.open_table(CHAIN_HEAD)?.insert("head", (k.value(), d.hash.as_str()))?;
+    }
+    Ok(())
+}
+
+/// Create the tables of a new database, or check the schema version of an existing
+/// one and migrate it forward in the same transaction.
+pub fn init(db: &Database) -> Result<u32, StoreError> {
     let tx = db.begin_write()?;
-    {
+    let from = {
         let mut meta = tx.open_table(META)?;
         let found = meta.get(SCHEMA_VERSION_KEY)?.map(|v| v.value().to_string());
-        match found {
-            None => {
-                meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_string().as_str())?;
-            }
-            Some(v) => {
-                let found: u32 = v.parse().map_err(|_| StoreError::Corrupt { key: "meta/schema_version".into(), message: v.clone() })?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
-                }
-                // Older versions would be migrated here, inside this same transaction.
-            }
+        let from = match found {
+            None => SCHEMA_VERSION,
+            Some(v) => v.parse().map_err(|_| StoreError::Corrupt { key: "meta/schema_version".into(), message: v.clone() })?,
+        };
+        if from > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew { found: from, supported: SCHEMA_VERSION });
         }
+        meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_string().as_str())?;
+        from
+    };
+    for m in &MIGRATIONS[(from.max(1) - 1) as usize..(SCHEMA_VERSION - 1) as usize] {
+        m(&tx)?;
+    }
+    {
         tx.open_table(PLUGIN_BLOBS)?;
         tx.open_table(PLUGINS)?;
         tx.open_table(REGIONS)?;
@@ -56,7 +91,7 @@ pub fn init(db: &Database) -> Result<(), StoreError> {
         tx.open_table(CHAIN_HEAD)?;
     }
     tx.commit()?;
-    Ok(())
+    Ok(from)
 }
 
 fn decode(key: &str, bytes: &[u8]) -> Result<PluginRecord, StoreError> {

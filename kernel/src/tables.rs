@@ -6,7 +6,7 @@
 use redb::TableDefinition;
 
 /// Current schema version of the database layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Database metadata: `schema_version` → decimal text.

@@ -186,7 +186,7 @@ fn put<T: Serialize>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &
     Ok(())
 }
 
-fn history_row(app: &Application, round: &Round) -> HistoryRow {
+pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryRow {
     HistoryRow {
         round: app.round.clone(),
         program: app.program.clone(),
