@@ -33,7 +33,11 @@ fn crash_child() {
     let ids: Vec<String> = k.applications_in(ROUND).unwrap().into_iter().map(|a| a.id).collect();
     println!("ready");
     for round in 0.. {
-        let at_city: Vec<&str> = ids.iter().map(String::as_str).filter(|id| k.application(id).unwrap().state.stage == "city-review").collect();
+        let at_city: Vec<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| k.application(id).unwrap().state.stage == "city-review")
+            .collect();
         k.act_batch("city-huizhou", &at_city, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
         println!("batch {round}");
         for id in &ids {
@@ -83,7 +87,8 @@ fn a_killed_batch_is_wholly_there_or_wholly_absent() {
             }
         });
         loop {
-            let line = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the child did not start within a minute");
+            let line =
+                rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the child did not start within a minute");
             if line.ends_with("ready") {
                 break;
             }
@@ -107,7 +112,11 @@ fn a_killed_batch_is_wholly_there_or_wholly_absent() {
             let size: usize = b.rsplit('-').next().unwrap().parse().unwrap();
             assert_eq!(*n, size, "batch {b} is partial after kill {kill} (seed {seed})");
         }
-        eprintln!("kill {kill}: {} decisions, {} whole batches ({batches_seen} reported before the kill)", chain.length, batches.len());
+        eprintln!(
+            "kill {kill}: {} decisions, {} whole batches ({batches_seen} reported before the kill)",
+            chain.length,
+            batches.len()
+        );
         assert!(batches.len() >= batches_seen, "an acknowledged batch was lost");
     }
 }

@@ -18,7 +18,10 @@ fn shared_cache() -> &'static Path {
 }
 
 fn kernel_in(dir: &Path, cache: &Path) -> Kernel {
-    let config = KernelConfig { host: HostConfig { cache_dir: Some(cache.to_path_buf()), ..HostConfig::default() }, ..KernelConfig::default() };
+    let config = KernelConfig {
+        host: HostConfig { cache_dir: Some(cache.to_path_buf()), ..HostConfig::default() },
+        ..KernelConfig::default()
+    };
     Kernel::open_with(dir.join("shenbao.redb"), config).unwrap()
 }
 
@@ -116,7 +119,13 @@ fn the_kernel_validates_form_data_against_the_schema_before_the_plugin() {
     bad["cases"][0]["feedback_on"] = json!("2024-02-30");
     let report = k.check_application("enabling-resources", "0.1.0", &er_request(bad)).unwrap();
     assert!(report.plugin.is_none(), "the plugin is not asked about data the schema refuses");
-    let by_rule = |r: &str| report.schema_findings.iter().find(|f| f.rule_id == r).unwrap_or_else(|| panic!("{r}: {:?}", report.schema_findings));
+    let by_rule = |r: &str| {
+        report
+            .schema_findings
+            .iter()
+            .find(|f| f.rule_id == r)
+            .unwrap_or_else(|| panic!("{r}: {:?}", report.schema_findings))
+    };
     let required = by_rule("schema.required");
     assert_eq!(required.path, "$.resource_name");
     assert_eq!(required.message.zh, "缺少必填项「资源名称」");
@@ -125,9 +134,16 @@ fn the_kernel_validates_form_data_against_the_schema_before_the_plugin() {
     assert!(report.has_blocking());
 
     let err = k
-        .check_application("enabling-resources", "0.1.0", &CheckRequest { form: "nope".into(), ..er_request(er_valid()) })
+        .check_application(
+            "enabling-resources",
+            "0.1.0",
+            &CheckRequest { form: "nope".into(), ..er_request(er_valid()) },
+        )
         .unwrap_err();
-    assert!(matches!(&err, CheckError::UnknownForm { form, known } if form == "nope" && known == &["resource"]), "{err}");
+    assert!(
+        matches!(&err, CheckError::UnknownForm { form, known } if form == "nope" && known == &["resource"]),
+        "{err}"
+    );
 }
 
 #[test]
@@ -322,7 +338,10 @@ fn files_network_environment_and_args_are_out_of_reach() {
     let (_dir, k) = fresh();
     let p = hostile(&k, small_limits());
     let seen = hostile_call(&p, "file").unwrap();
-    assert!(seen.contains("read=Err") && seen.contains("write=Err") && seen.contains("dir=Err") && seen.contains("net=Err"), "{seen}");
+    assert!(
+        seen.contains("read=Err") && seen.contains("write=Err") && seen.contains("dir=Err") && seen.contains("net=Err"),
+        "{seen}"
+    );
     assert!(!Path::new("escape.txt").exists());
     let seen = hostile_call(&p, "env").unwrap();
     // The working directory is WASI's fixed "/", not the host's.
@@ -353,7 +372,9 @@ fn malformed_and_oversized_output_is_refused() {
     let p = hostile(&k, small_limits());
     assert!(matches!(fault_of(&p, "garbage-utf8"), PluginFault::MalformedOutput { .. }));
     match fault_of(&p, "undeclared-rule") {
-        PluginFault::MalformedOutput { problem } => assert!(problem.contains("\"hostile.not-declared\" is not declared"), "{problem}"),
+        PluginFault::MalformedOutput { problem } => {
+            assert!(problem.contains("\"hostile.not-declared\" is not declared"), "{problem}")
+        }
         other => panic!("{other}"),
     }
     // 16 Mi × "巨" (3 bytes) against the default 4 MiB output cap; memory must allow building it.
@@ -475,8 +496,8 @@ fn the_second_load_hits_the_cache_and_a_corrupt_entry_is_rebuilt() {
 #[test]
 fn without_a_cache_directory_components_compile_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let config = KernelConfig { host: HostConfig { cache_dir: None, ..HostConfig::default() }, ..KernelConfig::default() };
+    let config =
+        KernelConfig { host: HostConfig { cache_dir: None, ..HostConfig::default() }, ..KernelConfig::default() };
     let k = Kernel::open_with(dir.path().join("db.redb"), config).unwrap();
     assert_eq!(k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().cache, CacheOutcome::Disabled);
 }
-

@@ -8,14 +8,22 @@
 mod world;
 
 use proptest::prelude::*;
-use shenbao::contract::{Quota, QuotaGroup, QuotaLimit, Text};
 use shenbao::contract::ActionKind;
+use shenbao::contract::{Quota, QuotaGroup, QuotaLimit, Text};
 use shenbao::{ActionRequest, Payload};
 use world::*;
 
 const ACTORS: &[&str] = &[
-    "applicant-1", "applicant-2", "applicant-7", "district-huicheng", "district-huiyang", "city-huizhou",
-    "city-shenzhen", "province", "expert-1", "someone",
+    "applicant-1",
+    "applicant-2",
+    "applicant-7",
+    "district-huicheng",
+    "district-huiyang",
+    "city-huizhou",
+    "city-shenzhen",
+    "province",
+    "expert-1",
+    "someone",
 ];
 
 fn quota() -> Quota {
@@ -43,7 +51,13 @@ fn actor_for(role: &str, app: usize) -> &'static str {
     match role {
         "applicant" => ["applicant-1", "applicant-2", "applicant-1", "applicant-7"][app],
         "district-officer" => "district-huicheng",
-        "city-officer" | "city-leader" => if shenzhen { "city-shenzhen" } else { "city-huizhou" },
+        "city-officer" | "city-leader" => {
+            if shenzhen {
+                "city-shenzhen"
+            } else {
+                "city-huizhou"
+            }
+        }
         "province-officer" => "province",
         "expert" => "expert-1",
         _ => "someone",
@@ -124,4 +138,3 @@ proptest! {
         }
     }
 }
-

@@ -50,18 +50,60 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     assert_eq!(w.stage(&id), "expert-review");
 
     // Experts: only assigned ones may score.
-    let e = refusal(w.kernel.act("expert-1", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(88.0), ..Default::default() }, ..Default::default() }).unwrap_err());
+    let e = refusal(
+        w.kernel
+            .act(
+                "expert-1",
+                &id,
+                &ActionRequest {
+                    action: "score".into(),
+                    payload: Payload { score: Some(88.0), ..Default::default() },
+                    ..Default::default()
+                },
+            )
+            .unwrap_err(),
+    );
     assert_eq!(e.code(), "forbidden");
-    k.act("province", &id, &ActionRequest { action: "assign-experts".into(), payload: Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() }, ..Default::default() }).unwrap();
-    k.act("expert-1", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(88.0), ..Default::default() }, ..Default::default() }).unwrap();
-    k.act("expert-2", &id, &ActionRequest { action: "score".into(), payload: Payload { score: Some(91.5), ..Default::default() }, ..Default::default() }).unwrap();
+    k.act(
+        "province",
+        &id,
+        &ActionRequest {
+            action: "assign-experts".into(),
+            payload: Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    k.act(
+        "expert-1",
+        &id,
+        &ActionRequest {
+            action: "score".into(),
+            payload: Payload { score: Some(88.0), ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    k.act(
+        "expert-2",
+        &id,
+        &ActionRequest {
+            action: "score".into(),
+            payload: Payload { score: Some(91.5), ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(k.application(&id).unwrap().state.scores.len(), 2);
 
     // Public notice with an objection: no decision until it is resolved.
     w.act("province", &id, "publish-notice", None).unwrap();
     w.act("someone", &id, "object", Some("案例真实性存疑")).unwrap();
     let before = snapshot(&w, &id);
-    assert_eq!(refusal(w.act("province", &id, "approve", Some("认定入库")).unwrap_err()), Refusal::ObjectionsOpen { open: 1 });
+    assert_eq!(
+        refusal(w.act("province", &id, "approve", Some("认定入库")).unwrap_err()),
+        Refusal::ObjectionsOpen { open: 1 }
+    );
     assert_eq!(snapshot(&w, &id), before);
     w.act("province", &id, "resolve-objection", Some("经核实，异议不成立")).unwrap();
     w.act("province", &id, "approve", Some("认定入库")).unwrap();
@@ -84,7 +126,10 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     let log = k.decisions_of(&id).unwrap();
     assert_eq!(log.len() as u64, w.decisions());
     assert_eq!(log.len(), 16, "the refused score left no record");
-    assert_eq!(log.iter().map(|d| d.action.as_str()).collect::<Vec<_>>()[..4], ["save-draft", "save-draft", "submit", "district-recommend"]);
+    assert_eq!(
+        log.iter().map(|d| d.action.as_str()).collect::<Vec<_>>()[..4],
+        ["save-draft", "save-draft", "submit", "district-recommend"]
+    );
     assert_eq!(log[3].actor.scope, Scope::District("huizhou.huicheng".into()));
     assert_eq!(log[3].opinion.as_deref(), Some("材料齐全，同意推荐"));
     let chain = k.verify_chain().unwrap();
@@ -102,15 +147,22 @@ fn submit_with_blocking_findings_is_refused_and_changes_nothing() {
     let before = snapshot(&w, &id);
     match w.act("applicant-2", &id, "submit", None).unwrap_err() {
         ActError::BlockingFindings { findings } => {
-            assert_eq!(findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(), ["er.specific.revenue-avg-2y-min-1000"]);
+            assert_eq!(
+                findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+                ["er.specific.revenue-avg-2y-min-1000"]
+            );
         }
         other => panic!("{other}"),
     }
     assert_eq!(snapshot(&w, &id), before);
     // Schema findings block too.
-    let id2 = w.kernel.save_draft("applicant-3", ROUND, None, w.draft(json!({"resource_name": ""}))).unwrap().application.id;
+    let id2 =
+        w.kernel.save_draft("applicant-3", ROUND, None, w.draft(json!({"resource_name": ""}))).unwrap().application.id;
     let err = w.act("applicant-3", &id2, "submit", None).unwrap_err();
-    assert!(matches!(&err, ActError::BlockingFindings { findings } if findings.iter().all(|f| f.rule_id.starts_with("schema."))), "{err}");
+    assert!(
+        matches!(&err, ActError::BlockingFindings { findings } if findings.iter().all(|f| f.rule_id.starts_with("schema."))),
+        "{err}"
+    );
 }
 
 #[test]
@@ -126,19 +178,42 @@ fn windows_opinions_and_scopes_are_enforced() {
     w.act("applicant-1", &id, "submit", None).unwrap();
     // Wrong district, wrong city, no opinion.
     let before = snapshot(&w, &id);
-    assert_eq!(refusal(w.act("district-huiyang", &id, "district-recommend", Some("ok")).unwrap_err()).code(), "forbidden");
-    assert_eq!(refusal(w.act("city-huizhou", &id, "city-recommend", Some("ok")).unwrap_err()).code(), "not_at_this_stage");
-    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", None).unwrap_err()), Refusal::OpinionRequired { action: "district-recommend".into() });
-    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", Some("  ")).unwrap_err()).code(), "opinion_required");
-    assert_eq!(refusal(w.act("district-huicheng", &id, "no-such-action", Some("x")).unwrap_err()).code(), "unknown_action");
+    assert_eq!(
+        refusal(w.act("district-huiyang", &id, "district-recommend", Some("ok")).unwrap_err()).code(),
+        "forbidden"
+    );
+    assert_eq!(
+        refusal(w.act("city-huizhou", &id, "city-recommend", Some("ok")).unwrap_err()).code(),
+        "not_at_this_stage"
+    );
+    assert_eq!(
+        refusal(w.act("district-huicheng", &id, "district-recommend", None).unwrap_err()),
+        Refusal::OpinionRequired { action: "district-recommend".into() }
+    );
+    assert_eq!(
+        refusal(w.act("district-huicheng", &id, "district-recommend", Some("  ")).unwrap_err()).code(),
+        "opinion_required"
+    );
+    assert_eq!(
+        refusal(w.act("district-huicheng", &id, "no-such-action", Some("x")).unwrap_err()).code(),
+        "unknown_action"
+    );
     assert_eq!(snapshot(&w, &id), before);
     // After the district deadline (5 September).
     w.clock.set(t(2024, 9, 6, 9));
-    assert_eq!(refusal(w.act("district-huicheng", &id, "district-recommend", Some("ok")).unwrap_err()).code(), "window_closed");
+    assert_eq!(
+        refusal(w.act("district-huicheng", &id, "district-recommend", Some("ok")).unwrap_err()).code(),
+        "window_closed"
+    );
     assert_eq!(snapshot(&w, &id), before);
     // A stale view is refused.
     w.clock.set(t(2024, 9, 1, 9));
-    let stale = ActionRequest { action: "district-recommend".into(), opinion: Some("ok".into()), if_stage: Some("city-review".into()), ..Default::default() };
+    let stale = ActionRequest {
+        action: "district-recommend".into(),
+        opinion: Some("ok".into()),
+        if_stage: Some("city-review".into()),
+        ..Default::default()
+    };
     assert_eq!(refusal(w.kernel.act("district-huicheng", &id, &stale).unwrap_err()).code(), "stale_stage");
 }
 
@@ -154,7 +229,11 @@ fn return_and_resubmit_then_withdraw_only_before_the_next_stage_acts() {
 
     w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
     // The district ranks its own recommendation: that does not stop it withdrawing.
-    let rank = ActionRequest { action: "district-rank".into(), payload: Payload { rank: Some(1), ..Default::default() }, ..Default::default() };
+    let rank = ActionRequest {
+        action: "district-rank".into(),
+        payload: Payload { rank: Some(1), ..Default::default() },
+        ..Default::default()
+    };
     assert_eq!(refusal(w.kernel.act("city-huizhou", &id, &rank).unwrap_err()).code(), "forbidden");
     w.kernel.act("district-huicheng", &id, &rank).unwrap();
     assert_eq!(w.kernel.application(&id).unwrap().state.rank, Some(1));
@@ -166,7 +245,10 @@ fn return_and_resubmit_then_withdraw_only_before_the_next_stage_acts() {
     w.act("city-huizhou", &id, "city-return", Some("请区里补充")).unwrap();
     w.act("district-huicheng", &id, "district-recommend", Some("已补充")).unwrap();
     w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
-    assert_eq!(refusal(w.act("district-huicheng", &id, "district-withdraw", None).unwrap_err()), Refusal::NothingToWithdraw);
+    assert_eq!(
+        refusal(w.act("district-huicheng", &id, "district-withdraw", None).unwrap_err()),
+        Refusal::NothingToWithdraw
+    );
     assert!(w.decisions() > before.0);
     // The city may withdraw until the province acts; a province action at its stage ends that.
     w.act("city-huizhou", &id, "city-withdraw", None).unwrap();
@@ -219,7 +301,10 @@ fn quotas_hold_through_batches_and_withdrawals() {
     let decisions = w.decisions();
 
     // All three in one batch: the third breaks the quota, so none is recommended.
-    let err = w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap_err();
+    let err = w
+        .kernel
+        .act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐"))
+        .unwrap_err();
     assert_eq!(err.position, 2);
     match &err.error {
         ActError::Refused(Refusal::QuotaExceeded { quota, scope, used, limit, message }) => {
@@ -233,11 +318,17 @@ fn quotas_hold_through_batches_and_withdrawals() {
     assert!(w.kernel.quota_usage(ROUND).unwrap().is_empty());
 
     // Two in a batch: both, with one batch id.
-    let r = w.kernel.act_batch("city-huizhou", &refs[..2], &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
+    let r = w
+        .kernel
+        .act_batch("city-huizhou", &refs[..2], &ActionRequest::with_opinion("city-recommend", "同意推荐"))
+        .unwrap();
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].decision.batch, r[1].decision.batch);
     assert_eq!(w.kernel.quota_usage(ROUND).unwrap(), vec![("city-recommend".into(), "huizhou".into(), 2)]);
-    assert_eq!(refusal(w.act("city-huizhou", &ids[2], "city-recommend", Some("同意")).unwrap_err()).code(), "quota_exceeded");
+    assert_eq!(
+        refusal(w.act("city-huizhou", &ids[2], "city-recommend", Some("同意")).unwrap_err()).code(),
+        "quota_exceeded"
+    );
 
     // A withdrawal gives the unit back.
     w.act("city-huizhou", &ids[0], "city-withdraw", None).unwrap();
@@ -274,14 +365,20 @@ fn many_threads_against_one_quota_never_exceed_it_and_one_wins_each_step() {
     // Eight threads on one application at city review: exactly one recommend wins.
     let target = ids.iter().find(|id| w.stage(id) == "city-review").unwrap().clone();
     w.kernel.upsert_user(&user("city-huizhou-2", &[("city-officer", Scope::City("huizhou".into()))])).unwrap();
-    w.act("city-huizhou", ids.iter().find(|id| w.stage(id) == "province-review").unwrap(), "city-withdraw", None).unwrap();
+    w.act("city-huizhou", ids.iter().find(|id| w.stage(id) == "province-review").unwrap(), "city-withdraw", None)
+        .unwrap();
     let wins = std::sync::atomic::AtomicU32::new(0);
     std::thread::scope(|sc| {
         for i in 0..8 {
             let (w, wins, target) = (&w, &wins, &target);
             sc.spawn(move || {
                 let who = if i % 2 == 0 { "city-huizhou" } else { "city-huizhou-2" };
-                let req = ActionRequest { action: "city-recommend".into(), opinion: Some("同意".into()), if_stage: Some("city-review".into()), ..Default::default() };
+                let req = ActionRequest {
+                    action: "city-recommend".into(),
+                    opinion: Some("同意".into()),
+                    if_stage: Some("city-review".into()),
+                    ..Default::default()
+                };
                 if w.kernel.act(who, target, &req).is_ok() {
                     wins.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
@@ -321,17 +418,28 @@ fn inconsistent_round_configuration_is_refused_with_findings() {
     let w = world();
     let mut s = spec();
     s.id = "bad".into();
-    s.cities.get_mut("huizhou").unwrap().applicants = Some(shenbao::Window { start: t(2024, 7, 20, 0), end: t(2024, 8, 20, 0) });
+    s.cities.get_mut("huizhou").unwrap().applicants =
+        Some(shenbao::Window { start: t(2024, 7, 20, 0), end: t(2024, 8, 20, 0) });
     s.cities.get_mut("huizhou").unwrap().district_deadline = Some(t(2024, 9, 30, 0));
     let mut g = w.kernel.plugin_record(PROGRAM, "0.1.0").unwrap().manifest.graph;
     g.stages.push(shenbao::contract::Stage { id: "orphan".into(), ..g.stages[1].clone() });
-    g.actions.push(shenbao::contract::Action { id: "nowhere".into(), to: shenbao::contract::Target::Stage("void".into()), ..g.actions[1].clone() });
+    g.actions.push(shenbao::contract::Action {
+        id: "nowhere".into(),
+        to: shenbao::contract::Target::Stage("void".into()),
+        ..g.actions[1].clone()
+    });
     s.graph = Some(g);
     s.quotas = Some(vec![Quota { action: "no-such".into(), ..city_quota(1) }]);
     let err = w.kernel.create_round(s).unwrap_err();
     let RoundError::Invalid { findings } = &err else { panic!("{err}") };
     let rules: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
-    for r in ["round.window.city-outside-province", "round.window.district-outside-city", "graph.unreachable-stage", "graph.action-leads-nowhere", "round.quota-unknown-action"] {
+    for r in [
+        "round.window.city-outside-province",
+        "round.window.district-outside-city",
+        "graph.unreachable-stage",
+        "graph.action-leads-nowhere",
+        "round.quota-unknown-action",
+    ] {
         assert!(rules.contains(&r), "{r} missing from {rules:?}");
     }
     assert!(matches!(w.kernel.round("bad"), Err(RoundError::NotFound(_))));
@@ -381,7 +489,14 @@ fn a_tampered_decision_is_found_by_index() {
         }
         tx.commit().unwrap();
     }
-    let k = shenbao::Kernel::open_with(&path, shenbao::KernelConfig { host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() }, ..Default::default() }).unwrap();
+    let k = shenbao::Kernel::open_with(
+        &path,
+        shenbao::KernelConfig {
+            host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let report = k.verify_chain().unwrap();
     assert_eq!(report.first_broken, Some(2));
     assert_eq!(report.length, 4);
@@ -433,7 +548,11 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     assert_eq!(std::fs::read(k.blob_path(&a.sha256)).unwrap(), b"%PDF-1.7 video placeholder");
     let err = k.store_blob(&vec![0u8; 10_000][..], Some(4096)).unwrap_err();
     assert!(matches!(err, shenbao::BlobError::TooLarge { limit: 4096 }), "{err}");
-    let stray = std::fs::read_dir(k.blob_path(&a.sha256).parent().unwrap().parent().unwrap()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with(".upload")).count();
+    let stray = std::fs::read_dir(k.blob_path(&a.sha256).parent().unwrap().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".upload"))
+        .count();
     assert_eq!(stray, 0);
 
     // Metadata must name stored content of the stated size.
@@ -443,7 +562,10 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     assert_eq!(err.code(), "attachment_invalid");
     let mut atts = attachments(k);
     atts[1].sha256 = "0".repeat(64);
-    assert!(matches!(k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap_err(), ActError::Blob(shenbao::BlobError::Unknown { .. })));
+    assert!(matches!(
+        k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap_err(),
+        ActError::Blob(shenbao::BlobError::Unknown { .. })
+    ));
     assert_eq!(w.decisions(), 0);
 
     // Submitting checks the direction's attachment types: missing licence, stale audit.
@@ -457,7 +579,10 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
             assert!(got.contains(&("attachment.missing", "$attachments.business-licence")), "{got:?}");
             assert!(got.contains(&("attachment.stale", "$attachments.audit-report")), "{got:?}");
             let stale = findings.iter().find(|f| f.rule_id == "attachment.stale").unwrap();
-            assert_eq!(stale.message.zh, "附件“2023年度审计报告.pdf”出具于 2023-04-30，须在近 12 个月内（2023-08-10 之后）");
+            assert_eq!(
+                stale.message.zh,
+                "附件“2023年度审计报告.pdf”出具于 2023-04-30，须在近 12 个月内（2023-08-10 之后）"
+            );
         }
         other => panic!("{other}"),
     }
@@ -481,7 +606,17 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
             let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
             tx.open_table(meta).unwrap().insert("schema_version", "1").unwrap();
             let new: redb::TableDefinition<(&str, &str), &[u8]> = redb::TableDefinition::new("by_applicant");
-            let keys: Vec<(String, String)> = tx.open_table(new).unwrap().iter().unwrap().map(|r| { let (k, _) = r.unwrap(); let (a, b) = k.value(); (a.to_string(), b.to_string()) }).collect();
+            let keys: Vec<(String, String)> = tx
+                .open_table(new)
+                .unwrap()
+                .iter()
+                .unwrap()
+                .map(|r| {
+                    let (k, _) = r.unwrap();
+                    let (a, b) = k.value();
+                    (a.to_string(), b.to_string())
+                })
+                .collect();
             tx.delete_table(new).unwrap();
             let old: redb::TableDefinition<(&str, &str), &str> = redb::TableDefinition::new("by_applicant");
             let mut t = tx.open_table(old).unwrap();
@@ -494,7 +629,14 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
         tx.commit().unwrap();
     }
     let open = |p: &std::path::Path| {
-        shenbao::Kernel::open_with(p, shenbao::KernelConfig { clock: std::sync::Arc::new(clock.clone()), host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() }, ..Default::default() })
+        shenbao::Kernel::open_with(
+            p,
+            shenbao::KernelConfig {
+                clock: std::sync::Arc::new(clock.clone()),
+                host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
+                ..Default::default()
+            },
+        )
     };
     let k = open(&path).unwrap();
     // The history rows are back, and the chain continues from its head.

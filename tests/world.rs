@@ -7,8 +7,8 @@
 use serde_json::Value;
 use shenbao::contract::{Attachment, Date};
 use shenbao::{
-    ActionRequest, CityConfig, Draft, HostConfig, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant, RoundSpec,
-    Scope, Timestamp, User, Window,
+    ActionRequest, CityConfig, Draft, HostConfig, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant,
+    RoundSpec, Scope, Timestamp, User, Window,
 };
 use std::sync::Arc;
 
@@ -89,7 +89,11 @@ pub fn spec() -> RoundSpec {
     let mut cities = std::collections::BTreeMap::new();
     cities.insert(
         "huizhou".to_string(),
-        CityConfig { applicants: None, district_review: true, district_deadline: Some(Timestamp::end_of(Date::new(2024, 9, 5))) },
+        CityConfig {
+            applicants: None,
+            district_review: true,
+            district_deadline: Some(Timestamp::end_of(Date::new(2024, 9, 5))),
+        },
     );
     RoundSpec {
         id: ROUND.into(),
@@ -129,8 +133,12 @@ pub fn world_with(spec: RoundSpec) -> World {
     for n in 1..=8 {
         kernel.upsert_user(&user(&format!("applicant-{n}"), &[("applicant", Scope::Organisation(code(n)))])).unwrap();
     }
-    kernel.upsert_user(&user("district-huicheng", &[("district-officer", Scope::District("huizhou.huicheng".into()))])).unwrap();
-    kernel.upsert_user(&user("district-huiyang", &[("district-officer", Scope::District("huizhou.huiyang".into()))])).unwrap();
+    kernel
+        .upsert_user(&user("district-huicheng", &[("district-officer", Scope::District("huizhou.huicheng".into()))]))
+        .unwrap();
+    kernel
+        .upsert_user(&user("district-huiyang", &[("district-officer", Scope::District("huizhou.huiyang".into()))]))
+        .unwrap();
     kernel.upsert_user(&user("city-huizhou", &[("city-officer", Scope::City("huizhou".into()))])).unwrap();
     kernel.upsert_user(&user("city-shenzhen", &[("city-officer", Scope::City("shenzhen".into()))])).unwrap();
     kernel.upsert_user(&user("province", &[("province-officer", Scope::Province)])).unwrap();
@@ -160,7 +168,13 @@ impl World {
         draft_with(data, attachments(&self.kernel))
     }
 
-    pub fn act(&self, user: &str, app: &str, action: &str, opinion: Option<&str>) -> Result<shenbao::Receipt, shenbao::ActError> {
+    pub fn act(
+        &self,
+        user: &str,
+        app: &str,
+        action: &str,
+        opinion: Option<&str>,
+    ) -> Result<shenbao::Receipt, shenbao::ActError> {
         let req = ActionRequest { action: action.into(), opinion: opinion.map(Into::into), ..Default::default() };
         self.kernel.act(user, app, &req)
     }

@@ -21,7 +21,9 @@ pub enum BlobError {
     TooLarge { limit: u64 },
     #[error("附件内容不存在 / no stored attachment has sha256 {sha256}")]
     Unknown { sha256: String },
-    #[error("附件 {sha256} 大小为 {stored} 字节，元数据写的是 {claimed} / attachment {sha256} has {stored} bytes, its metadata says {claimed}")]
+    #[error(
+        "附件 {sha256} 大小为 {stored} 字节，元数据写的是 {claimed} / attachment {sha256} has {stored} bytes, its metadata says {claimed}"
+    )]
     SizeMismatch { sha256: String, stored: u64, claimed: u64 },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
@@ -147,47 +149,77 @@ pub fn check(direction: &Direction, attachments: &[Attachment], as_of: Date) -> 
         for a in of_type {
             let zh_name = &a.name;
             if !t.media_types.is_empty() && !t.media_types.contains(&a.media_type) {
-                out.push(finding("attachment.media-type".into(), Severity::Blocking, path.clone(),
+                out.push(finding(
+                    "attachment.media-type".into(),
+                    Severity::Blocking,
+                    path.clone(),
                     format!("附件“{zh_name}”格式为 {}，应为 {}", a.media_type, t.media_types.join("、")),
-                    format!("attachment {zh_name:?} is {}, expected {}", a.media_type, t.media_types.join(", "))));
+                    format!("attachment {zh_name:?} is {}, expected {}", a.media_type, t.media_types.join(", ")),
+                ));
             }
             if let Some(max) = t.max_bytes {
                 if a.size > max {
-                    out.push(finding("attachment.too-large".into(), Severity::Blocking, path.clone(),
+                    out.push(finding(
+                        "attachment.too-large".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”大小 {} 字节，超过上限 {max} 字节", a.size),
-                        format!("attachment {zh_name:?} has {} bytes, over the limit of {max}", a.size)));
+                        format!("attachment {zh_name:?} has {} bytes, over the limit of {max}", a.size),
+                    ));
                 }
             }
             if t.must_be_valid {
                 match a.valid_until {
                     Some(d) if d >= as_of => {}
-                    Some(d) => out.push(finding("attachment.expired".into(), Severity::Blocking, path.clone(),
+                    Some(d) => out.push(finding(
+                        "attachment.expired".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”有效期至 {d}，已过期（申报日 {as_of}）"),
-                        format!("attachment {zh_name:?} was valid until {d}, before {as_of}"))),
-                    None => out.push(finding("attachment.validity-missing".into(), Severity::Blocking, path.clone(),
+                        format!("attachment {zh_name:?} was valid until {d}, before {as_of}"),
+                    )),
+                    None => out.push(finding(
+                        "attachment.validity-missing".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”须填写有效期"),
-                        format!("attachment {zh_name:?} needs its validity date"))),
+                        format!("attachment {zh_name:?} needs its validity date"),
+                    )),
                 }
             }
             if let Some(months) = t.max_age_months {
                 let earliest = as_of.add_months(-(months as i32));
                 match a.issued_on {
                     Some(d) if d >= earliest && d <= as_of => {}
-                    Some(d) => out.push(finding("attachment.stale".into(), Severity::Blocking, path.clone(),
+                    Some(d) => out.push(finding(
+                        "attachment.stale".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”出具于 {d}，须在近 {months} 个月内（{earliest} 之后）"),
-                        format!("attachment {zh_name:?} is dated {d}; it must be within {months} months (after {earliest})"))),
-                    None => out.push(finding("attachment.date-missing".into(), Severity::Blocking, path.clone(),
+                        format!(
+                            "attachment {zh_name:?} is dated {d}; it must be within {months} months (after {earliest})"
+                        ),
+                    )),
+                    None => out.push(finding(
+                        "attachment.date-missing".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”须填写出具日期"),
-                        format!("attachment {zh_name:?} needs its issue date"))),
+                        format!("attachment {zh_name:?} needs its issue date"),
+                    )),
                 }
             }
             if t.min_seconds.is_some() || t.max_seconds.is_some() {
                 let secs = a.seconds.unwrap_or(0);
                 let (lo, hi) = (t.min_seconds.unwrap_or(0), t.max_seconds.unwrap_or(u32::MAX));
                 if secs < lo || secs > hi {
-                    out.push(finding("attachment.duration".into(), Severity::Blocking, path.clone(),
+                    out.push(finding(
+                        "attachment.duration".into(),
+                        Severity::Blocking,
+                        path.clone(),
                         format!("附件“{zh_name}”时长 {secs} 秒，应为 {lo}–{hi} 秒"),
-                        format!("recording {zh_name:?} lasts {secs} s; it must last {lo}–{hi} s")));
+                        format!("recording {zh_name:?} lasts {secs} s; it must last {lo}–{hi} s"),
+                    ));
                 }
             }
         }

@@ -50,7 +50,12 @@ impl ComponentCache {
         self.dir.as_ref().map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
-    pub fn load_or_compile(&self, engine: &Engine, sha256: &str, bytes: &[u8]) -> Result<(Component, CacheOutcome), InstallError> {
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<(Component, CacheOutcome), InstallError> {
         let Some(path) = self.path_for(sha256) else {
             return Ok((compile(engine, bytes)?, CacheOutcome::Disabled));
         };

@@ -9,7 +9,9 @@ use crate::model::{
     User, Visit,
 };
 use crate::time::Timestamp;
-use shenbao_contract::{Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, ScopeLevel, StageKind, Target};
+use shenbao_contract::{
+    Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, ScopeLevel, StageKind, Target,
+};
 
 /// Why an action is refused. Each names what is wrong; nothing changes.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -20,7 +22,9 @@ pub enum Refusal {
     UnknownAction { action: String },
     #[error("申报当前在“{actual}”环节，而非“{expected}” / the application is at {actual:?}, not {expected:?}")]
     StaleStage { expected: String, actual: String },
-    #[error("“{action}”不能在“{stage}”环节执行（可在：{allowed}） / {action:?} cannot be taken at {stage:?} (allowed at: {allowed})")]
+    #[error(
+        "“{action}”不能在“{stage}”环节执行（可在：{allowed}） / {action:?} cannot be taken at {stage:?} (allowed at: {allowed})"
+    )]
     NotAtThisStage { action: String, stage: String, allowed: String },
     #[error("无权执行“{action}”：{reason} / not allowed to take {action:?}: {reason}")]
     Forbidden { action: String, reason: String },
@@ -116,7 +120,12 @@ fn covers(grant: &RoleGrant, level: ScopeLevel, applicant: &Organisation, state:
 }
 
 /// Which grant of the actor authorises `action`, if any.
-fn authorise<'u>(action: &Action, applicant: &Organisation, state: &AppState, actor: &'u User) -> Result<RoleGrant, Refusal> {
+fn authorise<'u>(
+    action: &Action,
+    applicant: &Organisation,
+    state: &AppState,
+    actor: &'u User,
+) -> Result<RoleGrant, Refusal> {
     if action.scope == ScopeLevel::Public {
         let role = action.roles.first().cloned().unwrap_or_else(|| "public".into());
         return Ok(RoleGrant { role, scope: Scope::Province, office: None });
@@ -215,8 +224,13 @@ pub fn decide(
     let graph = &round.graph;
     let mut explain = Vec::new();
 
-    let action = graph.actions.iter().find(|a| a.id == req.action).ok_or_else(|| Refusal::UnknownAction { action: req.action.clone() })?;
-    let here = graph.stages.iter().find(|s| s.id == state.stage).expect("an application's stage is in its round's graph");
+    let action = graph
+        .actions
+        .iter()
+        .find(|a| a.id == req.action)
+        .ok_or_else(|| Refusal::UnknownAction { action: req.action.clone() })?;
+    let here =
+        graph.stages.iter().find(|s| s.id == state.stage).expect("an application's stage is in its round's graph");
     match round.status {
         RoundStatus::Open => {}
         RoundStatus::Closed if matches!(here.kind, StageKind::Library) => {}
@@ -298,11 +312,17 @@ pub fn decide(
             next.experts = req.payload.experts.clone();
         }
         ActionKind::Score => {
-            let score = req.payload.score.ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "score".into() })?;
+            let score = req
+                .payload
+                .score
+                .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "score".into() })?;
             next.scores.insert(actor.id.clone(), score);
         }
         ActionKind::Rank => {
-            let rank = req.payload.rank.ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "rank".into() })?;
+            let rank = req
+                .payload
+                .rank
+                .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "rank".into() })?;
             next.rank = Some(rank);
         }
         _ => {}
@@ -326,11 +346,18 @@ pub fn decide(
     if moving_back {
         let back_to = state.trail.iter().rposition(|v| v.stage == target).unwrap_or(0);
         let later: Vec<&str> = state.trail[back_to..].iter().map(|v| v.stage.as_str()).collect();
-        let (released, kept): (Vec<_>, Vec<_>) = state.holds.iter().cloned().partition(|h| later.contains(&h.stage.as_str()));
+        let (released, kept): (Vec<_>, Vec<_>) =
+            state.holds.iter().cloned().partition(|h| later.contains(&h.stage.as_str()));
         for h in released {
             let used = (ctx.quota_used)(&h.quota, &h.scope);
             let limit = round.quotas.iter().find(|q| q.id == h.quota).and_then(|q| quota_limit(ctx, q, &h.scope));
-            quota.push(QuotaDelta { quota: h.quota.clone(), scope: h.scope.clone(), delta: -1, used_after: used.saturating_sub(1), limit });
+            quota.push(QuotaDelta {
+                quota: h.quota.clone(),
+                scope: h.scope.clone(),
+                delta: -1,
+                used_after: used.saturating_sub(1),
+                limit,
+            });
             explain.push(format!("releases quota {} for {}", h.quota, h.scope));
         }
         next.holds = kept;
@@ -362,9 +389,20 @@ pub fn decide(
                 });
             }
         }
-        explain.push(format!("quota {} for {}: {}/{}", q.id, scope, used + 1, limit.map_or("∞".into(), |l| l.to_string())));
+        explain.push(format!(
+            "quota {} for {}: {}/{}",
+            q.id,
+            scope,
+            used + 1,
+            limit.map_or("∞".into(), |l| l.to_string())
+        ));
         quota.push(QuotaDelta { quota: q.id.clone(), scope: scope.clone(), delta: 1, used_after: used + 1, limit });
-        next.holds.push(QuotaHold { quota: q.id.clone(), scope, stage: state.stage.clone(), decision: ctx.decision_index });
+        next.holds.push(QuotaHold {
+            quota: q.id.clone(),
+            scope,
+            stage: state.stage.clone(),
+            decision: ctx.decision_index,
+        });
     }
 
     // The new position.
@@ -392,7 +430,9 @@ pub fn decide(
             _ => Outcome::Pending,
         };
         if stage.kind == StageKind::Library && next.annual_due.is_none() {
-            if let Some(due) = graph.actions.iter().filter(|a| a.from_stages.contains(&target)).find_map(|a| a.annual_due) {
+            if let Some(due) =
+                graph.actions.iter().filter(|a| a.from_stages.contains(&target)).find_map(|a| a.annual_due)
+            {
                 let d = Date::checked(today.year + 1, due.month, due.day).unwrap_or(today.add_years(1));
                 next.annual_due = Some(d);
             }
@@ -409,5 +449,14 @@ pub fn decide(
     }
     next.version += 1;
 
-    Ok(Transition { action: action.clone(), grant, from: state.stage.clone(), to: target, state: next, quota, ban_until, explain })
+    Ok(Transition {
+        action: action.clone(),
+        grant,
+        from: state.stage.clone(),
+        to: target,
+        state: next,
+        quota,
+        ban_until,
+        explain,
+    })
 }

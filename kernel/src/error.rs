@@ -58,7 +58,9 @@ pub enum InstallError {
     Describe(#[source] PluginCallError),
     #[error("the manifest of {program}@{version} is invalid:\n  - {}", problems.join("\n  - "))]
     InvalidManifest { program: String, version: String, problems: Vec<String> },
-    #[error("{program}@{version} is already installed with different bytes (sha256 {existing}); a version's bytes never change — bump the plugin version")]
+    #[error(
+        "{program}@{version} is already installed with different bytes (sha256 {existing}); a version's bytes never change — bump the plugin version"
+    )]
     VersionConflict { program: String, version: String, existing: String, new: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -88,7 +90,14 @@ macro_rules! db_errors {
         }
     )*};
 }
-db_errors!(redb::Error, redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+db_errors!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
 
 /// Looking up an installed plugin.
 #[derive(Debug, thiserror::Error)]

@@ -134,17 +134,32 @@ fn finding(
     let (rule, path, zh) = match kind {
         K::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
-            let title = title_of(parent.and_then(|p| p.get("properties")).and_then(|p| p.get(prop)).map(|v| resolve(schema, v)), prop);
+            let title = title_of(
+                parent.and_then(|p| p.get("properties")).and_then(|p| p.get(prop)).map(|v| resolve(schema, v)),
+                prop,
+            );
             let path = pointer_to_path(&format!("{pointer}/{prop}"));
             ("required", path, format!("缺少必填项「{title}」"))
         }
         K::Type { kind } => ("type", pointer_to_path(pointer), format!("「{field}」的类型不正确（应为 {kind:?}）")),
-        K::Minimum { limit } => ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {instance}")),
-        K::Maximum { limit } => ("maximum", pointer_to_path(pointer), format!("「{field}」不得大于 {limit}，当前为 {instance}")),
-        K::ExclusiveMinimum { limit } => ("exclusiveMinimum", pointer_to_path(pointer), format!("「{field}」须大于 {limit}，当前为 {instance}")),
-        K::ExclusiveMaximum { limit } => ("exclusiveMaximum", pointer_to_path(pointer), format!("「{field}」须小于 {limit}，当前为 {instance}")),
-        K::MinLength { limit } => ("minLength", pointer_to_path(pointer), format!("「{field}」不得少于 {limit} 个字符")),
-        K::MaxLength { limit } => ("maxLength", pointer_to_path(pointer), format!("「{field}」不得多于 {limit} 个字符")),
+        K::Minimum { limit } => {
+            ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {instance}"))
+        }
+        K::Maximum { limit } => {
+            ("maximum", pointer_to_path(pointer), format!("「{field}」不得大于 {limit}，当前为 {instance}"))
+        }
+        K::ExclusiveMinimum { limit } => {
+            ("exclusiveMinimum", pointer_to_path(pointer), format!("「{field}」须大于 {limit}，当前为 {instance}"))
+        }
+        K::ExclusiveMaximum { limit } => {
+            ("exclusiveMaximum", pointer_to_path(pointer), format!("「{field}」须小于 {limit}，当前为 {instance}"))
+        }
+        K::MinLength { limit } => {
+            ("minLength", pointer_to_path(pointer), format!("「{field}」不得少于 {limit} 个字符"))
+        }
+        K::MaxLength { limit } => {
+            ("maxLength", pointer_to_path(pointer), format!("「{field}」不得多于 {limit} 个字符"))
+        }
         K::MinItems { limit } => {
             let n = instance.as_array().map_or(0, Vec::len);
             ("minItems", pointer_to_path(pointer), format!("「{field}」至少需要 {limit} 项，当前 {n} 项"))
@@ -153,10 +168,16 @@ fn finding(
             let n = instance.as_array().map_or(0, Vec::len);
             ("maxItems", pointer_to_path(pointer), format!("「{field}」至多 {limit} 项，当前 {n} 项"))
         }
-        K::Enum { options } => ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{options}，当前为 {instance}")),
-        K::Constant { expected_value } => ("const", pointer_to_path(pointer), format!("「{field}」须为 {expected_value}")),
+        K::Enum { options } => {
+            ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{options}，当前为 {instance}"))
+        }
+        K::Constant { expected_value } => {
+            ("const", pointer_to_path(pointer), format!("「{field}」须为 {expected_value}"))
+        }
         K::Pattern { .. } => ("pattern", pointer_to_path(pointer), format!("「{field}」格式不正确：{instance}")),
-        K::Format { format } => ("format", pointer_to_path(pointer), format!("「{field}」不是有效的 {format}：{instance}")),
+        K::Format { format } => {
+            ("format", pointer_to_path(pointer), format!("「{field}」不是有效的 {format}：{instance}"))
+        }
         K::AdditionalProperties { unexpected } => {
             ("additionalProperties", pointer_to_path(pointer), format!("不允许的字段：{}", unexpected.join("、")))
         }
@@ -164,7 +185,11 @@ fn finding(
             if const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).is_some() =>
         {
             let options = const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).unwrap_or_default();
-            ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{}；当前为 {instance}", options.join("、")))
+            (
+                "enum",
+                pointer_to_path(pointer),
+                format!("「{field}」须为以下之一：{}；当前为 {instance}", options.join("、")),
+            )
         }
         K::UniqueItems => ("uniqueItems", pointer_to_path(pointer), format!("「{field}」中有重复项")),
         other => {
@@ -177,7 +202,12 @@ fn finding(
             };
         }
     };
-    Finding { rule_id: format!("schema.{rule}"), severity: Severity::Blocking, path, message: Text::new(zh, en.to_string()) }
+    Finding {
+        rule_id: format!("schema.{rule}"),
+        severity: Severity::Blocking,
+        path,
+        message: Text::new(zh, en.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! stages are active for an applicant, which comes next).
 
 use crate::model::{Organisation, RoundSpec};
-use shenbao_contract::{ActionKind, Finding, Graph, OpinionRule, RouteCondition, Severity, Stage, StageKind, Target, Text};
+use shenbao_contract::{
+    ActionKind, Finding, Graph, OpinionRule, RouteCondition, Severity, Stage, StageKind, Target, Text,
+};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Window names a stage may carry.
@@ -17,11 +19,21 @@ pub fn check_graph(g: &Graph) -> Vec<Finding> {
     let mut out = Vec::new();
     let stage_ids: BTreeSet<&str> = g.stages.iter().map(|s| s.id.as_str()).collect();
     if stage_ids.len() != g.stages.len() {
-        out.push(finding("graph.duplicate-stage", "$.stages".into(), "环节标识重复".into(), "a stage id is declared twice".into()));
+        out.push(finding(
+            "graph.duplicate-stage",
+            "$.stages".into(),
+            "环节标识重复".into(),
+            "a stage id is declared twice".into(),
+        ));
     }
     let action_ids: BTreeSet<&str> = g.actions.iter().map(|a| a.id.as_str()).collect();
     if action_ids.len() != g.actions.len() {
-        out.push(finding("graph.duplicate-action", "$.actions".into(), "操作标识重复".into(), "an action id is declared twice".into()));
+        out.push(finding(
+            "graph.duplicate-action",
+            "$.actions".into(),
+            "操作标识重复".into(),
+            "an action id is declared twice".into(),
+        ));
     }
     if !stage_ids.contains(g.initial.as_str()) {
         out.push(finding(
@@ -84,7 +96,9 @@ pub fn check_graph(g: &Graph) -> Vec<Finding> {
             }
             _ => {}
         }
-        if matches!(a.kind, ActionKind::Recommend | ActionKind::NotRecommend | ActionKind::Return) && a.opinion != OpinionRule::Required {
+        if matches!(a.kind, ActionKind::Recommend | ActionKind::NotRecommend | ActionKind::Return)
+            && a.opinion != OpinionRule::Required
+        {
             out.push(finding(
                 "graph.opinion-required",
                 format!("$.actions[{i}].opinion"),
@@ -194,7 +208,11 @@ impl Routing<'_> {
                 None => false,
             };
             if !on {
-                return Some(format!("optional stage {} is off for {}", stage.id, if city.is_empty() { "this applicant" } else { city }));
+                return Some(format!(
+                    "optional stage {} is off for {}",
+                    stage.id,
+                    if city.is_empty() { "this applicant" } else { city }
+                ));
             }
         }
         None

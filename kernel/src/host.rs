@@ -181,7 +181,9 @@ impl WasmHost {
     pub fn prepare(&self, sha256: &str, bytes: &[u8]) -> Result<Prepared, InstallError> {
         if !wasmparser_is_component(bytes) {
             return Err(InstallError::NotAComponent {
-                message: "the bytes are not a component (a core module or something else); build with --target wasm32-wasip2".into(),
+                message:
+                    "the bytes are not a component (a core module or something else); build with --target wasm32-wasip2"
+                        .into(),
             });
         }
         let (component, cache) = self.cache.load_or_compile(&self.engine, sha256, bytes)?;
@@ -200,11 +202,9 @@ impl WasmHost {
     /// Call `describe` on a prepared component.
     pub fn describe(&self, prepared: &Prepared, limits: &PluginLimits) -> Result<Metered<Manifest>, PluginFault> {
         let mut store = self.store(limits);
-        let out = prepared
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| fault(&store, limits, e, true))
-            .and_then(|p| p.shenbao_program_plugin().call_describe(&mut store).map_err(|e| fault(&store, limits, e, false)))?;
+        let out = prepared.pre.instantiate(&mut store).map_err(|e| fault(&store, limits, e, true)).and_then(|p| {
+            p.shenbao_program_plugin().call_describe(&mut store).map_err(|e| fault(&store, limits, e, false))
+        })?;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let manifest: Manifest = out.conv();
         let size = serde_json::to_vec(&manifest).map(|v| v.len() as u64).unwrap_or(u64::MAX);
@@ -311,7 +311,13 @@ pub struct WasmPlugin {
 }
 
 impl WasmPlugin {
-    pub fn new(host: std::sync::Arc<WasmHost>, id: PluginId, manifest: Manifest, limits: PluginLimits, prepared: Prepared) -> Self {
+    pub fn new(
+        host: std::sync::Arc<WasmHost>,
+        id: PluginId,
+        manifest: Manifest,
+        limits: PluginLimits,
+        prepared: Prepared,
+    ) -> Self {
         WasmPlugin { id, manifest, limits, prepared, host }
     }
 

@@ -123,7 +123,8 @@ impl Kernel {
 
     pub fn open_with(path: impl AsRef<Path>, config: KernelConfig) -> Result<Kernel, InstallError> {
         let path = path.as_ref();
-        let db = Database::create(path).map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let db = Database::create(path)
+            .map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| {
@@ -146,7 +147,11 @@ impl Kernel {
     }
 
     /// Store an attachment's content (streamed, hashed, synced) and get its address.
-    pub fn store_blob(&self, reader: impl std::io::Read, limit: Option<u64>) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
+    pub fn store_blob(
+        &self,
+        reader: impl std::io::Read,
+        limit: Option<u64>,
+    ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
         self.blobs.put(reader, limit)
     }
 
@@ -184,7 +189,8 @@ impl Kernel {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let prepared = self.host.prepare(&sha256, bytes)?;
         let cache = prepared.cache;
-        let provisional = PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
+        let provisional =
+            PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
         let manifest = self
             .host
             .describe(&prepared, &limits)
@@ -206,9 +212,18 @@ impl Kernel {
             .value;
         let problems = crate::manifest_check::problems(&manifest);
         if !problems.is_empty() {
-            return Err(InstallError::InvalidManifest { program: manifest.program, version: manifest.version, problems });
+            return Err(InstallError::InvalidManifest {
+                program: manifest.program,
+                version: manifest.version,
+                problems,
+            });
         }
-        let id = PluginId { program: manifest.program.clone(), version: manifest.version.clone(), sha256: sha256.clone(), wit: prepared.wit };
+        let id = PluginId {
+            program: manifest.program.clone(),
+            version: manifest.version.clone(),
+            sha256: sha256.clone(),
+            wit: prepared.wit,
+        };
         let installed_at = self.now().0.max(0) as u64;
         let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
         match registry::insert(&self.db, &record, bytes)? {
@@ -256,9 +271,12 @@ impl Kernel {
         if let Some(p) = self.loaded.lock().expect("not poisoned").get(&record.id.sha256) {
             return Ok(p.clone());
         }
-        let bytes = registry::bytes(&self.db, &record.id.sha256)?
-            .ok_or_else(|| StoreError::Corrupt { key: format!("plugin_blobs/{}", record.id.sha256), message: "missing".into() })?;
-        let prepared = self.host.prepare(&record.id.sha256, &bytes).map_err(|e| LookupError::Load { message: e.to_string() })?;
+        let bytes = registry::bytes(&self.db, &record.id.sha256)?.ok_or_else(|| StoreError::Corrupt {
+            key: format!("plugin_blobs/{}", record.id.sha256),
+            message: "missing".into(),
+        })?;
+        let prepared =
+            self.host.prepare(&record.id.sha256, &bytes).map_err(|e| LookupError::Load { message: e.to_string() })?;
         let forms = FormSet::compile(&record.manifest).map_err(|message| LookupError::Load { message })?;
         let plugin = WasmPlugin::new(self.host.clone(), record.id.clone(), record.manifest, record.limits, prepared);
         let loaded = Arc::new(LoadedPlugin { plugin, forms });
@@ -267,7 +285,12 @@ impl Kernel {
     }
 
     /// Change a plugin's per-call limits (fuel, memory, input and output caps).
-    pub fn set_plugin_limits(&self, program: &str, version: &str, limits: PluginLimits) -> Result<PluginRecord, LookupError> {
+    pub fn set_plugin_limits(
+        &self,
+        program: &str,
+        version: &str,
+        limits: PluginLimits,
+    ) -> Result<PluginRecord, LookupError> {
         let rec = registry::set_limits(&self.db, program, version, limits)?
             .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })?;
         self.loaded.lock().expect("not poisoned").remove(&rec.id.sha256);
@@ -291,12 +314,22 @@ impl Kernel {
 
     /// Validate form data against the form's schema, then (if it passes) run the
     /// plugin's check. The same request always gives the same report.
-    pub fn check_application(&self, program: &str, version: &str, request: &CheckRequest) -> Result<CheckReport, CheckError> {
+    pub fn check_application(
+        &self,
+        program: &str,
+        version: &str,
+        request: &CheckRequest,
+    ) -> Result<CheckReport, CheckError> {
         let loaded = self.plugin(program, version)?;
         check_with(&loaded, request)
     }
 
-    pub fn check_round(&self, program: &str, version: &str, round: &RoundInfo) -> Result<Metered<RoundCheck>, CheckError> {
+    pub fn check_round(
+        &self,
+        program: &str,
+        version: &str,
+        round: &RoundInfo,
+    ) -> Result<Metered<RoundCheck>, CheckError> {
         let loaded = self.plugin(program, version)?;
         Ok(loaded.plugin.check_round(round)?)
     }

@@ -56,16 +56,18 @@ pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments}
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use engine::{Context, Refusal, Transition, decide};
-pub use graph::{Routing, WINDOWS, check_graph};
-pub use model::*;
-pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
-pub use time::{Clock, ManualClock, SystemClock, Timestamp};
-pub use workflow::{ActError, AdminError, BatchError, ChainReport, Draft, QueueItem, Receipt, ReplayReport, RoundError, decision_hash};
 pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
+pub use graph::{Routing, WINDOWS, check_graph};
 pub use host::{FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmPlugin, default_cache_dir};
 pub use kernel::{CheckReport, Installed, Kernel, KernelConfig, LoadedPlugin, Verified, check_with};
 pub use manifest_check::problems as manifest_problems;
+pub use model::*;
 pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
+pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
 pub use shenbao_contract as contract;
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use workflow::{
+    ActError, AdminError, BatchError, ChainReport, Draft, QueueItem, Receipt, ReplayReport, RoundError, decision_hash,
+};

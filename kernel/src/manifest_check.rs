@@ -46,7 +46,9 @@ pub fn compile_schema(schema: &str) -> Result<jsonschema::Validator, String> {
     }
     if let Some(s) = value.get("$schema") {
         if s != "https://json-schema.org/draft/2020-12/schema" {
-            return Err(format!("$schema is {s}, but forms must be draft 2020-12 (https://json-schema.org/draft/2020-12/schema)"));
+            return Err(format!(
+                "$schema is {s}, but forms must be draft 2020-12 (https://json-schema.org/draft/2020-12/schema)"
+            ));
         }
     }
     jsonschema::options()
@@ -81,7 +83,9 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     for d in &m.directions {
         p.refers(forms.contains(d.form.as_str()), || format!("direction {:?} uses undeclared form {:?}", d.id, d.form));
         if let Some(c) = &d.category {
-            p.refers(categories.contains(c.as_str()), || format!("direction {:?} is in undeclared category {c:?}", d.id));
+            p.refers(categories.contains(c.as_str()), || {
+                format!("direction {:?} is in undeclared category {c:?}", d.id)
+            });
         }
         for e in &d.editions {
             p.refers(editions.contains(e.as_str()), || format!("direction {:?} names undeclared edition {e:?}", d.id));
@@ -92,7 +96,9 @@ pub fn problems(m: &Manifest) -> Vec<String> {
                 p.refers(min <= max, || format!("attachment {:?}: min_seconds {min} > max_seconds {max}", a.id));
             }
             if let Some(max) = a.max_count {
-                p.refers(a.min_count <= max, || format!("attachment {:?}: min_count {} > max_count {max}", a.id, a.min_count));
+                p.refers(a.min_count <= max, || {
+                    format!("attachment {:?}: min_count {} > max_count {max}", a.id, a.min_count)
+                });
             }
         }
     }
@@ -113,10 +119,14 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     for a in &g.actions {
         p.refers(!a.from_stages.is_empty(), || format!("graph: action {:?} is allowed at no stage", a.id));
         for s in &a.from_stages {
-            p.refers(stages.contains(s.as_str()), || format!("graph: action {:?} starts at undeclared stage {s:?}", a.id));
+            p.refers(stages.contains(s.as_str()), || {
+                format!("graph: action {:?} starts at undeclared stage {s:?}", a.id)
+            });
         }
         if let Target::Stage(s) = &a.to {
-            p.refers(stages.contains(s.as_str()), || format!("graph: action {:?} leads to undeclared stage {s:?}", a.id));
+            p.refers(stages.contains(s.as_str()), || {
+                format!("graph: action {:?} leads to undeclared stage {s:?}", a.id)
+            });
         }
     }
     for r in &g.routes {
@@ -126,7 +136,9 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     }
     p.unique("quota", m.quotas.iter().map(|q| q.id.as_str()));
     for q in &m.quotas {
-        p.refers(actions.contains(q.action.as_str()), || format!("quota {:?} counts undeclared action {:?}", q.id, q.action));
+        p.refers(actions.contains(q.action.as_str()), || {
+            format!("quota {:?} counts undeclared action {:?}", q.id, q.action)
+        });
         if let Some(s) = &q.stage {
             p.refers(stages.contains(s.as_str()), || format!("quota {:?} names undeclared stage {s:?}", q.id));
         }

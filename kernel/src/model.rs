@@ -6,7 +6,9 @@ use crate::calendar::Calendar;
 use crate::plugin::PluginId;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use shenbao_contract::{ActionKind, Attachment, Date, Direction, Finding, Graph, Outcome, Qualification, Quota, Signal};
+use shenbao_contract::{
+    ActionKind, Attachment, Date, Direction, Finding, Graph, Outcome, Qualification, Quota, Signal,
+};
 use std::collections::BTreeMap;
 
 /// An organisation that applies (申报单位).
@@ -278,20 +280,6 @@ impl std::fmt::Debug for FormData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// What an applicant's other applications look like to a plugin's check
-/// (kept beside the applicant index so a check never reads whole applications).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HistoryRow {
-    pub round: String,
-    pub program: String,
-    pub year: u32,
-    pub direction: Option<String>,
-    pub project: Option<String>,
-    pub stage: String,
-    pub outcome: Outcome,
-    pub decided_on: Option<Date>,
 }
 
 /// An application (申报项目).

@@ -130,6 +130,10 @@ mod tests {
         let count = |g: &str| cities.iter().filter(|c| c.group.as_deref() == Some(g)).count();
         assert_eq!((count("prd"), count("east"), count("west"), count("north")), (9, 4, 3, 5));
         assert!(cities.iter().find(|c| c.id == "shenzhen").unwrap().separately_planned);
-        assert!(r.iter().filter(|r| r.kind == RegionKind::District).all(|d| cities.iter().any(|c| Some(&c.id) == d.parent.as_ref())));
+        assert!(
+            r.iter()
+                .filter(|r| r.kind == RegionKind::District)
+                .all(|d| cities.iter().any(|c| Some(&c.id) == d.parent.as_ref()))
+        );
     }
 }

@@ -59,7 +59,9 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         let found = meta.get(SCHEMA_VERSION_KEY)?.map(|v| v.value().to_string());
         let from = match found {
             None => SCHEMA_VERSION,
-            Some(v) => v.parse().map_err(|_| StoreError::Corrupt { key: "meta/schema_version".into(), message: v.clone() })?,
+            Some(v) => {
+                v.parse().map_err(|_| StoreError::Corrupt { key: "meta/schema_version".into(), message: v.clone() })?
+            }
         };
         if from > SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew { found: from, supported: SCHEMA_VERSION });
@@ -158,7 +160,12 @@ pub fn insert(db: &Database, record: &PluginRecord, bytes: &[u8]) -> Result<Inse
 }
 
 /// Replace the limits of an installed plugin.
-pub fn set_limits(db: &Database, program: &str, version: &str, limits: PluginLimits) -> Result<Option<PluginRecord>, StoreError> {
+pub fn set_limits(
+    db: &Database,
+    program: &str,
+    version: &str,
+    limits: PluginLimits,
+) -> Result<Option<PluginRecord>, StoreError> {
     let tx = db.begin_write()?;
     let rec = {
         let mut t = tx.open_table(PLUGINS)?;

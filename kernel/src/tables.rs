@@ -37,7 +37,8 @@ pub const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
 /// Applicants without a city sort under city `""`.
 pub const QUEUE: TableDefinition<(&str, &str, &str, &str, &str), ()> = TableDefinition::new("queue");
 
-/// Applications by applicant: (credit code, application) → JSON [`crate::model::HistoryRow`].
+/// Applications by applicant: (credit code, application) → JSON [`shenbao_contract::HistoryEntry`],
+/// the application as the applicant's history shows it to a plugin.
 pub const BY_APPLICANT: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.

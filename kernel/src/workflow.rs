@@ -175,19 +175,29 @@ pub fn decision_hash(d: &Decision) -> String {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn get<T: DeserializeOwned>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+fn get<T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
     let t = tx.open_table(table)?;
     let v = t.get(key)?;
     v.map(|v| from_json(key, v.value())).transpose()
 }
 
-fn put<T: Serialize>(tx: &WriteTransaction, table: redb::TableDefinition<&str, &[u8]>, key: &str, v: &T) -> Result<(), StoreError> {
+fn put<T: Serialize>(
+    tx: &WriteTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+    v: &T,
+) -> Result<(), StoreError> {
     tx.open_table(table)?.insert(key, to_json(v).as_slice())?;
     Ok(())
 }
 
-pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryRow {
-    HistoryRow {
+pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
+    HistoryEntry {
+        application: app.id.clone(),
         round: app.round.clone(),
         program: app.program.clone(),
         year: round.spec.year,
@@ -195,7 +205,9 @@ pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryRow {
         project: app.project.clone(),
         stage: app.state.stage.clone(),
         outcome: app.state.outcome,
-        decided_on: (app.state.outcome != Outcome::Pending).then(|| app.state.trail.last().map(|v| v.entered_at.local_date())).flatten(),
+        decided_on: (app.state.outcome != Outcome::Pending)
+            .then(|| app.state.trail.last().map(|v| v.entered_at.local_date()))
+            .flatten(),
     }
 }
 
@@ -206,6 +218,11 @@ fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
     let next = v.get(round.spec.id.as_str())?.map_or(1, |x| x.value() + 1);
     v.insert(round.spec.id.as_str(), next)?;
     Ok(())
+}
+
+/// A blocking finding of the kernel's own (`round.*`).
+fn blocking(rule: &str, path: &str, zh: String, en: String) -> Finding {
+    Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) }
 }
 
 /// City → group and region/group id → display name.
@@ -225,7 +242,11 @@ fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, 
 }
 
 impl Kernel {
-    fn read<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>, key: &str) -> Result<Option<T>, StoreError> {
+    fn read<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         let tx = self.db().begin_read()?;
         let t = tx.open_table(table)?;
         let v = t.get(key)?;
@@ -252,7 +273,8 @@ impl Kernel {
             let mut t = tx.open_table(REGIONS).map_err(StoreError::from)?;
             for r in regions {
                 if let Some(p) = &r.parent {
-                    let known = t.get(p.as_str()).map_err(StoreError::from)?.is_some() || regions.iter().any(|x| &x.id == p);
+                    let known =
+                        t.get(p.as_str()).map_err(StoreError::from)?.is_some() || regions.iter().any(|x| &x.id == p);
                     if !known {
                         return Err(AdminError::UnknownRegion { what: "parent region", id: p.clone() });
                     }
@@ -339,7 +361,12 @@ impl Kernel {
         if let Some(d) = &org.district {
             match self.region(d)? {
                 Some(r) if r.kind == RegionKind::District && r.parent == org.city => {}
-                _ => return Err(AdminError::UnknownRegion { what: "district (of the organisation's city)", id: d.clone() }),
+                _ => {
+                    return Err(AdminError::UnknownRegion {
+                        what: "district (of the organisation's city)",
+                        id: d.clone(),
+                    });
+                }
             }
         }
         let tx = self.db().begin_write().map_err(StoreError::from)?;
@@ -411,50 +438,96 @@ impl Kernel {
         let manifest = crate::plugin::ProgramPlugin::manifest(plugin);
         let mut findings = Vec::new();
         let mut fail = |rule: &str, path: &str, zh: String, en: String| {
-            findings.push(Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) })
+            findings.push(Finding {
+                rule_id: rule.into(),
+                severity: Severity::Blocking,
+                path: path.into(),
+                message: Text::new(zh, en),
+            })
         };
         let edition = spec.edition.clone().unwrap_or_else(|| manifest.default_edition.clone());
         if !manifest.editions.is_empty() && !manifest.editions.iter().any(|e| e.id == edition) {
-            fail("round.unknown-edition", "$.edition", format!("未知版本“{edition}”"), format!("unknown edition {edition:?}"));
+            fail(
+                "round.unknown-edition",
+                "$.edition",
+                format!("未知版本“{edition}”"),
+                format!("unknown edition {edition:?}"),
+            );
         }
         let graph = spec.graph.clone().unwrap_or_else(|| manifest.graph.clone());
         findings.extend(check_graph(&graph));
         let p = spec.province;
         let mut fail = |rule: &str, path: &str, zh: String, en: String| {
-            findings.push(Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) })
+            findings.push(Finding {
+                rule_id: rule.into(),
+                severity: Severity::Blocking,
+                path: path.into(),
+                message: Text::new(zh, en),
+            })
         };
         let quotas = spec.quotas.clone().unwrap_or_else(|| manifest.quotas.clone());
         for (i, q) in quotas.iter().enumerate() {
             if !graph.actions.iter().any(|a| a.id == q.action) {
-                fail("round.quota-unknown-action", &format!("$.quotas[{i}].action"), format!("限额“{}”计数的操作“{}”不存在", q.id, q.action), format!("quota {:?} counts undeclared action {:?}", q.id, q.action));
+                fail(
+                    "round.quota-unknown-action",
+                    &format!("$.quotas[{i}].action"),
+                    format!("限额“{}”计数的操作“{}”不存在", q.id, q.action),
+                    format!("quota {:?} counts undeclared action {:?}", q.id, q.action),
+                );
             }
             if let Some(s) = &q.stage {
                 if !graph.stages.iter().any(|x| &x.id == s) {
-                    fail("round.quota-unknown-stage", &format!("$.quotas[{i}].stage"), format!("限额“{}”的环节“{s}”不存在", q.id), format!("quota {:?} names undeclared stage {s:?}", q.id));
+                    fail(
+                        "round.quota-unknown-stage",
+                        &format!("$.quotas[{i}].stage"),
+                        format!("限额“{}”的环节“{s}”不存在", q.id),
+                        format!("quota {:?} names undeclared stage {s:?}", q.id),
+                    );
                 }
             }
         }
         if p.start > p.end {
-            fail("round.window.order", "$.province", "省级申报时间开始晚于结束".into(), "the province window ends before it starts".into());
+            fail(
+                "round.window.order",
+                "$.province",
+                "省级申报时间开始晚于结束".into(),
+                "the province window ends before it starts".into(),
+            );
         }
         if let (Some(c), Some(pd)) = (spec.city_deadline, spec.province_deadline) {
             if c > pd {
-                fail("round.window.city-after-province", "$.city_deadline", format!("地市审核截止 {c} 晚于省级审核截止 {pd}"), format!("city deadline {c} is after the province deadline {pd}"));
+                fail(
+                    "round.window.city-after-province",
+                    "$.city_deadline",
+                    format!("地市审核截止 {c} 晚于省级审核截止 {pd}"),
+                    format!("city deadline {c} is after the province deadline {pd}"),
+                );
             }
         }
         for (city, cfg) in &spec.cities {
             let path = format!("$.cities.{city}");
             match self.region(city)? {
                 Some(r) if r.kind == RegionKind::City => {}
-                _ => fail("round.unknown-city", &path, format!("地市“{city}”不存在"), format!("city {city:?} does not exist")),
+                _ => fail(
+                    "round.unknown-city",
+                    &path,
+                    format!("地市“{city}”不存在"),
+                    format!("city {city:?} does not exist"),
+                ),
             }
             if let Some(w) = cfg.applicants {
                 if w.start > w.end || !w.within(&p) {
                     fail(
                         "round.window.city-outside-province",
                         &format!("{path}.applicants"),
-                        format!("{city} 申报时间 {} 至 {} 须在省级申报时间 {} 至 {} 之内", w.start, w.end, p.start, p.end),
-                        format!("{city}'s applicant window {}–{} must lie inside the province window {}–{}", w.start, w.end, p.start, p.end),
+                        format!(
+                            "{city} 申报时间 {} 至 {} 须在省级申报时间 {} 至 {} 之内",
+                            w.start, w.end, p.start, p.end
+                        ),
+                        format!(
+                            "{city}'s applicant window {}–{} must lie inside the province window {}–{}",
+                            w.start, w.end, p.start, p.end
+                        ),
                     );
                 }
             }
@@ -465,21 +538,41 @@ impl Kernel {
                     fail(
                         "round.window.district-outside-city",
                         &format!("{path}.district_deadline"),
-                        format!("{city} 区县审核截止 {d} 须在地市审核期内（{start} 至 {}）", city_end.map_or("—".into(), |c| c.to_string())),
+                        format!(
+                            "{city} 区县审核截止 {d} 须在地市审核期内（{start} 至 {}）",
+                            city_end.map_or("—".into(), |c| c.to_string())
+                        ),
                         format!("{city}'s district deadline {d} must lie inside the city's review period"),
                     );
                 }
                 if !cfg.district_review {
-                    fail("round.district-deadline-without-review", &format!("{path}.district_deadline"), format!("{city} 未启用区县审核却设置了区县截止时间"), format!("{city} sets a district deadline but no district review"));
+                    fail(
+                        "round.district-deadline-without-review",
+                        &format!("{path}.district_deadline"),
+                        format!("{city} 未启用区县审核却设置了区县截止时间"),
+                        format!("{city} sets a district deadline but no district review"),
+                    );
                 }
             }
-            if cfg.district_review && !graph.stages.iter().any(|s| s.optional && s.window.as_deref() == Some("district")) {
-                fail("round.no-district-stage", &format!("{path}.district_review"), "本项目流程没有可选的区县审核环节".into(), "the graph has no optional district stage to switch on".into());
+            if cfg.district_review
+                && !graph.stages.iter().any(|s| s.optional && s.window.as_deref() == Some("district"))
+            {
+                fail(
+                    "round.no-district-stage",
+                    &format!("{path}.district_review"),
+                    "本项目流程没有可选的区县审核环节".into(),
+                    "the graph has no optional district stage to switch on".into(),
+                );
             }
         }
         for stage in spec.switches.keys() {
             if !graph.stages.iter().any(|s| &s.id == stage && s.optional) {
-                fail("round.switch-unknown-stage", &format!("$.switches.{stage}"), format!("“{stage}”不是可选环节"), format!("{stage:?} is not an optional stage"));
+                fail(
+                    "round.switch-unknown-stage",
+                    &format!("$.switches.{stage}"),
+                    format!("“{stage}”不是可选环节"),
+                    format!("{stage:?} is not an optional stage"),
+                );
             }
         }
         let info = RoundInfo {
@@ -505,16 +598,23 @@ impl Kernel {
         Ok((round, findings))
     }
 
+    /// The round a spec makes, or its blocking findings.
+    fn sound_round(&self, spec: &RoundSpec) -> Result<Round, RoundError> {
+        let (round, findings) = self.check_round_spec(spec)?;
+        if findings.iter().any(|f| f.severity == Severity::Blocking) {
+            return Err(RoundError::Invalid { findings });
+        }
+        Ok(round)
+    }
+
     /// Create a round pinned to the plugin's sha256. Refused with findings when the
     /// graph, windows or the plugin's configuration check have blocking problems.
     pub fn create_round(&self, spec: RoundSpec) -> Result<Round, RoundError> {
         if spec.id.trim().is_empty() {
-            return Err(RoundError::Invalid { findings: vec![Finding { rule_id: "round.id".into(), severity: Severity::Blocking, path: "$.id".into(), message: Text::new("轮次标识为空", "round id is empty") }] });
+            let f = blocking("round.id", "$.id", "轮次标识为空".into(), "round id is empty".into());
+            return Err(RoundError::Invalid { findings: vec![f] });
         }
-        let (round, findings) = self.check_round_spec(&spec)?;
-        if findings.iter().any(|f| f.severity == Severity::Blocking) {
-            return Err(RoundError::Invalid { findings });
-        }
+        let round = self.sound_round(&spec)?;
         let tx = self.db().begin_write().map_err(StoreError::from)?;
         if get::<Round>(&tx, ROUNDS, &spec.id)?.is_some() {
             return Err(RoundError::Exists(spec.id));
@@ -531,7 +631,12 @@ impl Kernel {
     /// A round, parsed once per stored version.
     pub(crate) fn round_arc(&self, id: &str) -> Result<std::sync::Arc<Round>, RoundError> {
         let tx = self.db().begin_read().map_err(StoreError::from)?;
-        let version = tx.open_table(ROUND_VERSIONS).map_err(StoreError::from)?.get(id).map_err(StoreError::from)?.map_or(0, |v| v.value());
+        let version = tx
+            .open_table(ROUND_VERSIONS)
+            .map_err(StoreError::from)?
+            .get(id)
+            .map_err(StoreError::from)?
+            .map_or(0, |v| v.value());
         if let Some((_, r)) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
             return Ok(r.clone());
         }
@@ -573,12 +678,15 @@ impl Kernel {
             return Err(RoundError::Frozen { round: spec.id, status: existing.status });
         }
         if spec.program != existing.spec.program || spec.plugin_version != existing.spec.plugin_version {
-            return Err(RoundError::Invalid { findings: vec![Finding { rule_id: "round.pinned-plugin".into(), severity: Severity::Blocking, path: "$.plugin_version".into(), message: Text::new("轮次已绑定插件，不能更换", "a round's plugin is pinned and cannot change") }] });
+            let f = blocking(
+                "round.pinned-plugin",
+                "$.plugin_version",
+                "轮次已绑定插件，不能更换".into(),
+                "a round's plugin is pinned and cannot change".into(),
+            );
+            return Err(RoundError::Invalid { findings: vec![f] });
         }
-        let (round, findings) = self.check_round_spec(&spec)?;
-        if findings.iter().any(|f| f.severity == Severity::Blocking) {
-            return Err(RoundError::Invalid { findings });
-        }
+        let round = self.sound_round(&spec)?;
         let tx = self.db().begin_write().map_err(StoreError::from)?;
         put_round(&tx, &round)?;
         tx.commit().map_err(StoreError::from)?;
@@ -648,18 +756,7 @@ impl Kernel {
             if id == except {
                 continue;
             }
-            let h: HistoryRow = from_json(id, v.value())?;
-            out.push(HistoryEntry {
-                application: id.to_string(),
-                program: h.program,
-                round: h.round,
-                year: h.year,
-                direction: h.direction,
-                project: h.project,
-                stage: h.stage,
-                outcome: h.outcome,
-                decided_on: h.decided_on,
-            });
+            out.push(from_json(id, v.value())?);
         }
         Ok(out)
     }
@@ -670,7 +767,13 @@ impl Kernel {
     }
 
     /// Save a draft: a new application (`app` = None) or the same draft again.
-    pub fn save_draft(&self, user_id: &str, round_id: &str, app: Option<&str>, draft: Draft) -> Result<Receipt, ActError> {
+    pub fn save_draft(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+    ) -> Result<Receipt, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id).map_err(|e| match e {
             RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
@@ -695,7 +798,12 @@ impl Kernel {
                     Scope::Organisation(o) => Some(o.clone()),
                     _ => None,
                 })
-                .ok_or_else(|| ActError::Refused(Refusal::Forbidden { action: action.clone(), reason: format!("{user_id} does not act for an organisation") }))?,
+                .ok_or_else(|| {
+                    ActError::Refused(Refusal::Forbidden {
+                        action: action.clone(),
+                        reason: format!("{user_id} does not act for an organisation"),
+                    })
+                })?,
         };
         let direction = draft.direction.clone();
         if let Some(d) = &direction {
@@ -709,8 +817,14 @@ impl Kernel {
         let form = draft
             .form
             .clone()
-            .or_else(|| direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone()))
-            .or_else(|| self.plugin_record(&round.plugin.program, &round.plugin.version).ok().and_then(|r| r.manifest.forms.first().map(|f| f.id.clone())))
+            .or_else(|| {
+                direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone())
+            })
+            .or_else(|| {
+                self.plugin_record(&round.plugin.program, &round.plugin.version)
+                    .ok()
+                    .and_then(|r| r.manifest.forms.first().map(|f| f.id.clone()))
+            })
             .unwrap_or_default();
         // Every attachment names stored content of the stated size.
         for a in &draft.attachments {
@@ -729,7 +843,12 @@ impl Kernel {
     }
 
     /// The check request for an application as it stands.
-    pub fn check_request(&self, app: &Application, round: &Round, org: &Organisation) -> Result<CheckRequest, StoreError> {
+    pub fn check_request(
+        &self,
+        app: &Application,
+        round: &Round,
+        org: &Organisation,
+    ) -> Result<CheckRequest, StoreError> {
         let history = self.history_of(&app.applicant, &app.id)?;
         Ok(CheckRequest {
             form: app.form.clone(),
@@ -765,9 +884,15 @@ impl Kernel {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application(app_id)?;
         let round = self.round_arc(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
-        let org = self.org(&app.applicant)?.ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+        let org = self
+            .org(&app.applicant)?
+            .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
-        let runs_check = round.graph.actions.iter().any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
+        let runs_check = round
+            .graph
+            .actions
+            .iter()
+            .any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
         let check = if runs_check {
             let request = self.check_request(&app, &round, &org)?;
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
@@ -787,8 +912,15 @@ impl Kernel {
 
     /// The same action on many applications: all accepted in one transaction, or none.
     pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
-        let wrap = |position: usize, application: &str, error: ActError| BatchError { position, application: application.into(), error };
-        let user = self.user(user_id).map_err(|e| wrap(0, "", e.into()))?.ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
+        let wrap = |position: usize, application: &str, error: ActError| BatchError {
+            position,
+            application: application.into(),
+            error,
+        };
+        let user = self
+            .user(user_id)
+            .map_err(|e| wrap(0, "", e.into()))?
+            .ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
         let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
         // A batch is named by the index of its first decision and its size: unique, in
         // log order, and a reader can tell a whole batch from a partial one.
@@ -799,7 +931,9 @@ impl Kernel {
         let batch_id = format!("B{first:010}-{}", app_ids.len());
         let mut receipts = Vec::new();
         for (i, id) in app_ids.iter().enumerate() {
-            let r = self.apply_in(&tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}).map_err(|e| wrap(i, id, e))?;
+            let r = self
+                .apply_in(&tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {})
+                .map_err(|e| wrap(i, id, e))?;
             receipts.push(r);
         }
         tx.commit().map_err(|e| wrap(app_ids.len(), "", StoreError::from(e).into()))?;
@@ -853,11 +987,15 @@ impl Kernel {
                     Some(v) => from_json(id, v.value())?,
                     None => return Err(ActError::NotFound { what: "application", id: id.into() }),
                 };
-                let round = self.round_in(tx, &app.round)?.ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
+                let round = self
+                    .round_in(tx, &app.round)?
+                    .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
                 (app, round)
             }
             (None, Some((round, applicant))) => {
-                let round = self.round_in(tx, &round.spec.id)?.ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
+                let round = self
+                    .round_in(tx, &round.spec.id)?
+                    .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
                 let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
                 let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
                 counters.insert("next_app", n + 1).map_err(StoreError::from)?;
@@ -894,9 +1032,13 @@ impl Kernel {
         let here_kind = round.graph.stages.iter().find(|s| s.id == app.state.stage).map(|s| s.kind);
         if here_kind == Some(StageKind::Draft) {
             if org.channel == "region" && (org.city.is_none() || org.district.is_none()) {
-                return Err(ActError::ProfileIncomplete { missing: "所属市、所属行政区 (city and district)".into() });
+                return Err(ActError::ProfileIncomplete {
+                    missing: "所属市、所属行政区 (city and district)".into()
+                });
             }
-            if let Some(b) = bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
+            if let Some(b) =
+                bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)?
+            {
                 let ban: Ban = from_json("bans", b.value())?;
                 if ban.until > now.local_date() {
                     return Err(ActError::Banned { until: ban.until });
@@ -940,7 +1082,11 @@ impl Kernel {
             now,
             decision_index: index,
         };
-        let category = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).and_then(|d| d.category.clone());
+        let category = app
+            .direction
+            .as_ref()
+            .and_then(|d| round.directions.iter().find(|x| &x.id == d))
+            .and_then(|d| d.category.clone());
         let t = engine::decide(&ctx, &app.state, category.as_deref(), req, user)?;
         // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
         if batch.is_some() && !t.action.batch {
@@ -962,21 +1108,37 @@ impl Kernel {
         {
             let q = &mut queue_t;
             if !is_new {
-                q.remove((old_key.0.as_str(), old_key.1.as_str(), old_key.2.as_str(), old_key.3.as_str(), old_key.4.as_str())).map_err(StoreError::from)?;
+                q.remove((
+                    old_key.0.as_str(),
+                    old_key.1.as_str(),
+                    old_key.2.as_str(),
+                    old_key.3.as_str(),
+                    old_key.4.as_str(),
+                ))
+                .map_err(StoreError::from)?;
             }
-            q.insert((new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()), ()).map_err(StoreError::from)?;
+            q.insert(
+                (new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()),
+                (),
+            )
+            .map_err(StoreError::from)?;
         }
         applicant_t
             .insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())
             .map_err(StoreError::from)?;
         {
             for d in &t.quota {
-                quota_t.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after).map_err(StoreError::from)?;
+                quota_t
+                    .insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after)
+                    .map_err(StoreError::from)?;
             }
         }
         if let Some(until) = t.ban_until {
-            let ban = Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
-            bans_t.insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice()).map_err(StoreError::from)?;
+            let ban =
+                Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
+            bans_t
+                .insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice())
+                .map_err(StoreError::from)?;
         }
         apps_t.insert(app.id.as_str(), to_json(&app).as_slice()).map_err(StoreError::from)?;
 
@@ -984,13 +1146,21 @@ impl Kernel {
             Some((request, report)) => {
                 let input = to_json(request);
                 let digest = sha256_hex(&input);
-                tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?.insert(digest.as_str(), input.as_slice()).map_err(StoreError::from)?;
+                tx.open_table(CHECK_INPUTS)
+                    .map_err(StoreError::from)?
+                    .insert(digest.as_str(), input.as_slice())
+                    .map_err(StoreError::from)?;
                 let plugin = report.plugin.as_ref();
                 Some(CheckRecord {
                     plugin_sha256: round.plugin.sha256.clone(),
                     wit: round.plugin.wit.clone(),
                     input_digest: digest,
-                    findings: report.schema_findings.iter().chain(plugin.iter().flat_map(|p| p.value.findings.iter())).cloned().collect(),
+                    findings: report
+                        .schema_findings
+                        .iter()
+                        .chain(plugin.iter().flat_map(|p| p.value.findings.iter()))
+                        .cloned()
+                        .collect(),
                     kernel_findings: report.kernel_findings.clone(),
                     signals: plugin.map(|p| p.value.signals.clone()).unwrap_or_default(),
                     fuel: plugin.map_or(0, |p| p.fuel_used),
@@ -1075,7 +1245,13 @@ impl Kernel {
     /// What waits for `user` in `round`: applications at the stages its grants
     /// handle, within its scope, ordered by (stage, city, district, application).
     /// Pages: pass the last item of a page as `after` to get the next `limit` items.
-    pub fn queue(&self, user_id: &str, round_id: &str, after: Option<&QueueItem>, limit: usize) -> Result<Vec<QueueItem>, ActError> {
+    pub fn queue(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        after: Option<&QueueItem>,
+        limit: usize,
+    ) -> Result<Vec<QueueItem>, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
         let tx = self.db().begin_read().map_err(StoreError::from)?;
@@ -1089,7 +1265,9 @@ impl Kernel {
                 let p = match &g.scope {
                     Scope::Province => (None, None),
                     Scope::City(c) => (Some(c.clone()), None),
-                    Scope::District(d) => (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone())),
+                    Scope::District(d) => {
+                        (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone()))
+                    }
                     Scope::Organisation(_) | Scope::Expert => continue,
                 };
                 if !prefixes.contains(&p) {
@@ -1132,7 +1310,12 @@ impl Kernel {
                             continue;
                         }
                     }
-                    out.push(QueueItem { application: k.4.to_string(), stage: s.to_string(), city: k.2.to_string(), district: k.3.to_string() });
+                    out.push(QueueItem {
+                        application: k.4.to_string(),
+                        stage: s.to_string(),
+                        city: k.2.to_string(),
+                        district: k.3.to_string(),
+                    });
                     if out.len() >= limit {
                         return Ok(out);
                     }
@@ -1148,7 +1331,11 @@ impl Kernel {
         Ok(self
             .applications_in(round_id)?
             .into_iter()
-            .filter(|a| a.state.due.is_some_and(|d| d < today) || a.state.deadline.is_some_and(|d| d < today) || a.state.annual_due.is_some_and(|d| d < today))
+            .filter(|a| {
+                a.state.due.is_some_and(|d| d < today)
+                    || a.state.deadline.is_some_and(|d| d < today)
+                    || a.state.annual_due.is_some_and(|d| d < today)
+            })
             .collect())
     }
 
@@ -1166,10 +1353,12 @@ impl Kernel {
             let i = k.value();
             length += 1;
             let broken = match serde_json::from_slice::<Decision>(v.value()) {
-                Ok(d) => i != expected || d.index != i || d.prev_hash != prev || decision_hash(&d) != d.hash || {
-                    prev = d.hash.clone();
-                    false
-                },
+                Ok(d) => {
+                    i != expected || d.index != i || d.prev_hash != prev || decision_hash(&d) != d.hash || {
+                        prev = d.hash.clone();
+                        false
+                    }
+                }
                 Err(_) => true,
             };
             if broken {
@@ -1184,8 +1373,16 @@ impl Kernel {
     /// straight into `stage` with their indexes, in one transaction, WITHOUT decisions.
     /// Used to fill a database for query and memory figures; never for real data.
     #[doc(hidden)]
-    pub fn __bench_fill_round(&self, round_id: &str, stage: &str, applicants: &[Organisation], n: usize) -> Result<(), StoreError> {
-        let round: Round = self.read(ROUNDS, round_id)?.ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
+    pub fn __bench_fill_round(
+        &self,
+        round_id: &str,
+        stage: &str,
+        applicants: &[Organisation],
+        n: usize,
+    ) -> Result<(), StoreError> {
+        let round: Round = self
+            .read(ROUNDS, round_id)?
+            .ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
         let now = self.now();
         let tx = self.db().begin_write()?;
         {
@@ -1256,7 +1453,11 @@ impl Kernel {
             }
         }
         if entries.len() != apps.len() {
-            problems.push(format!("{} queue entries for {} applications", entries.values().map(Vec::len).sum::<usize>(), apps.len()));
+            problems.push(format!(
+                "{} queue entries for {} applications",
+                entries.values().map(Vec::len).sum::<usize>(),
+                apps.len()
+            ));
         }
         let counters = tx.open_table(QUOTA_USED)?;
         let rounds: Vec<Round> = self.read_all(ROUNDS)?;
@@ -1269,9 +1470,17 @@ impl Kernel {
             if h != used {
                 problems.push(format!("quota {r}/{q}/{scope}: counter {used}, units held {h}"));
             }
-            if let Some(quota) = rounds.iter().find(|x| x.spec.id == r).and_then(|x| x.quotas.iter().find(|x| x.id == q)) {
-                let limit = quota.limits.iter().find(|l| l.scope == scope).map(|l| l.limit)
-                    .or_else(|| groups.get(scope).and_then(|g| quota.limits.iter().find(|l| &l.scope == g)).map(|l| l.limit))
+            if let Some(quota) =
+                rounds.iter().find(|x| x.spec.id == r).and_then(|x| x.quotas.iter().find(|x| x.id == q))
+            {
+                let limit = quota
+                    .limits
+                    .iter()
+                    .find(|l| l.scope == scope)
+                    .map(|l| l.limit)
+                    .or_else(|| {
+                        groups.get(scope).and_then(|g| quota.limits.iter().find(|l| &l.scope == g)).map(|l| l.limit)
+                    })
                     .or(quota.default_limit);
                 if limit.is_some_and(|l| used > l) {
                     problems.push(format!("quota {r}/{q}/{scope}: {used} used over the limit {limit:?}"));
@@ -1289,13 +1498,20 @@ impl Kernel {
     /// Re-run the check a decision recorded, against the pinned plugin bytes.
     pub fn replay(&self, index: u64) -> Result<ReplayReport, ActError> {
         let d = self.decision(index)?.ok_or_else(|| ActError::NotFound { what: "decision", id: index.to_string() })?;
-        let c = d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
+        let c =
+            d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
         let input: CheckRequest = {
             let tx = self.db().begin_read().map_err(StoreError::from)?;
             let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
-            let v = t.get(c.input_digest.as_str()).map_err(StoreError::from)?.ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
+            let v = t
+                .get(c.input_digest.as_str())
+                .map_err(StoreError::from)?
+                .ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
             if sha256_hex(v.value()) != c.input_digest {
-                return Err(ActError::Store(StoreError::Corrupt { key: format!("check_inputs/{}", c.input_digest), message: "digest mismatch".into() }));
+                return Err(ActError::Store(StoreError::Corrupt {
+                    key: format!("check_inputs/{}", c.input_digest),
+                    message: "digest mismatch".into(),
+                }));
             }
             from_json("check_inputs", v.value())?
         };
@@ -1304,7 +1520,15 @@ impl Kernel {
         let replayed: Vec<Finding> = report.findings().cloned().collect();
         let signals = report.plugin.as_ref().map(|p| p.value.signals.clone()).unwrap_or_default();
         let fuel = report.plugin.as_ref().map_or(0, |p| p.fuel_used);
-        let identical = to_json(&replayed) == to_json(&c.findings) && to_json(&signals) == to_json(&c.signals) && fuel == c.fuel;
-        Ok(ReplayReport { decision: index, recorded: c.findings, replayed, fuel_recorded: c.fuel, fuel_replayed: fuel, identical })
+        let identical =
+            to_json(&replayed) == to_json(&c.findings) && to_json(&signals) == to_json(&c.signals) && fuel == c.fuel;
+        Ok(ReplayReport {
+            decision: index,
+            recorded: c.findings,
+            replayed,
+            fuel_recorded: c.fuel,
+            fuel_replayed: fuel,
+            identical,
+        })
     }
 }

@@ -65,7 +65,8 @@ fn main() {
     let ids: Vec<String> = (0..1000).map(|i| w.submitted(1 + (i % 6))).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let t = Instant::now();
-    let done = w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
+    let done =
+        w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
     let batch = t.elapsed();
     assert_eq!(done.len(), 1000);
     assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
@@ -126,11 +127,40 @@ fn main() {
     println!("| what | figure |");
     println!("|---|---|");
     println!("| disk fsync rate (4 KiB write + fdatasync, same directory) | {fsync:.0}/s |");
-    println!("| single decision commit (one write transaction + fsync each) | {single_rate:.0}/s; p50 {}, p99 {} |", fmt(pct(&lat, 0.5)), fmt(pct(&lat, 0.99)));
-    println!("| batch recommend of 1,000 (one transaction) | {} → {:.0} transitions/s |", fmt(batch), 1000.0 / batch.as_secs_f64());
-    println!("| fill a round with {apps_1m} applications (bench generator, 100k per transaction) | {:.1} s, database {:.0} MiB |", fill.as_secs_f64(), db_size as f64 / (1 << 20) as f64);
-    println!("| queue query, city (Huizhou, ~{} waiting), first page of {city_n} | p50 {}, p99 {}, max {} |", apps_1m / 21, fmt(pct(&city_q, 0.5)), fmt(pct(&city_q, 0.99)), fmt(*city_q.last().unwrap()));
-    println!("| queue query, city, page after item 20,000 | p50 {}, p99 {}, max {} |", fmt(pct(&deep, 0.5)), fmt(pct(&deep, 0.99)), fmt(*deep.last().unwrap()));
-    println!("| queue query, province ({} waiting), first page of {prov_n} | p50 {}, p99 {}, max {} |", apps_1m / 2, fmt(pct(&prov_q, 0.5)), fmt(pct(&prov_q, 0.99)), fmt(*prov_q.last().unwrap()));
+    println!(
+        "| single decision commit (one write transaction + fsync each) | {single_rate:.0}/s; p50 {}, p99 {} |",
+        fmt(pct(&lat, 0.5)),
+        fmt(pct(&lat, 0.99))
+    );
+    println!(
+        "| batch recommend of 1,000 (one transaction) | {} → {:.0} transitions/s |",
+        fmt(batch),
+        1000.0 / batch.as_secs_f64()
+    );
+    println!(
+        "| fill a round with {apps_1m} applications (bench generator, 100k per transaction) | {:.1} s, database {:.0} MiB |",
+        fill.as_secs_f64(),
+        db_size as f64 / (1 << 20) as f64
+    );
+    println!(
+        "| queue query, city (Huizhou, ~{} waiting), first page of {city_n} | p50 {}, p99 {}, max {} |",
+        apps_1m / 21,
+        fmt(pct(&city_q, 0.5)),
+        fmt(pct(&city_q, 0.99)),
+        fmt(*city_q.last().unwrap())
+    );
+    println!(
+        "| queue query, city, page after item 20,000 | p50 {}, p99 {}, max {} |",
+        fmt(pct(&deep, 0.5)),
+        fmt(pct(&deep, 0.99)),
+        fmt(*deep.last().unwrap())
+    );
+    println!(
+        "| queue query, province ({} waiting), first page of {prov_n} | p50 {}, p99 {}, max {} |",
+        apps_1m / 2,
+        fmt(pct(&prov_q, 0.5)),
+        fmt(pct(&prov_q, 0.99)),
+        fmt(*prov_q.last().unwrap())
+    );
     println!("\nsingle-writer decisions/s ÷ fsync/s = {:.2}", single_rate / fsync);
 }

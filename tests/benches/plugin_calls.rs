@@ -56,7 +56,14 @@ fn request(form: &str, data: String) -> CheckRequest {
         },
         history: Vec::new(),
         attachments: vec![Attachment { id: "a1".into(), kind: "audit-report".into(), ..Default::default() }],
-        round: RoundInfo { id: "r".into(), program: "enabling-resources".into(), year: 2025, edition: "2025".into(), batch: None, config: "{}".into() },
+        round: RoundInfo {
+            id: "r".into(),
+            program: "enabling-resources".into(),
+            year: 2025,
+            edition: "2025".into(),
+            batch: None,
+            config: "{}".into(),
+        },
         as_of: Date::new(2024, 8, 10),
     }
 }
@@ -68,7 +75,11 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let open = |name: &str, cache_dir: Option<std::path::PathBuf>| {
-        Kernel::open_with(dir.path().join(name), KernelConfig { host: HostConfig { cache_dir, ..HostConfig::default() }, ..KernelConfig::default() }).unwrap()
+        Kernel::open_with(
+            dir.path().join(name),
+            KernelConfig { host: HostConfig { cache_dir, ..HostConfig::default() }, ..KernelConfig::default() },
+        )
+        .unwrap()
     };
 
     // Install once into a database that later kernels reopen.
@@ -103,7 +114,8 @@ fn main() {
     let k = open("bench.redb", Some(cache.path().to_path_buf()));
     let er_loaded = k.plugin("enabling-resources", "0.1.0").unwrap();
     let small = k.plugin("hostile", "0.1.0").unwrap();
-    let valid = std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json")).unwrap();
+    let valid =
+        std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json")).unwrap();
     let typical = request("resource", valid.clone());
     let minimal = request("ok", "{}".into());
 
@@ -128,14 +140,33 @@ fn main() {
     println!("\n## Plugin boundary (one run, median per operation)\n");
     println!("| what | time |");
     println!("|---|---|");
-    println!("| cold compile of enabling-resources ({} KiB component; open db + compile + link) | {} |", er.len() / 1024, fmt(cold));
+    println!(
+        "| cold compile of enabling-resources ({} KiB component; open db + compile + link) | {} |",
+        er.len() / 1024,
+        fmt(cold)
+    );
     println!("| cached load (open db + load compiled component from disk + link) | {} |", fmt(cached));
     println!("| … of which opening the kernel (redb + engine) | {} |", fmt(open_only));
-    println!("| fresh instance + check, minimal plugin call (`hostile`/`ok`, {fuel_min} fuel) | {} |", fmt(wasm_minimal));
-    println!("| fresh instance + check, typical application (enabling-resources, {fuel} fuel) | {} |", fmt(wasm_typical));
-    println!("| same check in an already-created instance (execution only; benchmark-only path) | {} |", fmt(exec_typical));
+    println!(
+        "| fresh instance + check, minimal plugin call (`hostile`/`ok`, {fuel_min} fuel) | {} |",
+        fmt(wasm_minimal)
+    );
+    println!(
+        "| fresh instance + check, typical application (enabling-resources, {fuel} fuel) | {} |",
+        fmt(wasm_typical)
+    );
+    println!(
+        "| same check in an already-created instance (execution only; benchmark-only path) | {} |",
+        fmt(exec_typical)
+    );
     println!("| same rules compiled natively into the host | {} |", fmt(native_typical));
     println!("| kernel check: JSON Schema validation + fresh instance + check | {} |", fmt(kernel_typical));
-    println!("\nWASM/native, typical check, fresh instance per check: {:.2}×", wasm_typical.as_secs_f64() / native_typical.as_secs_f64());
-    println!("WASM/native, typical check, execution only: {:.2}×", exec_typical.as_secs_f64() / native_typical.as_secs_f64());
+    println!(
+        "\nWASM/native, typical check, fresh instance per check: {:.2}×",
+        wasm_typical.as_secs_f64() / native_typical.as_secs_f64()
+    );
+    println!(
+        "WASM/native, typical check, execution only: {:.2}×",
+        exec_typical.as_secs_f64() / native_typical.as_secs_f64()
+    );
 }

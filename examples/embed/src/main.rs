@@ -8,8 +8,8 @@
 
 use shenbao::contract::{Attachment, Date, Quota, QuotaGroup, QuotaLimit, Text};
 use shenbao::{
-    ActionRequest, CityConfig, Draft, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant, RoundSpec, Scope, Timestamp,
-    User, Window,
+    ActionRequest, CityConfig, Draft, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant, RoundSpec, Scope,
+    Timestamp, User, Window,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,7 +61,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. The program plugin, the regions, organisations and users.
     let installed = kernel.install_plugin(&std::fs::read(&plugin)?)?;
-    println!("plugin {} — {} ({} rules)", installed.record.id, installed.record.manifest.name.zh, installed.record.manifest.rules.len());
+    println!(
+        "plugin {} — {} ({} rules)",
+        installed.record.id,
+        installed.record.manifest.name.zh,
+        installed.record.manifest.rules.len()
+    );
     kernel.import_regions(&shenbao::guangdong())?;
     let code = |n: u32| shenbao::contract::credit_code::complete(&format!("91441302MA{n:06}0")).unwrap();
     for n in 1..=3 {
@@ -85,7 +90,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. A round: August window, Huizhou's districts review first, 2 city recommendations.
     let day_end = |m, d| Timestamp::end_of(Date::new(2024, m, d));
     let mut cities = std::collections::BTreeMap::new();
-    cities.insert("huizhou".to_string(), CityConfig { applicants: None, district_review: true, district_deadline: Some(day_end(9, 5)) });
+    cities.insert(
+        "huizhou".to_string(),
+        CityConfig { applicants: None, district_review: true, district_deadline: Some(day_end(9, 5)) },
+    );
     let quota = Quota {
         id: "city-recommend".into(),
         title: Text::new("地市推荐名额", "city recommendation quota"),
@@ -116,7 +124,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     kernel.open_round("er-2024q3")?;
 
     // 3. Each example application: draft, then submit.
-    let mut files: Vec<_> = std::fs::read_dir(&examples)?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&examples)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     files.sort();
     let mut accepted = Vec::new();
     for (i, file) in files.iter().enumerate() {
@@ -154,7 +166,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(first) = accepted.first() {
         kernel.act("huizhou", first, &ActionRequest::with_opinion("city-recommend", "同意推荐"))?;
         if let Some(second) = accepted.get(1) {
-            let e = kernel.act("huizhou", second, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap_err();
+            let e =
+                kernel.act("huizhou", second, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap_err();
             println!("{second}: {e}");
         }
         kernel.act("huizhou", first, &ActionRequest::new("city-withdraw"))?;
@@ -163,11 +176,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. The record: chain, and a submission's check replayed from the pinned plugin.
     let chain = kernel.verify_chain()?;
-    println!("decision chain: {} records, first broken: {:?}, head {}", chain.length, chain.first_broken, &chain.head[..16]);
+    println!(
+        "decision chain: {} records, first broken: {:?}, head {}",
+        chain.length,
+        chain.first_broken,
+        &chain.head[..16]
+    );
     if let Some(first) = accepted.first() {
         let submit = kernel.decisions_of(first)?.into_iter().find(|d| d.check.is_some()).expect("a submission");
         let replay = kernel.replay(submit.index)?;
-        println!("replay of decision #{}: identical = {} (fuel {})", submit.index, replay.identical, replay.fuel_replayed);
+        println!(
+            "replay of decision #{}: identical = {} (fuel {})",
+            submit.index, replay.identical, replay.fuel_replayed
+        );
     }
     let problems = kernel.verify_indexes()?;
     println!("indexes: {}", if problems.is_empty() { "consistent".to_string() } else { problems.join("; ") });

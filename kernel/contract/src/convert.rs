@@ -78,16 +78,16 @@ macro_rules! conv_contract_0_1 {
     ($g:path) => {
         const _: () = {
             use $crate as c;
-            use $g as g;
             use $crate::convert::Conv;
+            use $g as g;
 
-            $crate::conv_record!(both g::Text, c::Text { zh, en });
-            $crate::conv_record!(both g::MonthDay, c::MonthDay { month, day });
-            $crate::conv_enum!(both g::Severity, c::Severity { Blocking, Warning, Info });
-            $crate::conv_record!(both g::Finding, c::Finding { rule_id, severity, path, message });
-            $crate::conv_record!(both g::Signal, c::Signal { id, weight, message });
-            $crate::conv_record!(both g::Form, c::Form { id, title, schema });
-            $crate::conv_record!(both g::Edition, c::Edition { id, year, title });
+    $crate::conv_record!(both g::Text, c::Text { zh, en });
+    $crate::conv_record!(both g::MonthDay, c::MonthDay { month, day });
+    $crate::conv_enum!(both g::Severity, c::Severity { Blocking, Warning, Info });
+    $crate::conv_record!(both g::Finding, c::Finding { rule_id, severity, path, message });
+    $crate::conv_record!(both g::Signal, c::Signal { id, weight, message });
+    $crate::conv_record!(both g::Form, c::Form { id, title, schema });
+    $crate::conv_record!(both g::Edition, c::Edition { id, year, title });
             $crate::conv_record!(both g::AttachmentType, c::AttachmentType {
                 id, title, min_count, max_count, media_types, max_bytes, must_be_valid,
                 max_age_months, min_seconds, max_seconds
@@ -95,25 +95,25 @@ macro_rules! conv_contract_0_1 {
             $crate::conv_record!(both g::Direction, c::Direction {
                 id, title, category, form, handled_by, attachments, editions
             });
-            $crate::conv_record!(both g::Category, c::Category { id, title, handled_by });
-            $crate::conv_record!(both g::Rule, c::Rule { id, severity, clause, title });
-            $crate::conv_record!(both g::SignalType, c::SignalType { id, clause, title });
-            $crate::conv_record!(both g::ExpertItem, c::ExpertItem { id, clause, title, directions });
+    $crate::conv_record!(both g::Category, c::Category { id, title, handled_by });
+    $crate::conv_record!(both g::Rule, c::Rule { id, severity, clause, title });
+    $crate::conv_record!(both g::SignalType, c::SignalType { id, clause, title });
+    $crate::conv_record!(both g::ExpertItem, c::ExpertItem { id, clause, title, directions });
             $crate::conv_enum!(both g::QuotaGroup, c::QuotaGroup {
                 Round, City, CityGroup, District, Channel, Applicant, ApplicantCategory
             });
-            $crate::conv_record!(both g::QuotaLimit, c::QuotaLimit { scope, limit });
+    $crate::conv_record!(both g::QuotaLimit, c::QuotaLimit { scope, limit });
             $crate::conv_record!(both g::Quota, c::Quota {
                 id, title, action, stage, group_by, default_limit, limits, channels, message
             });
-            $crate::conv_enum!(both g::StageKind, c::StageKind { Draft, Review, Expert, Notice, Library, Terminal });
+    $crate::conv_enum!(both g::StageKind, c::StageKind { Draft, Review, Expert, Notice, Library, Terminal });
             $crate::conv_enum!(both g::Outcome, c::Outcome {
                 Pending, Passed, NotPassed, Withdrawn, Removed, Exited, Void
             });
             $crate::conv_enum!(both g::ScopeLevel, c::ScopeLevel {
                 OwnOrganisation, District, City, Province, Assigned, Public
             });
-            $crate::conv_enum!(both g::OpinionRule, c::OpinionRule { None, Optional, Required });
+    $crate::conv_enum!(both g::OpinionRule, c::OpinionRule { None, Optional, Required });
             $crate::conv_enum!(both g::ActionKind, c::ActionKind {
                 SaveDraft, Submit, Recommend, NotRecommend, Return, Withdraw, Rank, AssignExperts,
                 Score, PublishNotice, Object, ResolveObjection, Decide, AnnualReport, Warn,
@@ -164,11 +164,11 @@ macro_rules! conv_contract_0_1 {
                 id, title, kind, from_stages, to, roles, scope, opinion, batch, runs_check,
                 deadline_months, ban_months, annual_due
             });
-            $crate::conv_record!(both g::Route, c::Route { id, title, when, skip });
-            $crate::conv_record!(both g::Graph, c::Graph { initial, stages, actions, routes });
-            $crate::conv_record!(both g::SummaryColumn, c::SummaryColumn { title, source });
-            $crate::conv_record!(both g::SummarySection, c::SummarySection { id, title, field, equals });
-            $crate::conv_record!(both g::SummaryTable, c::SummaryTable { title, sections, columns });
+    $crate::conv_record!(both g::Route, c::Route { id, title, when, skip });
+    $crate::conv_record!(both g::Graph, c::Graph { initial, stages, actions, routes });
+    $crate::conv_record!(both g::SummaryColumn, c::SummaryColumn { title, source });
+    $crate::conv_record!(both g::SummarySection, c::SummarySection { id, title, field, equals });
+    $crate::conv_record!(both g::SummaryTable, c::SummaryTable { title, sections, columns });
             $crate::conv_record!(both g::Manifest, c::Manifest {
                 program, name, version, editions, default_edition, funded, forms, categories,
                 directions, directions_from_round, rules, signals, expert_items, quotas, graph, summary
@@ -195,13 +195,13 @@ macro_rules! conv_contract_0_1 {
             $crate::conv_record!(both g::Attachment, c::Attachment {
                 id, kind, name, media_type, size, sha256, issued_on, valid_until, seconds
             });
-            $crate::conv_record!(both g::RoundInfo, c::RoundInfo { id, program, year, edition, batch, config });
+    $crate::conv_record!(both g::RoundInfo, c::RoundInfo { id, program, year, edition, batch, config });
             $crate::conv_record!(both g::CheckRequest, c::CheckRequest {
                 form, direction, data, applicant, history, attachments, round, as_of
             });
-            $crate::conv_record!(both g::CheckResult, c::CheckResult { findings, signals });
-            $crate::conv_record!(both g::RoundCheck, c::RoundCheck { findings, directions });
-            $crate::conv_record!(both g::PluginError, c::PluginError { code, message });
+    $crate::conv_record!(both g::CheckResult, c::CheckResult { findings, signals });
+    $crate::conv_record!(both g::RoundCheck, c::RoundCheck { findings, directions });
+    $crate::conv_record!(both g::PluginError, c::PluginError { code, message });
         };
     };
 }

@@ -45,10 +45,14 @@ impl CreditCodeError {
         match self {
             Self::Length { found } => format!("unified social credit code must have 18 characters, found {found}"),
             Self::Character { position, found } => {
-                format!("unified social credit code: invalid character {found:?} at position {position} (I, O, Z, S, V and lower case are not used)")
+                format!(
+                    "unified social credit code: invalid character {found:?} at position {position} (I, O, Z, S, V and lower case are not used)"
+                )
             }
             Self::Division { position, found } => {
-                format!("unified social credit code: position {position} must be a digit (3-8 are the division code), found {found:?}")
+                format!(
+                    "unified social credit code: position {position} must be a digit (3-8 are the division code), found {found:?}"
+                )
             }
             Self::CheckDigit { expected, found } => {
                 format!("unified social credit code: check character should be {expected:?}, found {found:?}")
@@ -131,18 +135,9 @@ mod tests {
     #[test]
     fn each_error_is_named() {
         assert_eq!(validate("91350100M000100Y4"), Err(CreditCodeError::Length { found: 17 }));
-        assert_eq!(
-            validate("91350100M000100Y4I"),
-            Err(CreditCodeError::Character { position: 18, found: 'I' })
-        );
-        assert_eq!(
-            validate("913A0100M000100Y43"),
-            Err(CreditCodeError::Division { position: 4, found: 'A' })
-        );
-        assert_eq!(
-            validate("91350100M000100Y44"),
-            Err(CreditCodeError::CheckDigit { expected: '3', found: '4' })
-        );
+        assert_eq!(validate("91350100M000100Y4I"), Err(CreditCodeError::Character { position: 18, found: 'I' }));
+        assert_eq!(validate("913A0100M000100Y43"), Err(CreditCodeError::Division { position: 4, found: 'A' }));
+        assert_eq!(validate("91350100M000100Y44"), Err(CreditCodeError::CheckDigit { expected: '3', found: '4' }));
         assert!(CreditCodeError::CheckDigit { expected: '3', found: '4' }.zh().contains("第 18 位应为“3”"));
     }
 

@@ -421,7 +421,11 @@ impl CheckRequest {
             + a.qualifications.iter().map(|q| q.id.len() + q.name.len() + q.granted_by.len()).sum::<usize>()
             + self.history.len() * 64
             + self.history.iter().map(|h| h.application.len() + h.round.len() + h.stage.len()).sum::<usize>()
-            + self.attachments.iter().map(|x| x.id.len() + x.kind.len() + x.name.len() + x.media_type.len() + 64).sum::<usize>()
+            + self
+                .attachments
+                .iter()
+                .map(|x| x.id.len() + x.kind.len() + x.name.len() + x.media_type.len() + 64)
+                .sum::<usize>()
             + self.round.config.len()
     }
 }

@@ -16,31 +16,83 @@ pub const FORM: &str = "resource";
 use Severity::{Blocking, Info, Warning};
 
 pub const RULES: &[RuleDef] = &[
-    RuleDef { id: "er.basic.not-seriously-dishonest", severity: Blocking, clause: "002 第四条(五)、第七条(五)",
-        zh: "未列入严重失信主体名单", en: "not on the list of seriously dishonest entities" },
-    RuleDef { id: "er.specific.years-in-business-min-2", severity: Warning, clause: "002 第七条(一)",
+    RuleDef {
+        id: "er.basic.not-seriously-dishonest",
+        severity: Blocking,
+        clause: "002 第四条(五)、第七条(五)",
+        zh: "未列入严重失信主体名单",
+        en: "not on the list of seriously dishonest entities",
+    },
+    RuleDef {
+        id: "er.specific.years-in-business-min-2",
+        severity: Warning,
+        clause: "002 第七条(一)",
         zh: "从事相关业务不少于 2 年（颠覆性、前沿突破可经省核实放宽）",
-        en: "at least 2 years in the business (the province may relax it for breakthroughs)" },
-    RuleDef { id: "er.specific.revenue-two-years", severity: Blocking, clause: "002 第七条(二)",
-        zh: "填报近 2 年营业收入", en: "revenue of the last 2 years is given" },
-    RuleDef { id: "er.specific.revenue-avg-2y-min-1000", severity: Blocking, clause: "002 第七条(二)",
-        zh: "近 2 年年均营业收入不低于 1000 万元", en: "average yearly revenue over the last 2 years ≥ 1000 万元" },
-    RuleDef { id: "er.specific.revenue-exempt", severity: Info, clause: "002 第七条(二)",
+        en: "at least 2 years in the business (the province may relax it for breakthroughs)",
+    },
+    RuleDef {
+        id: "er.specific.revenue-two-years",
+        severity: Blocking,
+        clause: "002 第七条(二)",
+        zh: "填报近 2 年营业收入",
+        en: "revenue of the last 2 years is given",
+    },
+    RuleDef {
+        id: "er.specific.revenue-avg-2y-min-1000",
+        severity: Blocking,
+        clause: "002 第七条(二)",
+        zh: "近 2 年年均营业收入不低于 1000 万元",
+        en: "average yearly revenue over the last 2 years ≥ 1000 万元",
+    },
+    RuleDef {
+        id: "er.specific.revenue-exempt",
+        severity: Info,
+        clause: "002 第七条(二)",
         zh: "创新型中小企业、高校、科研院所、新型研发机构不受营业收入限制",
-        en: "innovative SMEs, universities, research institutes and new R&D institutions are exempt from the revenue floor" },
-    RuleDef { id: "er.resource.core-ip-or-own-method", severity: Blocking, clause: "002 第六条(二)",
-        zh: "拥有核心知识产权或自有服务体系、方法、运营模式", en: "core IP, or an own service system/method/operating model" },
-    RuleDef { id: "er.cases.min-3", severity: Blocking, clause: "002 第九条(二)",
-        zh: "典型案例不少于 3 个", en: "at least 3 typical cases" },
-    RuleDef { id: "er.cases.feedback-required", severity: Blocking, clause: "002 第九条(二)",
-        zh: "每个案例附客户反馈", en: "each case carries customer feedback" },
-    RuleDef { id: "er.freshness.feedback-within-1y", severity: Blocking, clause: "002 第十二条",
-        zh: "用户反馈等证明材料为近 1 年内", en: "user feedback is dated within 1 year" },
-    RuleDef { id: "er.freshness.ip-within-5y", severity: Blocking, clause: "002 第十二条",
-        zh: "知识产权证书为近 5 年内授权", en: "IP certificates granted within 5 years" },
-    RuleDef { id: "er.materials.audit-report", severity: Blocking, clause: "002 第九条(四)",
+        en: "innovative SMEs, universities, research institutes and new R&D institutions are exempt from the revenue floor",
+    },
+    RuleDef {
+        id: "er.resource.core-ip-or-own-method",
+        severity: Blocking,
+        clause: "002 第六条(二)",
+        zh: "拥有核心知识产权或自有服务体系、方法、运营模式",
+        en: "core IP, or an own service system/method/operating model",
+    },
+    RuleDef {
+        id: "er.cases.min-3",
+        severity: Blocking,
+        clause: "002 第九条(二)",
+        zh: "典型案例不少于 3 个",
+        en: "at least 3 typical cases",
+    },
+    RuleDef {
+        id: "er.cases.feedback-required",
+        severity: Blocking,
+        clause: "002 第九条(二)",
+        zh: "每个案例附客户反馈",
+        en: "each case carries customer feedback",
+    },
+    RuleDef {
+        id: "er.freshness.feedback-within-1y",
+        severity: Blocking,
+        clause: "002 第十二条",
+        zh: "用户反馈等证明材料为近 1 年内",
+        en: "user feedback is dated within 1 year",
+    },
+    RuleDef {
+        id: "er.freshness.ip-within-5y",
+        severity: Blocking,
+        clause: "002 第十二条",
+        zh: "知识产权证书为近 5 年内授权",
+        en: "IP certificates granted within 5 years",
+    },
+    RuleDef {
+        id: "er.materials.audit-report",
+        severity: Blocking,
+        clause: "002 第九条(四)",
         zh: "提供上一年度经审计的财务报告（创新型中小企业、高校、科研院所可提供财务报表）",
-        en: "last year's audited financial report (innovative SMEs, universities, institutes may give a financial statement)" },
+        en: "last year's audited financial report (innovative SMEs, universities, institutes may give a financial statement)",
+    },
 ];
 
 /// Tags that lift the revenue floor (第七条(二)).
@@ -168,13 +220,32 @@ fn attachment(id: &str, zh: &str, en: &str, min: u32) -> AttachmentType {
 
 fn attachments() -> Vec<AttachmentType> {
     vec![
-        attachment("business-licence", "营业执照或事业单位法人证书", "business licence or public-institution certificate", 1),
-        AttachmentType { max_age_months: Some(12), ..attachment("audit-report", "上一年度审计报告", "last year's audit report", 0) },
-        AttachmentType { max_age_months: Some(12), ..attachment("financial-statement", "财务报表", "financial statement", 0) },
-        AttachmentType { must_be_valid: true, ..attachment("certificate", "资质证书", "qualification certificate", 0) },
-        AttachmentType { max_age_months: Some(60), ..attachment("ip-certificate", "知识产权证书", "IP certificate", 0) },
+        attachment(
+            "business-licence",
+            "营业执照或事业单位法人证书",
+            "business licence or public-institution certificate",
+            1,
+        ),
+        AttachmentType {
+            max_age_months: Some(12),
+            ..attachment("audit-report", "上一年度审计报告", "last year's audit report", 0)
+        },
+        AttachmentType {
+            max_age_months: Some(12),
+            ..attachment("financial-statement", "财务报表", "financial statement", 0)
+        },
+        AttachmentType {
+            must_be_valid: true, ..attachment("certificate", "资质证书", "qualification certificate", 0)
+        },
+        AttachmentType {
+            max_age_months: Some(60),
+            ..attachment("ip-certificate", "知识产权证书", "IP certificate", 0)
+        },
         AttachmentType { max_age_months: Some(24), ..attachment("test-report", "检测报告", "test report", 0) },
-        AttachmentType { max_age_months: Some(12), ..attachment("customer-feedback", "用户反馈", "customer feedback", 0) },
+        AttachmentType {
+            max_age_months: Some(12),
+            ..attachment("customer-feedback", "用户反馈", "customer feedback", 0)
+        },
         attachment("commitment", "承诺书", "signed commitment", 1),
     ]
 }
@@ -207,15 +278,31 @@ pub fn graph() -> Graph {
         routes: vec![
             Route {
                 id: "direct-to-province".into(),
-                title: Text::new("省外单位、央企和省属国企由省直接认定", "out-of-province applicants, central and provincial SOEs go to the province directly (第十六条)"),
-                when: RouteCondition::Channel(vec!["out-of-province".into(), "central-enterprise".into(), "provincial-soe".into()]),
+                title: Text::new(
+                    "省外单位、央企和省属国企由省直接认定",
+                    "out-of-province applicants, central and provincial SOEs go to the province directly (第十六条)",
+                ),
+                when: RouteCondition::Channel(vec![
+                    "out-of-province".into(),
+                    "central-enterprise".into(),
+                    "provincial-soe".into(),
+                ]),
                 skip: vec!["district-review".into(), "city-review".into()],
             },
             Route {
                 id: "innovation-platform-direct".into(),
-                title: Text::new("省级以上有效创新平台直接入库", "valid provincial-or-higher innovation platforms enter the library directly (第十七条)"),
+                title: Text::new(
+                    "省级以上有效创新平台直接入库",
+                    "valid provincial-or-higher innovation platforms enter the library directly (第十七条)",
+                ),
                 when: RouteCondition::Tag(vec!["innovation-platform".into()]),
-                skip: vec!["district-review".into(), "city-review".into(), "province-review".into(), "expert-review".into(), "public-notice".into()],
+                skip: vec![
+                    "district-review".into(),
+                    "city-review".into(),
+                    "province-review".into(),
+                    "expert-review".into(),
+                    "public-notice".into(),
+                ],
             },
         ],
     }
@@ -224,24 +311,48 @@ pub fn graph() -> Graph {
 
 impl Program for EnablingResources {
     fn manifest() -> Manifest {
-        let mut b = ManifestBuilder::new(PROGRAM, Text::new("广东省制造业赋能资源", "Guangdong manufacturing enabling resources"), env!("CARGO_PKG_VERSION"))
-            .edition("2025", 2025, Text::new("管理办法（送审稿）", "draft management measures"))
-            .form(form::<ResourceForm>(FORM, Text::new("赋能资源申报表", "enabling-resource application")))
-            .rules(RULES)
-            .signal("er.signal.standards", "002 第七条(三)", Text::new("参与国家、行业或地方标准制定，优先认定", "took part in national, industry or local standards: priority"))
-            .expert_item("er.expert.technology-advanced", "002 第七条(四)", Text::new("技术国内先进或省内领先，具备服务保障体系", "technology domestically advanced or provincially leading, with service assurance"), &[])
-            .expert_item("er.expert.mature-and-promotable", "002 第二条、第六条", Text::new("成熟、可推广，经济社会效益明显", "mature, promotable, with clear economic and social benefit"), &[])
-            .graph(graph())
-            .summary(SummaryTable {
-                title: Text::new("赋能资源推荐汇总表", "enabling-resource recommendation summary"),
-                sections: Vec::new(),
-                columns: vec![
-                    SummaryColumn { title: Text::new("序号", "rank"), source: "rank".into() },
-                    SummaryColumn { title: Text::new("申报单位名称", "applicant"), source: "applicant:name".into() },
-                    SummaryColumn { title: Text::new("资源名称", "resource"), source: "/resource_name".into() },
-                    SummaryColumn { title: Text::new("赋能范围", "scope"), source: "direction:title".into() },
-                ],
-            });
+        let mut b = ManifestBuilder::new(
+            PROGRAM,
+            Text::new("广东省制造业赋能资源", "Guangdong manufacturing enabling resources"),
+            env!("CARGO_PKG_VERSION"),
+        )
+        .edition("2025", 2025, Text::new("管理办法（送审稿）", "draft management measures"))
+        .form(form::<ResourceForm>(FORM, Text::new("赋能资源申报表", "enabling-resource application")))
+        .rules(RULES)
+        .signal(
+            "er.signal.standards",
+            "002 第七条(三)",
+            Text::new(
+                "参与国家、行业或地方标准制定，优先认定",
+                "took part in national, industry or local standards: priority",
+            ),
+        )
+        .expert_item(
+            "er.expert.technology-advanced",
+            "002 第七条(四)",
+            Text::new(
+                "技术国内先进或省内领先，具备服务保障体系",
+                "technology domestically advanced or provincially leading, with service assurance",
+            ),
+            &[],
+        )
+        .expert_item(
+            "er.expert.mature-and-promotable",
+            "002 第二条、第六条",
+            Text::new("成熟、可推广，经济社会效益明显", "mature, promotable, with clear economic and social benefit"),
+            &[],
+        )
+        .graph(graph())
+        .summary(SummaryTable {
+            title: Text::new("赋能资源推荐汇总表", "enabling-resource recommendation summary"),
+            sections: Vec::new(),
+            columns: vec![
+                SummaryColumn { title: Text::new("序号", "rank"), source: "rank".into() },
+                SummaryColumn { title: Text::new("申报单位名称", "applicant"), source: "applicant:name".into() },
+                SummaryColumn { title: Text::new("资源名称", "resource"), source: "/resource_name".into() },
+                SummaryColumn { title: Text::new("赋能范围", "scope"), source: "direction:title".into() },
+            ],
+        });
         for (id, zh, en) in [
             ("ai-application", "人工智能应用赋能", "AI application"),
             ("rd-innovation", "研发创新", "R&D innovation"),
@@ -257,7 +368,11 @@ impl Program for EnablingResources {
 
     fn check(req: &CheckRequest) -> Result<CheckResult, PluginError> {
         if req.form != FORM {
-            return Err(PluginError::new("unknown-form", format!("未知的申报表“{}”", req.form), format!("unknown form {:?}", req.form)));
+            return Err(PluginError::new(
+                "unknown-form",
+                format!("未知的申报表“{}”", req.form),
+                format!("unknown form {:?}", req.form),
+            ));
         }
         let f: ResourceForm = parse_form(req)?;
         let mut c = Checker::new(RULES);
@@ -266,7 +381,10 @@ impl Program for EnablingResources {
 
         // 第四条(五) / 第七条(五)
         c.ensure("er.basic.not-seriously-dishonest", "$applicant.dishonest", !req.applicant.dishonest, || {
-            msg("申报单位列入严重失信主体名单，不得申报", "the applicant is listed as seriously dishonest and cannot apply")
+            msg(
+                "申报单位列入严重失信主体名单，不得申报",
+                "the applicant is listed as seriously dishonest and cannot apply",
+            )
         });
 
         // 第七条(一)
@@ -280,16 +398,18 @@ impl Program for EnablingResources {
 
         // 第七条(二)
         let wanted = [as_of.year as u32 - 1, as_of.year as u32 - 2];
-        let last_two: Vec<Wan> = wanted
-            .iter()
-            .filter_map(|y| f.revenue.iter().find(|r| r.year == *y).map(|r| r.revenue))
-            .collect();
+        let last_two: Vec<Wan> =
+            wanted.iter().filter_map(|y| f.revenue.iter().find(|r| r.year == *y).map(|r| r.revenue)).collect();
         let exempt = REVENUE_EXEMPT_TAGS.iter().find(|t| has_tag(&req.applicant, t));
         if let Some(tag) = exempt {
-            c.fail("er.specific.revenue-exempt", root.key("revenue"), msg(
-                format!("申报单位属“{tag}”，不受年均营业收入 1000 万元限制"),
-                format!("the applicant is {tag}: exempt from the 1000 万元 revenue floor"),
-            ));
+            c.fail(
+                "er.specific.revenue-exempt",
+                root.key("revenue"),
+                msg(
+                    format!("申报单位属“{tag}”，不受年均营业收入 1000 万元限制"),
+                    format!("the applicant is {tag}: exempt from the 1000 万元 revenue floor"),
+                ),
+            );
         } else if c.ensure("er.specific.revenue-two-years", root.key("revenue"), last_two.len() == 2, || {
             msg(
                 format!("须填报 {} 年和 {} 年营业收入", wanted[1], wanted[0]),
@@ -306,36 +426,83 @@ impl Program for EnablingResources {
         }
 
         // 第六条(二)
-        c.ensure("er.resource.core-ip-or-own-method", root.key("ip"), !f.ip.is_empty() || !f.own_method.trim().is_empty(), || {
-            msg("未填报核心知识产权，也未说明自有服务体系、方法或运营模式", "neither core IP nor an own service system/method/model is given")
-        });
+        c.ensure(
+            "er.resource.core-ip-or-own-method",
+            root.key("ip"),
+            !f.ip.is_empty() || !f.own_method.trim().is_empty(),
+            || {
+                msg(
+                    "未填报核心知识产权，也未说明自有服务体系、方法或运营模式",
+                    "neither core IP nor an own service system/method/model is given",
+                )
+            },
+        );
         // 第十二条: IP granted within 5 years
         for (i, ip) in f.ip.iter().enumerate() {
-            c.ensure("er.freshness.ip-within-5y", root.key("ip").index(i).key("granted_on"), ip.granted_on.within_years_before(as_of, 5), || {
-                msg(
-                    format!("知识产权“{}”授权于 {}，须为 {} 之后 5 年内授权", ip.name, ip.granted_on, as_of.add_years(-5)),
-                    format!("IP {:?} was granted on {}, must be granted within 5 years (after {})", ip.name, ip.granted_on, as_of.add_years(-5)),
-                )
-            });
+            c.ensure(
+                "er.freshness.ip-within-5y",
+                root.key("ip").index(i).key("granted_on"),
+                ip.granted_on.within_years_before(as_of, 5),
+                || {
+                    msg(
+                        format!(
+                            "知识产权“{}”授权于 {}，须为 {} 之后 5 年内授权",
+                            ip.name,
+                            ip.granted_on,
+                            as_of.add_years(-5)
+                        ),
+                        format!(
+                            "IP {:?} was granted on {}, must be granted within 5 years (after {})",
+                            ip.name,
+                            ip.granted_on,
+                            as_of.add_years(-5)
+                        ),
+                    )
+                },
+            );
         }
 
         // 第九条(二): at least 3 cases, each with customer feedback, feedback within 1 year
         let cases = at_least(3, &f.cases, |_| true);
         c.ensure("er.cases.min-3", root.key("cases"), cases.ok(), || {
-            msg(format!("典型案例 {} 个，要求不少于 3 个", cases.found), format!("{} typical case(s), at least 3 required", cases.found))
+            msg(
+                format!("典型案例 {} 个，要求不少于 3 个", cases.found),
+                format!("{} typical case(s), at least 3 required", cases.found),
+            )
         });
         for (i, case) in f.cases.iter().enumerate() {
             let p = root.key("cases").index(i);
-            if c.ensure("er.cases.feedback-required", p.key("feedback"), !case.feedback.trim().is_empty() && case.feedback_on.is_some(), || {
-                msg(format!("案例“{}”缺少客户反馈或反馈日期", case.customer), format!("case {:?} lacks customer feedback or its date", case.customer))
-            }) {
-                let on = case.feedback_on.expect("checked above");
-                c.ensure("er.freshness.feedback-within-1y", p.key("feedback_on"), on.within_years_before(as_of, 1), || {
+            if c.ensure(
+                "er.cases.feedback-required",
+                p.key("feedback"),
+                !case.feedback.trim().is_empty() && case.feedback_on.is_some(),
+                || {
                     msg(
-                        format!("案例“{}”的客户反馈日期 {on}，须在近 1 年内（{} 之后）", case.customer, as_of.add_years(-1)),
-                        format!("feedback of case {:?} is dated {on}, must be within 1 year (after {})", case.customer, as_of.add_years(-1)),
+                        format!("案例“{}”缺少客户反馈或反馈日期", case.customer),
+                        format!("case {:?} lacks customer feedback or its date", case.customer),
                     )
-                });
+                },
+            ) {
+                let on = case.feedback_on.expect("checked above");
+                c.ensure(
+                    "er.freshness.feedback-within-1y",
+                    p.key("feedback_on"),
+                    on.within_years_before(as_of, 1),
+                    || {
+                        msg(
+                            format!(
+                                "案例“{}”的客户反馈日期 {on}，须在近 1 年内（{} 之后）",
+                                case.customer,
+                                as_of.add_years(-1)
+                            ),
+                            format!(
+                                "feedback of case {:?} is dated {on}, must be within 1 year (after {})",
+                                case.customer,
+                                as_of.add_years(-1)
+                            ),
+                        )
+                    },
+                );
             }
         }
 
@@ -353,7 +520,11 @@ impl Program for EnablingResources {
                 StandardLevel::Industry => (2, "行业标准"),
                 StandardLevel::Local => (1, "地方标准"),
             };
-            c.signal("er.signal.standards", weight, msg(format!("参与制定{zh}《{}》", s.name), format!("took part in standard {:?}", s.name)));
+            c.signal(
+                "er.signal.standards",
+                weight,
+                msg(format!("参与制定{zh}《{}》", s.name), format!("took part in standard {:?}", s.name)),
+            );
         }
         Ok(c.finish())
     }

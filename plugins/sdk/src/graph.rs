@@ -34,7 +34,14 @@ pub struct Library {
 
 impl Default for PlatformGraph {
     fn default() -> Self {
-        PlatformGraph { district_review: true, city_sla: None, expert_review: None, public_notice: None, library: None, routes: Vec::new() }
+        PlatformGraph {
+            district_review: true,
+            city_sla: None,
+            expert_review: None,
+            public_notice: None,
+            library: None,
+            routes: Vec::new(),
+        }
     }
 }
 
@@ -52,10 +59,26 @@ fn stage(id: &str, zh: &str, en: &str, kind: StageKind, role: Option<&str>, scop
     }
 }
 
-fn action(id: &str, zh: &str, en: &str, kind: ActionKind, from: &[String], to: Target, roles: &[&str], scope: ScopeLevel) -> Action {
+fn action(
+    id: &str,
+    zh: &str,
+    en: &str,
+    kind: ActionKind,
+    from: &[String],
+    to: Target,
+    roles: &[&str],
+    scope: ScopeLevel,
+) -> Action {
     let opinion = match kind {
-        ActionKind::Recommend | ActionKind::NotRecommend | ActionKind::Return | ActionKind::Decide | ActionKind::Warn | ActionKind::Remove => OpinionRule::Required,
-        ActionKind::Withdraw | ActionKind::ResolveObjection | ActionKind::Object | ActionKind::Exit => OpinionRule::Optional,
+        ActionKind::Recommend
+        | ActionKind::NotRecommend
+        | ActionKind::Return
+        | ActionKind::Decide
+        | ActionKind::Warn
+        | ActionKind::Remove => OpinionRule::Required,
+        ActionKind::Withdraw | ActionKind::ResolveObjection | ActionKind::Object | ActionKind::Exit => {
+            OpinionRule::Optional
+        }
         _ => OpinionRule::None,
     };
     Action {
@@ -83,14 +106,24 @@ impl PlatformGraph {
     pub fn build(&self) -> Graph {
         use ActionKind as K;
         use ScopeLevel::*;
-        let mut stages = vec![Stage { window: Some("applicant".into()), ..stage("draft", "申报人申报", "applicant drafting", StageKind::Draft, Some("applicant"), OwnOrganisation) }];
+        let mut stages = vec![Stage {
+            window: Some("applicant".into()),
+            ..stage("draft", "申报人申报", "applicant drafting", StageKind::Draft, Some("applicant"), OwnOrganisation)
+        }];
         // The review levels in order: (prefix, zh, en, role(s), scope, window).
         let mut levels: Vec<(&str, &str, &str, Vec<&str>, ScopeLevel)> = Vec::new();
         if self.district_review {
             stages.push(Stage {
                 optional: true,
                 window: Some("district".into()),
-                ..stage("district-review", "区县审核", "district review", StageKind::Review, Some("district-officer"), District)
+                ..stage(
+                    "district-review",
+                    "区县审核",
+                    "district review",
+                    StageKind::Review,
+                    Some("district-officer"),
+                    District,
+                )
             });
             levels.push(("district", "区县", "district", vec!["district-officer"], District));
         }
@@ -100,21 +133,57 @@ impl PlatformGraph {
             ..stage("city-review", "市级审核", "city review", StageKind::Review, Some("city-officer"), City)
         });
         levels.push(("city", "地市", "city", vec!["city-officer", "city-leader"], City));
-        stages.push(Stage { window: Some("province".into()), ..stage("province-review", "省级审核", "province review", StageKind::Review, Some("province-officer"), Province) });
+        stages.push(Stage {
+            window: Some("province".into()),
+            ..stage(
+                "province-review",
+                "省级审核",
+                "province review",
+                StageKind::Review,
+                Some("province-officer"),
+                Province,
+            )
+        });
         if let Some(days) = self.expert_review {
-            stages.push(Stage { sla_working_days: Some(days), ..stage("expert-review", "专家评审", "expert review", StageKind::Expert, Some("province-officer"), Province) });
+            stages.push(Stage {
+                sla_working_days: Some(days),
+                ..stage(
+                    "expert-review",
+                    "专家评审",
+                    "expert review",
+                    StageKind::Expert,
+                    Some("province-officer"),
+                    Province,
+                )
+            });
         }
         if let Some(days) = self.public_notice {
-            stages.push(Stage { sla_working_days: Some(days), ..stage("public-notice", "公示", "public notice", StageKind::Notice, Some("province-officer"), Province) });
+            stages.push(Stage {
+                sla_working_days: Some(days),
+                ..stage("public-notice", "公示", "public notice", StageKind::Notice, Some("province-officer"), Province)
+            });
         }
         let admitted = if self.library.is_some() {
-            stages.push(Stage { outcome: None, ..stage("library", "入库", "in the library", StageKind::Library, Some("province-officer"), Province) });
-            stages.push(stage("rectifying", "预警整改", "warned, rectifying", StageKind::Library, Some("province-officer"), Province));
+            stages.push(Stage {
+                outcome: None,
+                ..stage("library", "入库", "in the library", StageKind::Library, Some("province-officer"), Province)
+            });
+            stages.push(stage(
+                "rectifying",
+                "预警整改",
+                "warned, rectifying",
+                StageKind::Library,
+                Some("province-officer"),
+                Province,
+            ));
             "library"
         } else {
             "passed"
         };
-        let terminal = |id: &str, zh: &str, en: &str, o: Outcome| Stage { outcome: Some(o), ..stage(id, zh, en, StageKind::Terminal, None, Province) };
+        let terminal = |id: &str, zh: &str, en: &str, o: Outcome| Stage {
+            outcome: Some(o),
+            ..stage(id, zh, en, StageKind::Terminal, None, Province)
+        };
         if self.library.is_none() {
             stages.push(terminal("passed", "通过", "passed", Outcome::Passed));
         }
@@ -127,10 +196,29 @@ impl PlatformGraph {
         let stay = Target::Stay;
         let to = |s: &str| Target::Stage(s.into());
         let mut actions = vec![
-            action("save-draft", "保存草稿", "save draft", K::SaveDraft, &ids(&["draft"]), stay.clone(), &["applicant"], OwnOrganisation),
-            action("submit", "提交", "submit", K::Submit, &ids(&["draft"]), Target::Next, &["applicant"], OwnOrganisation),
+            action(
+                "save-draft",
+                "保存草稿",
+                "save draft",
+                K::SaveDraft,
+                &ids(&["draft"]),
+                stay.clone(),
+                &["applicant"],
+                OwnOrganisation,
+            ),
+            action(
+                "submit",
+                "提交",
+                "submit",
+                K::Submit,
+                &ids(&["draft"]),
+                Target::Next,
+                &["applicant"],
+                OwnOrganisation,
+            ),
         ];
-        let review_ids: Vec<String> = stages.iter().filter(|s| s.kind == StageKind::Review).map(|s| s.id.clone()).collect();
+        let review_ids: Vec<String> =
+            stages.iter().filter(|s| s.kind == StageKind::Review).map(|s| s.id.clone()).collect();
         for (i, (prefix, zh, en, roles, scope)) in levels.iter().enumerate() {
             let here = format!("{prefix}-review");
             // Stages an application can sit at after this level recommended it.
@@ -140,11 +228,56 @@ impl PlatformGraph {
                 .cloned()
                 .collect();
             let roles: Vec<&str> = roles.clone();
-            actions.push(action(&format!("{prefix}-recommend"), &format!("{zh}推荐"), &format!("{en} recommends"), K::Recommend, std::slice::from_ref(&here), Target::Next, &roles, *scope));
-            actions.push(action(&format!("{prefix}-not-recommend"), &format!("{zh}不推荐"), &format!("{en} does not recommend"), K::NotRecommend, std::slice::from_ref(&here), to("not-passed"), &roles, *scope));
-            actions.push(action(&format!("{prefix}-return"), &format!("{zh}回退"), &format!("{en} returns"), K::Return, std::slice::from_ref(&here), Target::Previous, &roles, *scope));
-            actions.push(action(&format!("{prefix}-withdraw"), &format!("{zh}撤回"), &format!("{en} withdraws its decision"), K::Withdraw, &after, Target::Previous, &roles, *scope));
-            actions.push(action(&format!("{prefix}-rank"), &format!("{zh}推荐排序"), &format!("{en} ranks its recommendations"), K::Rank, &after, stay.clone(), &roles, *scope));
+            actions.push(action(
+                &format!("{prefix}-recommend"),
+                &format!("{zh}推荐"),
+                &format!("{en} recommends"),
+                K::Recommend,
+                std::slice::from_ref(&here),
+                Target::Next,
+                &roles,
+                *scope,
+            ));
+            actions.push(action(
+                &format!("{prefix}-not-recommend"),
+                &format!("{zh}不推荐"),
+                &format!("{en} does not recommend"),
+                K::NotRecommend,
+                std::slice::from_ref(&here),
+                to("not-passed"),
+                &roles,
+                *scope,
+            ));
+            actions.push(action(
+                &format!("{prefix}-return"),
+                &format!("{zh}回退"),
+                &format!("{en} returns"),
+                K::Return,
+                std::slice::from_ref(&here),
+                Target::Previous,
+                &roles,
+                *scope,
+            ));
+            actions.push(action(
+                &format!("{prefix}-withdraw"),
+                &format!("{zh}撤回"),
+                &format!("{en} withdraws its decision"),
+                K::Withdraw,
+                &after,
+                Target::Previous,
+                &roles,
+                *scope,
+            ));
+            actions.push(action(
+                &format!("{prefix}-rank"),
+                &format!("{zh}推荐排序"),
+                &format!("{en} ranks its recommendations"),
+                K::Rank,
+                &after,
+                stay.clone(),
+                &roles,
+                *scope,
+            ));
         }
         let p = &["province-officer"];
         let after_province = stages.iter().skip_while(|s| s.id != "province-review").nth(1).map(|s| s.id.clone());
@@ -156,31 +289,163 @@ impl PlatformGraph {
             "province-review".into()
         };
         if after_province.as_deref().is_some_and(|s| s == "expert-review" || s == "public-notice") {
-            actions.push(action("province-recommend", "省级推荐", "province recommends", K::Recommend, &ids(&["province-review"]), Target::Next, p, Province));
-            actions.push(action("province-not-recommend", "省级不推荐", "province does not recommend", K::NotRecommend, &ids(&["province-review"]), to("not-passed"), p, Province));
+            actions.push(action(
+                "province-recommend",
+                "省级推荐",
+                "province recommends",
+                K::Recommend,
+                &ids(&["province-review"]),
+                Target::Next,
+                p,
+                Province,
+            ));
+            actions.push(action(
+                "province-not-recommend",
+                "省级不推荐",
+                "province does not recommend",
+                K::NotRecommend,
+                &ids(&["province-review"]),
+                to("not-passed"),
+                p,
+                Province,
+            ));
         }
-        actions.push(action("province-return", "省级回退", "province returns", K::Return, &ids(&["province-review"]), Target::Previous, p, Province));
+        actions.push(action(
+            "province-return",
+            "省级回退",
+            "province returns",
+            K::Return,
+            &ids(&["province-review"]),
+            Target::Previous,
+            p,
+            Province,
+        ));
         if self.expert_review.is_some() {
-            actions.push(action("assign-experts", "分配专家", "assign experts", K::AssignExperts, &ids(&["expert-review"]), stay.clone(), p, Province));
-            actions.push(action("score", "专家评分", "expert scores", K::Score, &ids(&["expert-review"]), stay.clone(), &["expert"], Assigned));
+            actions.push(action(
+                "assign-experts",
+                "分配专家",
+                "assign experts",
+                K::AssignExperts,
+                &ids(&["expert-review"]),
+                stay.clone(),
+                p,
+                Province,
+            ));
+            actions.push(action(
+                "score",
+                "专家评分",
+                "expert scores",
+                K::Score,
+                &ids(&["expert-review"]),
+                stay.clone(),
+                &["expert"],
+                Assigned,
+            ));
         }
         if self.public_notice.is_some() {
             let from = if self.expert_review.is_some() { "expert-review" } else { "province-review" };
-            actions.push(action("publish-notice", "发布公示", "publish the public notice", K::PublishNotice, &ids(&[from]), to("public-notice"), p, Province));
-            actions.push(action("object", "公示异议", "file an objection", K::Object, &ids(&["public-notice"]), stay.clone(), &["public"], Public));
-            actions.push(action("resolve-objection", "处理异议", "resolve an objection", K::ResolveObjection, &ids(&["public-notice"]), stay.clone(), p, Province));
+            actions.push(action(
+                "publish-notice",
+                "发布公示",
+                "publish the public notice",
+                K::PublishNotice,
+                &ids(&[from]),
+                to("public-notice"),
+                p,
+                Province,
+            ));
+            actions.push(action(
+                "object",
+                "公示异议",
+                "file an objection",
+                K::Object,
+                &ids(&["public-notice"]),
+                stay.clone(),
+                &["public"],
+                Public,
+            ));
+            actions.push(action(
+                "resolve-objection",
+                "处理异议",
+                "resolve an objection",
+                K::ResolveObjection,
+                &ids(&["public-notice"]),
+                stay.clone(),
+                p,
+                Province,
+            ));
         }
-        actions.push(action("approve", "审定通过", "approve", K::Decide, &ids(&[&decide_from]), to(admitted), p, Province));
-        actions.push(action("reject", "审定不通过", "reject", K::Decide, &ids(&[&decide_from]), to("not-passed"), p, Province));
+        actions.push(action(
+            "approve",
+            "审定通过",
+            "approve",
+            K::Decide,
+            &ids(&[&decide_from]),
+            to(admitted),
+            p,
+            Province,
+        ));
+        actions.push(action(
+            "reject",
+            "审定不通过",
+            "reject",
+            K::Decide,
+            &ids(&[&decide_from]),
+            to("not-passed"),
+            p,
+            Province,
+        ));
         if let Some(lib) = &self.library {
             actions.push(Action {
                 annual_due: Some(lib.annual_due),
-                ..action("annual-report", "年度报告", "yearly report", K::AnnualReport, &ids(&["library", "rectifying"]), stay.clone(), &["applicant"], OwnOrganisation)
+                ..action(
+                    "annual-report",
+                    "年度报告",
+                    "yearly report",
+                    K::AnnualReport,
+                    &ids(&["library", "rectifying"]),
+                    stay.clone(),
+                    &["applicant"],
+                    OwnOrganisation,
+                )
             });
-            actions.push(Action { deadline_months: Some(lib.rectify_months), ..action("warn", "预警", "warn", K::Warn, &ids(&["library"]), to("rectifying"), p, Province) });
-            actions.push(action("rectified", "整改完成", "rectified", K::Rectify, &ids(&["rectifying"]), to("library"), p, Province));
-            actions.push(Action { ban_months: Some(lib.ban_months), ..action("remove", "移出", "remove", K::Remove, &ids(&["library", "rectifying"]), to("removed"), p, Province) });
-            actions.push(action("exit", "主动退出", "voluntary exit", K::Exit, &ids(&["library", "rectifying"]), to("exited"), p, Province));
+            actions.push(Action {
+                deadline_months: Some(lib.rectify_months),
+                ..action("warn", "预警", "warn", K::Warn, &ids(&["library"]), to("rectifying"), p, Province)
+            });
+            actions.push(action(
+                "rectified",
+                "整改完成",
+                "rectified",
+                K::Rectify,
+                &ids(&["rectifying"]),
+                to("library"),
+                p,
+                Province,
+            ));
+            actions.push(Action {
+                ban_months: Some(lib.ban_months),
+                ..action(
+                    "remove",
+                    "移出",
+                    "remove",
+                    K::Remove,
+                    &ids(&["library", "rectifying"]),
+                    to("removed"),
+                    p,
+                    Province,
+                )
+            });
+            actions.push(action(
+                "exit",
+                "主动退出",
+                "voluntary exit",
+                K::Exit,
+                &ids(&["library", "rectifying"]),
+                to("exited"),
+                p,
+                Province,
+            ));
         }
         Graph { initial: "draft".into(), stages, actions, routes: self.routes.clone() }
     }

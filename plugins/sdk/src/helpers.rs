@@ -12,11 +12,7 @@ pub fn parse_form<T: DeserializeOwned>(request: &CheckRequest) -> Result<T, Plug
 /// Parse JSON text; the error names what was being read.
 pub fn parse_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, PluginError> {
     serde_json::from_str(text).map_err(|e| {
-        PluginError::new(
-            "bad-input",
-            format!("无法读取“{what}”：{e}"),
-            format!("cannot read {what:?}: {e}"),
-        )
+        PluginError::new("bad-input", format!("无法读取“{what}”：{e}"), format!("cannot read {what:?}: {e}"))
     })
 }
 
@@ -96,7 +92,9 @@ mod tests {
     fn one_of_matches_by_id() {
         let held = vec![
             Qualification { id: "x".into(), name: "X".into(), ..Default::default() },
-            Qualification { id: "robot-backbone".into(), name: "省级机器人骨干企业".into(), ..Default::default() },
+            Qualification {
+                id: "robot-backbone".into(), name: "省级机器人骨干企业".into(), ..Default::default()
+            },
         ];
         assert_eq!(one_of(&held, &["robot-backbone", "ai-backbone"]).unwrap().name, "省级机器人骨干企业");
         assert!(one_of(&held, &["ai-backbone"]).is_none());

@@ -74,10 +74,9 @@ pub use shenbao_contract::*;
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        Applicant, AttachmentType, Category, CheckRequest, CheckResult, Checker, Date, Direction,
-        Finding, Form, JsonPath, Manifest, ManifestBuilder, PluginError, Program, RoundCheck, RoundInfo,
-        RuleDef, Severity, Signal, Text, Wan, at_least, credit_code, form, has_tag, msg, one_of,
-        parse_form, parse_json,
+        Applicant, AttachmentType, Category, CheckRequest, CheckResult, Checker, Date, Direction, Finding, Form,
+        JsonPath, Manifest, ManifestBuilder, PluginError, Program, RoundCheck, RoundInfo, RuleDef, Severity, Signal,
+        Text, Wan, at_least, credit_code, form, has_tag, msg, one_of, parse_form, parse_json,
     };
 }
 

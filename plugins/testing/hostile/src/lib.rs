@@ -14,9 +14,8 @@ const RULES: &[RuleDef] = &[RuleDef {
 }];
 
 /// Misbehaviours, by form id.
-pub const MODES: &[&str] = &[
-    "loop", "memory", "recursion", "file", "env", "clock", "panic", "garbage-utf8", "undeclared-rule", "huge", "ok",
-];
+pub const MODES: &[&str] =
+    &["loop", "memory", "recursion", "file", "env", "clock", "panic", "garbage-utf8", "undeclared-rule", "huge", "ok"];
 
 pub struct Hostile;
 
@@ -43,7 +42,8 @@ fn observed(text: String) -> CheckResult {
 
 impl Program for Hostile {
     fn manifest() -> Manifest {
-        let mut b = ManifestBuilder::new("hostile", Text::new("恶意插件（测试）", "hostile plugin (tests)"), "0.1.0").rules(RULES);
+        let mut b = ManifestBuilder::new("hostile", Text::new("恶意插件（测试）", "hostile plugin (tests)"), "0.1.0")
+            .rules(RULES);
         for m in MODES {
             b = b.form(Form { id: m.to_string(), title: Text::new(*m, *m), schema: r#"{"type":"object"}"#.into() });
         }
@@ -80,7 +80,10 @@ impl Program for Hostile {
                 Ok(observed(format!("vars={vars:?} args={args:?} home={home:?} cwd={cwd:?}")))
             }
             "clock" => {
-                let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
                 let mut buf = [0u8; 8];
                 getrandom::fill(&mut buf).map_err(|e| PluginError::new("random", e.to_string(), e.to_string()))?;
                 Ok(observed(format!("wall={wall} random={buf:?}")))
