@@ -132,6 +132,8 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     );
     assert_eq!(log[3].actor.scope, Scope::District("huizhou.huicheng".into()));
     assert_eq!(log[3].opinion.as_deref(), Some("材料齐全，同意推荐"));
+    let objection = log.iter().find(|d| d.action == "object").unwrap();
+    assert_eq!((objection.actor.user.as_str(), &objection.actor.scope), ("someone", &Scope::Public));
     let chain = k.verify_chain().unwrap();
     assert_eq!((chain.length, chain.first_broken), (16, None));
     let replay = k.replay(log[2].index).unwrap();

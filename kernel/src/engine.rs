@@ -128,7 +128,7 @@ fn authorise<'u>(
 ) -> Result<RoleGrant, Refusal> {
     if action.scope == ScopeLevel::Public {
         let role = action.roles.first().cloned().unwrap_or_else(|| "public".into());
-        return Ok(RoleGrant { role, scope: Scope::Province, office: None });
+        return Ok(RoleGrant { role, scope: Scope::Public, office: None });
     }
     actor
         .grants

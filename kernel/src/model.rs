@@ -45,6 +45,8 @@ pub enum Scope {
     Organisation(String),
     /// Experts act on the applications assigned to them.
     Expert,
+    /// Anyone, for public actions such as an objection to a notice.
+    Public,
 }
 
 impl std::fmt::Display for Scope {
@@ -55,6 +57,7 @@ impl std::fmt::Display for Scope {
             Scope::District(d) => write!(f, "district:{d}"),
             Scope::Organisation(o) => write!(f, "organisation:{o}"),
             Scope::Expert => write!(f, "expert"),
+            Scope::Public => write!(f, "public"),
         }
     }
 }

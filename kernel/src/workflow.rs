@@ -1268,7 +1268,7 @@ impl Kernel {
                     Scope::District(d) => {
                         (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone()))
                     }
-                    Scope::Organisation(_) | Scope::Expert => continue,
+                    Scope::Organisation(_) | Scope::Expert | Scope::Public => continue,
                 };
                 if !prefixes.contains(&p) {
                     prefixes.push(p);
@@ -1345,26 +1345,22 @@ impl Kernel {
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
         let tx = self.db().begin_read()?;
         let t = tx.open_table(DECISIONS)?;
+        let length = t.len()?;
         let mut prev = GENESIS.to_string();
-        let mut expected = 0u64;
-        let mut length = 0;
-        for row in t.iter()? {
+        for (expected, row) in (0u64..).zip(t.iter()?) {
             let (k, v) = row?;
-            let i = k.value();
-            length += 1;
-            let broken = match serde_json::from_slice::<Decision>(v.value()) {
-                Ok(d) => {
-                    i != expected || d.index != i || d.prev_hash != prev || decision_hash(&d) != d.hash || {
-                        prev = d.hash.clone();
-                        false
-                    }
+            let d = serde_json::from_slice::<Decision>(v.value()).ok();
+            match d {
+                Some(d)
+                    if k.value() == expected
+                        && d.index == expected
+                        && d.prev_hash == prev
+                        && decision_hash(&d) == d.hash =>
+                {
+                    prev = d.hash;
                 }
-                Err(_) => true,
-            };
-            if broken {
-                return Ok(ChainReport { length: t.len()?, first_broken: Some(i.min(expected)), head: prev });
+                _ => return Ok(ChainReport { length, first_broken: Some(expected), head: prev }),
             }
-            expected = i + 1;
         }
         Ok(ChainReport { length, first_broken: None, head: prev })
     }
