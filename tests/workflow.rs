@@ -660,3 +660,42 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     let err = open(&path).err().expect("refused");
     assert!(err.to_string().contains("schema version 99 is newer"), "{err}");
 }
+
+#[test]
+fn the_remaining_refusals_are_typed_and_change_nothing() {
+    let w = world();
+    let k = &w.kernel;
+    let id = w.submitted(7); // Shenzhen: city review
+    let before = snapshot(&w, &id);
+    // Batching an action the graph does not mark batchable.
+    let err = k.act_batch("city-shenzhen", &[&id], &ActionRequest::with_opinion("city-return", "退回")).unwrap_err();
+    assert_eq!((err.position, err.error.code()), (0, "not_batchable"));
+    // A direction the round does not have.
+    let mut d = w.draft(valid_data());
+    d.direction = Some("space-mining".into());
+    assert_eq!(k.save_draft("applicant-1", ROUND, None, d).unwrap_err().code(), "unknown_direction");
+    assert_eq!(snapshot(&w, &id), before);
+
+    // Payloads the action needs.
+    w.act("city-shenzhen", &id, "city-recommend", Some("同意")).unwrap();
+    w.act("province", &id, "province-recommend", Some("同意")).unwrap();
+    let before = snapshot(&w, &id);
+    assert_eq!(refusal(w.act("province", &id, "assign-experts", None).unwrap_err()).code(), "missing_payload");
+    let rank = ActionRequest { action: "city-rank".into(), ..Default::default() };
+    assert_eq!(refusal(k.act("city-shenzhen", &id, &rank).unwrap_err()).code(), "not_at_this_stage");
+    w.act("province", &id, "publish-notice", None).unwrap();
+    assert_eq!(refusal(w.act("province", &id, "resolve-objection", Some("无")).unwrap_err()), Refusal::NoOpenObjection);
+    assert_eq!(w.decisions(), before.0 + 1);
+
+    // A closed round takes no more reviews; a round not yet open takes nothing.
+    k.close_round(ROUND).unwrap();
+    let before = snapshot(&w, &id);
+    assert_eq!(refusal(w.act("province", &id, "approve", Some("通过")).unwrap_err()).code(), "round_not_open");
+    assert_eq!(snapshot(&w, &id), before);
+    let mut s = spec();
+    s.id = "er-2024q4".into();
+    k.create_round(s).unwrap();
+    let err = k.save_draft("applicant-1", "er-2024q4", None, w.draft(valid_data())).unwrap_err();
+    assert_eq!(err.code(), "round_not_open");
+    assert!(matches!(k.close_round("er-2024q4"), Err(RoundError::Frozen { .. })));
+}

@@ -460,3 +460,165 @@ pub fn decide(
         explain,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine alone: no storage, no plugin, a graph made here.
+    use super::*;
+    use crate::model::{Organisation, RoundSpec, Window};
+    use shenbao_contract::{Graph, Stage, Text};
+
+    fn stage(id: &str, kind: StageKind, role: &str, scope: ScopeLevel) -> Stage {
+        Stage {
+            id: id.into(),
+            title: Text::new(id, id),
+            kind,
+            optional: false,
+            role: Some(role.into()),
+            scope,
+            sla_working_days: None,
+            window: None,
+            outcome: None,
+        }
+    }
+
+    fn action(id: &str, kind: ActionKind, from: &str, to: Target, role: &str, scope: ScopeLevel) -> Action {
+        Action {
+            id: id.into(),
+            title: Text::new(id, id),
+            kind,
+            from_stages: vec![from.into()],
+            to,
+            roles: vec![role.into()],
+            scope,
+            opinion: OpinionRule::None,
+            batch: false,
+            runs_check: false,
+            deadline_months: None,
+            ban_months: None,
+            annual_due: None,
+        }
+    }
+
+    /// draft → city → province, where the province can note an application without moving it.
+    fn round() -> Round {
+        use ScopeLevel::*;
+        let graph = Graph {
+            initial: "draft".into(),
+            stages: vec![
+                stage("draft", StageKind::Draft, "applicant", OwnOrganisation),
+                stage("city", StageKind::Review, "city-officer", City),
+                stage("province", StageKind::Review, "province-officer", Province),
+            ],
+            actions: vec![
+                action("submit", ActionKind::Submit, "draft", Target::Next, "applicant", OwnOrganisation),
+                action("back", ActionKind::Return, "draft", Target::Previous, "applicant", OwnOrganisation),
+                action("recommend", ActionKind::Recommend, "city", Target::Next, "city-officer", City),
+                action("withdraw", ActionKind::Withdraw, "province", Target::Previous, "city-officer", City),
+                action("note", ActionKind::Score, "province", Target::Stay, "province-officer", Province),
+                action("forward", ActionKind::Recommend, "province", Target::Next, "province-officer", Province),
+            ],
+            routes: Vec::new(),
+        };
+        let t = Timestamp(0);
+        Round {
+            spec: RoundSpec {
+                id: "r".into(),
+                program: "p".into(),
+                plugin_version: "0.1.0".into(),
+                year: 2024,
+                batch: None,
+                edition: None,
+                province: Window { start: t, end: Timestamp(i64::MAX / 2) },
+                city_deadline: None,
+                province_deadline: None,
+                cities: Default::default(),
+                switches: Default::default(),
+                graph: None,
+                quotas: None,
+                config: serde_json::Value::Null,
+            },
+            plugin: crate::plugin::PluginId {
+                program: "p".into(),
+                version: "0.1.0".into(),
+                sha256: "0".repeat(64),
+                wit: "0.1.0".into(),
+            },
+            edition: String::new(),
+            graph,
+            quotas: Vec::new(),
+            directions: Vec::new(),
+            status: RoundStatus::Open,
+            created_at: t,
+        }
+    }
+
+    fn user(id: &str, role: &str, scope: Scope) -> User {
+        User { id: id.into(), name: id.into(), grants: vec![RoleGrant { role: role.into(), scope, office: None }] }
+    }
+
+    fn run(round: &Round, state: &AppState, who: &User, action: &str) -> Result<Transition, Refusal> {
+        let org = Organisation {
+            credit_code: "91350100M000100Y43".into(),
+            name: "示例".into(),
+            channel: "region".into(),
+            city: Some("huizhou".into()),
+            district: None,
+            dishonest: false,
+            tags: Vec::new(),
+            qualifications: Vec::new(),
+            profile: serde_json::Value::Null,
+        };
+        let cal = Calendar::default();
+        let ctx = Context {
+            round,
+            applicant: &org,
+            calendar: &cal,
+            city_group: &|_| None,
+            scope_name: &|s| s.to_string(),
+            quota_used: &|_, _| 0,
+            now: Timestamp(1_700_000_000),
+            decision_index: state.version,
+        };
+        decide(
+            &ctx,
+            state,
+            None,
+            &ActionRequest {
+                action: action.into(),
+                payload: crate::model::Payload { score: Some(1.0), ..Default::default() },
+                ..Default::default()
+            },
+            who,
+        )
+    }
+
+    #[test]
+    fn withdraw_is_too_late_once_the_next_stage_acted() {
+        let r = round();
+        let applicant = user("a", "applicant", Scope::Organisation("91350100M000100Y43".into()));
+        let city = user("c", "city-officer", Scope::City("huizhou".into()));
+        let province = user("p", "province-officer", Scope::Province);
+        let s0 = AppState::new("draft", Timestamp(0));
+        let s1 = run(&r, &s0, &applicant, "submit").unwrap().state;
+        let s2 = run(&r, &s1, &city, "recommend").unwrap().state;
+        // Before the province acts: the city may withdraw.
+        assert_eq!(run(&r, &s2, &city, "withdraw").unwrap().to, "city");
+        // After the province notes it: too late, and the state is untouched.
+        let s3 = run(&r, &s2, &province, "note").unwrap().state;
+        assert!(s3.acted_since_entry);
+        assert_eq!(run(&r, &s3, &city, "withdraw"), Err(Refusal::WithdrawTooLate));
+        // Nothing follows the province: its forward action has nowhere to go.
+        assert_eq!(run(&r, &s3, &province, "forward"), Err(Refusal::NoNextStage { stage: "province".into() }));
+        // Nothing precedes the draft.
+        assert_eq!(run(&r, &s0, &applicant, "back"), Err(Refusal::NoPreviousStage { stage: "draft".into() }));
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_transition() {
+        let r = round();
+        let applicant = user("a", "applicant", Scope::Organisation("91350100M000100Y43".into()));
+        let s0 = AppState::new("draft", Timestamp(0));
+        assert_eq!(run(&r, &s0, &applicant, "submit"), run(&r, &s0, &applicant, "submit"));
+    }
+}
