@@ -168,7 +168,7 @@ pub fn decision_hash(d: &Decision) -> String {
     let mut copy = d.clone();
     copy.hash = String::new();
     let mut h = Sha256::new();
-    h.update(d.prev_hash.as_bytes());
+    h.update(copy.prev_hash.as_bytes());
     h.update(to_json(&copy));
     hex::encode(h.finalize())
 }
@@ -1096,7 +1096,7 @@ impl Kernel {
         // Apply.
         let old_key = queue_key(&app, &org);
         let is_new = app_id.is_none();
-        app.state = t.state.clone();
+        app.state = t.state;
         app.updated_at = now;
         if t.action.kind == ActionKind::SaveDraft {
             edit(&mut app);
@@ -1187,7 +1187,13 @@ impl Kernel {
             explain: t.explain.clone(),
             hash: String::new(),
         };
-        decision.hash = decision_hash(&decision);
+        // The hash covers the record as it is now, with `hash` still empty.
+        decision.hash = {
+            let mut h = Sha256::new();
+            h.update(decision.prev_hash.as_bytes());
+            h.update(to_json(&decision));
+            hex::encode(h.finalize())
+        };
         decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
         head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
         by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
