@@ -113,12 +113,18 @@ pub fn spec() -> RoundSpec {
     }
 }
 
+/// One compiled-component cache per test process: each world loads, not compiles.
+pub fn shared_cache() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path().to_path_buf()
+}
+
 /// Organisations 1–6 in Huizhou (Huicheng), 7 in Shenzhen (Nanshan), 8 out of province.
 pub fn world_with(spec: RoundSpec) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(t(2024, 8, 10, 9));
     let config = KernelConfig {
-        host: HostConfig { cache_dir: Some(dir.path().join("cache")), ..HostConfig::default() },
+        host: HostConfig { cache_dir: Some(shared_cache()), ..HostConfig::default() },
         clock: Arc::new(clock.clone()),
         blob_dir: None,
     };
