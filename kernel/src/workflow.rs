@@ -761,9 +761,25 @@ impl Kernel {
         Ok(out)
     }
 
-    /// Every application of a round.
+    /// Every application of a round, through the queue index (which holds each
+    /// application of the round exactly once).
     pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
-        Ok(self.read_all::<Application>(APPS)?.into_iter().filter(|a| a.round == round).collect())
+        let tx = self.db().begin_read()?;
+        let queue = tx.open_table(QUEUE)?;
+        let apps = tx.open_table(APPS)?;
+        let mut out = Vec::new();
+        for row in queue.range((round, "", "", "", "")..)? {
+            let (k, _) = row?;
+            let k = k.value();
+            if k.0 != round {
+                break;
+            }
+            if let Some(v) = apps.get(k.4)? {
+                out.push(from_json(k.4, v.value())?);
+            }
+        }
+        out.sort_by(|a: &Application, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     /// Save a draft: a new application (`app` = None) or the same draft again.
