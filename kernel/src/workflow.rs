@@ -253,6 +253,19 @@ impl Kernel {
         v.map(|v| from_json(key, v.value())).transpose()
     }
 
+    /// Write one record in its own transaction.
+    fn write_record<T: Serialize>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+        v: &T,
+    ) -> Result<(), StoreError> {
+        let tx = self.db().begin_write()?;
+        put(&tx, table, key, v)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn read_all<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>) -> Result<Vec<T>, StoreError> {
         let tx = self.db().begin_read()?;
         let t = tx.open_table(table)?;
@@ -369,10 +382,7 @@ impl Kernel {
                 }
             }
         }
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        put(&tx, ORGS, &org.credit_code, org)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(())
+        Ok(self.write_record(ORGS, &org.credit_code, org)?)
     }
 
     pub fn org(&self, credit_code: &str) -> Result<Option<Organisation>, StoreError> {
@@ -402,10 +412,7 @@ impl Kernel {
                 _ => {}
             }
         }
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        put(&tx, USERS, &user.id, user)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(())
+        Ok(self.write_record(USERS, &user.id, user)?)
     }
 
     pub fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
