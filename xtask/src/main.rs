@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         "plugins" => plugins().map(|_| ()),
         "test" => plugins().and_then(|_| {
             let mut c = cargo();
-            c.args(["test", "--workspace"]).args(rest);
+            c.args(["test", "--workspace", "--all-features"]).args(rest);
             run(c)
         }),
         "demo" => plugins().and_then(|dir| {
