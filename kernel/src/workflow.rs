@@ -907,9 +907,6 @@ impl Kernel {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application(app_id)?;
         let round = self.round_arc(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
-        let org = self
-            .org(&app.applicant)?
-            .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
         let runs_check = round
             .graph
@@ -917,6 +914,9 @@ impl Kernel {
             .iter()
             .any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
         let check = if runs_check {
+            let org = self
+                .org(&app.applicant)?
+                .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
             let request = self.check_request(&app, &round, &org)?;
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
             let mut report = check_with(&loaded, &request)?;
@@ -1288,17 +1288,23 @@ impl Kernel {
         const MAX: &str = "\u{10ffff}";
         let mut out: Vec<QueueItem> = Vec::new();
         // Stages in graph order, each with the (city, district) prefixes the grants reach there.
+        // Each reviewing grant's (city, district) key prefix, resolved once.
+        let mut reach: Vec<(&str, (Option<String>, Option<String>))> = Vec::new();
+        for g in &user.grants {
+            let p = match &g.scope {
+                Scope::Province => (None, None),
+                Scope::City(c) => (Some(c.clone()), None),
+                Scope::District(d) => {
+                    (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone()))
+                }
+                Scope::Organisation(_) | Scope::Expert | Scope::Public => continue,
+            };
+            reach.push((g.role.as_str(), p));
+        }
         for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
             let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
-            for g in user.grants.iter().filter(|g| stage.role.as_deref() == Some(g.role.as_str())) {
-                let p = match &g.scope {
-                    Scope::Province => (None, None),
-                    Scope::City(c) => (Some(c.clone()), None),
-                    Scope::District(d) => {
-                        (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone()))
-                    }
-                    Scope::Organisation(_) | Scope::Expert | Scope::Public => continue,
-                };
+            for (_, p) in reach.iter().filter(|(role, _)| stage.role.as_deref() == Some(*role)) {
+                let p = p.clone();
                 if !prefixes.contains(&p) {
                     prefixes.push(p);
                 }
