@@ -7,8 +7,16 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Every plugin the tests and benchmarks use, by package name.
-pub const PLUGINS: &[&str] =
-    &["enabling-resources", "hostile", "bad-manifest", "future-version", "not-a-program", "mismatched"];
+pub const PLUGINS: &[&str] = &[
+    "enabling-resources",
+    "eco-partners",
+    "iiot-pilots",
+    "hostile",
+    "bad-manifest",
+    "future-version",
+    "not-a-program",
+    "mismatched",
+];
 
 pub const WASM_TARGET: &str = "wasm32-wasip2";
 

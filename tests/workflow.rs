@@ -116,9 +116,9 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     w.act("province", &id, "warn", Some("案例不足，限期整改")).unwrap();
     let a = k.application(&id).unwrap();
     assert_eq!((a.state.stage.as_str(), a.state.deadline), ("rectifying", Some(Date::new(2025, 2, 10))));
-    w.act("province", &id, "remove", Some("逾期未整改")).unwrap();
+    w.act("province", &id, "remove-for-cause", Some("提供虚假材料")).unwrap();
     let a = k.application(&id).unwrap();
-    assert_eq!((a.state.stage.as_str(), a.state.outcome), ("removed", Outcome::Removed));
+    assert_eq!((a.state.stage.as_str(), a.state.outcome), ("removed-for-cause", Outcome::Removed));
     let err = k.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap_err();
     assert!(matches!(err, ActError::Banned { until } if until == Date::new(2027, 8, 10)), "{err}");
 

@@ -28,6 +28,17 @@ impl FormSet {
         self.forms.contains_key(form)
     }
 
+    /// The project key of `data`: the value of the top-level property the form's
+    /// schema marks with `"x-project-key": true`, normalised by [`shenbao_contract::project_key`].
+    /// History entries carry it, so a program can refuse the same project twice.
+    pub fn project_key(&self, form: &str, data: &Value) -> Option<String> {
+        let (schema, _) = self.forms.get(form)?;
+        let props = schema.get("properties")?.as_object()?;
+        let (name, _) = props.iter().find(|(_, p)| p.get("x-project-key") == Some(&Value::Bool(true)))?;
+        let key = shenbao_contract::project_key(data.get(name)?.as_str()?);
+        (!key.is_empty()).then_some(key)
+    }
+
     /// Findings for `data` against form `form` (empty when valid). `None` if no such form.
     pub fn validate(&self, form: &str, data: &Value) -> Option<Vec<Finding>> {
         let (schema, validator) = self.forms.get(form)?;

@@ -36,6 +36,7 @@
 mod attachments;
 mod cache;
 mod calendar;
+mod cases;
 mod engine;
 mod error;
 mod forms;
@@ -55,6 +56,7 @@ mod workflow;
 pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments};
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
+pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};
 pub use engine::{Context, Refusal, Transition, decide};
 pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};

@@ -853,13 +853,21 @@ impl Kernel {
         for a in &draft.attachments {
             self.blobs().verify(a)?;
         }
+        // The project key: given by the caller, else the field the form marks `x-project-key`.
+        let project = match &draft.project {
+            Some(p) => Some(shenbao_contract::project_key(p)),
+            None => self
+                .plugin_by_sha(&round.plugin.sha256)
+                .ok()
+                .and_then(|loaded| loaded.forms().project_key(&form, &draft.data)),
+        };
         let req = ActionRequest::new(&action);
         let create = if app.is_none() { Some((&*round, applicant.as_str())) } else { None };
         self.transact(&user, app, create, &req, None, |a| {
             a.direction = direction.clone();
             a.form = form.clone();
             a.data = FormData::from_value(&draft.data);
-            a.project = draft.project.clone();
+            a.project = project.clone();
             a.attachments = draft.attachments.clone();
             a.saves += 1;
         })

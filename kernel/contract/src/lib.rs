@@ -30,3 +30,16 @@ pub const WIT_VERSION: &str = "0.1.0";
 pub const WIT_PACKAGE: &str = "shenbao:program";
 /// The exported interface every program plugin implements.
 pub const WIT_INTERFACE: &str = "shenbao:program/plugin";
+
+/// A project name as a key: whitespace removed, ASCII lower-cased, full-width
+/// ASCII forms (Ａ, （) folded to half-width. The kernel and plugins share this one definition.
+pub fn project_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c as u32 {
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}

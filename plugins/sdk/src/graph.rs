@@ -12,9 +12,9 @@ pub struct PlatformGraph {
     pub district_review: bool,
     /// Working days the city has for its review (e.g. 10 for enabling resources).
     pub city_sla: Option<u32>,
-    /// Expert review after the province, with its working days.
+    /// Expert review after the province, with its working days (0: no service level).
     pub expert_review: Option<u32>,
-    /// Public notice before the decision, with its working days.
+    /// Public notice before the decision, with its working days (0: no service level).
     pub public_notice: Option<u32>,
     /// Keep admitted applications in a library with yearly duties.
     pub library: Option<Library>,
@@ -146,7 +146,7 @@ impl PlatformGraph {
         });
         if let Some(days) = self.expert_review {
             stages.push(Stage {
-                sla_working_days: Some(days),
+                sla_working_days: (days > 0).then_some(days),
                 ..stage(
                     "expert-review",
                     "专家评审",
@@ -159,7 +159,7 @@ impl PlatformGraph {
         }
         if let Some(days) = self.public_notice {
             stages.push(Stage {
-                sla_working_days: Some(days),
+                sla_working_days: (days > 0).then_some(days),
                 ..stage("public-notice", "公示", "public notice", StageKind::Notice, Some("province-officer"), Province)
             });
         }
@@ -190,6 +190,12 @@ impl PlatformGraph {
         stages.push(terminal("not-passed", "不通过", "not passed", Outcome::NotPassed));
         if self.library.is_some() {
             stages.push(terminal("removed", "移出资源库", "removed from the library", Outcome::Removed));
+            stages.push(terminal(
+                "removed-for-cause",
+                "移出资源库（三年内不得申报）",
+                "removed for cause, barred from applying",
+                Outcome::Removed,
+            ));
             stages.push(terminal("exited", "主动退出", "exited voluntarily", Outcome::Exited));
         }
 
@@ -423,15 +429,27 @@ impl PlatformGraph {
                 p,
                 Province,
             ));
+            // Removal after a failed rectification: no ban.
+            actions.push(action(
+                "remove",
+                "移出",
+                "remove",
+                K::Remove,
+                &ids(&["library", "rectifying"]),
+                to("removed"),
+                p,
+                Province,
+            ));
+            // Removal for a major accident, serious dishonesty or false materials: banned.
             actions.push(Action {
                 ban_months: Some(lib.ban_months),
                 ..action(
-                    "remove",
-                    "移出",
-                    "remove",
+                    "remove-for-cause",
+                    "移出并限制申报",
+                    "remove and bar from applying",
                     K::Remove,
                     &ids(&["library", "rectifying"]),
-                    to("removed"),
+                    to("removed-for-cause"),
                     p,
                     Province,
                 )

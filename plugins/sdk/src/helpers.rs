@@ -70,6 +70,11 @@ pub fn one_of<'a>(held: &'a [Qualification], accepted: &[&str]) -> Option<&'a Qu
     held.iter().find(|q| accepted.contains(&q.id.as_str()))
 }
 
+/// The request's attachments of one type.
+pub fn attachments_of<'a>(request: &'a CheckRequest, kind: &str) -> Vec<&'a shenbao_contract::Attachment> {
+    request.attachments.iter().filter(|a| a.kind == kind).collect()
+}
+
 /// Whether the applicant carries a tag (e.g. `innovative-sme`).
 pub fn has_tag(applicant: &Applicant, tag: &str) -> bool {
     applicant.tags.iter().any(|t| t == tag)

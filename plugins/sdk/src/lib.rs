@@ -66,8 +66,8 @@ pub mod testing;
 
 pub use checker::{Checker, RuleDef, msg};
 pub use graph::{Library, PlatformGraph};
-pub use helpers::{Count, JsonPath, at_least, has_tag, one_of, parse_form, parse_json};
-pub use manifest::{ManifestBuilder, form, form_schema};
+pub use helpers::{Count, JsonPath, at_least, attachments_of, has_tag, one_of, parse_form, parse_json};
+pub use manifest::{ManifestBuilder, form, form_schema, form_with};
 pub use money::Wan;
 pub use shenbao_contract::*;
 
@@ -76,7 +76,8 @@ pub mod prelude {
     pub use crate::{
         Applicant, AttachmentType, Category, CheckRequest, CheckResult, Checker, Date, Direction, Finding, Form,
         JsonPath, Manifest, ManifestBuilder, PluginError, Program, RoundCheck, RoundInfo, RuleDef, Severity, Signal,
-        Text, Wan, at_least, credit_code, form, has_tag, msg, one_of, parse_form, parse_json,
+        Text, Wan, at_least, attachments_of, credit_code, form, form_with, has_tag, msg, one_of, parse_form,
+        parse_json, project_key,
     };
 }
 

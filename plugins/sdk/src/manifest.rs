@@ -18,6 +18,28 @@ pub fn form<T: JsonSchema>(id: &str, title: Text) -> Form {
     Form { id: id.to_string(), title, schema: form_schema::<T>() }
 }
 
+/// A [`Form`] whose schema is derived from `T`, then deep-merged with `extra`:
+/// objects merge key by key, anything else replaces. Use it for what derive
+/// attributes cannot say — conditional requirements (`allOf` of `if`/`then`),
+/// `dependentRequired`, or `"x-project-key": true` on the property that names the
+/// project (history entries then carry its key).
+pub fn form_with<T: JsonSchema>(id: &str, title: Text, extra: serde_json::Value) -> Form {
+    let mut schema: serde_json::Value = serde_json::from_str(&form_schema::<T>()).expect("a schema is JSON");
+    merge(&mut schema, extra);
+    Form { id: id.to_string(), title, schema: schema.to_string() }
+}
+
+fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+    match (into, from) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
 /// Builds a [`Manifest`] with sensible empties; every `Vec` field has an adder.
 pub struct ManifestBuilder(Manifest);
 
