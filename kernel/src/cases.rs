@@ -237,16 +237,16 @@ impl CaseSet {
         self.cases.iter().map(|(name, case)| self.run_one(plugin, name, case)).collect()
     }
 
-    /// Run one case: the round check (for the directions in force), then the
-    /// application check exactly as submission runs it.
+    /// Run one case: the round check (its findings, and the directions in force),
+    /// then the application check exactly as submission runs it.
     pub fn run_one(&self, plugin: &LoadedPlugin, name: &str, case: &Case) -> Result<CaseRun, CaseError> {
         let err = |message: String| CaseError::Run { case: name.to_string(), message };
         let mut round = self.round_info(case);
         if round.edition.is_empty() {
             round.edition = plugin.plugin().manifest().default_edition.clone();
         }
-        let directions: Vec<Direction> =
-            plugin.plugin().check_round(&round).map_err(|e| err(e.to_string()))?.value.directions;
+        let round_check = plugin.plugin().check_round(&round).map_err(|e| err(e.to_string()))?.value;
+        let directions: Vec<Direction> = round_check.directions;
         let direction = match &case.direction {
             Some(d) => Some(directions.iter().find(|x| &x.id == d).ok_or_else(|| {
                 err(format!(
@@ -291,7 +291,11 @@ impl CaseSet {
         let signals = report.plugin.as_ref().map(|p| p.value.signals.clone()).unwrap_or_default();
         Ok(CaseRun {
             name: name.to_string(),
-            got: Expected { findings: report.findings().cloned().collect(), signals },
+            // The round's own findings first (a case may bring its own configuration).
+            got: Expected {
+                findings: round_check.findings.into_iter().chain(report.findings().cloned()).collect(),
+                signals,
+            },
             fuel,
             expected: self.expected.get(name).cloned(),
         })

@@ -99,6 +99,37 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
     v
 }
 
+/// The title the schema gives the value at an instance location, found by
+/// following `properties` / `items` from the root (through `$ref` and the
+/// `anyOf` that optional fields come out as). For keywords that fail inside
+/// `allOf`/`if`/`then`, whose own subschema carries no titles.
+fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
+    fn step<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<&'a Value> {
+        let node = resolve(root, node);
+        if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
+            return Some(p);
+        }
+        if seg.chars().all(|c| c.is_ascii_digit()) {
+            if let Some(i) = node.get("items") {
+                return Some(i);
+            }
+        }
+        for key in ["anyOf", "oneOf"] {
+            for alt in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+                if let Some(found) = step(root, alt, seg) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+    let mut node = root;
+    for seg in pointer.split('/').skip(1) {
+        node = step(root, node, &seg.replace("~1", "/").replace("~0", "~"))?;
+    }
+    node.get("title").or_else(|| resolve(root, node).get("title")).and_then(Value::as_str).map(str::to_string)
+}
+
 fn title_of(schema: Option<&Value>, fallback: &str) -> String {
     schema
         .and_then(|s| s.get("title"))
@@ -141,14 +172,18 @@ fn finding(
     let unresolved = schema.pointer(parent_ptr).filter(|v| v.get("title").is_some());
     let parent = unresolved.or_else(|| walk(schema, parent_ptr));
     let last = pointer.rsplit('/').next().unwrap_or("");
-    let field = title_of(parent, last);
+    let field = match parent.and_then(|p| p.get("title")) {
+        Some(_) => title_of(parent, last),
+        None => title_at_instance(schema, pointer).unwrap_or_else(|| title_of(parent, last)),
+    };
     let (rule, path, zh) = match kind {
         K::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
-            let title = title_of(
-                parent.and_then(|p| p.get("properties")).and_then(|p| p.get(prop)).map(|v| resolve(schema, v)),
-                prop,
-            );
+            let own = parent.and_then(|p| p.get("properties")).and_then(|p| p.get(prop)).map(|v| resolve(schema, v));
+            let title = match own.and_then(|o| o.get("title")) {
+                Some(_) => title_of(own, prop),
+                None => title_at_instance(schema, &format!("{pointer}/{prop}")).unwrap_or_else(|| title_of(own, prop)),
+            };
             let path = pointer_to_path(&format!("{pointer}/{prop}"));
             ("required", path, format!("缺少必填项「{title}」"))
         }

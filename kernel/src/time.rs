@@ -6,10 +6,51 @@ use shenbao_contract::Date;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// Seconds since the Unix epoch (UTC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Seconds since the Unix epoch (UTC). Stored as that number; read from a number
+/// or from Beijing time as people write it: `2024-08-10T17:30:00+08:00`,
+/// `2024-08-10 17:30` or `2024-08-10` (midnight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
+
+impl std::str::FromStr for Timestamp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a Beijing time like 2024-08-10T17:30:00+08:00 or 2024-08-10 17:30");
+        let s = s.trim();
+        let rest = s.strip_suffix("+08:00").unwrap_or(s);
+        let (date, time) = match rest.split_once(['T', ' ']) {
+            Some((d, t)) => (d, t),
+            None => (rest, "00:00"),
+        };
+        let date: Date = date.parse().map_err(|_| bad())?;
+        let mut parts = time.split(':').map(|p| p.parse::<u32>());
+        let (h, m, sec) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(h)), Some(Ok(m)), None, None) => (h, m, 0),
+            (Some(Ok(h)), Some(Ok(m)), Some(Ok(s)), None) => (h, m, s),
+            _ => return Err(bad()),
+        };
+        if h > 23 || m > 59 || sec > 59 {
+            return Err(bad());
+        }
+        Ok(Timestamp::at(date, h, m).plus_secs(i64::from(sec)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(i64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(s) => Ok(Timestamp(s)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
 
 /// China Standard Time offset.
 pub const CST_OFFSET_SECS: i64 = 8 * 3600;
@@ -86,6 +127,11 @@ mod tests {
         let t = Timestamp::at(Date::new(2024, 8, 10), 0, 30);
         assert_eq!(t.local_date(), Date::new(2024, 8, 10));
         assert_eq!(t.to_string(), "2024-08-10T00:30:00+08:00");
+        assert_eq!("2024-08-10T00:30:00+08:00".parse::<Timestamp>(), Ok(t));
+        assert_eq!("2024-08-10 00:30".parse::<Timestamp>(), Ok(t));
+        assert_eq!(serde_json::from_str::<Timestamp>("\"2024-08-10 00:30\"").unwrap(), t);
+        assert_eq!(serde_json::from_str::<Timestamp>(&t.0.to_string()).unwrap(), t);
+        assert!("2024-08-10 24:00".parse::<Timestamp>().is_err());
         // 00:30 in Beijing is still the 9th in UTC.
         assert_eq!(Date::from_days(t.0.div_euclid(86_400)), Date::new(2024, 8, 9));
         assert_eq!(Timestamp::end_of(Date::new(2024, 8, 10)).to_string(), "2024-08-10T23:59:59+08:00");

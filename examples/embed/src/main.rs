@@ -124,24 +124,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     kernel.open_round("er-2024q3")?;
 
     // 3. Each example application: draft, then submit.
-    let mut files: Vec<_> = std::fs::read_dir(&examples)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    // The example set: each case's form data, submitted by one of three applicants.
+    let set = shenbao::CaseSet::load(&examples)?;
     let mut accepted = Vec::new();
-    for (i, file) in files.iter().enumerate() {
+    for (i, (name, case)) in set.cases.iter().enumerate() {
         let who = format!("applicant-{}", 1 + i % 3);
         let draft = Draft {
-            direction: Some("ai-application".into()),
+            direction: case.direction.clone(),
             form: None,
-            data: serde_json::from_str(&std::fs::read_to_string(file)?)?,
+            data: case.data.clone(),
             project: None,
             attachments: attachments(&kernel)?,
         };
         let id = kernel.save_draft(&who, "er-2024q3", None, draft)?.application.id;
-        let name = file.file_name().unwrap().to_string_lossy();
         match kernel.act(&who, &id, &ActionRequest::new("submit")) {
             Ok(r) => {
                 println!("{id} {name}: submitted → {}", r.decision.to);

@@ -24,6 +24,48 @@ pub const RULES: &[RuleDef] = &[
         en: "not on the list of seriously dishonest entities",
     },
     RuleDef {
+        id: "er.basic.no-major-accident-3y",
+        severity: Blocking,
+        clause: "002 第四条(四)、第九条(五)",
+        zh: "申报截止前 3 年内未发生较大及以上安全、环保、产品质量事故（承诺）",
+        en: "no major-or-worse safety, environmental or quality accident in the 3 years (committed)",
+    },
+    RuleDef {
+        id: "er.basic.truthfulness-commitment",
+        severity: Blocking,
+        clause: "002 第九条(五)",
+        zh: "承诺申报材料真实",
+        en: "the applicant commits that the materials are true",
+    },
+    RuleDef {
+        id: "er.specific.not-abnormal-operation",
+        severity: Blocking,
+        clause: "002 第七条(五)",
+        zh: "未列入经营异常名录",
+        en: "not on the abnormal-operation list",
+    },
+    RuleDef {
+        id: "er.history.not-banned-3y",
+        severity: Blocking,
+        clause: "002 第二十条、第二十一条",
+        zh: "因重大事故、严重失信或提供虚假材料被移出资源库或撤销的，3 年内不得申报",
+        en: "removed or revoked for an accident, serious dishonesty or false materials: no application for 3 years",
+    },
+    RuleDef {
+        id: "er.route.innovation-platform-valid",
+        severity: Blocking,
+        clause: "002 第十七条",
+        zh: "直接入库的创新平台须经省级以上政府部门认定且在有效期内",
+        en: "a platform entering directly must be recognised at provincial level or above and still valid",
+    },
+    RuleDef {
+        id: "er.scope.matches-direction",
+        severity: Blocking,
+        clause: "002 第五条",
+        zh: "申报表所填赋能范围与申报方向一致",
+        en: "the form's scope is the application's direction",
+    },
+    RuleDef {
         id: "er.specific.years-in-business-min-2",
         severity: Warning,
         clause: "002 第七条(一)",
@@ -93,6 +135,15 @@ pub const RULES: &[RuleDef] = &[
         zh: "提供上一年度经审计的财务报告（创新型中小企业、高校、科研院所可提供财务报表）",
         en: "last year's audited financial report (innovative SMEs, universities, institutes may give a financial statement)",
     },
+];
+
+/// Qualification ids of innovation platforms that enter the library directly (第十七条).
+pub const INNOVATION_PLATFORMS: &[&str] = &[
+    "manufacturing-innovation-centre",
+    "industrial-design-centre",
+    "enterprise-technology-centre",
+    "engineering-research-centre",
+    "key-laboratory",
 ];
 
 /// Tags that lift the revenue floor (第七条(二)).
@@ -179,6 +230,17 @@ pub struct Case {
     pub feedback_on: Option<Date>,
 }
 
+/// 承诺书 (第九条(五)): each sentence, ticked; the signed copy is an attachment.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Commitment {
+    #[schemars(title = "申报截止前3年内未发生较大及以上安全、环保、产品质量事故")]
+    pub no_major_accident_3y: bool,
+    #[schemars(title = "未列入严重失信主体名单")]
+    pub not_seriously_dishonest: bool,
+    #[schemars(title = "申报材料真实、准确、完整")]
+    pub truthful: bool,
+}
+
 /// 赋能资源申报表.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "广东省制造业赋能资源申报表")]
@@ -208,6 +270,8 @@ pub struct ResourceForm {
     pub standards: Vec<StandardItem>,
     #[schemars(title = "典型案例")]
     pub cases: Vec<Case>,
+    #[schemars(title = "承诺书")]
+    pub commitment: Commitment,
 }
 
 // ---------------------------------------------------------------- the program
@@ -386,6 +450,80 @@ impl Program for EnablingResources {
                 "the applicant is listed as seriously dishonest and cannot apply",
             )
         });
+
+        // 第五条: the form's scope is the direction
+        let scope = serde_json::to_value(f.scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let direction = req.direction.clone().unwrap_or_default();
+        c.ensure("er.scope.matches-direction", root.key("scope"), scope == direction, || {
+            msg(
+                format!("申报表所填赋能范围“{scope}”与申报方向“{direction}”不一致"),
+                format!("the form's scope {scope:?} differs from the direction {direction:?}"),
+            )
+        });
+        // 第四条(四), 第九条(五)
+        c.ensure(
+            "er.basic.no-major-accident-3y",
+            root.key("commitment").key("no_major_accident_3y"),
+            f.commitment.no_major_accident_3y,
+            || {
+                msg(
+                    "未承诺 3 年内未发生较大及以上安全、环保、产品质量事故",
+                    "no commitment that there was no major accident in 3 years",
+                )
+            },
+        );
+        c.ensure(
+            "er.basic.truthfulness-commitment",
+            root.key("commitment").key("truthful"),
+            f.commitment.truthful,
+            || msg("未承诺申报材料真实、准确、完整", "no commitment that the materials are true"),
+        );
+        // 第七条(五)
+        c.ensure(
+            "er.specific.not-abnormal-operation",
+            "$applicant.tags",
+            !has_tag(&req.applicant, "abnormal-operation"),
+            || msg("申报单位列入经营异常名录，不得申报", "the applicant is on the abnormal-operation list"),
+        );
+        // 第二十、二十一条: removed for cause (or void for false materials) within 3 years
+        let barred = req.history.iter().find(|h| {
+            h.program == PROGRAM
+                && (h.stage == "removed-for-cause" || h.outcome == shenbao_sdk::Outcome::Void)
+                && h.decided_on.is_some_and(|d| d.within_years_before(as_of, 3))
+        });
+        if let Some(h) = barred {
+            let on = h.decided_on.expect("filtered above");
+            c.fail(
+                "er.history.not-banned-3y",
+                "$history",
+                msg(
+                    format!(
+                        "申报单位的赋能资源（{}）于 {on} 被移出或撤销，{} 前不得申报",
+                        h.application,
+                        on.add_years(3)
+                    ),
+                    format!(
+                        "the applicant's resource {} was removed or revoked on {on}; no application before {}",
+                        h.application,
+                        on.add_years(3)
+                    ),
+                ),
+            );
+        }
+        // 第十七条: a platform that enters directly must hold a valid recognition
+        if has_tag(&req.applicant, "innovation-platform") {
+            let valid = req
+                .applicant
+                .qualifications
+                .iter()
+                .any(|q| INNOVATION_PLATFORMS.contains(&q.id.as_str()) && q.valid_until.is_none_or(|u| u >= as_of));
+            c.ensure("er.route.innovation-platform-valid", "$applicant.qualifications", valid, || {
+                msg(
+                    "申报单位按创新平台直接入库，但没有在有效期内的省级以上创新平台认定",
+                    "the applicant enters as an innovation platform but holds no valid provincial-or-higher recognition",
+                )
+            });
+        }
 
         // 第七条(一)
         let years = f.business_since.years_until(as_of);

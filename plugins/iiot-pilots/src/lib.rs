@@ -477,9 +477,12 @@ impl Program for IiotPilots {
                 format!("{n} directions configured (DIIT {diit}, CA {ca}); the 2023 notice has 27 (25, 11)"),
             )
         });
+        // A repeated id was reported above; only its first entry is returned.
+        let mut returned = std::collections::BTreeSet::new();
         let directions = cfg
             .directions
             .iter()
+            .filter(|d| returned.insert(d.id.as_str()))
             .filter(|d| d.handled_by.iter().any(|h| h == body))
             .map(|d| Direction {
                 id: d.id.clone(),

@@ -1,0 +1,240 @@
+//! The three programs' example sets, run through the kernel with the real
+//! components: every case's findings against `expected.json`, and the set's
+//! shape — every rule of the manifest has a case that fails exactly that rule and
+//! a passing case of the same direction and edition in which it does not fire.
+//! The rule tables in the plugins' READMEs are generated from the same data.
+//!
+//! `SHENBAO_BLESS=1 cargo test -p shenbao-tests --test examples` rewrites
+//! `expected.json` and the README tables; review the diff like code.
+
+use shenbao::contract::Severity;
+use shenbao::{CaseRun, CaseSet, HostConfig, Kernel, KernelConfig};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Rules whose failing example is not a case, and the test that covers them.
+const TESTED_ELSEWHERE: &[(&str, &str)] =
+    &[("iiot.round.body-known", "examples::iiot_round_for_an_unknown_body_is_refused")];
+
+fn bless() -> bool {
+    std::env::var_os("SHENBAO_BLESS").is_some()
+}
+
+fn kernel(dir: &tempfile::TempDir) -> Kernel {
+    static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path().to_path_buf();
+    let config = KernelConfig {
+        host: HostConfig { cache_dir: Some(cache), ..HostConfig::default() },
+        clock: Arc::new(shenbao::SystemClock),
+        blob_dir: None,
+    };
+    Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap()
+}
+
+struct Ran {
+    set: CaseSet,
+    runs: BTreeMap<String, CaseRun>,
+    manifest: shenbao::contract::Manifest,
+    kernel: Kernel,
+    _dir: tempfile::TempDir,
+}
+
+fn run(program: &str) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let kernel = kernel(&dir);
+    let installed = kernel.install_plugin(&testkit::plugin_bytes(program)).unwrap();
+    let loaded = kernel.plugin(program, &installed.record.id.version).unwrap();
+    let set = CaseSet::load(testkit::root().join("examples").join(program)).unwrap();
+    let mut runs = set.run(&loaded).unwrap();
+    if bless() {
+        set.write_expected(&runs).unwrap();
+        for r in &mut runs {
+            r.expected = Some(r.got.clone());
+        }
+    }
+    let manifest = installed.record.manifest.clone();
+    let runs = runs.into_iter().map(|r| (r.name.clone(), r)).collect();
+    Ran { set, runs, manifest, kernel, _dir: dir }
+}
+
+impl Ran {
+    fn direction_edition(&self, name: &str) -> (Option<String>, String) {
+        let case = &self.set.cases[name];
+        let edition = case.edition.clone().or_else(|| self.set.round.edition.clone()).unwrap_or_default();
+        (case.direction.clone(), edition)
+    }
+
+    /// Passing cases of the same direction and edition as `fail-<rule>`, in which the rule does not fire.
+    fn passing_for(&self, rule: &str) -> Vec<&str> {
+        let key = self.direction_edition(&format!("fail-{rule}"));
+        self.runs
+            .values()
+            .filter(|r| r.name.starts_with("pass-") && self.direction_edition(&r.name) == key)
+            .filter(|r| !r.got.findings.iter().any(|f| f.rule_id == rule))
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
+    fn check(&self) {
+        let mut problems = Vec::new();
+        // 1. Every case gives what `expected.json` says.
+        for r in self.runs.values() {
+            if !r.passed() {
+                problems.push(format!("{}: findings differ from expected.json\n{}", r.name, r.diff()));
+            }
+        }
+        // 2. Passing cases have no blocking or warning findings.
+        for r in self.runs.values().filter(|r| r.name.starts_with("pass-")) {
+            let bad: Vec<&str> =
+                r.got.findings.iter().filter(|f| f.severity != Severity::Info).map(|f| f.rule_id.as_str()).collect();
+            if !bad.is_empty() {
+                problems.push(format!("{} should pass but gives {bad:?}", r.name));
+            }
+        }
+        // 3. Every rule fails alone in its own case, and passes in a sibling.
+        let rules: Vec<&str> = self.manifest.rules.iter().map(|r| r.id.as_str()).collect();
+        for rule in &rules {
+            if TESTED_ELSEWHERE.iter().any(|(r, _)| r == rule) {
+                continue;
+            }
+            match self.runs.get(&format!("fail-{rule}")) {
+                None => problems.push(format!("rule {rule} has no case fail-{rule}.json")),
+                Some(r) if r.rule_ids() != [*rule] => {
+                    problems.push(format!("fail-{rule} should fail exactly {rule} but gives {:?}", r.rule_ids()))
+                }
+                Some(_) => {
+                    if self.passing_for(rule).is_empty() {
+                        problems.push(format!("rule {rule} has no passing case of the same direction and edition"));
+                    }
+                }
+            }
+        }
+        // 4. No stale names; schema and declared-attachment cases fail only there.
+        for r in self.runs.values() {
+            if let Some(rule) = r.name.strip_prefix("fail-") {
+                if !rules.contains(&rule) {
+                    problems.push(format!("{} names no rule of the manifest", r.name));
+                }
+            }
+            let only =
+                |prefix: &str| !r.got.findings.is_empty() && r.rule_ids().iter().all(|id| id.starts_with(prefix));
+            if r.name.starts_with("schema-") && !only("schema.") {
+                problems.push(format!("{} should give only schema findings: {:?}", r.name, r.rule_ids()));
+            }
+            if r.name.starts_with("declared-") && !only("attachment.") {
+                problems.push(format!("{} should give only attachment findings: {:?}", r.name, r.rule_ids()));
+            }
+        }
+        // 5. Every direction has a passing case.
+        for d in &self.manifest.directions {
+            if !self.runs.values().any(|r| {
+                r.name.starts_with("pass-") && self.set.cases[&r.name].direction.as_deref() == Some(d.id.as_str())
+            }) {
+                problems.push(format!("direction {} has no passing case", d.id));
+            }
+        }
+        assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    }
+
+    /// The rule table of the plugin's README, from the manifest and the cases.
+    fn rule_table(&self, test: &str) -> String {
+        let mut out = String::from(
+            "| rule id | severity | seed clause | rule | failing case | passing cases |\n|---|---|---|---|---|---|\n",
+        );
+        for r in &self.manifest.rules {
+            let sev = format!("{:?}", r.severity).to_lowercase();
+            let (fail, pass) = match TESTED_ELSEWHERE.iter().find(|(id, _)| *id == r.id) {
+                Some((_, t)) => (format!("`{t}`"), String::new()),
+                None => (
+                    format!("`fail-{}`", r.id),
+                    self.passing_for(&r.id).iter().take(3).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+                ),
+            };
+            out.push_str(&format!("| `{}` | {sev} | {} | {} | {fail} | {pass} |\n", r.id, r.clause, r.title.zh));
+        }
+        out.push_str(&format!(
+            "\nCases live in `examples/{}/cases/`, expected findings in `expected.json`; the test `{test}` runs them all through the kernel with the built component.\n",
+            self.manifest.program
+        ));
+        out
+    }
+
+    fn check_readme(&self, test: &str) {
+        let path: PathBuf = testkit::root().join("plugins").join(&self.manifest.program).join("README.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- rule-table:begin -->\n", "<!-- rule-table:end -->");
+        let a = text.find(begin).unwrap_or_else(|| panic!("{} has no {begin:?} marker", path.display())) + begin.len();
+        let b = text.find(end).unwrap();
+        let table = self.rule_table(test);
+        if bless() {
+            std::fs::write(&path, format!("{}{table}{}", &text[..a], &text[b..])).unwrap();
+        } else {
+            assert_eq!(&text[a..b], table, "{} rule table is stale: run with SHENBAO_BLESS=1", path.display());
+        }
+    }
+
+    /// The example round configuration is accepted by the kernel.
+    fn check_round(&self) {
+        self.kernel.import_regions(&shenbao::guangdong()).unwrap();
+        let (_, findings) = self.kernel.check_round_spec(&self.set.round).unwrap();
+        assert!(findings.iter().all(|f| f.severity != Severity::Blocking), "round.json: {findings:#?}");
+    }
+}
+
+#[test]
+fn eco_partners() {
+    let r = run("eco-partners");
+    r.check();
+    r.check_readme("examples::eco_partners");
+    r.check_round();
+    assert!(r.runs.len() >= 80, "{}", r.runs.len());
+}
+
+#[test]
+fn enabling_resources() {
+    let r = run("enabling-resources");
+    r.check();
+    r.check_readme("examples::enabling_resources");
+    r.check_round();
+}
+
+#[test]
+fn iiot_pilots() {
+    let r = run("iiot-pilots");
+    r.check();
+    r.check_readme("examples::iiot_pilots");
+    r.check_round();
+    // The round returns only the directions its body handles.
+    let diit = r.kernel.check_round_spec(&r.set.round).unwrap().0.directions.len();
+    assert_eq!(diit, 25);
+    let signals = &r.runs["edge-priority-signals"].got.signals;
+    let ids: Vec<&str> = signals.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "iiot.signal.demonstration-base",
+            "iiot.signal.innovation-engineering-accepted",
+            "iiot.signal.old-revolutionary-area",
+            "iiot.signal.notable-results"
+        ]
+    );
+}
+
+#[test]
+fn iiot_round_for_an_unknown_body_is_refused() {
+    let r = run("iiot-pilots");
+    r.kernel.import_regions(&shenbao::guangdong()).unwrap();
+    let mut spec = r.set.round.clone();
+    spec.config["body"] = serde_json::json!("miit");
+    let (_, findings) = r.kernel.check_round_spec(&spec).unwrap();
+    let blocking: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocking)
+        .map(|f| (f.rule_id.as_str(), f.path.as_str()))
+        .collect();
+    assert_eq!(blocking, [("iiot.round.body-known", "$round.config.body")]);
+    let err = r.kernel.create_round(spec).unwrap_err();
+    assert!(err.to_string().contains("iiot.round.body-known"), "{err}");
+    assert!(r.kernel.rounds().unwrap().is_empty(), "a refused round is not stored");
+}
