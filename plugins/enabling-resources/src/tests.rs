@@ -10,6 +10,7 @@ fn valid() -> Value {
 
 fn request(data: Value) -> CheckRequest {
     let mut r = testing::request(FORM, data);
+    r.direction = Some("ai-application".into());
     r.attachments = vec![Attachment { id: "a1".into(), kind: "audit-report".into(), ..Default::default() }];
     r
 }
@@ -143,7 +144,9 @@ fn manifest_declares_every_rule_once_and_the_library_graph() {
     let warn = m.graph.actions.iter().find(|a| a.id == "warn").unwrap();
     assert_eq!(warn.deadline_months, Some(6));
     let remove = m.graph.actions.iter().find(|a| a.id == "remove").unwrap();
-    assert_eq!(remove.ban_months, Some(36));
+    assert_eq!(remove.ban_months, None, "removal after a failed rectification bars nothing");
+    let for_cause = m.graph.actions.iter().find(|a| a.id == "remove-for-cause").unwrap();
+    assert_eq!(for_cause.ban_months, Some(36));
     let schema: Value = serde_json::from_str(&m.forms[0].schema).unwrap();
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert_eq!(schema["properties"]["resource_name"]["title"], "资源名称");
