@@ -238,3 +238,71 @@ fn iiot_round_for_an_unknown_body_is_refused() {
     assert!(err.to_string().contains("iiot.round.body-known"), "{err}");
     assert!(r.kernel.rounds().unwrap().is_empty(), "a refused round is not stored");
 }
+
+/// The rules that read the applicant's other applications, through real
+/// submissions: the kernel keys each application's project from the form's
+/// `x-project-key` field and hands the history to the plugin.
+#[test]
+fn iiot_history_rules_see_the_applicants_real_applications() {
+    use shenbao::contract::Date;
+    use shenbao::{ActError, ActionRequest, Draft, ManualClock, RoleGrant, Scope, Timestamp, User};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp::at(Date::new(2023, 12, 1), 10, 0));
+    let config = KernelConfig { host: HostConfig::default(), clock: Arc::new(clock.clone()), blob_dir: None };
+    let k = Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap();
+    k.install_plugin(&testkit::plugin_bytes("iiot-pilots")).unwrap();
+    k.import_regions(&shenbao::guangdong()).unwrap();
+    let set = CaseSet::load(testkit::root().join("examples/iiot-pilots")).unwrap();
+    let base = &set.cases["pass-factory"];
+    k.upsert_org(&base.applicant).unwrap();
+    let grant = RoleGrant {
+        role: "applicant".into(),
+        scope: Scope::Organisation(base.applicant.credit_code.clone()),
+        office: None,
+    };
+    k.upsert_user(&User { id: "a".into(), name: "a".into(), grants: vec![grant] }).unwrap();
+    k.create_round(set.round.clone()).unwrap();
+    k.open_round(&set.round.id).unwrap();
+    // The case's attachment metadata, backed by stored content.
+    let attachments: Vec<_> = base
+        .attachments
+        .iter()
+        .map(|a| {
+            let blob = k.store_blob(format!("示例 {}", a.name).as_bytes(), None).unwrap();
+            shenbao::contract::Attachment { sha256: blob.sha256, size: blob.size, ..a.clone() }
+        })
+        .collect();
+    let submit = |direction: &str, category: &str, name: &str| {
+        let mut data = base.data.clone();
+        data["project_name"] = serde_json::json!(name);
+        data["category"] = serde_json::json!(category);
+        let draft = Draft {
+            direction: Some(direction.into()),
+            form: None,
+            data,
+            project: None,
+            attachments: attachments.clone(),
+        };
+        let id = k.save_draft("a", &set.round.id, None, draft).unwrap().application.id;
+        (id.clone(), k.act("a", &id, &ActionRequest::new("submit")))
+    };
+    let rules = |r: Result<shenbao::Receipt, ActError>| match r {
+        Err(ActError::BlockingFindings { findings }) => findings.into_iter().map(|f| f.rule_id).collect::<Vec<_>>(),
+        Ok(_) => Vec::new(),
+        Err(e) => panic!("{e}"),
+    };
+    let (first, r) = submit("factory-1", "factory", "示例注塑工厂5G全连接改造项目");
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(k.application(&first).unwrap().project.as_deref(), Some("示例注塑工厂5g全连接改造项目"));
+    // The same project again (spacing and case do not make it another), in another category.
+    let (_, r) = submit("platform-1", "platform", " 示例注塑工厂5G 全连接改造项目 ");
+    assert_eq!(rules(r), ["iiot.project.not-duplicate"]);
+    // Another direction of the category already used.
+    let (_, r) = submit("factory-2", "factory", "示例车间数字孪生项目");
+    assert_eq!(rules(r), ["iiot.applicant.one-direction-per-category"]);
+    // A second project is fine; a third is one too many.
+    let (_, r) = submit("platform-1", "platform", "示例家电行业平台项目");
+    assert!(r.is_ok(), "{r:?}");
+    let (_, r) = submit("park-1", "park", "示例园区项目");
+    assert_eq!(rules(r), ["iiot.applicant.max-2-projects"]);
+}
