@@ -699,3 +699,59 @@ fn the_remaining_refusals_are_typed_and_change_nothing() {
     assert_eq!(err.code(), "round_not_open");
     assert!(matches!(k.close_round("er-2024q4"), Err(RoundError::Frozen { .. })));
 }
+
+/// A warning (here: under 2 years in the business, 第七条(一)) does not stop the
+/// submission; the province relaxes it as a recorded decision, and nothing is
+/// admitted while a warning stands unconfirmed.
+#[test]
+fn warnings_are_confirmed_by_the_province_before_admission() {
+    let w = world();
+    let k = &w.kernel;
+    let mut data = valid_data();
+    data["business_since"] = serde_json::json!("2023-03-01");
+    let id = k.save_draft("applicant-1", ROUND, None, w.draft(data)).unwrap().application.id;
+    w.act("applicant-1", &id, "submit", None).unwrap();
+    const RULE: &str = "er.specific.years-in-business-min-2";
+    assert_eq!(k.application(&id).unwrap().state.warnings, [RULE]);
+    let with = |action: &str, confirm: &[&str]| ActionRequest {
+        action: action.into(),
+        opinion: Some("属前沿突破，经省核实，放宽从业年限要求".into()),
+        payload: Payload { confirm: confirm.iter().map(|s| s.to_string()).collect(), ..Default::default() },
+        ..Default::default()
+    };
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    // Only the province confirms.
+    let before = snapshot(&w, &id);
+    let e = refusal(k.act("city-huizhou", &id, &with("city-recommend", &[RULE])).unwrap_err());
+    assert_eq!(e, Refusal::ConfirmNotAllowed);
+    assert_eq!(snapshot(&w, &id), before);
+    w.act("city-huizhou", &id, "city-recommend", Some("同意推荐")).unwrap();
+    w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
+    k.act(
+        "province",
+        &id,
+        &ActionRequest {
+            action: "assign-experts".into(),
+            payload: Payload { experts: vec!["expert-1".into()], ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    w.act("province", &id, "publish-notice", None).unwrap();
+    // No admission while the warning stands; confirming what is not a warning is refused.
+    let before = snapshot(&w, &id);
+    let e = refusal(w.act("province", &id, "approve", Some("认定入库")).unwrap_err());
+    assert_eq!(e, Refusal::UnconfirmedWarnings { rules: vec![RULE.into()] });
+    assert_eq!(e.code(), "unconfirmed_warnings");
+    let e = refusal(k.act("province", &id, &with("approve", &["er.cases.min-3"])).unwrap_err());
+    assert_eq!(e, Refusal::NotAWarning { rule: "er.cases.min-3".into() });
+    assert_eq!(snapshot(&w, &id), before);
+    // Confirmed and admitted in one recorded decision, with the reason.
+    let r = k.act("province", &id, &with("approve", &[RULE])).unwrap();
+    assert_eq!(r.application.state.stage, "library");
+    assert!(r.application.state.warnings.is_empty());
+    let d = k.decisions_of(&id).unwrap().pop().unwrap();
+    assert_eq!(d.payload.confirm, [RULE]);
+    assert_eq!(d.opinion.as_deref(), Some("属前沿突破，经省核实，放宽从业年限要求"));
+    assert_eq!(k.verify_chain().unwrap().first_broken, None);
+}

@@ -50,6 +50,12 @@ pub enum Refusal {
     NotBatchable { action: String },
     #[error("“{action}”缺少{what} / {action:?} needs {what}")]
     MissingPayload { action: String, what: String },
+    #[error("尚有警告未经省级审核确认：{} / warnings not yet confirmed by the province: {}", rules.join("、"), rules.join(", "))]
+    UnconfirmedWarnings { rules: Vec<String> },
+    #[error("“{rule}”不是本申报待确认的警告 / {rule:?} is not a warning of this application awaiting confirmation")]
+    NotAWarning { rule: String },
+    #[error("只有省级审核可以确认警告（如从业年限放宽） / only the province confirms warnings (e.g. an exemption)")]
+    ConfirmNotAllowed,
 }
 
 impl Refusal {
@@ -72,6 +78,9 @@ impl Refusal {
             Refusal::NoOpenObjection => "no_open_objection",
             Refusal::MissingPayload { .. } => "missing_payload",
             Refusal::NotBatchable { .. } => "not_batchable",
+            Refusal::UnconfirmedWarnings { .. } => "unconfirmed_warnings",
+            Refusal::NotAWarning { .. } => "not_a_warning",
+            Refusal::ConfirmNotAllowed => "confirm_not_allowed",
         }
     }
 }
@@ -292,6 +301,32 @@ pub fn decide(
             }
         },
     };
+
+    // Warnings of the submission check are reviewer decisions: the province confirms
+    // each (with the action's opinion as the reason) before a decision admits it.
+    if !req.payload.confirm.is_empty() {
+        if grant.scope != Scope::Province {
+            return Err(Refusal::ConfirmNotAllowed);
+        }
+        for rule in &req.payload.confirm {
+            if !next.warnings.contains(rule) {
+                return Err(Refusal::NotAWarning { rule: rule.clone() });
+            }
+            if !opinion_given {
+                return Err(Refusal::OpinionRequired { action: action.id.clone() });
+            }
+        }
+        next.warnings.retain(|w| !req.payload.confirm.contains(w));
+        explain.push(format!("confirms warnings {}", req.payload.confirm.join(", ")));
+    }
+    let admits = graph
+        .stages
+        .iter()
+        .find(|s| s.id == target)
+        .is_some_and(|s| s.kind == StageKind::Library || s.outcome == Some(Outcome::Passed));
+    if action.kind == ActionKind::Decide && admits && !next.warnings.is_empty() {
+        return Err(Refusal::UnconfirmedWarnings { rules: next.warnings.clone() });
+    }
 
     // Kind-specific rules.
     match action.kind {

@@ -228,6 +228,9 @@ pub struct AppState {
     pub outcome: Outcome,
     /// Accepted decisions on this application.
     pub version: u64,
+    /// Warning rule ids of the last submission check not yet confirmed by the province.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl AppState {
@@ -247,6 +250,7 @@ impl AppState {
             annual_due: None,
             outcome: Outcome::Pending,
             version: 0,
+            warnings: Vec::new(),
         }
     }
 }
@@ -316,6 +320,10 @@ pub struct Payload {
     pub experts: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// Warning rule ids the province confirms with this action (the opinion is the reason),
+    /// e.g. the years-in-business exemption of enabling resources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirm: Vec<String>,
 }
 
 /// A request to take an action on an application.

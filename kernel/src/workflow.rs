@@ -1135,6 +1135,16 @@ impl Kernel {
         if t.action.kind == ActionKind::Submit {
             app.submitted_at = Some(now);
         }
+        // The check's warnings wait for the province's confirmation (engine::decide).
+        if let Some((_, report)) = &check {
+            let mut warnings: Vec<String> = Vec::new();
+            for f in report.findings().filter(|f| f.severity == Severity::Warning) {
+                if !warnings.contains(&f.rule_id) {
+                    warnings.push(f.rule_id.clone());
+                }
+            }
+            app.state.warnings = warnings;
+        }
         let new_key = queue_key(&app, &org);
         {
             let q = &mut queue_t;
