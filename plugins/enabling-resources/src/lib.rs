@@ -27,7 +27,7 @@ pub const RULES: &[RuleDef] = &[
         id: "er.basic.no-major-accident-3y",
         severity: Blocking,
         clause: "002 第四条(四)、第九条(五)",
-        zh: "申报截止前 3 年内未发生较大及以上安全、环保、产品质量事故（承诺）",
+        zh: "申报截止日前 3 年内未发生重大（含）以上安全生产、环境保护、产品质量事故（承诺）",
         en: "no major-or-worse safety, environmental or quality accident in the 3 years (committed)",
     },
     RuleDef {
@@ -233,7 +233,7 @@ pub struct Case {
 /// 承诺书 (第九条(五)): each sentence, ticked; the signed copy is an attachment.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Commitment {
-    #[schemars(title = "申报截止前3年内未发生较大及以上安全、环保、产品质量事故")]
+    #[schemars(title = "申报截止日前3年内未发生重大（含）以上安全生产、环境保护、产品质量事故")]
     pub no_major_accident_3y: bool,
     #[schemars(title = "未列入严重失信主体名单")]
     pub not_seriously_dishonest: bool,
@@ -467,8 +467,8 @@ impl Program for EnablingResources {
             f.commitment.no_major_accident_3y,
             || {
                 msg(
-                    "未承诺 3 年内未发生较大及以上安全、环保、产品质量事故",
-                    "no commitment that there was no major accident in 3 years",
+                    "未承诺申报截止日前 3 年内未发生重大（含）以上安全生产、环境保护、产品质量事故",
+                    "no commitment that there was no major-or-worse accident in the 3 years",
                 )
             },
         );
@@ -485,10 +485,11 @@ impl Program for EnablingResources {
             !has_tag(&req.applicant, "abnormal-operation"),
             || msg("申报单位列入经营异常名录，不得申报", "the applicant is on the abnormal-operation list"),
         );
-        // 第二十、二十一条: removed for cause (or void for false materials) within 3 years
+        // 第二十条(二)、第二十一条: removed (or recognition revoked) for cause within 3 years.
+        // An application voided during review (第二十一条, 取消本次申报资格) bars nothing more.
         let barred = req.history.iter().find(|h| {
             h.program == PROGRAM
-                && (h.stage == "removed-for-cause" || h.outcome == shenbao_sdk::Outcome::Void)
+                && h.stage == "removed-for-cause"
                 && h.decided_on.is_some_and(|d| d.within_years_before(as_of, 3))
         });
         if let Some(h) = barred {
