@@ -308,13 +308,11 @@ pub fn decide(
         if grant.scope != Scope::Province {
             return Err(Refusal::ConfirmNotAllowed);
         }
-        for rule in &req.payload.confirm {
-            if !next.warnings.contains(rule) {
-                return Err(Refusal::NotAWarning { rule: rule.clone() });
-            }
-            if !opinion_given {
-                return Err(Refusal::OpinionRequired { action: action.id.clone() });
-            }
+        if let Some(rule) = req.payload.confirm.iter().find(|r| !next.warnings.contains(r)) {
+            return Err(Refusal::NotAWarning { rule: rule.clone() });
+        }
+        if !opinion_given {
+            return Err(Refusal::OpinionRequired { action: action.id.clone() });
         }
         next.warnings.retain(|w| !req.payload.confirm.contains(w));
         explain.push(format!("confirms warnings {}", req.payload.confirm.join(", ")));

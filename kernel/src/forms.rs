@@ -10,32 +10,40 @@ use std::collections::HashMap;
 /// The compiled schemas of one manifest.
 pub struct FormSet {
     forms: HashMap<String, (Value, jsonschema::Validator)>,
+    /// Per form, the JSON pointer of the property marked `"x-project-key": true`.
+    project_keys: HashMap<String, String>,
 }
 
 impl FormSet {
     /// Compile every form; the manifest was validated at install, so failures are rare.
     pub fn compile(m: &Manifest) -> Result<FormSet, String> {
+        Self::compile_forms(&m.forms)
+    }
+
+    fn compile_forms(list: &[shenbao_contract::Form]) -> Result<FormSet, String> {
         let mut forms = HashMap::new();
-        for f in &m.forms {
+        let mut project_keys = HashMap::new();
+        for f in list {
             let v = compile_schema(&f.schema).map_err(|e| format!("form {:?}: {e}", f.id))?;
             let schema: Value = serde_json::from_str(&f.schema).expect("compiled above");
+            if let Some(ptr) = project_key_pointer(&schema, &schema, "", 0) {
+                project_keys.insert(f.id.clone(), ptr);
+            }
             forms.insert(f.id.clone(), (schema, v));
         }
-        Ok(FormSet { forms })
+        Ok(FormSet { forms, project_keys })
     }
 
     pub fn contains(&self, form: &str) -> bool {
         self.forms.contains_key(form)
     }
 
-    /// The project key of `data`: the value of the top-level property the form's
-    /// schema marks with `"x-project-key": true`, normalised by [`shenbao_contract::project_key`].
-    /// History entries carry it, so a program can refuse the same project twice.
+    /// The project key of `data`: the value of the property (at any depth of
+    /// nested objects) the form's schema marks with `"x-project-key": true`,
+    /// normalised by [`shenbao_contract::project_key`]. History entries carry it, so
+    /// a program can refuse the same project twice.
     pub fn project_key(&self, form: &str, data: &Value) -> Option<String> {
-        let (schema, _) = self.forms.get(form)?;
-        let props = schema.get("properties")?.as_object()?;
-        let (name, _) = props.iter().find(|(_, p)| p.get("x-project-key") == Some(&Value::Bool(true)))?;
-        let key = shenbao_contract::project_key(data.get(name)?.as_str()?);
+        let key = shenbao_contract::project_key(data.pointer(self.project_keys.get(form)?)?.as_str()?);
         (!key.is_empty()).then_some(key)
     }
 
@@ -53,6 +61,29 @@ impl FormSet {
                 .collect(),
         )
     }
+}
+
+/// The JSON pointer of the first property marked `"x-project-key": true`, following
+/// `properties` through `$ref` (and the `anyOf` optional fields come out as), not into arrays.
+fn project_key_pointer(root: &Value, node: &Value, at: &str, depth: usize) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    let node = resolve(root, node);
+    for (name, prop) in node.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        let here = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+        if prop.get("x-project-key") == Some(&Value::Bool(true)) {
+            return Some(here);
+        }
+        if let Some(found) = project_key_pointer(root, prop, &here, depth + 1) {
+            return Some(found);
+        }
+    }
+    node.get("anyOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find_map(|alt| project_key_pointer(root, alt, at, depth + 1))
 }
 
 /// `/cases/2/customer` → `$.cases[2].customer`.
@@ -259,6 +290,21 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_project_key_is_found_at_any_depth_and_normalised() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"pilot": {"$ref": "#/$defs/Pilot"}, "other": {"type": "string"}},
+            "$defs": {"Pilot": {"type": "object", "properties": {"name": {"type": "string", "x-project-key": true}}}}
+        });
+        let form = shenbao_contract::Form { id: "f".into(), title: Text::default(), schema: schema.to_string() };
+        let set = FormSet::compile_forms(&[form]).unwrap();
+        let data = serde_json::json!({"pilot": {"name": " 示例 Ａ项目 "}, "other": "x"});
+        assert_eq!(set.project_key("f", &data).as_deref(), Some("示例a项目"));
+        assert_eq!(set.project_key("f", &serde_json::json!({"other": "x"})), None);
+        assert_eq!(set.project_key("g", &data), None);
+    }
 
     #[test]
     fn pointers_become_json_paths() {

@@ -20,13 +20,7 @@ pub const FORM_23: &str = "form-2-3";
 
 use Severity::{Blocking, Warning};
 
-macro_rules! rules {
-    ($($id:literal, $sev:ident, $clause:literal, $zh:literal, $en:literal;)*) => {
-        pub const RULES: &[RuleDef] = &[$(RuleDef { id: $id, severity: $sev, clause: $clause, zh: $zh, en: $en }),*];
-    };
-}
-
-rules! {
+shenbao_sdk::rules! {
     // Basic conditions (2024 guide 一(一); 2022 notice 一)
     "eco.basic.registered-in-guangdong", Blocking, "000 申报指南 一(一)1（2024）",
         "在广东省内依法注册，具有独立法人资格", "registered in Guangdong with independent legal personality (2024)";
@@ -529,18 +523,13 @@ impl Ctx<'_> {
         self.edition == "2022"
     }
 
-    /// Cases in Guangdong "in the last three years" (2024) or in the named year(s) (2022).
+    /// Cases "in the last three years" (2024) or in the named year(s) (2022).
     fn case_rule(&self, id_3y: &'static str, id_2022: &'static str, min: usize, years_2022: (i32, i32)) -> CaseRule {
         if self.edition_2022() {
             let (a, b) = years_2022;
-            let when = if a == b { format!("{a} 年度") } else { format!("{a}–{b} 年度") };
-            CaseRule {
-                id: id_2022,
-                min,
-                years: years_2022,
-                en_when: when.replace("年度", "").trim().into(),
-                zh_when: when,
-            }
+            let en_when = if a == b { format!("in {a}") } else { format!("in {a}–{b}") };
+            let zh_when = if a == b { format!("{a} 年度") } else { format!("{a}–{b} 年度") };
+            CaseRule { id: id_2022, min, years: years_2022, zh_when, en_when }
         } else {
             CaseRule {
                 id: id_3y,
@@ -552,12 +541,18 @@ impl Ctx<'_> {
         }
     }
 
-    fn count_cases(&self, c: &mut Checker, rule: CaseRule, cases: &[Case], what_zh: &str) {
-        let found = cases.iter().filter(|k| k.in_guangdong && (rule.years.0..=rule.years.1).contains(&k.year)).count();
+    /// Count the cases of the rule's years — in Guangdong only, unless the clause names
+    /// no place (financial services, 七(三)).
+    fn count_cases(&self, c: &mut Checker, rule: CaseRule, cases: &[Case], what_zh: &str, in_guangdong: bool) {
+        let found = cases
+            .iter()
+            .filter(|k| (k.in_guangdong || !in_guangdong) && (rule.years.0..=rule.years.1).contains(&k.year))
+            .count();
+        let (where_zh, where_en) = if in_guangdong { ("在广东省内的", " in Guangdong") } else { ("", "") };
         c.ensure(rule.id, "$.cases", found >= rule.min, || {
             msg(
-                format!("{}在广东省内的{what_zh} {found} 个，要求不少于 {} 个", rule.zh_when, rule.min),
-                format!("{found} case(s) in Guangdong {}, at least {} required", rule.en_when, rule.min),
+                format!("{}{where_zh}{what_zh} {found} 个，要求不少于 {} 个", rule.zh_when, rule.min),
+                format!("{found} case(s){where_en} {}, at least {} required", rule.en_when, rule.min),
             )
         });
     }
@@ -785,7 +780,7 @@ impl Ctx<'_> {
                 }
                 let rule =
                     self.case_rule("eco.software.cases-3y-min-5", "eco.software.cases-2021-min-5", 5, (2021, 2021));
-                self.count_cases(c, rule, &f.cases, "用户服务案例");
+                self.count_cases(c, rule, &f.cases, "用户服务案例", true);
                 self.rd_team(c, "eco.software.rd-team-min-20", "$.rd_staff", f.rd_staff);
                 c.ensure(
                     "eco.software.dev-environment",
@@ -803,7 +798,7 @@ impl Ctx<'_> {
                 );
                 let rule =
                     self.case_rule("eco.network.cases-3y-min-5", "eco.network.cases-2021-min-5", 5, (2021, 2021));
-                self.count_cases(c, rule, &f.cases, "典型案例");
+                self.count_cases(c, rule, &f.cases, "典型案例", true);
                 self.patents(
                     c,
                     "eco.network.invention-patents-min-5",
@@ -815,7 +810,7 @@ impl Ctx<'_> {
             Domain21::SystemSolutions => {
                 let rule =
                     self.case_rule("eco.solutions.cases-3y-min-5", "eco.solutions.cases-2021-min-5", 5, (2021, 2021));
-                self.count_cases(c, rule, &f.cases, "典型案例");
+                self.count_cases(c, rule, &f.cases, "典型案例", true);
                 self.patents(
                     c,
                     "eco.solutions.invention-patents-min-5",
@@ -864,7 +859,7 @@ impl Ctx<'_> {
                     }
                 }
                 let rule = self.case_rule("eco.org.cases-3y-min-5", "eco.org.cases-2021-min-5", 5, (2021, 2021));
-                self.count_cases(c, rule, &f.cases, "服务案例");
+                self.count_cases(c, rule, &f.cases, "服务案例", true);
             }
             Domain22::Talent => match f.talent_unit {
                 Some(TalentUnit::School) => {
@@ -934,20 +929,9 @@ impl Ctx<'_> {
                     10,
                     (2020, 2021),
                 );
-                self.count_cases_anywhere(c, rule, &f.cases);
+                self.count_cases(c, rule, &f.cases, "智能制造领域服务案例", false);
             }
         }
-    }
-
-    /// Financial-services cases are counted wherever they were (七(三) names no place).
-    fn count_cases_anywhere(&self, c: &mut Checker, rule: CaseRule, cases: &[Case]) {
-        let found = cases.iter().filter(|k| (rule.years.0..=rule.years.1).contains(&k.year)).count();
-        c.ensure(rule.id, "$.cases", found >= rule.min, || {
-            msg(
-                format!("{}智能制造领域服务案例 {found} 个，要求 {} 个以上", rule.zh_when, rule.min),
-                format!("{found} service case(s) {}, at least {} required", rule.en_when, rule.min),
-            )
-        });
     }
 
     fn form23(&self, c: &mut Checker, f: &Form23) {
@@ -990,12 +974,9 @@ impl Ctx<'_> {
         c.ensure("eco.pilot.built", "$.pilot.built", p.built, || {
             msg(format!("项目“{}”尚未建成", p.name), format!("project {:?} is not built yet", p.name))
         });
-        let rule = if self.edition_2022() {
-            self.case_rule("eco.pilot.cases-3y-min-5", "eco.pilot.cases-2021-min-3", 3, (2021, 2021))
-        } else {
-            self.case_rule("eco.pilot.cases-3y-min-5", "eco.pilot.cases-2021-min-3", 5, (2021, 2021))
-        };
-        self.count_cases(c, rule, &f.cases, "典型案例");
+        let min = if self.edition_2022() { 3 } else { 5 };
+        let rule = self.case_rule("eco.pilot.cases-3y-min-5", "eco.pilot.cases-2021-min-3", min, (2021, 2021));
+        self.count_cases(c, rule, &f.cases, "典型案例", true);
     }
 }
 

@@ -20,13 +20,7 @@ pub const FORM: &str = "project";
 
 use Severity::{Blocking, Warning};
 
-macro_rules! rules {
-    ($($id:literal, $sev:ident, $clause:literal, $zh:literal, $en:literal;)*) => {
-        pub const RULES: &[RuleDef] = &[$(RuleDef { id: $id, severity: $sev, clause: $clause, zh: $zh, en: $en }),*];
-    };
-}
-
-rules! {
+shenbao_sdk::rules! {
     // Round configuration (GD 一; MIIT 一)
     "iiot.round.direction-category-known", Blocking, "004 GD 一；MIIT 一",
         "每个申报方向属于 7 类之一", "every direction belongs to one of the 7 categories";

@@ -25,6 +25,25 @@ impl RuleDef {
     }
 }
 
+/// A rule table as `pub const RULES: &[RuleDef]`, one line per clause:
+/// `id, Severity, clause, zh, en;`.
+///
+/// ```
+/// use shenbao_sdk::prelude::*;
+/// use Severity::Blocking;
+/// shenbao_sdk::rules! {
+///     "demo.staff.min-20", Blocking, "demo 第三条", "研发团队不少于 20 人", "an R&D team of at least 20";
+/// }
+/// assert_eq!(RULES[0].severity, Severity::Blocking);
+/// ```
+#[macro_export]
+macro_rules! rules {
+    ($($id:literal, $sev:ident, $clause:literal, $zh:literal, $en:literal;)*) => {
+        pub const RULES: &[$crate::RuleDef] =
+            &[$($crate::RuleDef { id: $id, severity: $sev, clause: $clause, zh: $zh, en: $en }),*];
+    };
+}
+
 /// A message in Chinese and English.
 pub fn msg(zh: impl Into<String>, en: impl Into<String>) -> Text {
     Text::new(zh, en)
