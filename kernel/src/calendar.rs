@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use shenbao_contract::Date;
 use std::collections::BTreeSet;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Calendar {
     /// Public holidays that would otherwise be working days.
     pub holidays: BTreeSet<Date>,

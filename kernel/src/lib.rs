@@ -42,6 +42,8 @@ mod error;
 mod forms;
 mod graph;
 mod host;
+#[cfg(feature = "io")]
+pub mod io;
 mod kernel;
 mod manifest_check;
 mod model;
@@ -49,8 +51,10 @@ mod output;
 mod plugin;
 mod regions;
 mod registry;
+mod summary;
 mod tables;
 mod time;
+mod tokens;
 mod workflow;
 
 pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments};
@@ -69,7 +73,10 @@ pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
 pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
 pub use shenbao_contract as contract;
+pub use summary::{Summary, SummaryLevel, SummaryRow, SummarySectionRows};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use workflow::{
-    ActError, AdminError, BatchError, ChainReport, Draft, QueueItem, Receipt, ReplayReport, RoundError, decision_hash,
+    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, QueueItem, Receipt, ReplayReport, RoundError,
+    decision_hash,
 };
+pub use tokens::{IssuedToken, TokenInfo};

@@ -5,6 +5,7 @@
 use crate::calendar::Calendar;
 use crate::plugin::PluginId;
 use crate::time::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{
     ActionKind, Attachment, Date, Direction, Finding, Graph, Outcome, Qualification, Quota, Signal,
@@ -12,7 +13,7 @@ use shenbao_contract::{
 use std::collections::BTreeMap;
 
 /// An organisation that applies (申报单位).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Organisation {
     /// 统一社会信用代码, validated (GB 32100-2015).
     pub credit_code: String,
@@ -35,7 +36,7 @@ pub struct Organisation {
 }
 
 /// Where a grant reaches.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "level", content = "id")]
 pub enum Scope {
     Province,
@@ -63,7 +64,7 @@ impl std::fmt::Display for Scope {
 }
 
 /// A role held within a scope (and optionally an office, 科室).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct RoleGrant {
     pub role: String,
     pub scope: Scope,
@@ -71,14 +72,14 @@ pub struct RoleGrant {
     pub office: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct User {
     pub id: String,
     pub name: String,
     pub grants: Vec<RoleGrant>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoundStatus {
     Configured,
@@ -87,7 +88,7 @@ pub enum RoundStatus {
 }
 
 /// A time window, both ends inclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
     pub start: Timestamp,
     pub end: Timestamp,
@@ -103,7 +104,7 @@ impl Window {
 }
 
 /// What a city sets for its own part of a round.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CityConfig {
     /// The city's applicant window; must lie inside the province window.
     #[serde(default)]
@@ -117,7 +118,7 @@ pub struct CityConfig {
 }
 
 /// Turns an optional stage on or off, by default and per city.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StageSwitch {
     pub default: bool,
     #[serde(default)]
@@ -125,7 +126,7 @@ pub struct StageSwitch {
 }
 
 /// What an administrator supplies to create a round.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RoundSpec {
     pub id: String,
     pub program: String,
@@ -163,7 +164,7 @@ pub struct RoundSpec {
 }
 
 /// A round as stored: the spec plus what was pinned when it was created.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Round {
     pub spec: RoundSpec,
     pub plugin: PluginId,
@@ -177,7 +178,7 @@ pub struct Round {
 }
 
 /// A stage an application passed through.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Visit {
     pub stage: String,
     pub entered_at: Timestamp,
@@ -186,7 +187,7 @@ pub struct Visit {
 }
 
 /// Who moved the application into its current stage, for withdraw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EnteredBy {
     pub decision: u64,
     pub from: String,
@@ -196,7 +197,7 @@ pub struct EnteredBy {
 }
 
 /// A quota unit an application holds.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct QuotaHold {
     pub quota: String,
     pub scope: String,
@@ -206,7 +207,7 @@ pub struct QuotaHold {
 }
 
 /// Where an application is and what it carries along.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AppState {
     pub stage: String,
     pub trail: Vec<Visit>,
@@ -277,6 +278,18 @@ impl FormData {
     }
 }
 
+impl JsonSchema for FormData {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FormData".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "The form data as submitted: a JSON value validated by the form's schema." })
+    }
+}
+
 impl PartialEq for FormData {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
@@ -290,7 +303,7 @@ impl std::fmt::Debug for FormData {
 }
 
 /// An application (申报项目).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Application {
     pub id: String,
     pub round: String,
@@ -312,7 +325,7 @@ pub struct Application {
 }
 
 /// The typed payload some actions carry.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Payload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank: Option<u32>,
@@ -327,7 +340,7 @@ pub struct Payload {
 }
 
 /// A request to take an action on an application.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionRequest {
     pub action: String,
     #[serde(default)]
@@ -349,7 +362,7 @@ impl ActionRequest {
 }
 
 /// Who acted, as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActorRef {
     pub user: String,
     pub role: String,
@@ -357,7 +370,7 @@ pub struct ActorRef {
 }
 
 /// A change of a quota counter made by a decision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QuotaDelta {
     pub quota: String,
     pub scope: String,
@@ -368,7 +381,7 @@ pub struct QuotaDelta {
 }
 
 /// The plugin check a decision relied on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckRecord {
     pub plugin_sha256: String,
     pub wit: String,
@@ -384,7 +397,7 @@ pub struct CheckRecord {
 }
 
 /// One accepted state change, hash-chained to the previous one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Decision {
     pub index: u64,
     pub prev_hash: String,
@@ -413,7 +426,7 @@ pub struct Decision {
 pub type Calendars = BTreeMap<i32, Calendar>;
 
 /// A ban on applying (e.g. 3 years after removal).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Ban {
     pub applicant: String,
     pub program: String,

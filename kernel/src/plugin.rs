@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use shenbao_contract::{CheckRequest, CheckResult, Manifest, RoundCheck, RoundInfo};
 
 /// What identifies an installed plugin: program id, version and the sha256 of its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PluginId {
     pub program: String,
     pub version: String,
@@ -26,7 +26,7 @@ impl std::fmt::Display for PluginId {
 
 /// Per-call resource limits of a plugin. Defaults suit a Rust plugin; a Python
 /// component needs more fuel and memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PluginLimits {
     /// Fuel (≈ wasm instructions) one call may use.
     pub fuel: u64,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use shenbao_contract::Manifest;
 
 /// What the database keeps about an installed plugin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PluginRecord {
     pub id: PluginId,
     pub size: u64,

@@ -67,3 +67,11 @@ pub const ROUND_VERSIONS: TableDefinition<&str, u64> = TableDefinition::new("rou
 
 /// The head of the decision chain: `head` → (index, hash).
 pub const CHAIN_HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new("chain_head");
+
+/// API tokens by the sha256 (hex) of their secret → JSON [`crate::tokens::TokenInfo`].
+/// The secret itself is never stored.
+pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+
+/// Idempotency keys: (user, key) → JSON [`crate::workflow::IdempotencyRecord`], written in
+/// the same transaction as the decisions it names.
+pub const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("idempotency");

@@ -52,6 +52,21 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Seconds since the Unix epoch; accepted also as Beijing time text: 2024-08-10T17:30:00+08:00, 2024-08-10 17:30 or 2024-08-10",
+            "oneOf": [{ "type": "integer" }, { "type": "string" }]
+        })
+    }
+}
+
 /// China Standard Time offset.
 pub const CST_OFFSET_SECS: i64 = 8 * 3600;
 

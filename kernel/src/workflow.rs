@@ -65,6 +65,8 @@ pub enum ActError {
     UnknownDirection { direction: String, open: String },
     #[error("the application changed while this action was prepared; reload and try again")]
     Conflict,
+    #[error("幂等键“{key}”已用于另一个请求 / idempotency key {key:?} was already used for a different request; use a new key")]
+    IdempotencyKeyReused { key: String },
     #[error(transparent)]
     Check(#[from] CheckError),
     #[error(transparent)]
@@ -84,6 +86,7 @@ impl ActError {
             ActError::ProfileIncomplete { .. } => "profile_incomplete",
             ActError::UnknownDirection { .. } => "unknown_direction",
             ActError::Conflict => "conflict",
+            ActError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             ActError::Check(_) => "check_failed",
             ActError::Blob(_) => "attachment_invalid",
             ActError::Store(_) => "store",
@@ -101,7 +104,7 @@ pub struct BatchError {
 }
 
 /// What an applicant saves.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Draft {
     pub direction: Option<String>,
     /// Form id; default: the direction's form.
@@ -119,6 +122,27 @@ pub struct Receipt {
     pub application: Application,
     /// The check run for this action (submit), with all its findings.
     pub check: Option<CheckReport>,
+    /// The request repeated an idempotency key: this is the first request's decision,
+    /// and nothing changed now.
+    pub replayed: bool,
+}
+
+/// What an idempotency key recorded: the request's digest and the decisions it made.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdempotencyRecord {
+    pub digest: String,
+    pub decisions: Vec<u64>,
+}
+
+/// An idempotency key with the digest of the request it came with.
+#[derive(Clone, Copy)]
+struct Keyed<'a> {
+    key: &'a str,
+    digest: &'a str,
+}
+
+fn request_digest<T: Serialize>(what: &T) -> String {
+    sha256_hex(&to_json(what))
 }
 
 /// The decision chain's state.
@@ -253,19 +277,6 @@ impl Kernel {
         v.map(|v| from_json(key, v.value())).transpose()
     }
 
-    /// Write one record in its own transaction.
-    fn write_record<T: Serialize>(
-        &self,
-        table: redb::TableDefinition<&str, &[u8]>,
-        key: &str,
-        v: &T,
-    ) -> Result<(), StoreError> {
-        let tx = self.db().begin_write()?;
-        put(&tx, table, key, v)?;
-        tx.commit()?;
-        Ok(())
-    }
-
     fn read_all<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>) -> Result<Vec<T>, StoreError> {
         let tx = self.db().begin_read()?;
         let t = tx.open_table(table)?;
@@ -357,6 +368,23 @@ impl Kernel {
 
     /// Add or replace an organisation; its credit code, channel and regions are checked.
     pub fn upsert_org(&self, org: &Organisation) -> Result<(), AdminError> {
+        self.upsert_orgs(std::slice::from_ref(org))
+    }
+
+    /// Add or replace organisations, all in one transaction or none (each checked first).
+    pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<(), AdminError> {
+        for org in orgs {
+            self.check_org(org)?;
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        for org in orgs {
+            put(&tx, ORGS, &org.credit_code, org)?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
         shenbao_contract::credit_code::validate(&org.credit_code)
             .map_err(|error| AdminError::CreditCode { code: org.credit_code.clone(), error })?;
         if !crate::regions::CHANNELS.iter().any(|(c, _)| *c == org.channel) {
@@ -382,7 +410,7 @@ impl Kernel {
                 }
             }
         }
-        Ok(self.write_record(ORGS, &org.credit_code, org)?)
+        Ok(())
     }
 
     pub fn org(&self, credit_code: &str) -> Result<Option<Organisation>, StoreError> {
@@ -395,6 +423,28 @@ impl Kernel {
 
     /// Add or replace a user; every grant's scope must exist.
     pub fn upsert_user(&self, user: &User) -> Result<(), AdminError> {
+        self.upsert_users(std::slice::from_ref(user))
+    }
+
+    /// Add or replace users, all in one transaction or none.
+    pub fn upsert_users(&self, users: &[User]) -> Result<(), AdminError> {
+        for u in users {
+            self.check_user(u)?;
+        }
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        for u in users {
+            put(&tx, USERS, &u.id, u)?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read_all(USERS)
+    }
+
+    fn check_user(&self, user: &User) -> Result<(), AdminError> {
         if user.id.trim().is_empty() {
             return Err(AdminError::Invalid("user id is empty".into()));
         }
@@ -412,7 +462,7 @@ impl Kernel {
                 _ => {}
             }
         }
-        Ok(self.write_record(USERS, &user.id, user)?)
+        Ok(())
     }
 
     pub fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
@@ -797,6 +847,38 @@ impl Kernel {
         app: Option<&str>,
         draft: Draft,
     ) -> Result<Receipt, ActError> {
+        self.save_draft_keyed(user_id, round_id, app, draft, None)
+    }
+
+    /// [`Kernel::save_draft`] under an idempotency key: a repeated key with the same
+    /// request returns the first result (no second application); with a different
+    /// request it is refused.
+    pub fn save_draft_idempotent(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+        key: &str,
+    ) -> Result<Receipt, ActError> {
+        self.save_draft_keyed(user_id, round_id, app, draft, Some(key))
+    }
+
+    fn save_draft_keyed(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+        key: Option<&str>,
+    ) -> Result<Receipt, ActError> {
+        let digest = request_digest(&("save-draft", round_id, app, &draft));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
+        if let Some(k) = keyed {
+            if let Some(mut r) = self.replay_key(user_id, k)? {
+                return Ok(r.remove(0));
+            }
+        }
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id).map_err(|e| match e {
             RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
@@ -863,7 +945,7 @@ impl Kernel {
         };
         let req = ActionRequest::new(&action);
         let create = if app.is_none() { Some((&*round, applicant.as_str())) } else { None };
-        self.transact(&user, app, create, &req, None, |a| {
+        self.transact(&user, app, create, &req, None, keyed, |a| {
             a.direction = direction.clone();
             a.form = form.clone();
             a.data = FormData::from_value(&draft.data);
@@ -912,6 +994,31 @@ impl Kernel {
 
     /// Take an action on an application.
     pub fn act(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Receipt, ActError> {
+        self.act_keyed(user_id, app_id, req, None)
+    }
+
+    /// [`Kernel::act`] under an idempotency key, recorded in the same transaction as
+    /// the decision: a retry with the same key and request returns the first decision
+    /// ([`Receipt::replayed`]) and changes nothing; the same key with another request
+    /// is refused ([`ActError::IdempotencyKeyReused`]).
+    pub fn act_idempotent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Receipt, ActError> {
+        self.act_keyed(user_id, app_id, req, Some(key))
+    }
+
+    fn act_keyed(&self, user_id: &str, app_id: &str, req: &ActionRequest, key: Option<&str>) -> Result<Receipt, ActError> {
+        let digest = request_digest(&("act", app_id, req));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
+        if let Some(k) = keyed {
+            if let Some(mut r) = self.replay_key(user_id, k)? {
+                return Ok(r.remove(0));
+            }
+        }
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application(app_id)?;
         let round = self.round_arc(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
@@ -938,11 +1045,75 @@ impl Kernel {
         } else {
             None
         };
-        self.transact(&user, Some(app_id), None, req, check, |_| {})
+        self.transact(&user, Some(app_id), None, req, check, keyed, |_| {})
+    }
+
+    /// The receipts an idempotency key recorded, if it was used; refused if it was
+    /// used for a different request.
+    fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
+        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let t = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
+        let rec: Option<IdempotencyRecord> =
+            t.get((user_id, k.key)).map_err(StoreError::from)?.map(|v| from_json("idempotency", v.value())).transpose()?;
+        drop(t);
+        drop(tx);
+        rec.map(|rec| self.replayed(k, rec)).transpose()
+    }
+
+    fn replayed(&self, k: Keyed<'_>, rec: IdempotencyRecord) -> Result<Vec<Receipt>, ActError> {
+        if rec.digest != k.digest {
+            return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
+        }
+        let mut out = Vec::new();
+        for i in rec.decisions {
+            let decision = self.decision(i)?.ok_or_else(|| ActError::NotFound { what: "decision", id: i.to_string() })?;
+            let application = self.application(&decision.application)?;
+            out.push(Receipt { decision, application, check: None, replayed: true });
+        }
+        Ok(out)
+    }
+
+    /// Inside a write transaction: the key's earlier receipts, if any.
+    fn key_in(&self, tx: &WriteTransaction, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
+        let rec: Option<IdempotencyRecord> = {
+            let t = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
+            let v = t.get((user_id, k.key)).map_err(StoreError::from)?;
+            v.map(|v| from_json("idempotency", v.value())).transpose()?
+        };
+        rec.map(|rec| self.replayed(k, rec)).transpose()
+    }
+
+    fn record_key(tx: &WriteTransaction, user_id: &str, k: Keyed<'_>, decisions: Vec<u64>) -> Result<(), StoreError> {
+        let rec = IdempotencyRecord { digest: k.digest.to_string(), decisions };
+        tx.open_table(IDEMPOTENCY)?.insert((user_id, k.key), to_json(&rec).as_slice())?;
+        Ok(())
     }
 
     /// The same action on many applications: all accepted in one transaction, or none.
     pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
+        self.act_batch_keyed(user_id, app_ids, req, None)
+    }
+
+    /// [`Kernel::act_batch`] under an idempotency key (see [`Kernel::act_idempotent`]).
+    pub fn act_batch_idempotent(
+        &self,
+        user_id: &str,
+        app_ids: &[&str],
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Vec<Receipt>, BatchError> {
+        self.act_batch_keyed(user_id, app_ids, req, Some(key))
+    }
+
+    fn act_batch_keyed(
+        &self,
+        user_id: &str,
+        app_ids: &[&str],
+        req: &ActionRequest,
+        key: Option<&str>,
+    ) -> Result<Vec<Receipt>, BatchError> {
+        let digest = request_digest(&("batch", app_ids, req));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
         let wrap = |position: usize, application: &str, error: ActError| BatchError {
             position,
             application: application.into(),
@@ -953,6 +1124,11 @@ impl Kernel {
             .map_err(|e| wrap(0, "", e.into()))?
             .ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
         let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
+        if let Some(k) = keyed {
+            if let Some(r) = self.key_in(&tx, user_id, k).map_err(|e| wrap(0, "", e))? {
+                return Ok(r);
+            }
+        }
         // A batch is named by the index of its first decision and its size: unique, in
         // log order, and a reader can tell a whole batch from a partial one.
         let first = (|| -> Result<u64, StoreError> {
@@ -967,6 +1143,10 @@ impl Kernel {
                 .map_err(|e| wrap(i, id, e))?;
             receipts.push(r);
         }
+        if let Some(k) = keyed {
+            Self::record_key(&tx, user_id, k, receipts.iter().map(|r| r.decision.index).collect())
+                .map_err(|e| wrap(app_ids.len(), "", e.into()))?;
+        }
         tx.commit().map_err(|e| wrap(app_ids.len(), "", StoreError::from(e).into()))?;
         Ok(receipts)
     }
@@ -979,10 +1159,19 @@ impl Kernel {
         create: Option<(&Round, &str)>,
         req: &ActionRequest,
         check: Option<(CheckRequest, CheckReport)>,
+        keyed: Option<Keyed<'_>>,
         mut edit: impl FnMut(&mut Application),
     ) -> Result<Receipt, ActError> {
         let tx = self.db().begin_write().map_err(StoreError::from)?;
+        if let Some(k) = keyed {
+            if let Some(mut r) = self.key_in(&tx, &user.id, k)? {
+                return Ok(r.remove(0));
+            }
+        }
         let receipt = self.apply_in(&tx, user, app_id, create, req, check, None, &mut edit)?;
+        if let Some(k) = keyed {
+            Self::record_key(&tx, &user.id, k, vec![receipt.decision.index])?;
+        }
         tx.commit().map_err(StoreError::from)?;
         Ok(receipt)
     }
@@ -1238,7 +1427,7 @@ impl Kernel {
         decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
         head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
         by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
-        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r) })
+        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r), replayed: false })
     }
 
     // ------------------------------------------------------------------ queries

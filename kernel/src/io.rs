@@ -1,0 +1,396 @@
+//! Files administrators bring and take away (feature `io`): regions, organisations,
+//! users and credit look-ups imported from CSV or XLSX sheets with Chinese or
+//! English headers, and summary tables written as XLSX or CSV.
+//!
+//! Every import is checked whole before anything is written: a bad row is named
+//! (file, row, column, what is wrong) and nothing changes.
+
+use crate::kernel::Kernel;
+use crate::model::{Organisation, RoleGrant, Scope, User};
+use crate::regions::{Region, RegionKind};
+use crate::summary::Summary;
+use crate::workflow::AdminError;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// An import refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error("{file} 第 {row} 行 / row {row}, column {column:?}: {message}")]
+    Row { file: String, row: usize, column: String, message: String },
+    #[error("{file}: 缺少必填列 / missing required column {column:?} (accepted headers: {accepted})")]
+    MissingColumn { file: String, column: String, accepted: String },
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+/// One sheet: its header and rows (row numbers as a spreadsheet shows them: header = 1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sheet {
+    pub file: String,
+    pub header: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Read the first sheet of an `.xlsx` file or a UTF-8 `.csv` file (a BOM is ignored).
+pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
+    let file = path.display().to_string();
+    let err = |message: String| ImportError::File { file: file.clone(), message };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let mut all: Vec<Vec<String>> = Vec::new();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => {
+            use calamine::{Reader, open_workbook_auto};
+            let mut wb = open_workbook_auto(path).map_err(|e| err(format!("not a readable workbook: {e}")))?;
+            let range = wb
+                .worksheet_range_at(0)
+                .ok_or_else(|| err("the workbook has no sheet".into()))?
+                .map_err(|e| err(format!("reading the first sheet: {e}")))?;
+            for row in range.rows() {
+                all.push(
+                    row.iter()
+                        .map(|c| match c {
+                            calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                );
+            }
+        }
+        "csv" | "txt" => {
+            let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+            let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+            let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+            for rec in r.records() {
+                let rec = rec.map_err(|e| err(format!("not valid CSV: {e}")))?;
+                all.push(rec.iter().map(str::to_string).collect());
+            }
+        }
+        other => return Err(err(format!("unknown file type {other:?}; give a .csv or .xlsx file"))),
+    }
+    let mut it = all.into_iter().enumerate();
+    let header = it
+        .by_ref()
+        .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .map(|(_, r)| r.into_iter().map(|c| c.trim().to_string()).collect())
+        .ok_or_else(|| err("the file is empty; the first row must be the column headers".into()))?;
+    let rows = it
+        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .map(|(i, r)| (i + 1, r.into_iter().map(|c| c.trim().to_string()).collect()))
+        .collect();
+    Ok(Sheet { file, header, rows })
+}
+
+/// A column known by several headers (Chinese and English).
+struct Col(&'static [&'static str]);
+
+impl Sheet {
+    fn find(&self, col: &Col) -> Option<usize> {
+        self.header.iter().position(|h| col.0.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    }
+    fn require(&self, col: &Col) -> Result<usize, ImportError> {
+        self.find(col).ok_or_else(|| ImportError::MissingColumn {
+            file: self.file.clone(),
+            column: col.0[0].to_string(),
+            accepted: col.0.join(" / "),
+        })
+    }
+    fn bad(&self, row: usize, col: &Col, message: impl Into<String>) -> ImportError {
+        ImportError::Row { file: self.file.clone(), row, column: col.0[0].to_string(), message: message.into() }
+    }
+}
+
+fn get(r: &[String], i: Option<usize>) -> Option<&str> {
+    i.and_then(|i| r.get(i)).map(String::as_str).filter(|s| !s.is_empty())
+}
+
+fn yes(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "是" | "yes" | "y" | "true" | "1" | "失信")
+}
+
+const R_ID: Col = Col(&["id", "编码", "区划编码"]);
+const R_NAME: Col = Col(&["name", "名称"]);
+const R_KIND: Col = Col(&["kind", "级别"]);
+const R_PARENT: Col = Col(&["parent", "上级"]);
+const R_GROUP: Col = Col(&["group", "片区"]);
+const R_PLANNED: Col = Col(&["separately_planned", "计划单列"]);
+
+/// Regions from a sheet: `id, name, kind (province|city|district), parent, group, separately_planned`.
+pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
+    let (id, name, kind) = (sheet.require(&R_ID)?, sheet.require(&R_NAME)?, sheet.require(&R_KIND)?);
+    let (parent, group, planned) = (sheet.find(&R_PARENT), sheet.find(&R_GROUP), sheet.find(&R_PLANNED));
+    let mut out = Vec::new();
+    for (n, r) in &sheet.rows {
+        let kind = match get(r, Some(kind)) {
+            Some("province" | "省") => RegionKind::Province,
+            Some("city" | "市" | "地市") => RegionKind::City,
+            Some("district" | "区县" | "区") => RegionKind::District,
+            other => return Err(sheet.bad(*n, &R_KIND, format!("{other:?} is not province, city or district"))),
+        };
+        let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "empty"))?.to_string();
+        let region = Region {
+            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "empty"))?.to_string(),
+            parent: get(r, parent).map(str::to_string),
+            group: get(r, group).map(str::to_string),
+            separately_planned: get(r, planned).is_some_and(yes),
+            kind,
+            id,
+        };
+        if region.kind != RegionKind::Province && region.parent.is_none() {
+            return Err(sheet.bad(*n, &R_PARENT, "a city or district needs its parent region"));
+        }
+        out.push(region);
+    }
+    Ok(out)
+}
+
+const O_CODE: Col = Col(&["credit_code", "统一社会信用代码"]);
+const O_NAME: Col = Col(&["name", "单位名称", "企业名称", "名称"]);
+const O_CHANNEL: Col = Col(&["channel", "渠道"]);
+const O_CITY: Col = Col(&["city", "所属市", "地市"]);
+const O_DISTRICT: Col = Col(&["district", "所属区县", "区县"]);
+const O_DISHONEST: Col = Col(&["dishonest", "失信情况", "失信"]);
+const O_TAGS: Col = Col(&["tags", "标签"]);
+
+/// Organisations from a sheet: `credit_code, name, channel, city, district, dishonest,
+/// tags` (separated by `;` or `；`); every other column goes into the profile under its header.
+/// City and district may be given by id or by name.
+pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>, ImportError> {
+    let (code, name) = (sheet.require(&O_CODE)?, sheet.require(&O_NAME)?);
+    let cols = [&O_CODE, &O_NAME, &O_CHANNEL, &O_CITY, &O_DISTRICT, &O_DISHONEST, &O_TAGS];
+    let known: Vec<Option<usize>> = cols.iter().map(|c| sheet.find(c)).collect();
+    let region = |v: &str, kind: RegionKind| {
+        regions.iter().find(|r| r.kind == kind && (r.id == v || r.name == v)).map(|r| r.id.clone())
+    };
+    let mut out = Vec::new();
+    for (n, r) in &sheet.rows {
+        let credit_code = get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &O_CODE, "empty"))?.to_uppercase();
+        shenbao_contract::credit_code::validate(&credit_code)
+            .map_err(|e| sheet.bad(*n, &O_CODE, format!("统一社会信用代码无效 / invalid credit code: {e}")))?;
+        let city = match get(r, known[3]) {
+            Some(v) => Some(region(v, RegionKind::City).ok_or_else(|| sheet.bad(*n, &O_CITY, format!("no city {v:?}")))?),
+            None => None,
+        };
+        let district = match get(r, known[4]) {
+            Some(v) => Some(
+                region(v, RegionKind::District)
+                    .ok_or_else(|| sheet.bad(*n, &O_DISTRICT, format!("no district {v:?} (import regions first)")))?,
+            ),
+            None => None,
+        };
+        let mut profile = serde_json::Map::new();
+        for (i, h) in sheet.header.iter().enumerate() {
+            if known.contains(&Some(i)) || h.is_empty() {
+                continue;
+            }
+            if let Some(v) = get(r, Some(i)) {
+                profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
+            }
+        }
+        out.push(Organisation {
+            credit_code,
+            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "empty"))?.to_string(),
+            channel: get(r, known[2]).unwrap_or("region").to_string(),
+            city,
+            district,
+            dishonest: get(r, known[5]).is_some_and(yes),
+            tags: get(r, known[6])
+                .map(|t| t.split([';', '；']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            qualifications: Vec::new(),
+            profile: serde_json::Value::Object(profile),
+        });
+    }
+    Ok(out)
+}
+
+const U_ID: Col = Col(&["id", "用户", "账号"]);
+const U_NAME: Col = Col(&["name", "姓名"]);
+const U_ROLE: Col = Col(&["role", "角色"]);
+const U_SCOPE: Col = Col(&["scope", "范围"]);
+const U_OFFICE: Col = Col(&["office", "科室"]);
+
+/// Parse a scope as written in a sheet or on the command line: `province`,
+/// `city:huizhou`, `district:huizhou.huicheng`, `organisation:<credit code>`, `expert`, `public`.
+pub fn parse_scope(s: &str) -> Result<Scope, String> {
+    let (level, id) = s.split_once(':').map_or((s, None), |(l, i)| (l, Some(i.to_string())));
+    match (level, id) {
+        ("province", None) => Ok(Scope::Province),
+        ("expert", None) => Ok(Scope::Expert),
+        ("public", None) => Ok(Scope::Public),
+        ("city", Some(c)) => Ok(Scope::City(c)),
+        ("district", Some(d)) => Ok(Scope::District(d)),
+        ("organisation" | "org", Some(o)) => Ok(Scope::Organisation(o)),
+        _ => Err(format!(
+            "{s:?} is not a scope; write province, city:ID, district:ID, organisation:CREDIT-CODE, expert or public"
+        )),
+    }
+}
+
+/// Users from a sheet: one row per grant (`id, name, role, scope, office`); rows of
+/// the same id add grants to one user.
+pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
+    let (id, role, scope) = (sheet.require(&U_ID)?, sheet.require(&U_ROLE)?, sheet.require(&U_SCOPE)?);
+    let (name, office) = (sheet.find(&U_NAME), sheet.find(&U_OFFICE));
+    let mut users: BTreeMap<String, User> = BTreeMap::new();
+    for (n, r) in &sheet.rows {
+        let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "empty"))?.to_string();
+        let grant = RoleGrant {
+            role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "empty"))?.to_string(),
+            scope: parse_scope(get(r, Some(scope)).unwrap_or("")).map_err(|e| sheet.bad(*n, &U_SCOPE, e))?,
+            office: get(r, office).map(str::to_string),
+        };
+        let u = users.entry(uid.clone()).or_insert_with(|| User {
+            id: uid.clone(),
+            name: get(r, name).unwrap_or(&uid).to_string(),
+            grants: Vec::new(),
+        });
+        if !u.grants.contains(&grant) {
+            u.grants.push(grant);
+        }
+    }
+    Ok(users.into_values().collect())
+}
+
+/// One line of a credit look-up (信用查询).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct CreditRow {
+    pub row: usize,
+    pub credit_code: String,
+    /// The name as given in the template, if any.
+    pub given_name: Option<String>,
+    /// The code's check digit and structure are valid (GB 32100-2015).
+    pub valid: bool,
+    /// The organisation as registered here, if it is.
+    pub registered_name: Option<String>,
+    pub name_matches: Option<bool>,
+    pub dishonest: Option<bool>,
+    /// Marked dishonest by this import (`mark_dishonest`).
+    pub marked: bool,
+}
+
+const C_CODE: Col = Col(&["统一社会信用代码", "credit_code"]);
+const C_NAME: Col = Col(&["单位名称", "企业名称", "名称", "name"]);
+
+impl Kernel {
+    /// Import regions from a sheet. Nothing is written if a row is bad.
+    pub fn import_regions_file(&self, path: &Path) -> Result<usize, ImportError> {
+        let regions = parse_regions(&read_sheet(path)?)?;
+        Ok(self.import_regions(&regions)?)
+    }
+
+    /// Import organisations from a sheet, all or none.
+    pub fn import_orgs_file(&self, path: &Path) -> Result<usize, ImportError> {
+        let regions = self.regions().map_err(AdminError::from)?;
+        let orgs = parse_orgs(&read_sheet(path)?, &regions)?;
+        self.upsert_orgs(&orgs)?;
+        Ok(orgs.len())
+    }
+
+    /// Import users (one row per grant) from a sheet, all or none.
+    pub fn import_users_file(&self, path: &Path) -> Result<usize, ImportError> {
+        let users = parse_users(&read_sheet(path)?)?;
+        self.upsert_users(&users)?;
+        Ok(users.len())
+    }
+
+    /// A credit look-up from the seed's template (统一社会信用代码 required, 单位名称
+    /// optional): each code's validity, whether it is registered, its name and
+    /// dishonesty. With `mark_dishonest`, every registered organisation listed is
+    /// marked dishonest (a dishonest-list import), all in one transaction.
+    pub fn credit_lookup_file(&self, path: &Path, mark_dishonest: bool) -> Result<Vec<CreditRow>, ImportError> {
+        let sheet = read_sheet(path)?;
+        let code = sheet.require(&C_CODE)?;
+        let name = sheet.find(&C_NAME);
+        let mut out = Vec::new();
+        let mut marks = Vec::new();
+        for (n, r) in &sheet.rows {
+            let credit_code = get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &C_CODE, "必填 / required"))?.to_uppercase();
+            let valid = shenbao_contract::credit_code::validate(&credit_code).is_ok();
+            let org = if valid { self.org(&credit_code).map_err(AdminError::from)? } else { None };
+            let given_name = get(r, name).map(str::to_string);
+            let marked = mark_dishonest && org.as_ref().is_some_and(|o| !o.dishonest);
+            if marked {
+                let mut o = org.clone().expect("marked only when registered");
+                o.dishonest = true;
+                marks.push(o);
+            }
+            out.push(CreditRow {
+                row: *n,
+                name_matches: match (&given_name, &org) {
+                    (Some(g), Some(o)) => Some(*g == o.name),
+                    _ => None,
+                },
+                registered_name: org.as_ref().map(|o| o.name.clone()),
+                dishonest: org.as_ref().map(|o| o.dishonest || marked),
+                given_name,
+                credit_code,
+                valid,
+                marked,
+            });
+        }
+        if !marks.is_empty() {
+            self.upsert_orgs(&marks)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Write a summary as an XLSX workbook: a title row, then per section its title,
+/// the column headers and the rows.
+pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("汇总表").map_err(|e| e.to_string())?;
+    let bold = Format::new().set_bold();
+    let ncols = summary.columns.len().max(1) as u16;
+    ws.merge_range(0, 0, 0, ncols - 1, &summary.title.zh, &bold).map_err(|e| e.to_string())?;
+    let mut row = 1u32;
+    for section in &summary.sections {
+        if summary.sections.len() > 1 || section.id != "all" {
+            ws.write_with_format(row, 0, &section.title.zh, &bold).map_err(|e| e.to_string())?;
+            row += 1;
+        }
+        for (c, title) in summary.columns.iter().enumerate() {
+            ws.write_with_format(row, c as u16, &title.zh, &bold).map_err(|e| e.to_string())?;
+        }
+        row += 1;
+        for r in &section.rows {
+            for (c, v) in r.cells.iter().enumerate() {
+                ws.write(row, c as u16, v.as_str()).map_err(|e| e.to_string())?;
+            }
+            row += 1;
+        }
+    }
+    for c in 0..ncols {
+        ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
+    }
+    wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// Write a summary as CSV (UTF-8 with a BOM so spreadsheet programs read the
+/// Chinese): a `分组 section` column first when the table has sections.
+pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, String> {
+    let sectioned = summary.sections.len() > 1 || summary.sections.iter().any(|s| s.id != "all");
+    let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+    let mut header: Vec<&str> = Vec::new();
+    if sectioned {
+        header.push("分组");
+    }
+    header.extend(summary.columns.iter().map(|c| c.zh.as_str()));
+    w.write_record(&header).map_err(|e| e.to_string())?;
+    for s in &summary.sections {
+        for r in &s.rows {
+            let mut rec: Vec<&str> = Vec::new();
+            if sectioned {
+                rec.push(&s.title.zh);
+            }
+            rec.extend(r.cells.iter().map(String::as_str));
+            w.write_record(&rec).map_err(|e| e.to_string())?;
+        }
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}

@@ -1,0 +1,233 @@
+//! Recommendation summary tables (推荐汇总表): what a district, city or the province
+//! recommended in a round, in priority order, with the columns and sections the
+//! program declares in its manifest (`summary`). Pure reading; the spreadsheet and
+//! CSV writers live in `io.rs`.
+
+use crate::error::StoreError;
+use crate::kernel::Kernel;
+use crate::model::{Application, Decision, Organisation, Round};
+use crate::workflow::RoundError;
+use serde::{Deserialize, Serialize};
+use shenbao_contract::{ActionKind, ScopeLevel, StageKind, Text};
+
+/// Whose recommendations a summary lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SummaryLevel {
+    District,
+    City,
+    Province,
+}
+
+impl SummaryLevel {
+    fn scope_level(self) -> ScopeLevel {
+        match self {
+            SummaryLevel::District => ScopeLevel::District,
+            SummaryLevel::City => ScopeLevel::City,
+            SummaryLevel::Province => ScopeLevel::Province,
+        }
+    }
+}
+
+impl std::str::FromStr for SummaryLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "district" => Ok(SummaryLevel::District),
+            "city" => Ok(SummaryLevel::City),
+            "province" => Ok(SummaryLevel::Province),
+            other => Err(format!("level {other:?} is not one of district, city, province")),
+        }
+    }
+}
+
+/// One recommended application.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SummaryRow {
+    pub application: String,
+    /// The rank the recommender gave (按推荐优先顺序), if any.
+    pub rank: Option<u32>,
+    /// Index of the recommending decision.
+    pub decision: u64,
+    /// One cell per column, as text.
+    pub cells: Vec<String>,
+}
+
+/// One section of the table (e.g. 遴选加入单位 / 直接认定单位).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SummarySectionRows {
+    pub id: String,
+    pub title: Text,
+    pub rows: Vec<SummaryRow>,
+}
+
+/// A summary table ready to print or write.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Summary {
+    pub title: Text,
+    pub round: String,
+    pub level: SummaryLevel,
+    /// The city or district it is limited to (none: everything at that level).
+    pub scope: Option<String>,
+    pub columns: Vec<Text>,
+    pub sections: Vec<SummarySectionRows>,
+}
+
+impl Summary {
+    pub fn row_count(&self) -> usize {
+        self.sections.iter().map(|s| s.rows.len()).sum()
+    }
+}
+
+fn cell(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Bool(b)) => (if *b { "是" } else { "否" }).to_string(),
+        Some(serde_json::Value::Array(a)) => a.iter().map(|x| cell(Some(x))).collect::<Vec<_>>().join("、"),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl Kernel {
+    /// The summary table of `round` at `level`, limited to a city or district
+    /// (`scope`, a region id) if given: every application whose last pass through
+    /// that level's review ended in a recommendation (or a decision, at the province),
+    /// in the recommender's priority order, then in the order recommended.
+    pub fn summary(&self, round_id: &str, level: SummaryLevel, scope: Option<&str>) -> Result<Summary, RoundError> {
+        let round = self.round(round_id)?;
+        let record = self
+            .plugin_record_by_sha(&round.plugin.sha256)
+            .map_err(|e| RoundError::Store(StoreError::Database(e.to_string())))?;
+        let table = &record.manifest.summary;
+        let stages: Vec<&str> = round
+            .graph
+            .stages
+            .iter()
+            .filter(|s| s.kind == StageKind::Review && s.scope == level.scope_level())
+            .map(|s| s.id.as_str())
+            .collect();
+        if let Some(s) = scope {
+            if self.region(s)?.is_none() {
+                return Err(RoundError::Store(StoreError::Database(format!(
+                    "region {s:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng"
+                ))));
+            }
+        }
+        let mut found: Vec<(Application, Organisation, SummaryRow)> = Vec::new();
+        for app in self.applications_in(round_id)? {
+            let Some(org) = self.org(&app.applicant)? else { continue };
+            if let Some(s) = scope {
+                if org.city.as_deref() != Some(s) && org.district.as_deref() != Some(s) {
+                    continue;
+                }
+            }
+            let Some((decision, rank)) = self.recommended_at(&app, &stages)? else { continue };
+            let cells = table.columns.iter().map(|c| self.source(&round, &app, &org, &c.source)).collect();
+            found.push((app, org, SummaryRow { application: String::new(), rank, decision: decision.index, cells }));
+        }
+        found.sort_by(|a, b| {
+            (a.2.rank.is_none(), a.2.rank, a.2.decision).cmp(&(b.2.rank.is_none(), b.2.rank, b.2.decision))
+        });
+        let mut sections: Vec<SummarySectionRows> = if table.sections.is_empty() {
+            vec![SummarySectionRows { id: "all".into(), title: table.title.clone(), rows: Vec::new() }]
+        } else {
+            table
+                .sections
+                .iter()
+                .map(|s| SummarySectionRows { id: s.id.clone(), title: s.title.clone(), rows: Vec::new() })
+                .collect()
+        };
+        let mut other = SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
+        for (app, _, mut row) in found {
+            row.application = app.id.clone();
+            let data = app.data.to_value();
+            let target = if table.sections.is_empty() {
+                Some(0)
+            } else {
+                table.sections.iter().position(|s| match (&s.field, &s.equals) {
+                    (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
+                    (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
+                    (None, _) => true,
+                })
+            };
+            let section = match target {
+                Some(i) => &mut sections[i],
+                None => &mut other,
+            };
+            // 序号: the position in its section.
+            let pos = section.rows.len() + 1;
+            for (c, col) in row.cells.iter_mut().zip(&table.columns) {
+                if col.source == "rank" {
+                    *c = pos.to_string();
+                }
+            }
+            section.rows.push(row);
+        }
+        if !other.rows.is_empty() {
+            sections.push(other);
+        }
+        Ok(Summary {
+            title: table.title.clone(),
+            round: round_id.to_string(),
+            level,
+            scope: scope.map(str::to_string),
+            columns: table.columns.iter().map(|c| c.title.clone()).collect(),
+            sections,
+        })
+    }
+
+    /// The decision by which `app` last left one of `stages` forward, with the rank
+    /// given there; none if its last pass did not end in a recommendation.
+    fn recommended_at(&self, app: &Application, stages: &[&str]) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
+        let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
+            return Ok(None);
+        };
+        let Some(next) = app.state.trail.get(i + 1).and_then(|v| v.decision) else { return Ok(None) };
+        let Some(d) = self.decision(next)? else { return Ok(None) };
+        if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
+            return Ok(None);
+        }
+        // The rank: the last one given at that stage during this pass.
+        let entered = app.state.trail[i].decision.unwrap_or(0);
+        let mut rank = None;
+        for x in self.decisions_of(&app.id)? {
+            if x.index >= entered && x.index <= d.index && stages.contains(&x.from.as_str()) {
+                if let Some(r) = x.payload.rank {
+                    rank = Some(r);
+                }
+            }
+        }
+        Ok(Some((d, rank)))
+    }
+
+    fn source(&self, round: &Round, app: &Application, org: &Organisation, source: &str) -> String {
+        let region = |id: &Option<String>| {
+            id.as_ref()
+                .map(|r| self.region(r).ok().flatten().map_or_else(|| r.clone(), |x| x.name))
+                .unwrap_or_default()
+        };
+        match source {
+            "rank" => String::new(),
+            "application" => app.id.clone(),
+            "applicant:name" => org.name.clone(),
+            "applicant:credit_code" => org.credit_code.clone(),
+            "applicant:city" => region(&org.city),
+            "applicant:district" => region(&org.district),
+            "direction:title" => app
+                .direction
+                .as_ref()
+                .and_then(|d| round.directions.iter().find(|x| &x.id == d))
+                .map(|d| d.title.zh.clone())
+                .unwrap_or_default(),
+            "stage" => round
+                .graph
+                .stages
+                .iter()
+                .find(|s| s.id == app.state.stage)
+                .map_or_else(|| app.state.stage.clone(), |s| s.title.zh.clone()),
+            pointer if pointer.starts_with('/') => cell(app.data.to_value().pointer(pointer)),
+            _ => String::new(),
+        }
+    }
+}

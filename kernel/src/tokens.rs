@@ -1,0 +1,115 @@
+//! API tokens: bearer secrets issued to a user, stored only as their sha256, revocable.
+
+use crate::error::StoreError;
+use crate::kernel::Kernel;
+use crate::model::User;
+use crate::tables::TOKENS;
+use crate::time::Timestamp;
+use crate::workflow::{AdminError, from_json, to_json};
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What the database keeps about a token (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TokenInfo {
+    /// Public id: the first 16 hex digits of the secret's sha256.
+    pub id: String,
+    pub user: String,
+    pub label: String,
+    pub issued_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A freshly issued token: the secret is shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IssuedToken {
+    pub info: TokenInfo,
+    /// `sb_` and 64 hex digits; give it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Kernel {
+    /// Issue a token for `user_id` (who must exist).
+    pub fn issue_token(&self, user_id: &str, label: &str) -> Result<IssuedToken, AdminError> {
+        if self.user(user_id)?.is_none() {
+            return Err(AdminError::Invalid(format!("user {user_id:?} does not exist (import users first)")));
+        }
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(|e| AdminError::Invalid(format!("no randomness for a token: {e}")))?;
+        let secret = format!("sb_{}", hex::encode(raw));
+        let hash = digest(&secret);
+        let info = TokenInfo {
+            id: hash[..16].to_string(),
+            user: user_id.to_string(),
+            label: label.to_string(),
+            issued_at: self.now(),
+            revoked_at: None,
+        };
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        tx.open_table(TOKENS)
+            .map_err(StoreError::from)?
+            .insert(hash.as_str(), to_json(&info).as_slice())
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(IssuedToken { info, secret })
+    }
+
+    /// Every token (of one user, if given), without secrets.
+    pub fn tokens(&self, user_id: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(TOKENS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let info: TokenInfo = from_json(k.value(), v.value())?;
+            if user_id.is_none_or(|u| u == info.user) {
+                out.push(info);
+            }
+        }
+        out.sort_by(|a, b| (a.issued_at, &a.id).cmp(&(b.issued_at, &b.id)));
+        Ok(out)
+    }
+
+    /// Revoke a token by its public id; revoking twice is harmless.
+    pub fn revoke_token(&self, id: &str) -> Result<TokenInfo, AdminError> {
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let info = {
+            let mut t = tx.open_table(TOKENS).map_err(StoreError::from)?;
+            let mut found = None;
+            for row in t.iter().map_err(StoreError::from)? {
+                let (k, v) = row.map_err(StoreError::from)?;
+                let info: TokenInfo = from_json(k.value(), v.value())?;
+                if info.id == id {
+                    found = Some((k.value().to_string(), info));
+                    break;
+                }
+            }
+            let (key, mut info) =
+                found.ok_or_else(|| AdminError::Invalid(format!("no token has id {id:?} (see `shenbao user token list`)")))?;
+            if info.revoked_at.is_none() {
+                info.revoked_at = Some(self.now());
+                t.insert(key.as_str(), to_json(&info).as_slice()).map_err(StoreError::from)?;
+            }
+            info
+        };
+        tx.commit().map_err(StoreError::from)?;
+        Ok(info)
+    }
+
+    /// The user a bearer secret stands for: `None` for an unknown or revoked token.
+    pub fn authenticate(&self, secret: &str) -> Result<Option<User>, StoreError> {
+        let tx = self.db().begin_read()?;
+        let t = tx.open_table(TOKENS)?;
+        let Some(v) = t.get(digest(secret).as_str())? else { return Ok(None) };
+        let info: TokenInfo = from_json("tokens", v.value())?;
+        if info.revoked_at.is_some() {
+            return Ok(None);
+        }
+        self.user(&info.user)
+    }
+}
