@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A stored blob.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BlobRef {
     pub sha256: String,
     pub size: u64,
@@ -42,6 +42,11 @@ fn io(path: &Path, e: std::io::Error) -> BlobError {
 impl BlobStore {
     pub fn new(dir: PathBuf) -> Self {
         BlobStore { dir }
+    }
+
+    /// The directory the blobs live in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub fn path(&self, sha256: &str) -> PathBuf {

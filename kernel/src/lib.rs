@@ -34,6 +34,7 @@
 //! ```
 
 mod attachments;
+mod backup;
 mod cache;
 mod calendar;
 mod cases;
@@ -42,6 +43,8 @@ mod error;
 mod forms;
 mod graph;
 mod host;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "io")]
 pub mod io;
 mod kernel;
@@ -58,6 +61,7 @@ mod tokens;
 mod workflow;
 
 pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments};
+pub use backup::{BackupError, BackupReport, ExportLine};
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};

@@ -75,3 +75,7 @@ pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 /// Idempotency keys: (user, key) → JSON [`crate::workflow::IdempotencyRecord`], written in
 /// the same transaction as the decisions it names.
 pub const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("idempotency");
+
+/// HTTP responses remembered under an idempotency key: (user, key) → JSON
+/// {digest, status, body}, so a retried request gets the first answer verbatim.
+pub const API_RESPONSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("api_responses");

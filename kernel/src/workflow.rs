@@ -146,7 +146,7 @@ fn request_digest<T: Serialize>(what: &T) -> String {
 }
 
 /// The decision chain's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ChainReport {
     pub length: u64,
     /// Index of the first record whose link or hash does not verify.
@@ -155,7 +155,7 @@ pub struct ChainReport {
 }
 
 /// A re-run of a recorded check.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ReplayReport {
     pub decision: u64,
     pub recorded: Vec<Finding>,
@@ -167,7 +167,7 @@ pub struct ReplayReport {
 }
 
 /// One line of a reviewer's queue.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct QueueItem {
     pub application: String,
     pub stage: String,

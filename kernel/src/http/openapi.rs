@@ -1,0 +1,106 @@
+//! The OpenAPI 3.1 document, generated from the route table and the Rust types
+//! (schemars, JSON Schema 2020-12 — the dialect OpenAPI 3.1 uses).
+
+use super::error::ErrorBody;
+use super::routes::{Access, route_docs};
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect()
+}
+
+/// The whole API described as OpenAPI 3.1 (committed as `schemas/openapi.json`).
+pub fn openapi() -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas".into();
+        s.meta_schema = None;
+    });
+    let mut g = settings.into_generator();
+    let error = g.subschema_for::<ErrorBody>();
+    let mut paths: Map<String, Value> = Map::new();
+    for d in route_docs() {
+        let mut op = Map::new();
+        let op_id = format!(
+            "{}{}",
+            d.method,
+            d.path.replace(['{', '}'], "").split('/').map(|p| {
+                let mut c = p.chars();
+                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            }).collect::<String>().replace('-', "").replace('.', "")
+        );
+        op.insert("operationId".into(), json!(op_id));
+        op.insert("summary".into(), json!(d.summary));
+        let mut params = path_params(d.path);
+        for (name, desc) in d.query {
+            params.push(json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "string" } }));
+        }
+        if d.method != "get" {
+            params.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "A retry with the same key and body returns the first response and changes nothing",
+                "schema": { "type": "string", "maxLength": 200 }
+            }));
+        }
+        if !params.is_empty() {
+            op.insert("parameters".into(), Value::Array(params));
+        }
+        if let Some(req) = d.request {
+            let schema = req(&mut g);
+            op.insert("requestBody".into(), json!({ "required": true, "content": { d.request_type: { "schema": schema } } }));
+        } else if d.request_type != "application/json" {
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { d.request_type: { "schema": { "type": "string", "contentEncoding": "binary" } } } }),
+            );
+        }
+        let ok_schema = d.response.map(|f| f(&mut g)).unwrap_or_else(|| json!({}).try_into().expect("an empty schema"));
+        let mut responses = Map::new();
+        responses.insert(d.success.to_string(), json!({ "description": "success", "content": { "application/json": { "schema": ok_schema } } }));
+        let err = |desc: &str| json!({ "description": desc, "content": { "application/json": { "schema": error.clone() } } });
+        if d.access != Access::Open {
+            responses.insert("401".into(), err("unauthenticated: missing, unknown or revoked token"));
+            responses.insert("403".into(), err("forbidden: the caller's role may not do this"));
+            responses.insert("404".into(), err("not found — also for objects outside the caller's scope"));
+        }
+        if d.method != "get" {
+            responses.insert("400".into(), err("malformed_json"));
+            responses.insert("409".into(), err("refused by the state: quota_exceeded, window_closed, stale_stage …"));
+            responses.insert("413".into(), err("payload_too_large"));
+            responses.insert("422".into(), err("invalid_request, blocking_findings, idempotency_key_reused …"));
+        }
+        op.insert("responses".into(), Value::Object(responses));
+        match d.access {
+            Access::Open => {
+                op.insert("security".into(), json!([]));
+            }
+            Access::Admin => {
+                op.insert("x-shenbao-access".into(), json!("admin"));
+            }
+            Access::Scoped => {
+                op.insert("x-shenbao-access".into(), json!("scoped"));
+            }
+        }
+        let entry = paths.entry(d.path.to_string()).or_insert_with(|| json!({}));
+        entry[d.method] = Value::Object(op);
+    }
+    let schemas = Value::Object(g.definitions().clone());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shenbao (申报) API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Program applications and approvals. Bearer tokens; objects outside the caller's scope answer 404; every state-changing request accepts an Idempotency-Key."
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas
+        }
+    })
+}

@@ -1,0 +1,844 @@
+//! Every endpoint: its handler and its documentation in one table ([`route_docs`]),
+//! from which both the router and the OpenAPI document are built, so they cannot drift.
+
+use super::{
+    Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible,
+    visible_app,
+};
+use crate::attachments::{BlobError, BlobRef};
+use crate::calendar::Calendar;
+use crate::kernel::Kernel;
+use crate::model::{ActionRequest, Application, Decision, Organisation, Round, RoundSpec, Scope, User};
+use crate::regions::{Region, RegionKind};
+use crate::registry::PluginRecord;
+use crate::summary::{Summary, SummaryLevel};
+use crate::tokens::{IssuedToken, TokenInfo};
+use crate::workflow::{ChainReport, Draft, QueueItem, Receipt, ReplayReport};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, post, put};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shenbao_contract::Finding;
+use std::collections::BTreeMap;
+
+/// The answer to an action on an application.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionResponse {
+    /// The recorded decision (hash-chained).
+    pub decision: Decision,
+    /// The application after the decision.
+    pub application: Application,
+    /// Every finding of the check this action ran (warnings included), if it ran one.
+    pub findings: Vec<Finding>,
+    /// A repeated idempotency key: this is the first request's decision, nothing changed now.
+    pub replayed: bool,
+}
+
+impl From<Receipt> for ActionResponse {
+    fn from(r: Receipt) -> Self {
+        ActionResponse {
+            findings: r.check.as_ref().map(|c| c.findings().chain(&c.kernel_findings).cloned().collect()).unwrap_or_default(),
+            decision: r.decision,
+            application: r.application,
+            replayed: r.replayed,
+        }
+    }
+}
+
+/// The same action on many applications (批量推荐): all or none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BatchRequest {
+    pub applications: Vec<String>,
+    pub request: ActionRequest,
+}
+
+/// One page of a list; pass `next` as `after` for the following page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct SummaryQuery {
+    level: SummaryLevel,
+    scope: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct TokenRequest {
+    #[serde(default)]
+    label: String,
+}
+
+/// Who may call an endpoint, for the documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No token needed.
+    Open,
+    /// Any authenticated user; objects filtered by scope.
+    Scoped,
+    /// Administrators (role `admin`, province scope).
+    Admin,
+}
+
+/// One endpoint as documented.
+#[derive(Clone, Copy)]
+pub struct RouteDoc {
+    pub method: &'static str,
+    /// axum and OpenAPI share the `{param}` syntax.
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub request: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// Content type of the request body (JSON unless said).
+    pub request_type: &'static str,
+    pub response: Option<fn(&mut SchemaGenerator) -> Schema>,
+    pub query: &'static [(&'static str, &'static str)],
+    /// Status of a success.
+    pub success: u16,
+}
+
+fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+const JSON: &str = "application/json";
+
+fn doc(method: &'static str, path: &'static str, summary: &'static str, access: Access) -> RouteDoc {
+    RouteDoc {
+        method,
+        path,
+        summary,
+        access,
+        request: None,
+        request_type: JSON,
+        response: None,
+        query: &[],
+        success: 200,
+    }
+}
+
+impl RouteDoc {
+    fn req(mut self, f: fn(&mut SchemaGenerator) -> Schema) -> Self {
+        self.request = Some(f);
+        self
+    }
+    fn res(mut self, f: fn(&mut SchemaGenerator) -> Schema) -> Self {
+        self.response = Some(f);
+        self
+    }
+    fn q(mut self, q: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = q;
+        self
+    }
+    fn created(mut self) -> Self {
+        self.success = 201;
+        self
+    }
+    fn body_type(mut self, t: &'static str) -> Self {
+        self.request_type = t;
+        self
+    }
+}
+
+const PAGE_Q: &[(&str, &str)] =
+    &[("after", "cursor: the `next` of the previous page"), ("limit", "page size (default 50, at most 500)")];
+
+/// Every route: documentation and handler.
+fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
+    use Access::*;
+    let max_plugin = config.max_plugin;
+    vec![
+        (doc("get", "/v1/health", "Liveness: the server answers", Open), get(health)),
+        (doc("get", "/openapi.json", "This OpenAPI 3.1 document", Open), get(openapi_doc)),
+        (doc("get", "/v1/me", "The calling user and its grants", Scoped).res(s::<User>), get(me)),
+        (doc("get", "/v1/plugins", "Installed program plugins", Scoped).res(s::<Vec<PluginRecord>>), get(plugins)),
+        (
+            doc("post", "/v1/plugins", "Install a program plugin (the component's bytes)", Admin)
+                .body_type("application/wasm")
+                .res(s::<PluginRecord>)
+                .created(),
+            post(install_plugin).layer(DefaultBodyLimit::max(max_plugin)),
+        ),
+        (doc("get", "/v1/rounds", "Every round", Scoped).res(s::<Vec<Round>>), get(rounds)),
+        (
+            doc("post", "/v1/rounds", "Create a round (checked by the kernel and the plugin)", Admin)
+                .req(s::<RoundSpec>)
+                .res(s::<Round>)
+                .created(),
+            post(create_round),
+        ),
+        (doc("get", "/v1/rounds/{round}", "One round", Scoped).res(s::<Round>), get(round)),
+        (
+            doc("put", "/v1/rounds/{round}", "Reconfigure a round that is not open yet", Admin)
+                .req(s::<RoundSpec>)
+                .res(s::<Round>),
+            put(configure_round),
+        ),
+        (doc("post", "/v1/rounds/{round}/open", "Open a round", Admin).res(s::<Round>), post(open_round)),
+        (doc("post", "/v1/rounds/{round}/close", "Close a round", Admin).res(s::<Round>), post(close_round)),
+        (
+            doc("get", "/v1/rounds/{round}/forms/{form}", "A form of the round's program, as its JSON Schema", Scoped),
+            get(form_schema),
+        ),
+        (
+            doc("get", "/v1/rounds/{round}/quotas", "Quota usage: (quota, scope, used)", Scoped),
+            get(quotas),
+        ),
+        (
+            doc("get", "/v1/rounds/{round}/queue", "What waits for the caller, in (stage, city, district) order", Scoped)
+                .q(PAGE_Q)
+                .res(s::<Page<QueueItem>>),
+            get(queue),
+        ),
+        (
+            doc("get", "/v1/rounds/{round}/applications", "The applications of the round the caller may see", Scoped)
+                .q(PAGE_Q)
+                .res(s::<Page<Application>>),
+            get(list_applications),
+        ),
+        (
+            doc("post", "/v1/rounds/{round}/applications", "Start an application: save a first draft", Scoped)
+                .req(s::<Draft>)
+                .res(s::<ActionResponse>)
+                .created(),
+            post(new_draft),
+        ),
+        (
+            doc("post", "/v1/rounds/{round}/batch", "The same action on many applications (批量推荐), all or none", Scoped)
+                .req(s::<BatchRequest>)
+                .res(s::<Vec<ActionResponse>>),
+            post(batch),
+        ),
+        (
+            doc("get", "/v1/rounds/{round}/summary", "Summary table (推荐汇总表) as JSON, CSV or XLSX", Scoped)
+                .q(&[
+                    ("level", "district, city or province"),
+                    ("scope", "city or district id (default: the caller's own)"),
+                    ("format", "json (default), csv or xlsx"),
+                ])
+                .res(s::<Summary>),
+            get(summary),
+        ),
+        (doc("get", "/v1/applications/{id}", "One application", Scoped).res(s::<Application>), get(application)),
+        (
+            doc("put", "/v1/applications/{id}", "Save the draft again", Scoped).req(s::<Draft>).res(s::<ActionResponse>),
+            put(save_draft),
+        ),
+        (
+            doc("post", "/v1/applications/{id}/actions", "Take an action of the approval graph", Scoped)
+                .req(s::<ActionRequest>)
+                .res(s::<ActionResponse>),
+            post(act),
+        ),
+        (
+            doc("get", "/v1/applications/{id}/decisions", "The handling record (办理记录)", Scoped)
+                .res(s::<Vec<Decision>>),
+            get(decisions),
+        ),
+        (
+            doc("post", "/v1/attachments", "Upload an attachment (streamed, content-addressed)", Scoped)
+                .body_type("application/octet-stream")
+                .res(s::<BlobRef>)
+                .created(),
+            post(upload),
+        ),
+        (
+            doc("post", "/v1/regions", "Add or replace regions (parents first)", Admin).req(s::<Vec<Region>>),
+            post(import_regions),
+        ),
+        (
+            doc("post", "/v1/orgs", "Add or replace organisations, all or none", Admin).req(s::<Vec<Organisation>>),
+            post(import_orgs),
+        ),
+        (doc("get", "/v1/orgs/{code}", "One organisation", Scoped).res(s::<Organisation>), get(org)),
+        (doc("post", "/v1/users", "Add or replace users, all or none", Admin).req(s::<Vec<User>>), post(import_users)),
+        (
+            doc("put", "/v1/calendars/{year}", "Set a year's holidays and make-up working days", Admin)
+                .req(s::<Calendar>),
+            put(set_calendar),
+        ),
+        (
+            doc("post", "/v1/users/{id}/tokens", "Issue an API token (the secret is shown once)", Admin)
+                .req(s::<TokenRequest>)
+                .res(s::<IssuedToken>)
+                .created(),
+            post(issue_token),
+        ),
+        (doc("get", "/v1/tokens", "Every token, without secrets", Admin).res(s::<Vec<TokenInfo>>), get(tokens)),
+        (doc("delete", "/v1/tokens/{id}", "Revoke a token", Admin).res(s::<TokenInfo>), delete(revoke_token)),
+        (doc("get", "/v1/audit/chain", "Verify the decision chain", Admin).res(s::<ChainReport>), get(audit_chain)),
+        (
+            doc("get", "/v1/decisions/{index}/replay", "Re-run a recorded check with the pinned plugin", Admin)
+                .res(s::<ReplayReport>),
+            get(replay),
+        ),
+    ]
+}
+
+/// The documentation of every route, in table order.
+pub fn route_docs() -> Vec<RouteDoc> {
+    table(&super::ApiConfig::default()).into_iter().map(|(d, _)| d).collect()
+}
+
+pub(super) fn build(api: Api) -> Router {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<Api>> = BTreeMap::new();
+    for (d, m) in table(&api.config) {
+        let merged = match by_path.remove(d.path) {
+            Some(prev) => prev.merge(m),
+            None => m,
+        };
+        by_path.insert(d.path, merged);
+    }
+    let mut r = Router::new();
+    for (p, m) in by_path {
+        r = r.route(p, m);
+    }
+    r.fallback(|| async { ApiError::NotFound { what: "endpoint", id: String::new() } })
+        .layer(DefaultBodyLimit::max(api.config.max_body))
+        .with_state(api)
+}
+
+type Body_ = Result<Bytes, BytesRejection>;
+
+fn ok<T: Serialize>(status: StatusCode, v: &T) -> Result<(StatusCode, Value), ApiError> {
+    Ok((status, serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))?))
+}
+
+fn value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn page_limit(q: &PageQuery, max: usize) -> Result<usize, ApiError> {
+    let n = q.limit.unwrap_or(50);
+    if n > max {
+        return Err(ApiError::PageTooLarge { asked: n, max });
+    }
+    Ok(n.max(1))
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn openapi_doc() -> impl IntoResponse {
+    axum::Json(super::openapi())
+}
+
+async fn me(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |_, u, _| value(u)).await
+}
+
+async fn plugins(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, _, _| value(&k.plugins()?)).await
+}
+
+async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_plugin;
+    mutate(api, h, "POST /v1/plugins".into(), body, limit, |c: Ctx<'_>| {
+        require_admin(c.user)?;
+        let i = c.kernel.install_plugin(c.body)?;
+        ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &i.record)
+    })
+    .await
+}
+
+async fn rounds(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, _, _| value(&k.rounds()?)).await
+}
+
+async fn create_round(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, "POST /v1/rounds".into(), body, limit, |c| {
+        require_admin(c.user)?;
+        let spec: RoundSpec = parse(c.body)?;
+        ok(StatusCode::CREATED, &c.kernel.create_round(spec)?)
+    })
+    .await
+}
+
+async fn round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    query(api, h, move |k, _, _| value(&k.round(&id)?)).await
+}
+
+async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("PUT /v1/rounds/{id}"), body, limit, move |c| {
+        require_admin(c.user)?;
+        let spec: RoundSpec = parse(c.body)?;
+        if spec.id != id {
+            return Err(ApiError::Invalid(format!("the body's id {:?} is not the round {id:?} of the path", spec.id)));
+        }
+        ok(StatusCode::OK, &c.kernel.configure_round(spec)?)
+    })
+    .await
+}
+
+async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/rounds/{id}/open"), body, limit, move |c| {
+        require_admin(c.user)?;
+        ok(StatusCode::OK, &c.kernel.open_round(&id)?)
+    })
+    .await
+}
+
+async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, move |c| {
+        require_admin(c.user)?;
+        ok(StatusCode::OK, &c.kernel.close_round(&id)?)
+    })
+    .await
+}
+
+async fn form_schema(State(api): State<Api>, h: HeaderMap, Path((round, form)): Path<(String, String)>) -> Response {
+    query(api, h, move |k, _, _| {
+        let r = k.round(&round)?;
+        let rec = k.plugin_record_by_sha(&r.plugin.sha256)?;
+        let f = rec
+            .manifest
+            .forms
+            .iter()
+            .find(|f| f.id == form)
+            .ok_or_else(|| ApiError::NotFound { what: "form", id: form.clone() })?;
+        serde_json::from_str(&f.schema).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await
+}
+
+/// Reviewers and administrators; applicants and the public do not see quota figures.
+fn reviewer(u: &User) -> bool {
+    u.grants.iter().any(|g| !matches!(g.scope, Scope::Organisation(_) | Scope::Public))
+}
+
+async fn quotas(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>) -> Response {
+    query(api, h, move |k, u, _| {
+        k.round(&round)?;
+        if !reviewer(u) {
+            return Err(ApiError::Forbidden("只有审核人员可查看名额 / only reviewers see quota figures".into()));
+        }
+        let rows: Vec<Value> = k
+            .quota_usage(&round)?
+            .into_iter()
+            .map(|(q, s, used)| json!({ "quota": q, "scope": s, "used": used }))
+            .collect();
+        Ok(Value::Array(rows))
+    })
+    .await
+}
+
+async fn queue(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    query(api, h, move |k, u, cfg| {
+        let limit = page_limit(&q, cfg.max_page)?;
+        let after = match &q.after {
+            Some(c) => {
+                let parts: Vec<&str> = c.split('|').collect();
+                if parts.len() != 4 {
+                    return Err(ApiError::Invalid(format!("cursor {c:?} is not one this API gave")));
+                }
+                Some(QueueItem {
+                    stage: parts[0].into(),
+                    city: parts[1].into(),
+                    district: parts[2].into(),
+                    application: parts[3].into(),
+                })
+            }
+            None => None,
+        };
+        let items = k.queue(&u.id, &round, after.as_ref(), limit)?;
+        let next = (items.len() == limit)
+            .then(|| items.last().map(|l| format!("{}|{}|{}|{}", l.stage, l.city, l.district, l.application)))
+            .flatten();
+        value(&Page { items, next })
+    })
+    .await
+}
+
+async fn list_applications(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(round): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    query(api, h, move |k, u, cfg| {
+        let limit = page_limit(&q, cfg.max_page)?;
+        let r = k.round(&round)?;
+        // An applicant's own are read through its index; reviewers' by the round.
+        let own: Vec<&str> = u
+            .grants
+            .iter()
+            .filter_map(|g| match &g.scope {
+                Scope::Organisation(o) => Some(o.as_str()),
+                _ => None,
+            })
+            .collect();
+        let candidates = if !own.is_empty() && !reviewer(u) {
+            let mut v = Vec::new();
+            for o in own {
+                v.extend(k.applications_of(o)?.into_iter().filter(|a| a.round == round));
+            }
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            v
+        } else {
+            k.applications_in(&round)?
+        };
+        let mut items = Vec::new();
+        for a in candidates {
+            if q.after.as_ref().is_some_and(|after| a.id <= *after) {
+                continue;
+            }
+            if visible(k, u, &a, &r)? {
+                items.push(a);
+                if items.len() == limit {
+                    break;
+                }
+            }
+        }
+        let next = (items.len() == limit).then(|| items.last().map(|a| a.id.clone())).flatten();
+        value(&Page { items, next })
+    })
+    .await
+}
+
+async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/rounds/{round}/applications"), body, limit, move |c| {
+        let draft: Draft = parse(c.body)?;
+        c.kernel.round(&round)?;
+        let r = match c.key {
+            Some(key) => c.kernel.save_draft_idempotent(&c.user.id, &round, None, draft, key)?,
+            None => c.kernel.save_draft(&c.user.id, &round, None, draft)?,
+        };
+        ok(StatusCode::CREATED, &ActionResponse::from(r))
+    })
+    .await
+}
+
+async fn save_draft(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("PUT /v1/applications/{id}"), body, limit, move |c| {
+        let app = visible_app(c.kernel, c.user, &id)?;
+        let draft: Draft = parse(c.body)?;
+        let r = match c.key {
+            Some(key) => c.kernel.save_draft_idempotent(&c.user.id, &app.round, Some(&id), draft, key)?,
+            None => c.kernel.save_draft(&c.user.id, &app.round, Some(&id), draft)?,
+        };
+        ok(StatusCode::OK, &ActionResponse::from(r))
+    })
+    .await
+}
+
+async fn application(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    query(api, h, move |k, u, _| value(&visible_app(k, u, &id)?)).await
+}
+
+async fn decisions(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    query(api, h, move |k, u, _| {
+        visible_app(k, u, &id)?;
+        value(&k.decisions_of(&id)?)
+    })
+    .await
+}
+
+async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/applications/{id}/actions"), body, limit, move |c| {
+        visible_app(c.kernel, c.user, &id)?;
+        let req: ActionRequest = parse(c.body)?;
+        let r = match c.key {
+            Some(key) => c.kernel.act_idempotent(&c.user.id, &id, &req, key)?,
+            None => c.kernel.act(&c.user.id, &id, &req)?,
+        };
+        ok(StatusCode::OK, &ActionResponse::from(r))
+    })
+    .await
+}
+
+async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/rounds/{round}/batch"), body, limit, move |c| {
+        let b: BatchRequest = parse(c.body)?;
+        if b.applications.is_empty() {
+            return Err(ApiError::Invalid("applications is empty".into()));
+        }
+        if b.applications.len() > c.config.max_page {
+            return Err(ApiError::PageTooLarge { asked: b.applications.len(), max: c.config.max_page });
+        }
+        for id in &b.applications {
+            let app = visible_app(c.kernel, c.user, id)?;
+            if app.round != round {
+                return Err(ApiError::NotFound { what: "application", id: id.clone() });
+            }
+        }
+        let ids: Vec<&str> = b.applications.iter().map(String::as_str).collect();
+        let rs = match c.key {
+            Some(key) => c.kernel.act_batch_idempotent(&c.user.id, &ids, &b.request, key)?,
+            None => c.kernel.act_batch(&c.user.id, &ids, &b.request)?,
+        };
+        ok(StatusCode::OK, &rs.into_iter().map(ActionResponse::from).collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// The scope a caller may export at `level`, given what it asked for.
+fn summary_scope(k: &Kernel, u: &User, level: SummaryLevel, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    if is_admin(u) || u.grants.iter().any(|g| g.scope == Scope::Province && g.role != "public") {
+        return Ok(asked);
+    }
+    let denied = || ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into());
+    for g in &u.grants {
+        match (&g.scope, level) {
+            (Scope::City(c), SummaryLevel::City | SummaryLevel::District) => match &asked {
+                None => return Ok(Some(c.clone())),
+                Some(a) if a == c => return Ok(asked),
+                Some(a) => {
+                    if k.region(a)?.is_some_and(|r| r.kind == RegionKind::District && r.parent.as_ref() == Some(c)) {
+                        return Ok(asked);
+                    }
+                }
+            },
+            (Scope::District(d), SummaryLevel::District) => match &asked {
+                None => return Ok(Some(d.clone())),
+                Some(a) if a == d => return Ok(asked),
+                Some(_) => {}
+            },
+            _ => {}
+        }
+    }
+    Err(denied())
+}
+
+async fn summary(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(round): Path<String>,
+    Query(q): Query<SummaryQuery>,
+) -> Response {
+    let result = blocking(move || {
+        let k = &*api.kernel;
+        let u = caller(k, &h)?;
+        k.round(&round)?;
+        let scope = summary_scope(k, &u, q.level, q.scope.clone())?;
+        let table = k.summary(&round, q.level, scope.as_deref())?;
+        let name = format!("{round}-{}-summary", serde_json::to_value(q.level).unwrap_or_default().as_str().unwrap_or(""));
+        Ok(match q.format.as_deref().unwrap_or("json") {
+            "json" => (StatusCode::OK, axum::Json(table)).into_response(),
+            "csv" => {
+                let bytes = crate::io::summary_csv(&table).map_err(ApiError::Internal)?;
+                let disp = format!("attachment; filename=\"{name}.csv\"");
+                ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disp)], bytes)
+                    .into_response()
+            }
+            "xlsx" => {
+                let bytes = crate::io::summary_xlsx(&table).map_err(ApiError::Internal)?;
+                let disp = format!("attachment; filename=\"{name}.xlsx\"");
+                (
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                        ),
+                        (header::CONTENT_DISPOSITION, disp),
+                    ],
+                    bytes,
+                )
+                    .into_response()
+            }
+            other => return Err(ApiError::Invalid(format!("format {other:?} is not json, csv or xlsx"))),
+        })
+    })
+    .await;
+    result.unwrap_or_else(|e| e.into_response())
+}
+
+async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
+    use http_body_util::BodyExt;
+    let limit = api.config.max_upload;
+    let k = api.kernel.clone();
+    let auth = {
+        let (k, h) = (k.clone(), h.clone());
+        blocking(move || caller(&k, &h)).await
+    };
+    if let Err(e) = auth {
+        return e.into_response();
+    }
+    if let Some(len) = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+        if len > limit {
+            return ApiError::TooLarge { limit }.into_response();
+        }
+    }
+    // Stream the body to the blob store on the blocking pool: never held whole in memory.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let writer = tokio::task::spawn_blocking(move || k.store_blob(ChannelReader { rx, buf: Bytes::new() }, Some(limit)));
+    let mut body = body;
+    let mut failed = None;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Ok(data) = f.into_data() {
+                    if tx.send(data).await.is_err() {
+                        break; // the writer stopped (limit reached)
+                    }
+                }
+            }
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let stored = writer.await;
+    if let Some(e) = failed {
+        return ApiError::Invalid(format!("the upload broke off: {e}")).into_response();
+    }
+    match stored {
+        Ok(Ok(blob)) => (StatusCode::CREATED, axum::Json(blob)).into_response(),
+        Ok(Err(BlobError::TooLarge { limit })) => ApiError::TooLarge { limit }.into_response(),
+        Ok(Err(e)) => ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// A blocking reader over the chunks an async handler forwards.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    buf: Bytes,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.buf.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(b) => self.buf = b,
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        self.buf = self.buf.slice(n..);
+        Ok(n)
+    }
+}
+
+async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, "POST /v1/regions".into(), body, limit, |c| {
+        require_admin(c.user)?;
+        let regions: Vec<Region> = parse(c.body)?;
+        let n = c.kernel.import_regions(&regions)?;
+        ok(StatusCode::OK, &json!({ "imported": n }))
+    })
+    .await
+}
+
+async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, "POST /v1/orgs".into(), body, limit, |c| {
+        require_admin(c.user)?;
+        let orgs: Vec<Organisation> = parse(c.body)?;
+        c.kernel.upsert_orgs(&orgs)?;
+        ok(StatusCode::OK, &json!({ "imported": orgs.len() }))
+    })
+    .await
+}
+
+async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> Response {
+    query(api, h, move |k, u, _| {
+        let hidden = || ApiError::NotFound { what: "organisation", id: code.clone() };
+        let o = k.org(&code)?.ok_or_else(hidden)?;
+        // Its own people, administrators, and reviewers of its region see it.
+        let sees = u.grants.iter().any(|g| match &g.scope {
+            Scope::Organisation(c) => *c == o.credit_code,
+            Scope::Province => g.role != "public",
+            Scope::City(c) => o.city.as_ref() == Some(c),
+            Scope::District(d) => o.district.as_ref() == Some(d),
+            Scope::Expert | Scope::Public => false,
+        });
+        if !sees {
+            return Err(hidden());
+        }
+        value(&o)
+    })
+    .await
+}
+
+async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, "POST /v1/users".into(), body, limit, |c| {
+        require_admin(c.user)?;
+        let users: Vec<User> = parse(c.body)?;
+        c.kernel.upsert_users(&users)?;
+        ok(StatusCode::OK, &json!({ "imported": users.len() }))
+    })
+    .await
+}
+
+async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, move |c| {
+        require_admin(c.user)?;
+        let cal: Calendar = parse(c.body)?;
+        c.kernel.set_calendar(year, &cal)?;
+        ok(StatusCode::OK, &json!({ "year": year }))
+    })
+    .await
+}
+
+async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("POST /v1/users/{id}/tokens"), body, limit, move |c| {
+        require_admin(c.user)?;
+        let req: TokenRequest = if c.body.is_empty() { TokenRequest { label: String::new() } } else { parse(c.body)? };
+        ok(StatusCode::CREATED, &c.kernel.issue_token(&id, &req.label)?)
+    })
+    .await
+}
+
+async fn tokens(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, u, _| {
+        require_admin(u)?;
+        value(&k.tokens(None)?)
+    })
+    .await
+}
+
+async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, move |c| {
+        require_admin(c.user)?;
+        ok(StatusCode::OK, &c.kernel.revoke_token(&id)?)
+    })
+    .await
+}
+
+async fn audit_chain(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, u, _| {
+        require_admin(u)?;
+        value(&k.verify_chain()?)
+    })
+    .await
+}
+
+async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<u64>) -> Response {
+    query(api, h, move |k, u, _| {
+        require_admin(u)?;
+        value(&k.replay(index)?)
+    })
+    .await
+}
