@@ -2,7 +2,8 @@
 //!
 //! - `test`    install the wasm32-wasip2 target if missing, build every plugin from
 //!             source, run the whole workspace's tests.
-//! - `demo`    build the plugins and run the embedding demo on a fresh database.
+//! - `demo`    build the plugins and run `shenbao demo`: a whole round of each program
+//!             on a fresh database (extra arguments go to `shenbao demo`, e.g. `--json`).
 //! - `bench`   build the plugins and run the benchmarks (figures for the README).
 //! - `plugins` build the plugins only and print where they are.
 
@@ -37,10 +38,12 @@ fn main() -> ExitCode {
             run(c)
         }),
         "demo" => plugins().and_then(|dir| {
+            // The dev profile optimises every dependency, so the demo shares the test build.
             let mut c = cargo();
-            c.args(["run", "--quiet", "--release", "-p", "shenbao-embed-example", "--"])
-                .arg("--plugin")
-                .arg(dir.join("enabling_resources.wasm"))
+            c.args(["run", "--quiet", "-p", "shenbao", "--features", "cli", "--", "demo", "--plugins"])
+                .arg(&dir)
+                .arg("--examples")
+                .arg(testkit::root().join("examples"))
                 .args(rest);
             run(c)
         }),

@@ -1,0 +1,993 @@
+//! `shenbao`: the kernel at a terminal. Every subcommand works on the database named
+//! by `--db` (or `SHENBAO_DB`). Errors are one line — the cause, then what to do —
+//! with exit codes that mean something (see `exit` below).
+
+mod demo;
+
+use clap::{Args, Parser, Subcommand};
+use shenbao::{
+    ActError, ActionRequest, AdminError, BackupError, Draft, InstallError, Kernel, LookupError, Payload, RoundError,
+    RoundSpec, StoreError, SummaryLevel,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes.
+mod exit {
+    /// Bad usage (clap's own).
+    pub const USAGE: u8 = 2;
+    /// What was named does not exist.
+    pub const NOT_FOUND: u8 = 3;
+    /// The input was refused (invalid data, blocking findings, a rule of the graph).
+    pub const REFUSED: u8 = 4;
+    /// The database or a file could not be read or written.
+    pub const STORAGE: u8 = 5;
+    /// A verification failed (chain, plugin bytes, replay).
+    pub const VERIFY_FAILED: u8 = 6;
+    /// Refused by the state of things: quota, window, stage, permissions.
+    pub const CONFLICT: u8 = 7;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "shenbao",
+    version,
+    about = "Shenbao (申报): program applications and approvals on an embedded database",
+    after_help = "Example:\n  shenbao demo                      # a whole round of each program on a fresh database\n  shenbao --db round.redb round show iiot-2023\n\nExit codes: 0 ok, 2 usage, 3 not found, 4 refused input, 5 storage, 6 verification failed, 7 refused by state (quota, window, stage, permission)."
+)]
+struct Cli {
+    /// The database file (created if missing).
+    #[arg(long, global = true, env = "SHENBAO_DB", default_value = "shenbao.redb")]
+    db: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole round of each of the three programs on a fresh database and report.
+    #[command(after_help = "Example:\n  shenbao demo --plugins target/plugins/wasm32-wasip2/plugin --examples examples\n  cargo xtask demo      # builds the plugins first, then runs this")]
+    Demo(demo::DemoArgs),
+    /// Install, list, show and verify program plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Create, configure, open, close and show rounds.
+    #[command(subcommand)]
+    Round(RoundCommand),
+    /// Import regions, organisations, users (CSV or XLSX) and run credit look-ups.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Set or show a year's working-day calendar (holidays and make-up days).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Users' API tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Applicants' work: drafts, submission, the handling record.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Reviewers' work: any action of the graph, batches, ranking.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// What waits for a user in a round.
+    #[command(after_help = "Example:\n  shenbao queue --as huizhou --round iiot-2023")]
+    Queue {
+        #[arg(long = "as")]
+        user: String,
+        #[arg(long)]
+        round: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Summary tables and whole rounds.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Verify the decision chain and the indexes.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Re-run every recorded check of an application with its pinned plugin.
+    #[command(after_help = "Example:\n  shenbao replay A0000003")]
+    Replay { application: String },
+    /// A consistent copy of the database (safe while a server runs on it).
+    #[command(after_help = "Example:\n  shenbao --db live.redb backup backups/2024-09-01.redb")]
+    Backup { dest: PathBuf },
+    /// Check a backup and put it in place as the database named by --db (which must not exist).
+    #[command(after_help = "Example:\n  shenbao --db restored.redb restore backups/2024-09-01.redb")]
+    Restore { backup: PathBuf },
+    /// Serve the HTTP API on the same database.
+    #[command(after_help = "Example:\n  shenbao --db live.redb serve --listen 127.0.0.1:8080")]
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Install a program plugin from its component file.
+    #[command(
+        after_help = "Example:\n  shenbao --db round.redb plugin install target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm"
+    )]
+    Install {
+        /// The component (.wasm) built for wasm32-wasip2.
+        file: PathBuf,
+    },
+    /// List installed plugins.
+    #[command(after_help = "Example:\n  shenbao --db round.redb plugin list")]
+    List,
+    /// Show a plugin's manifest as JSON.
+    #[command(after_help = "Example:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0")]
+    Show { program: String, version: String },
+    /// Re-hash a plugin's stored bytes and check it still describes itself as recorded.
+    #[command(after_help = "Example:\n  shenbao --db round.redb plugin verify enabling-resources 0.1.0")]
+    Verify { program: String, version: String },
+}
+
+#[derive(Subcommand)]
+enum RoundCommand {
+    /// Create a round from a JSON round specification (see examples/<program>/round.json).
+    #[command(after_help = "Example:\n  shenbao round create examples/iiot-pilots/round.json")]
+    Create { file: PathBuf },
+    /// Replace the configuration of a round that is not open yet.
+    #[command(after_help = "Example:\n  shenbao round configure examples/iiot-pilots/round.json")]
+    Configure { file: PathBuf },
+    /// Open a round for applications.
+    #[command(after_help = "Example:\n  shenbao round open iiot-2023")]
+    Open { id: String },
+    /// Close a round.
+    #[command(after_help = "Example:\n  shenbao round close iiot-2023")]
+    Close { id: String },
+    /// Show a round: status, pinned plugin, stages, quotas and their use.
+    #[command(after_help = "Example:\n  shenbao round show iiot-2023")]
+    Show { id: String },
+    /// List rounds.
+    #[command(after_help = "Example:\n  shenbao round list")]
+    List,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Regions: id, name, kind (province|city|district), parent, group, separately_planned.
+    #[command(after_help = "Example:\n  shenbao import regions examples/demo/regions.csv")]
+    Regions { file: PathBuf },
+    /// Organisations: 统一社会信用代码, 单位名称, 渠道, 所属市, 所属区县, 失信情况, 标签, and profile columns.
+    #[command(after_help = "Example:\n  shenbao import orgs examples/demo/orgs.csv")]
+    Orgs { file: PathBuf },
+    /// Users, one row per grant: id, name, role, scope (province | city:ID | district:ID | organisation:CODE | expert | public), office.
+    #[command(after_help = "Example:\n  shenbao import users examples/demo/users.csv")]
+    Users { file: PathBuf },
+    /// Credit look-up from the template (统一社会信用代码 required, 单位名称 optional).
+    #[command(after_help = "Example:\n  shenbao import credit 信用查询.xlsx\n  shenbao import credit 失信名单.csv --mark-dishonest")]
+    Credit {
+        file: PathBuf,
+        /// Mark every registered organisation listed as dishonest (失信).
+        #[arg(long)]
+        mark_dishonest: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Set a year's holidays and make-up working days (dates as YYYY-MM-DD, comma-separated).
+    #[command(after_help = "Example:\n  shenbao calendar set 2024 --holidays 2024-10-01,2024-10-02 --makeup 2024-09-29")]
+    Set {
+        year: i32,
+        #[arg(long, value_delimiter = ',')]
+        holidays: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        makeup: Vec<String>,
+    },
+    /// Show a year's calendar.
+    #[command(after_help = "Example:\n  shenbao calendar show 2024")]
+    Show { year: i32 },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Issue, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// List users and their grants.
+    #[command(after_help = "Example:\n  shenbao user list")]
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token for a user; the secret is printed once.
+    #[command(after_help = "Example:\n  shenbao user token issue huizhou --label \"惠州市工信局前端\"")]
+    Issue {
+        user: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token by its id.
+    #[command(after_help = "Example:\n  shenbao user token revoke 3f2a9c0d1e4b5a6c")]
+    Revoke { id: String },
+    /// List tokens (without secrets).
+    #[command(after_help = "Example:\n  shenbao user token list")]
+    List { user: Option<String> },
+}
+
+#[derive(Args)]
+struct ActArgs {
+    /// The acting user.
+    #[arg(long = "as")]
+    user: String,
+    /// Opinion (审核意见).
+    #[arg(long)]
+    opinion: Option<String>,
+    /// Refuse unless the application is at this stage.
+    #[arg(long)]
+    if_stage: Option<String>,
+    /// Priority rank (for rank and recommend actions).
+    #[arg(long)]
+    rank: Option<u32>,
+    /// Experts to assign (comma-separated user ids).
+    #[arg(long, value_delimiter = ',')]
+    experts: Vec<String>,
+    /// An expert's score.
+    #[arg(long)]
+    score: Option<f64>,
+    /// Warning rule ids the province confirms.
+    #[arg(long, value_delimiter = ',')]
+    confirm: Vec<String>,
+    /// Idempotency key: a repeat with the same key returns the first decision.
+    #[arg(long)]
+    key: Option<String>,
+}
+
+impl ActArgs {
+    fn request(&self, action: &str) -> ActionRequest {
+        ActionRequest {
+            action: action.to_string(),
+            opinion: self.opinion.clone(),
+            if_stage: self.if_stage.clone(),
+            payload: Payload {
+                rank: self.rank,
+                experts: self.experts.clone(),
+                score: self.score,
+                confirm: self.confirm.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Save a draft from a JSON file ({"direction", "data", "attachments", …}); new unless --app.
+    #[command(after_help = "Example:\n  shenbao app draft --as org-01 --round iiot-2023 draft.json\n  shenbao app draft --as org-01 --round iiot-2023 --app A0000001 draft.json")]
+    Draft {
+        #[arg(long = "as")]
+        user: String,
+        #[arg(long)]
+        round: String,
+        #[arg(long)]
+        app: Option<String>,
+        file: PathBuf,
+    },
+    /// Submit a draft (runs the form schema and the program's rules).
+    #[command(after_help = "Example:\n  shenbao app submit --as org-01 A0000001")]
+    Submit {
+        application: String,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// Store an attachment's content; prints its sha256 and size for the draft's metadata.
+    #[command(after_help = "Example:\n  shenbao app attach 营业执照.pdf")]
+    Attach { file: PathBuf },
+    /// Show an application.
+    #[command(after_help = "Example:\n  shenbao app show A0000001")]
+    Show { application: String },
+    /// The handling record (办理记录): every decision with handler, time and opinion.
+    #[command(after_help = "Example:\n  shenbao app history A0000001")]
+    History { application: String },
+    /// List the applications of a round.
+    #[command(after_help = "Example:\n  shenbao app list --round iiot-2023")]
+    List {
+        #[arg(long)]
+        round: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Take any action of the round's graph (recommend, return, withdraw, rank, assign-experts, score, object, approve …).
+    #[command(after_help = "Example:\n  shenbao review act --as huizhou A0000001 city-recommend --opinion 同意推荐 --rank 1\n  shenbao review act --as province A0000001 assign-experts --experts expert-1,expert-2")]
+    Act {
+        application: String,
+        action: String,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// The same action on many applications, all or none (批量推荐).
+    #[command(after_help = "Example:\n  shenbao review batch --as huizhou city-recommend A0000001 A0000002 --opinion 同意推荐")]
+    Batch {
+        action: String,
+        #[arg(required = true)]
+        applications: Vec<String>,
+        #[command(flatten)]
+        act: ActArgs,
+    },
+    /// The actions of the graph possible at an application's current stage.
+    #[command(after_help = "Example:\n  shenbao review actions A0000001")]
+    Actions { application: String },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The recommendation summary table (推荐汇总表) of a round at a level.
+    #[command(after_help = "Example:\n  shenbao export summary --round iiot-2023 --level city --scope huizhou --format xlsx --out 惠州汇总表.xlsx")]
+    Summary {
+        #[arg(long)]
+        round: String,
+        #[arg(long)]
+        level: SummaryLevel,
+        /// Limit to a city or district id.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// Output file (default: <round>-<level>[-<scope>].<format>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Everything about a round as JSON lines (round, plugin, applicants, applications, decisions, quotas).
+    #[command(after_help = "Example:\n  shenbao export round iiot-2023 --out iiot-2023.jsonl")]
+    Round {
+        id: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash-chained decision log and check every index against the records.
+    #[command(after_help = "Example:\n  shenbao audit verify")]
+    Verify,
+}
+
+/// A failure: exit code, cause, what to do.
+pub struct Failure(u8, String, String);
+
+impl Failure {
+    pub fn new(code: u8, cause: impl std::fmt::Display, todo: impl Into<String>) -> Self {
+        Failure(code, cause.to_string(), todo.into())
+    }
+}
+
+fn store(e: impl std::fmt::Display) -> Failure {
+    Failure::new(exit::STORAGE, e, "check the database file and its permissions")
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        store(e)
+    }
+}
+
+impl From<LookupError> for Failure {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotInstalled { .. } | LookupError::UnknownSha { .. } => {
+                Failure::new(exit::NOT_FOUND, e, "see `shenbao plugin list` for what is installed")
+            }
+            other => store(other),
+        }
+    }
+}
+
+impl From<InstallError> for Failure {
+    fn from(e: InstallError) -> Self {
+        match e {
+            InstallError::Store(_) => store(e),
+            other => Failure::new(exit::REFUSED, other, "rebuild the plugin or fix what is named, then install again"),
+        }
+    }
+}
+
+impl From<RoundError> for Failure {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::NotFound(_) => Failure::new(exit::NOT_FOUND, e, "see `shenbao round list`"),
+            RoundError::Exists(_) => Failure::new(exit::CONFLICT, e, "choose another id, or `round configure` it"),
+            RoundError::Frozen { .. } => Failure::new(exit::CONFLICT, e, "create a new round for new rules"),
+            RoundError::Invalid { .. } => Failure::new(exit::REFUSED, e, "fix the round file where named"),
+            RoundError::Plugin(_) => Failure::new(exit::REFUSED, e, "check the plugin with `shenbao plugin verify`"),
+            RoundError::Store(_) => store(e),
+        }
+    }
+}
+
+impl From<ActError> for Failure {
+    fn from(e: ActError) -> Self {
+        let code = e.code();
+        let (exit, todo) = match &e {
+            ActError::NotFound { .. } => (exit::NOT_FOUND, "check the id (`shenbao app list --round R`)"),
+            ActError::BlockingFindings { .. } => (exit::REFUSED, "fix the findings named and submit again"),
+            ActError::Store(_) => (exit::STORAGE, "check the database file"),
+            ActError::Refused(r) if r.code() == "opinion_required" || r.code() == "missing_payload" => {
+                (exit::REFUSED, "add what is named (--opinion, --experts, --score, --rank)")
+            }
+            ActError::Refused(_) | ActError::Banned { .. } | ActError::Conflict => {
+                (exit::CONFLICT, "see `shenbao review actions APP` for what is possible now")
+            }
+            _ => (exit::REFUSED, "fix what is named and try again"),
+        };
+        let mut cause = format!("[{code}] {e}");
+        if let ActError::BlockingFindings { findings } = &e {
+            cause = format!(
+                "[{code}] {}",
+                findings
+                    .iter()
+                    .filter(|f| f.severity == shenbao::contract::Severity::Blocking)
+                    .map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        Failure::new(exit, cause, todo)
+    }
+}
+
+impl From<AdminError> for Failure {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(_) => store(e),
+            other => Failure::new(exit::REFUSED, other, "fix the record named; nothing was imported"),
+        }
+    }
+}
+
+impl From<shenbao::io::ImportError> for Failure {
+    fn from(e: shenbao::io::ImportError) -> Self {
+        match e {
+            shenbao::io::ImportError::Admin(a) => a.into(),
+            other => Failure::new(exit::REFUSED, other, "fix the file where named; nothing was imported"),
+        }
+    }
+}
+
+impl From<BackupError> for Failure {
+    fn from(e: BackupError) -> Self {
+        match e {
+            BackupError::Exists(_) => Failure::new(exit::CONFLICT, e, "give a path that does not exist yet"),
+            BackupError::Invalid { .. } => Failure::new(exit::VERIFY_FAILED, e, "use another backup"),
+            other => store(other),
+        }
+    }
+}
+
+type Res = Result<(), Failure>;
+
+fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a JSON file"))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::new(exit::REFUSED, format!("{}: {e}", file.display()), "fix the JSON at the line named"))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+}
+
+fn open(db: &PathBuf) -> Result<Kernel, Failure> {
+    Kernel::open(db).map_err(|e| {
+        Failure::new(exit::STORAGE, e, format!("check that {} is a Shenbao database you may write", db.display()))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, cause, todo)) => {
+            let cause = cause.replace('\n', " ");
+            eprintln!("shenbao: {cause} — {todo}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Res {
+    let json = cli.json;
+    let db_given = cli.db_given();
+    match cli.command {
+        Command::Demo(args) => demo::run(args, db_given, json),
+        Command::Restore { backup } => {
+            let r = Kernel::restore(&backup, &cli.db)?;
+            if json {
+                print_json(&r);
+            } else {
+                println!("restored {} → {} ({} decisions, chain head {})", backup.display(), r.path, r.decisions, r.chain_head);
+            }
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            let kernel = std::sync::Arc::new(open(&cli.db)?);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::new(exit::STORAGE, e, "check the machine's resources"))?;
+            rt.block_on(shenbao::http::serve(kernel, &listen, shenbao::http::ApiConfig::default()))
+                .map_err(|e| Failure::new(exit::CONFLICT, format!("{listen}: {e}"), "choose a free address with --listen"))
+        }
+        command => {
+            let k = open(&cli.db)?;
+            run_on(&k, command, json)
+        }
+    }
+}
+
+impl Cli {
+    /// The database path if the user chose one (flag or environment), for the demo.
+    fn db_given(&self) -> Option<PathBuf> {
+        let default = PathBuf::from("shenbao.redb");
+        let from_env = std::env::var_os("SHENBAO_DB").is_some();
+        let flag = std::env::args().any(|a| a == "--db" || a.starts_with("--db="));
+        (flag || from_env || self.db != default).then(|| self.db.clone())
+    }
+}
+
+fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
+    match command {
+        Command::Demo(_) | Command::Restore { .. } | Command::Serve { .. } => unreachable!("handled before opening"),
+        Command::Plugin(p) => plugin(k, p, json),
+        Command::Round(r) => round(k, r, json),
+        Command::Import(i) => import(k, i, json),
+        Command::Calendar(c) => calendar(k, c, json),
+        Command::User(u) => user(k, u, json),
+        Command::App(a) => app(k, a, json),
+        Command::Review(r) => review(k, r, json),
+        Command::Queue { user, round, limit } => {
+            let items = k.queue(&user, &round, None, limit)?;
+            if json {
+                print_json(&items);
+            } else {
+                for q in &items {
+                    println!("{}\t{}\t{}\t{}", q.application, q.stage, q.city, q.district);
+                }
+                eprintln!("{} waiting for {user}", items.len());
+            }
+            Ok(())
+        }
+        Command::Export(e) => export(k, e, json),
+        Command::Audit(AuditCommand::Verify) => {
+            let chain = k.verify_chain()?;
+            let problems = k.verify_indexes()?;
+            if json {
+                print_json(&serde_json::json!({ "chain": chain, "index_problems": problems }));
+            }
+            match (chain.first_broken, problems.is_empty()) {
+                (None, true) => {
+                    if !json {
+                        println!("ok: {} decisions chained, head {}; indexes consistent", chain.length, chain.head);
+                    }
+                    Ok(())
+                }
+                (broken, _) => Err(Failure::new(
+                    exit::VERIFY_FAILED,
+                    format!("chain first broken at {broken:?}; index problems: {}", problems.join("; ")),
+                    "restore the last good backup (`shenbao restore`)",
+                )),
+            }
+        }
+        Command::Replay { application } => {
+            k.application(&application)?;
+            let mut all_identical = true;
+            let mut reports = Vec::new();
+            for d in k.decisions_of(&application)?.into_iter().filter(|d| d.check.is_some()) {
+                let r = k.replay(d.index)?;
+                all_identical &= r.identical;
+                if !json {
+                    println!(
+                        "decision #{} ({}): {} — {} findings, fuel {}",
+                        r.decision,
+                        d.action,
+                        if r.identical { "identical" } else { "DIFFERENT" },
+                        r.replayed.len(),
+                        r.fuel_replayed
+                    );
+                }
+                reports.push(r);
+            }
+            if json {
+                print_json(&reports);
+            }
+            if reports.is_empty() {
+                return Err(Failure::new(exit::NOT_FOUND, format!("{application} has no recorded check"), "submit it first"));
+            }
+            if all_identical {
+                Ok(())
+            } else {
+                Err(Failure::new(exit::VERIFY_FAILED, "a replayed check differs from its record", "verify the plugin"))
+            }
+        }
+        Command::Backup { dest } => {
+            let r = k.backup(&dest)?;
+            if json {
+                print_json(&r);
+            } else {
+                println!(
+                    "backup {}: {} records, {} decisions, {} attachment files, chain head {}",
+                    r.path, r.records, r.decisions, r.blobs, r.chain_head
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
+    match p {
+        PluginCommand::Install { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| {
+                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a built .wasm component")
+            })?;
+            let i = k.install_plugin(&bytes)?;
+            let m = &i.record.manifest;
+            let what = if i.newly_installed { "installed" } else { "already installed" };
+            if json {
+                print_json(&i.record.id);
+            } else {
+                println!(
+                    "{what} {} — {} ({} forms, {} directions, {} rules, WIT {})",
+                    i.record.id,
+                    m.name.zh,
+                    m.forms.len(),
+                    m.directions.len(),
+                    m.rules.len(),
+                    i.record.id.wit
+                );
+            }
+        }
+        PluginCommand::List => {
+            let list = k.plugins()?;
+            if json {
+                print_json(&list.iter().map(|r| &r.id).collect::<Vec<_>>());
+            } else {
+                for r in list {
+                    println!(
+                        "{}\t{}\t{}\tWIT {}\t{}",
+                        r.id.program, r.id.version, r.id.sha256, r.id.wit, r.manifest.name.zh
+                    );
+                }
+            }
+        }
+        PluginCommand::Show { program, version } => print_json(&k.plugin_record(&program, &version)?),
+        PluginCommand::Verify { program, version } => {
+            let v = k.verify_plugin(&program, &version)?;
+            if !(v.bytes_intact && v.manifest_matches) {
+                return Err(Failure::new(
+                    exit::VERIFY_FAILED,
+                    format!("{}: bytes intact = {}, manifest reproduced = {}", v.id, v.bytes_intact, v.manifest_matches),
+                    "restore the database from a backup and reinstall the plugin",
+                ));
+            }
+            println!("ok {}: bytes intact, manifest reproduced", v.id);
+        }
+    }
+    Ok(())
+}
+
+fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
+    let show = |r: &shenbao::Round| {
+        if json {
+            print_json(r);
+        } else {
+            println!(
+                "{}\t{:?}\t{}@{} ({})\tedition {}\t{} stages\t{} directions",
+                r.spec.id,
+                r.status,
+                r.plugin.program,
+                r.plugin.version,
+                &r.plugin.sha256[..12],
+                r.edition,
+                r.graph.stages.len(),
+                r.directions.len()
+            );
+        }
+    };
+    match r {
+        RoundCommand::Create { file } => show(&k.create_round(read_json::<RoundSpec>(&file)?)?),
+        RoundCommand::Configure { file } => show(&k.configure_round(read_json::<RoundSpec>(&file)?)?),
+        RoundCommand::Open { id } => show(&k.open_round(&id)?),
+        RoundCommand::Close { id } => show(&k.close_round(&id)?),
+        RoundCommand::List => {
+            for r in k.rounds()? {
+                show(&r);
+            }
+        }
+        RoundCommand::Show { id } => {
+            let r = k.round(&id)?;
+            show(&r);
+            if !json {
+                println!("stages: {}", r.graph.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" → "));
+                for (q, scope, used) in k.quota_usage(&id)? {
+                    let limit = r.quotas.iter().find(|x| x.id == q).and_then(|x| {
+                        x.limits.iter().find(|l| l.scope == scope).map(|l| l.limit).or(x.default_limit)
+                    });
+                    println!("quota {q} {scope}: {used}/{}", limit.map_or("-".into(), |l| l.to_string()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
+    let (what, n) = match i {
+        ImportCommand::Regions { file } => ("regions", k.import_regions_file(&file)?),
+        ImportCommand::Orgs { file } => ("organisations", k.import_orgs_file(&file)?),
+        ImportCommand::Users { file } => ("users", k.import_users_file(&file)?),
+        ImportCommand::Credit { file, mark_dishonest } => {
+            let rows = k.credit_lookup_file(&file, mark_dishonest)?;
+            if json {
+                print_json(&rows);
+            } else {
+                println!("行\t统一社会信用代码\t有效\t已登记单位\t名称一致\t失信");
+                for r in &rows {
+                    let b = |v: Option<bool>| v.map_or("-", |b| if b { "是" } else { "否" });
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}{}",
+                        r.row,
+                        r.credit_code,
+                        if r.valid { "是" } else { "否" },
+                        r.registered_name.as_deref().unwrap_or("-"),
+                        b(r.name_matches),
+                        b(r.dishonest),
+                        if r.marked { "（本次标记）" } else { "" }
+                    );
+                }
+            }
+            return Ok(());
+        }
+    };
+    if json {
+        print_json(&serde_json::json!({ "imported": n, "what": what }));
+    } else {
+        println!("imported {n} {what}");
+    }
+    Ok(())
+}
+
+fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
+    match c {
+        CalendarCommand::Set { year, holidays, makeup } => {
+            let parse = |v: &[String]| -> Result<std::collections::BTreeSet<shenbao::contract::Date>, Failure> {
+                v.iter()
+                    .map(|d| {
+                        d.parse().map_err(|_| {
+                            Failure::new(exit::REFUSED, format!("{d:?} is not a date"), "write dates as YYYY-MM-DD")
+                        })
+                    })
+                    .collect()
+            };
+            let cal = shenbao::Calendar { holidays: parse(&holidays)?, makeup_workdays: parse(&makeup)? };
+            k.set_calendar(year, &cal)?;
+            println!("calendar {year}: {} holidays, {} make-up working days", cal.holidays.len(), cal.makeup_workdays.len());
+        }
+        CalendarCommand::Show { year } => {
+            let cal = k.calendar(year)?;
+            if json {
+                print_json(&cal);
+            } else {
+                let j = |s: &std::collections::BTreeSet<shenbao::contract::Date>| {
+                    s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                };
+                println!("holidays: {}\nmake-up working days: {}", j(&cal.holidays), j(&cal.makeup_workdays));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
+    match u {
+        UserCommand::List => {
+            let users = k.users()?;
+            if json {
+                print_json(&users);
+            } else {
+                for u in users {
+                    let grants: Vec<String> = u.grants.iter().map(|g| format!("{}@{}", g.role, g.scope)).collect();
+                    println!("{}\t{}\t{}", u.id, u.name, grants.join(", "));
+                }
+            }
+        }
+        UserCommand::Token(TokenCommand::Issue { user, label }) => {
+            let t = k.issue_token(&user, &label)?;
+            if json {
+                print_json(&t);
+            } else {
+                println!("token {} for {user} (shown once; send as `Authorization: Bearer …`):\n{}", t.info.id, t.secret);
+            }
+        }
+        UserCommand::Token(TokenCommand::Revoke { id }) => {
+            let t = k.revoke_token(&id)?;
+            println!("revoked {} of {}", t.id, t.user);
+        }
+        UserCommand::Token(TokenCommand::List { user }) => {
+            let list = k.tokens(user.as_deref())?;
+            if json {
+                print_json(&list);
+            } else {
+                for t in list {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.id,
+                        t.user,
+                        t.label,
+                        if t.revoked_at.is_some() { "revoked" } else { "active" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn receipt(r: &shenbao::Receipt, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "decision": r.decision, "application": r.application, "replayed": r.replayed }));
+    } else {
+        println!(
+            "{} #{} {}: {} → {}{}",
+            r.application.id,
+            r.decision.index,
+            r.decision.action,
+            r.decision.from,
+            r.decision.to,
+            if r.replayed { " (repeated key: first result)" } else { "" }
+        );
+        if let Some(c) = &r.check {
+            for f in c.findings().chain(&c.kernel_findings) {
+                println!("  {:?} {} {} — {}", f.severity, f.rule_id, f.path, f.message.zh);
+            }
+        }
+    }
+}
+
+fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
+    match a {
+        AppCommand::Draft { user, round, app, file } => {
+            let draft: Draft = read_json(&file)?;
+            receipt(&k.save_draft(&user, &round, app.as_deref(), draft)?, json);
+        }
+        AppCommand::Submit { application, act } => {
+            let req = act.request("submit");
+            let r = match &act.key {
+                Some(key) => k.act_idempotent(&act.user, &application, &req, key)?,
+                None => k.act(&act.user, &application, &req)?,
+            };
+            receipt(&r, json);
+        }
+        AppCommand::Attach { file } => {
+            let f = std::fs::File::open(&file)
+                .map_err(|e| Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file"))?;
+            let b = k.store_blob(f, Some(100 << 20)).map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
+            if json {
+                print_json(&b);
+            } else {
+                println!("{}\t{}", b.sha256, b.size);
+            }
+        }
+        AppCommand::Show { application } => print_json(&k.application(&application)?),
+        AppCommand::History { application } => {
+            let ds = k.decisions_of(&application)?;
+            if json {
+                print_json(&ds);
+            } else {
+                println!("#\t时间\t办理人\t角色\t操作\t环节\t意见");
+                for d in ds {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{} → {}\t{}",
+                        d.index,
+                        d.at,
+                        d.actor.user,
+                        d.actor.role,
+                        d.action,
+                        d.from,
+                        d.to,
+                        d.opinion.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        AppCommand::List { round } => {
+            let apps = k.applications_in(&round)?;
+            if json {
+                print_json(&apps);
+            } else {
+                for a in apps {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{:?}",
+                        a.id,
+                        a.applicant,
+                        a.direction.unwrap_or_default(),
+                        a.state.stage,
+                        a.state.outcome
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
+    match r {
+        ReviewCommand::Act { application, action, act } => {
+            let req = act.request(&action);
+            let r = match &act.key {
+                Some(key) => k.act_idempotent(&act.user, &application, &req, key)?,
+                None => k.act(&act.user, &application, &req)?,
+            };
+            receipt(&r, json);
+        }
+        ReviewCommand::Batch { action, applications, act } => {
+            let req = act.request(&action);
+            let ids: Vec<&str> = applications.iter().map(String::as_str).collect();
+            let rs = match &act.key {
+                Some(key) => k.act_batch_idempotent(&act.user, &ids, &req, key),
+                None => k.act_batch(&act.user, &ids, &req),
+            }
+            .map_err(|b| {
+                let f: Failure = b.error.into();
+                Failure::new(f.0, format!("batch refused at {} ({}): {}", b.position, b.application, f.1), f.2)
+            })?;
+            for r in &rs {
+                receipt(r, json);
+            }
+        }
+        ReviewCommand::Actions { application } => {
+            let a = k.application(&application)?;
+            let round = k.round(&a.round)?;
+            for x in round.graph.actions.iter().filter(|x| x.from_stages.contains(&a.state.stage)) {
+                println!("{}\t{}\t{}", x.id, x.title.zh, x.roles.join(","));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
+    match e {
+        ExportCommand::Summary { round, level, scope, format, out } => {
+            let table = k.summary(&round, level, scope.as_deref())?;
+            let bytes = match format.as_str() {
+                "xlsx" => shenbao::io::summary_xlsx(&table).map_err(store)?,
+                "csv" => shenbao::io::summary_csv(&table).map_err(store)?,
+                "json" => serde_json::to_vec_pretty(&table).map_err(store)?,
+                other => {
+                    return Err(Failure::new(exit::USAGE, format!("format {other:?}"), "use --format xlsx, csv or json"));
+                }
+            };
+            let level_name = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(match &scope {
+                    Some(s) => format!("{round}-{level_name}-{s}.{format}"),
+                    None => format!("{round}-{level_name}.{format}"),
+                })
+            });
+            std::fs::write(&out, bytes).map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path"))?;
+            if json {
+                print_json(&serde_json::json!({ "path": out, "rows": table.row_count() }));
+            } else {
+                println!("{}: {} rows in {} sections", out.display(), table.row_count(), table.sections.len());
+            }
+        }
+        ExportCommand::Round { id, out } => {
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{id}.jsonl")));
+            let f = std::fs::File::create(&out)
+                .map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path"))?;
+            let n = k.export_round(&id, std::io::BufWriter::new(f))?;
+            println!("{}: {n} lines", out.display());
+        }
+    }
+    Ok(())
+}
