@@ -123,10 +123,8 @@ impl Kernel {
         w.commit().map_err(StoreError::from)?;
         drop(out);
         let blobs = copy_blobs(self.blobs().dir(), &blob_dir_of(dest))?;
-        let copy = Kernel::open(dest).map_err(|e| BackupError::Invalid {
-            path: dest.display().to_string(),
-            problem: e.to_string(),
-        })?;
+        let copy = Kernel::open(dest)
+            .map_err(|e| BackupError::Invalid { path: dest.display().to_string(), problem: e.to_string() })?;
         let chain = copy.verify_chain()?;
         Ok(BackupReport {
             path: dest.display().to_string(),
@@ -163,7 +161,8 @@ impl Kernel {
                 chain_head: chain.head,
             }
         };
-        std::fs::copy(from, to).map_err(|e| BackupError::Io { path: to.display().to_string(), message: e.to_string() })?;
+        std::fs::copy(from, to)
+            .map_err(|e| BackupError::Io { path: to.display().to_string(), message: e.to_string() })?;
         let blobs = copy_blobs(&blob_dir_of(from), &blob_dir_of(to))?;
         Ok(BackupReport { blobs, ..report })
     }

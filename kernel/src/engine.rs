@@ -161,9 +161,18 @@ fn authorise<'u>(
 }
 
 fn check_window(ctx: &Context, window: &str) -> Result<(), Refusal> {
-    let spec = &ctx.round.spec;
-    let city = ctx.applicant.city.as_deref().and_then(|c| spec.cities.get(c));
-    let now = ctx.now;
+    window_open(ctx.round, ctx.applicant, window, ctx.now)
+}
+
+/// Whether `window` of `round` is open for `applicant` at `now`.
+pub(crate) fn window_open(
+    round: &Round,
+    applicant: &Organisation,
+    window: &str,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    let spec = &round.spec;
+    let city = applicant.city.as_deref().and_then(|c| spec.cities.get(c));
     let closed = |detail: String| Err(Refusal::WindowClosed { window: window.to_string(), detail });
     match window {
         "applicant" => {

@@ -170,7 +170,9 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
         shenbao_contract::credit_code::validate(&credit_code)
             .map_err(|e| sheet.bad(*n, &O_CODE, format!("统一社会信用代码无效 / invalid credit code: {e}")))?;
         let city = match get(r, known[3]) {
-            Some(v) => Some(region(v, RegionKind::City).ok_or_else(|| sheet.bad(*n, &O_CITY, format!("no city {v:?}")))?),
+            Some(v) => {
+                Some(region(v, RegionKind::City).ok_or_else(|| sheet.bad(*n, &O_CITY, format!("no city {v:?}")))?)
+            }
             None => None,
         };
         let district = match get(r, known[4]) {
@@ -307,7 +309,8 @@ impl Kernel {
         let mut out = Vec::new();
         let mut marks = Vec::new();
         for (n, r) in &sheet.rows {
-            let credit_code = get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &C_CODE, "必填 / required"))?.to_uppercase();
+            let credit_code =
+                get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &C_CODE, "必填 / required"))?.to_uppercase();
             let valid = shenbao_contract::credit_code::validate(&credit_code).is_ok();
             let org = if valid { self.org(&credit_code).map_err(AdminError::from)? } else { None };
             let given_name = get(r, name).map(str::to_string);

@@ -79,8 +79,8 @@ pub use registry::PluginRecord;
 pub use shenbao_contract as contract;
 pub use summary::{Summary, SummaryLevel, SummaryRow, SummarySectionRows};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
-pub use workflow::{
-    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, QueueItem, Receipt, ReplayReport, RoundError,
-    decision_hash,
-};
 pub use tokens::{IssuedToken, TokenInfo};
+pub use workflow::{
+    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, QueueItem, Receipt, ReplayReport,
+    RoundError, decision_hash,
+};

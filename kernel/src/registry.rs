@@ -91,6 +91,9 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         tx.open_table(COUNTERS)?;
         tx.open_table(ROUND_VERSIONS)?;
         tx.open_table(CHAIN_HEAD)?;
+        tx.open_table(TOKENS)?;
+        tx.open_table(IDEMPOTENCY)?;
+        tx.open_table(API_RESPONSES)?;
     }
     tx.commit()?;
     Ok(from)

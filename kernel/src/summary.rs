@@ -138,7 +138,8 @@ impl Kernel {
                 .map(|s| SummarySectionRows { id: s.id.clone(), title: s.title.clone(), rows: Vec::new() })
                 .collect()
         };
-        let mut other = SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
+        let mut other =
+            SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
         for (app, _, mut row) in found {
             row.application = app.id.clone();
             let data = app.data.to_value();
@@ -179,7 +180,11 @@ impl Kernel {
 
     /// The decision by which `app` last left one of `stages` forward, with the rank
     /// given there; none if its last pass did not end in a recommendation.
-    fn recommended_at(&self, app: &Application, stages: &[&str]) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
+    fn recommended_at(
+        &self,
+        app: &Application,
+        stages: &[&str],
+    ) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
         let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
             return Ok(None);
         };
@@ -203,9 +208,7 @@ impl Kernel {
 
     fn source(&self, round: &Round, app: &Application, org: &Organisation, source: &str) -> String {
         let region = |id: &Option<String>| {
-            id.as_ref()
-                .map(|r| self.region(r).ok().flatten().map_or_else(|| r.clone(), |x| x.name))
-                .unwrap_or_default()
+            id.as_ref().map(|r| self.region(r).ok().flatten().map_or_else(|| r.clone(), |x| x.name)).unwrap_or_default()
         };
         match source {
             "rank" => String::new(),

@@ -89,8 +89,9 @@ impl Kernel {
                     break;
                 }
             }
-            let (key, mut info) =
-                found.ok_or_else(|| AdminError::Invalid(format!("no token has id {id:?} (see `shenbao user token list`)")))?;
+            let (key, mut info) = found.ok_or_else(|| {
+                AdminError::Invalid(format!("no token has id {id:?} (see `shenbao user token list`)"))
+            })?;
             if info.revoked_at.is_none() {
                 info.revoked_at = Some(self.now());
                 t.insert(key.as_str(), to_json(&info).as_slice()).map_err(StoreError::from)?;

@@ -65,7 +65,9 @@ pub enum ActError {
     UnknownDirection { direction: String, open: String },
     #[error("the application changed while this action was prepared; reload and try again")]
     Conflict,
-    #[error("幂等键“{key}”已用于另一个请求 / idempotency key {key:?} was already used for a different request; use a new key")]
+    #[error(
+        "幂等键“{key}”已用于另一个请求 / idempotency key {key:?} was already used for a different request; use a new key"
+    )]
     IdempotencyKeyReused { key: String },
     #[error(transparent)]
     Check(#[from] CheckError),
@@ -1011,7 +1013,13 @@ impl Kernel {
         self.act_keyed(user_id, app_id, req, Some(key))
     }
 
-    fn act_keyed(&self, user_id: &str, app_id: &str, req: &ActionRequest, key: Option<&str>) -> Result<Receipt, ActError> {
+    fn act_keyed(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        req: &ActionRequest,
+        key: Option<&str>,
+    ) -> Result<Receipt, ActError> {
         let digest = request_digest(&("act", app_id, req));
         let keyed = key.map(|key| Keyed { key, digest: &digest });
         if let Some(k) = keyed {
@@ -1032,6 +1040,11 @@ impl Kernel {
             let org = self
                 .org(&app.applicant)?
                 .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+            // A closed window refuses before the plugin runs (the engine checks it again).
+            if let Some(w) = round.graph.stages.iter().find(|s| s.id == app.state.stage).and_then(|s| s.window.as_ref())
+            {
+                engine::window_open(&round, &org, w, self.now())?;
+            }
             let request = self.check_request(&app, &round, &org)?;
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
             let mut report = check_with(&loaded, &request)?;
@@ -1053,8 +1066,11 @@ impl Kernel {
     fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
         let tx = self.db().begin_read().map_err(StoreError::from)?;
         let t = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
-        let rec: Option<IdempotencyRecord> =
-            t.get((user_id, k.key)).map_err(StoreError::from)?.map(|v| from_json("idempotency", v.value())).transpose()?;
+        let rec: Option<IdempotencyRecord> = t
+            .get((user_id, k.key))
+            .map_err(StoreError::from)?
+            .map(|v| from_json("idempotency", v.value()))
+            .transpose()?;
         drop(t);
         drop(tx);
         rec.map(|rec| self.replayed(k, rec)).transpose()
@@ -1066,7 +1082,8 @@ impl Kernel {
         }
         let mut out = Vec::new();
         for i in rec.decisions {
-            let decision = self.decision(i)?.ok_or_else(|| ActError::NotFound { what: "decision", id: i.to_string() })?;
+            let decision =
+                self.decision(i)?.ok_or_else(|| ActError::NotFound { what: "decision", id: i.to_string() })?;
             let application = self.application(&decision.application)?;
             out.push(Receipt { decision, application, check: None, replayed: true });
         }

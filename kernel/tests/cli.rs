@@ -59,3 +59,347 @@ fn plugin_install_list_show_verify_and_the_errors() {
         assert!(text(&help.stdout).contains("Example:"), "{sub}");
     }
 }
+
+/// `shenbao demo` on a temporary folder: its JSON report, the summary tables it
+/// wrote (read back with calamine) against the round's state, the chain.
+#[test]
+fn demo_runs_all_three_programs_and_its_report_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = testkit::plugin_path("enabling-resources").parent().unwrap().to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["demo", "--json", "--dir"])
+        .arg(dir.path())
+        .arg("--plugins")
+        .arg(&plugins)
+        .arg("--examples")
+        .arg(testkit::root().join("examples"))
+        .env("SHENBAO_CACHE_DIR", dir.path().join("cache"))
+        .env_remove("SHENBAO_DB")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["chain_verified"], true);
+    assert_eq!(report["indexes_consistent"], true);
+    let programs = report["programs"].as_array().unwrap();
+    let names: Vec<&str> = programs.iter().map(|p| p["program"].as_str().unwrap()).collect();
+    assert_eq!(names, ["iiot-pilots", "eco-partners", "enabling-resources"]);
+
+    for p in programs {
+        let program = p["program"].as_str().unwrap();
+        assert_eq!(p["replay_identical"], true, "{program}");
+        assert!(p["submitted"].as_u64().unwrap() >= 7, "{program}");
+        // Each refused case is refused for the rule it is named after.
+        let refused = p["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 3, "{program}: {refused:?}");
+        for r in refused {
+            let case = r["case"].as_str().unwrap();
+            let rule = case.strip_prefix("fail-").unwrap();
+            let rules: Vec<&str> = r["rules"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+            assert_eq!(rules, [rule], "{program} {case}");
+        }
+        assert!(p["outcomes"]["not-passed"].as_u64().unwrap() >= 1, "{program}: a rejection");
+    }
+
+    // The pilot round: Huizhou's ten projects meet the Pearl River Delta limit of 8.
+    let iiot = &programs[0];
+    let hits = iiot["quota_hits"].as_array().unwrap();
+    assert!(hits.iter().all(|h| h["quota"] == "iiot.quota.city" && h["scope"] == "huizhou" && h["limit"] == 8));
+    assert_eq!(hits.len(), 3, "the whole batch, then each of the two left over: {hits:?}");
+    let huizhou = iiot["recommended_by_city"].as_array().unwrap().iter().find(|c| c["city"] == "huizhou").unwrap();
+    assert_eq!((huizhou["recommended"].as_u64(), huizhou["limit"].as_u64()), (Some(8), Some(8)));
+    assert_eq!(iiot["outcomes"]["passed"].as_u64().unwrap() + iiot["outcomes"]["not-passed"].as_u64().unwrap(), 16);
+
+    // Eco-partners and enabling resources: withdraw, return and resubmit, the objection.
+    for p in &programs[1..] {
+        let events: Vec<&str> = p["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+        for needle in ["withdrew", "resubmitted", "did not recommend", "objections_open", "resolved"] {
+            assert!(events.iter().any(|e| e.contains(needle)), "{}: no {needle:?} in {events:?}", p["program"]);
+        }
+    }
+    let er = &programs[2];
+    let events = er["events"].to_string();
+    assert!(events.contains("yearly report") && events.contains("warned"), "{events}");
+    assert_eq!(er["outcomes"]["library"], 5);
+
+    // The city summary the demo wrote, read back, equals the round's state: the
+    // organisations Huizhou recommended and did not withdraw, in the order it ranked them.
+    let db = dir.path().join("shenbao.redb");
+    let xlsx = dir.path().join("exports/iiot-2023-city-huizhou.xlsx");
+    let rows = read_xlsx(&xlsx);
+    assert_eq!(rows[0][0], "2023年工业互联网试点示范推荐项目汇总表");
+    assert_eq!(rows[1], ["序号", "项目名称", "申报单位", "申报类别", "申报方向", "联系人", "联系电话"]);
+    let k = shenbao::Kernel::open(&db).unwrap();
+    let mut expected: Vec<(u32, String)> = Vec::new();
+    for a in k.applications_in("iiot-2023").unwrap() {
+        let org = k.org(&a.applicant).unwrap().unwrap();
+        if org.city.as_deref() != Some("huizhou") {
+            continue;
+        }
+        let ds = k.decisions_of(&a.id).unwrap();
+        let recommended = ds.iter().any(|d| d.action == "city-recommend");
+        let rank = ds.iter().filter(|d| d.action == "city-rank").filter_map(|d| d.payload.rank).last();
+        if recommended {
+            expected.push((rank.expect("every recommended project is ranked"), org.name.clone()));
+        }
+    }
+    expected.sort();
+    let got: Vec<(u32, String)> = rows[2..].iter().map(|r| (r[0].parse().unwrap(), r[2].clone())).collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 8);
+
+    // The eco-partner province table keeps the seed's two sections.
+    let eco = read_xlsx(&dir.path().join("exports/eco-2024-province.xlsx"));
+    let flat: Vec<&str> = eco.iter().map(|r| r[0].as_str()).collect();
+    assert!(flat.contains(&"遴选加入单位") && flat.contains(&"直接认定单位"), "{flat:?}");
+
+    // The database stands on its own: the CLI verifies it.
+    drop(k);
+    let audit = shenbao(&db, &["audit", "verify"]);
+    assert!(audit.status.success(), "{}", text(&audit.stderr));
+}
+
+fn read_xlsx(path: &std::path::Path) -> Vec<Vec<String>> {
+    use calamine::{Reader, open_workbook_auto};
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// A small round driven only through the command line, as an administrator would
+/// script it: imports (CSV and XLSX), round, drafts, a refused submission, reviews,
+/// the queue, a quota refusal, exports, audit, replay, tokens, backup and restore.
+#[test]
+fn a_round_scripted_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.redb");
+    let demo = testkit::root().join("examples/demo");
+    let p = |x: &std::path::Path| x.to_str().unwrap().to_string();
+    ok(&shenbao(&db, &["plugin", "install", &p(&testkit::plugin_path("enabling-resources"))]));
+    assert!(ok(&shenbao(&db, &["import", "regions", &p(&demo.join("regions.csv"))])).contains("imported 43 regions"));
+
+    // A bad organisation sheet names the row and column and imports nothing.
+    let bad = dir.path().join("bad-orgs.csv");
+    std::fs::write(&bad, "统一社会信用代码,单位名称,所属市,所属区县\n91441302MA5D00001E,甲公司,huizhou,huizhou.huicheng\n91441302MA5D00001X,乙公司,huizhou,huizhou.huicheng\n").unwrap();
+    let out = shenbao(&db, &["import", "orgs", &p(&bad)]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(err.contains("row 3") && err.contains("credit_code") && err.contains("nothing was imported"), "{err}");
+    assert_eq!(shenbao::io::read_sheet(&bad).unwrap().rows.len(), 2);
+    // Organisations from an XLSX sheet (Chinese headers), users from CSV.
+    let xlsx = dir.path().join("orgs.xlsx");
+    {
+        let sheet = shenbao::io::read_sheet(&demo.join("orgs.csv")).unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in sheet.header.iter().enumerate() {
+            ws.write(0, c as u16, h.as_str()).unwrap();
+        }
+        for (r, (_, row)) in sheet.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write(r as u32 + 1, c as u16, v.as_str()).unwrap();
+            }
+        }
+        wb.save(&xlsx).unwrap();
+    }
+    assert!(ok(&shenbao(&db, &["import", "orgs", &p(&xlsx)])).contains("imported 23 organisations"));
+    assert!(ok(&shenbao(&db, &["import", "users", &p(&demo.join("users.csv"))])).contains("imported 41 users"));
+
+    // The credit template: code required, name optional.
+    let credit = dir.path().join("credit.csv");
+    std::fs::write(&credit, "统一社会信用代码,单位名称\n91441302MA5D00001E,示例惠城智能装备1号有限公司\n91441302MA5D00002H,别名公司\n91441302MA5D0000ZZ,\n").unwrap();
+    let rows: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&db, &["--json", "import", "credit", &p(&credit), "--mark-dishonest"])))
+            .unwrap();
+    assert_eq!(rows[0]["name_matches"], true);
+    assert_eq!(rows[1]["name_matches"], false);
+    assert_eq!(rows[2]["valid"], false);
+    assert_eq!((rows[0]["marked"].as_bool(), rows[0]["dishonest"].as_bool()), (Some(true), Some(true)));
+
+    // The dishonest cannot apply: org-01 and org-02 were just marked.
+    // A round with a city quota of 1 for Huizhou, from a file.
+    let mut spec: serde_json::Value = serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+    spec["cities"]["huizhou"] = serde_json::json!({ "district_review": false });
+    spec["quotas"] = serde_json::json!([{
+        "id": "city", "title": {"zh": "地市推荐名额", "en": "city quota"}, "action": "city-recommend",
+        "stage": "city-review", "group_by": "city", "default_limit": null,
+        "limits": [{"scope": "huizhou", "limit": 1}], "channels": [],
+        "message": {"zh": "{scope} 已推荐 {used}/{limit}", "en": "{scope} has recommended {used}/{limit}"}
+    }]);
+    let round_file = dir.path().join("round.json");
+    std::fs::write(&round_file, spec.to_string()).unwrap();
+    ok(&shenbao(&db, &["round", "create", &p(&round_file)]));
+    assert_eq!(shenbao(&db, &["round", "create", &p(&round_file)]).status.code(), Some(7));
+    ok(&shenbao(&db, &["round", "open", "er-2024q3"]));
+
+    // Drafts from the example case, attachments stored with `app attach`.
+    let case: serde_json::Value =
+        serde_json::from_str(&testkit::example("enabling-resources/cases/pass-ai-application.json")).unwrap();
+    let mut attachments = Vec::new();
+    for a in case["attachments"].as_array().unwrap() {
+        let f = dir.path().join(a["name"].as_str().unwrap());
+        std::fs::write(&f, format!("%PDF-1.7 {}", a["kind"])).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(&ok(&shenbao(&db, &["--json", "app", "attach", &p(&f)]))).unwrap();
+        let mut a = a.clone();
+        a["sha256"] = b["sha256"].clone();
+        a["size"] = b["size"].clone();
+        attachments.push(a);
+    }
+    let draft = |data: &serde_json::Value| {
+        serde_json::json!({ "direction": case["direction"], "data": data, "attachments": attachments }).to_string()
+    };
+    let mut ids = Vec::new();
+    for (user, n) in [("org-03", 1), ("org-04", 2), ("org-05", 3)] {
+        let f = dir.path().join(format!("draft-{n}.json"));
+        std::fs::write(&f, draft(&case["data"])).unwrap();
+        // `--now`: a rehearsal clock inside the round's window.
+        let out: serde_json::Value = serde_json::from_str(&ok(&shenbao(
+            &db,
+            &["--now", "2024-08-09 15:00", "--json", "app", "draft", "--as", user, "--round", "er-2024q3", &p(&f)],
+        )))
+        .unwrap();
+        ids.push((user, out["application"]["id"].as_str().unwrap().to_string()));
+    }
+    // Today is past the 2024 window: submission is refused by the state, exit 7.
+    let out = shenbao(&db, &["app", "submit", "--as", "org-03", &ids[0].1]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("window_closed"), "{}", text(&out.stderr));
+    // In the window (a rehearsal clock): two submitted, one with broken data refused, exit 4.
+    let at = |t: &str, args: &[&str]| {
+        let mut v = vec!["--now", t];
+        v.extend_from_slice(args);
+        shenbao(&db, &v)
+    };
+    let aug = "2024-08-10 09:00";
+    ok(&at(aug, &["app", "submit", "--as", "org-03", &ids[0].1]));
+    ok(&at(aug, &["app", "submit", "--as", "org-04", &ids[1].1]));
+    let mut broken = case["data"].clone();
+    broken.as_object_mut().unwrap().remove("commitment");
+    let f = dir.path().join("broken.json");
+    std::fs::write(&f, draft(&broken)).unwrap();
+    ok(&at(aug, &["app", "draft", "--as", "org-05", "--round", "er-2024q3", "--app", &ids[2].1, &p(&f)]));
+    let out = at(aug, &["app", "submit", "--as", "org-05", &ids[2].1]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("blocking_findings"), "{}", text(&out.stderr));
+    // The city: its queue, one recommendation, the quota refusing the second (exit 7).
+    let queue = ok(&at("2024-09-02 10:00", &["queue", "--as", "huizhou", "--round", "er-2024q3"]));
+    assert_eq!(queue.lines().count(), 2, "{queue}");
+    ok(&at(
+        "2024-09-02 10:00",
+        &["review", "act", "--as", "huizhou", &ids[0].1, "city-recommend", "--opinion", "同意推荐"],
+    ));
+    let out = at(
+        "2024-09-02 10:05",
+        &["review", "batch", "--as", "huizhou", "city-recommend", &ids[1].1, "--opinion", "同意"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("quota_exceeded") && text(&out.stderr).contains("1/1"), "{}", text(&out.stderr));
+    let out = at("2024-09-02 10:06", &["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend"]);
+    assert_eq!(out.status.code(), Some(4), "an opinion is required: {}", text(&out.stderr));
+    // Idempotency keys from the command line: the repeat returns the first decision.
+    let args =
+        ["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", "名额已满", "--key", "k-1"];
+    let first = ok(&at("2024-09-02 10:07", &args));
+    let again = ok(&at("2024-09-02 10:08", &args));
+    assert!(again.contains("repeated key") && again.starts_with(first.trim_end()), "{first} / {again}");
+    // Replay every recorded check of an application.
+    assert!(ok(&shenbao(&db, &["replay", &ids[0].1])).contains("identical"));
+
+    // History, show, list, actions.
+    assert!(ok(&shenbao(&db, &["app", "history", &ids[0].1])).contains("save-draft"));
+    assert!(ok(&shenbao(&db, &["review", "actions", &ids[2].1])).contains("submit"));
+    assert_eq!(ok(&shenbao(&db, &["app", "list", "--round", "er-2024q3"])).lines().count(), 3);
+
+    // Tokens: issued once, listed without the secret, revoked.
+    let t: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&db, &["--json", "user", "token", "issue", "huizhou", "--label", "前端"])))
+            .unwrap();
+    let secret = t["secret"].as_str().unwrap();
+    assert!(secret.starts_with("sb_") && secret.len() == 67);
+    let list = ok(&shenbao(&db, &["user", "token", "list"]));
+    assert!(list.contains(t["info"]["id"].as_str().unwrap()) && !list.contains(secret));
+    ok(&shenbao(&db, &["user", "token", "revoke", t["info"]["id"].as_str().unwrap()]));
+    assert!(ok(&shenbao(&db, &["user", "token", "list"])).contains("revoked"));
+
+    // Exports and audit, backup and restore.
+    let out_csv = dir.path().join("summary.csv");
+    ok(&shenbao(
+        &db,
+        &[
+            "export",
+            "summary",
+            "--round",
+            "er-2024q3",
+            "--level",
+            "city",
+            "--scope",
+            "huizhou",
+            "--format",
+            "csv",
+            "--out",
+            &p(&out_csv),
+        ],
+    ));
+    let csv = std::fs::read_to_string(&out_csv).unwrap();
+    assert_eq!(csv.trim_start_matches('\u{feff}').lines().next(), Some("序号,申报单位名称,资源名称,赋能范围"));
+    let jsonl = dir.path().join("round.jsonl");
+    ok(&shenbao(&db, &["export", "round", "er-2024q3", "--out", &p(&jsonl)]));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["type"], "round");
+    assert_eq!(lines.iter().filter(|l| l["type"] == "application").count(), 3);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "decision").count(), 8);
+    assert!(ok(&shenbao(&db, &["audit", "verify"])).starts_with("ok: 8 decisions"));
+    let backup = dir.path().join("backup.redb");
+    ok(&shenbao(&db, &["backup", &p(&backup)]));
+    assert_eq!(shenbao(&db, &["backup", &p(&backup)]).status.code(), Some(7), "a backup never overwrites");
+    let restored = dir.path().join("restored.redb");
+    ok(&shenbao(&restored, &["restore", &p(&backup)]));
+    assert_eq!(ok(&shenbao(&restored, &["app", "list", "--round", "er-2024q3"])).lines().count(), 3);
+    // Attachments came along with the restore.
+    let k = shenbao::Kernel::open(&restored).unwrap();
+    let app = k.application(&ids[0].1).unwrap();
+    assert!(k.blob_path(&app.attachments[0].sha256).exists());
+
+    // --help on every subcommand carries an example.
+    for sub in [
+        vec!["demo"],
+        vec!["round", "create"],
+        vec!["round", "show"],
+        vec!["import", "orgs"],
+        vec!["import", "credit"],
+        vec!["calendar", "set"],
+        vec!["user", "token", "issue"],
+        vec!["app", "draft"],
+        vec!["app", "submit"],
+        vec!["review", "act"],
+        vec!["review", "batch"],
+        vec!["queue"],
+        vec!["export", "summary"],
+        vec!["export", "round"],
+        vec!["audit", "verify"],
+        vec!["replay"],
+        vec!["backup"],
+        vec!["restore"],
+        vec!["serve"],
+    ] {
+        let help = Command::new(env!("CARGO_BIN_EXE_shenbao")).args(&sub).arg("--help").output().unwrap();
+        assert!(text(&help.stdout).contains("Example:"), "{sub:?}");
+    }
+}

@@ -102,11 +102,7 @@ pub(crate) fn is_admin(u: &User) -> bool {
 }
 
 fn require_admin(u: &User) -> Result<(), ApiError> {
-    if is_admin(u) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("需要管理员权限 / administrators only".into()))
-    }
+    if is_admin(u) { Ok(()) } else { Err(ApiError::Forbidden("需要管理员权限 / administrators only".into())) }
 }
 
 /// Whether `user` may see `app`: its own organisation's; a reviewer's region once
@@ -120,26 +116,27 @@ pub(crate) fn visible(k: &Kernel, user: &User, app: &Application, round: &Round)
     };
     let mut org = None;
     for g in &user.grants {
-        let ok = match &g.scope {
-            Scope::Province if g.role == "admin" => true,
-            Scope::Province => reached(&g.role),
-            Scope::Organisation(o) => *o == app.applicant,
-            Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
-            Scope::Public => round.graph.actions.iter().any(|a| {
-                a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
-            }),
-            Scope::City(c) | Scope::District(c) => {
-                if org.is_none() {
-                    org = k.org(&app.applicant)?;
+        let ok =
+            match &g.scope {
+                Scope::Province if g.role == "admin" => true,
+                Scope::Province => reached(&g.role),
+                Scope::Organisation(o) => *o == app.applicant,
+                Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
+                Scope::Public => round.graph.actions.iter().any(|a| {
+                    a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
+                }),
+                Scope::City(c) | Scope::District(c) => {
+                    if org.is_none() {
+                        org = k.org(&app.applicant)?;
+                    }
+                    let Some(o) = &org else { continue };
+                    let inside = match &g.scope {
+                        Scope::City(_) => o.city.as_ref() == Some(c),
+                        _ => o.district.as_ref() == Some(c),
+                    };
+                    inside && reached(&g.role)
                 }
-                let Some(o) = &org else { continue };
-                let inside = match &g.scope {
-                    Scope::City(_) => o.city.as_ref() == Some(c),
-                    _ => o.district.as_ref() == Some(c),
-                };
-                inside && reached(&g.role)
-            }
-        };
+            };
         if ok {
             return Ok(true);
         }

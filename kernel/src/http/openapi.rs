@@ -27,10 +27,16 @@ pub fn openapi() -> Value {
         let op_id = format!(
             "{}{}",
             d.method,
-            d.path.replace(['{', '}'], "").split('/').map(|p| {
-                let mut c = p.chars();
-                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-            }).collect::<String>().replace('-', "").replace('.', "")
+            d.path
+                .replace(['{', '}'], "")
+                .split('/')
+                .map(|p| {
+                    let mut c = p.chars();
+                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                })
+                .collect::<String>()
+                .replace('-', "")
+                .replace('.', "")
         );
         op.insert("operationId".into(), json!(op_id));
         op.insert("summary".into(), json!(d.summary));
@@ -50,7 +56,10 @@ pub fn openapi() -> Value {
         }
         if let Some(req) = d.request {
             let schema = req(&mut g);
-            op.insert("requestBody".into(), json!({ "required": true, "content": { d.request_type: { "schema": schema } } }));
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { d.request_type: { "schema": schema } } }),
+            );
         } else if d.request_type != "application/json" {
             op.insert(
                 "requestBody".into(),
@@ -59,8 +68,12 @@ pub fn openapi() -> Value {
         }
         let ok_schema = d.response.map(|f| f(&mut g)).unwrap_or_else(|| json!({}).try_into().expect("an empty schema"));
         let mut responses = Map::new();
-        responses.insert(d.success.to_string(), json!({ "description": "success", "content": { "application/json": { "schema": ok_schema } } }));
-        let err = |desc: &str| json!({ "description": desc, "content": { "application/json": { "schema": error.clone() } } });
+        responses.insert(
+            d.success.to_string(),
+            json!({ "description": "success", "content": { "application/json": { "schema": ok_schema } } }),
+        );
+        let err =
+            |desc: &str| json!({ "description": desc, "content": { "application/json": { "schema": error.clone() } } });
         if d.access != Access::Open {
             responses.insert("401".into(), err("unauthenticated: missing, unknown or revoked token"));
             responses.insert("403".into(), err("forbidden: the caller's role may not do this"));

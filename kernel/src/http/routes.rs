@@ -2,8 +2,7 @@
 //! from which both the router and the OpenAPI document are built, so they cannot drift.
 
 use super::{
-    Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible,
-    visible_app,
+    Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible, visible_app,
 };
 use crate::attachments::{BlobError, BlobRef};
 use crate::calendar::Calendar;
@@ -43,7 +42,11 @@ pub struct ActionResponse {
 impl From<Receipt> for ActionResponse {
     fn from(r: Receipt) -> Self {
         ActionResponse {
-            findings: r.check.as_ref().map(|c| c.findings().chain(&c.kernel_findings).cloned().collect()).unwrap_or_default(),
+            findings: r
+                .check
+                .as_ref()
+                .map(|c| c.findings().chain(&c.kernel_findings).cloned().collect())
+                .unwrap_or_default(),
             decision: r.decision,
             application: r.application,
             replayed: r.replayed,
@@ -195,14 +198,16 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             doc("get", "/v1/rounds/{round}/forms/{form}", "A form of the round's program, as its JSON Schema", Scoped),
             get(form_schema),
         ),
+        (doc("get", "/v1/rounds/{round}/quotas", "Quota usage: (quota, scope, used)", Scoped), get(quotas)),
         (
-            doc("get", "/v1/rounds/{round}/quotas", "Quota usage: (quota, scope, used)", Scoped),
-            get(quotas),
-        ),
-        (
-            doc("get", "/v1/rounds/{round}/queue", "What waits for the caller, in (stage, city, district) order", Scoped)
-                .q(PAGE_Q)
-                .res(s::<Page<QueueItem>>),
+            doc(
+                "get",
+                "/v1/rounds/{round}/queue",
+                "What waits for the caller, in (stage, city, district) order",
+                Scoped,
+            )
+            .q(PAGE_Q)
+            .res(s::<Page<QueueItem>>),
             get(queue),
         ),
         (
@@ -219,9 +224,14 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             post(new_draft),
         ),
         (
-            doc("post", "/v1/rounds/{round}/batch", "The same action on many applications (批量推荐), all or none", Scoped)
-                .req(s::<BatchRequest>)
-                .res(s::<Vec<ActionResponse>>),
+            doc(
+                "post",
+                "/v1/rounds/{round}/batch",
+                "The same action on many applications (批量推荐), all or none",
+                Scoped,
+            )
+            .req(s::<BatchRequest>)
+            .res(s::<Vec<ActionResponse>>),
             post(batch),
         ),
         (
@@ -236,7 +246,9 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         ),
         (doc("get", "/v1/applications/{id}", "One application", Scoped).res(s::<Application>), get(application)),
         (
-            doc("put", "/v1/applications/{id}", "Save the draft again", Scoped).req(s::<Draft>).res(s::<ActionResponse>),
+            doc("put", "/v1/applications/{id}", "Save the draft again", Scoped)
+                .req(s::<Draft>)
+                .res(s::<ActionResponse>),
             put(save_draft),
         ),
         (
@@ -442,7 +454,12 @@ async fn quotas(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>)
     .await
 }
 
-async fn queue(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, Query(q): Query<PageQuery>) -> Response {
+async fn queue(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(round): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     query(api, h, move |k, u, cfg| {
         let limit = page_limit(&q, cfg.max_page)?;
         let after = match &q.after {
@@ -600,7 +617,8 @@ fn summary_scope(k: &Kernel, u: &User, level: SummaryLevel, asked: Option<String
     if is_admin(u) || u.grants.iter().any(|g| g.scope == Scope::Province && g.role != "public") {
         return Ok(asked);
     }
-    let denied = || ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into());
+    let denied =
+        || ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into());
     for g in &u.grants {
         match (&g.scope, level) {
             (Scope::City(c), SummaryLevel::City | SummaryLevel::District) => match &asked {
@@ -635,13 +653,20 @@ async fn summary(
         k.round(&round)?;
         let scope = summary_scope(k, &u, q.level, q.scope.clone())?;
         let table = k.summary(&round, q.level, scope.as_deref())?;
-        let name = format!("{round}-{}-summary", serde_json::to_value(q.level).unwrap_or_default().as_str().unwrap_or(""));
+        let name =
+            format!("{round}-{}-summary", serde_json::to_value(q.level).unwrap_or_default().as_str().unwrap_or(""));
         Ok(match q.format.as_deref().unwrap_or("json") {
             "json" => (StatusCode::OK, axum::Json(table)).into_response(),
             "csv" => {
                 let bytes = crate::io::summary_csv(&table).map_err(ApiError::Internal)?;
                 let disp = format!("attachment; filename=\"{name}.csv\"");
-                ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disp)], bytes)
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                        (header::CONTENT_DISPOSITION, disp),
+                    ],
+                    bytes,
+                )
                     .into_response()
             }
             "xlsx" => {
@@ -684,7 +709,8 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     }
     // Stream the body to the blob store on the blocking pool: never held whole in memory.
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
-    let writer = tokio::task::spawn_blocking(move || k.store_blob(ChannelReader { rx, buf: Bytes::new() }, Some(limit)));
+    let writer =
+        tokio::task::spawn_blocking(move || k.store_blob(ChannelReader { rx, buf: Bytes::new() }, Some(limit)));
     let mut body = body;
     let mut failed = None;
     while let Some(frame) = body.frame().await {

@@ -34,8 +34,11 @@ pub struct DemoArgs {
 }
 
 /// The programs, in the order their rounds ran (the clock only moves forward).
-const PROGRAMS: &[(&str, &str)] =
-    &[("iiot-pilots", "iiot_pilots.wasm"), ("eco-partners", "eco_partners.wasm"), ("enabling-resources", "enabling_resources.wasm")];
+const PROGRAMS: &[(&str, &str)] = &[
+    ("iiot-pilots", "iiot_pilots.wasm"),
+    ("eco-partners", "eco_partners.wasm"),
+    ("enabling-resources", "enabling_resources.wasm"),
+];
 
 /// How many organisations of each city apply, per program. Huizhou's ten pilot
 /// projects are more than a Pearl River Delta city may recommend (8).
@@ -340,7 +343,10 @@ impl Demo<'_> {
             })
             .collect();
         if passes.is_empty() {
-            return Err(fail(format!("{} has no pass-* case for edition {}", folder.display(), round.edition), "add one"));
+            return Err(fail(
+                format!("{} has no pass-* case for edition {}", folder.display(), round.edition),
+                "add one",
+            ));
         }
         // Failing cases that differ from a passing one only in what they submit.
         let failing: Vec<(&String, &shenbao::Case)> = set
@@ -380,7 +386,11 @@ impl Demo<'_> {
                 Err(ActError::BlockingFindings { findings }) => refused.push(Refused {
                     case: passes[i % passes.len()].0.clone(),
                     application: id,
-                    rules: findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| f.rule_id.clone()).collect(),
+                    rules: findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Blocking)
+                        .map(|f| f.rule_id.clone())
+                        .collect(),
                 }),
                 Err(e) => return Err(e.into()),
             }
@@ -395,11 +405,18 @@ impl Demo<'_> {
                 Err(ActError::BlockingFindings { findings }) => refused.push(Refused {
                     case: (*name).clone(),
                     application: id,
-                    rules: findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| f.rule_id.clone()).collect(),
+                    rules: findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Blocking)
+                        .map(|f| f.rule_id.clone())
+                        .collect(),
                 }),
                 Ok(_) => {
                     submitted += 1;
-                    self.note(format!("{name} was accepted under {} (its finding depends on its own applicant)", org.name));
+                    self.note(format!(
+                        "{name} was accepted under {} (its finding depends on its own applicant)",
+                        org.name
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -477,10 +494,16 @@ impl Demo<'_> {
                         let room = limit.saturating_sub(before) as usize;
                         let (fit, over) = ids.split_at(room.min(ids.len()));
                         k.act_batch(&leader, fit, &req).map_err(|b| Failure::from(b.error))?;
-                        self.note(format!("{leader} batch-recommended {} of {} ({scope}: {limit} places)", fit.len(), ids.len()));
+                        self.note(format!(
+                            "{leader} batch-recommended {} of {} ({scope}: {limit} places)",
+                            fit.len(),
+                            ids.len()
+                        ));
                         for id in over {
                             match self.act(city, id, "city-recommend", Some("同意推荐")) {
-                                Err(ActError::Refused(Refusal::QuotaExceeded { quota, scope, used, limit, .. })) => {
+                                Err(ActError::Refused(Refusal::QuotaExceeded {
+                                    quota, scope, used, limit, ..
+                                })) => {
                                     quota_hits.push(QuotaHit { quota, scope, used, limit, refused: id.to_string() });
                                 }
                                 other => {

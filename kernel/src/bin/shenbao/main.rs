@@ -42,6 +42,10 @@ struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Act as if it were this Beijing time, e.g. "2024-08-10 09:00" (rehearsals and
+    /// scripted tests on a copy of a database; every decision records this time).
+    #[arg(long, global = true, env = "SHENBAO_NOW")]
+    now: Option<shenbao::Timestamp>,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,7 +53,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a whole round of each of the three programs on a fresh database and report.
-    #[command(after_help = "Example:\n  shenbao demo --plugins target/plugins/wasm32-wasip2/plugin --examples examples\n  cargo xtask demo      # builds the plugins first, then runs this")]
+    #[command(
+        after_help = "Example:\n  shenbao demo --plugins target/plugins/wasm32-wasip2/plugin --examples examples\n  cargo xtask demo      # builds the plugins first, then runs this"
+    )]
     Demo(demo::DemoArgs),
     /// Install, list, show and verify program plugins.
     #[command(subcommand)]
@@ -160,7 +166,9 @@ enum ImportCommand {
     #[command(after_help = "Example:\n  shenbao import users examples/demo/users.csv")]
     Users { file: PathBuf },
     /// Credit look-up from the template (统一社会信用代码 required, 单位名称 optional).
-    #[command(after_help = "Example:\n  shenbao import credit 信用查询.xlsx\n  shenbao import credit 失信名单.csv --mark-dishonest")]
+    #[command(
+        after_help = "Example:\n  shenbao import credit 信用查询.xlsx\n  shenbao import credit 失信名单.csv --mark-dishonest"
+    )]
     Credit {
         file: PathBuf,
         /// Mark every registered organisation listed as dishonest (失信).
@@ -172,7 +180,9 @@ enum ImportCommand {
 #[derive(Subcommand)]
 enum CalendarCommand {
     /// Set a year's holidays and make-up working days (dates as YYYY-MM-DD, comma-separated).
-    #[command(after_help = "Example:\n  shenbao calendar set 2024 --holidays 2024-10-01,2024-10-02 --makeup 2024-09-29")]
+    #[command(
+        after_help = "Example:\n  shenbao calendar set 2024 --holidays 2024-10-01,2024-10-02 --makeup 2024-09-29"
+    )]
     Set {
         year: i32,
         #[arg(long, value_delimiter = ',')]
@@ -259,7 +269,9 @@ impl ActArgs {
 #[derive(Subcommand)]
 enum AppCommand {
     /// Save a draft from a JSON file ({"direction", "data", "attachments", …}); new unless --app.
-    #[command(after_help = "Example:\n  shenbao app draft --as org-01 --round iiot-2023 draft.json\n  shenbao app draft --as org-01 --round iiot-2023 --app A0000001 draft.json")]
+    #[command(
+        after_help = "Example:\n  shenbao app draft --as org-01 --round iiot-2023 draft.json\n  shenbao app draft --as org-01 --round iiot-2023 --app A0000001 draft.json"
+    )]
     Draft {
         #[arg(long = "as")]
         user: String,
@@ -296,7 +308,9 @@ enum AppCommand {
 #[derive(Subcommand)]
 enum ReviewCommand {
     /// Take any action of the round's graph (recommend, return, withdraw, rank, assign-experts, score, object, approve …).
-    #[command(after_help = "Example:\n  shenbao review act --as huizhou A0000001 city-recommend --opinion 同意推荐 --rank 1\n  shenbao review act --as province A0000001 assign-experts --experts expert-1,expert-2")]
+    #[command(
+        after_help = "Example:\n  shenbao review act --as huizhou A0000001 city-recommend --opinion 同意推荐 --rank 1\n  shenbao review act --as province A0000001 assign-experts --experts expert-1,expert-2"
+    )]
     Act {
         application: String,
         action: String,
@@ -304,7 +318,9 @@ enum ReviewCommand {
         act: ActArgs,
     },
     /// The same action on many applications, all or none (批量推荐).
-    #[command(after_help = "Example:\n  shenbao review batch --as huizhou city-recommend A0000001 A0000002 --opinion 同意推荐")]
+    #[command(
+        after_help = "Example:\n  shenbao review batch --as huizhou city-recommend A0000001 A0000002 --opinion 同意推荐"
+    )]
     Batch {
         action: String,
         #[arg(required = true)]
@@ -320,7 +336,9 @@ enum ReviewCommand {
 #[derive(Subcommand)]
 enum ExportCommand {
     /// The recommendation summary table (推荐汇总表) of a round at a level.
-    #[command(after_help = "Example:\n  shenbao export summary --round iiot-2023 --level city --scope huizhou --format xlsx --out 惠州汇总表.xlsx")]
+    #[command(
+        after_help = "Example:\n  shenbao export summary --round iiot-2023 --level city --scope huizhou --format xlsx --out 惠州汇总表.xlsx"
+    )]
     Summary {
         #[arg(long)]
         round: String,
@@ -465,8 +483,9 @@ impl From<BackupError> for Failure {
 type Res = Result<(), Failure>;
 
 fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a JSON file"))?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a JSON file")
+    })?;
     serde_json::from_str(&text)
         .map_err(|e| Failure::new(exit::REFUSED, format!("{}: {e}", file.display()), "fix the JSON at the line named"))
 }
@@ -475,8 +494,12 @@ fn print_json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
 }
 
-fn open(db: &PathBuf) -> Result<Kernel, Failure> {
-    Kernel::open(db).map_err(|e| {
+fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure> {
+    let mut config = shenbao::KernelConfig::default();
+    if let Some(t) = now {
+        config.clock = std::sync::Arc::new(shenbao::ManualClock::new(t));
+    }
+    Kernel::open_with(db, config).map_err(|e| {
         Failure::new(exit::STORAGE, e, format!("check that {} is a Shenbao database you may write", db.display()))
     })
 }
@@ -503,21 +526,28 @@ fn run(cli: Cli) -> Res {
             if json {
                 print_json(&r);
             } else {
-                println!("restored {} → {} ({} decisions, chain head {})", backup.display(), r.path, r.decisions, r.chain_head);
+                println!(
+                    "restored {} → {} ({} decisions, chain head {})",
+                    backup.display(),
+                    r.path,
+                    r.decisions,
+                    r.chain_head
+                );
             }
             Ok(())
         }
         Command::Serve { listen } => {
-            let kernel = std::sync::Arc::new(open(&cli.db)?);
+            let kernel = std::sync::Arc::new(open(&cli.db, cli.now)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| Failure::new(exit::STORAGE, e, "check the machine's resources"))?;
-            rt.block_on(shenbao::http::serve(kernel, &listen, shenbao::http::ApiConfig::default()))
-                .map_err(|e| Failure::new(exit::CONFLICT, format!("{listen}: {e}"), "choose a free address with --listen"))
+            rt.block_on(shenbao::http::serve(kernel, &listen, shenbao::http::ApiConfig::default())).map_err(|e| {
+                Failure::new(exit::CONFLICT, format!("{listen}: {e}"), "choose a free address with --listen")
+            })
         }
         command => {
-            let k = open(&cli.db)?;
+            let k = open(&cli.db, cli.now)?;
             run_on(&k, command, json)
         }
     }
@@ -599,7 +629,11 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                 print_json(&reports);
             }
             if reports.is_empty() {
-                return Err(Failure::new(exit::NOT_FOUND, format!("{application} has no recorded check"), "submit it first"));
+                return Err(Failure::new(
+                    exit::NOT_FOUND,
+                    format!("{application} has no recorded check"),
+                    "submit it first",
+                ));
             }
             if all_identical {
                 Ok(())
@@ -626,7 +660,11 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
     match p {
         PluginCommand::Install { file } => {
             let bytes = std::fs::read(&file).map_err(|e| {
-                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a built .wasm component")
+                Failure::new(
+                    exit::NOT_FOUND,
+                    format!("{}: {e}", file.display()),
+                    "give the path of a built .wasm component",
+                )
             })?;
             let i = k.install_plugin(&bytes)?;
             let m = &i.record.manifest;
@@ -664,7 +702,10 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
             if !(v.bytes_intact && v.manifest_matches) {
                 return Err(Failure::new(
                     exit::VERIFY_FAILED,
-                    format!("{}: bytes intact = {}, manifest reproduced = {}", v.id, v.bytes_intact, v.manifest_matches),
+                    format!(
+                        "{}: bytes intact = {}, manifest reproduced = {}",
+                        v.id, v.bytes_intact, v.manifest_matches
+                    ),
                     "restore the database from a backup and reinstall the plugin",
                 ));
             }
@@ -708,9 +749,10 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
             if !json {
                 println!("stages: {}", r.graph.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" → "));
                 for (q, scope, used) in k.quota_usage(&id)? {
-                    let limit = r.quotas.iter().find(|x| x.id == q).and_then(|x| {
-                        x.limits.iter().find(|l| l.scope == scope).map(|l| l.limit).or(x.default_limit)
-                    });
+                    let limit =
+                        r.quotas.iter().find(|x| x.id == q).and_then(|x| {
+                            x.limits.iter().find(|l| l.scope == scope).map(|l| l.limit).or(x.default_limit)
+                        });
                     println!("quota {q} {scope}: {used}/{}", limit.map_or("-".into(), |l| l.to_string()));
                 }
             }
@@ -769,7 +811,11 @@ fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
             };
             let cal = shenbao::Calendar { holidays: parse(&holidays)?, makeup_workdays: parse(&makeup)? };
             k.set_calendar(year, &cal)?;
-            println!("calendar {year}: {} holidays, {} make-up working days", cal.holidays.len(), cal.makeup_workdays.len());
+            println!(
+                "calendar {year}: {} holidays, {} make-up working days",
+                cal.holidays.len(),
+                cal.makeup_workdays.len()
+            );
         }
         CalendarCommand::Show { year } => {
             let cal = k.calendar(year)?;
@@ -804,7 +850,10 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
             if json {
                 print_json(&t);
             } else {
-                println!("token {} for {user} (shown once; send as `Authorization: Bearer …`):\n{}", t.info.id, t.secret);
+                println!(
+                    "token {} for {user} (shown once; send as `Authorization: Bearer …`):\n{}",
+                    t.info.id, t.secret
+                );
             }
         }
         UserCommand::Token(TokenCommand::Revoke { id }) => {
@@ -833,7 +882,9 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
 
 fn receipt(r: &shenbao::Receipt, json: bool) {
     if json {
-        print_json(&serde_json::json!({ "decision": r.decision, "application": r.application, "replayed": r.replayed }));
+        print_json(
+            &serde_json::json!({ "decision": r.decision, "application": r.application, "replayed": r.replayed }),
+        );
     } else {
         println!(
             "{} #{} {}: {} → {}{}",
@@ -867,9 +918,11 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             receipt(&r, json);
         }
         AppCommand::Attach { file } => {
-            let f = std::fs::File::open(&file)
-                .map_err(|e| Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file"))?;
-            let b = k.store_blob(f, Some(100 << 20)).map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
+            let f = std::fs::File::open(&file).map_err(|e| {
+                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file")
+            })?;
+            let b =
+                k.store_blob(f, Some(100 << 20)).map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
             if json {
                 print_json(&b);
             } else {
@@ -964,17 +1017,24 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                 "csv" => shenbao::io::summary_csv(&table).map_err(store)?,
                 "json" => serde_json::to_vec_pretty(&table).map_err(store)?,
                 other => {
-                    return Err(Failure::new(exit::USAGE, format!("format {other:?}"), "use --format xlsx, csv or json"));
+                    return Err(Failure::new(
+                        exit::USAGE,
+                        format!("format {other:?}"),
+                        "use --format xlsx, csv or json",
+                    ));
                 }
             };
-            let level_name = serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let level_name =
+                serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(match &scope {
                     Some(s) => format!("{round}-{level_name}-{s}.{format}"),
                     None => format!("{round}-{level_name}.{format}"),
                 })
             });
-            std::fs::write(&out, bytes).map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path"))?;
+            std::fs::write(&out, bytes).map_err(|e| {
+                Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
+            })?;
             if json {
                 print_json(&serde_json::json!({ "path": out, "rows": table.row_count() }));
             } else {
@@ -983,8 +1043,9 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
         }
         ExportCommand::Round { id, out } => {
             let out = out.unwrap_or_else(|| PathBuf::from(format!("{id}.jsonl")));
-            let f = std::fs::File::create(&out)
-                .map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path"))?;
+            let f = std::fs::File::create(&out).map_err(|e| {
+                Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
+            })?;
             let n = k.export_round(&id, std::io::BufWriter::new(f))?;
             println!("{}: {n} lines", out.display());
         }
