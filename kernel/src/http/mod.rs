@@ -22,7 +22,7 @@ mod routes;
 
 pub use error::{ApiError, ErrorBody};
 pub use openapi::openapi;
-pub use routes::{ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
+pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
 
 use crate::kernel::Kernel;
 use crate::model::{Application, Round, Scope, User};

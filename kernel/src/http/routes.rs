@@ -15,7 +15,7 @@ use crate::tokens::{IssuedToken, TokenInfo};
 use crate::workflow::{ChainReport, Draft, QueueItem, Receipt, ReplayReport};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,7 +76,7 @@ struct PageQuery {
 
 #[derive(Deserialize)]
 struct SummaryQuery {
-    level: SummaryLevel,
+    level: Option<SummaryLevel>,
     scope: Option<String>,
     format: Option<String>,
 }
@@ -335,6 +335,11 @@ fn value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// Query strings are checked after authentication, and answered as our errors.
+fn query_of<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q).map_err(|e| ApiError::Invalid(e.body_text()))
+}
+
 fn page_limit(q: &PageQuery, max: usize) -> Result<usize, ApiError> {
     let n = q.limit.unwrap_or(50);
     if n > max {
@@ -458,9 +463,10 @@ async fn queue(
     State(api): State<Api>,
     h: HeaderMap,
     Path(round): Path<String>,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     query(api, h, move |k, u, cfg| {
+        let q = query_of(q)?;
         let limit = page_limit(&q, cfg.max_page)?;
         let after = match &q.after {
             Some(c) => {
@@ -490,9 +496,10 @@ async fn list_applications(
     State(api): State<Api>,
     h: HeaderMap,
     Path(round): Path<String>,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     query(api, h, move |k, u, cfg| {
+        let q = query_of(q)?;
         let limit = page_limit(&q, cfg.max_page)?;
         let r = k.round(&round)?;
         // An applicant's own are read through its index; reviewers' by the round.
@@ -645,16 +652,18 @@ async fn summary(
     State(api): State<Api>,
     h: HeaderMap,
     Path(round): Path<String>,
-    Query(q): Query<SummaryQuery>,
+    q: Result<Query<SummaryQuery>, QueryRejection>,
 ) -> Response {
     let result = blocking(move || {
         let k = &*api.kernel;
         let u = caller(k, &h)?;
+        let q = query_of(q)?;
+        let level = q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
         k.round(&round)?;
-        let scope = summary_scope(k, &u, q.level, q.scope.clone())?;
-        let table = k.summary(&round, q.level, scope.as_deref())?;
+        let scope = summary_scope(k, &u, level, q.scope.clone())?;
+        let table = k.summary(&round, level, scope.as_deref())?;
         let name =
-            format!("{round}-{}-summary", serde_json::to_value(q.level).unwrap_or_default().as_str().unwrap_or(""));
+            format!("{round}-{}-summary", serde_json::to_value(level).unwrap_or_default().as_str().unwrap_or(""));
         Ok(match q.format.as_deref().unwrap_or("json") {
             "json" => (StatusCode::OK, axum::Json(table)).into_response(),
             "csv" => {
@@ -702,8 +711,11 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     if let Err(e) = auth {
         return e.into_response();
     }
+    // A declared length far past the limit is refused at once (the client sees the
+    // connection close); one near it is read and discarded so the client gets the answer.
+    let drain_cap = limit.saturating_mul(4).max(16 << 20);
     if let Some(len) = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
-        if len > limit {
+        if len > drain_cap {
             return ApiError::TooLarge { limit }.into_response();
         }
     }
@@ -713,12 +725,20 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         tokio::task::spawn_blocking(move || k.store_blob(ChannelReader { rx, buf: Bytes::new() }, Some(limit)));
     let mut body = body;
     let mut failed = None;
+    let mut discarded = 0u64;
+    let mut writing = true;
     while let Some(frame) = body.frame().await {
         match frame {
             Ok(f) => {
                 if let Ok(data) = f.into_data() {
-                    if tx.send(data).await.is_err() {
-                        break; // the writer stopped (limit reached)
+                    if writing && tx.send(data.clone()).await.is_err() {
+                        writing = false; // the writer stopped (limit reached): drain what is left
+                    }
+                    if !writing {
+                        discarded += data.len() as u64;
+                        if discarded > drain_cap {
+                            break;
+                        }
                     }
                 }
             }

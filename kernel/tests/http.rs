@@ -1,0 +1,533 @@
+//! The HTTP API against a real server on loopback: the real enabling-resources
+//! component, a real redb file, the demo's regions, organisations and users, and
+//! bearer tokens issued by the kernel.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use shenbao::contract::Date;
+use shenbao::http::{ApiConfig, openapi, route_docs};
+use shenbao::{Kernel, KernelConfig, ManualClock, Timestamp};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const ROUND: &str = "er-2024q3";
+
+struct Server {
+    _dir: tempfile::TempDir,
+    base: String,
+    kernel: Arc<Kernel>,
+    tokens: BTreeMap<&'static str, String>,
+    client: Client,
+}
+
+/// Users by the part they play in the matrix (ids from examples/demo/users.csv).
+const USERS: &[(&str, &str)] = &[
+    ("admin", "admin"),
+    ("applicant", "org-01"),       // huizhou.huicheng
+    ("other-applicant", "org-09"), // huizhou.huiyang
+    ("district", "huicheng"),
+    ("other-district", "huiyang"),
+    ("city", "huizhou"),
+    ("other-city", "guangzhou"),
+    ("province", "province"),
+    ("expert", "expert-1"),
+    ("public", "public"),
+];
+
+async fn server(config: ApiConfig) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp::at(Date::new(2024, 8, 10), 9, 0));
+    let mut kc = KernelConfig { clock: Arc::new(clock), ..Default::default() };
+    kc.host.cache_dir = Some(dir.path().join("cache"));
+    let kernel = Arc::new(Kernel::open_with(dir.path().join("api.redb"), kc).unwrap());
+    kernel.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
+    let demo = testkit::root().join("examples/demo");
+    kernel.import_regions_file(&demo.join("regions.csv")).unwrap();
+    kernel.import_orgs_file(&demo.join("orgs.csv")).unwrap();
+    kernel.import_users_file(&demo.join("users.csv")).unwrap();
+    let mut tokens = BTreeMap::new();
+    for (part, user) in USERS {
+        tokens.insert(*part, kernel.issue_token(user, part).unwrap().secret);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = shenbao::http::router(kernel.clone(), config);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Server { _dir: dir, base, kernel, tokens, client: Client::new() }
+}
+
+impl Server {
+    async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_with(who, method, path, body, None).await
+    }
+
+    async fn call_with(
+        &self,
+        who: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = self.tokens.get(who) {
+            req = req.bearer_auth(t);
+        } else if who == "bad-token" {
+            req = req.bearer_auth("sb_0000");
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let bytes = resp.bytes().await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn upload(&self, who: &str, content: Vec<u8>) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/v1/attachments", self.base))
+            .bearer_auth(&self.tokens[who])
+            .body(content)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Create the round from the example configuration and open it, as the administrator.
+    async fn open_round(&self) {
+        let spec: Value = serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+        let (s, b) = self.call("admin", Method::POST, "/v1/rounds", Some(spec)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = self.call("admin", Method::POST, &format!("/v1/rounds/{ROUND}/open"), None).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["status"], "open");
+    }
+
+    /// The example application's draft, its attachments uploaded by `who`.
+    async fn draft(&self, who: &str) -> Value {
+        let case: Value =
+            serde_json::from_str(&testkit::example("enabling-resources/cases/pass-ai-application.json")).unwrap();
+        let mut atts = Vec::new();
+        for a in case["attachments"].as_array().unwrap() {
+            let (s, blob) = self.upload(who, format!("%PDF-1.7 {}", a["kind"]).into_bytes()).await;
+            assert_eq!(s, StatusCode::CREATED, "{blob}");
+            let mut a = a.clone();
+            a["sha256"] = blob["sha256"].clone();
+            a["size"] = blob["size"].clone();
+            atts.push(a);
+        }
+        json!({ "direction": case["direction"], "data": case["data"], "attachments": atts })
+    }
+
+    /// A submitted application of `who`.
+    async fn submitted(&self, who: &str) -> String {
+        let draft = self.draft(who).await;
+        let (s, b) = self.call(who, Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(draft)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let id = b["application"]["id"].as_str().unwrap().to_string();
+        let (s, b) = self
+            .call(who, Method::POST, &format!("/v1/applications/{id}/actions"), Some(json!({"action": "submit"})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        id
+    }
+}
+
+/// Each role doing its work over HTTP, and refusals answered with their codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_does_its_work() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let (st, me) = s.call("applicant", Method::GET, "/v1/me", None).await;
+    assert_eq!((st, me["id"].as_str()), (StatusCode::OK, Some("org-01")));
+
+    // The applicant: the form's schema, a draft, a refused submission, a good one.
+    let (st, schema) = s.call("applicant", Method::GET, &format!("/v1/rounds/{ROUND}/forms/resource"), None).await;
+    assert_eq!(st, StatusCode::OK, "{schema}");
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let mut broken = s.draft("applicant").await;
+    broken["data"].as_object_mut().unwrap().remove("commitment");
+    let (st, b) = s.call("applicant", Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(broken)).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let bad = b["application"]["id"].as_str().unwrap().to_string();
+    let (st, b) = s
+        .call("applicant", Method::POST, &format!("/v1/applications/{bad}/actions"), Some(json!({"action": "submit"})))
+        .await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("blocking_findings")), "{b}");
+    assert!(
+        b["details"]["findings"].as_array().unwrap().iter().any(|f| f["path"].as_str().unwrap().contains("commitment"))
+    );
+    let (_, app) = s.call("applicant", Method::GET, &format!("/v1/applications/{bad}"), None).await;
+    assert_eq!(app["state"]["stage"], "draft", "a refused submission changes nothing");
+    let id = s.submitted("applicant").await;
+
+    // The district officer: its queue, a recommendation with an opinion.
+    let (_, q) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue"), None).await;
+    assert_eq!(
+        q["items"].as_array().unwrap().iter().map(|i| i["application"].clone()).collect::<Vec<_>>(),
+        [json!(id)]
+    );
+    let (_, q) = s.call("other-district", Method::GET, &format!("/v1/rounds/{ROUND}/queue"), None).await;
+    assert!(q["items"].as_array().unwrap().is_empty());
+    let act = |a: &str| json!({ "action": a, "opinion": "同意推荐" });
+    let (st, b) = s
+        .call(
+            "district",
+            Method::POST,
+            &format!("/v1/applications/{id}/actions"),
+            Some(json!({"action": "district-recommend"})),
+        )
+        .await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("opinion_required")));
+    let (st, b) = s
+        .call("district", Method::POST, &format!("/v1/applications/{id}/actions"), Some(act("district-recommend")))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["decision"]["to"], "city-review");
+
+    // The city: a batch recommendation, its quotas, its summary table.
+    let (st, b) = s
+        .call(
+            "city",
+            Method::POST,
+            &format!("/v1/rounds/{ROUND}/batch"),
+            Some(json!({"applications": [id], "request": act("city-recommend")})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b[0]["application"]["state"]["stage"], "province-review");
+    let (st, _) = s.call("city", Method::GET, &format!("/v1/rounds/{ROUND}/quotas"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, table) = s.call("city", Method::GET, &format!("/v1/rounds/{ROUND}/summary?level=city"), None).await;
+    assert_eq!(st, StatusCode::OK, "{table}");
+    assert_eq!(table["scope"], "huizhou", "a city exports its own table");
+    assert_eq!(table["sections"][0]["rows"][0]["application"], json!(id));
+    let csv = s
+        .client
+        .get(format!("{}/v1/rounds/{ROUND}/summary?level=city&format=csv", s.base))
+        .bearer_auth(&s.tokens["city"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.text().await.unwrap().contains("示例惠城智能装备1号有限公司"));
+    let (st, b) =
+        s.call("other-city", Method::GET, &format!("/v1/rounds/{ROUND}/summary?level=city&scope=huizhou"), None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+
+    // The province sees it now and takes it on; the handling record shows every step.
+    let (st, _) = s.call("province", Method::GET, &format!("/v1/applications/{id}"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, b) = s
+        .call("province", Method::POST, &format!("/v1/applications/{id}/actions"), Some(act("province-recommend")))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (_, log) = s.call("applicant", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|d| d["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["save-draft", "submit", "district-recommend", "city-recommend", "province-recommend"]);
+    let (st, chain) = s.call("admin", Method::GET, "/v1/audit/chain", None).await;
+    assert_eq!((st, chain["first_broken"].clone()), (StatusCode::OK, Value::Null));
+    let submit = log[1]["index"].as_u64().unwrap();
+    let (_, replay) = s.call("admin", Method::GET, &format!("/v1/decisions/{submit}/replay"), None).await;
+    assert_eq!(replay["identical"], true);
+
+    // Tokens: revoked ones stop working.
+    let (st, t) = s.call("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "临时"}))).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let secret = t["secret"].as_str().unwrap().to_string();
+    let me = |secret: String| {
+        let c = s.client.clone();
+        let url = format!("{}/v1/me", s.base);
+        async move { c.get(url).bearer_auth(secret).send().await.unwrap().status() }
+    };
+    assert_eq!(me(secret.clone()).await, StatusCode::OK);
+    let (st, _) =
+        s.call("admin", Method::DELETE, &format!("/v1/tokens/{}", t["info"]["id"].as_str().unwrap()), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(me(secret).await, StatusCode::UNAUTHORIZED);
+}
+
+/// Every endpoint × role × scope: what is outside a caller's scope is denied, and
+/// an application outside it answers exactly like one that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let a = s.submitted("applicant").await;
+    let code = s.kernel.application(&a).unwrap().applicant;
+    use StatusCode as S;
+    const OK: S = S::OK;
+    const NF: S = S::NOT_FOUND;
+    const FB: S = S::FORBIDDEN;
+    // Roles in USERS order: admin, applicant, other-applicant, district, other-district,
+    // city, other-city, province, expert, public. The application is at district review.
+    let app = format!("/v1/applications/{a}");
+    let reads: Vec<(String, [S; 10])> = vec![
+        (app.clone(), [OK, OK, NF, OK, NF, NF, NF, NF, NF, NF]),
+        (format!("{app}/decisions"), [OK, OK, NF, OK, NF, NF, NF, NF, NF, NF]),
+        (format!("/v1/orgs/{code}"), [OK, OK, NF, OK, NF, OK, NF, OK, NF, NF]),
+        (format!("/v1/rounds/{ROUND}/quotas"), [OK, FB, FB, OK, OK, OK, OK, OK, OK, FB]),
+        (format!("/v1/rounds/{ROUND}/summary?level=district"), [OK, FB, FB, OK, OK, OK, OK, OK, FB, FB]),
+        (format!("/v1/rounds/{ROUND}/summary?level=province"), [OK, FB, FB, FB, FB, FB, FB, OK, FB, FB]),
+        ("/v1/tokens".into(), [OK, FB, FB, FB, FB, FB, FB, FB, FB, FB]),
+        ("/v1/audit/chain".into(), [OK, FB, FB, FB, FB, FB, FB, FB, FB, FB]),
+    ];
+    for (path, expected) in &reads {
+        for ((role, _), want) in USERS.iter().zip(expected) {
+            let (st, b) = s.call(role, Method::GET, path, None).await;
+            assert_eq!(st, *want, "GET {path} as {role}: {b}");
+        }
+        let (st, _) = s.call("anonymous", Method::GET, path, None).await;
+        assert_eq!(st, S::UNAUTHORIZED, "GET {path} without a token");
+        let (st, _) = s.call("bad-token", Method::GET, path, None).await;
+        assert_eq!(st, S::UNAUTHORIZED, "GET {path} with an unknown token");
+    }
+    // The listing of a round shows each caller only what it may see.
+    for (role, n) in [
+        ("admin", 1),
+        ("applicant", 1),
+        ("other-applicant", 0),
+        ("district", 1),
+        ("other-district", 0),
+        ("city", 0),
+        ("expert", 0),
+        ("public", 0),
+    ] {
+        let (_, b) = s.call(role, Method::GET, &format!("/v1/rounds/{ROUND}/applications"), None).await;
+        assert_eq!(b["items"].as_array().unwrap().len(), n, "{role}");
+    }
+
+    // Acting on the application: out of scope is 404 (nothing revealed), in scope but
+    // not the caller's to take is 403/409, and nothing changes either way.
+    let before = s.kernel.decision_count().unwrap();
+    let writes: Vec<(Method, String, Value)> = vec![
+        (Method::POST, format!("{app}/actions"), json!({"action": "district-recommend", "opinion": "同意"})),
+        (Method::PUT, app.clone(), json!({"data": {}})),
+        (
+            Method::POST,
+            format!("/v1/rounds/{ROUND}/batch"),
+            json!({"applications": [a], "request": {"action": "district-recommend", "opinion": "同意"}}),
+        ),
+    ];
+    for (method, path, body) in &writes {
+        for (role, _) in USERS {
+            if matches!(*role, "district" | "admin") {
+                continue; // the district may act (checked elsewhere); the administrator sees everything
+            }
+            let (st, b) = s.call(role, method.clone(), path, Some(body.clone())).await;
+            let outside = !matches!(*role, "applicant");
+            if outside {
+                assert_eq!(st, NF, "{method} {path} as {role}: {b}");
+            } else {
+                assert!(st == FB || st == S::CONFLICT, "{method} {path} as {role}: {st} {b}");
+            }
+        }
+    }
+    assert_eq!(s.kernel.decision_count().unwrap(), before, "refused requests recorded nothing");
+
+    // An application outside the caller's scope answers exactly like a missing one.
+    let (st1, hidden) = s.call("other-applicant", Method::GET, &app, None).await;
+    let (st2, missing) = s.call("other-applicant", Method::GET, "/v1/applications/A9999999", None).await;
+    assert_eq!((st1, st2), (NF, NF));
+    assert_eq!(hidden["code"], missing["code"]);
+    assert_eq!(
+        hidden["message"].as_str().unwrap().replace(&a, "X"),
+        missing["message"].as_str().unwrap().replace("A9999999", "X")
+    );
+    assert_eq!(
+        hidden.as_object().unwrap().keys().collect::<Vec<_>>(),
+        missing.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+
+    // Administration: every non-administrator is refused, without a token 401.
+    let admin_writes: Vec<(Method, String, Value)> = vec![
+        (Method::POST, "/v1/rounds".into(), json!({})),
+        (Method::PUT, format!("/v1/rounds/{ROUND}"), json!({})),
+        (Method::POST, format!("/v1/rounds/{ROUND}/close"), json!({})),
+        (Method::POST, "/v1/regions".into(), json!([])),
+        (Method::POST, "/v1/orgs".into(), json!([])),
+        (Method::POST, "/v1/users".into(), json!([])),
+        (Method::PUT, "/v1/calendars/2024".into(), json!({"holidays": [], "makeup_workdays": []})),
+        (Method::POST, "/v1/users/org-01/tokens".into(), json!({})),
+        (Method::DELETE, "/v1/tokens/0000000000000000".into(), json!({})),
+        (Method::POST, "/v1/plugins".into(), json!({})),
+    ];
+    for (method, path, body) in &admin_writes {
+        for (role, _) in USERS.iter().filter(|(r, _)| *r != "admin") {
+            let (st, b) = s.call(role, method.clone(), path, Some(body.clone())).await;
+            assert_eq!(st, FB, "{method} {path} as {role}: {b}");
+        }
+        let (st, _) = s.call("anonymous", method.clone(), path, Some(body.clone())).await;
+        assert_eq!(st, S::UNAUTHORIZED, "{method} {path}");
+    }
+    assert_eq!(s.kernel.round(ROUND).unwrap().status, shenbao::RoundStatus::Open);
+    assert_eq!(s.kernel.decision_count().unwrap(), before);
+}
+
+/// Idempotency keys: a retry returns the first answer and changes nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_retries() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let draft = s.draft("applicant").await;
+    let path = format!("/v1/rounds/{ROUND}/applications");
+    let (s1, first) = s.call_with("applicant", Method::POST, &path, Some(draft.clone()), Some("draft-1")).await;
+    let (s2, again) = s.call_with("applicant", Method::POST, &path, Some(draft.clone()), Some("draft-1")).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first, again, "the first response, verbatim");
+    let (_, list) = s.call("applicant", Method::GET, &format!("{path}"), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "one application, not two");
+    // The same key with another body is refused.
+    let mut other = draft.clone();
+    other["data"]["resource_name"] = json!("另一个资源");
+    let (st, b) = s.call_with("applicant", Method::POST, &path, Some(other), Some("draft-1")).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+
+    // A submission retried: one decision.
+    let id = first["application"]["id"].as_str().unwrap();
+    let act = format!("/v1/applications/{id}/actions");
+    let n = s.kernel.decision_count().unwrap();
+    let (_, a) =
+        s.call_with("applicant", Method::POST, &act, Some(json!({"action": "submit"})), Some("submit-1")).await;
+    let (_, b) =
+        s.call_with("applicant", Method::POST, &act, Some(json!({"action": "submit"})), Some("submit-1")).await;
+    assert_eq!(a, b);
+    assert_eq!(s.kernel.decision_count().unwrap(), n + 1);
+    // Without the key the repeat is a new request, refused by the state.
+    let (st, b) = s.call("applicant", Method::POST, &act, Some(json!({"action": "submit"}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_at_this_stage")), "{b}");
+    // The kernel keeps the key with the decision: even if the HTTP answer were lost,
+    // the library returns the first decision.
+    let r = s.kernel.act_idempotent("org-01", id, &shenbao::ActionRequest::new("submit"), "submit-1").unwrap();
+    assert!(r.replayed);
+    assert_eq!(r.decision.index, a["decision"]["index"].as_u64().unwrap());
+    assert_eq!(s.kernel.decision_count().unwrap(), n + 1);
+}
+
+/// Limits and malformed input: each answered with its code, nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_malformed_input() {
+    let s = server(ApiConfig { max_body: 64 << 10, max_upload: 256 << 10, max_plugin: 1 << 20, max_page: 100 }).await;
+    s.open_round().await;
+    let apps = |s: &Server| s.kernel.applications_in(ROUND).unwrap().len();
+    let path = format!("/v1/rounds/{ROUND}/applications");
+
+    let raw = |body: &'static str| {
+        let c = s.client.clone();
+        let url = format!("{}{path}", s.base);
+        let t = s.tokens["applicant"].clone();
+        async move {
+            let r =
+                c.post(url).bearer_auth(t).header("content-type", "application/json").body(body).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, b) = raw("{\"direction\": ").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")), "{b}");
+    let (st, b) = raw("{\"direction\": 7, \"data\": {}}").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains("invalid type"), "names what is wrong: {b}");
+
+    let big = json!({ "direction": "ai-application", "data": { "blob": "x".repeat(100 << 10) } });
+    let (st, b) = s.call("applicant", Method::POST, &path, Some(big)).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{b}");
+    assert_eq!(b["details"]["limit"], 64 << 10);
+    assert_eq!(apps(&s), 0);
+
+    let (st, b) = s.call("admin", Method::GET, &format!("{path}?limit=101"), None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page_too_large")));
+    assert_eq!(b["details"]["max"], 100);
+
+    // Uploads stream to disk; past the limit nothing is kept.
+    let blobs = s.kernel.blob_path("00").parent().unwrap().parent().unwrap().to_path_buf();
+    let count = || walk(&blobs);
+    let before = count();
+    let (st, b) = s.upload("applicant", vec![7u8; 300 << 10]).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{b}");
+    assert_eq!(count(), before);
+    let (st, b) = s.upload("applicant", vec![7u8; 200 << 10]).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["size"], 200 << 10);
+    assert_eq!(count(), before + 1);
+
+    // Pagination: pages of 2 cover the round once, in order.
+    for _ in 0..5 {
+        let d = s.draft("applicant").await;
+        let (st, _) = s.call("applicant", Method::POST, &path, Some(d)).await;
+        assert_eq!(st, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let q = match &after {
+            Some(a) => format!("{path}?limit=2&after={a}"),
+            None => format!("{path}?limit=2"),
+        };
+        let (_, page) = s.call("applicant", Method::GET, &q, None).await;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_string()),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), seen), (5, sorted));
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    rd.flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                walk(&e.path())
+            } else {
+                usize::from(!e.file_name().to_string_lossy().starts_with('.'))
+            }
+        })
+        .sum()
+}
+
+/// The committed OpenAPI document is the generated one, and every documented route exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_is_committed_and_every_route_exists() {
+    let generated = serde_json::to_string_pretty(&openapi()).unwrap() + "\n";
+    let path = testkit::root().join("schemas/openapi.json");
+    if std::env::var_os("SHENBAO_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/openapi.json is stale: run `SHENBAO_BLESS=1 cargo test -p shenbao --all-features --test http` and review the diff"
+    );
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["components"]["schemas"]["Application"].is_object());
+
+    let s = server(ApiConfig::default()).await;
+    let (st, served) = s.call("anonymous", Method::GET, "/openapi.json", None).await;
+    assert_eq!((st, &served), (StatusCode::OK, &doc));
+    for d in route_docs() {
+        let path =
+            d.path.replace("{round}", ROUND).replace("{index}", "0").replace("{year}", "2024").replace(['{', '}'], "");
+        let method = Method::from_bytes(d.method.to_uppercase().as_bytes()).unwrap();
+        let (st, b) = s.call("anonymous", method, &path, None).await;
+        if matches!(d.access, shenbao::http::Access::Open) {
+            assert_eq!(st, StatusCode::OK, "{} {path}", d.method);
+        } else {
+            // Authentication comes first: a 401 proves the route is there (the fallback is 404).
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "{} {path}: {b}", d.method);
+        }
+    }
+    let (st, b) = s.call("admin", Method::GET, "/v1/nowhere", None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
