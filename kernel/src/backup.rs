@@ -25,7 +25,7 @@ pub struct BackupReport {
 pub enum BackupError {
     #[error("{0} already exists; choose a new path (a backup never overwrites)")]
     Exists(String),
-    #[error("the backup at {path} does not verify: {problem}; keep the current database and take a new backup")]
+    #[error("{path} does not verify: {problem}")]
     Invalid { path: String, problem: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
@@ -177,7 +177,28 @@ pub enum ExportLine {
     Organisation(crate::model::Organisation),
     Application(Box<crate::model::Application>),
     Decision(Box<crate::model::Decision>),
-    Quota { quota: String, scope: String, used: u32 },
+    /// A recorded check's input, by its digest (what `replay` re-runs).
+    CheckInput {
+        digest: String,
+        request: serde_json::Value,
+    },
+    Quota {
+        quota: String,
+        scope: String,
+        used: u32,
+    },
+}
+
+/// What `import_round` brought in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ImportReport {
+    pub round: String,
+    pub applications: usize,
+    pub decisions: usize,
+    /// Organisations added (those already registered are kept as they are).
+    pub organisations_added: usize,
+    /// Application ids: exported → here.
+    pub renamed: std::collections::BTreeMap<String, String>,
 }
 
 impl Kernel {
@@ -214,12 +235,215 @@ impl Kernel {
             decisions.extend(self.decisions_of(&a.id)?);
         }
         decisions.sort_by_key(|d| d.index);
+        let mut digests = Vec::new();
         for d in decisions {
+            if let Some(c) = &d.check {
+                digests.push(c.input_digest.clone());
+            }
             line(&ExportLine::Decision(Box::new(d)))?;
+        }
+        for digest in digests {
+            let tx = self.db().begin_read().map_err(StoreError::from)?;
+            let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            if let Some(v) = t.get(digest.as_str()).map_err(StoreError::from)? {
+                let request = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                    key: format!("check_inputs/{digest}"),
+                    message: e.to_string(),
+                })?;
+                line(&ExportLine::CheckInput { digest, request })?;
+            }
         }
         for (quota, scope, used) in self.quota_usage(round_id)? {
             line(&ExportLine::Quota { quota, scope, used })?;
         }
         Ok(n)
+    }
+}
+
+impl Kernel {
+    /// Read a round export (`export_round`) into this database, which must not have
+    /// the round and must have its pinned plugin installed. Every decision's hash is
+    /// checked against its record first; the decisions are then appended to this
+    /// database's chain in their original order (new indexes, chained here) with
+    /// their origin (index, application, hashes) kept, and applications get this
+    /// database's next ids. One transaction: all or nothing.
+    pub fn import_round(&self, input: impl std::io::BufRead) -> Result<ImportReport, BackupError> {
+        use crate::model::{Application, Decision, DecisionOrigin, Organisation, Round};
+        use crate::workflow::{GENESIS, decision_hash, history_row, put_round, queue_key, to_json};
+        let bad = |problem: String| BackupError::Invalid { path: "the round export".into(), problem };
+        let mut round: Option<Round> = None;
+        let (mut orgs, mut apps, mut decisions, mut inputs, mut quotas) =
+            (Vec::<Organisation>::new(), Vec::<Application>::new(), Vec::<Decision>::new(), Vec::new(), Vec::new());
+        for (n, l) in input.lines().enumerate() {
+            let l = l.map_err(|e| BackupError::Io { path: "import".into(), message: e.to_string() })?;
+            if l.trim().is_empty() {
+                continue;
+            }
+            // The tag first, then the record from the same text (form data is kept as
+            // raw JSON, which an internally tagged enum cannot buffer).
+            #[derive(serde::Deserialize)]
+            struct Tag {
+                #[serde(rename = "type")]
+                kind: String,
+            }
+            #[derive(serde::Deserialize)]
+            struct Input {
+                digest: String,
+                request: serde_json::Value,
+            }
+            #[derive(serde::Deserialize)]
+            struct QuotaLine {
+                quota: String,
+                scope: String,
+                used: u32,
+            }
+            let at = |e: serde_json::Error| bad(format!("line {}: {e}", n + 1));
+            let tag: Tag = serde_json::from_str(&l).map_err(at)?;
+            match tag.kind.as_str() {
+                "round" => round = Some(serde_json::from_str(&l).map_err(at)?),
+                "plugin" => {}
+                "organisation" => orgs.push(serde_json::from_str(&l).map_err(at)?),
+                "application" => apps.push(serde_json::from_str(&l).map_err(at)?),
+                "decision" => decisions.push(serde_json::from_str(&l).map_err(at)?),
+                "check-input" => {
+                    let i: Input = serde_json::from_str(&l).map_err(at)?;
+                    inputs.push((i.digest, i.request));
+                }
+                "quota" => {
+                    let q: QuotaLine = serde_json::from_str(&l).map_err(at)?;
+                    quotas.push((q.quota, q.scope, q.used));
+                }
+                other => return Err(bad(format!("line {}: unknown record type {other:?}", n + 1))),
+            }
+        }
+        let round = round.ok_or_else(|| bad("no round line".into()))?;
+        let id = round.spec.id.clone();
+        if self.round(&id).is_ok() {
+            return Err(BackupError::Exists(format!("round {id}")));
+        }
+        self.plugin_record_by_sha(&round.plugin.sha256).map_err(|_| {
+            bad(format!(
+                "the round pins plugin {}@{} ({}), which is not installed here; install it first",
+                round.plugin.program, round.plugin.version, round.plugin.sha256
+            ))
+        })?;
+        for d in &decisions {
+            if decision_hash(d) != d.hash {
+                return Err(bad(format!("decision #{} does not match its hash: the export was altered", d.index)));
+            }
+        }
+        decisions.sort_by_key(|d| d.index);
+        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let mut added = 0;
+        let mut renamed = std::collections::BTreeMap::new();
+        {
+            let mut orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
+            for o in &orgs {
+                if orgs_t.get(o.credit_code.as_str()).map_err(StoreError::from)?.is_none() {
+                    orgs_t.insert(o.credit_code.as_str(), to_json(o).as_slice()).map_err(StoreError::from)?;
+                    added += 1;
+                }
+            }
+            let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+            let mut next = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
+            for a in &apps {
+                renamed.insert(a.id.clone(), format!("A{next:07}"));
+                next += 1;
+            }
+            counters.insert("next_app", next).map_err(StoreError::from)?;
+        }
+        // The decisions, appended to this chain.
+        let mut new_index = std::collections::BTreeMap::new();
+        {
+            let mut head_t = tx.open_table(CHAIN_HEAD).map_err(StoreError::from)?;
+            let (mut index, mut prev) = match head_t.get("head").map_err(StoreError::from)? {
+                Some(v) => (v.value().0 + 1, v.value().1.to_string()),
+                None => (0, GENESIS.to_string()),
+            };
+            let mut log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+            let mut by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+            for d in &decisions {
+                let app = renamed.get(&d.application).cloned().ok_or_else(|| {
+                    bad(format!("decision #{} is on {}, which the export does not contain", d.index, d.application))
+                })?;
+                let mut n = d.clone();
+                n.origin = Some(DecisionOrigin {
+                    index: d.index,
+                    application: d.application.clone(),
+                    prev_hash: d.prev_hash.clone(),
+                    hash: d.hash.clone(),
+                });
+                n.index = index;
+                n.application = app.clone();
+                n.prev_hash = prev.clone();
+                n.hash = decision_hash(&n);
+                log.insert(index, to_json(&n).as_slice()).map_err(StoreError::from)?;
+                by_app.insert((app.as_str(), index), ()).map_err(StoreError::from)?;
+                new_index.insert(d.index, index);
+                prev = n.hash.clone();
+                index += 1;
+            }
+            if index > 0 {
+                head_t.insert("head", (index - 1, prev.as_str())).map_err(StoreError::from)?;
+            }
+        }
+        let remap = |i: u64| new_index.get(&i).copied().unwrap_or(i);
+        put_round(&tx, &round)?;
+        {
+            let orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
+            let mut apps_t = tx.open_table(APPS).map_err(StoreError::from)?;
+            let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
+            let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
+            for a in &apps {
+                let mut a = a.clone();
+                a.id = renamed[&a.id].clone();
+                for v in &mut a.state.trail {
+                    v.decision = v.decision.map(remap);
+                }
+                if let Some(e) = &mut a.state.entered_by {
+                    e.decision = remap(e.decision);
+                }
+                for h in &mut a.state.holds {
+                    h.decision = remap(h.decision);
+                }
+                let org: Organisation = match orgs_t.get(a.applicant.as_str()).map_err(StoreError::from)? {
+                    Some(v) => crate::workflow::from_json(&a.applicant, v.value())?,
+                    None => return Err(bad(format!("the applicant {} of {} is not in the export", a.applicant, a.id))),
+                };
+                let k = queue_key(&a, &org);
+                queue_t
+                    .insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())
+                    .map_err(StoreError::from)?;
+                applicant_t
+                    .insert((a.applicant.as_str(), a.id.as_str()), to_json(&history_row(&a, &round)).as_slice())
+                    .map_err(StoreError::from)?;
+                apps_t.insert(a.id.as_str(), to_json(&a).as_slice()).map_err(StoreError::from)?;
+            }
+            let mut inputs_t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            for (digest, request) in &inputs {
+                // Re-encoded as the typed request, byte for byte what was digested.
+                let typed: shenbao_contract::CheckRequest =
+                    serde_json::from_value(request.clone()).map_err(|e| bad(format!("check input {digest}: {e}")))?;
+                let bytes = to_json(&typed);
+                if hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)))
+                    != *digest
+                {
+                    return Err(bad(format!("check input {digest} does not match its digest")));
+                }
+                inputs_t.insert(digest.as_str(), bytes.as_slice()).map_err(StoreError::from)?;
+            }
+            let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+            for (q, scope, used) in &quotas {
+                quota_t.insert((id.as_str(), q.as_str(), scope.as_str()), *used).map_err(StoreError::from)?;
+            }
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(ImportReport {
+            round: id,
+            applications: apps.len(),
+            decisions: decisions.len(),
+            organisations_added: added,
+            renamed,
+        })
     }
 }

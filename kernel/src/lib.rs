@@ -61,7 +61,7 @@ mod tokens;
 mod workflow;
 
 pub use attachments::{BlobError, BlobRef, BlobStore, check as check_attachments};
-pub use backup::{BackupError, BackupReport, ExportLine};
+pub use backup::{BackupError, BackupReport, ExportLine, ImportReport};
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};

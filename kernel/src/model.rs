@@ -418,7 +418,20 @@ pub struct Decision {
     pub quota: Vec<QuotaDelta>,
     /// Why the engine decided as it did (routes taken, stages skipped, rules applied).
     pub explain: Vec<String>,
+    /// Where a decision imported from another database (`import round`) came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<DecisionOrigin>,
     /// sha256 over `prev_hash` and this record without `hash`.
+    pub hash: String,
+}
+
+/// The original place of an imported decision: its index, application id and hash
+/// in the database it was exported from (its hash verifies against that record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DecisionOrigin {
+    pub index: u64,
+    pub application: String,
+    pub prev_hash: String,
     pub hash: String,
 }
 

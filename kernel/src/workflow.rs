@@ -199,7 +199,7 @@ pub fn decision_hash(d: &Decision) -> String {
     hex::encode(h.finalize())
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn get<T: DeserializeOwned>(
     tx: &WriteTransaction,
@@ -238,7 +238,7 @@ pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
 }
 
 /// Write a round and bump its version (which keys the parsed-round cache).
-fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
+pub(crate) fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
     put(tx, ROUNDS, &round.spec.id, round)?;
     let mut v = tx.open_table(ROUND_VERSIONS)?;
     let next = v.get(round.spec.id.as_str())?.map_or(1, |x| x.value() + 1);
@@ -257,7 +257,7 @@ pub(crate) struct RegionMaps {
     pub names: std::collections::HashMap<String, String>,
 }
 
-fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {
+pub(crate) fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {
     (
         app.round.clone(),
         app.state.stage.clone(),
@@ -1432,6 +1432,7 @@ impl Kernel {
             check: check_record,
             quota: t.quota.clone(),
             explain: t.explain.clone(),
+            origin: None,
             hash: String::new(),
         };
         // The hash covers the record as it is now, with `hash` still empty.

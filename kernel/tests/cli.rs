@@ -366,6 +366,28 @@ fn a_round_scripted_through_the_cli() {
     assert_eq!(lines.iter().filter(|l| l["type"] == "application").count(), 3);
     assert_eq!(lines.iter().filter(|l| l["type"] == "decision").count(), 8);
     assert!(ok(&shenbao(&db, &["audit", "verify"])).starts_with("ok: 8 decisions"));
+    assert!(lines.iter().any(|l| l["type"] == "check-input"), "replay needs the check inputs");
+    // The export read into another database: the round's decisions chained there,
+    // their origins kept, the recorded checks replayable.
+    let archive = dir.path().join("archive.redb");
+    ok(&shenbao(&archive, &["plugin", "install", &p(&testkit::plugin_path("enabling-resources"))]));
+    ok(&shenbao(&archive, &["import", "regions", &p(&demo.join("regions.csv"))]));
+    let imported: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&archive, &["--json", "import", "round", &p(&jsonl)]))).unwrap();
+    assert_eq!((imported["applications"].as_u64(), imported["decisions"].as_u64()), (Some(3), Some(8)));
+    assert!(ok(&shenbao(&archive, &["audit", "verify"])).starts_with("ok: 8 decisions"));
+    let renamed = imported["renamed"][&ids[0].1].as_str().unwrap();
+    assert!(ok(&shenbao(&archive, &["replay", renamed])).contains("identical"));
+    let again = shenbao(&archive, &["import", "round", &p(&jsonl)]);
+    assert_eq!(again.status.code(), Some(7), "the round exists now: {}", text(&again.stderr));
+    // An altered export is refused whole.
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, std::fs::read_to_string(&jsonl).unwrap().replace("同意推荐", "不同意")).unwrap();
+    let other = dir.path().join("other.redb");
+    ok(&shenbao(&other, &["plugin", "install", &p(&testkit::plugin_path("enabling-resources"))]));
+    let out = shenbao(&other, &["import", "round", &p(&tampered)]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("altered"), "{}", text(&out.stderr));
     let backup = dir.path().join("backup.redb");
     ok(&shenbao(&db, &["backup", &p(&backup)]));
     assert_eq!(shenbao(&db, &["backup", &p(&backup)]).status.code(), Some(7), "a backup never overwrites");

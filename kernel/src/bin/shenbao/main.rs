@@ -165,6 +165,9 @@ enum ImportCommand {
     /// Users, one row per grant: id, name, role, scope (province | city:ID | district:ID | organisation:CODE | expert | public), office.
     #[command(after_help = "Example:\n  shenbao import users examples/demo/users.csv")]
     Users { file: PathBuf },
+    /// A round exported with `export round`, into this database (its plugin installed first).
+    #[command(after_help = "Example:\n  shenbao --db archive.redb import round iiot-2023.jsonl")]
+    Round { file: PathBuf },
     /// Credit look-up from the template (统一社会信用代码 required, 单位名称 optional).
     #[command(
         after_help = "Example:\n  shenbao import credit 信用查询.xlsx\n  shenbao import credit 失信名单.csv --mark-dishonest"
@@ -474,7 +477,9 @@ impl From<BackupError> for Failure {
     fn from(e: BackupError) -> Self {
         match e {
             BackupError::Exists(_) => Failure::new(exit::CONFLICT, e, "give a path that does not exist yet"),
-            BackupError::Invalid { .. } => Failure::new(exit::VERIFY_FAILED, e, "use another backup"),
+            BackupError::Invalid { .. } => {
+                Failure::new(exit::VERIFY_FAILED, e, "nothing was changed; use another backup or a fresh export")
+            }
             other => store(other),
         }
     }
@@ -766,6 +771,21 @@ fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
         ImportCommand::Regions { file } => ("regions", k.import_regions_file(&file)?),
         ImportCommand::Orgs { file } => ("organisations", k.import_orgs_file(&file)?),
         ImportCommand::Users { file } => ("users", k.import_users_file(&file)?),
+        ImportCommand::Round { file } => {
+            let f = std::fs::File::open(&file).map_err(|e| {
+                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give an export file")
+            })?;
+            let r = k.import_round(std::io::BufReader::new(f))?;
+            if json {
+                print_json(&r);
+            } else {
+                println!(
+                    "imported round {}: {} applications, {} decisions (chained here, origins kept), {} organisations added",
+                    r.round, r.applications, r.decisions, r.organisations_added
+                );
+            }
+            return Ok(());
+        }
         ImportCommand::Credit { file, mark_dishonest } => {
             let rows = k.credit_lookup_file(&file, mark_dishonest)?;
             if json {
