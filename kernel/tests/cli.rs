@@ -398,6 +398,15 @@ fn a_round_scripted_through_the_cli() {
     let k = shenbao::Kernel::open(&restored).unwrap();
     let app = k.application(&ids[0].1).unwrap();
     assert!(k.blob_path(&app.attachments[0].sha256).exists());
+    // While a process holds the database, the CLI says so and where to go instead.
+    let busy = shenbao(&restored, &["backup", &p(&dir.path().join("b2.redb"))]);
+    assert_eq!(busy.status.code(), Some(7));
+    assert!(
+        text(&busy.stderr).contains("in use") && text(&busy.stderr).contains("/v1/admin/backup"),
+        "{}",
+        text(&busy.stderr)
+    );
+    drop(k);
 
     // --help on every subcommand carries an example.
     for sub in [

@@ -238,6 +238,18 @@ async fn each_role_does_its_work() {
     let (_, replay) = s.call("admin", Method::GET, &format!("/v1/decisions/{submit}/replay"), None).await;
     assert_eq!(replay["identical"], true);
 
+    // A backup while the server runs: a consistent copy that verifies on its own.
+    let dest = s._dir.path().join("backup.redb");
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": dest}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["decisions"], s.kernel.decision_count().unwrap());
+    let copy = Kernel::open(&dest).unwrap();
+    assert_eq!(copy.verify_chain().unwrap().head, chain["head"].as_str().unwrap());
+    assert_eq!(copy.application(&id).unwrap(), s.kernel.application(&id).unwrap());
+    drop(copy);
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": dest}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
+
     // Tokens: revoked ones stop working.
     let (st, t) = s.call("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "临时"}))).await;
     assert_eq!(st, StatusCode::CREATED);
@@ -358,6 +370,7 @@ async fn authorization_matrix() {
         (Method::POST, "/v1/users/org-01/tokens".into(), json!({})),
         (Method::DELETE, "/v1/tokens/0000000000000000".into(), json!({})),
         (Method::POST, "/v1/plugins".into(), json!({})),
+        (Method::POST, "/v1/admin/backup".into(), json!({"dest": "/tmp/never"})),
     ];
     for (method, path, body) in &admin_writes {
         for (role, _) in USERS.iter().filter(|(r, _)| *r != "admin") {

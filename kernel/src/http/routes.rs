@@ -5,6 +5,7 @@ use super::{
     Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible, visible_app,
 };
 use crate::attachments::{BlobError, BlobRef};
+use crate::backup::{BackupError, BackupReport};
 use crate::calendar::Calendar;
 use crate::kernel::Kernel;
 use crate::model::{ActionRequest, Application, Decision, Organisation, Round, RoundSpec, Scope, User};
@@ -79,6 +80,13 @@ struct SummaryQuery {
     level: Option<SummaryLevel>,
     scope: Option<String>,
     format: Option<String>,
+}
+
+/// Where the server writes a backup.
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct BackupRequest {
+    /// A path on the server that does not exist yet.
+    dest: String,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema)]
@@ -294,6 +302,18 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         (doc("get", "/v1/tokens", "Every token, without secrets", Admin).res(s::<Vec<TokenInfo>>), get(tokens)),
         (doc("delete", "/v1/tokens/{id}", "Revoke a token", Admin).res(s::<TokenInfo>), delete(revoke_token)),
         (doc("get", "/v1/audit/chain", "Verify the decision chain", Admin).res(s::<ChainReport>), get(audit_chain)),
+        (
+            doc(
+                "post",
+                "/v1/admin/backup",
+                "Write a consistent backup to a new file on the server, while serving",
+                Admin,
+            )
+            .req(s::<BackupRequest>)
+            .res(s::<BackupReport>)
+            .created(),
+            post(backup),
+        ),
         (
             doc("get", "/v1/decisions/{index}/replay", "Re-run a recorded check with the pinned plugin", Admin)
                 .res(s::<ReplayReport>),
@@ -869,6 +889,22 @@ async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<Strin
     mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, move |c| {
         require_admin(c.user)?;
         ok(StatusCode::OK, &c.kernel.revoke_token(&id)?)
+    })
+    .await
+}
+
+async fn backup(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+    let limit = api.config.max_body;
+    mutate(api, h, "POST /v1/admin/backup".into(), body, limit, |c| {
+        require_admin(c.user)?;
+        let req: BackupRequest = parse(c.body)?;
+        match c.kernel.backup(std::path::Path::new(&req.dest)) {
+            Ok(r) => ok(StatusCode::CREATED, &r),
+            Err(BackupError::Exists(p)) => {
+                Err(ApiError::Invalid(format!("{p} already exists; a backup never overwrites")))
+            }
+            Err(e) => Err(ApiError::Internal(e.to_string())),
+        }
     })
     .await
 }

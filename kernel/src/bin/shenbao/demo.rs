@@ -194,7 +194,10 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         );
         println!("indexes: {}", if report.indexes_consistent { "consistent".into() } else { problems.join("; ") });
         println!("summary tables in {}", report.exports);
-        println!("database kept at {} — try `shenbao --db {} round list`", report.database, report.database);
+        println!(
+            "database kept at {} — look around: cargo run -p shenbao --features cli -- --db {} round list",
+            report.database, report.database
+        );
     }
     if !report.chain_verified || !report.indexes_consistent || report.programs.iter().any(|p| !p.replay_identical) {
         return Err(Failure::new(exit::VERIFY_FAILED, "the demo's record does not verify", "report this as a bug"));

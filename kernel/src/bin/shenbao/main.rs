@@ -505,6 +505,13 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
         config.clock = std::sync::Arc::new(shenbao::ManualClock::new(t));
     }
     Kernel::open_with(db, config).map_err(|e| {
+        if e.to_string().contains("already open") {
+            return Failure::new(
+                exit::CONFLICT,
+                format!("{} is in use by another process (a running `shenbao serve`?)", db.display()),
+                "stop it, or do this through its HTTP API (e.g. POST /v1/admin/backup, POST /v1/users/{id}/tokens)",
+            );
+        }
         Failure::new(exit::STORAGE, e, format!("check that {} is a Shenbao database you may write", db.display()))
     })
 }
