@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::tables::*;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a backup or restore copied.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -78,12 +78,6 @@ fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError
         + copy(r, w, API_RESPONSES)?)
 }
 
-fn blob_dir_of(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".blobs");
-    PathBuf::from(p)
-}
-
 /// Copy a content-addressed tree: files are immutable, so a plain copy of each is exact.
 fn copy_blobs(from: &Path, to: &Path) -> Result<u64, BackupError> {
     let io = |p: &Path, e: std::io::Error| BackupError::Io { path: p.display().to_string(), message: e.to_string() };
@@ -122,7 +116,7 @@ impl Kernel {
         let records = copy_all(&r, &w)?;
         w.commit().map_err(StoreError::from)?;
         drop(out);
-        let blobs = copy_blobs(self.blobs().dir(), &blob_dir_of(dest))?;
+        let blobs = copy_blobs(self.blobs().dir(), &crate::kernel::default_blob_dir(dest))?;
         let copy = Kernel::open(dest)
             .map_err(|e| BackupError::Invalid { path: dest.display().to_string(), problem: e.to_string() })?;
         let chain = copy.verify_chain()?;
@@ -163,7 +157,7 @@ impl Kernel {
         };
         std::fs::copy(from, to)
             .map_err(|e| BackupError::Io { path: to.display().to_string(), message: e.to_string() })?;
-        let blobs = copy_blobs(&blob_dir_of(from), &blob_dir_of(to))?;
+        let blobs = copy_blobs(&crate::kernel::default_blob_dir(from), &crate::kernel::default_blob_dir(to))?;
         Ok(BackupReport { blobs, ..report })
     }
 }
@@ -425,9 +419,7 @@ impl Kernel {
                 let typed: shenbao_contract::CheckRequest =
                     serde_json::from_value(request.clone()).map_err(|e| bad(format!("check input {digest}: {e}")))?;
                 let bytes = to_json(&typed);
-                if hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)))
-                    != *digest
-                {
+                if crate::workflow::sha256_hex(&bytes) != *digest {
                     return Err(bad(format!("check input {digest} does not match its digest")));
                 }
                 inputs_t.insert(digest.as_str(), bytes.as_slice()).map_err(StoreError::from)?;

@@ -98,6 +98,13 @@ impl CheckReport {
     }
 }
 
+/// Where a database's attachment files live unless configured: `<database>.blobs/`.
+pub(crate) fn default_blob_dir(db: &Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".blobs");
+    std::path::PathBuf::from(p)
+}
+
 /// Shenbao's kernel on one redb database.
 pub struct Kernel {
     db: Database,
@@ -127,11 +134,7 @@ impl Kernel {
             .map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
-        let blob_dir = config.blob_dir.unwrap_or_else(|| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(".blobs");
-            std::path::PathBuf::from(p)
-        });
+        let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
         Ok(Kernel {
             db,
             host,

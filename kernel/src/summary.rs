@@ -114,7 +114,10 @@ impl Kernel {
                 ))));
             }
         }
-        let mut found: Vec<(Application, Organisation, SummaryRow)> = Vec::new();
+        let names: std::collections::HashMap<String, String> =
+            self.regions()?.into_iter().map(|r| (r.id, r.name)).collect();
+        // Each application's form data is parsed once, for its cells and its section.
+        let mut found: Vec<(Application, serde_json::Value, SummaryRow)> = Vec::new();
         for app in self.applications_in(round_id)? {
             let Some(org) = self.org(&app.applicant)? else { continue };
             if let Some(s) = scope {
@@ -123,8 +126,9 @@ impl Kernel {
                 }
             }
             let Some((decision, rank)) = self.recommended_at(&app, &stages)? else { continue };
-            let cells = table.columns.iter().map(|c| self.source(&round, &app, &org, &c.source)).collect();
-            found.push((app, org, SummaryRow { application: String::new(), rank, decision: decision.index, cells }));
+            let data = app.data.to_value();
+            let cells = table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source)).collect();
+            found.push((app, data, SummaryRow { application: String::new(), rank, decision: decision.index, cells }));
         }
         found.sort_by(|a, b| {
             (a.2.rank.is_none(), a.2.rank, a.2.decision).cmp(&(b.2.rank.is_none(), b.2.rank, b.2.decision))
@@ -140,9 +144,8 @@ impl Kernel {
         };
         let mut other =
             SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
-        for (app, _, mut row) in found {
+        for (app, data, mut row) in found {
             row.application = app.id.clone();
-            let data = app.data.to_value();
             let target = if table.sections.is_empty() {
                 Some(0)
             } else {
@@ -205,32 +208,40 @@ impl Kernel {
         }
         Ok(Some((d, rank)))
     }
+}
 
-    fn source(&self, round: &Round, app: &Application, org: &Organisation, source: &str) -> String {
-        let region = |id: &Option<String>| {
-            id.as_ref().map(|r| self.region(r).ok().flatten().map_or_else(|| r.clone(), |x| x.name)).unwrap_or_default()
-        };
-        match source {
-            "rank" => String::new(),
-            "application" => app.id.clone(),
-            "applicant:name" => org.name.clone(),
-            "applicant:credit_code" => org.credit_code.clone(),
-            "applicant:city" => region(&org.city),
-            "applicant:district" => region(&org.district),
-            "direction:title" => app
-                .direction
-                .as_ref()
-                .and_then(|d| round.directions.iter().find(|x| &x.id == d))
-                .map(|d| d.title.zh.clone())
-                .unwrap_or_default(),
-            "stage" => round
-                .graph
-                .stages
-                .iter()
-                .find(|s| s.id == app.state.stage)
-                .map_or_else(|| app.state.stage.clone(), |s| s.title.zh.clone()),
-            pointer if pointer.starts_with('/') => cell(app.data.to_value().pointer(pointer)),
-            _ => String::new(),
-        }
+/// One cell of a row: a column's `source` (`rank` is filled in by position later).
+fn source(
+    round: &Round,
+    app: &Application,
+    data: &serde_json::Value,
+    org: &Organisation,
+    names: &std::collections::HashMap<String, String>,
+    source: &str,
+) -> String {
+    let region = |id: &Option<String>| {
+        id.as_ref().map(|r| names.get(r).cloned().unwrap_or_else(|| r.clone())).unwrap_or_default()
+    };
+    match source {
+        "rank" => String::new(),
+        "application" => app.id.clone(),
+        "applicant:name" => org.name.clone(),
+        "applicant:credit_code" => org.credit_code.clone(),
+        "applicant:city" => region(&org.city),
+        "applicant:district" => region(&org.district),
+        "direction:title" => app
+            .direction
+            .as_ref()
+            .and_then(|d| round.directions.iter().find(|x| &x.id == d))
+            .map(|d| d.title.zh.clone())
+            .unwrap_or_default(),
+        "stage" => round
+            .graph
+            .stages
+            .iter()
+            .find(|s| s.id == app.state.stage)
+            .map_or_else(|| app.state.stage.clone(), |s| s.title.zh.clone()),
+        pointer if pointer.starts_with('/') => cell(data.pointer(pointer)),
+        _ => String::new(),
     }
 }

@@ -185,7 +185,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, S
     serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
@@ -378,11 +378,21 @@ impl Kernel {
         for org in orgs {
             self.check_org(org)?;
         }
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        for org in orgs {
-            put(&tx, ORGS, &org.credit_code, org)?;
+        Ok(self.write_all(ORGS, orgs, |o| &o.credit_code)?)
+    }
+
+    /// Write records in one transaction, each under its key.
+    fn write_all<T: Serialize>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        items: &[T],
+        key: impl Fn(&T) -> &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.db().begin_write()?;
+        for item in items {
+            put(&tx, table, key(item), item)?;
         }
-        tx.commit().map_err(StoreError::from)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -433,12 +443,7 @@ impl Kernel {
         for u in users {
             self.check_user(u)?;
         }
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        for u in users {
-            put(&tx, USERS, &u.id, u)?;
-        }
-        tx.commit().map_err(StoreError::from)?;
-        Ok(())
+        Ok(self.write_all(USERS, users, |u| &u.id)?)
     }
 
     /// Every user.

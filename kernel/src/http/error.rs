@@ -203,12 +203,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status().is_server_error() {
-            tracing_error(&self);
+            eprintln!("shenbao serve: {self}");
         }
         (self.status(), axum::Json(self.body())).into_response()
     }
-}
-
-fn tracing_error(e: &ApiError) {
-    eprintln!("shenbao serve: {e}");
 }

@@ -15,7 +15,7 @@ use shenbao::{
     ActError, ActionRequest, Application, CaseSet, Draft, Kernel, KernelConfig, ManualClock, Organisation, Payload,
     Refusal, SummaryLevel, Timestamp,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -149,6 +149,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         println!("imported {n_regions} regions, {n_orgs} organisations, {n_users} users from {}\n", data.display());
     }
     let orgs = k.orgs()?;
+    let applicants = applicant_users(k)?;
 
     let mut programs = Vec::new();
     for (program, file) in PROGRAMS {
@@ -161,11 +162,16 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
             )
         })?;
         let installed = k.install_plugin(&bytes)?;
-        let report = Demo { k, clock: &clock, orgs: &orgs, json, exports: &exports, events: Vec::new() }.program(
-            program,
-            &args.examples.join(program),
-            installed.record.manifest.name.zh.clone(),
-        )?;
+        let report = Demo {
+            k,
+            clock: &clock,
+            orgs: &orgs,
+            applicants: &applicants,
+            json,
+            exports: &exports,
+            events: Vec::new(),
+        }
+        .program(program, &args.examples.join(program), installed.record.manifest.name.zh.clone())?;
         if !json {
             print_program(&report);
         }
@@ -238,19 +244,23 @@ struct Demo<'a> {
     k: &'a Kernel,
     clock: &'a ManualClock,
     orgs: &'a [Organisation],
+    applicants: &'a HashMap<String, String>,
     json: bool,
     exports: &'a Path,
     events: Vec<String>,
 }
 
-/// The user who acts for an organisation (users.csv: `org-NN` per organisation).
-fn applicant_user(k: &Kernel, org: &Organisation) -> Result<String, Failure> {
+/// Who acts for each organisation: credit code → user id (users.csv: `org-NN`).
+fn applicant_users(k: &Kernel) -> Result<HashMap<String, String>, Failure> {
+    let mut out = HashMap::new();
     for u in k.users()? {
-        if u.grants.iter().any(|g| g.scope == shenbao::Scope::Organisation(org.credit_code.clone())) {
-            return Ok(u.id);
+        for g in &u.grants {
+            if let shenbao::Scope::Organisation(code) = &g.scope {
+                out.entry(code.clone()).or_insert_with(|| u.id.clone());
+            }
         }
     }
-    Err(fail(format!("no user acts for {}", org.name), "add one to examples/demo/users.csv"))
+    Ok(out)
 }
 
 /// A district officer's id in users.csv is the district's own part (`huizhou.huicheng` → `huicheng`).
@@ -283,6 +293,14 @@ impl Demo<'_> {
 
     fn at(&self, round: &str, stage: &str) -> Result<Vec<Application>, Failure> {
         Ok(self.k.applications_in(round)?.into_iter().filter(|a| a.state.stage == stage).collect())
+    }
+
+    /// The user who acts for an organisation.
+    fn applicant_user(&self, org: &Organisation) -> Result<String, Failure> {
+        self.applicants
+            .get(&org.credit_code)
+            .cloned()
+            .ok_or_else(|| fail(format!("no user acts for {}", org.name), "add one to examples/demo/users.csv"))
     }
 
     fn org_of(&self, app: &Application) -> &Organisation {
@@ -378,7 +396,7 @@ impl Demo<'_> {
         let mut first_submission = None;
         for (i, org) in applicants.iter().enumerate() {
             let (_, case) = passes[i % passes.len()];
-            let who = applicant_user(k, org)?;
+            let who = self.applicant_user(org)?;
             let draft = self.draft(case, org, i + 1)?;
             let id = self.must(k.save_draft(&who, &round_id, None, draft))?.application.id;
             match self.act(&who, &id, "submit", None) {
@@ -401,7 +419,7 @@ impl Demo<'_> {
         }
         for (j, (name, case)) in failing.iter().enumerate() {
             let org = spare.get(j).ok_or_else(|| fail("not enough organisations for the refused cases", "add some"))?;
-            let who = applicant_user(k, org)?;
+            let who = self.applicant_user(org)?;
             let draft = self.draft(case, org, 100 + j)?;
             let id = self.must(k.save_draft(&who, &round_id, None, draft))?.application.id;
             match self.act(&who, &id, "submit", None) {
@@ -447,7 +465,7 @@ impl Demo<'_> {
                 // Return to the applicant, who resubmits.
                 self.must(self.act(&officer, b, "district-return", Some("请补充项目投资明细")))?;
                 let app = k.application(b)?;
-                let who = applicant_user(k, self.org_of(&app))?;
+                let who = self.applicant_user(self.org_of(&app))?;
                 let again = Draft {
                     direction: app.direction.clone(),
                     form: Some(app.form.clone()),
@@ -602,7 +620,7 @@ impl Demo<'_> {
         // 8. Enabling resources: the library's yearly report and a warning.
         let library = self.at(&round_id, "library")?;
         if let [first, second, ..] = library.as_slice() {
-            let who = applicant_user(k, self.org_of(first))?;
+            let who = self.applicant_user(self.org_of(first))?;
             self.clock.set(Timestamp::at(Date::new(spec.year as i32 + 1, 3, 10), 10, 0));
             self.must(self.act(&who, &first.id, "annual-report", Some("2024年度赋能服务报告")))?;
             self.note(format!("{who} filed the yearly report for {}", first.id));

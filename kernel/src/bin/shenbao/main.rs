@@ -36,9 +36,9 @@ mod exit {
     after_help = "Example:\n  shenbao demo                      # a whole round of each program on a fresh database\n  shenbao --db round.redb round show iiot-2023\n\nExit codes: 0 ok, 2 usage, 3 not found, 4 refused input, 5 storage, 6 verification failed, 7 refused by state (quota, window, stage, permission)."
 )]
 struct Cli {
-    /// The database file (created if missing).
-    #[arg(long, global = true, env = "SHENBAO_DB", default_value = "shenbao.redb")]
-    db: PathBuf,
+    /// The database file (created if missing; default shenbao.redb, or the demo's own folder).
+    #[arg(long, global = true, env = "SHENBAO_DB")]
+    db: Option<PathBuf>,
     /// Print results as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -530,11 +530,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Res {
     let json = cli.json;
-    let db_given = cli.db_given();
+    let db = cli.db.clone().unwrap_or_else(|| PathBuf::from("shenbao.redb"));
     match cli.command {
-        Command::Demo(args) => demo::run(args, db_given, json),
+        Command::Demo(args) => demo::run(args, cli.db, json),
         Command::Restore { backup } => {
-            let r = Kernel::restore(&backup, &cli.db)?;
+            let r = Kernel::restore(&backup, &db)?;
             if json {
                 print_json(&r);
             } else {
@@ -549,7 +549,7 @@ fn run(cli: Cli) -> Res {
             Ok(())
         }
         Command::Serve { listen } => {
-            let kernel = std::sync::Arc::new(open(&cli.db, cli.now)?);
+            let kernel = std::sync::Arc::new(open(&db, cli.now)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -559,19 +559,9 @@ fn run(cli: Cli) -> Res {
             })
         }
         command => {
-            let k = open(&cli.db, cli.now)?;
+            let k = open(&db, cli.now)?;
             run_on(&k, command, json)
         }
-    }
-}
-
-impl Cli {
-    /// The database path if the user chose one (flag or environment), for the demo.
-    fn db_given(&self) -> Option<PathBuf> {
-        let default = PathBuf::from("shenbao.redb");
-        let from_env = std::env::var_os("SHENBAO_DB").is_some();
-        let flag = std::env::args().any(|a| a == "--db" || a.starts_with("--db="));
-        (flag || from_env || self.db != default).then(|| self.db.clone())
     }
 }
 
