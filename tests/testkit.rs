@@ -1,16 +1,23 @@
 //! Test support: build the plugins from source for `wasm32-wasip2` (once per
 //! process; cargo's own lock serialises processes) and hand out their bytes,
 //! plus the example data under `examples/`.
+//!
+//! Rust plugins are cargo packages. Python and JavaScript plugins ([`GUESTS`]) are
+//! built by componentize-py and componentize-js, installed from PyPI and npm at the
+//! versions pinned in `plugins/toolchains/` into `target/tools/` (a file lock
+//! serialises processes; a marker file skips the install when the pins are unchanged).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 /// Every plugin the tests and benchmarks use, by package name.
 pub const PLUGINS: &[&str] = &[
     "enabling-resources",
     "eco-partners",
     "iiot-pilots",
+    "minimal",
     "hostile",
     "bad-manifest",
     "future-version",
@@ -69,10 +76,187 @@ pub fn build_plugins() -> Result<PathBuf, String> {
     Ok(plugin_target_dir().join(WASM_TARGET).join("plugin"))
 }
 
-/// The built component of a plugin package, e.g. `enabling-resources`.
+/// The language a non-Rust plugin is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// Built with componentize-py; `entry` is the app module's name.
+    Python,
+    /// Built with componentize-js; `entry` is the module file.
+    JavaScript,
+}
+
+/// A plugin written in Python or JavaScript, built from `dir` with its language's SDK.
+#[derive(Clone, Copy, Debug)]
+pub struct Guest {
+    pub name: &'static str,
+    pub lang: Lang,
+    /// Relative to the workspace root.
+    pub dir: &'static str,
+    pub entry: &'static str,
+}
+
+/// Every Python and JavaScript plugin the tests and benchmarks use.
+pub const GUESTS: &[Guest] = &[
+    Guest { name: "enabling-resources-py", lang: Lang::Python, dir: "plugins/enabling-resources-py", entry: "app" },
+    Guest {
+        name: "enabling-resources-js",
+        lang: Lang::JavaScript,
+        dir: "plugins/enabling-resources-js",
+        entry: "index.js",
+    },
+    Guest { name: "minimal-py", lang: Lang::Python, dir: "plugins/minimal/python", entry: "app" },
+    Guest { name: "minimal-js", lang: Lang::JavaScript, dir: "plugins/minimal/js", entry: "index.js" },
+];
+
+/// Where the pinned plugin toolchains are installed.
+pub fn tools_dir() -> PathBuf {
+    root().join("target").join("tools")
+}
+
+fn toolchain_file(name: &str) -> PathBuf {
+    root().join("plugins").join("toolchains").join(name)
+}
+
+fn run_tool(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("running {shown}: {e}"))?;
+    status.success().then_some(()).ok_or_else(|| format!("{shown} failed ({status})"))
+}
+
+/// `componentize-py`, installed into a virtual environment at the pinned version.
+pub fn ensure_componentize_py() -> Result<PathBuf, String> {
+    let dir = tools_dir().join("python");
+    let exe = dir.join("bin").join("componentize-py");
+    let pins = toolchain_file("requirements.txt");
+    let want = std::fs::read_to_string(&pins).map_err(|e| format!("{}: {e}", pins.display()))?;
+    let marker = dir.join("installed-requirements.txt");
+    if exe.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == want) {
+        return Ok(exe);
+    }
+    let python = std::env::var("SHENBAO_PYTHON").unwrap_or_else(|_| "python3".into());
+    eprintln!("testkit: installing {} into {} …", pins.display(), dir.display());
+    run_tool(Command::new(&python).args(["-m", "venv", "--clear"]).arg(&dir))?;
+    run_tool(
+        Command::new(dir.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&pins),
+    )?;
+    std::fs::write(&marker, want).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(exe)
+}
+
+/// `componentize-js`, installed by npm from the committed lock file.
+pub fn ensure_componentize_js() -> Result<PathBuf, String> {
+    let dir = tools_dir().join("js");
+    let exe = dir.join("node_modules").join(".bin").join("componentize-js");
+    let lock =
+        std::fs::read_to_string(toolchain_file("package-lock.json")).map_err(|e| format!("package-lock.json: {e}"))?;
+    let marker = dir.join("installed-package-lock.json");
+    if exe.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == lock) {
+        return Ok(exe);
+    }
+    eprintln!("testkit: installing componentize-js (plugins/toolchains/package-lock.json) into {} …", dir.display());
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(toolchain_file(f), dir.join(f)).map_err(|e| format!("copying {f}: {e}"))?;
+    }
+    // `npm install` with the lock file present installs the locked versions (`npm ci` refuses
+    // this lock: npm 11 wants entries for optional packages of other platforms).
+    run_tool(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))?;
+    std::fs::write(&marker, lock).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(exe)
+}
+
+/// The newest modification time of the files under `path`.
+fn newest(path: &Path) -> SystemTime {
+    let Ok(meta) = std::fs::metadata(path) else { return SystemTime::UNIX_EPOCH };
+    if !meta.is_dir() {
+        return meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    }
+    let entries = std::fs::read_dir(path).into_iter().flatten().flatten();
+    entries
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(['.', '_']))
+        .map(|e| newest(&e.path()))
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// The SDK folder a guest language builds with.
+pub fn guest_sdk(lang: Lang) -> PathBuf {
+    root().join("plugins").join(match lang {
+        Lang::Python => "sdk-python",
+        Lang::JavaScript => "sdk-js",
+    })
+}
+
+/// Build one Python or JavaScript plugin into `out` (skipped when `out` is newer than
+/// its sources, its SDK, the WIT and the toolchain).
+pub fn build_guest(guest: &Guest, out: &Path) -> Result<(), String> {
+    let tool = match guest.lang {
+        Lang::Python => ensure_componentize_py()?,
+        Lang::JavaScript => ensure_componentize_js()?,
+    };
+    let src = root().join(guest.dir);
+    let wit = root().join("wit").join("0.1.0");
+    let inputs = [newest(&src), newest(&guest_sdk(guest.lang)), newest(&wit), newest(&tool)];
+    let built = std::fs::metadata(out).and_then(|m| m.modified()).ok();
+    if built.is_some_and(|b| inputs.iter().all(|i| *i <= b)) {
+        return Ok(());
+    }
+    let tmp = out.with_extension("wasm.tmp");
+    let mut cmd = Command::new(&tool);
+    match guest.lang {
+        Lang::Python => {
+            cmd.arg("-d").arg(&wit).args(["-w", "program", "componentize", guest.entry, "-p"]).arg(&src);
+            cmd.arg("-p").arg(guest_sdk(Lang::Python)).arg("-o").arg(&tmp);
+        }
+        Lang::JavaScript => {
+            // componentize-js reads modules only below its working directory (the workspace
+            // root here), so the SDK at `plugins/sdk-js` is reachable from every plugin.
+            cmd.arg(Path::new(guest.dir).join(guest.entry)).arg("--wit").arg(&wit).args(["--world-name", "program"]);
+            // No HTTP: the sandbox links WASI without it.
+            cmd.args(["--disable", "http", "fetch-event", "-o"]).arg(&tmp);
+        }
+    }
+    cmd.current_dir(if guest.lang == Lang::JavaScript { root() } else { src.clone() });
+    // Quiet unless it fails.
+    let output = cmd.output().map_err(|e| format!("running {}: {e}", tool.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building {} failed:\n{}{}",
+            guest.name,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// Build every Python and JavaScript plugin (each skipped when up to date), one
+/// process at a time. Returns the output directory (the Rust plugins' directory).
+pub fn build_guests() -> Result<PathBuf, String> {
+    let dir = plugin_target_dir().join(WASM_TARGET).join("plugin");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(tools_dir()).map_err(|e| format!("{}: {e}", tools_dir().display()))?;
+    let lock_path = tools_dir().join(".lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock().map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+    for g in GUESTS {
+        build_guest(g, &dir.join(format!("{}.wasm", g.name.replace('-', "_"))))?;
+    }
+    Ok(dir)
+}
+
+/// The built component of a plugin package, e.g. `enabling-resources` or `enabling-resources-py`.
 pub fn plugin_path(package: &str) -> PathBuf {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = DIR.get_or_init(build_plugins).as_ref().unwrap_or_else(|e| panic!("{e}"));
+    static GUEST_DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = if GUESTS.iter().any(|g| g.name == package) {
+        GUEST_DIR.get_or_init(build_guests)
+    } else {
+        DIR.get_or_init(build_plugins)
+    };
+    let dir = dir.as_ref().unwrap_or_else(|e| panic!("{e}"));
     dir.join(format!("{}.wasm", package.replace('-', "_")))
 }
 

@@ -301,9 +301,16 @@ impl CaseSet {
         })
     }
 
-    /// Write what `runs` got as the expectation (`expected.json`).
+    /// Write what `runs` got as the expectation (`expected.json`). Expectations of
+    /// cases not run are kept while the case exists; those of deleted cases are dropped.
     pub fn write_expected(&self, runs: &[CaseRun]) -> Result<(), CaseError> {
-        let map: BTreeMap<&str, &Expected> = runs.iter().map(|r| (r.name.as_str(), &r.got)).collect();
+        let mut map: BTreeMap<&str, &Expected> = self
+            .expected
+            .iter()
+            .filter(|(name, _)| self.cases.contains_key(name.as_str()))
+            .map(|(name, e)| (name.as_str(), e))
+            .collect();
+        map.extend(runs.iter().map(|r| (r.name.as_str(), &r.got)));
         let path = self.dir.join("expected.json");
         let text = serde_json::to_string_pretty(&map).expect("findings serialise") + "\n";
         std::fs::write(&path, text).map_err(|e| CaseError::Read { path, message: e.to_string() })

@@ -3,13 +3,13 @@
 use crate::cache::CacheOutcome;
 use crate::error::{CheckError, InstallError, LookupError, StoreError};
 use crate::forms::FormSet;
-use crate::host::{HostConfig, WasmHost, WasmPlugin};
+use crate::host::{HostConfig, Prepared, WasmHost, WasmPlugin};
 use crate::plugin::{Metered, PluginId, PluginLimits, ProgramPlugin};
 use crate::registry::{self, Inserted, PluginRecord};
 use crate::time::{Clock, SystemClock, Timestamp};
 use redb::Database;
 use sha2::{Digest, Sha256};
-use shenbao_contract::{CheckRequest, CheckResult, Finding, RoundCheck, RoundInfo, Severity};
+use shenbao_contract::{CheckRequest, CheckResult, Finding, Manifest, RoundCheck, RoundInfo, Severity};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -49,6 +49,19 @@ impl LoadedPlugin {
     pub fn forms(&self) -> &FormSet {
         &self.forms
     }
+    /// Load a component for calls without installing it anywhere (the plugin runner,
+    /// `shenbao plugin test`): the same checks as install — a hosted WIT version, a
+    /// `describe` within `limits`, a sound manifest — and the same sandbox.
+    pub fn standalone(host: Arc<WasmHost>, bytes: &[u8], limits: PluginLimits) -> Result<LoadedPlugin, InstallError> {
+        let (id, manifest, prepared) = describe_component(&host, bytes, &limits)?;
+        let forms = FormSet::compile(&manifest).map_err(|message| InstallError::InvalidManifest {
+            program: manifest.program.clone(),
+            version: manifest.version.clone(),
+            problems: vec![message],
+        })?;
+        Ok(LoadedPlugin { plugin: WasmPlugin::new(host, id, manifest, limits, prepared), forms })
+    }
+
     /// How the compiled component was obtained when it was loaded.
     pub fn cache_outcome(&self) -> CacheOutcome {
         self.plugin.cache_outcome()
@@ -189,44 +202,9 @@ impl Kernel {
     /// manifest and store bytes, sha256 and manifest in one transaction. Installing
     /// other bytes under an installed program version is refused.
     pub fn install_plugin_with_limits(&self, bytes: &[u8], limits: PluginLimits) -> Result<Installed, InstallError> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let prepared = self.host.prepare(&sha256, bytes)?;
+        let (id, manifest, prepared) = describe_component(&self.host, bytes, &limits)?;
         let cache = prepared.cache;
-        let provisional =
-            PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
-        let manifest = self
-            .host
-            .describe(&prepared, &limits)
-            .map_err(|fault| match fault {
-                // The export exists under our name but its functions have other types:
-                // wasmtime type-checks them when the first instance is created.
-                crate::error::PluginFault::Instantiate { message } if message.contains("type mismatch") => {
-                    InstallError::WorldMismatch {
-                        interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
-                        message,
-                    }
-                }
-                fault => InstallError::Describe(crate::error::PluginCallError {
-                    plugin: provisional.clone(),
-                    call: crate::plugin::CallKind::Describe,
-                    fault,
-                }),
-            })?
-            .value;
-        let problems = crate::manifest_check::problems(&manifest);
-        if !problems.is_empty() {
-            return Err(InstallError::InvalidManifest {
-                program: manifest.program,
-                version: manifest.version,
-                problems,
-            });
-        }
-        let id = PluginId {
-            program: manifest.program.clone(),
-            version: manifest.version.clone(),
-            sha256: sha256.clone(),
-            wit: prepared.wit,
-        };
+        let sha256 = id.sha256.clone();
         let installed_at = self.now().0.max(0) as u64;
         let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
         match registry::insert(&self.db, &record, bytes)? {
@@ -336,6 +314,49 @@ impl Kernel {
         let loaded = self.plugin(program, version)?;
         Ok(loaded.plugin.check_round(round)?)
     }
+}
+
+/// Check that `bytes` is a component exporting a hosted WIT version, call its
+/// `describe` under `limits` and validate the manifest: everything install does
+/// before it stores anything.
+fn describe_component(
+    host: &WasmHost,
+    bytes: &[u8],
+    limits: &PluginLimits,
+) -> Result<(PluginId, Manifest, Prepared), InstallError> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let prepared = host.prepare(&sha256, bytes)?;
+    let provisional =
+        PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
+    let manifest = host
+        .describe(&prepared, limits)
+        .map_err(|fault| match fault {
+            // The export exists under our name but its functions have other types:
+            // wasmtime type-checks them when the first instance is created.
+            crate::error::PluginFault::Instantiate { message } if message.contains("type mismatch") => {
+                InstallError::WorldMismatch {
+                    interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
+                    message,
+                }
+            }
+            fault => InstallError::Describe(crate::error::PluginCallError {
+                plugin: provisional.clone(),
+                call: crate::plugin::CallKind::Describe,
+                fault,
+            }),
+        })?
+        .value;
+    let problems = crate::manifest_check::problems(&manifest);
+    if !problems.is_empty() {
+        return Err(InstallError::InvalidManifest { program: manifest.program, version: manifest.version, problems });
+    }
+    let id = PluginId {
+        program: manifest.program.clone(),
+        version: manifest.version.clone(),
+        sha256,
+        wit: prepared.wit.clone(),
+    };
+    Ok((id, manifest, prepared))
 }
 
 /// Schema validation then the plugin's check, for one loaded plugin.

@@ -69,7 +69,9 @@ pub use engine::{Context, Refusal, Transition, decide};
 pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
 pub use graph::{Routing, WINDOWS, check_graph};
-pub use host::{FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmPlugin, default_cache_dir};
+pub use host::{
+    FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmHost, WasmPlugin, default_cache_dir,
+};
 pub use kernel::{CheckReport, Installed, Kernel, KernelConfig, LoadedPlugin, Verified, check_with};
 pub use manifest_check::problems as manifest_problems;
 pub use model::*;

@@ -1,11 +1,13 @@
 //! `cargo xtask <task>`: the project's commands, each doing its own set-up.
 //!
 //! - `test`    install the wasm32-wasip2 target if missing, build every plugin from
-//!             source, run the whole workspace's tests.
+//!             source (Rust; Python and JavaScript with componentize-py / componentize-js
+//!             installed at their pinned versions into target/tools), run the whole
+//!             workspace's tests.
 //! - `demo`    build the plugins and run `shenbao demo`: a whole round of each program
 //!             on a fresh database (extra arguments go to `shenbao demo`, e.g. `--json`).
 //! - `bench`   build the plugins and run the benchmarks (figures for the README).
-//! - `plugins` build the plugins only and print where they are.
+//! - `plugins` build every plugin only and print where they are.
 
 use std::process::{Command, ExitCode};
 
@@ -26,13 +28,21 @@ fn plugins() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
+/// The Rust plugins, then the Python and JavaScript ones (installing their pinned toolchains).
+fn all_plugins() -> Result<std::path::PathBuf, String> {
+    let dir = plugins()?;
+    eprintln!("xtask: building the Python and JavaScript plugins …");
+    testkit::build_guests()?;
+    Ok(dir)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("help");
     let rest = &args[args.len().min(1)..];
     let result = match task {
-        "plugins" => plugins().map(|_| ()),
-        "test" => plugins().and_then(|_| {
+        "plugins" => all_plugins().map(|_| ()),
+        "test" => all_plugins().and_then(|_| {
             let mut c = cargo();
             c.args(["test", "--workspace", "--all-features"]).args(rest);
             run(c)
@@ -47,7 +57,7 @@ fn main() -> ExitCode {
                 .args(rest);
             run(c)
         }),
-        "bench" => plugins().and_then(|_| {
+        "bench" => all_plugins().and_then(|_| {
             let mut c = cargo();
             c.args(["bench", "-p", "shenbao-tests", "--bench", "plugin_calls", "--bench", "kernel_ops"]).args(rest);
             run(c)

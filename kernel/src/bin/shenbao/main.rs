@@ -3,6 +3,7 @@
 //! with exit codes that mean something (see `exit` below).
 
 mod demo;
+mod runner;
 
 use clap::{Args, Parser, Subcommand};
 use shenbao::{
@@ -26,6 +27,8 @@ mod exit {
     pub const VERIFY_FAILED: u8 = 6;
     /// Refused by the state of things: quota, window, stage, permissions.
     pub const CONFLICT: u8 = 7;
+    /// `plugin test`: a case's findings differ from its expectation.
+    pub const CASES_FAILED: u8 = 1;
 }
 
 #[derive(Parser)]
@@ -127,6 +130,11 @@ enum PluginCommand {
     /// Show a plugin's manifest as JSON.
     #[command(after_help = "Example:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0")]
     Show { program: String, version: String },
+    /// Run a plugin (not installed; no database) against a folder of cases and compare with expected.json.
+    #[command(
+        after_help = "Examples:\n  shenbao plugin test target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm examples/enabling-resources\n  shenbao plugin test my_program.wasm cases/ --case fail- --update\n\nA folder holds round.json (the round), cases/*.json (one application each: applicant, history,\nattachments, as_of, data; or `extends` another case with a JSON Patch) and expected.json.\nExit code 1 when a case fails."
+    )]
+    Test(runner::TestArgs),
     /// Re-hash a plugin's stored bytes and check it still describes itself as recorded.
     #[command(after_help = "Example:\n  shenbao --db round.redb plugin verify enabling-resources 0.1.0")]
     Verify { program: String, version: String },
@@ -533,6 +541,7 @@ fn run(cli: Cli) -> Res {
     let db = cli.db.clone().unwrap_or_else(|| PathBuf::from("shenbao.redb"));
     match cli.command {
         Command::Demo(args) => demo::run(args, cli.db, json),
+        Command::Plugin(PluginCommand::Test(args)) => runner::run(args, json),
         Command::Restore { backup } => {
             let r = Kernel::restore(&backup, &db)?;
             if json {
@@ -698,6 +707,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                 }
             }
         }
+        PluginCommand::Test(_) => unreachable!("runs without a database"),
         PluginCommand::Show { program, version } => print_json(&k.plugin_record(&program, &version)?),
         PluginCommand::Verify { program, version } => {
             let v = k.verify_plugin(&program, &version)?;

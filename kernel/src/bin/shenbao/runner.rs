@@ -1,0 +1,156 @@
+//! `shenbao plugin test PLUGIN.wasm DIR`: the plugin runner — a program author's
+//! quickest loop. Loads the component without a database (same sandbox, same checks
+//! as install), runs every case of the folder through the kernel's whole check and
+//! prints a readable diff for each failing case, the fuel each case used and a summary.
+
+use crate::{Failure, Res, exit, print_json};
+use shenbao::{CaseRun, CaseSet, HostConfig, LoadedPlugin, PluginLimits, ProgramPlugin, WasmHost};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// The component (.wasm) to test.
+    pub plugin: PathBuf,
+    /// A case folder: round.json, cases/*.json, expected.json.
+    pub dir: PathBuf,
+    /// Write the current findings as the expectation (expected.json) instead of comparing.
+    #[arg(long)]
+    pub update: bool,
+    /// Only the cases whose name contains this text.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// Fuel one check may use (default: the kernel's per-call limit).
+    #[arg(long)]
+    pub fuel: Option<u64>,
+}
+
+/// Thousands separated, for fuel figures.
+fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+pub fn run(args: TestArgs, json: bool) -> Res {
+    let bytes = std::fs::read(&args.plugin).map_err(|e| {
+        Failure::new(
+            exit::NOT_FOUND,
+            format!("{}: {e}", args.plugin.display()),
+            "give the path of a built .wasm component",
+        )
+    })?;
+    let set = CaseSet::load(&args.dir)
+        .map_err(|e| Failure::new(exit::REFUSED, e, "fix the case folder where named (round.json, cases/*.json)"))?;
+    let host = Arc::new(WasmHost::new(HostConfig::default())?);
+    let mut limits = PluginLimits::default();
+    if let Some(fuel) = args.fuel {
+        limits.fuel = fuel;
+    }
+    let plugin = LoadedPlugin::standalone(host, &bytes, limits)?;
+    let id = plugin.plugin().id().clone();
+    if set.round.program != id.program {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!("{} is a round of {:?}, but the plugin is {:?}", args.dir.display(), set.round.program, id.program),
+            "give the case folder of this program",
+        ));
+    }
+    let mut runs: Vec<CaseRun> = Vec::new();
+    for (name, case) in &set.cases {
+        if args.case.as_ref().is_some_and(|only| !name.contains(only.as_str())) {
+            continue;
+        }
+        let run = set
+            .run_one(&plugin, name, case)
+            .map_err(|e| Failure::new(exit::REFUSED, e, "fix the case named, or the plugin"))?;
+        runs.push(run);
+    }
+    if runs.is_empty() {
+        return Err(Failure::new(exit::NOT_FOUND, "no case matched", "check --case and the folder's cases/"));
+    }
+
+    if args.update {
+        let changed: Vec<&CaseRun> = runs.iter().filter(|r| !r.passed()).collect();
+        set.write_expected(&runs).map_err(|e| Failure::new(exit::STORAGE, e, "check the folder may be written"))?;
+        if json {
+            print_json(&serde_json::json!({
+                "plugin": id,
+                "updated": changed.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                "cases": runs.len(),
+            }));
+        } else {
+            for r in &changed {
+                match r.expected {
+                    None => println!("new     {}", r.name),
+                    Some(_) => print!("updated {}\n{}", r.name, r.diff()),
+                }
+            }
+            println!(
+                "{}: wrote the findings of {} case(s) to {} ({} changed) — review the diff like code",
+                id,
+                runs.len(),
+                set.dir.join("expected.json").display(),
+                changed.len()
+            );
+        }
+        return Ok(());
+    }
+
+    let failed: Vec<&CaseRun> = runs.iter().filter(|r| !r.passed()).collect();
+    let total_fuel: u64 = runs.iter().map(|r| r.fuel).sum();
+    let max = runs.iter().max_by_key(|r| r.fuel).expect("not empty");
+    if json {
+        print_json(&serde_json::json!({
+            "plugin": id,
+            "cases": runs.iter().map(|r| serde_json::json!({
+                "name": r.name,
+                "passed": r.passed(),
+                "fuel": r.fuel,
+                "rules": r.rule_ids(),
+                "diff": (!r.passed()).then(|| r.diff()),
+            })).collect::<Vec<_>>(),
+            "passed": runs.len() - failed.len(),
+            "failed": failed.len(),
+            "fuel_total": total_fuel,
+        }));
+    } else {
+        println!("{} (WIT {}) · {} · {} case(s)", id, id.wit, set.dir.display(), runs.len());
+        let width = runs.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+        for r in &runs {
+            let mark = if r.passed() { "ok  " } else { "FAIL" };
+            println!("  {mark}  {:<width$}  {:>15} fuel", r.name, grouped(r.fuel));
+            if !r.passed() {
+                print!("{}", r.diff());
+            }
+        }
+        println!(
+            "{} passed, {} failed; fuel {} in all, {} at most ({})",
+            runs.len() - failed.len(),
+            failed.len(),
+            grouped(total_fuel),
+            grouped(max.fuel),
+            max.name
+        );
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            exit::CASES_FAILED,
+            format!(
+                "{} of {} case(s) failed: {}",
+                failed.len(),
+                runs.len(),
+                failed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            "fix the plugin, or run with --update and review the change to expected.json",
+        ))
+    }
+}
