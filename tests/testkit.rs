@@ -175,7 +175,10 @@ fn newest(path: &Path) -> SystemTime {
     }
     let entries = std::fs::read_dir(path).into_iter().flatten().flatten();
     entries
-        .filter(|e| !e.file_name().to_string_lossy().starts_with(['.', '_']))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            !(name.starts_with('.') || name == "__pycache__" || name == "node_modules")
+        })
         .map(|e| newest(&e.path()))
         .max()
         .unwrap_or(SystemTime::UNIX_EPOCH)

@@ -24,6 +24,8 @@
 // Messages that quote text write it as Rust's `{:?}` does (`quoted`) and money as the
 // Rust SDK's `Wan` does (`wan`), so a program ported between languages says the same words.
 
+import { ESCAPED_RANGES } from "./unicode.js";
+
 export const BLOCKING = "blocking";
 export const WARNING = "warning";
 export const INFO = "info";
@@ -109,18 +111,33 @@ export function msg(zh, en) {
   return { zh, en };
 }
 
-/// `s` in double quotes with `\`, `"` and control characters escaped — as Rust's `{:?}`.
+/// Whether Rust's `{:?}` writes code point `c` as `\u{..}`: controls, format characters,
+/// separators other than the space, private-use and unassigned code points, and grapheme
+/// extenders (a generated table: the embedded engine has no `\p{..}` in regular expressions).
+function escaped(c) {
+  let lo = 0;
+  let hi = ESCAPED_RANGES.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [first, last] = ESCAPED_RANGES[mid];
+    if (c < first) hi = mid - 1;
+    else if (c > last) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/// `s` in double quotes, escaped as Rust's `{:?}` writes it (`"a\"b"`, `"\u{3000}"`).
 export function quoted(s) {
   let out = '"';
   for (const ch of s) {
-    const c = ch.codePointAt(0);
     if (ch === '"') out += '\\"';
     else if (ch === "\\") out += "\\\\";
     else if (ch === "\n") out += "\\n";
     else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
     else if (ch === "\0") out += "\\0";
-    else if (c < 0x20 || (c >= 0x7f && c < 0xa0)) out += `\\u{${c.toString(16)}}`;
+    else if (escaped(ch.codePointAt(0))) out += `\\u{${ch.codePointAt(0).toString(16)}}`;
     else out += ch;
   }
   return out + '"';

@@ -32,6 +32,7 @@ import dataclasses
 import enum
 import json
 import typing
+import unicodedata
 
 from componentize_py_types import Err
 from wit_world import exports
@@ -135,8 +136,24 @@ def msg(zh, en):
     return types.Text(zh, en)
 
 
+# Other_Grapheme_Extend code points that are not Mn/Me (spacing marks Rust escapes too).
+_OTHER_GRAPHEME_EXTEND = frozenset(
+    [0x09BE, 0x09D7, 0x0B3E, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6, 0x0D3E, 0x0D57, 0x0DCF, 0x0DDF,
+     0x1B35, 0x302E, 0x302F, 0xFF9E, 0xFF9F, 0x1D165, 0x1D16E, 0x1D16F, 0x1D170, 0x1D171, 0x1D172]
+)
+
+
+def _escaped(ch):
+    """Whether Rust's `{:?}` writes `ch` as `\\u{..}`: controls, format characters, separators other
+    than the space, private-use and unassigned code points, and grapheme extenders."""
+    if ch == " ":
+        return False
+    cat = unicodedata.category(ch)
+    return cat in ("Cc", "Cf", "Co", "Cn", "Cs", "Zs", "Zl", "Zp", "Mn", "Me") or ord(ch) in _OTHER_GRAPHEME_EXTEND
+
+
 def quoted(s):
-    """`s` in double quotes with `\\\\`, `"`, and control characters escaped — as Rust's `{:?}`."""
+    """`s` in double quotes, escaped as Rust's `{:?}` writes it (`"a\\"b"`, `"\\u{3000}"`)."""
     out = ['"']
     for ch in s:
         if ch == '"':
@@ -151,7 +168,7 @@ def quoted(s):
             out.append("\\t")
         elif ch == "\0":
             out.append("\\0")
-        elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
+        elif _escaped(ch):
             out.append("\\u{%x}" % ord(ch))
         else:
             out.append(ch)

@@ -1,0 +1,326 @@
+//! One program, three languages: the enabling-resources program written in Rust
+//! (`plugins/enabling-resources`), Python (`plugins/enabling-resources-py`, componentize-py)
+//! and JavaScript (`plugins/enabling-resources-js`, componentize-js), each built from
+//! source and run in the kernel's sandbox, must describe the same manifest and give the
+//! same findings — rule ids, severities, paths, messages — and signals on every example
+//! application and on generated variations of them. Any difference fails.
+//!
+//! The generated strings use printable ASCII, CJK, full-width punctuation, emoji, quotes,
+//! backslashes, control and format characters, combining marks, private use and Unicode
+//! white space — all that Rust's `{:?}` escapes or `trim` removes. They leave out
+//! unassigned code points, whose treatment follows each language's Unicode version.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+use shenbao::contract::Manifest;
+use shenbao::{Case, CaseSet, Expected, HostConfig, LoadedPlugin, PluginLimits, ProgramPlugin, WasmHost};
+use std::sync::{Arc, OnceLock};
+
+const ER: [&str; 3] = ["enabling-resources", "enabling-resources-py", "enabling-resources-js"];
+const MINIMAL: [&str; 3] = ["minimal", "minimal-py", "minimal-js"];
+
+/// One host for the process, its compiled-component cache under `target/` so that
+/// later runs load the Python and JavaScript components without compiling them again.
+fn host() -> Arc<WasmHost> {
+    static HOST: OnceLock<Arc<WasmHost>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let cache = testkit::root().join("target").join("test-cache");
+        Arc::new(WasmHost::new(HostConfig { cache_dir: Some(cache), ..HostConfig::default() }).unwrap())
+    })
+    .clone()
+}
+
+fn load(package: &str) -> LoadedPlugin {
+    LoadedPlugin::standalone(host(), &testkit::plugin_bytes(package), PluginLimits::default())
+        .unwrap_or_else(|e| panic!("{package}: {e}"))
+}
+
+fn trio(packages: [&str; 3]) -> &'static [(String, LoadedPlugin)] {
+    static ER_TRIO: OnceLock<Vec<(String, LoadedPlugin)>> = OnceLock::new();
+    static MINIMAL_TRIO: OnceLock<Vec<(String, LoadedPlugin)>> = OnceLock::new();
+    let cell = if packages == ER { &ER_TRIO } else { &MINIMAL_TRIO };
+    cell.get_or_init(|| packages.iter().map(|p| (p.to_string(), load(p))).collect())
+}
+
+/// The manifest with each form's schema parsed, so key order and spacing do not count.
+fn comparable(m: &Manifest) -> Value {
+    let mut v = serde_json::to_value(m).unwrap();
+    for f in v["forms"].as_array_mut().unwrap() {
+        let schema: Value = serde_json::from_str(f["schema"].as_str().unwrap()).unwrap();
+        f["schema"] = schema;
+    }
+    v
+}
+
+fn assert_same_manifest(packages: [&str; 3]) {
+    let plugins = trio(packages);
+    let (first, reference) = (&plugins[0].0, comparable(plugins[0].1.plugin().manifest()));
+    for (name, p) in &plugins[1..] {
+        let got = comparable(p.plugin().manifest());
+        if got != reference {
+            let (a, b) = (reference.as_object().unwrap(), got.as_object().unwrap());
+            let differing: Vec<&String> = a.keys().filter(|k| a.get(*k) != b.get(*k)).collect();
+            panic!("{name} describes another manifest than {first}: fields {differing:?} differ");
+        }
+    }
+}
+
+/// Run `case` through each plugin; all must give the same findings and signals.
+fn agree(set: &CaseSet, packages: [&str; 3], name: &str, case: &Case) -> Result<Expected, String> {
+    let plugins = trio(packages);
+    let mut results: Vec<(String, Expected)> = Vec::new();
+    for (package, p) in plugins {
+        let run = set.run_one(p, name, case).map_err(|e| format!("{package}: {e}"))?;
+        results.push((package.clone(), run.got));
+    }
+    let (first, reference) = &results[0];
+    for (package, got) in &results[1..] {
+        if got != reference {
+            return Err(format!(
+                "case {name}: {package} differs from {first}\n{first}: {}\n{package}: {}\ncase data: {}",
+                serde_json::to_string_pretty(reference).unwrap(),
+                serde_json::to_string_pretty(got).unwrap(),
+                serde_json::to_string(&case.data).unwrap(),
+            ));
+        }
+    }
+    Ok(reference.clone())
+}
+
+fn er_set() -> &'static CaseSet {
+    static SET: OnceLock<CaseSet> = OnceLock::new();
+    SET.get_or_init(|| CaseSet::load(testkit::root().join("examples").join("enabling-resources")).unwrap())
+}
+
+#[test]
+fn the_three_languages_describe_the_same_manifest() {
+    assert_same_manifest(ER);
+    let m = trio(ER)[1].1.plugin().manifest();
+    assert_eq!(m.rules.len(), 17, "the Python program declares every rule");
+}
+
+#[test]
+fn the_three_languages_agree_on_every_example_application() {
+    let set = er_set();
+    let mut failures = Vec::new();
+    for (name, case) in &set.cases {
+        match agree(set, ER, name, case) {
+            // And all three give what the examples expect.
+            Ok(got) if Some(&got) == set.expected.get(name) => {}
+            Ok(got) => failures.push(format!("{name}: all three agree on {got:?}, but expected.json differs")),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(set.cases.len() >= 30, "the example set is whole ({} cases)", set.cases.len());
+}
+
+#[test]
+fn the_minimal_program_is_the_same_in_three_languages() {
+    assert_same_manifest(MINIMAL);
+    let set = CaseSet::load(testkit::root().join("plugins").join("minimal").join("cases")).unwrap();
+    for (name, case) in &set.cases {
+        let got = agree(&set, MINIMAL, name, case).unwrap();
+        assert_eq!(Some(&got), set.expected.get(name), "{name}");
+    }
+}
+
+// ------------------------------------------------------------------ generated variations
+
+/// Text that exercises quoting and trimming.
+fn text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z0-9 ]{0,6}",
+        Just("示例客户".to_string()),
+        Just("（全角）".to_string()),
+        Just("\"".to_string()),
+        Just("\\".to_string()),
+        Just("'".to_string()),
+        Just("\n".to_string()),
+        Just("\t".to_string()),
+        Just("\u{1}".to_string()),
+        Just("\u{7f}".to_string()),
+        Just("\u{85}".to_string()),
+        Just("\u{a0}".to_string()),
+        Just("\u{3000}".to_string()),
+        Just("\u{2028}".to_string()),
+        Just("\u{1c}".to_string()),
+        Just("\u{feff}".to_string()),
+        Just("😀".to_string()),
+        Just("e\u{301}".to_string()),
+        Just("\u{20dd}".to_string()),
+        Just("\u{200b}".to_string()),
+        Just("\u{e000}".to_string()),
+        Just("\u{ff9e}".to_string()),
+    ];
+    prop::collection::vec(piece, 0..4).prop_map(|v| v.concat())
+}
+
+/// Text that the form's schema accepts where `minLength: 1` applies.
+fn nonempty_text() -> impl Strategy<Value = String> {
+    text().prop_map(|s| if s.is_empty() { "x".into() } else { s })
+}
+
+fn date() -> impl Strategy<Value = String> {
+    (2012i32..2030, 1u8..=12, 1u8..=31).prop_map(|(y, m, d)| {
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let last = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        format!("{y:04}-{m:02}-{:02}", d.min(last))
+    })
+}
+
+/// Amounts in 万元, with exact halves and quarters that round differently by method.
+fn amount() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        (0u32..4000).prop_map(f64::from),
+        (0i64..40_000).prop_map(|n| n as f64 / 8.0),
+        (0i64..400_000).prop_map(|n| n as f64 / 1000.0),
+        Just(1000.0),
+        Just(999.995),
+        Just(1000.125),
+        Just(-0.0),
+        Just(-12.5),
+        Just(1e22),
+        (0.0f64..5000.0),
+    ]
+}
+
+const SCOPES: &[&str] = &["ai-application", "rd-innovation", "manufacturing", "brand", "market-sales", "comprehensive"];
+const TAGS: &[&str] = &[
+    "abnormal-operation",
+    "innovative-sme",
+    "university",
+    "research-institute",
+    "new-rd-institution",
+    "innovation-platform",
+    "other",
+];
+const QUALIFICATIONS: &[&str] = &["key-laboratory", "industrial-design-centre", "robot-backbone", ""];
+const ATTACHMENT_KINDS: &[&str] = &["audit-report", "financial-statement", "customer-feedback"];
+
+fn subset(all: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+    prop::sample::subsequence(all, 0..=all.len()).prop_map(|v| v.into_iter().map(String::from).collect())
+}
+
+/// A variation: everything the program reads, drawn at random around a passing case.
+fn variation() -> impl Strategy<Value = Value> {
+    let form = (
+        (prop::sample::select(SCOPES), nonempty_text(), date()),
+        prop::collection::vec((2018u32..2027, amount()), 0..4),
+        prop::collection::vec((prop::sample::select(&["invention-patent", "utility-model"][..]), nonempty_text(), date()), 0..3),
+        text(),
+        prop::collection::vec((nonempty_text(), text(), prop::option::of(date())), 0..5),
+        prop::collection::vec((prop::sample::select(&["national", "industry", "local"][..]), nonempty_text()), 0..3),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
+    )
+        .prop_map(|((scope, name, since), revenue, ip, own_method, cases, standards, (accident, dishonest, truthful))| {
+            json!({
+                "resource_name": name.chars().take(100).collect::<String>(),
+                "scope": scope,
+                "key_industries": ["智能家电"],
+                "summary": "示例",
+                "business_since": since,
+                "revenue": revenue.iter().map(|(y, r)| json!({"year": y, "revenue": r})).collect::<Vec<_>>(),
+                "ip": ip.iter().enumerate().map(|(i, (kind, name, on))| json!({"kind": kind, "name": name, "number": format!("ZL{i}"), "granted_on": on})).collect::<Vec<_>>(),
+                "own_method": own_method,
+                "standards": standards.iter().map(|(level, name)| json!({"level": level, "name": name})).collect::<Vec<_>>(),
+                "cases": cases.iter().map(|(customer, feedback, on)| {
+                    let mut c = json!({"customer": customer, "implementation": "实施", "results": "成效", "feedback": feedback});
+                    if let Some(on) = on { c["feedback_on"] = json!(on); }
+                    c
+                }).collect::<Vec<_>>(),
+                "commitment": {"no_major_accident_3y": accident, "not_seriously_dishonest": dishonest, "truthful": truthful},
+            })
+        });
+    let applicant = (
+        any::<bool>(),
+        subset(TAGS),
+        prop::collection::vec((prop::sample::select(QUALIFICATIONS), prop::option::of(date())), 0..3),
+        prop::sample::select(&["region", "out-of-province", "central-enterprise"][..]),
+    );
+    let history = prop::collection::vec(
+        (
+            prop::sample::select(&["enabling-resources", "eco-partners"][..]),
+            prop::sample::select(&["removed-for-cause", "library", "void"][..]),
+            prop::option::of(date()),
+        ),
+        0..3,
+    );
+    let as_of = (2019i32..2028, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"));
+    (form, applicant, history, subset(ATTACHMENT_KINDS), as_of, prop::sample::select(SCOPES)).prop_map(
+        |(data, (dishonest, tags, quals, channel), history, kinds, as_of, direction)| {
+            json!({
+                "data": data,
+                "direction": direction,
+                "as_of": as_of,
+                "applicant": {
+                    "dishonest": dishonest,
+                    "tags": tags,
+                    "channel": channel,
+                    "qualifications": quals.iter().map(|(id, until)| json!({"id": id, "name": "认定", "granted_by": "省工信厅", "valid_until": until})).collect::<Vec<_>>(),
+                },
+                "history": history.iter().enumerate().map(|(i, (program, stage, on))| json!({
+                    "application": format!("app-{i}"), "program": program, "round": "r", "year": 2022,
+                    "stage": stage, "outcome": "removed", "decided_on": on,
+                })).collect::<Vec<_>>(),
+                "kinds": kinds,
+            })
+        },
+    )
+}
+
+/// The passing example with the variation laid over it.
+fn apply(base: &Case, v: &Value) -> Case {
+    let mut c = serde_json::to_value(base).unwrap();
+    c["data"] = v["data"].clone();
+    c["direction"] = v["direction"].clone();
+    c["as_of"] = v["as_of"].clone();
+    c["history"] = v["history"].clone();
+    for key in ["dishonest", "tags", "channel", "qualifications"] {
+        c["applicant"][key] = v["applicant"][key].clone();
+    }
+    let template = c["attachments"][0].clone();
+    let extra: Vec<Value> = v["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let mut a = template.clone();
+            a["kind"] = k.clone();
+            a["issued_on"] = v["as_of"].clone();
+            a
+        })
+        .collect();
+    let mut attachments: Vec<Value> =
+        c["attachments"].as_array().unwrap().iter().filter(|a| a["kind"] != "audit-report").cloned().collect();
+    attachments.extend(extra);
+    c["attachments"] = Value::Array(attachments);
+    serde_json::from_value(c).unwrap()
+}
+
+#[test]
+fn the_three_languages_agree_on_generated_variations() {
+    let set = er_set();
+    let base = set.cases["pass-ai-application"].clone();
+    let cases: u32 = std::env::var("SHENBAO_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(160);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let fired = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    runner
+        .run(&variation(), |v| {
+            let case = apply(&base, &v);
+            let got = agree(set, ER, "variation", &case).map_err(TestCaseError::fail)?;
+            fired.borrow_mut().extend(got.findings.iter().map(|f| f.rule_id.clone()));
+            Ok(())
+        })
+        .unwrap();
+    // The generator reaches the program's rules, not only the schema.
+    let fired = fired.into_inner();
+    let program_rules = fired.iter().filter(|r| r.starts_with("er.")).count();
+    assert!(program_rules >= 12, "the variations fired only {fired:?}");
+}
