@@ -54,7 +54,7 @@ fn plugin_install_list_show_verify_and_the_errors() {
     assert_eq!(nofile.status.code(), Some(3));
 
     // --help on every subcommand carries an example.
-    for sub in ["install", "list", "show", "verify"] {
+    for sub in ["install", "list", "show", "verify", "test"] {
         let help = Command::new(env!("CARGO_BIN_EXE_shenbao")).args(["plugin", sub, "--help"]).output().unwrap();
         assert!(text(&help.stdout).contains("Example:"), "{sub}");
     }
@@ -433,4 +433,104 @@ fn a_round_scripted_through_the_cli() {
         let help = Command::new(env!("CARGO_BIN_EXE_shenbao")).args(&sub).arg("--help").output().unwrap();
         assert!(text(&help.stdout).contains("Example:"), "{sub:?}");
     }
+}
+
+/// `shenbao plugin test`: the plugin runner, with no database. The three programs'
+/// example sets pass with their Rust plugins, the enabling-resources set with the
+/// Python and JavaScript plugins too, and the minimal program's set in all three
+/// languages; a changed expectation fails with a readable diff and exit code 1;
+/// `--update` writes the findings back.
+#[test]
+fn plugin_test_runs_case_folders() {
+    fn runner(args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_shenbao"))
+            .args(["plugin", "test"])
+            .args(args)
+            // The compiled-component cache the other tests of the workspace share.
+            .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+            .env("SHENBAO_DB", "/nonexistent/never-opened.redb")
+            .output()
+            .unwrap()
+    }
+    let p = |package: &str| testkit::plugin_path(package).to_str().unwrap().to_string();
+    let examples = testkit::root().join("examples");
+    let runs = [
+        ("enabling-resources", examples.join("enabling-resources")),
+        ("enabling-resources-py", examples.join("enabling-resources")),
+        ("enabling-resources-js", examples.join("enabling-resources")),
+        ("eco-partners", examples.join("eco-partners")),
+        ("iiot-pilots", examples.join("iiot-pilots")),
+        ("minimal", testkit::root().join("plugins/minimal/cases")),
+        ("minimal-py", testkit::root().join("plugins/minimal/cases")),
+        ("minimal-js", testkit::root().join("plugins/minimal/cases")),
+    ];
+    for (package, dir) in &runs {
+        let out = runner(&[&p(package), dir.to_str().unwrap()]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{package}: {stdout}{}", text(&out.stderr));
+        let cases = std::fs::read_dir(dir.join("cases")).unwrap().count();
+        let summary = stdout.lines().last().unwrap();
+        assert!(summary.starts_with(&format!("{cases} passed, 0 failed; fuel ")), "{package}: {summary}");
+        // Fuel per case: a case the plugin ran used some; a schema failure never reaches it.
+        let fuel = |name: &str| -> u64 {
+            let line = stdout.lines().find(|l| l.split_whitespace().nth(1) == Some(name)).unwrap();
+            line.split_whitespace().nth(2).unwrap().replace(',', "").parse().unwrap()
+        };
+        let first_pass = stdout.lines().filter_map(|l| l.split_whitespace().nth(1)).find(|n| n.starts_with("pass"));
+        assert!(fuel(first_pass.unwrap()) > 0, "{package}: {stdout}");
+        if let Some(schema) =
+            stdout.lines().filter_map(|l| l.split_whitespace().nth(1)).find(|n| n.starts_with("schema-"))
+        {
+            assert_eq!(fuel(schema), 0, "{package}: {schema} never reaches the plugin");
+        }
+    }
+    assert!(!std::path::Path::new("/nonexistent/never-opened.redb").exists());
+
+    // A changed expectation: exit 1, the case named, the difference shown line by line.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cases");
+    std::fs::create_dir_all(dir.join("cases")).unwrap();
+    let src = testkit::root().join("plugins/minimal/cases");
+    for f in ["round.json", "expected.json"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("cases")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("cases").join(e.file_name())).unwrap();
+    }
+    let expected_path = dir.join("expected.json");
+    let original = std::fs::read_to_string(&expected_path).unwrap();
+    std::fs::write(&expected_path, original.replace("12 R&D staff, at least 20 required", "12 R&D staff")).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = runner(&[&p("minimal-py"), d]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL  fail-minimal.staff.min-20"), "{stdout}");
+    assert!(stdout.contains("  - minimal.staff.min-20 [Blocking] $.rd_staff — 研发人员 12 人"), "{stdout}");
+    assert!(stdout.contains("  + minimal.staff.min-20 [Blocking] $.rd_staff"), "{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("3 passed, 1 failed"), "{stdout}");
+    assert!(text(&out.stderr).contains("fail-minimal.staff.min-20"));
+    // --json: the same verdicts, machine-readable.
+    let json = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["--json", "plugin", "test", &p("minimal-js"), d])
+        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((v["passed"].as_u64(), v["failed"].as_u64()), (Some(3), Some(1)));
+
+    // --update with a filter rewrites that case's expectation and keeps the others.
+    let upd = runner(&[&p("minimal"), d, "--update", "--case", "fail-"]);
+    assert!(upd.status.success(), "{}", text(&upd.stderr));
+    assert!(text(&upd.stdout).contains("updated fail-minimal.staff.min-20"), "{}", text(&upd.stdout));
+    let rewritten: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&original).unwrap();
+    assert_eq!(rewritten, original, "the update restored the true findings and kept the other cases");
+    assert!(runner(&[&p("minimal-py"), d]).status.success());
+
+    // A folder of another program, and a missing file, are refused by name.
+    let other = runner(&[&p("minimal"), examples.join("eco-partners").to_str().unwrap()]);
+    assert_eq!(other.status.code(), Some(4));
+    assert!(text(&other.stderr).contains("\"eco-partners\""), "{}", text(&other.stderr));
+    assert_eq!(runner(&["/nonexistent.wasm", d]).status.code(), Some(3));
 }

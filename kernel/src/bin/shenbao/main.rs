@@ -132,7 +132,7 @@ enum PluginCommand {
     Show { program: String, version: String },
     /// Run a plugin (not installed; no database) against a folder of cases and compare with expected.json.
     #[command(
-        after_help = "Examples:\n  shenbao plugin test target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm examples/enabling-resources\n  shenbao plugin test my_program.wasm cases/ --case fail- --update\n\nA folder holds round.json (the round), cases/*.json (one application each: applicant, history,\nattachments, as_of, data; or `extends` another case with a JSON Patch) and expected.json.\nExit code 1 when a case fails."
+        after_help = "Example:\n  shenbao plugin test target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm examples/enabling-resources\n  shenbao plugin test my_program.wasm cases/ --case fail- --update\n\nA folder holds round.json (the round), cases/*.json (one application each: applicant, history,\nattachments, as_of, data; or `extends` another case with a JSON Patch) and expected.json.\nExit code 1 when a case fails."
     )]
     Test(runner::TestArgs),
     /// Re-hash a plugin's stored bytes and check it still describes itself as recorded.
