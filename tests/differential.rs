@@ -324,3 +324,50 @@ fn the_three_languages_agree_on_generated_variations() {
     let program_rules = fired.iter().filter(|r| r.starts_with("er.")).count();
     assert!(program_rules >= 12, "the variations fired only {fired:?}");
 }
+
+/// A Python exception escaping the program traps the call; a JavaScript error becomes an
+/// `internal-error` plugin error (componentize-js lowers a throw as the error value). Either
+/// way the kernel's error names the cause — the exception and where — not only "panicked".
+#[test]
+fn an_exception_in_a_guest_language_names_its_cause() {
+    let set = CaseSet::load(testkit::root().join("plugins").join("minimal").join("cases")).unwrap();
+    let case = &set.cases["pass"];
+    for (package, want) in
+        [("minimal-py", vec!["TypeError", "app.py", "in check"]), ("minimal-js", vec!["TypeError", "index.js"])]
+    {
+        let p = load(package);
+        let mut req = shenbao::contract::CheckRequest {
+            form: "main".into(),
+            direction: Some("general".into()),
+            data: "null".into(),
+            applicant: Default::default(),
+            history: Vec::new(),
+            attachments: case.attachments.clone(),
+            round: set.round_info(case),
+            as_of: case.as_of,
+        };
+        req.applicant.credit_code = case.applicant.credit_code.clone();
+        let err = p.plugin().check_application(&req).unwrap_err().to_string();
+        for w in want {
+            assert!(err.contains(w), "{package}: {err}");
+        }
+    }
+}
+
+/// A refusal (`plugin-error`) reads the same in the three languages: an unknown edition.
+#[test]
+fn a_refusal_is_the_same_in_three_languages() {
+    let set = CaseSet::load(testkit::root().join("plugins").join("minimal").join("cases")).unwrap();
+    let mut round = set.round_info(&set.cases["pass"]);
+    round.edition = "1999".into();
+    let errors: Vec<String> = trio(MINIMAL)
+        .iter()
+        .map(|(package, p)| {
+            let e = p.plugin().check_round(&round).unwrap_err().to_string();
+            assert!(e.contains("unknown-edition") && e.contains("1999"), "{package}: {e}");
+            // The plugin's identity differs (its sha256); what it said must not.
+            e[e.find("failed in").unwrap()..].to_string()
+        })
+        .collect();
+    assert!(errors.iter().all(|e| e == &errors[0]), "{errors:#?}");
+}

@@ -187,6 +187,17 @@ impl WasmHost {
             });
         }
         let (component, cache) = self.cache.load_or_compile(&self.engine, sha256, bytes)?;
+        self.link(component, cache)
+    }
+
+    /// Prepare an already installed component from the disk cache alone, without its
+    /// bytes; `None` when it is not cached (then read the bytes and [`prepare`](Self::prepare)).
+    pub fn prepare_cached(&self, sha256: &str) -> Option<Result<Prepared, InstallError>> {
+        let component = self.cache.load(&self.engine, sha256)?;
+        Some(self.link(component, CacheOutcome::Hit))
+    }
+
+    fn link(&self, component: Component, cache: CacheOutcome) -> Result<Prepared, InstallError> {
         let wit = exported_wit_version(&self.engine, &component)?;
         let pre: InstancePre<CallState> = self
             .linker
@@ -284,6 +295,8 @@ fn fault(store: &Store<CallState>, limits: &PluginLimits, e: wasmtime::Error, in
             // A Rust guest panics by printing to stderr and aborting (unreachable).
             let stderr = stderr_text(store);
             let message = match stderr.find("panicked at") {
+                // componentize-py prints the Python traceback, then its runtime panics.
+                _ if stderr.contains(PY_TRACEBACK) => python_exception(&stderr),
                 Some(i) => stderr[i..].lines().take(2).collect::<Vec<_>>().join(" ").trim().to_string(),
                 None if !stderr.trim().is_empty() => stderr.trim().to_string(),
                 None => "wasm `unreachable` executed (the guest aborted)".to_string(),
@@ -294,6 +307,22 @@ fn fault(store: &Store<CallState>, limits: &PluginLimits, e: wasmtime::Error, in
         None if instantiating => PluginFault::Instantiate { message: format!("{e:#}") },
         // Not a trap: lifting the result failed (invalid UTF-8, bad discriminant, bad pointer).
         None => PluginFault::MalformedOutput { problem: format!("{e:#}") },
+    }
+}
+
+const PY_TRACEBACK: &str = "Traceback (most recent call last):";
+
+/// `KeyError: 'rd_staff' (File "app.py", line 97, in check)` from a Python traceback.
+fn python_exception(stderr: &str) -> String {
+    let tb = &stderr[stderr.rfind(PY_TRACEBACK).unwrap_or(0) + PY_TRACEBACK.len()..];
+    let lines: Vec<&str> = tb.lines().filter(|l| !l.trim().is_empty()).collect();
+    // The exception is the first line after the frames that is not indented.
+    let exception = lines.iter().position(|l| !l.starts_with(' '));
+    let place = lines[..exception.unwrap_or(lines.len())].iter().rev().find(|l| l.trim_start().starts_with("File "));
+    let what = exception.map_or("Python exception", |i| lines[i].trim());
+    match place {
+        Some(p) => format!("{what} ({})", p.trim()),
+        None => what.to_string(),
     }
 }
 
@@ -350,8 +379,18 @@ impl WasmPlugin {
     }
 
     /// Benchmark support only: run `n` checks in ONE instance (what a call costs
-    /// without instantiation) and return the total time. The kernel never reuses
-    /// an instance for real checks.
+    /// Benchmark support: create `n` fresh stores and instances (what every call
+    /// pays before running) and return the total time.
+    #[doc(hidden)]
+    pub fn __bench_instantiate_only(&self, n: u32) -> std::time::Duration {
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let mut store = self.host.store(&self.limits);
+            std::hint::black_box(self.prepared.pre.instantiate(&mut store).expect("instantiate"));
+        }
+        t.elapsed()
+    }
+
     #[doc(hidden)]
     pub fn __bench_execution_only(&self, request: &CheckRequest, n: u32) -> std::time::Duration {
         let mut store = self.host.store(&PluginLimits { fuel: u64::MAX / 2, ..self.limits });

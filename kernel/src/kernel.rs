@@ -252,12 +252,18 @@ impl Kernel {
         if let Some(p) = self.loaded.lock().expect("not poisoned").get(&record.id.sha256) {
             return Ok(p.clone());
         }
-        let bytes = registry::bytes(&self.db, &record.id.sha256)?.ok_or_else(|| StoreError::Corrupt {
-            key: format!("plugin_blobs/{}", record.id.sha256),
-            message: "missing".into(),
-        })?;
-        let prepared =
-            self.host.prepare(&record.id.sha256, &bytes).map_err(|e| LookupError::Load { message: e.to_string() })?;
+        // The compiled component from the disk cache needs no bytes; otherwise read and compile them.
+        let prepared = match self.host.prepare_cached(&record.id.sha256) {
+            Some(prepared) => prepared,
+            None => {
+                let bytes = registry::bytes(&self.db, &record.id.sha256)?.ok_or_else(|| StoreError::Corrupt {
+                    key: format!("plugin_blobs/{}", record.id.sha256),
+                    message: "missing".into(),
+                })?;
+                self.host.prepare(&record.id.sha256, &bytes)
+            }
+        }
+        .map_err(|e| LookupError::Load { message: e.to_string() })?;
         let forms = FormSet::compile(&record.manifest).map_err(|message| LookupError::Load { message })?;
         let plugin = WasmPlugin::new(self.host.clone(), record.id.clone(), record.manifest, record.limits, prepared);
         let loaded = Arc::new(LoadedPlugin { plugin, forms });

@@ -303,10 +303,22 @@ export class Checker {
 }
 
 /// Throw it from `check` or `checkRound` to refuse the input: the kernel shows `code` and the message.
+/// (componentize-js lowers whatever a `result`-returning export throws as its error value, so
+/// this is the WIT `plugin-error` record itself.)
 export class PluginError {
   constructor(code, zh, en) {
-    this.payload = { code, message: { zh, en } };
+    this.code = code;
+    this.message = { zh, en };
   }
+}
+
+/// Any other error escaping the program: componentize-js cannot trap on it, so it becomes a
+/// `plugin-error` with code `internal-error` naming the error and where it was thrown.
+function internalError(e) {
+  if (e instanceof PluginError) return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const where = e instanceof Error && e.stack ? ` (${e.stack.split("\n")[0]})` : "";
+  return new PluginError("internal-error", `插件内部错误：${what}${where}`, `the plugin failed: ${what}${where}`);
 }
 
 /// The check request with its JSON texts parsed on demand and `asOf` as a `Day`.
@@ -362,10 +374,18 @@ export function exportProgram(program) {
   return {
     describe,
     checkApplication(request) {
-      return program.check(new Request(request));
+      try {
+        return program.check(new Request(request));
+      } catch (e) {
+        throw internalError(e);
+      }
     },
     checkRound(round) {
-      return program.checkRound(round, describe());
+      try {
+        return program.checkRound(round, describe());
+      } catch (e) {
+        throw internalError(e);
+      }
     },
   };
 }

@@ -59,7 +59,18 @@ fn main() -> ExitCode {
         }),
         "bench" => all_plugins().and_then(|_| {
             let mut c = cargo();
-            c.args(["bench", "-p", "shenbao-tests", "--bench", "plugin_calls", "--bench", "kernel_ops"]).args(rest);
+            c.args([
+                "bench",
+                "-p",
+                "shenbao-tests",
+                "--bench",
+                "plugin_calls",
+                "--bench",
+                "languages",
+                "--bench",
+                "kernel_ops",
+            ])
+            .args(rest);
             run(c)
         }),
         _ => {

@@ -38,7 +38,7 @@ const GRAPH = {
   actions: [
     { id: "save-draft", title: text("保存草稿", "save draft"), kind: "save-draft", from_stages: ["draft"], to: "stay", roles: ["applicant"], scope: "own-organisation", opinion: "none" },
     { id: "submit", title: text("提交", "submit"), kind: "submit", from_stages: ["draft"], to: "next", roles: ["applicant"], scope: "own-organisation", opinion: "none", runs_check: true },
-    { id: "city-recommend", title: text("市级推荐", "city recommends"), kind: "recommend", from_stages: ["city-review"], to: { stage: "passed" }, roles: ["city-officer"], scope: "city", opinion: "optional", batch: true },
+    { id: "city-recommend", title: text("市级推荐", "city recommends"), kind: "recommend", from_stages: ["city-review"], to: { stage: "passed" }, roles: ["city-officer"], scope: "city", opinion: "required", batch: true },
     { id: "city-not-recommend", title: text("市级不推荐", "city does not recommend"), kind: "not-recommend", from_stages: ["city-review"], to: { stage: "not-passed" }, roles: ["city-officer"], scope: "city", opinion: "required" },
     { id: "city-return", title: text("退回修改", "return for changes"), kind: "return", from_stages: ["city-review"], to: "previous", roles: ["city-officer"], scope: "city", opinion: "required" },
   ],

@@ -51,7 +51,7 @@ GRAPH = {
          "roles": ["applicant"], "scope": "own-organisation", "opinion": "none", "runs_check": True},
         {"id": "city-recommend", "title": text("市级推荐", "city recommends"), "kind": "recommend",
          "from_stages": ["city-review"], "to": {"stage": "passed"}, "roles": ["city-officer"], "scope": "city",
-         "opinion": "optional", "batch": True},
+         "opinion": "required", "batch": True},
         {"id": "city-not-recommend", "title": text("市级不推荐", "city does not recommend"), "kind": "not-recommend",
          "from_stages": ["city-review"], "to": {"stage": "not-passed"}, "roles": ["city-officer"], "scope": "city",
          "opinion": "required"},

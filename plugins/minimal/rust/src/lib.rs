@@ -116,7 +116,7 @@ pub fn graph() -> Graph {
                 )
             },
             Action {
-                opinion: OpinionRule::Optional,
+                opinion: OpinionRule::Required,
                 batch: true,
                 ..action(
                     "city-recommend",
