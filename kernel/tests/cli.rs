@@ -534,3 +534,49 @@ fn plugin_test_runs_case_folders() {
     assert!(text(&other.stderr).contains("\"eco-partners\""), "{}", text(&other.stderr));
     assert_eq!(runner(&["/nonexistent.wasm", d]).status.code(), Some(3));
 }
+
+/// The author guide's walkthrough (`plugins/README.md`, between the `guide:walkthrough`
+/// markers) runs verbatim in a shell: test, install, import, open a round, draft, submit,
+/// recommend — and the application ends passed.
+#[test]
+fn the_author_guides_walkthrough_runs_verbatim() {
+    let guide = std::fs::read_to_string(testkit::root().join("plugins").join("README.md")).unwrap();
+    let block = guide
+        .split("<!-- guide:walkthrough:begin -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- guide:walkthrough:end -->").next())
+        .expect("the guide marks its walkthrough");
+    let script: String = block.lines().filter(|l| !l.starts_with("```")).collect::<Vec<_>>().join("\n");
+    assert!(script.contains("shenbao plugin install") && script.contains("app submit"), "{script}");
+    testkit::plugin_path("minimal-py");
+    // A folder that looks like the workspace root (the guide's relative paths) but is not it.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in ["target", "plugins", "examples"] {
+        std::os::unix::fs::symlink(testkit::root().join(entry), dir.path().join(entry)).unwrap();
+    }
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_shenbao")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .env_remove("SHENBAO_DB")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(dir.path().join("guide.redb").exists(), "the walkthrough's database is in its own folder");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("installed minimal@0.1.0"), "{stdout}");
+    assert!(stdout.contains("city-recommend"), "the history shows the recommendation: {stdout}");
+    // The application ended in the terminal stage `passed`.
+    let show = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["--json", "app", "show", "A0000001"])
+        .env("SHENBAO_DB", dir.path().join("guide.redb"))
+        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(v["stage"], "passed", "{v}");
+}
