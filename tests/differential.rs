@@ -25,7 +25,7 @@ const MINIMAL: [&str; 3] = ["minimal", "minimal-py", "minimal-js"];
 fn host() -> Arc<WasmHost> {
     static HOST: OnceLock<Arc<WasmHost>> = OnceLock::new();
     HOST.get_or_init(|| {
-        let cache = testkit::root().join("target").join("test-cache");
+        let cache = testkit::shared_cache_dir();
         Arc::new(WasmHost::new(HostConfig { cache_dir: Some(cache), ..HostConfig::default() }).unwrap())
     })
     .clone()

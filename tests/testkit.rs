@@ -108,6 +108,12 @@ pub const GUESTS: &[Guest] = &[
     Guest { name: "minimal-js", lang: Lang::JavaScript, dir: "plugins/minimal/js", entry: "index.js" },
 ];
 
+/// The compiled-component cache the tests of the workspace share across processes and
+/// runs (so the Python and JavaScript components are compiled once, not per test binary).
+pub fn shared_cache_dir() -> PathBuf {
+    root().join("target").join("test-cache")
+}
+
 /// Where the pinned plugin toolchains are installed.
 pub fn tools_dir() -> PathBuf {
     root().join("target").join("tools")

@@ -27,10 +27,7 @@ fn the_host_supports_every_released_wit_version() {
 fn plugins_built_against_the_frozen_0_1_world_install_and_run() {
     let dir = tempfile::tempdir().unwrap();
     let config = KernelConfig {
-        host: HostConfig {
-            cache_dir: Some(testkit::root().join("target").join("test-cache")),
-            ..HostConfig::default()
-        },
+        host: HostConfig { cache_dir: Some(testkit::shared_cache_dir()), ..HostConfig::default() },
         clock: Arc::new(shenbao::SystemClock),
         blob_dir: None,
     };

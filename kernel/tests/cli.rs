@@ -447,7 +447,7 @@ fn plugin_test_runs_case_folders() {
             .args(["plugin", "test"])
             .args(args)
             // The compiled-component cache the other tests of the workspace share.
-            .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+            .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
             .env("SHENBAO_DB", "/nonexistent/never-opened.redb")
             .output()
             .unwrap()
@@ -513,7 +513,7 @@ fn plugin_test_runs_case_folders() {
     // --json: the same verdicts, machine-readable.
     let json = Command::new(env!("CARGO_BIN_EXE_shenbao"))
         .args(["--json", "plugin", "test", &p("minimal-js"), d])
-        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
@@ -560,7 +560,7 @@ fn the_author_guides_walkthrough_runs_verbatim() {
         .args(["-euo", "pipefail", "-c", &script])
         .current_dir(dir.path())
         .env("PATH", path)
-        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
         .env_remove("SHENBAO_DB")
         .output()
         .unwrap();
@@ -574,7 +574,7 @@ fn the_author_guides_walkthrough_runs_verbatim() {
     let show = Command::new(env!("CARGO_BIN_EXE_shenbao"))
         .args(["--json", "app", "show", "A0000001"])
         .env("SHENBAO_DB", dir.path().join("guide.redb"))
-        .env("SHENBAO_CACHE_DIR", testkit::root().join("target").join("test-cache"))
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();

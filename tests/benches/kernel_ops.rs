@@ -96,7 +96,7 @@ fn main() {
     let fill = t.elapsed();
     let db_size = std::fs::metadata(w.dir.path().join("shenbao.redb")).unwrap().len();
 
-    let mut queue = |user: &str, rounds: usize| {
+    let queue = |user: &str, rounds: usize| {
         let mut lat = Vec::with_capacity(rounds);
         let mut first = 0;
         for _ in 0..rounds {

@@ -9,66 +9,11 @@
 //! instantiate + check of the typical application (what a submission pays), the
 //! check alone in an existing instance, and the fuel one check uses.
 
-use shenbao::contract::{Applicant, Attachment, CheckRequest, Date, RoundInfo};
 use shenbao::{CacheOutcome, HostConfig, Kernel, KernelConfig, ProgramPlugin};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Median time per iteration over `samples` batches of `batch` iterations (after a warm-up).
-fn measure(samples: usize, batch: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    let mut times: Vec<Duration> = (0..samples)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            t.elapsed() / batch as u32
-        })
-        .collect();
-    times.sort();
-    times[samples / 2]
-}
-
-fn fmt(d: Duration) -> String {
-    let ns = d.as_nanos() as f64;
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else {
-        format!("{:.1} µs", ns / 1e3)
-    }
-}
-
-fn typical() -> CheckRequest {
-    let data =
-        std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json")).unwrap();
-    CheckRequest {
-        form: "resource".into(),
-        direction: Some("ai-application".into()),
-        data,
-        applicant: Applicant {
-            credit_code: "91441300MA4UXXXX01".into(),
-            name: "示例智能装备有限公司".into(),
-            channel: "region".into(),
-            city: Some("huizhou".into()),
-            district: Some("huicheng".into()),
-            profile: "{}".into(),
-            ..Default::default()
-        },
-        history: Vec::new(),
-        attachments: vec![Attachment { id: "a1".into(), kind: "audit-report".into(), ..Default::default() }],
-        round: RoundInfo {
-            id: "r".into(),
-            program: "enabling-resources".into(),
-            year: 2025,
-            edition: "2025".into(),
-            batch: None,
-            config: "{}".into(),
-        },
-        as_of: Date::new(2024, 8, 10),
-    }
-}
+mod support;
+use support::{fmt, measure, request};
 
 struct Row {
     language: &'static str,
@@ -82,7 +27,9 @@ struct Row {
 }
 
 fn main() {
-    let request = typical();
+    let valid =
+        std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json")).unwrap();
+    let request = request("resource", valid);
     let mut rows = Vec::new();
     for (language, package) in
         [("Rust", "enabling-resources"), ("Python", "enabling-resources-py"), ("JavaScript", "enabling-resources-js")]
