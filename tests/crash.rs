@@ -19,6 +19,7 @@ fn open(dir: &std::path::Path) -> Kernel {
         host: HostConfig { cache_dir: Some(dir.join("cache")), ..HostConfig::default() },
         clock: Arc::new(ManualClock::new(t(2024, 8, 20, 9))),
         blob_dir: None,
+        ..KernelConfig::default()
     };
     Kernel::open_with(dir.join("shenbao.redb"), config).unwrap()
 }

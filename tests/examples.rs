@@ -28,6 +28,7 @@ fn kernel(dir: &tempfile::TempDir) -> Kernel {
         host: HostConfig { cache_dir: Some(cache), ..HostConfig::default() },
         clock: Arc::new(shenbao::SystemClock),
         blob_dir: None,
+        ..KernelConfig::default()
     };
     Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap()
 }
@@ -248,7 +249,12 @@ fn iiot_history_rules_see_the_applicants_real_applications() {
     use shenbao::{ActError, ActionRequest, Draft, ManualClock, RoleGrant, Scope, Timestamp, User};
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp::at(Date::new(2023, 12, 1), 10, 0));
-    let config = KernelConfig { host: HostConfig::default(), clock: Arc::new(clock.clone()), blob_dir: None };
+    let config = KernelConfig {
+        host: HostConfig::default(),
+        clock: Arc::new(clock.clone()),
+        blob_dir: None,
+        ..KernelConfig::default()
+    };
     let k = Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap();
     k.install_plugin(&testkit::plugin_bytes("iiot-pilots")).unwrap();
     k.import_regions(&shenbao::guangdong()).unwrap();

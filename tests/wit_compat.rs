@@ -30,6 +30,7 @@ fn plugins_built_against_the_frozen_0_1_world_install_and_run() {
         host: HostConfig { cache_dir: Some(testkit::shared_cache_dir()), ..HostConfig::default() },
         clock: Arc::new(shenbao::SystemClock),
         blob_dir: None,
+        ..KernelConfig::default()
     };
     let set = CaseSet::load(testkit::root().join("plugins").join("minimal").join("cases")).unwrap();
     for package in ["minimal", "minimal-py", "minimal-js"] {

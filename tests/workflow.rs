@@ -392,6 +392,77 @@ fn many_threads_against_one_quota_never_exceed_it_and_one_wins_each_step() {
     assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
 }
 
+/// Group commit: many threads' decisions share durable commits; each sees what its
+/// batch-mates left; a batch refused halfway rolls back without touching the others;
+/// one idempotency key raced by eight threads makes one decision.
+#[test]
+fn concurrent_decisions_share_commits_and_a_spoiled_batch_spoils_nothing_else() {
+    let mut s = spec();
+    s.quotas = Some(Vec::new());
+    s.cities.get_mut("huizhou").unwrap().district_review = false;
+    s.cities.get_mut("huizhou").unwrap().district_deadline = None;
+    let w = world_with(s);
+    let ids: Vec<String> = (0..50).map(|i| w.submitted(1 + i % 6)).collect();
+    // A draft never submitted: a batch that reaches it is refused after writing two items.
+    let draft = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap().application.id;
+    let (before, decisions) = (w.kernel.commit_stats(), w.decisions());
+
+    const THREADS: usize = 24;
+    const SPOILED: usize = 5;
+    std::thread::scope(|sc| {
+        for pair in ids[..2 * THREADS].chunks(2) {
+            let w = &w;
+            sc.spawn(move || {
+                for id in pair {
+                    w.act("city-huizhou", id, "city-recommend", Some("同意")).unwrap();
+                    w.act("province", id, "province-return", Some("复核")).unwrap();
+                    w.act("city-huizhou", id, "city-recommend", Some("同意")).unwrap();
+                }
+            });
+        }
+        let (w, ids, draft) = (&w, &ids, &draft);
+        sc.spawn(move || {
+            let batch = [ids[48].as_str(), ids[49].as_str(), draft.as_str()];
+            for _ in 0..SPOILED {
+                let err = w
+                    .kernel
+                    .act_batch("city-huizhou", &batch, &ActionRequest::with_opinion("city-recommend", "同意推荐"))
+                    .unwrap_err();
+                assert_eq!((err.position, err.application.as_str()), (2, draft.as_str()), "{err}");
+            }
+        });
+    });
+    let after = w.kernel.commit_stats();
+    let made = (THREADS * 6) as u64;
+    assert_eq!(w.decisions(), decisions + made);
+    assert_eq!(after.changes - before.changes, made, "every acknowledged decision went through a group commit");
+    assert!(after.commits - before.commits < made, "no decisions shared a commit: {before:?} → {after:?}");
+    assert_eq!(after.abandoned - before.abandoned, SPOILED as u64);
+    for id in &ids[..2 * THREADS] {
+        assert_eq!(w.stage(id), "province-review");
+    }
+    for id in &ids[48..] {
+        assert_eq!(w.stage(id), "city-review");
+        assert_eq!(w.kernel.decisions_of(id).unwrap().len(), 2, "{id}: saved and submitted only");
+    }
+    assert_eq!(w.kernel.verify_chain().unwrap().first_broken, None);
+    assert_eq!(w.kernel.verify_indexes().unwrap(), Vec::<String>::new());
+
+    // Eight threads, one key: one decision, eight identical receipts.
+    let target = &ids[48];
+    let req = ActionRequest::with_opinion("city-recommend", "同意");
+    let receipts: Vec<shenbao::Receipt> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| sc.spawn(|| w.kernel.act_idempotent("city-huizhou", target, &req, "key-48").unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(w.decisions(), decisions + made + 1);
+    assert!(receipts.iter().all(|r| r.decision == receipts[0].decision));
+    assert_eq!(receipts.iter().filter(|r| !r.replayed).count(), 1);
+    assert_eq!(w.stage(target), "province-review");
+}
+
 #[test]
 fn working_days_follow_the_calendar_and_overdue_applications_are_listed() {
     let w = world();

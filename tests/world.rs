@@ -127,6 +127,7 @@ pub fn world_with(spec: RoundSpec) -> World {
         host: HostConfig { cache_dir: Some(shared_cache()), ..HostConfig::default() },
         clock: Arc::new(clock.clone()),
         blob_dir: None,
+        ..KernelConfig::default()
     };
     let kernel = Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap();
     kernel.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();

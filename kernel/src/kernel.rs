@@ -14,6 +14,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// Default bound on the actions one group commit takes.
+pub const DEFAULT_COMMIT_BATCH: usize = 256;
+/// Default size of redb's page cache.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
 /// Kernel settings.
 #[derive(Clone)]
 pub struct KernelConfig {
@@ -22,11 +27,22 @@ pub struct KernelConfig {
     pub clock: Arc<dyn Clock>,
     /// Where attachment files are kept; default: `<database>.blobs/` beside the database.
     pub blob_dir: Option<std::path::PathBuf>,
+    /// At most this many concurrent actions share one durable commit (group commit);
+    /// 1 = one commit per action.
+    pub commit_batch: usize,
+    /// redb's page cache in bytes (default 64 MiB).
+    pub cache_bytes: usize,
 }
 
 impl Default for KernelConfig {
     fn default() -> Self {
-        KernelConfig { host: HostConfig::default(), clock: Arc::new(SystemClock), blob_dir: None }
+        KernelConfig {
+            host: HostConfig::default(),
+            clock: Arc::new(SystemClock),
+            blob_dir: None,
+            commit_batch: DEFAULT_COMMIT_BATCH,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+        }
     }
 }
 
@@ -126,6 +142,7 @@ pub struct Kernel {
     clock: Arc<dyn Clock>,
     caches: Mutex<Caches>,
     blobs: crate::attachments::BlobStore,
+    pub(crate) group: crate::commit::GroupCommit,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -143,7 +160,9 @@ impl Kernel {
 
     pub fn open_with(path: impl AsRef<Path>, config: KernelConfig) -> Result<Kernel, InstallError> {
         let path = path.as_ref();
-        let db = Database::create(path)
+        let db = Database::builder()
+            .set_cache_size(config.cache_bytes)
+            .create(path)
             .map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
@@ -155,6 +174,7 @@ impl Kernel {
             clock: config.clock,
             caches: Mutex::new(Caches::default()),
             blobs: crate::attachments::BlobStore::new(blob_dir),
+            group: crate::commit::GroupCommit::new(config.commit_batch),
         })
     }
 
@@ -178,6 +198,11 @@ impl Kernel {
 
     pub(crate) fn blobs(&self) -> &crate::attachments::BlobStore {
         &self.blobs
+    }
+
+    /// Group-commit counters since the kernel opened.
+    pub fn commit_stats(&self) -> crate::commit::CommitStats {
+        self.group.stats()
     }
 
     pub(crate) fn db(&self) -> &Database {

@@ -38,6 +38,7 @@ mod backup;
 mod cache;
 mod calendar;
 mod cases;
+mod commit;
 mod engine;
 mod error;
 mod forms;
@@ -65,6 +66,7 @@ pub use backup::{BackupError, BackupReport, ExportLine, ImportReport};
 pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};
+pub use commit::CommitStats;
 pub use engine::{Context, Refusal, Transition, decide};
 pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
@@ -72,7 +74,10 @@ pub use graph::{Routing, WINDOWS, check_graph};
 pub use host::{
     FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmHost, WasmPlugin, default_cache_dir,
 };
-pub use kernel::{CheckReport, Installed, Kernel, KernelConfig, LoadedPlugin, Verified, check_with};
+pub use kernel::{
+    CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, Verified,
+    check_with,
+};
 pub use manifest_check::problems as manifest_problems;
 pub use model::*;
 pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};

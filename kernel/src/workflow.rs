@@ -2,6 +2,7 @@
 //! the pure engine. Every change that touches several records is one write
 //! transaction, and every accepted action appends a hash-chained decision in it.
 
+use crate::commit::Step;
 use crate::engine::{self, Refusal};
 use crate::error::{CheckError, StoreError};
 use crate::graph::check_graph;
@@ -103,6 +104,13 @@ pub struct BatchError {
     pub position: usize,
     pub application: String,
     pub error: ActError,
+}
+
+/// A storage failure of the whole batch (its transaction could not begin or commit).
+impl From<StoreError> for BatchError {
+    fn from(e: StoreError) -> Self {
+        BatchError { position: 0, application: String::new(), error: e.into() }
+    }
 }
 
 /// What an applicant saves.
@@ -1102,7 +1110,26 @@ impl Kernel {
             let v = t.get((user_id, k.key)).map_err(StoreError::from)?;
             v.map(|v| from_json("idempotency", v.value())).transpose()?
         };
-        rec.map(|rec| self.replayed(k, rec)).transpose()
+        let Some(rec) = rec else { return Ok(None) };
+        if rec.digest != k.digest {
+            return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
+        }
+        // Read through `tx`: the first request may be a batch-mate not yet committed.
+        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for i in rec.decisions {
+            let decision: Decision = match log.get(i).map_err(StoreError::from)? {
+                Some(v) => from_json("decisions", v.value())?,
+                None => return Err(ActError::NotFound { what: "decision", id: i.to_string() }),
+            };
+            let application: Application = match apps.get(decision.application.as_str()).map_err(StoreError::from)? {
+                Some(v) => from_json(&decision.application, v.value())?,
+                None => return Err(ActError::NotFound { what: "application", id: decision.application.clone() }),
+            };
+            out.push(Receipt { decision, application, check: None, replayed: true });
+        }
+        Ok(Some(out))
     }
 
     fn record_key(tx: &WriteTransaction, user_id: &str, k: Keyed<'_>, decisions: Vec<u64>) -> Result<(), StoreError> {
@@ -1145,32 +1172,42 @@ impl Kernel {
             .user(user_id)
             .map_err(|e| wrap(0, "", e.into()))?
             .ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
-        let tx = self.db().begin_write().map_err(|e| wrap(0, "", StoreError::from(e).into()))?;
-        if let Some(k) = keyed {
-            if let Some(r) = self.key_in(&tx, user_id, k).map_err(|e| wrap(0, "", e))? {
-                return Ok(r);
+        // All of it in one transaction of the group commit, or none of it: an item
+        // refused after others were written abandons that transaction (batch-mates rerun).
+        self.group.run(self.db(), |tx| {
+            if let Some(k) = keyed {
+                match self.key_in(tx, user_id, k) {
+                    Ok(Some(r)) => return Step::Ok(r, false),
+                    Ok(None) => {}
+                    Err(e) => return Step::Refused(wrap(0, "", e)),
+                }
             }
-        }
-        // A batch is named by the index of its first decision and its size: unique, in
-        // log order, and a reader can tell a whole batch from a partial one.
-        let first = (|| -> Result<u64, StoreError> {
-            Ok(tx.open_table(CHAIN_HEAD)?.get("head")?.map_or(0, |v| v.value().0 + 1))
-        })()
-        .map_err(|e| wrap(0, "", e.into()))?;
-        let batch_id = format!("B{first:010}-{}", app_ids.len());
-        let mut receipts = Vec::new();
-        for (i, id) in app_ids.iter().enumerate() {
-            let r = self
-                .apply_in(&tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {})
-                .map_err(|e| wrap(i, id, e))?;
-            receipts.push(r);
-        }
-        if let Some(k) = keyed {
-            Self::record_key(&tx, user_id, k, receipts.iter().map(|r| r.decision.index).collect())
-                .map_err(|e| wrap(app_ids.len(), "", e.into()))?;
-        }
-        tx.commit().map_err(|e| wrap(app_ids.len(), "", StoreError::from(e).into()))?;
-        Ok(receipts)
+            // A batch is named by the index of its first decision and its size: unique, in
+            // log order, and a reader can tell a whole batch from a partial one.
+            let first = match (|| -> Result<u64, StoreError> {
+                Ok(tx.open_table(CHAIN_HEAD)?.get("head")?.map_or(0, |v| v.value().0 + 1))
+            })() {
+                Ok(first) => first,
+                Err(e) => return Step::Refused(wrap(0, "", e.into())),
+            };
+            let batch_id = format!("B{first:010}-{}", app_ids.len());
+            let mut receipts = Vec::new();
+            let mut wrote = false;
+            for (i, id) in app_ids.iter().enumerate() {
+                match self.apply_in(tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}, &mut wrote) {
+                    Ok(r) => receipts.push(r),
+                    Err(e) if wrote => return Step::Spoiled(wrap(i, id, e)),
+                    Err(e) => return Step::Refused(wrap(i, id, e)),
+                }
+            }
+            if let Some(k) = keyed {
+                let decisions = receipts.iter().map(|r| r.decision.index).collect();
+                if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
+                    return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+                }
+            }
+            Step::Ok(receipts, wrote)
+        })
     }
 
     /// One action in its own write transaction.
@@ -1184,18 +1221,28 @@ impl Kernel {
         keyed: Option<Keyed<'_>>,
         mut edit: impl FnMut(&mut Application),
     ) -> Result<Receipt, ActError> {
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        if let Some(k) = keyed {
-            if let Some(mut r) = self.key_in(&tx, &user.id, k)? {
-                return Ok(r.remove(0));
+        let check = check.as_ref();
+        self.group.run(self.db(), |tx| {
+            if let Some(k) = keyed {
+                match self.key_in(tx, &user.id, k) {
+                    Ok(Some(mut r)) => return Step::Ok(r.remove(0), false),
+                    Ok(None) => {}
+                    Err(e) => return Step::Refused(e),
+                }
             }
-        }
-        let receipt = self.apply_in(&tx, user, app_id, create, req, check, None, &mut edit)?;
-        if let Some(k) = keyed {
-            Self::record_key(&tx, &user.id, k, vec![receipt.decision.index])?;
-        }
-        tx.commit().map_err(StoreError::from)?;
-        Ok(receipt)
+            let mut wrote = false;
+            let receipt = match self.apply_in(tx, user, app_id, create, req, check, None, &mut edit, &mut wrote) {
+                Ok(r) => r,
+                Err(e) if wrote => return Step::Spoiled(e),
+                Err(e) => return Step::Refused(e),
+            };
+            if let Some(k) = keyed {
+                if let Err(e) = Self::record_key(tx, &user.id, k, vec![receipt.decision.index]) {
+                    return Step::Spoiled(e.into());
+                }
+            }
+            Step::Ok(receipt, true)
+        })
     }
 
     /// Decide and apply one action inside `tx`: engine, application, indexes, quota
@@ -1208,9 +1255,10 @@ impl Kernel {
         app_id: Option<&str>,
         create: Option<(&Round, &str)>,
         req: &ActionRequest,
-        check: Option<(CheckRequest, CheckReport)>,
+        check: Option<&(CheckRequest, CheckReport)>,
         batch: Option<&str>,
         edit: &mut dyn FnMut(&mut Application),
+        wrote: &mut bool,
     ) -> Result<Receipt, ActError> {
         let now = self.now();
         // Every table this needs, opened once per action.
@@ -1223,6 +1271,7 @@ impl Kernel {
         let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
         let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
         let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
+        let mut new_app_number = None;
         let (mut app, round) = match (app_id, create) {
             (Some(id), _) => {
                 let app: Application = match apps_t.get(id).map_err(StoreError::from)? {
@@ -1238,9 +1287,12 @@ impl Kernel {
                 let round = self
                     .round_in(tx, &round.spec.id)?
                     .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
-                let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
-                let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
-                counters.insert("next_app", n + 1).map_err(StoreError::from)?;
+                let n = {
+                    let counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+                    let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
+                    n
+                };
+                new_app_number = Some(n);
                 let app = Application {
                     id: format!("A{n:07}"),
                     round: round.spec.id.clone(),
@@ -1335,7 +1387,11 @@ impl Kernel {
             return Err(ActError::Refused(Refusal::NotBatchable { action: t.action.id.clone() }));
         }
 
-        // Apply.
+        // Apply. Everything above only read; from here on a failure spoils the transaction.
+        *wrote = true;
+        if let Some(n) = new_app_number {
+            tx.open_table(COUNTERS).map_err(StoreError::from)?.insert("next_app", n + 1).map_err(StoreError::from)?;
+        }
         let old_key = queue_key(&app, &org);
         let is_new = app_id.is_none();
         app.state = t.state;
@@ -1450,7 +1506,7 @@ impl Kernel {
         decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
         head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
         by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
-        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r), replayed: false })
+        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false })
     }
 
     // ------------------------------------------------------------------ queries
