@@ -121,14 +121,20 @@ pub fn shared_cache() -> std::path::PathBuf {
 
 /// Organisations 1–6 in Huizhou (Huicheng), 7 in Shenzhen (Nanshan), 8 out of province.
 pub fn world_with(spec: RoundSpec) -> World {
+    world_configured(spec, |_| {})
+}
+
+/// [`world_with`] with the kernel's settings adjusted.
+pub fn world_configured(spec: RoundSpec, tweak: impl FnOnce(&mut KernelConfig)) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(t(2024, 8, 10, 9));
-    let config = KernelConfig {
+    let mut config = KernelConfig {
         host: HostConfig { cache_dir: Some(shared_cache()), ..HostConfig::default() },
         clock: Arc::new(clock.clone()),
         blob_dir: None,
         ..KernelConfig::default()
     };
+    tweak(&mut config);
     let kernel = Kernel::open_with(dir.path().join("shenbao.redb"), config).unwrap();
     kernel.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
     kernel.import_regions(&shenbao::guangdong()).unwrap();

@@ -20,6 +20,7 @@ use redb::{Database, WriteTransaction};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// What one change did inside the shared transaction.
 pub(crate) enum Step<R, E> {
@@ -66,6 +67,10 @@ pub struct CommitStats {
     pub changes: u64,
     /// Transactions abandoned because a change failed halfway.
     pub abandoned: u64,
+    /// Time spent applying changes inside the shared transactions (serial work).
+    pub applying: std::time::Duration,
+    /// Time spent committing them (write-out and fsync; nobody applies meanwhile).
+    pub committing: std::time::Duration,
 }
 
 impl CommitStats {
@@ -86,6 +91,8 @@ pub(crate) struct GroupCommit {
     commits: AtomicU64,
     changes: AtomicU64,
     abandoned: AtomicU64,
+    applying_ns: AtomicU64,
+    committing_ns: AtomicU64,
 }
 
 impl GroupCommit {
@@ -98,6 +105,8 @@ impl GroupCommit {
             commits: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
+            applying_ns: AtomicU64::new(0),
+            committing_ns: AtomicU64::new(0),
         }
     }
 
@@ -106,6 +115,8 @@ impl GroupCommit {
             commits: self.commits.load(Ordering::Relaxed),
             changes: self.changes.load(Ordering::Relaxed),
             abandoned: self.abandoned.load(Ordering::Relaxed),
+            applying: std::time::Duration::from_nanos(self.applying_ns.load(Ordering::Relaxed)),
+            committing: std::time::Duration::from_nanos(self.committing_ns.load(Ordering::Relaxed)),
         }
     }
 
@@ -156,7 +167,9 @@ impl GroupCommit {
             drop(g);
 
             let unwind = Unwind { group: self, batch: mine, armed: true };
+            let started = Instant::now();
             let step = change(&tx);
+            self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             let mut unwind = unwind;
             unwind.armed = false;
 
@@ -183,7 +196,9 @@ impl GroupCommit {
                     End::Committed
                 } else {
                     drop(g);
+                    let started = Instant::now();
                     let committed = tx.commit();
+                    self.committing_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     g = self.lock();
                     match committed {
                         Ok(()) => {

@@ -42,25 +42,94 @@ fn no_district_review() -> shenbao::RoundSpec {
     s
 }
 
+/// A round (no district review, no quotas) with `n` applications waiting at city
+/// review in Huizhou, made by the bench generator; their ids.
+fn waiting_at_city(commit_batch: usize, n: usize) -> (World, Vec<String>) {
+    let mut s = no_district_review();
+    s.quotas = Some(Vec::new());
+    let w = world_configured(s, |c| c.commit_batch = commit_batch);
+    let huizhou: Vec<Organisation> =
+        (1..=6).map(|i| org(i, Some("huizhou"), Some("huizhou.huicheng"), "region")).collect();
+    w.kernel.__bench_fill_round(ROUND, "city-review", &huizhou, n).unwrap();
+    let ids = w.kernel.applications_in(ROUND).unwrap().into_iter().map(|a| a.id).collect();
+    (w, ids)
+}
+
+/// `clients` threads, each recommending its own share of applications waiting at
+/// city review, one durable decision per request, for `secs`: decisions per second,
+/// latency percentiles, mean decisions per commit.
+fn concurrent_decisions(commit_batch: usize, clients: usize, secs: f64) -> (f64, Vec<Duration>, f64) {
+    let (w, ids) = waiting_at_city(commit_batch, 48_000);
+    let before = w.kernel.commit_stats();
+    let decisions = w.decisions();
+    let start = Instant::now();
+    let lat: Vec<Duration> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..clients)
+            .map(|c| {
+                let (w, ids) = (&w, &ids);
+                sc.spawn(move || {
+                    let mut lat = Vec::new();
+                    for id in ids.iter().skip(c).step_by(clients) {
+                        if start.elapsed().as_secs_f64() >= secs {
+                            break;
+                        }
+                        let t = Instant::now();
+                        w.act("city-huizhou", id, "city-recommend", Some("同意推荐")).unwrap();
+                        lat.push(t.elapsed());
+                    }
+                    lat
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let made = w.decisions() - decisions;
+    assert_eq!(made as usize, lat.len());
+    assert!(made < ids.len() as u64, "the clients ran out of applications; make more");
+    assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+    let after = w.kernel.commit_stats();
+    let per_commit = (after.changes - before.changes) as f64 / (after.commits - before.commits) as f64;
+    eprintln!(
+        "commit_batch {commit_batch}: {made} decisions in {elapsed:.2} s; applying {:.2} s, committing {:.2} s",
+        (after.applying - before.applying).as_secs_f64(),
+        (after.committing - before.committing).as_secs_f64()
+    );
+    let mut lat = lat;
+    lat.sort();
+    (made as f64 / elapsed, lat, per_commit)
+}
+
 fn main() {
+    if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("concurrent") {
+        for batch in [shenbao::DEFAULT_COMMIT_BATCH, 1] {
+            let (rate, lat, per) = concurrent_decisions(batch, 64, 4.0);
+            println!(
+                "commit_batch {batch}: {rate:.0}/s p50 {} p99 {} {per:.1}/commit",
+                fmt(pct(&lat, 0.5)),
+                fmt(pct(&lat, 0.99))
+            );
+        }
+        return;
+    }
     let apps_1m: usize = std::env::var("SHENBAO_BENCH_APPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
 
-    // Single decisions: recommend and withdraw one application, one commit each.
-    let w = world_with(no_district_review());
-    let fsync = fsync_rate(w.dir.path());
-    let id = w.submitted(1);
-    let n = 400;
+    // Single decisions, one after another: recommend 400 waiting applications, one commit each.
+    let (w1, waiting) = waiting_at_city(shenbao::DEFAULT_COMMIT_BATCH, 400);
+    let fsync = fsync_rate(w1.dir.path());
+    let n = waiting.len();
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
-    for i in 0..n {
+    for id in &waiting {
         let t = Instant::now();
-        let action = if i % 2 == 0 { "city-recommend" } else { "city-withdraw" };
-        w.act("city-huizhou", &id, action, Some("同意")).unwrap();
+        w1.act("city-huizhou", id, "city-recommend", Some("同意")).unwrap();
         lat.push(t.elapsed());
     }
     let single_rate = n as f64 / start.elapsed().as_secs_f64();
     lat.sort();
+    drop(w1);
 
+    let w = world_with(no_district_review());
     // A batch recommend of 1,000 applications submitted through the real path.
     let ids: Vec<String> = (0..1000).map(|i| w.submitted(1 + (i % 6))).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -71,6 +140,14 @@ fn main() {
     assert_eq!(done.len(), 1000);
     assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
     drop(w);
+
+    // 64 clients deciding at once: group commit against one commit per decision, and
+    // the fsync rate again, all in this run.
+    let clients = 64;
+    let secs = 4.0;
+    let (group_rate, group_lat, group_batch) = concurrent_decisions(shenbao::DEFAULT_COMMIT_BATCH, clients, secs);
+    let (one_rate, one_lat, one_batch) = concurrent_decisions(1, clients, secs);
+    let fsync_again = fsync_rate(std::env::temp_dir().as_path());
 
     // A round of a million applications spread over the 21 cities.
     let w = world_with(no_district_review());
@@ -162,5 +239,21 @@ fn main() {
         fmt(pct(&prov_q, 0.99)),
         fmt(*prov_q.last().unwrap())
     );
+    for (what, rate, lat, per) in [
+        ("group commit", group_rate, &group_lat, group_batch),
+        ("one commit per decision", one_rate, &one_lat, one_batch),
+    ] {
+        println!(
+            "| {clients} clients, {what} | **{rate:.0} durable decisions/s**; p50 {}, p99 {}; {per:.1} decisions per commit |",
+            fmt(pct(lat, 0.5)),
+            fmt(pct(lat, 0.99)),
+        );
+    }
+    println!("| disk fsync rate, measured again after the concurrent runs | {fsync_again:.0}/s |");
     println!("\nsingle-writer decisions/s ÷ fsync/s = {:.2}", single_rate / fsync);
+    println!(
+        "group commit ÷ one commit per decision ({clients} clients) = {:.1}; group commit ÷ fsync/s = {:.2}",
+        group_rate / one_rate,
+        group_rate / fsync_again
+    );
 }
