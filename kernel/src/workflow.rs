@@ -1769,6 +1769,46 @@ impl Kernel {
                 }
             }
         }
+        // Each application agrees with its last decision and its applicant-history row:
+        // a decision is never written without the application it moved, or the reverse.
+        let by_app = tx.open_table(DECISIONS_BY_APP)?;
+        let log = tx.open_table(DECISIONS)?;
+        let history = tx.open_table(BY_APPLICANT)?;
+        let rounds_by_id: std::collections::HashMap<String, Round> =
+            self.read_all::<Round>(ROUNDS)?.into_iter().map(|r| (r.spec.id.clone(), r)).collect();
+        for a in &apps {
+            let last = by_app.range((a.id.as_str(), 0u64)..=(a.id.as_str(), u64::MAX))?.next_back().transpose()?;
+            if let Some((k, _)) = last {
+                let i = k.value().1;
+                match log.get(i)? {
+                    Some(v) => {
+                        let d: Decision = from_json("decisions", v.value())?;
+                        if d.to != a.state.stage || d.application != a.id {
+                            problems.push(format!(
+                                "{}: last decision {i} ({} → {}) disagrees with its stage {}",
+                                a.id, d.application, d.to, a.state.stage
+                            ));
+                        }
+                    }
+                    None => problems.push(format!("{}: decision {i} is indexed but missing", a.id)),
+                }
+            }
+            let row = history.get((a.applicant.as_str(), a.id.as_str()))?;
+            match (row, rounds_by_id.get(&a.round)) {
+                (Some(v), Some(round)) => {
+                    let stored: HistoryEntry = from_json("by_applicant", v.value())?;
+                    if stored != history_row(a, round) {
+                        problems.push(format!("{}: applicant history row disagrees with the application", a.id));
+                    }
+                }
+                (None, _) => problems.push(format!("{}: no applicant history row", a.id)),
+                (_, None) => problems.push(format!("{}: round {} missing", a.id, a.round)),
+            }
+        }
+        let (logged, indexed) = (log.len()?, by_app.len()?);
+        if logged != indexed {
+            problems.push(format!("{logged} decisions but {indexed} decision-by-application entries"));
+        }
         if entries.len() != apps.len() {
             problems.push(format!(
                 "{} queue entries for {} applications",
