@@ -269,6 +269,9 @@ impl Kernel {
     }
 
     pub fn plugin_by_sha(&self, sha256: &str) -> Result<Arc<LoadedPlugin>, LookupError> {
+        if let Some(p) = self.loaded.lock().expect("not poisoned").get(sha256) {
+            return Ok(p.clone());
+        }
         let record = self.plugin_record_by_sha(sha256)?;
         self.load(record)
     }

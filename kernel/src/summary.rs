@@ -6,7 +6,9 @@
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::model::{Application, Decision, Organisation, Round};
-use crate::workflow::RoundError;
+use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE};
+use crate::workflow::{RoundError, from_json};
+use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{ActionKind, ScopeLevel, StageKind, Text};
 
@@ -117,15 +119,40 @@ impl Kernel {
         let names: std::collections::HashMap<String, String> =
             self.regions()?.into_iter().map(|r| (r.id, r.name)).collect();
         // Each application's form data is parsed once, for its cells and its section.
+        // One read transaction for the whole table: the round's applications by the
+        // queue index, organisations once each, decisions by the per-application index.
+        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        let orgs = tx.open_table(ORGS).map_err(StoreError::from)?;
+        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+        let mut org_cache: std::collections::HashMap<String, Option<Organisation>> = Default::default();
         let mut found: Vec<(Application, serde_json::Value, SummaryRow)> = Vec::new();
-        for app in self.applications_in(round_id)? {
-            let Some(org) = self.org(&app.applicant)? else { continue };
+        for row in queue.range((round_id, "", "", "", "")..).map_err(StoreError::from)? {
+            let (k, _) = row.map_err(StoreError::from)?;
+            let k = k.value();
+            if k.0 != round_id {
+                break;
+            }
+            let Some(v) = apps.get(k.4).map_err(StoreError::from)? else { continue };
+            let app: Application = from_json(k.4, v.value())?;
+            let org = match org_cache.get(&app.applicant) {
+                Some(o) => o.clone(),
+                None => {
+                    let o: Option<Organisation> =
+                        orgs.get(app.applicant.as_str()).map_err(StoreError::from)?.map(|v| from_json(&app.applicant, v.value())).transpose()?;
+                    org_cache.insert(app.applicant.clone(), o.clone());
+                    o
+                }
+            };
+            let Some(org) = org else { continue };
             if let Some(s) = scope {
                 if org.city.as_deref() != Some(s) && org.district.as_deref() != Some(s) {
                     continue;
                 }
             }
-            let Some((decision, rank)) = self.recommended_at(&app, &stages)? else { continue };
+            let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages)? else { continue };
             let data = app.data.to_value();
             let cells = table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source)).collect();
             found.push((app, data, SummaryRow { application: String::new(), rank, decision: decision.index, cells }));
@@ -181,33 +208,41 @@ impl Kernel {
         })
     }
 
-    /// The decision by which `app` last left one of `stages` forward, with the rank
-    /// given there; none if its last pass did not end in a recommendation.
-    fn recommended_at(
-        &self,
-        app: &Application,
-        stages: &[&str],
-    ) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
-        let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
-            return Ok(None);
-        };
-        let Some(next) = app.state.trail.get(i + 1).and_then(|v| v.decision) else { return Ok(None) };
-        let Some(d) = self.decision(next)? else { return Ok(None) };
-        if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
-            return Ok(None);
-        }
-        // The rank: the last one given at that stage during this pass.
-        let entered = app.state.trail[i].decision.unwrap_or(0);
-        let mut rank = None;
-        for x in self.decisions_of(&app.id)? {
-            if x.index >= entered && x.index <= d.index && stages.contains(&x.from.as_str()) {
+}
+
+/// The decision that ended the application's last pass through `stages` in a
+/// recommendation, with the rank given during that pass.
+fn recommended_at(
+    log: &impl ReadableTable<u64, &'static [u8]>,
+    by_app: &impl ReadableTable<(&'static str, u64), ()>,
+    app: &Application,
+    stages: &[&str],
+) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
+    let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
+        return Ok(None);
+    };
+    let Some(next) = app.state.trail.get(i + 1).and_then(|v| v.decision) else { return Ok(None) };
+    let read = |index: u64| -> Result<Option<Decision>, StoreError> {
+        log.get(index)?.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
+    };
+    let Some(d) = read(next)? else { return Ok(None) };
+    if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
+        return Ok(None);
+    }
+    // The rank: the last one given at that stage during this pass.
+    let entered = app.state.trail[i].decision.unwrap_or(0);
+    let mut rank = None;
+    for row in by_app.range((app.id.as_str(), entered)..=(app.id.as_str(), d.index))? {
+        let (k, _) = row?;
+        if let Some(x) = read(k.value().1)? {
+            if stages.contains(&x.from.as_str()) {
                 if let Some(r) = x.payload.rank {
                     rank = Some(r);
                 }
             }
         }
-        Ok(Some((d, rank)))
     }
+    Ok(Some((d, rank)))
 }
 
 /// One cell of a row: a column's `source` (`rank` is filled in by position later).

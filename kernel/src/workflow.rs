@@ -1696,12 +1696,13 @@ impl Kernel {
         stage: &str,
         applicants: &[Organisation],
         n: usize,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let round: Round = self
             .read(ROUNDS, round_id)?
             .ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
         let now = self.now();
         let tx = self.db().begin_write()?;
+        let mut ids = Vec::with_capacity(n);
         {
             let mut apps = tx.open_table(APPS)?;
             let mut queue = tx.open_table(QUEUE)?;
@@ -1733,11 +1734,12 @@ impl Kernel {
                 queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
                 by.insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())?;
                 apps.insert(app.id.as_str(), to_json(&app).as_slice())?;
+                ids.push(app.id);
             }
             counters.insert("next_app", start + n as u64)?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(ids)
     }
 
     /// Check the secondary indexes and counters against the applications: one queue

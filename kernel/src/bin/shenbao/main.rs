@@ -559,6 +559,20 @@ fn run(cli: Cli) -> Res {
         }
         Command::Serve { listen } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
+            // Load the plugin of every open round now, so no applicant's first
+            // submission waits for it.
+            for round in kernel.rounds()?.iter().filter(|r| r.status == shenbao::RoundStatus::Open) {
+                match kernel.plugin_by_sha(&round.plugin.sha256) {
+                    Ok(p) => eprintln!(
+                        "shenbao: round {} — plugin {}@{} loaded ({:?})",
+                        round.spec.id,
+                        round.plugin.program,
+                        round.plugin.version,
+                        p.cache_outcome()
+                    ),
+                    Err(e) => eprintln!("shenbao: round {} — plugin not loaded: {e}", round.spec.id),
+                }
+            }
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
