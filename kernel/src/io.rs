@@ -346,10 +346,15 @@ impl Kernel {
 pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
+    // Rows go straight to a temporary file as they are written: a 100k-row table
+    // does not hold every cell in memory.
+    let ws = wb.add_worksheet_with_constant_memory().map_err(|e| e.to_string())?;
     ws.set_name("汇总表").map_err(|e| e.to_string())?;
     let bold = Format::new().set_bold();
     let ncols = summary.columns.len().max(1) as u16;
+    for c in 0..ncols {
+        ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
+    }
     ws.merge_range(0, 0, 0, ncols - 1, &summary.title.zh, &bold).map_err(|e| e.to_string())?;
     let mut row = 1u32;
     for section in &summary.sections {
@@ -367,9 +372,6 @@ pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
             }
             row += 1;
         }
-    }
-    for c in 0..ncols {
-        ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
     }
     wb.save_to_buffer().map_err(|e| e.to_string())
 }

@@ -140,8 +140,11 @@ impl Kernel {
             let org = match org_cache.get(&app.applicant) {
                 Some(o) => o.clone(),
                 None => {
-                    let o: Option<Organisation> =
-                        orgs.get(app.applicant.as_str()).map_err(StoreError::from)?.map(|v| from_json(&app.applicant, v.value())).transpose()?;
+                    let o: Option<Organisation> = orgs
+                        .get(app.applicant.as_str())
+                        .map_err(StoreError::from)?
+                        .map(|v| from_json(&app.applicant, v.value()))
+                        .transpose()?;
                     org_cache.insert(app.applicant.clone(), o.clone());
                     o
                 }
@@ -207,7 +210,6 @@ impl Kernel {
             sections,
         })
     }
-
 }
 
 /// The decision that ended the application's last pass through `stages` in a
@@ -232,7 +234,7 @@ fn recommended_at(
     // The rank: the last one given at that stage during this pass.
     let entered = app.state.trail[i].decision.unwrap_or(0);
     let mut rank = None;
-    for row in by_app.range((app.id.as_str(), entered)..=(app.id.as_str(), d.index))? {
+    for row in by_app.range((app.id.as_str(), entered)..(app.id.as_str(), d.index))? {
         let (k, _) = row?;
         if let Some(x) = read(k.value().1)? {
             if stages.contains(&x.from.as_str()) {
@@ -241,6 +243,9 @@ fn recommended_at(
                 }
             }
         }
+    }
+    if stages.contains(&d.from.as_str()) && d.payload.rank.is_some() {
+        rank = d.payload.rank;
     }
     Ok(Some((d, rank)))
 }
