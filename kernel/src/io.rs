@@ -37,13 +37,22 @@ pub struct Sheet {
 /// Read the first sheet of an `.xlsx` file or a UTF-8 `.csv` file (a BOM is ignored).
 pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
     let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ImportError::File { file: file.clone(), message: e.to_string() })?;
+    read_sheet_bytes(&file, &bytes)
+}
+
+/// [`read_sheet`] on content already in memory (an upload); `name` gives the type by
+/// its extension (`.csv`, `.txt`, `.xlsx`, `.xlsm`) and names the file in errors.
+pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
+    let file = name.to_string();
     let err = |message: String| ImportError::File { file: file.clone(), message };
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let mut all: Vec<Vec<String>> = Vec::new();
     match ext.as_str() {
         "xlsx" | "xlsm" => {
-            use calamine::{Reader, open_workbook_auto};
-            let mut wb = open_workbook_auto(path).map_err(|e| err(format!("not a readable workbook: {e}")))?;
+            use calamine::{Reader, open_workbook_auto_from_rs};
+            let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+                .map_err(|e| err(format!("not a readable workbook: {e}")))?;
             let range = wb
                 .worksheet_range_at(0)
                 .ok_or_else(|| err("the workbook has no sheet".into()))?
@@ -52,7 +61,7 @@ pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
                 all.push(
                     row.iter()
                         .map(|c| match c {
-                            calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                            calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
                             other => other.to_string(),
                         })
                         .collect(),
@@ -60,8 +69,7 @@ pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
             }
         }
         "csv" | "txt" => {
-            let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-            let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+            let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
             let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
             for rec in r.records() {
                 let rec = rec.map_err(|e| err(format!("not valid CSV: {e}")))?;

@@ -80,6 +80,7 @@ pub use kernel::{
 };
 pub use manifest_check::problems as manifest_problems;
 pub use model::*;
+pub use output::{check_result_problem, check_result_size, round_check_problem};
 pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
 pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;

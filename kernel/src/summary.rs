@@ -128,7 +128,20 @@ impl Kernel {
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
         let mut org_cache: std::collections::HashMap<String, Option<Organisation>> = Default::default();
-        let mut found: Vec<(Application, serde_json::Value, SummaryRow)> = Vec::new();
+        // Only the row and its section are kept per application: a 100k-row table must
+        // not hold 100k parsed applications.
+        let section_of = |data: &serde_json::Value| -> Option<usize> {
+            if table.sections.is_empty() {
+                Some(0)
+            } else {
+                table.sections.iter().position(|s| match (&s.field, &s.equals) {
+                    (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
+                    (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
+                    (None, _) => true,
+                })
+            }
+        };
+        let mut found: Vec<(Option<usize>, SummaryRow)> = Vec::new();
         for row in queue.range((round_id, "", "", "", "")..).map_err(StoreError::from)? {
             let (k, _) = row.map_err(StoreError::from)?;
             let k = k.value();
@@ -158,10 +171,10 @@ impl Kernel {
             let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages)? else { continue };
             let data = app.data.to_value();
             let cells = table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source)).collect();
-            found.push((app, data, SummaryRow { application: String::new(), rank, decision: decision.index, cells }));
+            found.push((section_of(&data), SummaryRow { application: app.id, rank, decision: decision.index, cells }));
         }
-        found.sort_by(|a, b| {
-            (a.2.rank.is_none(), a.2.rank, a.2.decision).cmp(&(b.2.rank.is_none(), b.2.rank, b.2.decision))
+        found.sort_by(|(_, a), (_, b)| {
+            (a.rank.is_none(), a.rank, a.decision).cmp(&(b.rank.is_none(), b.rank, b.decision))
         });
         let mut sections: Vec<SummarySectionRows> = if table.sections.is_empty() {
             vec![SummarySectionRows { id: "all".into(), title: table.title.clone(), rows: Vec::new() }]
@@ -174,17 +187,7 @@ impl Kernel {
         };
         let mut other =
             SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
-        for (app, data, mut row) in found {
-            row.application = app.id.clone();
-            let target = if table.sections.is_empty() {
-                Some(0)
-            } else {
-                table.sections.iter().position(|s| match (&s.field, &s.equals) {
-                    (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
-                    (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
-                    (None, _) => true,
-                })
-            };
+        for (target, mut row) in found {
             let section = match target {
                 Some(i) => &mut sections[i],
                 None => &mut other,

@@ -8,6 +8,11 @@
 //!             on a fresh database (extra arguments go to `shenbao demo`, e.g. `--json`).
 //! - `bench`   build the plugins and run the benchmarks (figures for the README).
 //! - `plugins` build every plugin only and print where they are.
+//! - `load`    build the plugins and run the load harness (`kernel/benches/load.rs`):
+//!             a 1 M-application database, a real `shenbao serve`, 64 HTTP clients.
+//! - `fuzz [TARGET] [SECONDS]`  run a cargo-fuzz target (default: each for 60 s);
+//!             installs cargo-fuzz from crates.io if missing. Stable Rust: no
+//!             sanitizer, `RUSTC_BOOTSTRAP=1` for cargo-fuzz's flags.
 
 use std::process::{Command, ExitCode};
 
@@ -73,8 +78,14 @@ fn main() -> ExitCode {
             .args(rest);
             run(c)
         }),
+        "load" => all_plugins().and_then(|_| {
+            let mut c = cargo();
+            c.args(["bench", "-p", "shenbao", "--features", "cli", "--bench", "load"]).args(rest);
+            run(c)
+        }),
+        "fuzz" => fuzz(rest),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|bench|plugins> [args…]");
+            eprintln!("usage: cargo xtask <test|demo|bench|load|plugins|fuzz> [args…]");
             return if task == "help" || task == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }
     };
@@ -85,4 +96,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+const FUZZ_TARGETS: &[&str] =
+    &["form_data", "organisation", "round_config", "graph", "import", "plugin_output", "manifest"];
+
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        let mut c = cargo();
+        c.args(["install", "cargo-fuzz", "--locked"]);
+        run(c)?;
+    }
+    let targets: Vec<&str> = match args.first() {
+        Some(t) => vec![t.as_str()],
+        None => FUZZ_TARGETS.to_vec(),
+    };
+    let secs = args.get(1).map_or("60", String::as_str);
+    for t in targets {
+        let mut c = cargo();
+        c.current_dir(testkit::root()).env("RUSTC_BOOTSTRAP", "1").args([
+            "fuzz",
+            "run",
+            "--sanitizer",
+            "none",
+            t,
+            "--",
+            &format!("-max_total_time={secs}"),
+        ]);
+        run(c)?;
+    }
+    Ok(())
 }
