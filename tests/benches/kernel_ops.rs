@@ -102,6 +102,8 @@ fn concurrent_decisions(commit_batch: usize, clients: usize, secs: f64) -> (f64,
 
 fn main() {
     if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("concurrent") {
+        let probe = tempfile::tempdir().unwrap();
+        println!("disk fsync rate: {:.0}/s", fsync_rate(probe.path()));
         for batch in [shenbao::DEFAULT_COMMIT_BATCH, 1] {
             let (rate, lat, per) = concurrent_decisions(batch, 64, 4.0);
             println!(
@@ -110,6 +112,7 @@ fn main() {
                 fmt(pct(&lat, 0.99))
             );
         }
+        println!("disk fsync rate: {:.0}/s", fsync_rate(probe.path()));
         return;
     }
     let apps_1m: usize = std::env::var("SHENBAO_BENCH_APPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
