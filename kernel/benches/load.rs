@@ -9,12 +9,13 @@
 //! phase, `SHENBAO_LOAD_CLIENTS` (default 64) the clients, `SHENBAO_EXPORT_ROWS`
 //! (default 100,000) the export.
 
+#[path = "../../tests/world.rs"]
+mod world;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shenbao::contract::{Attachment, Date};
-use shenbao::{
-    ActionRequest, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant, RoundSpec, Scope, Timestamp, User,
-};
+use shenbao::{ActionRequest, Kernel, KernelConfig, ManualClock, RoundSpec, Scope, Timestamp};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,28 +29,6 @@ const NOW: &str = "2024-08-10 09:00";
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn code(n: u32) -> String {
-    shenbao::contract::credit_code::complete(&format!("91440000MA{n:06}0")).unwrap()
-}
-
-fn org(n: u32, city: &str, district: Option<&str>) -> Organisation {
-    Organisation {
-        credit_code: code(n),
-        name: format!("压测示例{n}号有限公司"),
-        channel: "region".into(),
-        city: Some(city.into()),
-        district: district.map(Into::into),
-        dishonest: false,
-        tags: Vec::new(),
-        qualifications: Vec::new(),
-        profile: json!({ "contact": "联系人", "phone": "020-00000000" }),
-    }
-}
-
-fn user(id: &str, role: &str, scope: Scope) -> User {
-    User { id: id.into(), name: id.into(), grants: vec![RoleGrant { role: role.into(), scope, office: None }] }
 }
 
 fn round_spec(program: &str) -> RoundSpec {
@@ -91,20 +70,20 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
     let mut cities = Vec::new();
     for (i, city) in regions.iter().filter(|r| r.kind == shenbao::RegionKind::City).enumerate() {
         let district = regions.iter().find(|d| d.parent.as_ref() == Some(&city.id)).map(|d| d.id.as_str());
-        let o = org(900_000 + i as u32, &city.id, district);
+        let o = world::org(900_000 + i as u32, Some(&city.id), district, "region");
         k.upsert_org(&o).unwrap();
         city_orgs.push(o);
         let officer = format!("load-city-{}", city.id);
-        k.upsert_user(&user(&officer, "city-officer", Scope::City(city.id.clone()))).unwrap();
+        k.upsert_user(&world::user(&officer, &[("city-officer", Scope::City(city.id.clone()))])).unwrap();
         let token = k.issue_token(&officer, "load").unwrap().secret;
         cities.push((city.id.clone(), token, Vec::new()));
     }
     let mut applicants = Vec::new();
     for i in 0..clients as u32 {
-        let o = org(910_000 + i, "huizhou", Some("huizhou.huicheng"));
+        let o = world::org(910_000 + i, Some("huizhou"), Some("huizhou.huicheng"), "region");
         k.upsert_org(&o).unwrap();
         let id = format!("load-applicant-{i}");
-        k.upsert_user(&user(&id, "applicant", Scope::Organisation(o.credit_code.clone()))).unwrap();
+        k.upsert_user(&world::user(&id, &[("applicant", Scope::Organisation(o.credit_code.clone()))])).unwrap();
         applicants.push(k.issue_token(&id, "load").unwrap().secret);
     }
     let province = k.issue_token("province", "load").unwrap().secret;
@@ -160,25 +139,7 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
     }
     let export_fill_secs = t.elapsed().as_secs_f64();
 
-    let mut attachments = Vec::new();
-    for (kind, name, issued) in [
-        ("business-licence", "营业执照.pdf", None),
-        ("commitment", "承诺书.pdf", None),
-        ("audit-report", "2023年度审计报告.pdf", Some(Date::new(2024, 4, 30))),
-    ] {
-        let blob = k.store_blob(format!("%PDF-1.7 压测 {kind}").as_bytes(), None).unwrap();
-        attachments.push(Attachment {
-            id: format!("att-{kind}"),
-            kind: kind.into(),
-            name: name.into(),
-            media_type: "application/pdf".into(),
-            size: blob.size,
-            sha256: blob.sha256,
-            issued_on: issued,
-            valid_until: None,
-            seconds: None,
-        });
-    }
+    let attachments = world::attachments(&k);
     Fixture { db, cities, province, applicants, attachments, fill_secs, export_fill_secs }
 }
 
@@ -234,13 +195,12 @@ struct Call {
     body: Value,
 }
 
-async fn call(client: &Client, kind: &'static str, req: reqwest::RequestBuilder) -> Call {
+async fn call(kind: &'static str, req: reqwest::RequestBuilder) -> Call {
     let t = Instant::now();
     let resp = req.send().await.unwrap();
     let status = resp.status();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     let took = t.elapsed();
-    let _ = client;
     let ok = status.is_success();
     let code = if ok {
         String::new()
@@ -285,12 +245,8 @@ fn main() {
             [("city (Huizhou)", &fx.cities.iter().find(|c| c.0 == "huizhou").unwrap().1), ("province", &fx.province)]
         {
             for _ in 0..1000 {
-                let c = call(
-                    &client,
-                    "queue",
-                    client.get(format!("{base}/v1/rounds/{ER}/queue?limit=50")).bearer_auth(token),
-                )
-                .await;
+                let c =
+                    call("queue", client.get(format!("{base}/v1/rounds/{ER}/queue?limit=50")).bearer_auth(token)).await;
                 assert!(c.ok, "{}", c.code);
                 assert_eq!(c.body["items"].as_array().unwrap().len(), 50);
                 out.entry(who).or_default().push(c.took);
@@ -310,8 +266,7 @@ fn main() {
                 (fx.clone(), tally.clone(), client.clone(), base.clone(), data.clone());
             tasks.push(tokio::spawn(async move {
                 let ncity = fx.cities.len();
-                let (city, token, waiting) = &fx.cities[c % ncity];
-                let _ = city;
+                let (_, token, waiting) = &fx.cities[c % ncity];
                 // This client's share of its city's waiting applications.
                 let (share, of) = (c / ncity, clients.div_ceil(ncity));
                 let mut mine = waiting.iter().skip(share).step_by(of);
@@ -324,13 +279,13 @@ fn main() {
                     if roll < 40 {
                         let who = if roll < 30 { token } else { &fx.province };
                         let r = client.get(format!("{base}/v1/rounds/{ER}/queue?limit=50")).bearer_auth(who);
-                        record(&tally, &call(&client, "queue query (page of 50)", r).await);
+                        record(&tally, &call("queue query (page of 50)", r).await);
                     } else if roll < 70 {
                         let Some(id) = mine.next() else { break };
                         let body = json!({ "action": "city-recommend", "opinion": "同意推荐" });
                         let r =
                             client.post(format!("{base}/v1/applications/{id}/actions")).bearer_auth(token).json(&body);
-                        record(&tally, &call(&client, "review (city recommend)", r).await);
+                        record(&tally, &call("review (city recommend)", r).await);
                     } else if roll < 80 {
                         let ids: Vec<&String> = mine.by_ref().take(5).collect();
                         if ids.is_empty() {
@@ -341,7 +296,7 @@ fn main() {
                             "request": { "action": "city-recommend", "opinion": "同意推荐" },
                         });
                         let r = client.post(format!("{base}/v1/rounds/{ER}/batch")).bearer_auth(token).json(&body);
-                        record(&tally, &call(&client, "batch recommend (5)", r).await);
+                        record(&tally, &call("batch recommend (5)", r).await);
                     } else {
                         let applicant = &fx.applicants[c % fx.applicants.len()];
                         let draft = json!({
@@ -353,14 +308,14 @@ fn main() {
                             .post(format!("{base}/v1/rounds/{ER}/applications"))
                             .bearer_auth(applicant)
                             .json(&draft);
-                        let saved = call(&client, "save draft", r).await;
+                        let saved = call("save draft", r).await;
                         record(&tally, &saved);
                         if let Some(id) = saved.body["application"]["id"].as_str() {
                             let r = client
                                 .post(format!("{base}/v1/applications/{id}/actions"))
                                 .bearer_auth(applicant)
                                 .json(&json!({ "action": "submit" }));
-                            record(&tally, &call(&client, "submit (schema + plugin check)", r).await);
+                            record(&tally, &call("submit (schema + plugin check)", r).await);
                         }
                     }
                 }

@@ -73,13 +73,6 @@ pub struct CommitStats {
     pub committing: std::time::Duration,
 }
 
-impl CommitStats {
-    /// Changes per commit.
-    pub fn mean_batch(&self) -> f64 {
-        if self.commits == 0 { 0.0 } else { self.changes as f64 / self.commits as f64 }
-    }
-}
-
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
     /// Wakes one caller waiting for its turn to apply.

@@ -185,6 +185,37 @@ pub struct QueueItem {
     pub district: String,
 }
 
+/// The receipts an idempotency key recorded, read from the given tables; refused if
+/// the key came with a different request.
+fn key_receipts(
+    idem: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    log: &impl ReadableTable<u64, &'static [u8]>,
+    apps: &impl ReadableTable<&'static str, &'static [u8]>,
+    user_id: &str,
+    k: Keyed<'_>,
+) -> Result<Option<Vec<Receipt>>, ActError> {
+    let rec: IdempotencyRecord = match idem.get((user_id, k.key)).map_err(StoreError::from)? {
+        Some(v) => from_json("idempotency", v.value())?,
+        None => return Ok(None),
+    };
+    if rec.digest != k.digest {
+        return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
+    }
+    let mut out = Vec::new();
+    for i in rec.decisions {
+        let decision: Decision = match log.get(i).map_err(StoreError::from)? {
+            Some(v) => from_json("decisions", v.value())?,
+            None => return Err(ActError::NotFound { what: "decision", id: i.to_string() }),
+        };
+        let application: Application = match apps.get(decision.application.as_str()).map_err(StoreError::from)? {
+            Some(v) => from_json(&decision.application, v.value())?,
+            None => return Err(ActError::NotFound { what: "application", id: decision.application.clone() }),
+        };
+        out.push(Receipt { decision, application, check: None, replayed: true });
+    }
+    Ok(Some(out))
+}
+
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("model types serialise")
 }
@@ -1078,58 +1109,19 @@ impl Kernel {
     /// used for a different request.
     fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
         let tx = self.db().begin_read().map_err(StoreError::from)?;
-        let t = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
-        let rec: Option<IdempotencyRecord> = t
-            .get((user_id, k.key))
-            .map_err(StoreError::from)?
-            .map(|v| from_json("idempotency", v.value()))
-            .transpose()?;
-        drop(t);
-        drop(tx);
-        rec.map(|rec| self.replayed(k, rec)).transpose()
-    }
-
-    fn replayed(&self, k: Keyed<'_>, rec: IdempotencyRecord) -> Result<Vec<Receipt>, ActError> {
-        if rec.digest != k.digest {
-            return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
-        }
-        let mut out = Vec::new();
-        for i in rec.decisions {
-            let decision =
-                self.decision(i)?.ok_or_else(|| ActError::NotFound { what: "decision", id: i.to_string() })?;
-            let application = self.application(&decision.application)?;
-            out.push(Receipt { decision, application, check: None, replayed: true });
-        }
-        Ok(out)
-    }
-
-    /// Inside a write transaction: the key's earlier receipts, if any.
-    fn key_in(&self, tx: &WriteTransaction, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
-        let rec: Option<IdempotencyRecord> = {
-            let t = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
-            let v = t.get((user_id, k.key)).map_err(StoreError::from)?;
-            v.map(|v| from_json("idempotency", v.value())).transpose()?
-        };
-        let Some(rec) = rec else { return Ok(None) };
-        if rec.digest != k.digest {
-            return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
-        }
-        // Read through `tx`: the first request may be a batch-mate not yet committed.
+        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
-        let mut out = Vec::new();
-        for i in rec.decisions {
-            let decision: Decision = match log.get(i).map_err(StoreError::from)? {
-                Some(v) => from_json("decisions", v.value())?,
-                None => return Err(ActError::NotFound { what: "decision", id: i.to_string() }),
-            };
-            let application: Application = match apps.get(decision.application.as_str()).map_err(StoreError::from)? {
-                Some(v) => from_json(&decision.application, v.value())?,
-                None => return Err(ActError::NotFound { what: "application", id: decision.application.clone() }),
-            };
-            out.push(Receipt { decision, application, check: None, replayed: true });
-        }
-        Ok(Some(out))
+        key_receipts(&idem, &log, &apps, user_id, k)
+    }
+
+    /// Inside a write transaction: the key's earlier receipts, if any. Read through
+    /// `tx`: the first request may be a batch-mate not yet committed.
+    fn key_in(&self, tx: &WriteTransaction, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
+        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
+        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        key_receipts(&idem, &log, &apps, user_id, k)
     }
 
     fn record_key(tx: &WriteTransaction, user_id: &str, k: Keyed<'_>, decisions: Vec<u64>) -> Result<(), StoreError> {
@@ -1776,8 +1768,9 @@ impl Kernel {
         let by_app = tx.open_table(DECISIONS_BY_APP)?;
         let log = tx.open_table(DECISIONS)?;
         let history = tx.open_table(BY_APPLICANT)?;
-        let rounds_by_id: std::collections::HashMap<String, Round> =
-            self.read_all::<Round>(ROUNDS)?.into_iter().map(|r| (r.spec.id.clone(), r)).collect();
+        let rounds: Vec<Round> = self.read_all(ROUNDS)?;
+        let rounds_by_id: std::collections::HashMap<&str, &Round> =
+            rounds.iter().map(|r| (r.spec.id.as_str(), r)).collect();
         for a in &apps {
             let last = by_app.range((a.id.as_str(), 0u64)..=(a.id.as_str(), u64::MAX))?.next_back().transpose()?;
             if let Some((k, _)) = last {
@@ -1796,7 +1789,7 @@ impl Kernel {
                 }
             }
             let row = history.get((a.applicant.as_str(), a.id.as_str()))?;
-            match (row, rounds_by_id.get(&a.round)) {
+            match (row, rounds_by_id.get(a.round.as_str())) {
                 (Some(v), Some(round)) => {
                     let stored: HistoryEntry = from_json("by_applicant", v.value())?;
                     if stored != history_row(a, round) {
@@ -1819,7 +1812,6 @@ impl Kernel {
             ));
         }
         let counters = tx.open_table(QUOTA_USED)?;
-        let rounds: Vec<Round> = self.read_all(ROUNDS)?;
         let groups = self.city_groups()?;
         for row in counters.iter()? {
             let (k, v) = row?;
