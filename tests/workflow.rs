@@ -120,7 +120,7 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     let a = k.application(&id).unwrap();
     assert_eq!((a.state.stage.as_str(), a.state.outcome), ("removed-for-cause", Outcome::Removed));
     let err = k.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap_err();
-    assert!(matches!(err, ActError::Banned { until } if until == Date::new(2027, 8, 10)), "{err}");
+    assert!(matches!(err, ActError::Refused(Refusal::Banned { until }) if until == Date::new(2027, 8, 10)), "{err}");
 
     // The log: one decision per accepted action, chained, the check replayable.
     let log = k.decisions_of(&id).unwrap();
@@ -825,4 +825,60 @@ fn warnings_are_confirmed_by_the_province_before_admission() {
     assert_eq!(d.payload.confirm, [RULE]);
     assert_eq!(d.opinion.as_deref(), Some("属前沿突破，经省核实，放宽从业年限要求"));
     assert_eq!(k.verify_chain().unwrap().first_broken, None);
+}
+
+/// A submission's check runs outside the write transaction; if anything it read
+/// changes before the transaction — the organisation's profile, the applicant's
+/// history, the application's attachments, the date — the action is refused
+/// `stale_check` and changes nothing. Unchanged, the same prepared action goes through.
+#[test]
+fn a_check_against_what_changed_is_stale() {
+    let w = world();
+    let submit = ActionRequest::new("submit");
+    let draft = |n: u32| {
+        let r = w.kernel.save_draft(&format!("applicant-{n}"), ROUND, None, w.draft(valid_data())).unwrap();
+        r.application.id
+    };
+    let stale = |n: u32, id: &str, change: &dyn Fn()| {
+        let p = w.kernel.prepare(&format!("applicant-{n}"), id, &submit).unwrap();
+        assert!(p.check().is_some(), "submit runs the check");
+        let before = w.decisions();
+        change();
+        let after_change = w.decisions();
+        let err = w.kernel.act_prepared(p).unwrap_err();
+        assert_eq!(err.code(), "stale_check", "{err}");
+        assert_eq!(w.decisions(), after_change, "a stale check changes nothing");
+        assert_eq!(w.stage(id), "draft");
+        let _ = before;
+    };
+
+    // The organisation's profile.
+    let a = draft(1);
+    stale(1, &a, &|| {
+        let mut o = org(1, Some("huizhou"), Some("huizhou.huicheng"), "region");
+        o.profile = serde_json::json!({ "contact": "另一位联系人" });
+        w.kernel.upsert_org(&o).unwrap();
+    });
+    // The application's attachments (a save in between).
+    let b = draft(2);
+    stale(2, &b, &|| {
+        let mut d = w.draft(valid_data());
+        d.attachments.pop();
+        w.kernel.save_draft("applicant-2", ROUND, Some(&b), d).unwrap();
+    });
+    // The applicant's history: another of its applications moves.
+    let c = draft(3);
+    let other = w.submitted(3);
+    stale(3, &c, &|| {
+        w.act("district-huicheng", &other, "district-recommend", Some("同意")).unwrap();
+    });
+    // The date.
+    let d = draft(4);
+    stale(4, &d, &|| w.clock.advance(24 * 3600));
+    // Nothing changed: the prepared submission is carried out.
+    let p = w.kernel.prepare("applicant-4", &d, &submit).unwrap();
+    let r = w.kernel.act_prepared(p).unwrap();
+    assert_eq!(r.decision.action, "submit");
+    assert_ne!(w.stage(&d), "draft");
+    assert_eq!(w.kernel.verify_indexes().unwrap(), Vec::<String>::new());
 }

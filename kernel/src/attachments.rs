@@ -29,6 +29,23 @@ pub enum BlobError {
     Io { path: String, message: String },
 }
 
+impl crate::error::Classified for BlobError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            BlobError::TooLarge { .. } => crate::ErrorKind::TooLarge,
+            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } => crate::ErrorKind::Invalid,
+            BlobError::Io { .. } => crate::ErrorKind::Storage,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            BlobError::TooLarge { .. } => "payload_too_large",
+            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } => "attachment_invalid",
+            BlobError::Io { .. } => "store",
+        }
+    }
+}
+
 /// Content-addressed files: `<dir>/<first two hex digits>/<sha256>`.
 #[derive(Clone, Debug)]
 pub struct BlobStore {

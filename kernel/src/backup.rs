@@ -31,6 +31,34 @@ pub enum BackupError {
     Io { path: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Round(#[from] crate::workflow::RoundError),
+    #[error(transparent)]
+    Lookup(#[from] crate::error::LookupError),
+}
+
+impl crate::error::Classified for BackupError {
+    fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind;
+        match self {
+            BackupError::Exists(_) => ErrorKind::Conflict,
+            BackupError::Invalid { .. } => ErrorKind::Corrupt,
+            BackupError::Io { .. } => ErrorKind::Storage,
+            BackupError::Store(e) => e.kind(),
+            BackupError::Round(e) => e.kind(),
+            BackupError::Lookup(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            BackupError::Exists(_) => "exists",
+            BackupError::Invalid { .. } => "backup_invalid",
+            BackupError::Io { .. } => "store",
+            BackupError::Store(e) => e.code(),
+            BackupError::Round(e) => e.code(),
+            BackupError::Lookup(e) => e.code(),
+        }
+    }
 }
 
 fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -200,7 +228,7 @@ impl Kernel {
     /// record, the applicants, every application and every decision on them (in
     /// chain order), and the quota counters. Returns the number of lines.
     pub fn export_round(&self, round_id: &str, mut out: impl std::io::Write) -> Result<u64, BackupError> {
-        let round = self.round(round_id).map_err(|e| BackupError::Store(StoreError::Database(e.to_string())))?;
+        let round = self.round(round_id)?;
         let mut n = 0u64;
         let mut line = |l: &ExportLine| -> Result<(), BackupError> {
             let io = |e: &dyn std::fmt::Display| BackupError::Io { path: "export".into(), message: e.to_string() };
@@ -210,8 +238,7 @@ impl Kernel {
             Ok(())
         };
         let plugin = self
-            .plugin_record_by_sha(&round.plugin.sha256)
-            .map_err(|e| BackupError::Store(StoreError::Database(e.to_string())))?;
+            .plugin_record_by_sha(&round.plugin.sha256)?;
         line(&ExportLine::Round(Box::new(round)))?;
         line(&ExportLine::Plugin(Box::new(plugin)))?;
         let apps = self.applications_in(round_id)?;

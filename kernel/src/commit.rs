@@ -37,7 +37,7 @@ pub(crate) enum Step<R, E> {
 #[derive(Clone)]
 enum End {
     Committed,
-    Failed(String),
+    Failed(std::sync::Arc<redb::Error>),
     /// A member spoiled the transaction; the others run again.
     Abandoned,
 }
@@ -199,7 +199,7 @@ impl GroupCommit {
                             self.changes.fetch_add(writers as u64, Ordering::Relaxed);
                             End::Committed
                         }
-                        Err(e) => End::Failed(e.to_string()),
+                        Err(e) => End::Failed(std::sync::Arc::new(redb::Error::from(e))),
                     }
                 };
                 self.end(&mut g, mine, end, members);
@@ -223,9 +223,9 @@ impl GroupCommit {
             drop(g);
             match end {
                 End::Committed => return outcome,
-                End::Failed(message) => {
+                End::Failed(cause) => {
                     return match outcome {
-                        Ok(_) => Err(StoreError::Database(format!("commit failed: {message}")).into()),
+                        Ok(_) => Err(StoreError::Database(cause).into()),
                         Err(e) => Err(e),
                     };
                 }

@@ -1,5 +1,13 @@
 //! Error enums, one per operation family. Each names what is wrong and, where it
 //! helps, what to do; none of them leaves a change behind.
+//!
+//! Every one implements [`Classified`]: an [`ErrorKind`] and a stable `code`. The
+//! HTTP status (`http::status_of`) and the CLI's exit code ([`ErrorKind::exit_code`])
+//! are each one `match` on the kind, so the library, the CLI and the API agree on
+//! what an error means. Storage errors keep redb's own error as their source; no
+//! caller ever matches on message text.
+
+pub use shenbao_engine::ErrorKind;
 
 use crate::plugin::{CallKind, PluginId};
 use shenbao_contract::PluginError;
@@ -71,8 +79,13 @@ pub enum InstallError {
 /// Storage failures (redb, the component cache, the file system).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the database file (redb allows one).
+    #[error("数据库正被另一个进程使用 / the database is in use by another process (a running `shenbao serve`?)")]
+    InUse,
+    /// redb failed; shared (`Arc`) because one failed group commit fails every
+    /// change in it.
     #[error("database: {0}")]
-    Database(String),
+    Database(#[source] std::sync::Arc<redb::Error>),
     #[error("database schema version {found} is newer than this kernel's {supported}; upgrade shenbao")]
     SchemaTooNew { found: u32, supported: u32 },
     #[error("stored record {key} is corrupt: {message}")]
@@ -81,23 +94,120 @@ pub enum StoreError {
     Io { path: String, message: String },
 }
 
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        match e {
+            redb::Error::DatabaseAlreadyOpen => StoreError::InUse,
+            other => StoreError::Database(std::sync::Arc::new(other)),
+        }
+    }
+}
+
 macro_rules! db_errors {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Database(e.to_string())
+                redb::Error::from(e).into()
             }
         }
     )*};
 }
 db_errors!(
-    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
     redb::CommitError
 );
+
+/// An error with a kind and a stable machine-readable code: every error of the
+/// kernel, so that each interface maps it in one place.
+pub trait Classified: std::error::Error {
+    /// What kind of failure this is.
+    fn kind(&self) -> ErrorKind;
+    /// The stable code (`not_found`, `quota_exceeded`, `store` …), the same over HTTP,
+    /// in the CLI's output and in the library.
+    fn code(&self) -> &'static str;
+}
+
+impl Classified for StoreError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::InUse => ErrorKind::Conflict,
+            StoreError::Corrupt { .. } => ErrorKind::Corrupt,
+            _ => ErrorKind::Storage,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::InUse => "database_in_use",
+            StoreError::SchemaTooNew { .. } => "schema_too_new",
+            StoreError::Corrupt { .. } => "corrupt",
+            StoreError::Database(_) | StoreError::Io { .. } => "store",
+        }
+    }
+}
+
+impl Classified for PluginCallError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::PluginFailed
+    }
+    fn code(&self) -> &'static str {
+        "plugin_failed"
+    }
+}
+
+impl Classified for InstallError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InstallError::Store(e) => e.kind(),
+            InstallError::VersionConflict { .. } => ErrorKind::Conflict,
+            _ => ErrorKind::Invalid,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            InstallError::Store(e) => e.code(),
+            InstallError::VersionConflict { .. } => "version_conflict",
+            _ => "plugin_refused",
+        }
+    }
+}
+
+impl Classified for LookupError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LookupError::NotInstalled { .. } | LookupError::UnknownSha { .. } => ErrorKind::NotFound,
+            LookupError::Store(e) => e.kind(),
+            LookupError::Load { .. } => ErrorKind::PluginFailed,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            LookupError::NotInstalled { .. } | LookupError::UnknownSha { .. } => "not_found",
+            LookupError::Store(e) => e.code(),
+            LookupError::Load { .. } => "plugin_failed",
+        }
+    }
+}
+
+impl Classified for CheckError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CheckError::Lookup(e) => e.kind(),
+            CheckError::UnknownForm { .. } | CheckError::FormNotJson { .. } => ErrorKind::Invalid,
+            CheckError::Plugin(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            CheckError::Lookup(e) => e.code(),
+            CheckError::UnknownForm { .. } => "unknown_form",
+            CheckError::FormNotJson { .. } => "invalid_request",
+            CheckError::Plugin(e) => e.code(),
+        }
+    }
+}
 
 /// Looking up an installed plugin.
 #[derive(Debug, thiserror::Error)]

@@ -26,6 +26,21 @@ pub enum ImportError {
     Admin(#[from] AdminError),
 }
 
+impl crate::error::Classified for ImportError {
+    fn kind(&self) -> crate::ErrorKind {
+        match self {
+            ImportError::Admin(e) => e.kind(),
+            _ => crate::ErrorKind::Invalid,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ImportError::Admin(e) => e.code(),
+            _ => "invalid_import",
+        }
+    }
+}
+
 /// One sheet: its header and rows (row numbers as a spreadsheet shows them: header = 1).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sheet {

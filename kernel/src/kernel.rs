@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use shenbao_contract::{CheckRequest, CheckResult, Finding, Manifest, RoundCheck, RoundInfo, Severity};
 use std::collections::HashMap;
 use std::path::Path;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 /// Default bound on the actions one group commit takes.
@@ -32,6 +33,54 @@ pub struct KernelConfig {
     pub commit_batch: usize,
     /// redb's page cache in bytes (default 64 MiB).
     pub cache_bytes: usize,
+    /// Where the database's bytes live instead of the file at the path given to
+    /// [`Kernel::open_with`] (which still places the attachments): any redb
+    /// [`StorageBackend`](redb::StorageBackend), e.g. one that injects I/O faults in
+    /// tests. Default: the file.
+    pub storage: Option<Arc<dyn redb::StorageBackend>>,
+}
+
+/// A shared storage backend handed to redb (which takes one by value).
+#[derive(Debug)]
+struct SharedBackend(Arc<dyn redb::StorageBackend>);
+
+impl redb::StorageBackend for SharedBackend {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.0.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.0.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        self.0.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.0.write(offset, data)
+    }
+    fn close(&self) -> Result<(), std::io::Error> {
+        self.0.close()
+    }
+    fn try_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
+        self.0.try_lock_range(s, e)
+    }
+    fn try_lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
+        self.0.try_lock_shared_range(s, e)
+    }
+    fn lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.0.lock_range(s, e)
+    }
+    fn lock_shared_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.0.lock_shared_range(s, e)
+    }
+    fn unlock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.0.unlock_range(s, e)
+    }
+    fn query_lock_range(&self, s: Bound<u64>, e: Bound<u64>) -> Result<bool, redb::BackendError> {
+        self.0.query_lock_range(s, e)
+    }
 }
 
 impl Default for KernelConfig {
@@ -42,6 +91,7 @@ impl Default for KernelConfig {
             blob_dir: None,
             commit_batch: DEFAULT_COMMIT_BATCH,
             cache_bytes: DEFAULT_CACHE_BYTES,
+            storage: None,
         }
     }
 }
@@ -143,6 +193,8 @@ pub struct Kernel {
     caches: Mutex<Caches>,
     blobs: crate::attachments::BlobStore,
     pub(crate) group: crate::commit::GroupCommit,
+    /// Idempotency keys in flight (`idempotency.rs`).
+    idempotency: crate::idempotency::Slots,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -158,12 +210,25 @@ impl Kernel {
         Kernel::open_with(path, KernelConfig::default())
     }
 
+    /// Open (or create) the database at `path` with `config`.
+    ///
+    /// # Errors
+    /// [`StoreError::InUse`] when another process holds the file, other storage
+    /// errors, a schema newer than this kernel, or a host that cannot start.
     pub fn open_with(path: impl AsRef<Path>, config: KernelConfig) -> Result<Kernel, InstallError> {
         let path = path.as_ref();
-        let db = Database::builder()
-            .set_cache_size(config.cache_bytes)
-            .create(path)
-            .map_err(|e| StoreError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let mut builder = Database::builder();
+        builder.set_cache_size(config.cache_bytes);
+        let opened = match config.storage.clone() {
+            Some(backend) => builder.create_with_backend(SharedBackend(backend)),
+            None => builder.create(path),
+        };
+        let db = opened.map_err(|e| match StoreError::from(e) {
+                StoreError::Database(cause) => {
+                    StoreError::Io { path: path.display().to_string(), message: cause.to_string() }
+                }
+                other => other,
+            })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
@@ -175,6 +240,7 @@ impl Kernel {
             caches: Mutex::new(Caches::default()),
             blobs: crate::attachments::BlobStore::new(blob_dir),
             group: crate::commit::GroupCommit::new(config.commit_batch),
+            idempotency: Default::default(),
         })
     }
 
@@ -203,6 +269,10 @@ impl Kernel {
     /// Group-commit counters since the kernel opened.
     pub fn commit_stats(&self) -> crate::commit::CommitStats {
         self.group.stats()
+    }
+
+    pub(crate) fn idempotency_slots(&self) -> &crate::idempotency::Slots {
+        &self.idempotency
     }
 
     pub(crate) fn db(&self) -> &Database {

@@ -33,31 +33,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The pure core lives in its own crate; these names keep `crate::model::…` paths.
+pub(crate) use shenbao_engine as engine;
+pub(crate) use shenbao_engine::{calendar, graph, model, time};
+
 mod attachments;
 mod backup;
 mod cache;
-mod calendar;
 mod cases;
 mod commit;
-mod engine;
 mod error;
 mod forms;
-mod graph;
 mod host;
+mod idempotency;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "io")]
 pub mod io;
 mod kernel;
 mod manifest_check;
-mod model;
 mod output;
 mod plugin;
 mod regions;
 mod registry;
 mod summary;
 mod tables;
-mod time;
 mod tokens;
 mod workflow;
 
@@ -67,8 +67,8 @@ pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};
 pub use commit::CommitStats;
-pub use engine::{Context, Refusal, Transition, decide};
-pub use error::{CheckError, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
+pub use shenbao_engine::{Command, Decided, ErrorKind, Refusal, Snapshot, decide, window_open};
+pub use error::{CheckError, Classified, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
 pub use graph::{Routing, WINDOWS, check_graph};
 pub use host::{
@@ -89,6 +89,6 @@ pub use summary::{Summary, SummaryLevel, SummaryRow, SummarySectionRows};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
-    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, QueueItem, Receipt, ReplayReport,
+    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared, QueueItem, Receipt, ReplayReport,
     RoundError, decision_hash,
 };

@@ -7,22 +7,7 @@ use crate::error::PluginCallError;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{CheckRequest, CheckResult, Manifest, RoundCheck, RoundInfo};
 
-/// What identifies an installed plugin: program id, version and the sha256 of its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PluginId {
-    pub program: String,
-    pub version: String,
-    /// Lower-case hex sha256 of the component bytes.
-    pub sha256: String,
-    /// WIT version the component exports, e.g. `0.1.0`.
-    pub wit: String,
-}
-
-impl std::fmt::Display for PluginId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{} ({})", self.program, self.version, &self.sha256[..12.min(self.sha256.len())])
-    }
-}
+pub use shenbao_engine::model::PluginId;
 
 /// Per-call resource limits of a plugin. Defaults suit a Rust plugin; a Python
 /// component needs more fuel and memory.

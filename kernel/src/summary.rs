@@ -100,7 +100,7 @@ impl Kernel {
         let round = self.round(round_id)?;
         let record = self
             .plugin_record_by_sha(&round.plugin.sha256)
-            .map_err(|e| RoundError::Store(StoreError::Database(e.to_string())))?;
+            .map_err(|e| RoundError::Plugin(e.into()))?;
         let table = &record.manifest.summary;
         let stages: Vec<&str> = round
             .graph
@@ -111,9 +111,7 @@ impl Kernel {
             .collect();
         if let Some(s) = scope {
             if self.region(s)?.is_none() {
-                return Err(RoundError::Store(StoreError::Database(format!(
-                    "region {s:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng"
-                ))));
+                return Err(RoundError::UnknownRegion(s.to_string()));
             }
         }
         let names: std::collections::HashMap<String, String> =

@@ -50,13 +50,13 @@ impl Kernel {
             issued_at: self.now(),
             revoked_at: None,
         };
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        tx.open_table(TOKENS)
-            .map_err(StoreError::from)?
-            .insert(hash.as_str(), to_json(&info).as_slice())
-            .map_err(StoreError::from)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(IssuedToken { info, secret })
+        self.write(|tx| {
+            tx.open_table(TOKENS)
+                .map_err(StoreError::from)?
+                .insert(hash.as_str(), to_json(&info).as_slice())
+                .map_err(StoreError::from)?;
+            Ok(IssuedToken { info, secret })
+        })
     }
 
     /// Every token (of one user, if given), without secrets.
@@ -77,8 +77,7 @@ impl Kernel {
 
     /// Revoke a token by its public id; revoking twice is harmless.
     pub fn revoke_token(&self, id: &str) -> Result<TokenInfo, AdminError> {
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        let info = {
+        self.write(|tx| {
             let mut t = tx.open_table(TOKENS).map_err(StoreError::from)?;
             let mut found = None;
             for row in t.iter().map_err(StoreError::from)? {
@@ -89,17 +88,13 @@ impl Kernel {
                     break;
                 }
             }
-            let (key, mut info) = found.ok_or_else(|| {
-                AdminError::Invalid(format!("no token has id {id:?} (see `shenbao user token list`)"))
-            })?;
+            let (key, mut info) = found.ok_or_else(|| AdminError::NotFound { what: "token", id: id.to_string() })?;
             if info.revoked_at.is_none() {
                 info.revoked_at = Some(self.now());
                 t.insert(key.as_str(), to_json(&info).as_slice()).map_err(StoreError::from)?;
             }
-            info
-        };
-        tx.commit().map_err(StoreError::from)?;
-        Ok(info)
+            Ok(info)
+        })
     }
 
     /// The user a bearer secret stands for: `None` for an unknown or revoked token.

@@ -4,7 +4,7 @@
 
 use crate::commit::Step;
 use crate::engine::{self, Refusal};
-use crate::error::{CheckError, StoreError};
+use crate::error::{CheckError, Classified, ErrorKind, StoreError};
 use crate::graph::check_graph;
 use crate::kernel::{CheckReport, Kernel, check_with};
 use crate::model::*;
@@ -14,7 +14,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransact
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use shenbao_contract::{
-    ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, Outcome, RoundInfo, Severity, StageKind, Text,
+    ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, Outcome, RoundInfo, Severity, Text,
 };
 
 /// Refusals of administrative changes (regions, organisations, users, calendars).
@@ -26,6 +26,8 @@ pub enum AdminError {
     UnknownRegion { what: &'static str, id: String },
     #[error("unknown channel {0:?}; channels are region, central-enterprise, out-of-province, provincial-soe")]
     UnknownChannel(String),
+    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
+    NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -43,6 +45,8 @@ pub enum RoundError {
     Invalid { findings: Vec<Finding> },
     #[error("round {round:?} is {status:?}; its rules can no longer change")]
     Frozen { round: String, status: RoundStatus },
+    #[error("地区“{0}”不存在 / region {0:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng")]
+    UnknownRegion(String),
     #[error(transparent)]
     Plugin(#[from] CheckError),
     #[error(transparent)]
@@ -54,18 +58,17 @@ pub enum RoundError {
 pub enum ActError {
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| f.rule_id.as_str()).collect::<Vec<_>>().join(", "))]
+    #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("; "))]
     BlockingFindings { findings: Vec<Finding> },
     #[error("{what} {id:?} not found")]
     NotFound { what: &'static str, id: String },
-    #[error("申报单位在 {until} 前不得申报 / the applicant may not apply before {until}")]
-    Banned { until: shenbao_contract::Date },
-    #[error("企业信息不完整：{missing} / the organisation profile lacks {missing}; it cannot apply")]
-    ProfileIncomplete { missing: String },
     #[error("direction {direction:?} is not open in this round; open: {open}")]
     UnknownDirection { direction: String, open: String },
-    #[error("the application changed while this action was prepared; reload and try again")]
-    Conflict,
+    /// Something the submission check read (the application, its attachments, the
+    /// organisation's profile, its history, the round) changed between the check and
+    /// the transaction that would record it.
+    #[error("校验所依据的数据已变化，请重新提交 / what the check read changed before the submission was recorded; submit again")]
+    StaleCheck,
     #[error(
         "幂等键“{key}”已用于另一个请求 / idempotency key {key:?} was already used for a different request; use a new key"
     )]
@@ -75,7 +78,88 @@ pub enum ActError {
     #[error(transparent)]
     Blob(#[from] crate::attachments::BlobError),
     #[error(transparent)]
+    Round(RoundError),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<RoundError> for ActError {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
+            RoundError::Store(s) => ActError::Store(s),
+            RoundError::Plugin(c) => ActError::Check(c),
+            other => ActError::Round(other),
+        }
+    }
+}
+
+impl Classified for AdminError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AdminError::Store(e) => e.kind(),
+            AdminError::NotFound { .. } => ErrorKind::NotFound,
+            _ => ErrorKind::Invalid,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AdminError::Store(e) => e.code(),
+            AdminError::NotFound { .. } => "not_found",
+            _ => "invalid_reference_data",
+        }
+    }
+}
+
+impl Classified for RoundError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RoundError::NotFound(_) | RoundError::UnknownRegion(_) => ErrorKind::NotFound,
+            RoundError::Exists(_) | RoundError::Frozen { .. } => ErrorKind::Conflict,
+            RoundError::Invalid { .. } => ErrorKind::Invalid,
+            RoundError::Plugin(e) => e.kind(),
+            RoundError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            RoundError::NotFound(_) | RoundError::UnknownRegion(_) => "not_found",
+            RoundError::Exists(_) => "round_exists",
+            RoundError::Invalid { .. } => "round_invalid",
+            RoundError::Frozen { .. } => "round_frozen",
+            RoundError::Plugin(e) => e.code(),
+            RoundError::Store(e) => e.code(),
+        }
+    }
+}
+
+impl Classified for ActError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ActError::Refused(r) => r.kind(),
+            ActError::BlockingFindings { .. }
+            | ActError::UnknownDirection { .. }
+            | ActError::IdempotencyKeyReused { .. } => ErrorKind::Invalid,
+            ActError::NotFound { .. } => ErrorKind::NotFound,
+            ActError::StaleCheck => ErrorKind::Conflict,
+            ActError::Check(e) => e.kind(),
+            ActError::Blob(e) => e.kind(),
+            ActError::Round(e) => e.kind(),
+            ActError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        ActError::code(self)
+    }
+}
+
+impl Classified for BatchError {
+    fn kind(&self) -> ErrorKind {
+        self.error.kind()
+    }
+    fn code(&self) -> &'static str {
+        self.error.code()
+    }
 }
 
 impl ActError {
@@ -85,14 +169,13 @@ impl ActError {
             ActError::Refused(r) => r.code(),
             ActError::BlockingFindings { .. } => "blocking_findings",
             ActError::NotFound { .. } => "not_found",
-            ActError::Banned { .. } => "banned",
-            ActError::ProfileIncomplete { .. } => "profile_incomplete",
             ActError::UnknownDirection { .. } => "unknown_direction",
-            ActError::Conflict => "conflict",
             ActError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
-            ActError::Check(_) => "check_failed",
-            ActError::Blob(_) => "attachment_invalid",
-            ActError::Store(_) => "store",
+            ActError::StaleCheck => "stale_check",
+            ActError::Check(e) => e.code(),
+            ActError::Blob(e) => crate::error::Classified::code(e),
+            ActError::Round(e) => e.code(),
+            ActError::Store(e) => e.code(),
         }
     }
 }
@@ -135,6 +218,23 @@ pub struct Receipt {
     /// The request repeated an idempotency key: this is the first request's decision,
     /// and nothing changed now.
     pub replayed: bool,
+}
+
+/// An action prepared by [`Kernel::prepare`]: its check run, ready for
+/// [`Kernel::act_prepared`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    user: User,
+    app_id: String,
+    req: ActionRequest,
+    check: Option<(CheckRequest, CheckReport)>,
+}
+
+impl Prepared {
+    /// The submission check's report, when the action runs one.
+    pub fn check(&self) -> Option<&CheckReport> {
+        self.check.as_ref().map(|(_, r)| r)
+    }
 }
 
 /// What an idempotency key recorded: the request's digest and the decisions it made.
@@ -285,6 +385,66 @@ pub(crate) fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), Stor
     Ok(())
 }
 
+/// Everything a submission check reads, from the records it reads them from: the
+/// same function builds the request the plugin checks and, inside the write
+/// transaction, the one it is compared with (a difference is [`ActError::StaleCheck`]).
+pub(crate) fn check_request_of(
+    app: &Application,
+    round: &Round,
+    org: &Organisation,
+    history: Vec<HistoryEntry>,
+    as_of: shenbao_contract::Date,
+) -> CheckRequest {
+    CheckRequest {
+        form: app.form.clone(),
+        direction: app.direction.clone(),
+        data: app.data.as_str().to_string(),
+        applicant: Applicant {
+            credit_code: org.credit_code.clone(),
+            name: org.name.clone(),
+            channel: org.channel.clone(),
+            city: org.city.clone(),
+            district: org.district.clone(),
+            dishonest: org.dishonest,
+            tags: org.tags.clone(),
+            qualifications: org.qualifications.clone(),
+            profile: org.profile.to_string(),
+        },
+        history,
+        attachments: app.attachments.clone(),
+        round: RoundInfo {
+            id: round.spec.id.clone(),
+            program: round.spec.program.clone(),
+            year: round.spec.year,
+            edition: round.edition.clone(),
+            batch: round.spec.batch.clone(),
+            config: round.spec.config.to_string(),
+        },
+        as_of,
+    }
+}
+
+/// The applicant's history rows (every application but `except`), read from `table`.
+fn history_from(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    credit_code: &str,
+    except: &str,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut out = Vec::new();
+    for row in table.range((credit_code, "")..)? {
+        let (k, v) = row?;
+        let (code, id) = k.value();
+        if code != credit_code {
+            break;
+        }
+        if id == except {
+            continue;
+        }
+        out.push(from_json(id, v.value())?);
+    }
+    Ok(out)
+}
+
 /// A blocking finding of the kernel's own (`round.*`).
 fn blocking(rule: &str, path: &str, zh: String, en: String) -> Finding {
     Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) }
@@ -333,8 +493,7 @@ impl Kernel {
 
     /// Add or replace regions (parents first). Districts need their city.
     pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        {
+        self.write(|tx| {
             let mut t = tx.open_table(REGIONS).map_err(StoreError::from)?;
             for r in regions {
                 if let Some(p) = &r.parent {
@@ -349,9 +508,8 @@ impl Kernel {
             let mut c = tx.open_table(COUNTERS).map_err(StoreError::from)?;
             let v = c.get("regions_version").map_err(StoreError::from)?.map_or(0, |v| v.value());
             c.insert("regions_version", v + 1).map_err(StoreError::from)?;
-        }
-        tx.commit().map_err(StoreError::from)?;
-        Ok(regions.len())
+            Ok(regions.len())
+        })
     }
 
     pub fn regions(&self) -> Result<Vec<Region>, StoreError> {
@@ -409,11 +567,15 @@ impl Kernel {
 
     /// Add or replace an organisation; its credit code, channel and regions are checked.
     pub fn upsert_org(&self, org: &Organisation) -> Result<(), AdminError> {
-        self.upsert_orgs(std::slice::from_ref(org))
+        self.upsert_orgs(std::slice::from_ref(org)).map(|_| ())
     }
 
-    /// Add or replace organisations, all in one transaction or none (each checked first).
-    pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<(), AdminError> {
+    /// Add or replace organisations, all in one transaction or none (each checked
+    /// first). Returns how many were written.
+    ///
+    /// # Errors
+    /// [`AdminError`] naming the first invalid organisation (nothing is written).
+    pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<usize, AdminError> {
         for org in orgs {
             self.check_org(org)?;
         }
@@ -426,13 +588,13 @@ impl Kernel {
         table: redb::TableDefinition<&str, &[u8]>,
         items: &[T],
         key: impl Fn(&T) -> &str,
-    ) -> Result<(), StoreError> {
-        let tx = self.db().begin_write()?;
-        for item in items {
-            put(&tx, table, key(item), item)?;
-        }
-        tx.commit()?;
-        Ok(())
+    ) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            for item in items {
+                put(tx, table, key(item), item)?;
+            }
+            Ok(items.len())
+        })
     }
 
     fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
@@ -474,11 +636,15 @@ impl Kernel {
 
     /// Add or replace a user; every grant's scope must exist.
     pub fn upsert_user(&self, user: &User) -> Result<(), AdminError> {
-        self.upsert_users(std::slice::from_ref(user))
+        self.upsert_users(std::slice::from_ref(user)).map(|_| ())
     }
 
-    /// Add or replace users, all in one transaction or none.
-    pub fn upsert_users(&self, users: &[User]) -> Result<(), AdminError> {
+    /// Add or replace users, all in one transaction or none. Returns how many were
+    /// written.
+    ///
+    /// # Errors
+    /// [`AdminError`] naming the first invalid user (nothing is written).
+    pub fn upsert_users(&self, users: &[User]) -> Result<usize, AdminError> {
         for u in users {
             self.check_user(u)?;
         }
@@ -517,10 +683,10 @@ impl Kernel {
 
     /// Set the working-day calendar of a year (holidays and make-up days).
     pub fn set_calendar(&self, year: i32, calendar: &crate::calendar::Calendar) -> Result<(), StoreError> {
-        let tx = self.db().begin_write()?;
-        tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
+            Ok(())
+        })
     }
 
     /// The calendar of a year (weekends only when none is set).
@@ -718,13 +884,13 @@ impl Kernel {
             return Err(RoundError::Invalid { findings: vec![f] });
         }
         let round = self.sound_round(&spec)?;
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        if get::<Round>(&tx, ROUNDS, &spec.id)?.is_some() {
-            return Err(RoundError::Exists(spec.id));
-        }
-        put_round(&tx, &round)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(round)
+        self.write(|tx| {
+            if get::<Round>(tx, ROUNDS, &spec.id)?.is_some() {
+                return Err(RoundError::Exists(spec.id.clone()));
+            }
+            put_round(tx, &round)?;
+            Ok(round)
+        })
     }
 
     pub fn round(&self, id: &str) -> Result<Round, RoundError> {
@@ -755,15 +921,15 @@ impl Kernel {
     }
 
     fn set_status(&self, id: &str, from: &[RoundStatus], to: RoundStatus) -> Result<Round, RoundError> {
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        let mut round: Round = get(&tx, ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
-        if !from.contains(&round.status) {
-            return Err(RoundError::Frozen { round: id.into(), status: round.status });
-        }
-        round.status = to;
-        put_round(&tx, &round)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(round)
+        self.write(|tx| {
+            let mut round: Round = get(tx, ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+            if !from.contains(&round.status) {
+                return Err(RoundError::Frozen { round: id.into(), status: round.status });
+            }
+            round.status = to;
+            put_round(tx, &round)?;
+            Ok(round)
+        })
     }
 
     pub fn open_round(&self, id: &str) -> Result<Round, RoundError> {
@@ -790,10 +956,16 @@ impl Kernel {
             return Err(RoundError::Invalid { findings: vec![f] });
         }
         let round = self.sound_round(&spec)?;
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        put_round(&tx, &round)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(round)
+        self.write(|tx| {
+            // Checked again in the transaction that writes: a round opened meanwhile
+            // keeps its rules.
+            let stored: Round = get(tx, ROUNDS, &spec.id)?.ok_or_else(|| RoundError::NotFound(spec.id.clone()))?;
+            if stored.status != RoundStatus::Configured {
+                return Err(RoundError::Frozen { round: spec.id.clone(), status: stored.status });
+            }
+            put_round(tx, &round)?;
+            Ok(round)
+        })
     }
 
     /// A city's own settings (applicant window, district review and deadline) in an
@@ -804,18 +976,22 @@ impl Kernel {
             return Err(RoundError::Frozen { round: round_id.into(), status: round.status });
         }
         let mut spec = round.spec.clone();
-        spec.cities.insert(city.to_string(), cfg);
+        spec.cities.insert(city.to_string(), cfg.clone());
         let (_, findings) = self.check_round_spec(&spec)?;
         let mine: Vec<_> = findings.into_iter().filter(|f| f.severity == Severity::Blocking).collect();
         if !mine.is_empty() {
             return Err(RoundError::Invalid { findings: mine });
         }
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
-        let mut stored: Round = get(&tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
-        stored.spec.cities = spec.cities;
-        put_round(&tx, &stored)?;
-        tx.commit().map_err(StoreError::from)?;
-        round = stored;
+        round = self.write(|tx| {
+            let mut stored: Round =
+                get(tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
+            if stored.status == RoundStatus::Closed {
+                return Err(RoundError::Frozen { round: round_id.into(), status: stored.status });
+            }
+            stored.spec.cities.insert(city.to_string(), cfg.clone());
+            put_round(tx, &stored)?;
+            Ok(stored)
+        })?;
         Ok(round)
     }
 
@@ -848,20 +1024,7 @@ impl Kernel {
     /// applicant index alone.
     pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let tx = self.db().begin_read()?;
-        let idx = tx.open_table(BY_APPLICANT)?;
-        let mut out = Vec::new();
-        for row in idx.range((credit_code, "")..)? {
-            let (k, v) = row?;
-            let (code, id) = k.value();
-            if code != credit_code {
-                break;
-            }
-            if id == except {
-                continue;
-            }
-            out.push(from_json(id, v.value())?);
-        }
-        Ok(out)
+        history_from(&tx.open_table(BY_APPLICANT)?, credit_code, except)
     }
 
     /// Every application of a round, through the queue index (which holds each
@@ -926,11 +1089,7 @@ impl Kernel {
             }
         }
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let round = self.round_arc(round_id).map_err(|e| match e {
-            RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
-            RoundError::Store(s) => ActError::Store(s),
-            other => ActError::Store(StoreError::Database(other.to_string())),
-        })?;
+        let round = self.round_arc(round_id)?;
         let action = round
             .graph
             .actions
@@ -1002,6 +1161,9 @@ impl Kernel {
     }
 
     /// The check request for an application as it stands.
+    ///
+    /// # Errors
+    /// Storage errors reading the applicant's history.
     pub fn check_request(
         &self,
         app: &Application,
@@ -1009,33 +1171,7 @@ impl Kernel {
         org: &Organisation,
     ) -> Result<CheckRequest, StoreError> {
         let history = self.history_of(&app.applicant, &app.id)?;
-        Ok(CheckRequest {
-            form: app.form.clone(),
-            direction: app.direction.clone(),
-            data: app.data.as_str().to_string(),
-            applicant: Applicant {
-                credit_code: org.credit_code.clone(),
-                name: org.name.clone(),
-                channel: org.channel.clone(),
-                city: org.city.clone(),
-                district: org.district.clone(),
-                dishonest: org.dishonest,
-                tags: org.tags.clone(),
-                qualifications: org.qualifications.clone(),
-                profile: org.profile.to_string(),
-            },
-            history,
-            attachments: app.attachments.clone(),
-            round: RoundInfo {
-                id: round.spec.id.clone(),
-                program: round.spec.program.clone(),
-                year: round.spec.year,
-                edition: round.edition.clone(),
-                batch: round.spec.batch.clone(),
-                config: round.spec.config.to_string(),
-            },
-            as_of: self.now().local_date(),
-        })
+        Ok(check_request_of(app, round, org, history, self.now().local_date()))
     }
 
     /// Take an action on an application.
@@ -1071,9 +1207,24 @@ impl Kernel {
                 return Ok(r.remove(0));
             }
         }
+        let p = self.prepare(user_id, app_id, req)?;
+        self.transact(&p.user, Some(app_id), None, req, p.check, keyed, |_| {})
+    }
+
+    /// The first half of [`Kernel::act`], outside any transaction: the user and the
+    /// application looked up and — for an action that runs the submission check —
+    /// the schema, attachment and plugin checks run. Refused with
+    /// [`ActError::BlockingFindings`] when the check blocks. Carry it out with
+    /// [`Kernel::act_prepared`]; if anything the check read changes in between, that
+    /// refuses with [`ActError::StaleCheck`].
+    ///
+    /// # Errors
+    /// Missing user or application, a closed window, blocking findings, a plugin
+    /// failure, storage errors.
+    pub fn prepare(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Prepared, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application(app_id)?;
-        let round = self.round_arc(&app.round).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let round = self.round_arc(&app.round)?;
         // Submitting runs the schema validation and the plugin's check first.
         let runs_check = round
             .graph
@@ -1102,7 +1253,17 @@ impl Kernel {
         } else {
             None
         };
-        self.transact(&user, Some(app_id), None, req, check, keyed, |_| {})
+        Ok(Prepared { user, app_id: app_id.to_string(), req: req.clone(), check })
+    }
+
+    /// Carry out a [`Prepared`] action in one write transaction (shared with
+    /// concurrent actions by the group commit).
+    ///
+    /// # Errors
+    /// [`ActError::StaleCheck`] when anything the check read changed since
+    /// [`Kernel::prepare`]; the engine's refusals; storage errors. Nothing changes.
+    pub fn act_prepared(&self, p: Prepared) -> Result<Receipt, ActError> {
+        self.transact(&p.user, Some(&p.app_id), None, &p.req, p.check, None, |_| {})
     }
 
     /// The receipts an idempotency key recorded, if it was used; refused if it was
@@ -1198,6 +1359,10 @@ impl Kernel {
                     return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
                 }
             }
+            // A keyed API request's answer, in the same transaction as the decisions.
+            if let Err(e) = crate::idempotency::remember_in(tx, &receipts) {
+                return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+            }
             Step::Ok(receipts, wrote)
         })
     }
@@ -1232,6 +1397,10 @@ impl Kernel {
                 if let Err(e) = Self::record_key(tx, &user.id, k, vec![receipt.decision.index]) {
                     return Step::Spoiled(e.into());
                 }
+            }
+            // A keyed API request's answer, in the same transaction as the decision.
+            if let Err(e) = crate::idempotency::remember_in(tx, &receipt) {
+                return Step::Spoiled(e.into());
             }
             Step::Ok(receipt, true)
         })
@@ -1310,27 +1479,18 @@ impl Kernel {
             None => return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() }),
         };
         if let Some((request, _)) = &check {
-            // The check ran outside the transaction; refuse if the application moved since.
-            if request.data != app.data.as_str() {
-                return Err(ActError::Conflict);
+            // The check ran outside the transaction: everything it read — the
+            // application (data, form, attachments), the organisation's profile, its
+            // history, the round, the date — must be as it was, or the check is stale.
+            let history = history_from(&applicant_t, &app.applicant, &app.id)?;
+            if check_request_of(&app, &round, &org, history, now.local_date()) != *request {
+                return Err(ActError::StaleCheck);
             }
         }
-        let here_kind = round.graph.stages.iter().find(|s| s.id == app.state.stage).map(|s| s.kind);
-        if here_kind == Some(StageKind::Draft) {
-            if org.channel == "region" && (org.city.is_none() || org.district.is_none()) {
-                return Err(ActError::ProfileIncomplete {
-                    missing: "所属市、所属行政区 (city and district)".into()
-                });
-            }
-            if let Some(b) =
-                bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)?
-            {
-                let ban: Ban = from_json("bans", b.value())?;
-                if ban.until > now.local_date() {
-                    return Err(ActError::Banned { until: ban.until });
-                }
-            }
-        }
+        let banned_until = match bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
+            Some(b) => Some(from_json::<Ban>("bans", b.value())?.until),
+            None => None,
+        };
         let (index, prev_hash) = {
             let h = head_t.get("head").map_err(StoreError::from)?;
             match h {
@@ -1352,32 +1512,49 @@ impl Kernel {
             v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
         };
         let maps = self.region_maps_in(tx)?;
-        let round_id = round.spec.id.clone();
-        let quota_used = |q: &str, scope: &str| -> u32 {
-            quota_t.get((round_id.as_str(), q, scope)).ok().flatten().map_or(0, |v| v.value())
-        };
-        let city_group = |c: &str| maps.groups.get(c).cloned();
-        let scope_name = |s: &str| maps.names.get(s).cloned().unwrap_or_else(|| s.to_string());
-        let ctx = engine::Context {
-            round: &round,
-            applicant: &org,
-            calendar: &calendar,
-            city_group: &city_group,
-            scope_name: &scope_name,
-            quota_used: &quota_used,
-            now,
-            decision_index: index,
-        };
+        // The round's quota counters, read with errors propagated (a counter that
+        // cannot be read refuses the action; it is never taken as 0).
+        let mut quota_used = std::collections::BTreeMap::new();
+        let rid = round.spec.id.as_str();
+        for row in quota_t.range((rid, "", "")..).map_err(StoreError::from)? {
+            let (k, v) = row.map_err(StoreError::from)?;
+            let (r, q, scope) = k.value();
+            if r != rid {
+                break;
+            }
+            quota_used.insert((q.to_string(), scope.to_string()), v.value());
+        }
         let category = app
             .direction
             .as_ref()
             .and_then(|d| round.directions.iter().find(|x| &x.id == d))
             .and_then(|d| d.category.clone());
-        let t = engine::decide(&ctx, &app.state, category.as_deref(), req, user)?;
-        // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
-        if batch.is_some() && !t.action.batch {
-            return Err(ActError::Refused(Refusal::NotBatchable { action: t.action.id.clone() }));
-        }
+        // The check's warnings wait for the province's confirmation (engine::decide).
+        let warnings: Option<Vec<String>> = check.map(|(_, report)| {
+            let mut w: Vec<String> = Vec::new();
+            for f in report.findings().filter(|f| f.severity == Severity::Warning) {
+                if !w.contains(&f.rule_id) {
+                    w.push(f.rule_id.clone());
+                }
+            }
+            w
+        });
+        let snapshot = engine::Snapshot {
+            round: &round,
+            applicant: &org,
+            state: &app.state,
+            direction_category: category.as_deref(),
+            calendar: &calendar,
+            city_groups: &maps.groups,
+            scope_names: &maps.names,
+            quota_used: &quota_used,
+            banned_until,
+            now,
+            decision_index: index,
+        };
+        let command =
+            engine::Command { request: req, actor: user, batch: batch.is_some(), check_warnings: warnings.as_deref() };
+        let t = engine::decide(&snapshot, &command)?;
 
         // Apply. Everything above only read; from here on a failure spoils the transaction.
         *wrote = true;
@@ -1393,16 +1570,6 @@ impl Kernel {
         }
         if t.action.kind == ActionKind::Submit {
             app.submitted_at = Some(now);
-        }
-        // The check's warnings wait for the province's confirmation (engine::decide).
-        if let Some((_, report)) = &check {
-            let mut warnings: Vec<String> = Vec::new();
-            for f in report.findings().filter(|f| f.severity == Severity::Warning) {
-                if !warnings.contains(&f.rule_id) {
-                    warnings.push(f.rule_id.clone());
-                }
-            }
-            app.state.warnings = warnings;
         }
         let new_key = queue_key(&app, &org);
         {
@@ -1560,25 +1727,33 @@ impl Kernel {
         limit: usize,
     ) -> Result<Vec<QueueItem>, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let round = self.round_arc(round_id).map_err(|e| ActError::Store(StoreError::Database(e.to_string())))?;
+        let round = self.round_arc(round_id)?;
         let tx = self.db().begin_read().map_err(StoreError::from)?;
         let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
         const MAX: &str = "\u{10ffff}";
         let mut out: Vec<QueueItem> = Vec::new();
         // Stages in graph order, each with the (city, district) prefixes the grants reach there.
-        // Each reviewing grant's (city, district) key prefix, resolved once.
-        let mut reach: Vec<(&str, (Option<String>, Option<String>))> = Vec::new();
+        // Each reviewing grant's (city, district) key prefix (the access policy's reach).
+        let mut parents = std::collections::HashMap::new();
         for g in &user.grants {
-            let p = match &g.scope {
-                Scope::Province => (None, None),
-                Scope::City(c) => (Some(c.clone()), None),
-                Scope::District(d) => {
-                    (Some(self.region(d)?.and_then(|r| r.parent).unwrap_or_default()), Some(d.clone()))
+            if let Scope::District(d) = &g.scope {
+                if let Some(city) = self.region(d)?.and_then(|r| r.parent) {
+                    parents.insert(d.clone(), city);
                 }
-                Scope::Organisation(_) | Scope::Expert | Scope::Public => continue,
-            };
-            reach.push((g.role.as_str(), p));
+            }
         }
+        let reach: Vec<(&str, (Option<String>, Option<String>))> =
+            crate::engine::access::queue_reach(&user, |d| parents.get(d).cloned())
+                .into_iter()
+                .map(|(role, r)| {
+                    let p = match r {
+                        crate::engine::access::Reach::Province => (None, None),
+                        crate::engine::access::Reach::City(c) => (Some(c), None),
+                        crate::engine::access::Reach::District { city, district } => (Some(city), Some(district)),
+                    };
+                    (role, p)
+                })
+                .collect();
         for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
             let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
             for (_, p) in reach.iter().filter(|(role, _)| stage.role.as_deref() == Some(*role)) {

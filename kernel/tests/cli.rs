@@ -300,6 +300,21 @@ fn a_round_scripted_through_the_cli() {
     // The city: its queue, one recommendation, the quota refusing the second (exit 7).
     let queue = ok(&at("2024-09-02 10:00", &["queue", "--as", "huizhou", "--round", "er-2024q3"]));
     assert_eq!(queue.lines().count(), 2, "{queue}");
+    // A missing object is exit 3 with the same code the API gives (404 not_found);
+    // an action the graph lacks is refused input, exit 4 (422 over HTTP).
+    for args in [
+        vec!["queue", "--as", "huizhou", "--round", "nope"],
+        vec!["round", "show", "nope"],
+        vec!["round", "open", "nope"],
+        vec!["app", "show", "A9999999"],
+    ] {
+        let out = shenbao(&db, &args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("[not_found]"), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = at("2024-09-02 10:00", &["review", "act", "--as", "huizhou", &ids[0].1, "fly-to-the-moon"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("[unknown_action]"), "{}", text(&out.stderr));
     ok(&at(
         "2024-09-02 10:00",
         &["review", "act", "--as", "huizhou", &ids[0].1, "city-recommend", "--opinion", "同意推荐"],

@@ -248,7 +248,7 @@ async fn each_role_does_its_work() {
     assert_eq!(copy.application(&id).unwrap(), s.kernel.application(&id).unwrap());
     drop(copy);
     let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": dest}))).await;
-    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("exists")), "a backup never overwrites");
 
     // Tokens: revoked ones stop working.
     let (st, t) = s.call("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "临时"}))).await;
@@ -427,7 +427,7 @@ async fn idempotent_retries() {
 /// Limits and malformed input: each answered with its code, nothing changed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_malformed_input() {
-    let s = server(ApiConfig { max_body: 64 << 10, max_upload: 256 << 10, max_plugin: 1 << 20, max_page: 100 }).await;
+    let s = server(ApiConfig { max_body: 64 << 10, max_upload: 256 << 10, max_plugin: 1 << 20, max_page: 100, ..Default::default() }).await;
     s.open_round().await;
     let apps = |s: &Server| s.kernel.applications_in(ROUND).unwrap().len();
     let path = format!("/v1/rounds/{ROUND}/applications");
@@ -543,4 +543,187 @@ async fn openapi_is_committed_and_every_route_exists() {
     }
     let (st, b) = s.call("admin", Method::GET, "/v1/nowhere", None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
+
+/// `n` copies of one request, sent at once.
+async fn at_once(
+    s: &Arc<Server>,
+    n: usize,
+    who: &'static str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    key: &str,
+) -> Vec<(StatusCode, Value)> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (s, method, path, body, key) = (s.clone(), method.clone(), path.to_string(), body.clone(), key.to_string());
+        set.spawn(async move { s.call_with(who, method, &path, body, Some(&key)).await });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.unwrap());
+    }
+    out
+}
+
+fn all_the_same(answers: &[(StatusCode, Value)]) -> (StatusCode, Value) {
+    for a in answers {
+        assert_eq!(a, &answers[0], "every answer is the first one's");
+    }
+    answers[0].clone()
+}
+
+/// 64 concurrent requests with one `Idempotency-Key` — a token issue, a draft, an
+/// action, a batch — make exactly one change, and all 64 get the same answer. A
+/// token's secret is given to those 64 and never stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_keyed_requests_have_one_effect() {
+    let s = Arc::new(server(ApiConfig::default()).await);
+    s.open_round().await;
+
+    // Token issue.
+    let before = s.kernel.tokens(Some("huiyang")).unwrap().len();
+    let answers =
+        at_once(&s, 64, "admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), "tok-1").await;
+    let (st, token) = all_the_same(&answers);
+    assert_eq!(st, StatusCode::CREATED, "{token}");
+    let secret = token["secret"].as_str().expect("the secret, shown to the requests that asked").to_string();
+    assert_eq!(s.kernel.tokens(Some("huiyang")).unwrap().len(), before + 1, "one token, not several");
+    // A later repeat: the same answer without the secret, which is stored nowhere.
+    let (st, again) = s
+        .call_with("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), Some("tok-1"))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(again["info"], token["info"]);
+    assert_eq!(again["secret"], Value::Null, "a stored answer never carries a secret");
+    let file = std::fs::read(s._dir.path().join("api.redb")).unwrap();
+    assert!(!file.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is not in the database file");
+
+    // A new draft.
+    let draft = s.draft("applicant").await;
+    let path = format!("/v1/rounds/{ROUND}/applications");
+    let apps_before = s.kernel.applications_in(ROUND).unwrap().len();
+    let answers = at_once(&s, 64, "applicant", Method::POST, &path, Some(draft.clone()), "draft-x").await;
+    let (st, created) = all_the_same(&answers);
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    assert_eq!(s.kernel.applications_in(ROUND).unwrap().len(), apps_before + 1, "one application");
+    let id = created["application"]["id"].as_str().unwrap().to_string();
+
+    // An action.
+    let n = s.kernel.decision_count().unwrap();
+    let act = format!("/v1/applications/{id}/actions");
+    let answers = at_once(&s, 64, "applicant", Method::POST, &act, Some(json!({"action": "submit"})), "sub-x").await;
+    let (st, submitted) = all_the_same(&answers);
+    assert_eq!(st, StatusCode::OK, "{submitted}");
+    assert_eq!(s.kernel.decision_count().unwrap(), n + 1, "one decision");
+
+    // A batch (the district recommends first, then the city in a batch).
+    let (st, b) = s
+        .call("district", Method::POST, &act, Some(json!({"action": "district-recommend", "opinion": "同意"})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let n = s.kernel.decision_count().unwrap();
+    let batch = json!({"applications": [id], "request": {"action": "city-recommend", "opinion": "同意推荐"}});
+    let answers =
+        at_once(&s, 64, "city", Method::POST, &format!("/v1/rounds/{ROUND}/batch"), Some(batch), "batch-x").await;
+    let (st, b) = all_the_same(&answers);
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(s.kernel.decision_count().unwrap(), n + 1, "one batch decision");
+    assert_eq!(s.kernel.verify_indexes().unwrap(), Vec::<String>::new());
+}
+
+/// One key, two different bodies sent at once, many times over: exactly one of them
+/// takes effect; the other is refused as a reuse of the key; a retry of the winner
+/// replays the winner's answer (never the loser's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_key_two_bodies_has_one_winner() {
+    let s = Arc::new(server(ApiConfig::default()).await);
+    s.open_round().await;
+    let draft = s.draft("applicant").await;
+    let path = format!("/v1/rounds/{ROUND}/applications");
+    for trial in 0..20 {
+        let key = format!("race-{trial}");
+        let mut other = draft.clone();
+        other["data"]["resource_name"] = json!(format!("另一个资源{trial}"));
+        let before = s.kernel.applications_in(ROUND).unwrap().len();
+        let (a, b) = tokio::join!(
+            s.call_with("applicant", Method::POST, &path, Some(draft.clone()), Some(&key)),
+            s.call_with("applicant", Method::POST, &path, Some(other.clone()), Some(&key)),
+        );
+        assert_eq!(s.kernel.applications_in(ROUND).unwrap().len(), before + 1, "trial {trial}: one draft");
+        let (winner, body, loser) = match (a.0, b.0) {
+            (StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY) => (a, draft.clone(), b),
+            (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CREATED) => (b, other.clone(), a),
+            other => panic!("trial {trial}: {other:?} {} {}", a.1, b.1),
+        };
+        assert_eq!(loser.1["code"], "idempotency_key_reused");
+        let retry = s.call_with("applicant", Method::POST, &path, Some(body), Some(&key)).await;
+        assert_eq!(retry, winner, "trial {trial}: the winner's retry replays the winner's answer");
+    }
+}
+
+/// A missing object is 404 `not_found` on every route that names one (never a 500),
+/// and the CLI says the same with exit 3 (`kernel/tests/cli.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_objects_are_not_found_everywhere() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    for (who, method, path, body) in [
+        ("admin", Method::GET, "/v1/rounds/nope".to_string(), None),
+        ("city", Method::GET, "/v1/rounds/nope/queue".to_string(), None),
+        ("city", Method::GET, "/v1/rounds/nope/quotas".to_string(), None),
+        ("city", Method::GET, "/v1/rounds/nope/summary?level=city".to_string(), None),
+        ("admin", Method::GET, "/v1/rounds/nope/forms/resource".to_string(), None),
+        ("admin", Method::GET, format!("/v1/rounds/{ROUND}/forms/nope"), None),
+        ("admin", Method::GET, format!("/v1/rounds/{ROUND}/summary?level=city&scope=atlantis"), None),
+        ("admin", Method::POST, "/v1/rounds/nope/open".to_string(), None),
+        ("admin", Method::POST, "/v1/rounds/nope/close".to_string(), None),
+        ("applicant", Method::POST, "/v1/rounds/nope/applications".to_string(), Some(json!({"data": {}}))),
+        ("applicant", Method::GET, "/v1/applications/A9999999".to_string(), None),
+        ("admin", Method::DELETE, "/v1/tokens/0000000000000000".to_string(), None),
+        ("admin", Method::GET, "/v1/orgs/91440300MA5FXXXX0X".to_string(), None),
+        ("admin", Method::GET, "/v1/decisions/99999/replay".to_string(), None),
+    ] {
+        let (st, b) = s.call(who, method.clone(), &path, body).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{method} {path}: {b}");
+        assert!(b["message"].as_str().unwrap().contains(" / "), "{path}: bilingual message: {b}");
+    }
+}
+
+/// Every kind of error maps to one HTTP status and one exit code, and the two agree
+/// (a 404 is exit 3 everywhere, a 502 exit 8 …); every error the API can give names
+/// its kind's status.
+#[test]
+fn every_error_kind_has_one_status_and_one_exit_code() {
+    use shenbao::ErrorKind;
+    use shenbao::http::status_of;
+    let expected = [
+        (ErrorKind::Invalid, 422, 4),
+        (ErrorKind::Malformed, 400, 4),
+        (ErrorKind::TooLarge, 413, 4),
+        (ErrorKind::NotFound, 404, 3),
+        (ErrorKind::Unauthenticated, 401, 7),
+        (ErrorKind::Forbidden, 403, 7),
+        (ErrorKind::Conflict, 409, 7),
+        (ErrorKind::PluginFailed, 502, 8),
+        (ErrorKind::Storage, 500, 5),
+        (ErrorKind::Corrupt, 500, 6),
+        (ErrorKind::Internal, 500, 9),
+    ];
+    assert_eq!(expected.len(), ErrorKind::ALL.len());
+    for kind in ErrorKind::ALL {
+        let (_, status, exit) = expected.iter().find(|(k, _, _)| *k == kind).expect("every kind in the table");
+        assert_eq!((status_of(kind).as_u16(), kind.exit_code()), (*status, *exit), "{kind:?}");
+        // Agreement: the status class and the exit code tell the same story.
+        let agree = match status_of(kind).as_u16() {
+            400 | 413 | 422 => kind.exit_code() == 4,
+            401 | 403 | 409 => kind.exit_code() == 7,
+            404 => kind.exit_code() == 3,
+            502 => kind.exit_code() == 8,
+            500 => matches!(kind.exit_code(), 5 | 6 | 9),
+            other => panic!("{kind:?}: unexpected status {other}"),
+        };
+        assert!(agree, "{kind:?}");
+    }
 }

@@ -1,8 +1,10 @@
 //! The API's errors: one enum, each variant a stable `code`, an HTTP status and a
 //! bilingual message, with the findings or quota figures in `details`.
 
+use crate::backup::BackupError;
 use crate::engine::Refusal;
-use crate::error::{InstallError, LookupError, StoreError};
+use crate::error::{Classified, ErrorKind, InstallError, LookupError, StoreError};
+use crate::io::ImportError;
 use crate::workflow::{ActError, AdminError, BatchError, RoundError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +23,8 @@ pub struct ErrorBody {
     pub details: Value,
 }
 
-/// Every way a request can fail.
+/// Every way a request can fail: the API's own refusals, and the kernel's errors
+/// kept whole (their [`Classified`] kind and code are what the client sees).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("未认证 / missing or unknown bearer token; send `Authorization: Bearer <token>`")]
@@ -41,88 +44,90 @@ pub enum ApiError {
     PageTooLarge { asked: usize, max: usize },
     #[error("幂等键已用于另一个请求 / idempotency key {0:?} was already used for a different request")]
     IdempotencyKeyReused(String),
+    #[error(
+        "使用该幂等键的请求仍在处理中，请稍后重试 / a request with idempotency key {0:?} is still in progress; retry later"
+    )]
+    IdempotencyKeyInProgress(String),
     #[error(transparent)]
     Act(#[from] ActError),
     #[error(transparent)]
     Batch(#[from] BatchError),
     #[error(transparent)]
-    Round(RoundError),
+    Round(#[from] RoundError),
     #[error(transparent)]
     Admin(#[from] AdminError),
     #[error(transparent)]
     Install(#[from] InstallError),
-    #[error("{0}")]
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("内部错误 / internal error: {0}")]
     Internal(String),
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+/// The HTTP status of every error kind: the API's one map (the CLI's is
+/// [`ErrorKind::exit_code`]; `tests` walk both).
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PluginFailed => StatusCode::BAD_GATEWAY,
+        ErrorKind::Storage | ErrorKind::Corrupt | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-impl From<RoundError> for ApiError {
-    fn from(e: RoundError) -> Self {
-        match e {
-            RoundError::NotFound(id) => ApiError::NotFound { what: "round", id },
-            other => ApiError::Round(other),
-        }
-    }
-}
-
-impl From<LookupError> for ApiError {
-    fn from(e: LookupError) -> Self {
-        match e {
-            LookupError::NotInstalled { program, version } => {
-                ApiError::NotFound { what: "plugin", id: format!("{program}@{version}") }
-            }
-            LookupError::UnknownSha { sha256 } => ApiError::NotFound { what: "plugin", id: sha256 },
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-fn refusal_status(r: &Refusal) -> StatusCode {
-    match r {
-        Refusal::Forbidden { .. } | Refusal::ConfirmNotAllowed => StatusCode::FORBIDDEN,
-        Refusal::UnknownAction { .. }
-        | Refusal::OpinionRequired { .. }
-        | Refusal::MissingPayload { .. }
-        | Refusal::NotBatchable { .. }
-        | Refusal::NotAWarning { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::CONFLICT,
-    }
-}
-
-fn act_parts(e: &ActError) -> (StatusCode, Value) {
+fn act_details(e: &ActError) -> Value {
     match e {
-        ActError::Refused(r) => {
-            let details = match r {
-                Refusal::QuotaExceeded { quota, scope, used, limit, .. } => {
-                    json!({ "quota": quota, "scope": scope, "used": used, "limit": limit })
-                }
-                Refusal::UnconfirmedWarnings { rules } => json!({ "rules": rules }),
-                Refusal::WindowClosed { window, detail } => json!({ "window": window, "detail": detail }),
-                _ => Value::Null,
-            };
-            (refusal_status(r), details)
-        }
-        ActError::BlockingFindings { findings } => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "findings": findings })),
-        ActError::NotFound { .. } => (StatusCode::NOT_FOUND, Value::Null),
-        ActError::Banned { until } => (StatusCode::CONFLICT, json!({ "until": until })),
-        ActError::ProfileIncomplete { .. } | ActError::UnknownDirection { .. } | ActError::Blob(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Value::Null)
-        }
-        ActError::IdempotencyKeyReused { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Value::Null),
-        ActError::Conflict => (StatusCode::CONFLICT, Value::Null),
-        ActError::Check(_) => (StatusCode::BAD_GATEWAY, Value::Null),
-        ActError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, Value::Null),
+        ActError::Refused(r) => match r {
+            Refusal::QuotaExceeded { quota, scope, used, limit, .. } => {
+                json!({ "quota": quota, "scope": scope, "used": used, "limit": limit })
+            }
+            Refusal::UnconfirmedWarnings { rules } => json!({ "rules": rules }),
+            Refusal::WindowClosed { window, detail } => json!({ "window": window, "detail": detail }),
+            Refusal::Banned { until } => json!({ "until": until }),
+            _ => Value::Null,
+        },
+        ActError::BlockingFindings { findings } => json!({ "findings": findings }),
+        _ => Value::Null,
     }
 }
 
-impl ApiError {
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
+impl Classified for ApiError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ApiError::Unauthenticated => ErrorKind::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorKind::Forbidden,
+            ApiError::NotFound { .. } => ErrorKind::NotFound,
+            ApiError::MalformedJson(_) => ErrorKind::Malformed,
+            ApiError::Invalid(_) | ApiError::PageTooLarge { .. } | ApiError::IdempotencyKeyReused(_) => {
+                ErrorKind::Invalid
+            }
+            ApiError::TooLarge { .. } => ErrorKind::TooLarge,
+            ApiError::IdempotencyKeyInProgress(_) => ErrorKind::Conflict,
+            ApiError::Act(e) => e.kind(),
+            ApiError::Batch(e) => e.kind(),
+            ApiError::Round(e) => e.kind(),
+            ApiError::Admin(e) => e.kind(),
+            ApiError::Install(e) => e.kind(),
+            ApiError::Lookup(e) => e.kind(),
+            ApiError::Store(e) => e.kind(),
+            ApiError::Backup(e) => e.kind(),
+            ApiError::Import(e) => e.kind(),
+            ApiError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
@@ -132,50 +137,32 @@ impl ApiError {
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::PageTooLarge { .. } => "page_too_large",
             ApiError::IdempotencyKeyReused(_) => "idempotency_key_reused",
-            ApiError::Act(e) => e.code(),
-            ApiError::Batch(b) => b.error.code(),
-            ApiError::Round(RoundError::Exists(_)) => "round_exists",
-            ApiError::Round(RoundError::Invalid { .. }) => "round_invalid",
-            ApiError::Round(RoundError::Frozen { .. }) => "round_frozen",
-            ApiError::Round(RoundError::Plugin(_)) => "plugin_failed",
-            ApiError::Round(_) => "store",
-            ApiError::Admin(AdminError::Store(_)) => "store",
-            ApiError::Admin(_) => "invalid_reference_data",
-            ApiError::Install(InstallError::Store(_)) => "store",
-            ApiError::Install(_) => "plugin_refused",
+            ApiError::IdempotencyKeyInProgress(_) => "idempotency_key_in_progress",
+            ApiError::Act(e) => Classified::code(e),
+            ApiError::Batch(e) => e.code(),
+            ApiError::Round(e) => e.code(),
+            ApiError::Admin(e) => e.code(),
+            ApiError::Install(e) => e.code(),
+            ApiError::Lookup(e) => e.code(),
+            ApiError::Store(e) => e.code(),
+            ApiError::Backup(e) => e.code(),
+            ApiError::Import(e) => e.code(),
             ApiError::Internal(_) => "internal",
         }
     }
+}
 
+impl ApiError {
+    /// The HTTP status: [`status_of`] the error's kind.
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Invalid(_) | ApiError::PageTooLarge { .. } | ApiError::IdempotencyKeyReused(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            ApiError::Act(e) => act_parts(e).0,
-            ApiError::Batch(b) => act_parts(&b.error).0,
-            ApiError::Round(RoundError::Exists(_) | RoundError::Frozen { .. }) => StatusCode::CONFLICT,
-            ApiError::Round(RoundError::Invalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Round(RoundError::Plugin(_)) => StatusCode::BAD_GATEWAY,
-            ApiError::Round(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Admin(AdminError::Store(_)) | ApiError::Install(InstallError::Store(_)) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            ApiError::Admin(_) | ApiError::Install(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status_of(self.kind())
     }
 
     fn details(&self) -> Value {
         match self {
-            ApiError::Act(e) => act_parts(e).1,
+            ApiError::Act(e) => act_details(e),
             ApiError::Batch(b) => {
-                let mut d = act_parts(&b.error).1;
+                let mut d = act_details(&b.error);
                 if !d.is_object() {
                     d = json!({});
                 }
@@ -190,6 +177,7 @@ impl ApiError {
         }
     }
 
+    /// The response body: stable code, bilingual message, details.
     pub fn body(&self) -> ErrorBody {
         // Out-of-scope objects answer exactly as missing ones.
         let message = match self {

@@ -20,20 +20,18 @@ mod error;
 mod openapi;
 mod routes;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, status_of};
 pub use openapi::openapi;
 pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
 
 use crate::kernel::Kernel;
 use crate::model::{Application, Round, Scope, User};
-use crate::tables::API_RESPONSES;
-use crate::workflow::{from_json, to_json};
+use crate::idempotency::Claim;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use redb::ReadableDatabase;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -49,11 +47,20 @@ pub struct ApiConfig {
     pub max_plugin: usize,
     /// Largest page a list may return.
     pub max_page: usize,
+    /// How long a request waits for a running request with the same
+    /// `Idempotency-Key` before it is answered `409 idempotency_key_in_progress`.
+    pub idempotency_wait: std::time::Duration,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { max_body: 1 << 20, max_upload: 100 << 20, max_plugin: 64 << 20, max_page: 500 }
+        ApiConfig {
+            max_body: 1 << 20,
+            max_upload: 100 << 20,
+            max_plugin: 64 << 20,
+            max_page: 500,
+            idempotency_wait: std::time::Duration::from_secs(30),
+        }
     }
 }
 
@@ -105,43 +112,11 @@ fn require_admin(u: &User) -> Result<(), ApiError> {
     if is_admin(u) { Ok(()) } else { Err(ApiError::Forbidden("需要管理员权限 / administrators only".into())) }
 }
 
-/// Whether `user` may see `app`: its own organisation's; a reviewer's region once
-/// the application has been at a stage the reviewer's role acts at; an expert's
-/// assigned ones; the public's while an action open to the public is possible.
+/// Whether `user` may see `app`: the access policy's [`may_see`](crate::engine::access::may_see),
+/// with the applicant read for the region-scoped grants.
 pub(crate) fn visible(k: &Kernel, user: &User, app: &Application, round: &Round) -> Result<bool, ApiError> {
-    let reached = |role: &str| {
-        app.state.trail.iter().any(|v| {
-            round.graph.actions.iter().any(|a| a.roles.iter().any(|r| r == role) && a.from_stages.contains(&v.stage))
-        })
-    };
-    let mut org = None;
-    for g in &user.grants {
-        let ok =
-            match &g.scope {
-                Scope::Province if g.role == "admin" => true,
-                Scope::Province => reached(&g.role),
-                Scope::Organisation(o) => *o == app.applicant,
-                Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
-                Scope::Public => round.graph.actions.iter().any(|a| {
-                    a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
-                }),
-                Scope::City(c) | Scope::District(c) => {
-                    if org.is_none() {
-                        org = k.org(&app.applicant)?;
-                    }
-                    let Some(o) = &org else { continue };
-                    let inside = match &g.scope {
-                        Scope::City(_) => o.city.as_ref() == Some(c),
-                        _ => o.district.as_ref() == Some(c),
-                    };
-                    inside && reached(&g.role)
-                }
-            };
-        if ok {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let Some(org) = k.org(&app.applicant)? else { return Ok(false) };
+    Ok(crate::engine::access::may_see(user, app, round, &org))
 }
 
 /// The application if the caller may see it; otherwise the same `not_found` as a missing one.
@@ -173,14 +148,6 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
-/// A response remembered under an idempotency key.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Remembered {
-    digest: String,
-    status: u16,
-    body: Value,
-}
-
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
     let s = v.to_str().map_err(|_| ApiError::Invalid("Idempotency-Key must be visible ASCII".into()))?;
@@ -188,23 +155,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Err(ApiError::Invalid("Idempotency-Key must be 1 to 200 characters".into()));
     }
     Ok(Some(s.to_string()))
-}
-
-fn recall(k: &Kernel, user: &str, key: &str) -> Result<Option<Remembered>, ApiError> {
-    let tx = k.db().begin_read().map_err(crate::error::StoreError::from)?;
-    let t = tx.open_table(API_RESPONSES).map_err(crate::error::StoreError::from)?;
-    let v = t.get((user, key)).map_err(crate::error::StoreError::from)?;
-    Ok(v.map(|v| from_json("api_responses", v.value())).transpose()?)
-}
-
-fn remember(k: &Kernel, user: &str, key: &str, r: &Remembered) -> Result<(), ApiError> {
-    let tx = k.db().begin_write().map_err(crate::error::StoreError::from)?;
-    tx.open_table(API_RESPONSES)
-        .map_err(crate::error::StoreError::from)?
-        .insert((user, key), to_json(r).as_slice())
-        .map_err(crate::error::StoreError::from)?;
-    tx.commit().map_err(crate::error::StoreError::from)?;
-    Ok(())
 }
 
 /// What a state-changing handler gets.
@@ -218,22 +168,61 @@ pub(crate) struct Ctx<'a> {
 
 type Outcome = Result<(StatusCode, Value), ApiError>;
 
-/// Run a state-changing request: authenticate, apply the idempotency key (a repeat
-/// returns the remembered response; the same key with another request is refused),
-/// run `f` on the blocking pool, remember its final answer.
-async fn mutate(
+/// How a state-changing route answers: its kernel result → (status, body), and the
+/// body fields that are secrets (shown once, never stored).
+pub(crate) struct Answer<T> {
+    pub respond: Box<dyn Fn(&T) -> Outcome + Send + Sync>,
+    pub secret: &'static [&'static str],
+}
+
+impl<T> Answer<T> {
+    pub(crate) fn new(respond: impl Fn(&T) -> Outcome + Send + Sync + 'static) -> Self {
+        Answer { respond: Box::new(respond), secret: &[] }
+    }
+    pub(crate) fn secret(mut self, fields: &'static [&'static str]) -> Self {
+        self.secret = fields;
+        self
+    }
+}
+
+fn error_value(e: &ApiError) -> (u16, Value) {
+    if e.status().is_server_error() {
+        eprintln!("shenbao serve: {e}");
+    }
+    (e.status().as_u16(), serde_json::to_value(e.body()).expect("error bodies serialise"))
+}
+
+/// Run a state-changing request: authenticate, read the body within its limit, and
+/// run `f` on the blocking pool — under the `Idempotency-Key`, if one is sent, through
+/// [`Kernel::idempotent`](crate::idempotency): one execution per key, its answer
+/// stored in the change's own transaction, every repeat answered with it.
+async fn mutate<T: Send + 'static>(
     api: Api,
     headers: HeaderMap,
     what: String,
     body: Result<Bytes, BytesRejection>,
     limit: usize,
-    f: impl FnOnce(Ctx<'_>) -> Outcome + Send + 'static,
+    answer: Answer<T>,
+    f: impl FnOnce(Ctx<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Response {
     let result = blocking(move || {
         let k = &*api.kernel;
         let user = caller(k, &headers)?;
         let body = body_bytes(body, limit)?;
         let key = idempotency_key(&headers)?;
+        let respond = std::sync::Arc::new(answer.respond);
+        let live = respond.clone();
+        let run = || -> (u16, Value) {
+            let ctx = Ctx { kernel: k, user: &user, key: key.as_deref(), body: &body, config: &api.config };
+            match f(ctx).and_then(|t| live(&t)) {
+                Ok((status, value)) => (status.as_u16(), value),
+                Err(e) => error_value(&e),
+            }
+        };
+        let Some(key_s) = key.clone() else {
+            let (status, value) = run();
+            return Ok((status, value, false));
+        };
         let digest = {
             let mut h = Sha256::new();
             h.update(what.as_bytes());
@@ -241,30 +230,27 @@ async fn mutate(
             h.update(&body);
             hex::encode(h.finalize())
         };
-        if let Some(key) = &key {
-            if let Some(r) = recall(k, &user.id, key)? {
-                if r.digest != digest {
-                    return Err(ApiError::IdempotencyKeyReused(key.clone()));
-                }
-                return Ok((StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK), r.body, true));
-            }
-        }
-        let outcome = f(Ctx { kernel: k, user: &user, key: key.as_deref(), body: &body, config: &api.config });
-        let (status, value) = match outcome {
-            Ok(ok) => ok,
-            Err(e) => (e.status(), serde_json::to_value(e.body()).expect("error bodies serialise")),
+        let render: crate::idempotency::Render = Box::new(move |any| {
+            let t = any.downcast_ref::<T>()?;
+            respond(t).ok().map(|(s, v)| (s.as_u16(), v))
+        });
+        let keyed = crate::idempotency::Keyed {
+            user: &user.id,
+            key: &key_s,
+            digest,
+            secret: answer.secret,
+            wait: api.config.idempotency_wait,
         };
-        // Remember final answers (not server faults, which a retry may cure).
-        if let Some(key) = &key {
-            if !status.is_server_error() {
-                remember(k, &user.id, key, &Remembered { digest, status: status.as_u16(), body: value.clone() })?;
-            }
+        match k.idempotent(keyed, render, run)? {
+            Claim::Answer { answer, replayed } => Ok((answer.status, answer.body, replayed)),
+            Claim::Reused => Err(ApiError::IdempotencyKeyReused(key_s)),
+            Claim::InProgress => Err(ApiError::IdempotencyKeyInProgress(key_s)),
         }
-        Ok((status, value, false))
     })
     .await;
     match result {
         Ok((status, value, replayed)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = (status, axum::Json(value)).into_response();
             if replayed {
                 resp.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));

@@ -2,10 +2,11 @@
 //! from which both the router and the OpenAPI document are built, so they cannot drift.
 
 use super::{
-    Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible, visible_app,
+    Answer, Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible, visible_app,
 };
 use crate::attachments::{BlobError, BlobRef};
-use crate::backup::{BackupError, BackupReport};
+use crate::backup::BackupReport;
+use crate::kernel::Installed;
 use crate::calendar::Calendar;
 use crate::kernel::Kernel;
 use crate::model::{ActionRequest, Application, Decision, Organisation, Round, RoundSpec, Scope, User};
@@ -46,7 +47,7 @@ impl From<Receipt> for ActionResponse {
             findings: r
                 .check
                 .as_ref()
-                .map(|c| c.findings().chain(&c.kernel_findings).cloned().collect())
+                .map(|c| c.findings().cloned().collect())
                 .unwrap_or_default(),
             decision: r.decision,
             application: r.application,
@@ -347,6 +348,11 @@ pub(super) fn build(api: Api) -> Router {
 
 type Body_ = Result<Bytes, BytesRejection>;
 
+/// The answer of the imports: `{"imported": n}`.
+fn imported() -> Answer<usize> {
+    Answer::new(|n: &usize| ok(StatusCode::OK, &json!({ "imported": n })))
+}
+
 fn ok<T: Serialize>(status: StatusCode, v: &T) -> Result<(StatusCode, Value), ApiError> {
     Ok((status, serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
@@ -386,10 +392,12 @@ async fn plugins(State(api): State<Api>, h: HeaderMap) -> Response {
 
 async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_plugin;
-    mutate(api, h, "POST /v1/plugins".into(), body, limit, |c: Ctx<'_>| {
-        require_admin(c.user)?;
-        let i = c.kernel.install_plugin(c.body)?;
+    let answer = Answer::new(|i: &Installed| {
         ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &i.record)
+    });
+    mutate(api, h, "POST /v1/plugins".into(), body, limit, answer, |c: Ctx<'_>| {
+        require_admin(c.user)?;
+        Ok(c.kernel.install_plugin(c.body)?)
     })
     .await
 }
@@ -400,10 +408,11 @@ async fn rounds(State(api): State<Api>, h: HeaderMap) -> Response {
 
 async fn create_round(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/rounds".into(), body, limit, |c| {
+    let answer = Answer::new(|r: &Round| ok(StatusCode::CREATED, r));
+    mutate(api, h, "POST /v1/rounds".into(), body, limit, answer, |c| {
         require_admin(c.user)?;
         let spec: RoundSpec = parse(c.body)?;
-        ok(StatusCode::CREATED, &c.kernel.create_round(spec)?)
+        Ok(c.kernel.create_round(spec)?)
     })
     .await
 }
@@ -414,31 +423,34 @@ async fn round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> 
 
 async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("PUT /v1/rounds/{id}"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    mutate(api, h, format!("PUT /v1/rounds/{id}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let spec: RoundSpec = parse(c.body)?;
         if spec.id != id {
             return Err(ApiError::Invalid(format!("the body's id {:?} is not the round {id:?} of the path", spec.id)));
         }
-        ok(StatusCode::OK, &c.kernel.configure_round(spec)?)
+        Ok(c.kernel.configure_round(spec)?)
     })
     .await
 }
 
 async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/rounds/{id}/open"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    mutate(api, h, format!("POST /v1/rounds/{id}/open"), body, limit, answer, move |c| {
         require_admin(c.user)?;
-        ok(StatusCode::OK, &c.kernel.open_round(&id)?)
+        Ok(c.kernel.open_round(&id)?)
     })
     .await
 }
 
 async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, answer, move |c| {
         require_admin(c.user)?;
-        ok(StatusCode::OK, &c.kernel.close_round(&id)?)
+        Ok(c.kernel.close_round(&id)?)
     })
     .await
 }
@@ -561,28 +573,28 @@ async fn list_applications(
 
 async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/rounds/{round}/applications"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Receipt| ok(StatusCode::CREATED, &ActionResponse::from(r.clone())));
+    mutate(api, h, format!("POST /v1/rounds/{round}/applications"), body, limit, answer, move |c| {
         let draft: Draft = parse(c.body)?;
         c.kernel.round(&round)?;
-        let r = match c.key {
+        Ok(match c.key {
             Some(key) => c.kernel.save_draft_idempotent(&c.user.id, &round, None, draft, key)?,
             None => c.kernel.save_draft(&c.user.id, &round, None, draft)?,
-        };
-        ok(StatusCode::CREATED, &ActionResponse::from(r))
+        })
     })
     .await
 }
 
 async fn save_draft(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("PUT /v1/applications/{id}"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Receipt| ok(StatusCode::OK, &ActionResponse::from(r.clone())));
+    mutate(api, h, format!("PUT /v1/applications/{id}"), body, limit, answer, move |c| {
         let app = visible_app(c.kernel, c.user, &id)?;
         let draft: Draft = parse(c.body)?;
-        let r = match c.key {
+        Ok(match c.key {
             Some(key) => c.kernel.save_draft_idempotent(&c.user.id, &app.round, Some(&id), draft, key)?,
             None => c.kernel.save_draft(&c.user.id, &app.round, Some(&id), draft)?,
-        };
-        ok(StatusCode::OK, &ActionResponse::from(r))
+        })
     })
     .await
 }
@@ -601,21 +613,24 @@ async fn decisions(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>)
 
 async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/applications/{id}/actions"), body, limit, move |c| {
+    let answer = Answer::new(|r: &Receipt| ok(StatusCode::OK, &ActionResponse::from(r.clone())));
+    mutate(api, h, format!("POST /v1/applications/{id}/actions"), body, limit, answer, move |c| {
         visible_app(c.kernel, c.user, &id)?;
         let req: ActionRequest = parse(c.body)?;
-        let r = match c.key {
+        Ok(match c.key {
             Some(key) => c.kernel.act_idempotent(&c.user.id, &id, &req, key)?,
             None => c.kernel.act(&c.user.id, &id, &req)?,
-        };
-        ok(StatusCode::OK, &ActionResponse::from(r))
+        })
     })
     .await
 }
 
 async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/rounds/{round}/batch"), body, limit, move |c| {
+    let answer = Answer::new(|rs: &Vec<Receipt>| {
+        ok(StatusCode::OK, &rs.iter().cloned().map(ActionResponse::from).collect::<Vec<_>>())
+    });
+    mutate(api, h, format!("POST /v1/rounds/{round}/batch"), body, limit, answer, move |c| {
         let b: BatchRequest = parse(c.body)?;
         if b.applications.is_empty() {
             return Err(ApiError::Invalid("applications is empty".into()));
@@ -630,11 +645,10 @@ async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, 
             }
         }
         let ids: Vec<&str> = b.applications.iter().map(String::as_str).collect();
-        let rs = match c.key {
+        Ok(match c.key {
             Some(key) => c.kernel.act_batch_idempotent(&c.user.id, &ids, &b.request, key)?,
             None => c.kernel.act_batch(&c.user.id, &ids, &b.request)?,
-        };
-        ok(StatusCode::OK, &rs.into_iter().map(ActionResponse::from).collect::<Vec<_>>())
+        })
     })
     .await
 }
@@ -776,7 +790,7 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     match stored {
         Ok(Ok(blob)) => (StatusCode::CREATED, axum::Json(blob)).into_response(),
         Ok(Err(BlobError::TooLarge { limit })) => ApiError::TooLarge { limit }.into_response(),
-        Ok(Err(e)) => ApiError::Internal(e.to_string()).into_response(),
+        Ok(Err(e)) => ApiError::Act(e.into()).into_response(),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
 }
@@ -804,22 +818,20 @@ impl std::io::Read for ChannelReader {
 
 async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/regions".into(), body, limit, |c| {
+    mutate(api, h, "POST /v1/regions".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
         let regions: Vec<Region> = parse(c.body)?;
-        let n = c.kernel.import_regions(&regions)?;
-        ok(StatusCode::OK, &json!({ "imported": n }))
+        Ok(c.kernel.import_regions(&regions)?)
     })
     .await
 }
 
 async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/orgs".into(), body, limit, |c| {
+    mutate(api, h, "POST /v1/orgs".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
         let orgs: Vec<Organisation> = parse(c.body)?;
-        c.kernel.upsert_orgs(&orgs)?;
-        ok(StatusCode::OK, &json!({ "imported": orgs.len() }))
+        Ok(c.kernel.upsert_orgs(&orgs)?)
     })
     .await
 }
@@ -828,15 +840,7 @@ async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> 
     query(api, h, move |k, u, _| {
         let hidden = || ApiError::NotFound { what: "organisation", id: code.clone() };
         let o = k.org(&code)?.ok_or_else(hidden)?;
-        // Its own people, administrators, and reviewers of its region see it.
-        let sees = u.grants.iter().any(|g| match &g.scope {
-            Scope::Organisation(c) => *c == o.credit_code,
-            Scope::Province => g.role != "public",
-            Scope::City(c) => o.city.as_ref() == Some(c),
-            Scope::District(d) => o.district.as_ref() == Some(d),
-            Scope::Expert | Scope::Public => false,
-        });
-        if !sees {
+        if !crate::engine::access::may_see_org(u, &o) {
             return Err(hidden());
         }
         value(&o)
@@ -846,32 +850,33 @@ async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> 
 
 async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/users".into(), body, limit, |c| {
+    mutate(api, h, "POST /v1/users".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
         let users: Vec<User> = parse(c.body)?;
-        c.kernel.upsert_users(&users)?;
-        ok(StatusCode::OK, &json!({ "imported": users.len() }))
+        Ok(c.kernel.upsert_users(&users)?)
     })
     .await
 }
 
 async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, move |c| {
+    let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": year })));
+    mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let cal: Calendar = parse(c.body)?;
-        c.kernel.set_calendar(year, &cal)?;
-        ok(StatusCode::OK, &json!({ "year": year }))
+        Ok(c.kernel.set_calendar(year, &cal)?)
     })
     .await
 }
 
 async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("POST /v1/users/{id}/tokens"), body, limit, move |c| {
+    // The secret is shown once: waiting repeats get it, a stored repeat answers `null`.
+    let answer = Answer::new(|t: &IssuedToken| ok(StatusCode::CREATED, t)).secret(&["secret"]);
+    mutate(api, h, format!("POST /v1/users/{id}/tokens"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let req: TokenRequest = if c.body.is_empty() { TokenRequest { label: String::new() } } else { parse(c.body)? };
-        ok(StatusCode::CREATED, &c.kernel.issue_token(&id, &req.label)?)
+        Ok(c.kernel.issue_token(&id, &req.label)?)
     })
     .await
 }
@@ -886,25 +891,21 @@ async fn tokens(State(api): State<Api>, h: HeaderMap) -> Response {
 
 async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, move |c| {
+    let answer = Answer::new(|t: &TokenInfo| ok(StatusCode::OK, t));
+    mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
-        ok(StatusCode::OK, &c.kernel.revoke_token(&id)?)
+        Ok(c.kernel.revoke_token(&id)?)
     })
     .await
 }
 
 async fn backup(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/admin/backup".into(), body, limit, |c| {
+    let answer = Answer::new(|r: &BackupReport| ok(StatusCode::CREATED, r));
+    mutate(api, h, "POST /v1/admin/backup".into(), body, limit, answer, |c| {
         require_admin(c.user)?;
         let req: BackupRequest = parse(c.body)?;
-        match c.kernel.backup(std::path::Path::new(&req.dest)) {
-            Ok(r) => ok(StatusCode::CREATED, &r),
-            Err(BackupError::Exists(p)) => {
-                Err(ApiError::Invalid(format!("{p} already exists; a backup never overwrites")))
-            }
-            Err(e) => Err(ApiError::Internal(e.to_string())),
-        }
+        Ok(c.kernel.backup(std::path::Path::new(&req.dest))?)
     })
     .await
 }

@@ -7,26 +7,29 @@ mod runner;
 
 use clap::{Args, Parser, Subcommand};
 use shenbao::{
-    ActError, ActionRequest, AdminError, BackupError, Draft, InstallError, Kernel, LookupError, Payload, RoundError,
-    RoundSpec, StoreError, SummaryLevel,
+    ActionRequest, Classified, Draft, InstallError, Kernel, Payload, RoundSpec, StoreError, SummaryLevel,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit codes.
+/// Exit codes: each is [`shenbao::ErrorKind::exit_code`] of a kind, so the CLI and
+/// the HTTP API (`shenbao::http::status_of`) map every error the same way.
 mod exit {
+    use shenbao::ErrorKind;
     /// Bad usage (clap's own).
+    #[allow(dead_code)]
     pub const USAGE: u8 = 2;
     /// What was named does not exist.
-    pub const NOT_FOUND: u8 = 3;
-    /// The input was refused (invalid data, blocking findings, a rule of the graph).
-    pub const REFUSED: u8 = 4;
+    pub const NOT_FOUND: u8 = ErrorKind::NotFound.exit_code();
+    /// The input was refused (invalid data, blocking findings, a missing opinion).
+    pub const REFUSED: u8 = ErrorKind::Invalid.exit_code();
     /// The database or a file could not be read or written.
-    pub const STORAGE: u8 = 5;
+    pub const STORAGE: u8 = ErrorKind::Storage.exit_code();
     /// A verification failed (chain, plugin bytes, replay).
-    pub const VERIFY_FAILED: u8 = 6;
+    pub const VERIFY_FAILED: u8 = ErrorKind::Corrupt.exit_code();
     /// Refused by the state of things: quota, window, stage, permissions.
-    pub const CONFLICT: u8 = 7;
+    pub const CONFLICT: u8 = ErrorKind::Conflict.exit_code();
     /// `plugin test`: a case's findings differ from its expectation.
     pub const CASES_FAILED: u8 = 1;
 }
@@ -36,7 +39,7 @@ mod exit {
     name = "shenbao",
     version,
     about = "Shenbao (申报): program applications and approvals on an embedded database",
-    after_help = "Example:\n  shenbao demo                      # a whole round of each program on a fresh database\n  shenbao --db round.redb round show iiot-2023\n\nExit codes: 0 ok, 2 usage, 3 not found, 4 refused input, 5 storage, 6 verification failed, 7 refused by state (quota, window, stage, permission)."
+    after_help = "Example:\n  shenbao demo                      # a whole round of each program on a fresh database\n  shenbao --db round.redb round show iiot-2023\n\nExit codes: 0 ok, 1 a failing `plugin test` case, 2 usage, 3 not found, 4 refused input, 5 storage, 6 verification failed, 7 refused by state or permission (quota, window, stage, role), 8 a plugin failed, 9 internal error."
 )]
 struct Cli {
     /// The database file (created if missing; default shenbao.redb, or the demo's own folder).
@@ -389,107 +392,16 @@ impl Failure {
     }
 }
 
+/// A failure writing an output file.
 fn store(e: impl std::fmt::Display) -> Failure {
-    Failure::new(exit::STORAGE, e, "check the database file and its permissions")
+    Failure::new(exit::STORAGE, format!("[store] {e}"), shenbao::ErrorKind::Storage.advice())
 }
 
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        store(e)
-    }
-}
-
-impl From<LookupError> for Failure {
-    fn from(e: LookupError) -> Self {
-        match e {
-            LookupError::NotInstalled { .. } | LookupError::UnknownSha { .. } => {
-                Failure::new(exit::NOT_FOUND, e, "see `shenbao plugin list` for what is installed")
-            }
-            other => store(other),
-        }
-    }
-}
-
-impl From<InstallError> for Failure {
-    fn from(e: InstallError) -> Self {
-        match e {
-            InstallError::Store(_) => store(e),
-            other => Failure::new(exit::REFUSED, other, "rebuild the plugin or fix what is named, then install again"),
-        }
-    }
-}
-
-impl From<RoundError> for Failure {
-    fn from(e: RoundError) -> Self {
-        match e {
-            RoundError::NotFound(_) => Failure::new(exit::NOT_FOUND, e, "see `shenbao round list`"),
-            RoundError::Exists(_) => Failure::new(exit::CONFLICT, e, "choose another id, or `round configure` it"),
-            RoundError::Frozen { .. } => Failure::new(exit::CONFLICT, e, "create a new round for new rules"),
-            RoundError::Invalid { .. } => Failure::new(exit::REFUSED, e, "fix the round file where named"),
-            RoundError::Plugin(_) => Failure::new(exit::REFUSED, e, "check the plugin with `shenbao plugin verify`"),
-            RoundError::Store(_) => store(e),
-        }
-    }
-}
-
-impl From<ActError> for Failure {
-    fn from(e: ActError) -> Self {
-        let code = e.code();
-        let (exit, todo) = match &e {
-            ActError::NotFound { .. } => (exit::NOT_FOUND, "check the id (`shenbao app list --round R`)"),
-            ActError::BlockingFindings { .. } => (exit::REFUSED, "fix the findings named and submit again"),
-            ActError::Store(_) => (exit::STORAGE, "check the database file"),
-            ActError::Refused(r) if r.code() == "opinion_required" || r.code() == "missing_payload" => {
-                (exit::REFUSED, "add what is named (--opinion, --experts, --score, --rank)")
-            }
-            ActError::Refused(_) | ActError::Banned { .. } | ActError::Conflict => {
-                (exit::CONFLICT, "see `shenbao review actions APP` for what is possible now")
-            }
-            _ => (exit::REFUSED, "fix what is named and try again"),
-        };
-        let mut cause = format!("[{code}] {e}");
-        if let ActError::BlockingFindings { findings } = &e {
-            cause = format!(
-                "[{code}] {}",
-                findings
-                    .iter()
-                    .filter(|f| f.severity == shenbao::contract::Severity::Blocking)
-                    .map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
-        }
-        Failure::new(exit, cause, todo)
-    }
-}
-
-impl From<AdminError> for Failure {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::Store(_) => store(e),
-            other => Failure::new(exit::REFUSED, other, "fix the record named; nothing was imported"),
-        }
-    }
-}
-
-impl From<shenbao::io::ImportError> for Failure {
-    fn from(e: shenbao::io::ImportError) -> Self {
-        match e {
-            shenbao::io::ImportError::Admin(a) => a.into(),
-            other => Failure::new(exit::REFUSED, other, "fix the file where named; nothing was imported"),
-        }
-    }
-}
-
-impl From<BackupError> for Failure {
-    fn from(e: BackupError) -> Self {
-        match e {
-            BackupError::Exists(_) => Failure::new(exit::CONFLICT, e, "give a path that does not exist yet"),
-            BackupError::Invalid { .. } => {
-                Failure::new(exit::VERIFY_FAILED, e, "nothing was changed; use another backup or a fresh export")
-            }
-            other => store(other),
-        }
+/// Every kernel error: the exit code of its kind, `[code] message`, and what to do.
+impl<E: Classified> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let kind = e.kind();
+        Failure::new(kind.exit_code(), format!("[{}] {e}", e.code()), kind.advice())
     }
 }
 
@@ -512,15 +424,16 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
     if let Some(t) = now {
         config.clock = std::sync::Arc::new(shenbao::ManualClock::new(t));
     }
-    Kernel::open_with(db, config).map_err(|e| {
-        if e.to_string().contains("already open") {
-            return Failure::new(
-                exit::CONFLICT,
-                format!("{} is in use by another process (a running `shenbao serve`?)", db.display()),
-                "stop it, or do this through its HTTP API (e.g. POST /v1/admin/backup, POST /v1/users/{id}/tokens)",
-            );
+    Kernel::open_with(db, config).map_err(|e| match e {
+        InstallError::Store(StoreError::InUse) => Failure::new(
+            exit::CONFLICT,
+            format!("[database_in_use] {} is in use by another process (a running `shenbao serve`?)", db.display()),
+            "stop it, or do this through its HTTP API (e.g. POST /v1/admin/backup, POST /v1/users/{id}/tokens)",
+        ),
+        other => {
+            let f = Failure::from(other);
+            Failure::new(f.0, f.1, format!("check that {} is a Shenbao database you may write", db.display()))
         }
-        Failure::new(exit::STORAGE, e, format!("check that {} is a Shenbao database you may write", db.display()))
     })
 }
 
@@ -937,7 +850,7 @@ fn receipt(r: &shenbao::Receipt, json: bool) {
             if r.replayed { " (repeated key: first result)" } else { "" }
         );
         if let Some(c) = &r.check {
-            for f in c.findings().chain(&c.kernel_findings) {
+            for f in c.findings() {
                 println!("  {:?} {} {} — {}", f.severity, f.rule_id, f.path, f.message.zh);
             }
         }

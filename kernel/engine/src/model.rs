@@ -3,7 +3,6 @@
 //! `engine.rs` (pure) and `kernel.rs` (storage).
 
 use crate::calendar::Calendar;
-use crate::plugin::PluginId;
 use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -446,3 +445,21 @@ pub struct Ban {
     pub until: Date,
     pub decision: u64,
 }
+
+/// What identifies an installed plugin: program id, version and the sha256 of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PluginId {
+    pub program: String,
+    pub version: String,
+    /// Lower-case hex sha256 of the component bytes.
+    pub sha256: String,
+    /// WIT version the component exports, e.g. `0.1.0`.
+    pub wit: String,
+}
+
+impl std::fmt::Display for PluginId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{} ({})", self.program, self.version, &self.sha256[..12.min(self.sha256.len())])
+    }
+}
+

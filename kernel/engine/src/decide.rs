@@ -2,13 +2,16 @@
 //! counters) → new state and effects, or a typed refusal. No storage, no plugins,
 //! no clock: `kernel.rs` reads what this needs and writes what it returns.
 
+use crate::access::covers;
 use crate::calendar::Calendar;
 use crate::graph::Routing;
 use crate::model::{
     ActionRequest, AppState, EnteredBy, Organisation, QuotaDelta, QuotaHold, RoleGrant, Round, RoundStatus, Scope,
     User, Visit,
 };
+use crate::error::ErrorKind;
 use crate::time::Timestamp;
+use std::collections::{BTreeMap, HashMap};
 use shenbao_contract::{
     Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, ScopeLevel, StageKind, Target,
 };
@@ -56,6 +59,12 @@ pub enum Refusal {
     NotAWarning { rule: String },
     #[error("只有省级审核可以确认警告（如从业年限放宽） / only the province confirms warnings (e.g. an exemption)")]
     ConfirmNotAllowed,
+    #[error("申报单位在 {until} 前不得申报 / the applicant may not apply before {until}")]
+    Banned { until: Date },
+    #[error("企业信息不完整：{missing} / the organisation profile lacks {missing}; it cannot apply")]
+    ProfileIncomplete { missing: String },
+    #[error("存储的数据不一致：{detail} / the stored state is inconsistent: {detail}")]
+    InconsistentState { detail: String },
 }
 
 impl Refusal {
@@ -81,29 +90,109 @@ impl Refusal {
             Refusal::UnconfirmedWarnings { .. } => "unconfirmed_warnings",
             Refusal::NotAWarning { .. } => "not_a_warning",
             Refusal::ConfirmNotAllowed => "confirm_not_allowed",
+            Refusal::Banned { .. } => "banned",
+            Refusal::ProfileIncomplete { .. } => "profile_incomplete",
+            Refusal::InconsistentState { .. } => "inconsistent_state",
+        }
+    }
+
+    /// Every code [`Refusal::code`] can return (the engine's tests require each to be
+    /// produced by a scenario).
+    pub const CODES: &'static [&'static str] = &[
+        "round_not_open",
+        "unknown_action",
+        "stale_stage",
+        "not_at_this_stage",
+        "forbidden",
+        "opinion_required",
+        "window_closed",
+        "quota_exceeded",
+        "withdraw_too_late",
+        "nothing_to_withdraw",
+        "no_next_stage",
+        "no_previous_stage",
+        "objections_open",
+        "no_open_objection",
+        "not_batchable",
+        "missing_payload",
+        "unconfirmed_warnings",
+        "not_a_warning",
+        "confirm_not_allowed",
+        "banned",
+        "profile_incomplete",
+        "inconsistent_state",
+    ];
+
+    /// What kind of failure this is (see [`ErrorKind`]): the request itself is
+    /// wrong ([`ErrorKind::Invalid`]), the caller may not
+    /// ([`ErrorKind::Forbidden`]), the state of things refuses it
+    /// ([`ErrorKind::Conflict`]), or the stored data is broken.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Refusal::Forbidden { .. } | Refusal::ConfirmNotAllowed => ErrorKind::Forbidden,
+            Refusal::UnknownAction { .. }
+            | Refusal::OpinionRequired { .. }
+            | Refusal::MissingPayload { .. }
+            | Refusal::NotBatchable { .. }
+            | Refusal::NotAWarning { .. }
+            | Refusal::ProfileIncomplete { .. } => ErrorKind::Invalid,
+            Refusal::InconsistentState { .. } => ErrorKind::Internal,
+            Refusal::RoundNotOpen { .. }
+            | Refusal::StaleStage { .. }
+            | Refusal::NotAtThisStage { .. }
+            | Refusal::WindowClosed { .. }
+            | Refusal::QuotaExceeded { .. }
+            | Refusal::WithdrawTooLate
+            | Refusal::NothingToWithdraw
+            | Refusal::NoNextStage { .. }
+            | Refusal::NoPreviousStage { .. }
+            | Refusal::ObjectionsOpen { .. }
+            | Refusal::NoOpenObjection
+            | Refusal::UnconfirmedWarnings { .. }
+            | Refusal::Banned { .. } => ErrorKind::Conflict,
         }
     }
 }
 
-/// Everything the engine reads besides the application state.
-pub struct Context<'a> {
+/// Everything a decision reads, read by the shell beforehand inside the write
+/// transaction that will carry the decision out (read errors are the shell's; the
+/// engine never sees storage). Built by `shenbao`'s action path; plain data.
+pub struct Snapshot<'a> {
     pub round: &'a Round,
     pub applicant: &'a Organisation,
+    /// The application's state as stored (for a new draft: the graph's initial stage).
+    pub state: &'a AppState,
+    /// The category of the application's direction (for `applicant-category` quotas).
+    pub direction_category: Option<&'a str>,
     pub calendar: &'a Calendar,
-    /// City id → city group id.
-    pub city_group: &'a dyn Fn(&str) -> Option<String>,
-    /// Display name of a quota scope (惠州市 for `huizhou`).
-    pub scope_name: &'a dyn Fn(&str) -> String,
-    /// Units used of `quota` in `scope` (read inside the same write transaction).
-    pub quota_used: &'a dyn Fn(&str, &str) -> u32,
+    /// City id → city group id (珠三角 …).
+    pub city_groups: &'a HashMap<String, String>,
+    /// Region or group id → display name (惠州市 for `huizhou`), for quota messages.
+    pub scope_names: &'a HashMap<String, String>,
+    /// Units used per (quota id, scope) in this round; a missing entry is 0 used.
+    pub quota_used: &'a BTreeMap<(String, String), u32>,
+    /// The applicant is barred from this round's program until this date (不得申报).
+    pub banned_until: Option<Date>,
     pub now: Timestamp,
     /// Index the accepted decision will get.
     pub decision_index: u64,
 }
 
-/// An accepted action: the new state and what else must happen with it.
+/// What is asked: the action request, who asks, and how.
+pub struct Command<'a> {
+    pub request: &'a ActionRequest,
+    pub actor: &'a User,
+    /// Taken as one item of a batch (批量推荐): only actions marked `batch` may be.
+    pub batch: bool,
+    /// The submission check's warning rule ids (a check ran for this action); they
+    /// wait on the application for the province's confirmation.
+    pub check_warnings: Option<&'a [String]>,
+}
+
+/// An accepted action: the new state and the effects the shell must carry out with
+/// it (quota counters, a ban), with the explanation recorded in the decision.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Transition {
+pub struct Decided {
     pub action: Action,
     pub grant: RoleGrant,
     pub from: String,
@@ -113,19 +202,6 @@ pub struct Transition {
     /// Bar the applicant from this program until this date.
     pub ban_until: Option<Date>,
     pub explain: Vec<String>,
-}
-
-/// Does `grant` let its holder act on this application at `level`?
-fn covers(grant: &RoleGrant, level: ScopeLevel, applicant: &Organisation, state: &AppState, user: &str) -> bool {
-    match (level, &grant.scope) {
-        (ScopeLevel::OwnOrganisation, Scope::Organisation(code)) => *code == applicant.credit_code,
-        (ScopeLevel::District, Scope::District(d)) => applicant.district.as_ref() == Some(d),
-        (ScopeLevel::City, Scope::City(c)) => applicant.city.as_ref() == Some(c),
-        (ScopeLevel::Province, Scope::Province) => true,
-        (ScopeLevel::Assigned, Scope::Expert) => state.experts.iter().any(|e| e == user),
-        (ScopeLevel::Public, _) => true,
-        _ => false,
-    }
 }
 
 /// Which grant of the actor authorises `action`, if any.
@@ -160,12 +236,15 @@ fn authorise<'u>(
         })
 }
 
-fn check_window(ctx: &Context, window: &str) -> Result<(), Refusal> {
+fn check_window(ctx: &Snapshot, window: &str) -> Result<(), Refusal> {
     window_open(ctx.round, ctx.applicant, window, ctx.now)
 }
 
 /// Whether `window` of `round` is open for `applicant` at `now`.
-pub(crate) fn window_open(
+///
+/// # Errors
+/// [`Refusal::WindowClosed`] naming the window and its bounds.
+pub fn window_open(
     round: &Round,
     applicant: &Organisation,
     window: &str,
@@ -199,13 +278,13 @@ pub(crate) fn window_open(
 }
 
 /// The scope key a quota counts this application under.
-fn quota_scope(ctx: &Context, q: &Quota, direction_category: Option<&str>) -> String {
+fn quota_scope(ctx: &Snapshot, q: &Quota, direction_category: Option<&str>) -> String {
     let a = ctx.applicant;
     let city = a.city.clone().unwrap_or_else(|| "-".into());
     match q.group_by {
         QuotaGroup::Round => "round".into(),
         QuotaGroup::City => city,
-        QuotaGroup::CityGroup => a.city.as_deref().and_then(|c| (ctx.city_group)(c)).unwrap_or_else(|| "-".into()),
+        QuotaGroup::CityGroup => a.city.as_deref().and_then(|c| ctx.city_groups.get(c).cloned()).unwrap_or_else(|| "-".into()),
         QuotaGroup::District => a.district.clone().unwrap_or_else(|| "-".into()),
         QuotaGroup::Channel => a.channel.clone(),
         QuotaGroup::Applicant => a.credit_code.clone(),
@@ -214,30 +293,34 @@ fn quota_scope(ctx: &Context, q: &Quota, direction_category: Option<&str>) -> St
 }
 
 /// The limit for a scope: its own entry, else (for cities) its group's, else the default.
-fn quota_limit(ctx: &Context, q: &Quota, scope: &str) -> Option<u32> {
+fn quota_limit(ctx: &Snapshot, q: &Quota, scope: &str) -> Option<u32> {
     let own = q.limits.iter().find(|l| l.scope == scope).map(|l| l.limit);
     let group = || {
         if q.group_by != QuotaGroup::City {
             return None;
         }
-        let g = (ctx.city_group)(scope)?;
-        q.limits.iter().find(|l| l.scope == g).map(|l| l.limit)
+        let g = ctx.city_groups.get(scope)?;
+        q.limits.iter().find(|l| l.scope == *g).map(|l| l.limit)
     };
     own.or_else(group).or(q.default_limit)
+}
+
+fn used_of(ctx: &Snapshot, quota: &str, scope: &str) -> u32 {
+    ctx.quota_used.get(&(quota.to_string(), scope.to_string())).copied().unwrap_or(0)
 }
 
 fn fill(template: &str, scope: &str, used: u32, limit: u32) -> String {
     template.replace("{scope}", scope).replace("{used}", &used.to_string()).replace("{limit}", &limit.to_string())
 }
 
-/// Decide one action. Pure: the same inputs always give the same answer.
-pub fn decide(
-    ctx: &Context,
-    state: &AppState,
-    direction_category: Option<&str>,
-    req: &ActionRequest,
-    actor: &User,
-) -> Result<Transition, Refusal> {
+/// Decide one action. Pure: the same snapshot and command always give the same
+/// answer, and nothing but them is read.
+///
+/// # Errors
+/// A [`Refusal`] naming the rule broken (see [`Refusal::CODES`]); nothing changes.
+pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
+    let (state, req, actor) = (ctx.state, cmd.request, cmd.actor);
+    let direction_category = ctx.direction_category;
     let round = ctx.round;
     let graph = &round.graph;
     let mut explain = Vec::new();
@@ -247,8 +330,9 @@ pub fn decide(
         .iter()
         .find(|a| a.id == req.action)
         .ok_or_else(|| Refusal::UnknownAction { action: req.action.clone() })?;
-    let here =
-        graph.stages.iter().find(|s| s.id == state.stage).expect("an application's stage is in its round's graph");
+    let here = graph.stages.iter().find(|s| s.id == state.stage).ok_or_else(|| Refusal::InconsistentState {
+        detail: format!("the application is at {:?}, which round {} does not have", state.stage, round.spec.id),
+    })?;
     match round.status {
         RoundStatus::Open => {}
         RoundStatus::Closed if matches!(here.kind, StageKind::Library) => {}
@@ -266,7 +350,24 @@ pub fn decide(
             allowed: action.from_stages.join(", "),
         });
     }
+    // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
+    if cmd.batch && !action.batch {
+        return Err(Refusal::NotBatchable { action: action.id.clone() });
+    }
     let grant = authorise(action, ctx.applicant, state, actor)?;
+    // From a draft: a regional applicant's profile names its city and district, and a
+    // ban (不得申报) from an earlier round of the program has run out.
+    if here.kind == StageKind::Draft {
+        let a = ctx.applicant;
+        if a.channel == "region" && (a.city.is_none() || a.district.is_none()) {
+            return Err(Refusal::ProfileIncomplete { missing: "所属市、所属行政区 (city and district)".into() });
+        }
+        if let Some(until) = ctx.banned_until {
+            if until > ctx.now.local_date() {
+                return Err(Refusal::Banned { until });
+            }
+        }
+    }
     let opinion_given = req.opinion.as_ref().is_some_and(|o| !o.trim().is_empty());
     if action.opinion == OpinionRule::Required && !opinion_given {
         return Err(Refusal::OpinionRequired { action: action.id.clone() });
@@ -277,6 +378,9 @@ pub fn decide(
 
     let today = ctx.now.local_date();
     let mut next = state.clone();
+    if let Some(w) = cmd.check_warnings {
+        next.warnings = w.to_vec();
+    }
     let mut quota = Vec::new();
     let mut ban_until = None;
     let routing = Routing { graph, spec: &round.spec, applicant: ctx.applicant };
@@ -391,7 +495,7 @@ pub fn decide(
         let (released, kept): (Vec<_>, Vec<_>) =
             state.holds.iter().cloned().partition(|h| later.contains(&h.stage.as_str()));
         for h in released {
-            let used = (ctx.quota_used)(&h.quota, &h.scope);
+            let used = used_of(ctx, &h.quota, &h.scope);
             let limit = round.quotas.iter().find(|q| q.id == h.quota).and_then(|q| quota_limit(ctx, q, &h.scope));
             quota.push(QuotaDelta {
                 quota: h.quota.clone(),
@@ -418,7 +522,7 @@ pub fn decide(
         if next.holds.iter().any(|h| h.quota == q.id && h.scope == scope) {
             continue;
         }
-        let used = (ctx.quota_used)(&q.id, &scope);
+        let used = used_of(ctx, &q.id, &scope);
         let limit = quota_limit(ctx, q, &scope);
         if let Some(limit) = limit {
             if used >= limit {
@@ -427,7 +531,7 @@ pub fn decide(
                     scope: scope.clone(),
                     used,
                     limit,
-                    message: fill(&q.message.zh, &(ctx.scope_name)(&scope), used, limit),
+                    message: fill(&q.message.zh, ctx.scope_names.get(&scope).unwrap_or(&scope), used, limit),
                 });
             }
         }
@@ -450,7 +554,9 @@ pub fn decide(
     // The new position.
     let moved = target != state.stage;
     if moved {
-        let stage = graph.stages.iter().find(|s| s.id == target).expect("graph checked at configuration");
+        let stage = graph.stages.iter().find(|s| s.id == target).ok_or_else(|| Refusal::InconsistentState {
+            detail: format!("{:?} leads to {target:?}, which round {} does not have", action.id, round.spec.id),
+        })?;
         next.stage = target.clone();
         next.trail.push(Visit { stage: target.clone(), entered_at: ctx.now, decision: Some(ctx.decision_index) });
         next.entered_by = if moving_back {
@@ -491,7 +597,7 @@ pub fn decide(
     }
     next.version += 1;
 
-    Ok(Transition {
+    Ok(Decided {
         action: action.clone(),
         grant,
         from: state.stage.clone(),
@@ -508,7 +614,7 @@ mod tests {
     //! The engine alone: no storage, no plugin, a graph made here.
     use super::*;
     use crate::model::{Organisation, RoundSpec, Window};
-    use shenbao_contract::{Graph, Stage, Text};
+    use shenbao_contract::{Graph, Quota, Stage, Text};
 
     fn stage(id: &str, kind: StageKind, role: &str, scope: ScopeLevel) -> Stage {
         Stage {
@@ -580,7 +686,7 @@ mod tests {
                 quotas: None,
                 config: serde_json::Value::Null,
             },
-            plugin: crate::plugin::PluginId {
+            plugin: crate::model::PluginId {
                 program: "p".into(),
                 version: "0.1.0".into(),
                 sha256: "0".repeat(64),
@@ -599,40 +705,43 @@ mod tests {
         User { id: id.into(), name: id.into(), grants: vec![RoleGrant { role: role.into(), scope, office: None }] }
     }
 
-    fn run(round: &Round, state: &AppState, who: &User, action: &str) -> Result<Transition, Refusal> {
-        let org = Organisation {
+    fn org() -> Organisation {
+        Organisation {
             credit_code: "91350100M000100Y43".into(),
             name: "示例".into(),
             channel: "region".into(),
             city: Some("huizhou".into()),
-            district: None,
+            district: Some("huicheng".into()),
             dishonest: false,
             tags: Vec::new(),
             qualifications: Vec::new(),
             profile: serde_json::Value::Null,
-        };
+        }
+    }
+
+    fn run(round: &Round, state: &AppState, who: &User, action: &str) -> Result<Decided, Refusal> {
+        let org = org();
         let cal = Calendar::default();
-        let ctx = Context {
+        let (groups, names, used) = (HashMap::new(), HashMap::new(), BTreeMap::new());
+        let snapshot = Snapshot {
             round,
             applicant: &org,
+            state,
+            direction_category: None,
             calendar: &cal,
-            city_group: &|_| None,
-            scope_name: &|s| s.to_string(),
-            quota_used: &|_, _| 0,
+            city_groups: &groups,
+            scope_names: &names,
+            quota_used: &used,
+            banned_until: None,
             now: Timestamp(1_700_000_000),
             decision_index: state.version,
         };
-        decide(
-            &ctx,
-            state,
-            None,
-            &ActionRequest {
-                action: action.into(),
-                payload: crate::model::Payload { score: Some(1.0), ..Default::default() },
-                ..Default::default()
-            },
-            who,
-        )
+        let request = ActionRequest {
+            action: action.into(),
+            payload: crate::model::Payload { score: Some(1.0), ..Default::default() },
+            ..Default::default()
+        };
+        decide(&snapshot, &Command { request: &request, actor: who, batch: false, check_warnings: None })
     }
 
     #[test]
@@ -663,4 +772,228 @@ mod tests {
         let s0 = AppState::new("draft", Timestamp(0));
         assert_eq!(run(&r, &s0, &applicant, "submit"), run(&r, &s0, &applicant, "submit"));
     }
+
+    /// One scenario of the refusal table: a state, an actor, a request, and what the
+    /// engine must answer.
+    struct Case {
+        name: &'static str,
+        round: Round,
+        state: AppState,
+        actor: User,
+        request: ActionRequest,
+        batch: bool,
+        banned_until: Option<Date>,
+        org: Organisation,
+        used: BTreeMap<(String, String), u32>,
+        expect: &'static str,
+    }
+
+    /// A richer graph: draft (applicant window) → city (quota of 1 per city, batch)
+    /// → province → expert → notice → library; a refused stage; objections.
+    fn full_round() -> Round {
+        use ScopeLevel::*;
+        let mut r = round();
+        let mut draft = stage("draft", StageKind::Draft, "applicant", OwnOrganisation);
+        draft.window = Some("applicant".into());
+        let mut library = stage("library", StageKind::Library, "province-officer", Province);
+        library.outcome = Some(Outcome::Passed);
+        r.graph.stages = vec![
+            draft,
+            stage("city", StageKind::Review, "city-officer", City),
+            stage("province", StageKind::Review, "province-officer", Province),
+            stage("expert", StageKind::Expert, "expert", Assigned),
+            stage("notice", StageKind::Notice, "province-officer", Province),
+            library,
+        ];
+        let mut recommend = action("recommend", ActionKind::Recommend, "city", Target::Next, "city-officer", City);
+        recommend.batch = true;
+        let mut ret = action("return", ActionKind::Return, "city", Target::Previous, "city-officer", City);
+        ret.opinion = OpinionRule::Required;
+        let mut decide_ = action("decide", ActionKind::Decide, "notice", Target::Stage("library".into()), "province-officer", Province);
+        decide_.opinion = OpinionRule::Optional;
+        r.graph.actions = vec![
+            action("submit", ActionKind::Submit, "draft", Target::Next, "applicant", OwnOrganisation),
+            recommend,
+            ret,
+            action("withdraw", ActionKind::Withdraw, "province", Target::Previous, "city-officer", City),
+            action("forward", ActionKind::Recommend, "province", Target::Next, "province-officer", Province),
+            action("assign", ActionKind::AssignExperts, "expert", Target::Stay, "province-officer", Province),
+            action("score", ActionKind::Score, "expert", Target::Stay, "expert", Assigned),
+            action("rank", ActionKind::Rank, "expert", Target::Stay, "province-officer", Province),
+            action("object", ActionKind::Object, "notice", Target::Stay, "public", Public),
+            action("resolve", ActionKind::ResolveObjection, "notice", Target::Stay, "province-officer", Province),
+            decide_,
+            action("nowhere", ActionKind::Recommend, "library", Target::Next, "province-officer", Province),
+            action("lost", ActionKind::Recommend, "library", Target::Stage("gone".into()), "province-officer", Province),
+        ];
+        r.quotas = vec![Quota {
+            id: "city-8".into(),
+            title: Text::new("每市推荐", "per city"),
+            action: "recommend".into(),
+            stage: None,
+            group_by: shenbao_contract::QuotaGroup::City,
+            default_limit: Some(1),
+            limits: Vec::new(),
+            channels: Vec::new(),
+            message: Text::new("{scope}已推荐{used}个，上限{limit}个", "{scope}: {used}/{limit}"),
+        }];
+        r
+    }
+
+    fn at(stage: &str) -> AppState {
+        let mut s = AppState::new("draft", Timestamp(0));
+        if stage != "draft" {
+            s.trail.push(Visit { stage: stage.into(), entered_at: Timestamp(0), decision: Some(0) });
+            s.stage = stage.into();
+        }
+        s
+    }
+
+    fn req(action: &str) -> ActionRequest {
+        ActionRequest { action: action.into(), ..Default::default() }
+    }
+
+    fn cases() -> Vec<Case> {
+        let applicant = user("a", "applicant", Scope::Organisation("91350100M000100Y43".into()));
+        let city = user("c", "city-officer", Scope::City("huizhou".into()));
+        let other_city = user("g", "city-officer", Scope::City("guangzhou".into()));
+        let province = user("p", "province-officer", Scope::Province);
+        let expert = user("e", "expert", Scope::Expert);
+        let base = |name, state: AppState, actor: &User, request: ActionRequest, expect| Case {
+            name,
+            round: full_round(),
+            state,
+            actor: actor.clone(),
+            request,
+            batch: false,
+            banned_until: None,
+            org: org(),
+            used: BTreeMap::new(),
+            expect,
+        };
+        let mut v = vec![
+            base("accepted submit", at("draft"), &applicant, req("submit"), "ok"),
+            base("an action the graph lacks", at("draft"), &applicant, req("fly"), "unknown_action"),
+            base("recommend from a draft", at("draft"), &city, req("recommend"), "not_at_this_stage"),
+            base("another city's officer", at("city"), &other_city, req("recommend"), "forbidden"),
+            base("return without an opinion", at("city"), &city, req("return"), "opinion_required"),
+            base("nothing was recommended to withdraw", at("province"), &city, req("withdraw"), "nothing_to_withdraw"),
+            base("assign without experts", at("expert"), &province, req("assign"), "missing_payload"),
+            base("resolve with nothing open", at("notice"), &province, req("resolve"), "no_open_objection"),
+            base("nothing after the library", at("library"), &province, req("nowhere"), "no_next_stage"),
+            base("an edge to a stage the graph lacks", at("library"), &province, req("lost"), "inconsistent_state"),
+            base("a stage the graph lacks", at("vanished"), &province, req("forward"), "inconsistent_state"),
+        ];
+        let mut assigned = at("expert");
+        assigned.experts = vec!["e".into()];
+        v.push(base("score without a score", assigned, &expert, req("score"), "missing_payload"));
+        // Closed round.
+        let mut c = base("closed round", at("city"), &city, req("recommend"), "round_not_open");
+        c.round.status = RoundStatus::Closed;
+        v.push(c);
+        // Stale view.
+        let mut c = base("acting on a stale view", at("city"), &city, req("recommend"), "stale_stage");
+        c.request.if_stage = Some("draft".into());
+        v.push(c);
+        // Window.
+        let mut c = base("after the applicant window", at("draft"), &applicant, req("submit"), "window_closed");
+        c.round.spec.province = Window { start: Timestamp(0), end: Timestamp(1) };
+        v.push(c);
+        // Quota.
+        let mut c = base("the city's quota is used", at("city"), &city, req("recommend"), "quota_exceeded");
+        c.used.insert(("city-8".into(), "huizhou".into()), 1);
+        v.push(c);
+        // Withdraw too late.
+        let mut s = at("province");
+        s.entered_by = Some(EnteredBy {
+            decision: 1,
+            from: "city".into(),
+            role: "city-officer".into(),
+            scope: Scope::City("huizhou".into()),
+            action: "recommend".into(),
+        });
+        s.acted_since_entry = true;
+        v.push(base("the province already acted", s, &city, req("withdraw"), "withdraw_too_late"));
+        // No previous stage: a return from a state whose trail has one visit.
+        let mut s = at("city");
+        s.trail.truncate(0);
+        s.trail.push(Visit { stage: "city".into(), entered_at: Timestamp(0), decision: None });
+        let mut c = base("nothing to return to", s, &city, req("return"), "no_previous_stage");
+        c.request.opinion = Some("退回".into());
+        v.push(c);
+        // Objections open.
+        let mut s = at("notice");
+        s.open_objections = 2;
+        v.push(base("objections still open", s, &province, req("decide"), "objections_open"));
+        // Batch.
+        let mut c = base("submit is not batchable", at("draft"), &applicant, req("submit"), "not_batchable");
+        c.batch = true;
+        v.push(c);
+        // Warnings.
+        let mut s = at("notice");
+        s.warnings = vec!["years".into()];
+        v.push(base("an unconfirmed warning", s.clone(), &province, req("decide"), "unconfirmed_warnings"));
+        let mut c = base("confirming what is not a warning", s.clone(), &province, req("decide"), "not_a_warning");
+        c.request.payload.confirm = vec!["other".into()];
+        c.request.opinion = Some("确认".into());
+        v.push(c);
+        let mut c = base("the city confirms", at("city"), &city, req("recommend"), "confirm_not_allowed");
+        c.request.payload.confirm = vec!["years".into()];
+        v.push(c);
+        let mut c = base("confirmed with an opinion", s, &province, req("decide"), "ok");
+        c.request.payload.confirm = vec!["years".into()];
+        c.request.opinion = Some("从业年限放宽".into());
+        v.push(c);
+        // Ban and profile.
+        let mut c = base("banned until 2030", at("draft"), &applicant, req("submit"), "banned");
+        c.banned_until = Some(Date::new(2030, 1, 1));
+        v.push(c);
+        let mut c = base("a ban that ran out", at("draft"), &applicant, req("submit"), "ok");
+        c.banned_until = Some(Date::new(2020, 1, 1));
+        v.push(c);
+        let mut c = base("no district in the profile", at("draft"), &applicant, req("submit"), "profile_incomplete");
+        c.org.district = None;
+        v.push(c);
+        v
+    }
+
+    /// Every refusal the engine can give is produced by some scenario, and every
+    /// scenario gets exactly the answer its row names (in the spirit of Temporal's
+    /// transition-coverage check).
+    #[test]
+    fn refusal_table() {
+        let cal = Calendar::default();
+        let (groups, names) = (HashMap::new(), HashMap::new());
+        let mut produced = std::collections::BTreeSet::new();
+        for c in cases() {
+            let snapshot = Snapshot {
+                round: &c.round,
+                applicant: &c.org,
+                state: &c.state,
+                direction_category: None,
+                calendar: &cal,
+                city_groups: &groups,
+                scope_names: &names,
+                quota_used: &c.used,
+                banned_until: c.banned_until,
+                now: Timestamp(1_700_000_000),
+                decision_index: 7,
+            };
+            let cmd = Command { request: &c.request, actor: &c.actor, batch: c.batch, check_warnings: None };
+            let got = match decide(&snapshot, &cmd) {
+                Ok(_) => "ok",
+                Err(r) => {
+                    assert!(Refusal::CODES.contains(&r.code()), "{}: {} is missing from Refusal::CODES", c.name, r.code());
+                    // Every refusal reads as whole Chinese with English beside it.
+                    assert!(r.to_string().contains(" / "), "{}: {r}", c.name);
+                    r.code()
+                }
+            };
+            assert_eq!(got, c.expect, "{}", c.name);
+            produced.insert(got);
+        }
+        let never: Vec<_> = Refusal::CODES.iter().filter(|c| !produced.contains(*c)).collect();
+        assert!(never.is_empty(), "refusals no scenario produces: {never:?}");
+    }
 }
+
