@@ -128,6 +128,11 @@ pub trait Classified: std::error::Error {
     /// The stable code (`not_found`, `quota_exceeded`, `store` …), the same over HTTP,
     /// in the CLI's output and in the library.
     fn code(&self) -> &'static str;
+    /// What a person should do about it (the CLI prints it after the cause);
+    /// by default the kind's advice.
+    fn advice(&self) -> &'static str {
+        self.kind().advice()
+    }
 }
 
 impl Classified for StoreError {
@@ -212,9 +217,9 @@ impl Classified for CheckError {
 /// Looking up an installed plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
-    #[error("no plugin {program}@{version} is installed (see `shenbao plugin list`)")]
+    #[error("插件 {program}@{version} 未安装 / no plugin {program}@{version} is installed (see `shenbao plugin list`)")]
     NotInstalled { program: String, version: String },
-    #[error("no installed plugin has sha256 {sha256}")]
+    #[error("没有 sha256 为 {sha256} 的已安装插件 / no installed plugin has sha256 {sha256}")]
     UnknownSha { sha256: String },
     #[error(transparent)]
     Store(#[from] StoreError),

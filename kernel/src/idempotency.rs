@@ -14,7 +14,9 @@
 //!   response, or after a crash, replays it. A refusal (which changed nothing) is
 //!   remembered afterwards.
 //! - **Secrets are never stored.** An answer's `secret` fields are replaced by
-//!   `null` in what is stored (the live answer, and waiters on it, see them once).
+//!   `null` in what is stored. The whole answer is kept in memory only, for
+//!   [`Keyed::keep_secret`] after it was given (a retry after a lost response gets the
+//!   secret again); later repeats get the stored answer with `null`.
 //! - **The same key with another request** is refused ([`Claim::Reused`]).
 
 use crate::error::StoreError;
@@ -71,10 +73,33 @@ thread_local! {
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
 }
 
-/// In-flight keys of this process.
+/// In-flight keys of this process, and answers with secrets kept in memory for a while.
 #[derive(Default)]
 pub(crate) struct Slots {
     map: Mutex<HashMap<(String, String), Arc<Slot>>>,
+    /// Whole answers whose stored copy lost a secret, until the instant given.
+    kept: Mutex<HashMap<(String, String), (Instant, Remembered)>>,
+}
+
+/// At most this many answers with secrets are kept in memory at once.
+const MAX_KEPT: usize = 10_000;
+
+impl Slots {
+    fn kept(&self, id: &(String, String)) -> Option<Remembered> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        kept.retain(|_, (until, _)| *until > now);
+        kept.get(id).map(|(_, r)| r.clone())
+    }
+
+    fn keep(&self, id: (String, String), answer: Remembered, for_: Duration) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        kept.retain(|_, (until, _)| *until > now);
+        if kept.len() < MAX_KEPT {
+            kept.insert(id, (now + for_, answer));
+        }
+    }
 }
 
 struct Slot {
@@ -168,6 +193,8 @@ pub struct Keyed<'a> {
     pub secret: &'static [&'static str],
     /// How long a concurrent request with the same key waits for the first.
     pub wait: Duration,
+    /// How long an answer with a secret is kept whole in memory (never on disk).
+    pub keep_secret: Duration,
 }
 
 impl Kernel {
@@ -218,9 +245,14 @@ impl Kernel {
                 st = running.done.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
             }
         };
-        let release = Release { slots, id, slot: slot.clone() };
-        // A finished earlier request (this process or before a restart).
-        if let Some(r) = self.recall(k.user, k.key)? {
+        let release = Release { slots, id: id.clone(), slot: slot.clone() };
+        // A finished earlier request: its whole answer while it is kept in memory,
+        // else the stored one (this process or before a restart).
+        let recalled = match slots.kept(&id) {
+            Some(r) => Some(r),
+            None => self.recall(k.user, k.key)?,
+        };
+        if let Some(r) = recalled {
             let claim = if r.digest == k.digest {
                 slot.finish(Some(r.clone()));
                 Claim::Answer { answer: r, replayed: true }
@@ -247,10 +279,13 @@ impl Kernel {
         let answer = Remembered { digest: k.digest, status, body };
         // Answers that no write path stored: refusals (nothing changed) and requests
         // that wrote nothing. Server faults are not final: a retry may cure them.
+        let mut stored = answer.clone();
+        redact(&mut stored.body, k.secret);
         if !written && status < 500 {
-            let mut stored = answer.clone();
-            redact(&mut stored.body, k.secret);
             self.store_answer(k.user, k.key, &stored)?;
+        }
+        if stored != answer && status < 500 && !k.keep_secret.is_zero() {
+            slots.keep(id, answer.clone(), k.keep_secret);
         }
         if status < 500 {
             slot.finish(Some(answer.clone()));

@@ -39,6 +39,12 @@ impl crate::error::Classified for ImportError {
             _ => "invalid_import",
         }
     }
+    fn advice(&self) -> &'static str {
+        match self {
+            ImportError::Admin(e) => e.advice(),
+            _ => "fix the file where named; nothing was imported",
+        }
+    }
 }
 
 /// One sheet: its header and rows (row numbers as a spreadsheet shows them: header = 1).

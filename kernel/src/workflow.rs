@@ -37,13 +37,13 @@ pub enum AdminError {
 /// Refusals of round creation and configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum RoundError {
-    #[error("round {0:?} does not exist")]
+    #[error("轮次“{0}”不存在 / round {0:?} does not exist")]
     NotFound(String),
-    #[error("round {0:?} already exists")]
+    #[error("轮次“{0}”已存在 / round {0:?} already exists")]
     Exists(String),
     #[error("the round configuration has blocking findings:\n  - {}", findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("\n  - "))]
     Invalid { findings: Vec<Finding> },
-    #[error("round {round:?} is {status:?}; its rules can no longer change")]
+    #[error("轮次“{round}”已{status:?}，规则不能再修改 / round {round:?} is {status:?}; its rules can no longer change")]
     Frozen { round: String, status: RoundStatus },
     #[error("地区“{0}”不存在 / region {0:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng")]
     UnknownRegion(String),
@@ -60,7 +60,7 @@ pub enum ActError {
     Refused(#[from] Refusal),
     #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("; "))]
     BlockingFindings { findings: Vec<Finding> },
-    #[error("{what} {id:?} not found")]
+    #[error("{what} {id:?} 不存在 / not found")]
     NotFound { what: &'static str, id: String },
     #[error("direction {direction:?} is not open in this round; open: {open}")]
     UnknownDirection { direction: String, open: String },
@@ -109,6 +109,13 @@ impl Classified for AdminError {
             _ => "invalid_reference_data",
         }
     }
+    fn advice(&self) -> &'static str {
+        match self {
+            AdminError::Store(e) => e.advice(),
+            AdminError::NotFound { .. } => self.kind().advice(),
+            _ => "fix the record named; nothing was imported",
+        }
+    }
 }
 
 impl Classified for RoundError {
@@ -129,6 +136,14 @@ impl Classified for RoundError {
             RoundError::Frozen { .. } => "round_frozen",
             RoundError::Plugin(e) => e.code(),
             RoundError::Store(e) => e.code(),
+        }
+    }
+    fn advice(&self) -> &'static str {
+        match self {
+            RoundError::Invalid { .. } => "fix the round file where named",
+            RoundError::Exists(_) => "choose another id, or `round configure` it",
+            RoundError::Frozen { .. } => "create a new round for new rules",
+            other => other.kind().advice(),
         }
     }
 }

@@ -579,7 +579,8 @@ fn all_the_same(answers: &[(StatusCode, Value)]) -> (StatusCode, Value) {
 /// token's secret is given to those 64 and never stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_keyed_requests_have_one_effect() {
-    let s = Arc::new(server(ApiConfig::default()).await);
+    let window = std::time::Duration::from_secs(2);
+    let s = Arc::new(server(ApiConfig { idempotency_secret_window: window, ..Default::default() }).await);
     s.open_round().await;
 
     // Token issue.
@@ -590,7 +591,13 @@ async fn concurrent_keyed_requests_have_one_effect() {
     assert_eq!(st, StatusCode::CREATED, "{token}");
     let secret = token["secret"].as_str().expect("the secret, shown to the requests that asked").to_string();
     assert_eq!(s.kernel.tokens(Some("huiyang")).unwrap().len(), before + 1, "one token, not several");
+    // A repeat soon after (a lost response): the whole answer, from memory.
+    let (st, soon) = s
+        .call_with("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), Some("tok-1"))
+        .await;
+    assert_eq!((st, &soon), (StatusCode::CREATED, &token));
     // A later repeat: the same answer without the secret, which is stored nowhere.
+    tokio::time::sleep(window + std::time::Duration::from_millis(200)).await;
     let (st, again) = s
         .call_with("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), Some("tok-1"))
         .await;

@@ -179,12 +179,7 @@ impl ApiError {
 
     /// The response body: stable code, bilingual message, details.
     pub fn body(&self) -> ErrorBody {
-        // Out-of-scope objects answer exactly as missing ones.
-        let message = match self {
-            ApiError::Act(ActError::NotFound { what, id }) => format!("{what} {id:?} 不存在 / not found"),
-            other => other.to_string(),
-        };
-        ErrorBody { code: self.code().to_string(), message, details: self.details() }
+        ErrorBody { code: self.code().to_string(), message: self.to_string(), details: self.details() }
     }
 }
 

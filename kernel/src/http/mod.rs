@@ -50,6 +50,10 @@ pub struct ApiConfig {
     /// How long a request waits for a running request with the same
     /// `Idempotency-Key` before it is answered `409 idempotency_key_in_progress`.
     pub idempotency_wait: std::time::Duration,
+    /// How long a response carrying a secret (an issued token) is kept in memory for
+    /// a retry with the same `Idempotency-Key`; it is never stored, so a retry after
+    /// this window (or a restart) answers `"secret": null`.
+    pub idempotency_secret_window: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -60,6 +64,7 @@ impl Default for ApiConfig {
             max_plugin: 64 << 20,
             max_page: 500,
             idempotency_wait: std::time::Duration::from_secs(30),
+            idempotency_secret_window: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -240,6 +245,7 @@ async fn mutate<T: Send + 'static>(
             digest,
             secret: answer.secret,
             wait: api.config.idempotency_wait,
+            keep_secret: api.config.idempotency_secret_window,
         };
         match k.idempotent(keyed, render, run)? {
             Claim::Answer { answer, replayed } => Ok((answer.status, answer.body, replayed)),

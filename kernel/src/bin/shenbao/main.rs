@@ -401,7 +401,7 @@ fn store(e: impl std::fmt::Display) -> Failure {
 impl<E: Classified> From<E> for Failure {
     fn from(e: E) -> Self {
         let kind = e.kind();
-        Failure::new(kind.exit_code(), format!("[{}] {e}", e.code()), kind.advice())
+        Failure::new(kind.exit_code(), format!("[{}] {e}", e.code()), e.advice())
     }
 }
 
