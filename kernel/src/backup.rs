@@ -6,7 +6,7 @@
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::tables::*;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
 
 /// What a backup or restore copied.
@@ -137,7 +137,7 @@ impl Kernel {
         if dest.exists() {
             return Err(BackupError::Exists(dest.display().to_string()));
         }
-        let r = self.db().begin_read().map_err(StoreError::from)?;
+        let r = self.begin_read().map_err(StoreError::from)?;
         let out = Database::create(dest)
             .map_err(|e| BackupError::Io { path: dest.display().to_string(), message: e.to_string() })?;
         let w = out.begin_write().map_err(StoreError::from)?;
@@ -264,7 +264,7 @@ impl Kernel {
             line(&ExportLine::Decision(Box::new(d)))?;
         }
         for digest in digests {
-            let tx = self.db().begin_read().map_err(StoreError::from)?;
+            let tx = self.begin_read().map_err(StoreError::from)?;
             let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
             if let Some(v) = t.get(digest.as_str()).map_err(StoreError::from)? {
                 let request = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {

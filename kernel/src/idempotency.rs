@@ -23,7 +23,7 @@ use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::tables::API_RESPONSES;
 use crate::workflow::{from_json, to_json};
-use redb::{ReadableDatabase, WriteTransaction};
+use redb::WriteTransaction;
 use serde_json::Value;
 use std::any::Any;
 use std::cell::RefCell;
@@ -296,7 +296,7 @@ impl Kernel {
 
     /// The answer remembered under `(user, key)`, if any.
     fn recall(&self, user: &str, key: &str) -> Result<Option<Remembered>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(API_RESPONSES)?;
         let v = t.get((user, key))?;
         v.map(|v| from_json("api_responses", v.value())).transpose()
@@ -323,7 +323,7 @@ impl Kernel {
         let tx = self.db().begin_write().map_err(StoreError::from)?;
         let out = change(&tx)?;
         remember_in(&tx, &out)?;
-        tx.commit().map_err(StoreError::from)?;
+        self.counted_commit(tx)?;
         Ok(out)
     }
 }

@@ -40,6 +40,15 @@ pub struct KernelConfig {
     pub storage: Option<Arc<dyn redb::StorageBackend>>,
 }
 
+/// Transactions since the kernel opened ([`Kernel::tx_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxCounts {
+    /// Read transactions begun.
+    pub reads: u64,
+    /// Durable commits (each one fsync), group commits included.
+    pub commits: u64,
+}
+
 /// A shared storage backend handed to redb (which takes one by value).
 #[derive(Debug)]
 struct SharedBackend(Arc<dyn redb::StorageBackend>);
@@ -195,6 +204,9 @@ pub struct Kernel {
     pub(crate) group: crate::commit::GroupCommit,
     /// Idempotency keys in flight (`idempotency.rs`).
     idempotency: crate::idempotency::Slots,
+    /// Read transactions begun and commits made outside the group commit.
+    reads: std::sync::atomic::AtomicU64,
+    commits: std::sync::atomic::AtomicU64,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -241,6 +253,8 @@ impl Kernel {
             blobs: crate::attachments::BlobStore::new(blob_dir),
             group: crate::commit::GroupCommit::new(config.commit_batch),
             idempotency: Default::default(),
+            reads: Default::default(),
+            commits: Default::default(),
         })
     }
 
@@ -269,6 +283,29 @@ impl Kernel {
     /// Group-commit counters since the kernel opened.
     pub fn commit_stats(&self) -> crate::commit::CommitStats {
         self.group.stats()
+    }
+
+    /// A read transaction, counted ([`Kernel::tx_counts`]).
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(redb::ReadableDatabase::begin_read(&self.db)?)
+    }
+
+    /// Count a durable commit made outside the group commit.
+    pub(crate) fn counted_commit(&self, tx: redb::WriteTransaction) -> Result<(), StoreError> {
+        tx.commit()?;
+        self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Read transactions begun and durable commits made since the kernel opened (the
+    /// group commit's included): what an operation costs, for benchmarks.
+    pub fn tx_counts(&self) -> TxCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        TxCounts {
+            reads: self.reads.load(Relaxed),
+            commits: self.commits.load(Relaxed) + self.group.stats().commits,
+        }
     }
 
     pub(crate) fn idempotency_slots(&self) -> &crate::idempotency::Slots {
@@ -316,11 +353,11 @@ impl Kernel {
 
     /// Every installed plugin.
     pub fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
-        registry::list(&self.db)
+        { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::list(&self.db) }
     }
 
     pub fn plugin_record(&self, program: &str, version: &str) -> Result<PluginRecord, LookupError> {
-        registry::get(&self.db, program, version)?
+        { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::get(&self.db, program, version)? }
             .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })
     }
 
@@ -354,7 +391,7 @@ impl Kernel {
         let prepared = match self.host.prepare_cached(&record.id.sha256) {
             Some(prepared) => prepared,
             None => {
-                let bytes = registry::bytes(&self.db, &record.id.sha256)?.ok_or_else(|| StoreError::Corrupt {
+                let bytes = { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::bytes(&self.db, &record.id.sha256)? }.ok_or_else(|| StoreError::Corrupt {
                     key: format!("plugin_blobs/{}", record.id.sha256),
                     message: "missing".into(),
                 })?;
@@ -385,7 +422,7 @@ impl Kernel {
     /// Re-hash the stored bytes and describe the component again.
     pub fn verify_plugin(&self, program: &str, version: &str) -> Result<Verified, LookupError> {
         let record = self.plugin_record(program, version)?;
-        let bytes = registry::bytes(&self.db, &record.id.sha256)?.unwrap_or_default();
+        let bytes = { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::bytes(&self.db, &record.id.sha256)? }.unwrap_or_default();
         let bytes_intact = hex::encode(Sha256::digest(&bytes)) == record.id.sha256;
         let manifest_matches = bytes_intact
             && self

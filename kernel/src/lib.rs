@@ -75,7 +75,7 @@ pub use host::{
     FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmHost, WasmPlugin, default_cache_dir,
 };
 pub use kernel::{
-    CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, Verified,
+    CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, TxCounts, Verified,
     check_with,
 };
 pub use manifest_check::problems as manifest_problems;

@@ -8,7 +8,7 @@ use crate::kernel::Kernel;
 use crate::model::{Application, Decision, Organisation, Round};
 use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE};
 use crate::workflow::{RoundError, from_json};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{ActionKind, ScopeLevel, StageKind, Text};
 
@@ -119,7 +119,7 @@ impl Kernel {
         // Each application's form data is parsed once, for its cells and its section.
         // One read transaction for the whole table: the round's applications by the
         // queue index, organisations once each, decisions by the per-application index.
-        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read().map_err(StoreError::from)?;
         let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
         let orgs = tx.open_table(ORGS).map_err(StoreError::from)?;

@@ -6,7 +6,7 @@ use crate::model::User;
 use crate::tables::TOKENS;
 use crate::time::Timestamp;
 use crate::workflow::{AdminError, from_json, to_json};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -61,7 +61,7 @@ impl Kernel {
 
     /// Every token (of one user, if given), without secrets.
     pub fn tokens(&self, user_id: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(TOKENS)?;
         let mut out = Vec::new();
         for row in t.iter()? {
@@ -99,13 +99,16 @@ impl Kernel {
 
     /// The user a bearer secret stands for: `None` for an unknown or revoked token.
     pub fn authenticate(&self, secret: &str) -> Result<Option<User>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(TOKENS)?;
         let Some(v) = t.get(digest(secret).as_str())? else { return Ok(None) };
         let info: TokenInfo = from_json("tokens", v.value())?;
         if info.revoked_at.is_some() {
             return Ok(None);
         }
-        self.user(&info.user)
+        // The user, from the same read transaction.
+        let users = tx.open_table(crate::tables::USERS)?;
+        let v = users.get(info.user.as_str())?;
+        v.map(|v| from_json(&info.user, v.value())).transpose()
     }
 }

@@ -10,7 +10,7 @@ use crate::kernel::{CheckReport, Kernel, check_with};
 use crate::model::*;
 use crate::regions::{Region, RegionKind};
 use crate::tables::*;
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use shenbao_contract::{
@@ -365,6 +365,16 @@ fn get<T: DeserializeOwned>(
     v.map(|v| from_json(key, v.value())).transpose()
 }
 
+fn get_read<T: DeserializeOwned>(
+    tx: &redb::ReadTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table)?;
+    let v = t.get(key)?;
+    v.map(|v| from_json(key, v.value())).transpose()
+}
+
 fn put<T: Serialize>(
     tx: &WriteTransaction,
     table: redb::TableDefinition<&str, &[u8]>,
@@ -487,14 +497,14 @@ impl Kernel {
         table: redb::TableDefinition<&str, &[u8]>,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(table)?;
         let v = t.get(key)?;
         v.map(|v| from_json(key, v.value())).transpose()
     }
 
     fn read_all<T: DeserializeOwned>(&self, table: redb::TableDefinition<&str, &[u8]>) -> Result<Vec<T>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(table)?;
         let mut out = Vec::new();
         for row in t.iter()? {
@@ -545,6 +555,34 @@ impl Kernel {
         let round = std::sync::Arc::new(round);
         self.caches().rounds.insert(id.to_string(), (version, round.clone()));
         Ok(Some(round))
+    }
+
+    /// A round as of a read transaction (parsed once per stored version).
+    fn round_read(&self, tx: &redb::ReadTransaction, id: &str) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
+        let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(Some(r.1.clone()));
+        }
+        let Some(round) = get_read::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
+        let round = std::sync::Arc::new(round);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(Some(round))
+    }
+
+    /// The application `id` if `user` may see it (the access policy's
+    /// [`may_see`](crate::engine::access::may_see)), read in one transaction with its
+    /// round and applicant; one it may not see is [`ActError::NotFound`], exactly like
+    /// a missing one.
+    ///
+    /// # Errors
+    /// `not_found` for a missing or invisible application; storage errors.
+    pub fn application_as(&self, user: &User, id: &str) -> Result<Application, ActError> {
+        let hidden = || ActError::NotFound { what: "application", id: id.to_string() };
+        let tx = self.begin_read()?;
+        let app: Application = get_read(&tx, APPS, id)?.ok_or_else(hidden)?;
+        let round = self.round_read(&tx, &app.round)?.ok_or_else(hidden)?;
+        let org: Organisation = get_read(&tx, ORGS, &app.applicant)?.ok_or_else(hidden)?;
+        if crate::engine::access::may_see(user, &app, &round, &org) { Ok(app) } else { Err(hidden()) }
     }
 
     /// Region maps as of `tx`, rebuilt when the regions change.
@@ -706,7 +744,7 @@ impl Kernel {
 
     /// The calendar of a year (weekends only when none is set).
     pub fn calendar(&self, year: i32) -> Result<crate::calendar::Calendar, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(CALENDARS)?;
         let v = t.get(year)?;
         Ok(v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?.unwrap_or_default())
@@ -914,7 +952,7 @@ impl Kernel {
 
     /// A round, parsed once per stored version.
     pub(crate) fn round_arc(&self, id: &str) -> Result<std::sync::Arc<Round>, RoundError> {
-        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read().map_err(StoreError::from)?;
         let version = tx
             .open_table(ROUND_VERSIONS)
             .map_err(StoreError::from)?
@@ -1018,7 +1056,7 @@ impl Kernel {
 
     /// Applications of an applicant, in every round.
     pub fn applications_of(&self, credit_code: &str) -> Result<Vec<Application>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let idx = tx.open_table(BY_APPLICANT)?;
         let apps = tx.open_table(APPS)?;
         let mut out = Vec::new();
@@ -1038,14 +1076,14 @@ impl Kernel {
     /// The applicant's other applications as the plugin sees them, from the
     /// applicant index alone.
     pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         history_from(&tx.open_table(BY_APPLICANT)?, credit_code, except)
     }
 
     /// Every application of a round, through the queue index (which holds each
     /// application of the round exactly once).
     pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let queue = tx.open_table(QUEUE)?;
         let apps = tx.open_table(APPS)?;
         let mut out = Vec::new();
@@ -1237,9 +1275,15 @@ impl Kernel {
     /// Missing user or application, a closed window, blocking findings, a plugin
     /// failure, storage errors.
     pub fn prepare(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Prepared, ActError> {
-        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let app = self.application(app_id)?;
-        let round = self.round_arc(&app.round)?;
+        // Everything the check reads, from one read transaction.
+        let tx = self.begin_read()?;
+        let user: User =
+            get_read(&tx, USERS, user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let app: Application = get_read(&tx, APPS, app_id)?
+            .ok_or_else(|| ActError::NotFound { what: "application", id: app_id.into() })?;
+        let round = self
+            .round_read(&tx, &app.round)?
+            .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
         let runs_check = round
             .graph
@@ -1247,15 +1291,17 @@ impl Kernel {
             .iter()
             .any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
         let check = if runs_check {
-            let org = self
-                .org(&app.applicant)?
+            let org: Organisation = get_read(&tx, ORGS, &app.applicant)?
                 .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+            let history = history_from(&tx.open_table(BY_APPLICANT).map_err(StoreError::from)?, &app.applicant, &app.id)?;
+            drop(tx);
             // A closed window refuses before the plugin runs (the engine checks it again).
+            let now = self.now();
             if let Some(w) = round.graph.stages.iter().find(|s| s.id == app.state.stage).and_then(|s| s.window.as_ref())
             {
-                engine::window_open(&round, &org, w, self.now())?;
+                engine::window_open(&round, &org, w, now)?;
             }
-            let request = self.check_request(&app, &round, &org)?;
+            let request = check_request_of(&app, &round, &org, history, now.local_date());
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
             let mut report = check_with(&loaded, &request)?;
             if let Some(direction) = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)) {
@@ -1284,7 +1330,7 @@ impl Kernel {
     /// The receipts an idempotency key recorded, if it was used; refused if it was
     /// used for a different request.
     fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
-        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read().map_err(StoreError::from)?;
         let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
@@ -1687,7 +1733,7 @@ impl Kernel {
 
     /// The decisions on one application, in order (the handling record, 办理记录).
     pub fn decisions_of(&self, app_id: &str) -> Result<Vec<Decision>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let idx = tx.open_table(DECISIONS_BY_APP)?;
         let log = tx.open_table(DECISIONS)?;
         let mut out = Vec::new();
@@ -1703,13 +1749,13 @@ impl Kernel {
 
     /// Number of decisions in the log.
     pub fn decision_count(&self) -> Result<u64, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
         Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
     }
 
     pub fn decision(&self, index: u64) -> Result<Option<Decision>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
         let v = t.get(index)?;
         v.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
@@ -1717,7 +1763,7 @@ impl Kernel {
 
     /// Units used per quota and scope in a round.
     pub fn quota_usage(&self, round: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(QUOTA_USED)?;
         let mut out = Vec::new();
         for row in t.range((round, "", "")..)? {
@@ -1743,7 +1789,7 @@ impl Kernel {
     ) -> Result<Vec<QueueItem>, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id)?;
-        let tx = self.db().begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read().map_err(StoreError::from)?;
         let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
         const MAX: &str = "\u{10ffff}";
         let mut out: Vec<QueueItem> = Vec::new();
@@ -1846,7 +1892,7 @@ impl Kernel {
 
     /// Walk the decision chain; report the first record whose link or hash fails.
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let t = tx.open_table(DECISIONS)?;
         let length = t.len()?;
         let mut prev = GENESIS.to_string();
@@ -1930,7 +1976,7 @@ impl Kernel {
     pub fn verify_indexes(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
         let apps: Vec<Application> = self.read_all(APPS)?;
-        let tx = self.db().begin_read()?;
+        let tx = self.begin_read()?;
         let queue = tx.open_table(QUEUE)?;
         let mut entries = std::collections::HashMap::<String, Vec<String>>::new();
         for row in queue.iter()? {
@@ -2042,7 +2088,7 @@ impl Kernel {
         let c =
             d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
         let input: CheckRequest = {
-            let tx = self.db().begin_read().map_err(StoreError::from)?;
+            let tx = self.begin_read().map_err(StoreError::from)?;
             let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
             let v = t
                 .get(c.input_digest.as_str())

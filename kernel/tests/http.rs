@@ -734,3 +734,39 @@ fn every_error_kind_has_one_status_and_one_exit_code() {
         assert!(agree, "{kind:?}");
     }
 }
+
+/// What one request costs in transactions: a keyed submit and a keyed review over
+/// HTTP each make exactly one durable commit (the decision with its remembered
+/// answer) and open few read transactions (the figures are in the README).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_and_a_review_cost_one_commit_each() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let draft = s.draft("applicant").await;
+    let (st, b) = s.call("applicant", Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(draft)).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let id = b["application"]["id"].as_str().unwrap().to_string();
+    let act = format!("/v1/applications/{id}/actions");
+    let mut measured = Vec::new();
+    for (who, body, key) in [
+        ("applicant", json!({"action": "submit"}), "cost-submit"),
+        ("district", json!({"action": "district-recommend", "opinion": "同意"}), "cost-review"),
+    ] {
+        let before = s.kernel.tx_counts();
+        let (st, b) = s.call_with(who, Method::POST, &act, Some(body), Some(key)).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        let after = s.kernel.tx_counts();
+        let (reads, commits) = (after.reads - before.reads, after.commits - before.commits);
+        println!("{key}: {reads} read transactions, {commits} commits");
+        assert_eq!(commits, 1, "{key}: the decision and its remembered answer in one commit");
+        assert!(reads <= 5, "{key}: {reads} read transactions");
+        measured.push((reads, commits));
+    }
+    // A replay costs no commit.
+    let before = s.kernel.tx_counts();
+    let (st, _) = s
+        .call_with("district", Method::POST, &act, Some(json!({"action": "district-recommend", "opinion": "同意"})), Some("cost-review"))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(s.kernel.tx_counts().commits, before.commits, "a replay writes nothing");
+}

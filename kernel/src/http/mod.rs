@@ -126,10 +126,7 @@ pub(crate) fn visible(k: &Kernel, user: &User, app: &Application, round: &Round)
 
 /// The application if the caller may see it; otherwise the same `not_found` as a missing one.
 fn visible_app(k: &Kernel, user: &User, id: &str) -> Result<Application, ApiError> {
-    let hidden = || ApiError::NotFound { what: "application", id: id.to_string() };
-    let app = k.application(id).map_err(|_| hidden())?;
-    let round = k.round(&app.round)?;
-    if visible(k, user, &app, &round)? { Ok(app) } else { Err(hidden()) }
+    Ok(k.application_as(user, id)?)
 }
 
 /// Parse a JSON body: malformed JSON is `400 malformed_json`, well-formed JSON of the
