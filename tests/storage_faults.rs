@@ -155,8 +155,11 @@ fn nothing_survives_a_fault(arm: fn(&Faulty, bool), outcome: Outcome) {
     assert_eq!(k.verify_chain().unwrap().first_broken, None);
     assert_eq!(k.verify_indexes().unwrap(), Vec::<String>::new());
     // The recommendations not recorded succeed now.
-    let req =
-        shenbao::ActionRequest { action: "district-recommend".into(), opinion: Some("同意".into()), ..Default::default() };
+    let req = shenbao::ActionRequest {
+        action: "district-recommend".into(),
+        opinion: Some("同意".into()),
+        ..Default::default()
+    };
     for id in &ids {
         if k.application(id).unwrap().state.stage == "district-review" {
             k.act("district-huicheng", id, &req).unwrap();

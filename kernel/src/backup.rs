@@ -237,8 +237,7 @@ impl Kernel {
             n += 1;
             Ok(())
         };
-        let plugin = self
-            .plugin_record_by_sha(&round.plugin.sha256)?;
+        let plugin = self.plugin_record_by_sha(&round.plugin.sha256)?;
         line(&ExportLine::Round(Box::new(round)))?;
         line(&ExportLine::Plugin(Box::new(plugin)))?;
         let apps = self.applications_in(round_id)?;

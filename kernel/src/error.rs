@@ -112,13 +112,7 @@ macro_rules! db_errors {
         }
     )*};
 }
-db_errors!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+db_errors!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 /// An error with a kind and a stable machine-readable code: every error of the
 /// kernel, so that each interface maps it in one place.

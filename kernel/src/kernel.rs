@@ -11,8 +11,8 @@ use redb::Database;
 use sha2::{Digest, Sha256};
 use shenbao_contract::{CheckRequest, CheckResult, Finding, Manifest, RoundCheck, RoundInfo, Severity};
 use std::collections::HashMap;
-use std::path::Path;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Default bound on the actions one group commit takes.
@@ -236,11 +236,11 @@ impl Kernel {
             None => builder.create(path),
         };
         let db = opened.map_err(|e| match StoreError::from(e) {
-                StoreError::Database(cause) => {
-                    StoreError::Io { path: path.display().to_string(), message: cause.to_string() }
-                }
-                other => other,
-            })?;
+            StoreError::Database(cause) => {
+                StoreError::Io { path: path.display().to_string(), message: cause.to_string() }
+            }
+            other => other,
+        })?;
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
@@ -302,10 +302,7 @@ impl Kernel {
     /// group commit's included): what an operation costs, for benchmarks.
     pub fn tx_counts(&self) -> TxCounts {
         use std::sync::atomic::Ordering::Relaxed;
-        TxCounts {
-            reads: self.reads.load(Relaxed),
-            commits: self.commits.load(Relaxed) + self.group.stats().commits,
-        }
+        TxCounts { reads: self.reads.load(Relaxed), commits: self.commits.load(Relaxed) + self.group.stats().commits }
     }
 
     pub(crate) fn idempotency_slots(&self) -> &crate::idempotency::Slots {
@@ -353,12 +350,18 @@ impl Kernel {
 
     /// Every installed plugin.
     pub fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
-        { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::list(&self.db) }
+        {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            registry::list(&self.db)
+        }
     }
 
     pub fn plugin_record(&self, program: &str, version: &str) -> Result<PluginRecord, LookupError> {
-        { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::get(&self.db, program, version)? }
-            .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })
+        {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            registry::get(&self.db, program, version)?
+        }
+        .ok_or_else(|| LookupError::NotInstalled { program: program.into(), version: version.into() })
     }
 
     /// The installed plugin with this sha256.
@@ -391,7 +394,11 @@ impl Kernel {
         let prepared = match self.host.prepare_cached(&record.id.sha256) {
             Some(prepared) => prepared,
             None => {
-                let bytes = { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::bytes(&self.db, &record.id.sha256)? }.ok_or_else(|| StoreError::Corrupt {
+                let bytes = {
+                    self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    registry::bytes(&self.db, &record.id.sha256)?
+                }
+                .ok_or_else(|| StoreError::Corrupt {
                     key: format!("plugin_blobs/{}", record.id.sha256),
                     message: "missing".into(),
                 })?;
@@ -422,7 +429,11 @@ impl Kernel {
     /// Re-hash the stored bytes and describe the component again.
     pub fn verify_plugin(&self, program: &str, version: &str) -> Result<Verified, LookupError> {
         let record = self.plugin_record(program, version)?;
-        let bytes = { self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed); registry::bytes(&self.db, &record.id.sha256)? }.unwrap_or_default();
+        let bytes = {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            registry::bytes(&self.db, &record.id.sha256)?
+        }
+        .unwrap_or_default();
         let bytes_intact = hex::encode(Sha256::digest(&bytes)) == record.id.sha256;
         let manifest_matches = bytes_intact
             && self

@@ -45,9 +45,9 @@ mod commit;
 mod error;
 mod forms;
 mod host;
-mod idempotency;
 #[cfg(feature = "http")]
 pub mod http;
+mod idempotency;
 #[cfg(feature = "io")]
 pub mod io;
 mod kernel;
@@ -67,7 +67,6 @@ pub use cache::CacheOutcome;
 pub use calendar::Calendar;
 pub use cases::{Case, CaseError, CaseRun, CaseSet, Expected};
 pub use commit::CommitStats;
-pub use shenbao_engine::{Command, Decided, ErrorKind, Refusal, Snapshot, decide, window_open};
 pub use error::{CheckError, Classified, InstallError, LookupError, PluginCallError, PluginFault, StoreError};
 pub use forms::{FormSet, pointer_to_path};
 pub use graph::{Routing, WINDOWS, check_graph};
@@ -75,8 +74,8 @@ pub use host::{
     FIXED_RANDOM, FIXED_WALL_CLOCK_SECS, HostConfig, SUPPORTED_WIT, WasmHost, WasmPlugin, default_cache_dir,
 };
 pub use kernel::{
-    CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, TxCounts, Verified,
-    check_with,
+    CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, TxCounts,
+    Verified, check_with,
 };
 pub use manifest_check::problems as manifest_problems;
 pub use model::*;
@@ -85,10 +84,11 @@ pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
 pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
 pub use shenbao_contract as contract;
+pub use shenbao_engine::{Command, Decided, ErrorKind, Refusal, Snapshot, decide, window_open};
 pub use summary::{Summary, SummaryLevel, SummaryRow, SummarySectionRows};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
-    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared, QueueItem, Receipt, ReplayReport,
-    RoundError, decision_hash,
+    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared, QueueItem, Receipt,
+    ReplayReport, RoundError, decision_hash,
 };

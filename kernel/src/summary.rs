@@ -98,9 +98,7 @@ impl Kernel {
     /// in the recommender's priority order, then in the order recommended.
     pub fn summary(&self, round_id: &str, level: SummaryLevel, scope: Option<&str>) -> Result<Summary, RoundError> {
         let round = self.round(round_id)?;
-        let record = self
-            .plugin_record_by_sha(&round.plugin.sha256)
-            .map_err(|e| RoundError::Plugin(e.into()))?;
+        let record = self.plugin_record_by_sha(&round.plugin.sha256).map_err(|e| RoundError::Plugin(e.into()))?;
         let table = &record.manifest.summary;
         let stages: Vec<&str> = round
             .graph

@@ -427,7 +427,14 @@ async fn idempotent_retries() {
 /// Limits and malformed input: each answered with its code, nothing changed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_malformed_input() {
-    let s = server(ApiConfig { max_body: 64 << 10, max_upload: 256 << 10, max_plugin: 1 << 20, max_page: 100, ..Default::default() }).await;
+    let s = server(ApiConfig {
+        max_body: 64 << 10,
+        max_upload: 256 << 10,
+        max_plugin: 1 << 20,
+        max_page: 100,
+        ..Default::default()
+    })
+    .await;
     s.open_round().await;
     let apps = |s: &Server| s.kernel.applications_in(ROUND).unwrap().len();
     let path = format!("/v1/rounds/{ROUND}/applications");
@@ -586,7 +593,8 @@ async fn concurrent_keyed_requests_have_one_effect() {
     // Token issue.
     let before = s.kernel.tokens(Some("huiyang")).unwrap().len();
     let answers =
-        at_once(&s, 64, "admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), "tok-1").await;
+        at_once(&s, 64, "admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "并发"})), "tok-1")
+            .await;
     let (st, token) = all_the_same(&answers);
     assert_eq!(st, StatusCode::CREATED, "{token}");
     let secret = token["secret"].as_str().expect("the secret, shown to the requests that asked").to_string();
@@ -626,9 +634,8 @@ async fn concurrent_keyed_requests_have_one_effect() {
     assert_eq!(s.kernel.decision_count().unwrap(), n + 1, "one decision");
 
     // A batch (the district recommends first, then the city in a batch).
-    let (st, b) = s
-        .call("district", Method::POST, &act, Some(json!({"action": "district-recommend", "opinion": "同意"})))
-        .await;
+    let (st, b) =
+        s.call("district", Method::POST, &act, Some(json!({"action": "district-recommend", "opinion": "同意"}))).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let n = s.kernel.decision_count().unwrap();
     let batch = json!({"applications": [id], "request": {"action": "city-recommend", "opinion": "同意推荐"}});
@@ -765,7 +772,13 @@ async fn a_submit_and_a_review_cost_one_commit_each() {
     // A replay costs no commit.
     let before = s.kernel.tx_counts();
     let (st, _) = s
-        .call_with("district", Method::POST, &act, Some(json!({"action": "district-recommend", "opinion": "同意"})), Some("cost-review"))
+        .call_with(
+            "district",
+            Method::POST,
+            &act,
+            Some(json!({"action": "district-recommend", "opinion": "同意"})),
+            Some("cost-review"),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(s.kernel.tx_counts().commits, before.commits, "a replay writes nothing");

@@ -66,7 +66,10 @@ pub enum Reach {
     /// Every city.
     Province,
     City(String),
-    District { city: String, district: String },
+    District {
+        city: String,
+        district: String,
+    },
 }
 
 /// Each reviewing grant of `user` with the part of the queue it reaches (for the

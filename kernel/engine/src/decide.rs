@@ -4,17 +4,17 @@
 
 use crate::access::covers;
 use crate::calendar::Calendar;
+use crate::error::ErrorKind;
 use crate::graph::Routing;
 use crate::model::{
     ActionRequest, AppState, EnteredBy, Organisation, QuotaDelta, QuotaHold, RoleGrant, Round, RoundStatus, Scope,
     User, Visit,
 };
-use crate::error::ErrorKind;
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, HashMap};
 use shenbao_contract::{
     Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, ScopeLevel, StageKind, Target,
 };
+use std::collections::{BTreeMap, HashMap};
 
 /// Why an action is refused. Each names what is wrong; nothing changes.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -244,12 +244,7 @@ fn check_window(ctx: &Snapshot, window: &str) -> Result<(), Refusal> {
 ///
 /// # Errors
 /// [`Refusal::WindowClosed`] naming the window and its bounds.
-pub fn window_open(
-    round: &Round,
-    applicant: &Organisation,
-    window: &str,
-    now: Timestamp,
-) -> Result<(), Refusal> {
+pub fn window_open(round: &Round, applicant: &Organisation, window: &str, now: Timestamp) -> Result<(), Refusal> {
     let spec = &round.spec;
     let city = applicant.city.as_deref().and_then(|c| spec.cities.get(c));
     let closed = |detail: String| Err(Refusal::WindowClosed { window: window.to_string(), detail });
@@ -284,7 +279,9 @@ fn quota_scope(ctx: &Snapshot, q: &Quota, direction_category: Option<&str>) -> S
     match q.group_by {
         QuotaGroup::Round => "round".into(),
         QuotaGroup::City => city,
-        QuotaGroup::CityGroup => a.city.as_deref().and_then(|c| ctx.city_groups.get(c).cloned()).unwrap_or_else(|| "-".into()),
+        QuotaGroup::CityGroup => {
+            a.city.as_deref().and_then(|c| ctx.city_groups.get(c).cloned()).unwrap_or_else(|| "-".into())
+        }
         QuotaGroup::District => a.district.clone().unwrap_or_else(|| "-".into()),
         QuotaGroup::Channel => a.channel.clone(),
         QuotaGroup::Applicant => a.credit_code.clone(),
@@ -360,7 +357,9 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     if here.kind == StageKind::Draft {
         let a = ctx.applicant;
         if a.channel == "region" && (a.city.is_none() || a.district.is_none()) {
-            return Err(Refusal::ProfileIncomplete { missing: "所属市、所属行政区 (city and district)".into() });
+            return Err(Refusal::ProfileIncomplete {
+                missing: "所属市、所属行政区 (city and district)".into()
+            });
         }
         if let Some(until) = ctx.banned_until {
             if until > ctx.now.local_date() {
@@ -809,7 +808,14 @@ mod tests {
         recommend.batch = true;
         let mut ret = action("return", ActionKind::Return, "city", Target::Previous, "city-officer", City);
         ret.opinion = OpinionRule::Required;
-        let mut decide_ = action("decide", ActionKind::Decide, "notice", Target::Stage("library".into()), "province-officer", Province);
+        let mut decide_ = action(
+            "decide",
+            ActionKind::Decide,
+            "notice",
+            Target::Stage("library".into()),
+            "province-officer",
+            Province,
+        );
         decide_.opinion = OpinionRule::Optional;
         r.graph.actions = vec![
             action("submit", ActionKind::Submit, "draft", Target::Next, "applicant", OwnOrganisation),
@@ -824,7 +830,14 @@ mod tests {
             action("resolve", ActionKind::ResolveObjection, "notice", Target::Stay, "province-officer", Province),
             decide_,
             action("nowhere", ActionKind::Recommend, "library", Target::Next, "province-officer", Province),
-            action("lost", ActionKind::Recommend, "library", Target::Stage("gone".into()), "province-officer", Province),
+            action(
+                "lost",
+                ActionKind::Recommend,
+                "library",
+                Target::Stage("gone".into()),
+                "province-officer",
+                Province,
+            ),
         ];
         r.quotas = vec![Quota {
             id: "city-8".into(),
@@ -983,7 +996,12 @@ mod tests {
             let got = match decide(&snapshot, &cmd) {
                 Ok(_) => "ok",
                 Err(r) => {
-                    assert!(Refusal::CODES.contains(&r.code()), "{}: {} is missing from Refusal::CODES", c.name, r.code());
+                    assert!(
+                        Refusal::CODES.contains(&r.code()),
+                        "{}: {} is missing from Refusal::CODES",
+                        c.name,
+                        r.code()
+                    );
                     // Every refusal reads as whole Chinese with English beside it.
                     assert!(r.to_string().contains(" / "), "{}: {r}", c.name);
                     r.code()
@@ -996,4 +1014,3 @@ mod tests {
         assert!(never.is_empty(), "refusals no scenario produces: {never:?}");
     }
 }
-

@@ -78,9 +78,13 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => "give a valid token",
             ErrorKind::Forbidden => "ask someone whose role and region allow it",
             ErrorKind::Conflict => "see what is possible now (e.g. `shenbao review actions APP`) and act on that",
-            ErrorKind::PluginFailed => "the program's plugin failed: check it with `shenbao plugin verify` and tell its authors",
+            ErrorKind::PluginFailed => {
+                "the program's plugin failed: check it with `shenbao plugin verify` and tell its authors"
+            }
             ErrorKind::Storage => "check the database file, the disk and their permissions",
-            ErrorKind::Corrupt => "nothing was changed; run `shenbao audit verify` and restore from a backup if it fails",
+            ErrorKind::Corrupt => {
+                "nothing was changed; run `shenbao audit verify` and restore from a backup if it fails"
+            }
             ErrorKind::Internal => "this is a fault of Shenbao; please report it with the message",
         }
     }

@@ -462,4 +462,3 @@ impl std::fmt::Display for PluginId {
         write!(f, "{}@{} ({})", self.program, self.version, &self.sha256[..12.min(self.sha256.len())])
     }
 }
-

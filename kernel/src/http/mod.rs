@@ -24,9 +24,9 @@ pub use error::{ApiError, ErrorBody, status_of};
 pub use openapi::openapi;
 pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
 
+use crate::idempotency::Claim;
 use crate::kernel::Kernel;
 use crate::model::{Application, Round, Scope, User};
-use crate::idempotency::Claim;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

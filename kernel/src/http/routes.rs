@@ -6,8 +6,8 @@ use super::{
 };
 use crate::attachments::{BlobError, BlobRef};
 use crate::backup::BackupReport;
-use crate::kernel::Installed;
 use crate::calendar::Calendar;
+use crate::kernel::Installed;
 use crate::kernel::Kernel;
 use crate::model::{ActionRequest, Application, Decision, Organisation, Round, RoundSpec, Scope, User};
 use crate::regions::{Region, RegionKind};
@@ -44,11 +44,7 @@ pub struct ActionResponse {
 impl From<Receipt> for ActionResponse {
     fn from(r: Receipt) -> Self {
         ActionResponse {
-            findings: r
-                .check
-                .as_ref()
-                .map(|c| c.findings().cloned().collect())
-                .unwrap_or_default(),
+            findings: r.check.as_ref().map(|c| c.findings().cloned().collect()).unwrap_or_default(),
             decision: r.decision,
             application: r.application,
             replayed: r.replayed,

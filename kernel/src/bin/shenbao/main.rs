@@ -6,9 +6,7 @@ mod demo;
 mod runner;
 
 use clap::{Args, Parser, Subcommand};
-use shenbao::{
-    ActionRequest, Classified, Draft, InstallError, Kernel, Payload, RoundSpec, StoreError, SummaryLevel,
-};
+use shenbao::{ActionRequest, Classified, Draft, InstallError, Kernel, Payload, RoundSpec, StoreError, SummaryLevel};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

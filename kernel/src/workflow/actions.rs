@@ -1,0 +1,648 @@
+//! Actions: drafts, `prepare` (the submission check outside the transaction) and
+//! `act_prepared`, batches, idempotency keys of the library, and `apply_in` — which
+//! reads the `Snapshot` inside the group commit's transaction, asks the engine and
+//! carries out what it decided.
+
+use super::*;
+
+impl Kernel {
+    /// Save a draft: a new application (`app` = None) or the same draft again.
+    pub fn save_draft(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+    ) -> Result<Receipt, ActError> {
+        self.save_draft_keyed(user_id, round_id, app, draft, None)
+    }
+
+    /// [`Kernel::save_draft`] under an idempotency key: a repeated key with the same
+    /// request returns the first result (no second application); with a different
+    /// request it is refused.
+    pub fn save_draft_idempotent(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+        key: &str,
+    ) -> Result<Receipt, ActError> {
+        self.save_draft_keyed(user_id, round_id, app, draft, Some(key))
+    }
+
+    pub(super) fn save_draft_keyed(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        app: Option<&str>,
+        draft: Draft,
+        key: Option<&str>,
+    ) -> Result<Receipt, ActError> {
+        let digest = request_digest(&("save-draft", round_id, app, &draft));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
+        if let Some(k) = keyed {
+            if let Some(mut r) = self.replay_key(user_id, k)? {
+                return Ok(r.remove(0));
+            }
+        }
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let round = self.round_arc(round_id)?;
+        let action = round
+            .graph
+            .actions
+            .iter()
+            .find(|a| a.kind == ActionKind::SaveDraft)
+            .ok_or_else(|| ActError::Refused(Refusal::UnknownAction { action: "save-draft".into() }))?
+            .id
+            .clone();
+        // The applicant is the organisation the user acts for.
+        let applicant = match app {
+            Some(id) => self.application(id)?.applicant,
+            None => user
+                .grants
+                .iter()
+                .find_map(|g| match &g.scope {
+                    Scope::Organisation(o) => Some(o.clone()),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    ActError::Refused(Refusal::Forbidden {
+                        action: action.clone(),
+                        reason: format!("{user_id} does not act for an organisation"),
+                    })
+                })?,
+        };
+        let direction = draft.direction.clone();
+        if let Some(d) = &direction {
+            if !round.directions.iter().any(|x| &x.id == d) {
+                return Err(ActError::UnknownDirection {
+                    direction: d.clone(),
+                    open: round.directions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        let form = draft
+            .form
+            .clone()
+            .or_else(|| {
+                direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone())
+            })
+            .or_else(|| {
+                self.plugin_record(&round.plugin.program, &round.plugin.version)
+                    .ok()
+                    .and_then(|r| r.manifest.forms.first().map(|f| f.id.clone()))
+            })
+            .unwrap_or_default();
+        // Every attachment names stored content of the stated size.
+        for a in &draft.attachments {
+            self.blobs().verify(a)?;
+        }
+        // The project key: given by the caller, else the field the form marks `x-project-key`.
+        let project = match &draft.project {
+            Some(p) => Some(shenbao_contract::project_key(p)),
+            None => self
+                .plugin_by_sha(&round.plugin.sha256)
+                .ok()
+                .and_then(|loaded| loaded.forms().project_key(&form, &draft.data)),
+        };
+        let req = ActionRequest::new(&action);
+        let create = if app.is_none() { Some((&*round, applicant.as_str())) } else { None };
+        self.transact(&user, app, create, &req, None, keyed, |a| {
+            a.direction = direction.clone();
+            a.form = form.clone();
+            a.data = FormData::from_value(&draft.data);
+            a.project = project.clone();
+            a.attachments = draft.attachments.clone();
+            a.saves += 1;
+        })
+    }
+
+    /// The check request for an application as it stands.
+    ///
+    /// # Errors
+    /// Storage errors reading the applicant's history.
+    pub fn check_request(
+        &self,
+        app: &Application,
+        round: &Round,
+        org: &Organisation,
+    ) -> Result<CheckRequest, StoreError> {
+        let history = self.history_of(&app.applicant, &app.id)?;
+        Ok(check_request_of(app, round, org, history, self.now().local_date()))
+    }
+
+    /// Take an action on an application.
+    pub fn act(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Receipt, ActError> {
+        self.act_keyed(user_id, app_id, req, None)
+    }
+
+    /// [`Kernel::act`] under an idempotency key, recorded in the same transaction as
+    /// the decision: a retry with the same key and request returns the first decision
+    /// ([`Receipt::replayed`]) and changes nothing; the same key with another request
+    /// is refused ([`ActError::IdempotencyKeyReused`]).
+    pub fn act_idempotent(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Receipt, ActError> {
+        self.act_keyed(user_id, app_id, req, Some(key))
+    }
+
+    pub(super) fn act_keyed(
+        &self,
+        user_id: &str,
+        app_id: &str,
+        req: &ActionRequest,
+        key: Option<&str>,
+    ) -> Result<Receipt, ActError> {
+        let digest = request_digest(&("act", app_id, req));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
+        if let Some(k) = keyed {
+            if let Some(mut r) = self.replay_key(user_id, k)? {
+                return Ok(r.remove(0));
+            }
+        }
+        let p = self.prepare(user_id, app_id, req)?;
+        self.transact(&p.user, Some(app_id), None, req, p.check, keyed, |_| {})
+    }
+
+    /// The first half of [`Kernel::act`], outside any transaction: the user and the
+    /// application looked up and — for an action that runs the submission check —
+    /// the schema, attachment and plugin checks run. Refused with
+    /// [`ActError::BlockingFindings`] when the check blocks. Carry it out with
+    /// [`Kernel::act_prepared`]; if anything the check read changes in between, that
+    /// refuses with [`ActError::StaleCheck`].
+    ///
+    /// # Errors
+    /// Missing user or application, a closed window, blocking findings, a plugin
+    /// failure, storage errors.
+    pub fn prepare(&self, user_id: &str, app_id: &str, req: &ActionRequest) -> Result<Prepared, ActError> {
+        // Everything the check reads, from one read transaction.
+        let tx = self.begin_read()?;
+        let user: User =
+            get_read(&tx, USERS, user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let app: Application = get_read(&tx, APPS, app_id)?
+            .ok_or_else(|| ActError::NotFound { what: "application", id: app_id.into() })?;
+        let round = self
+            .round_read(&tx, &app.round)?
+            .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
+        // Submitting runs the schema validation and the plugin's check first.
+        let runs_check = round
+            .graph
+            .actions
+            .iter()
+            .any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
+        let check = if runs_check {
+            let org: Organisation = get_read(&tx, ORGS, &app.applicant)?
+                .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
+            let history =
+                history_from(&tx.open_table(BY_APPLICANT).map_err(StoreError::from)?, &app.applicant, &app.id)?;
+            drop(tx);
+            // A closed window refuses before the plugin runs (the engine checks it again).
+            let now = self.now();
+            if let Some(w) = round.graph.stages.iter().find(|s| s.id == app.state.stage).and_then(|s| s.window.as_ref())
+            {
+                engine::window_open(&round, &org, w, now)?;
+            }
+            let request = check_request_of(&app, &round, &org, history, now.local_date());
+            let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
+            let mut report = check_with(&loaded, &request)?;
+            if let Some(direction) = app.direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)) {
+                report.kernel_findings = crate::attachments::check(direction, &app.attachments, request.as_of);
+            }
+            if report.has_blocking() {
+                return Err(ActError::BlockingFindings { findings: report.findings().cloned().collect() });
+            }
+            Some((request, report))
+        } else {
+            None
+        };
+        Ok(Prepared { user, app_id: app_id.to_string(), req: req.clone(), check })
+    }
+
+    /// Carry out a [`Prepared`] action in one write transaction (shared with
+    /// concurrent actions by the group commit).
+    ///
+    /// # Errors
+    /// [`ActError::StaleCheck`] when anything the check read changed since
+    /// [`Kernel::prepare`]; the engine's refusals; storage errors. Nothing changes.
+    pub fn act_prepared(&self, p: Prepared) -> Result<Receipt, ActError> {
+        self.transact(&p.user, Some(&p.app_id), None, &p.req, p.check, None, |_| {})
+    }
+
+    /// The receipts an idempotency key recorded, if it was used; refused if it was
+    /// used for a different request.
+    pub(super) fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
+        let tx = self.begin_read().map_err(StoreError::from)?;
+        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
+        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        key_receipts(&idem, &log, &apps, user_id, k)
+    }
+
+    /// Inside a write transaction: the key's earlier receipts, if any. Read through
+    /// `tx`: the first request may be a batch-mate not yet committed.
+    pub(super) fn key_in(
+        &self,
+        tx: &WriteTransaction,
+        user_id: &str,
+        k: Keyed<'_>,
+    ) -> Result<Option<Vec<Receipt>>, ActError> {
+        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
+        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        key_receipts(&idem, &log, &apps, user_id, k)
+    }
+
+    pub(super) fn record_key(
+        tx: &WriteTransaction,
+        user_id: &str,
+        k: Keyed<'_>,
+        decisions: Vec<u64>,
+    ) -> Result<(), StoreError> {
+        let rec = IdempotencyRecord { digest: k.digest.to_string(), decisions };
+        tx.open_table(IDEMPOTENCY)?.insert((user_id, k.key), to_json(&rec).as_slice())?;
+        Ok(())
+    }
+
+    /// The same action on many applications: all accepted in one transaction, or none.
+    pub fn act_batch(&self, user_id: &str, app_ids: &[&str], req: &ActionRequest) -> Result<Vec<Receipt>, BatchError> {
+        self.act_batch_keyed(user_id, app_ids, req, None)
+    }
+
+    /// [`Kernel::act_batch`] under an idempotency key (see [`Kernel::act_idempotent`]).
+    pub fn act_batch_idempotent(
+        &self,
+        user_id: &str,
+        app_ids: &[&str],
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Vec<Receipt>, BatchError> {
+        self.act_batch_keyed(user_id, app_ids, req, Some(key))
+    }
+
+    pub(super) fn act_batch_keyed(
+        &self,
+        user_id: &str,
+        app_ids: &[&str],
+        req: &ActionRequest,
+        key: Option<&str>,
+    ) -> Result<Vec<Receipt>, BatchError> {
+        let digest = request_digest(&("batch", app_ids, req));
+        let keyed = key.map(|key| Keyed { key, digest: &digest });
+        let wrap = |position: usize, application: &str, error: ActError| BatchError {
+            position,
+            application: application.into(),
+            error,
+        };
+        let user = self
+            .user(user_id)
+            .map_err(|e| wrap(0, "", e.into()))?
+            .ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
+        // All of it in one transaction of the group commit, or none of it: an item
+        // refused after others were written abandons that transaction (batch-mates rerun).
+        self.group.run(self.db(), |tx| {
+            if let Some(k) = keyed {
+                match self.key_in(tx, user_id, k) {
+                    Ok(Some(r)) => return Step::Ok(r, false),
+                    Ok(None) => {}
+                    Err(e) => return Step::Refused(wrap(0, "", e)),
+                }
+            }
+            // A batch is named by the index of its first decision and its size: unique, in
+            // log order, and a reader can tell a whole batch from a partial one.
+            let first = match (|| -> Result<u64, StoreError> {
+                Ok(tx.open_table(CHAIN_HEAD)?.get("head")?.map_or(0, |v| v.value().0 + 1))
+            })() {
+                Ok(first) => first,
+                Err(e) => return Step::Refused(wrap(0, "", e.into())),
+            };
+            let batch_id = format!("B{first:010}-{}", app_ids.len());
+            let mut receipts = Vec::new();
+            let mut wrote = false;
+            for (i, id) in app_ids.iter().enumerate() {
+                match self.apply_in(tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}, &mut wrote) {
+                    Ok(r) => receipts.push(r),
+                    Err(e) if wrote => return Step::Spoiled(wrap(i, id, e)),
+                    Err(e) => return Step::Refused(wrap(i, id, e)),
+                }
+            }
+            if let Some(k) = keyed {
+                let decisions = receipts.iter().map(|r| r.decision.index).collect();
+                if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
+                    return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+                }
+            }
+            // A keyed API request's answer, in the same transaction as the decisions.
+            if let Err(e) = crate::idempotency::remember_in(tx, &receipts) {
+                return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+            }
+            Step::Ok(receipts, wrote)
+        })
+    }
+
+    /// One action in its own write transaction.
+    pub(super) fn transact(
+        &self,
+        user: &User,
+        app_id: Option<&str>,
+        create: Option<(&Round, &str)>,
+        req: &ActionRequest,
+        check: Option<(CheckRequest, CheckReport)>,
+        keyed: Option<Keyed<'_>>,
+        mut edit: impl FnMut(&mut Application),
+    ) -> Result<Receipt, ActError> {
+        let check = check.as_ref();
+        self.group.run(self.db(), |tx| {
+            if let Some(k) = keyed {
+                match self.key_in(tx, &user.id, k) {
+                    Ok(Some(mut r)) => return Step::Ok(r.remove(0), false),
+                    Ok(None) => {}
+                    Err(e) => return Step::Refused(e),
+                }
+            }
+            let mut wrote = false;
+            let receipt = match self.apply_in(tx, user, app_id, create, req, check, None, &mut edit, &mut wrote) {
+                Ok(r) => r,
+                Err(e) if wrote => return Step::Spoiled(e),
+                Err(e) => return Step::Refused(e),
+            };
+            if let Some(k) = keyed {
+                if let Err(e) = Self::record_key(tx, &user.id, k, vec![receipt.decision.index]) {
+                    return Step::Spoiled(e.into());
+                }
+            }
+            // A keyed API request's answer, in the same transaction as the decision.
+            if let Err(e) = crate::idempotency::remember_in(tx, &receipt) {
+                return Step::Spoiled(e.into());
+            }
+            Step::Ok(receipt, true)
+        })
+    }
+
+    /// Decide and apply one action inside `tx`: engine, application, indexes, quota
+    /// counters, bans and the chained decision record.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn apply_in(
+        &self,
+        tx: &WriteTransaction,
+        user: &User,
+        app_id: Option<&str>,
+        create: Option<(&Round, &str)>,
+        req: &ActionRequest,
+        check: Option<&(CheckRequest, CheckReport)>,
+        batch: Option<&str>,
+        edit: &mut dyn FnMut(&mut Application),
+        wrote: &mut bool,
+    ) -> Result<Receipt, ActError> {
+        let now = self.now();
+        // Every table this needs, opened once per action.
+        let mut apps_t = tx.open_table(APPS).map_err(StoreError::from)?;
+        let orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
+        let mut bans_t = tx.open_table(BANS).map_err(StoreError::from)?;
+        let mut head_t = tx.open_table(CHAIN_HEAD).map_err(StoreError::from)?;
+        let mut decisions_t = tx.open_table(DECISIONS).map_err(StoreError::from)?;
+        let mut by_app_t = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+        let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+        let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
+        let mut new_app_number = None;
+        let (mut app, round) = match (app_id, create) {
+            (Some(id), _) => {
+                let app: Application = match apps_t.get(id).map_err(StoreError::from)? {
+                    Some(v) => from_json(id, v.value())?,
+                    None => return Err(ActError::NotFound { what: "application", id: id.into() }),
+                };
+                let round = self
+                    .round_in(tx, &app.round)?
+                    .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
+                (app, round)
+            }
+            (None, Some((round, applicant))) => {
+                let round = self
+                    .round_in(tx, &round.spec.id)?
+                    .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
+                let n = {
+                    let counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+                    let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
+                    n
+                };
+                new_app_number = Some(n);
+                let app = Application {
+                    id: format!("A{n:07}"),
+                    round: round.spec.id.clone(),
+                    program: round.spec.program.clone(),
+                    applicant: applicant.to_string(),
+                    direction: None,
+                    form: String::new(),
+                    data: FormData::null(),
+                    project: None,
+                    attachments: Vec::new(),
+                    state: AppState::new(&round.graph.initial, now),
+                    created_at: now,
+                    updated_at: now,
+                    submitted_at: None,
+                    saves: 0,
+                };
+                (app, round)
+            }
+            (None, None) => unreachable!("an action names an application or creates one"),
+        };
+        let org: Organisation = match orgs_t.get(app.applicant.as_str()).map_err(StoreError::from)? {
+            Some(v) => from_json(&app.applicant, v.value())?,
+            None => return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() }),
+        };
+        if let Some((request, _)) = &check {
+            // The check ran outside the transaction: everything it read — the
+            // application (data, form, attachments), the organisation's profile, its
+            // history, the round, the date — must be as it was, or the check is stale.
+            let history = history_from(&applicant_t, &app.applicant, &app.id)?;
+            if check_request_of(&app, &round, &org, history, now.local_date()) != *request {
+                return Err(ActError::StaleCheck);
+            }
+        }
+        let banned_until =
+            match bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
+                Some(b) => Some(from_json::<Ban>("bans", b.value())?.until),
+                None => None,
+            };
+        let (index, prev_hash) = {
+            let h = head_t.get("head").map_err(StoreError::from)?;
+            match h {
+                Some(v) => {
+                    let (i, hash) = v.value();
+                    (i + 1, hash.to_string())
+                }
+                // A log written before the head was kept: take it from the last record.
+                None => match decisions_t.last().map_err(StoreError::from)? {
+                    Some((k, v)) => (k.value() + 1, from_json::<Decision>("decisions", v.value())?.hash),
+                    None => (0, GENESIS.to_string()),
+                },
+            }
+        };
+        let calendar = {
+            let t = tx.open_table(CALENDARS).map_err(StoreError::from)?;
+            let year = now.local_date().year;
+            let v = t.get(year).map_err(StoreError::from)?;
+            v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
+        };
+        let maps = self.region_maps_in(tx)?;
+        // The round's quota counters, read with errors propagated (a counter that
+        // cannot be read refuses the action; it is never taken as 0).
+        let mut quota_used = std::collections::BTreeMap::new();
+        let rid = round.spec.id.as_str();
+        for row in quota_t.range((rid, "", "")..).map_err(StoreError::from)? {
+            let (k, v) = row.map_err(StoreError::from)?;
+            let (r, q, scope) = k.value();
+            if r != rid {
+                break;
+            }
+            quota_used.insert((q.to_string(), scope.to_string()), v.value());
+        }
+        let category = app
+            .direction
+            .as_ref()
+            .and_then(|d| round.directions.iter().find(|x| &x.id == d))
+            .and_then(|d| d.category.clone());
+        // The check's warnings wait for the province's confirmation (engine::decide).
+        let warnings: Option<Vec<String>> = check.map(|(_, report)| {
+            let mut w: Vec<String> = Vec::new();
+            for f in report.findings().filter(|f| f.severity == Severity::Warning) {
+                if !w.contains(&f.rule_id) {
+                    w.push(f.rule_id.clone());
+                }
+            }
+            w
+        });
+        let snapshot = engine::Snapshot {
+            round: &round,
+            applicant: &org,
+            state: &app.state,
+            direction_category: category.as_deref(),
+            calendar: &calendar,
+            city_groups: &maps.groups,
+            scope_names: &maps.names,
+            quota_used: &quota_used,
+            banned_until,
+            now,
+            decision_index: index,
+        };
+        let command =
+            engine::Command { request: req, actor: user, batch: batch.is_some(), check_warnings: warnings.as_deref() };
+        let t = engine::decide(&snapshot, &command)?;
+
+        // Apply. Everything above only read; from here on a failure spoils the transaction.
+        *wrote = true;
+        if let Some(n) = new_app_number {
+            tx.open_table(COUNTERS).map_err(StoreError::from)?.insert("next_app", n + 1).map_err(StoreError::from)?;
+        }
+        let old_key = queue_key(&app, &org);
+        let is_new = app_id.is_none();
+        app.state = t.state;
+        app.updated_at = now;
+        if t.action.kind == ActionKind::SaveDraft {
+            edit(&mut app);
+        }
+        if t.action.kind == ActionKind::Submit {
+            app.submitted_at = Some(now);
+        }
+        let new_key = queue_key(&app, &org);
+        {
+            let q = &mut queue_t;
+            if !is_new {
+                q.remove((
+                    old_key.0.as_str(),
+                    old_key.1.as_str(),
+                    old_key.2.as_str(),
+                    old_key.3.as_str(),
+                    old_key.4.as_str(),
+                ))
+                .map_err(StoreError::from)?;
+            }
+            q.insert(
+                (new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()),
+                (),
+            )
+            .map_err(StoreError::from)?;
+        }
+        applicant_t
+            .insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())
+            .map_err(StoreError::from)?;
+        {
+            for d in &t.quota {
+                quota_t
+                    .insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after)
+                    .map_err(StoreError::from)?;
+            }
+        }
+        if let Some(until) = t.ban_until {
+            let ban =
+                Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
+            bans_t
+                .insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice())
+                .map_err(StoreError::from)?;
+        }
+        apps_t.insert(app.id.as_str(), to_json(&app).as_slice()).map_err(StoreError::from)?;
+
+        let check_record = match &check {
+            Some((request, report)) => {
+                let input = to_json(request);
+                let digest = sha256_hex(&input);
+                tx.open_table(CHECK_INPUTS)
+                    .map_err(StoreError::from)?
+                    .insert(digest.as_str(), input.as_slice())
+                    .map_err(StoreError::from)?;
+                let plugin = report.plugin.as_ref();
+                Some(CheckRecord {
+                    plugin_sha256: round.plugin.sha256.clone(),
+                    wit: round.plugin.wit.clone(),
+                    input_digest: digest,
+                    findings: report
+                        .schema_findings
+                        .iter()
+                        .chain(plugin.iter().flat_map(|p| p.value.findings.iter()))
+                        .cloned()
+                        .collect(),
+                    kernel_findings: report.kernel_findings.clone(),
+                    signals: plugin.map(|p| p.value.signals.clone()).unwrap_or_default(),
+                    fuel: plugin.map_or(0, |p| p.fuel_used),
+                })
+            }
+            None => None,
+        };
+        let mut decision = Decision {
+            index,
+            prev_hash,
+            at: now,
+            application: app.id.clone(),
+            round: round.spec.id.clone(),
+            actor: ActorRef { user: user.id.clone(), role: t.grant.role.clone(), scope: t.grant.scope.clone() },
+            action: t.action.id.clone(),
+            kind: t.action.kind,
+            opinion: req.opinion.clone(),
+            from: t.from.clone(),
+            to: t.to.clone(),
+            batch: batch.map(str::to_string),
+            payload: req.payload.clone(),
+            check: check_record,
+            quota: t.quota.clone(),
+            explain: t.explain.clone(),
+            origin: None,
+            hash: String::new(),
+        };
+        // The hash covers the record as it is now, with `hash` still empty.
+        decision.hash = {
+            let mut h = Sha256::new();
+            h.update(decision.prev_hash.as_bytes());
+            h.update(to_json(&decision));
+            hex::encode(h.finalize())
+        };
+        decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
+        head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
+        by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
+        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false })
+    }
+}

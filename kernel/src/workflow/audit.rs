@@ -1,0 +1,235 @@
+//! Audit: the hash chain, the indexes checked against the records, the replay of a
+//! recorded check, and the benchmarks' round filler.
+
+use super::*;
+
+impl Kernel {
+    /// Walk the decision chain; report the first record whose link or hash fails.
+    pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let length = t.len()?;
+        let mut prev = GENESIS.to_string();
+        for (expected, row) in (0u64..).zip(t.iter()?) {
+            let (k, v) = row?;
+            let d = serde_json::from_slice::<Decision>(v.value()).ok();
+            match d {
+                Some(d)
+                    if k.value() == expected
+                        && d.index == expected
+                        && d.prev_hash == prev
+                        && decision_hash(&d) == d.hash =>
+                {
+                    prev = d.hash;
+                }
+                _ => return Ok(ChainReport { length, first_broken: Some(expected), head: prev }),
+            }
+        }
+        Ok(ChainReport { length, first_broken: None, head: prev })
+    }
+
+    /// Benchmark support only: write `n` applications of `applicants` (round-robin)
+    /// straight into `stage` with their indexes, in one transaction, WITHOUT decisions.
+    /// Used to fill a database for query and memory figures; never for real data.
+    #[doc(hidden)]
+    pub fn __bench_fill_round(
+        &self,
+        round_id: &str,
+        stage: &str,
+        applicants: &[Organisation],
+        n: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let round: Round = self
+            .read(ROUNDS, round_id)?
+            .ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
+        let now = self.now();
+        let tx = self.db().begin_write()?;
+        let mut ids = Vec::with_capacity(n);
+        {
+            let mut apps = tx.open_table(APPS)?;
+            let mut queue = tx.open_table(QUEUE)?;
+            let mut by = tx.open_table(BY_APPLICANT)?;
+            let mut counters = tx.open_table(COUNTERS)?;
+            let start = counters.get("next_app")?.map_or(1, |v| v.value());
+            for i in 0..n {
+                let org = &applicants[i % applicants.len()];
+                let mut state = AppState::new(&round.graph.initial, now);
+                state.stage = stage.to_string();
+                state.trail.push(Visit { stage: stage.to_string(), entered_at: now, decision: None });
+                let app = Application {
+                    id: format!("A{:07}", start + i as u64),
+                    round: round_id.to_string(),
+                    program: round.spec.program.clone(),
+                    applicant: org.credit_code.clone(),
+                    direction: round.directions.first().map(|d| d.id.clone()),
+                    form: "resource".into(),
+                    data: FormData::from_value(&serde_json::json!({ "resource_name": format!("基准测试资源 {i}") })),
+                    project: None,
+                    attachments: Vec::new(),
+                    state,
+                    created_at: now,
+                    updated_at: now,
+                    submitted_at: Some(now),
+                    saves: 1,
+                };
+                let (r, st, c, d, id) = queue_key(&app, org);
+                queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
+                by.insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())?;
+                apps.insert(app.id.as_str(), to_json(&app).as_slice())?;
+                ids.push(app.id);
+            }
+            counters.insert("next_app", start + n as u64)?;
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Check the secondary indexes and counters against the applications: one queue
+    /// entry per application at its current stage, quota counters equal to the units
+    /// held, every counter within its limit. Returns the problems found.
+    pub fn verify_indexes(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let apps: Vec<Application> = self.read_all(APPS)?;
+        let tx = self.begin_read()?;
+        let queue = tx.open_table(QUEUE)?;
+        let mut entries = std::collections::HashMap::<String, Vec<String>>::new();
+        for row in queue.iter()? {
+            let (k, _) = row?;
+            let k = k.value();
+            entries.entry(k.4.to_string()).or_default().push(k.1.to_string());
+        }
+        let mut held = std::collections::HashMap::<(String, String, String), u32>::new();
+        for a in &apps {
+            match entries.get(&a.id).map(Vec::as_slice) {
+                Some([stage]) if *stage == a.state.stage => {}
+                other => problems.push(format!("{}: queue entries {:?}, stage {}", a.id, other, a.state.stage)),
+            }
+            for h in &a.state.holds {
+                *held.entry((a.round.clone(), h.quota.clone(), h.scope.clone())).or_default() += 1;
+            }
+            if let Some(last) = a.state.trail.last() {
+                if last.stage != a.state.stage {
+                    problems.push(format!("{}: trail ends at {} but stage is {}", a.id, last.stage, a.state.stage));
+                }
+            }
+        }
+        // Each application agrees with its last decision and its applicant-history row:
+        // a decision is never written without the application it moved, or the reverse.
+        let by_app = tx.open_table(DECISIONS_BY_APP)?;
+        let log = tx.open_table(DECISIONS)?;
+        let history = tx.open_table(BY_APPLICANT)?;
+        let rounds: Vec<Round> = self.read_all(ROUNDS)?;
+        let rounds_by_id: std::collections::HashMap<&str, &Round> =
+            rounds.iter().map(|r| (r.spec.id.as_str(), r)).collect();
+        for a in &apps {
+            let last = by_app.range((a.id.as_str(), 0u64)..=(a.id.as_str(), u64::MAX))?.next_back().transpose()?;
+            if let Some((k, _)) = last {
+                let i = k.value().1;
+                match log.get(i)? {
+                    Some(v) => {
+                        let d: Decision = from_json("decisions", v.value())?;
+                        if d.to != a.state.stage || d.application != a.id {
+                            problems.push(format!(
+                                "{}: last decision {i} ({} → {}) disagrees with its stage {}",
+                                a.id, d.application, d.to, a.state.stage
+                            ));
+                        }
+                    }
+                    None => problems.push(format!("{}: decision {i} is indexed but missing", a.id)),
+                }
+            }
+            let row = history.get((a.applicant.as_str(), a.id.as_str()))?;
+            match (row, rounds_by_id.get(a.round.as_str())) {
+                (Some(v), Some(round)) => {
+                    let stored: HistoryEntry = from_json("by_applicant", v.value())?;
+                    if stored != history_row(a, round) {
+                        problems.push(format!("{}: applicant history row disagrees with the application", a.id));
+                    }
+                }
+                (None, _) => problems.push(format!("{}: no applicant history row", a.id)),
+                (_, None) => problems.push(format!("{}: round {} missing", a.id, a.round)),
+            }
+        }
+        let (logged, indexed) = (log.len()?, by_app.len()?);
+        if logged != indexed {
+            problems.push(format!("{logged} decisions but {indexed} decision-by-application entries"));
+        }
+        if entries.len() != apps.len() {
+            problems.push(format!(
+                "{} queue entries for {} applications",
+                entries.values().map(Vec::len).sum::<usize>(),
+                apps.len()
+            ));
+        }
+        let counters = tx.open_table(QUOTA_USED)?;
+        let groups = self.city_groups()?;
+        for row in counters.iter()? {
+            let (k, v) = row?;
+            let (r, q, scope) = k.value();
+            let used = v.value();
+            let h = held.remove(&(r.to_string(), q.to_string(), scope.to_string())).unwrap_or(0);
+            if h != used {
+                problems.push(format!("quota {r}/{q}/{scope}: counter {used}, units held {h}"));
+            }
+            if let Some(quota) =
+                rounds.iter().find(|x| x.spec.id == r).and_then(|x| x.quotas.iter().find(|x| x.id == q))
+            {
+                let limit = quota
+                    .limits
+                    .iter()
+                    .find(|l| l.scope == scope)
+                    .map(|l| l.limit)
+                    .or_else(|| {
+                        groups.get(scope).and_then(|g| quota.limits.iter().find(|l| &l.scope == g)).map(|l| l.limit)
+                    })
+                    .or(quota.default_limit);
+                if limit.is_some_and(|l| used > l) {
+                    problems.push(format!("quota {r}/{q}/{scope}: {used} used over the limit {limit:?}"));
+                }
+            }
+        }
+        for ((r, q, scope), h) in held {
+            if h > 0 {
+                problems.push(format!("quota {r}/{q}/{scope}: {h} units held but no counter"));
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Re-run the check a decision recorded, against the pinned plugin bytes.
+    pub fn replay(&self, index: u64) -> Result<ReplayReport, ActError> {
+        let d = self.decision(index)?.ok_or_else(|| ActError::NotFound { what: "decision", id: index.to_string() })?;
+        let c =
+            d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
+        let input: CheckRequest = {
+            let tx = self.begin_read().map_err(StoreError::from)?;
+            let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            let v = t
+                .get(c.input_digest.as_str())
+                .map_err(StoreError::from)?
+                .ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
+            if sha256_hex(v.value()) != c.input_digest {
+                return Err(ActError::Store(StoreError::Corrupt {
+                    key: format!("check_inputs/{}", c.input_digest),
+                    message: "digest mismatch".into(),
+                }));
+            }
+            from_json("check_inputs", v.value())?
+        };
+        let loaded = self.plugin_by_sha(&c.plugin_sha256).map_err(CheckError::from)?;
+        let report = check_with(&loaded, &input)?;
+        let replayed: Vec<Finding> = report.findings().cloned().collect();
+        let signals = report.plugin.as_ref().map(|p| p.value.signals.clone()).unwrap_or_default();
+        let fuel = report.plugin.as_ref().map_or(0, |p| p.fuel_used);
+        let identical =
+            to_json(&replayed) == to_json(&c.findings) && to_json(&signals) == to_json(&c.signals) && fuel == c.fuel;
+        Ok(ReplayReport {
+            decision: index,
+            recorded: c.findings,
+            replayed,
+            fuel_recorded: c.fuel,
+            fuel_replayed: fuel,
+            identical,
+        })
+    }
+}

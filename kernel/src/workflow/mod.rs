@@ -1,0 +1,531 @@
+//! Rounds, applications and decisions on the redb store: the impure shell around
+//! the pure engine. Every change that touches several records is one write
+//! transaction, and every accepted action appends a hash-chained decision in it.
+
+use crate::commit::Step;
+use crate::engine::{self, Refusal};
+use crate::error::{CheckError, Classified, ErrorKind, StoreError};
+use crate::graph::check_graph;
+use crate::kernel::{CheckReport, Kernel, check_with};
+use crate::model::*;
+use crate::regions::{Region, RegionKind};
+use crate::tables::*;
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use shenbao_contract::{
+    ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, Outcome, RoundInfo, Severity, Text,
+};
+
+/// Refusals of administrative changes (regions, organisations, users, calendars).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("统一社会信用代码无效 / invalid credit code {code:?}: {error}")]
+    CreditCode { code: String, error: shenbao_contract::credit_code::CreditCodeError },
+    #[error("{what} {id:?} does not exist (import regions first)")]
+    UnknownRegion { what: &'static str, id: String },
+    #[error("unknown channel {0:?}; channels are region, central-enterprise, out-of-province, provincial-soe")]
+    UnknownChannel(String),
+    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Refusals of round creation and configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error("轮次“{0}”不存在 / round {0:?} does not exist")]
+    NotFound(String),
+    #[error("轮次“{0}”已存在 / round {0:?} already exists")]
+    Exists(String),
+    #[error("the round configuration has blocking findings:\n  - {}", findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("\n  - "))]
+    Invalid { findings: Vec<Finding> },
+    #[error(
+        "轮次“{round}”已{status:?}，规则不能再修改 / round {round:?} is {status:?}; its rules can no longer change"
+    )]
+    Frozen { round: String, status: RoundStatus },
+    #[error(
+        "地区“{0}”不存在 / region {0:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng"
+    )]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Plugin(#[from] CheckError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Refusals of actions on applications. Nothing changes when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("; "))]
+    BlockingFindings { findings: Vec<Finding> },
+    #[error("{what} {id:?} 不存在 / not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("direction {direction:?} is not open in this round; open: {open}")]
+    UnknownDirection { direction: String, open: String },
+    /// Something the submission check read (the application, its attachments, the
+    /// organisation's profile, its history, the round) changed between the check and
+    /// the transaction that would record it.
+    #[error(
+        "校验所依据的数据已变化，请重新提交 / what the check read changed before the submission was recorded; submit again"
+    )]
+    StaleCheck,
+    #[error(
+        "幂等键“{key}”已用于另一个请求 / idempotency key {key:?} was already used for a different request; use a new key"
+    )]
+    IdempotencyKeyReused { key: String },
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Blob(#[from] crate::attachments::BlobError),
+    #[error(transparent)]
+    Round(RoundError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<RoundError> for ActError {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::NotFound(id) => ActError::NotFound { what: "round", id },
+            RoundError::Store(s) => ActError::Store(s),
+            RoundError::Plugin(c) => ActError::Check(c),
+            other => ActError::Round(other),
+        }
+    }
+}
+
+impl Classified for AdminError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AdminError::Store(e) => e.kind(),
+            AdminError::NotFound { .. } => ErrorKind::NotFound,
+            _ => ErrorKind::Invalid,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AdminError::Store(e) => e.code(),
+            AdminError::NotFound { .. } => "not_found",
+            _ => "invalid_reference_data",
+        }
+    }
+    fn advice(&self) -> &'static str {
+        match self {
+            AdminError::Store(e) => e.advice(),
+            AdminError::NotFound { .. } => self.kind().advice(),
+            _ => "fix the record named; nothing was imported",
+        }
+    }
+}
+
+impl Classified for RoundError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RoundError::NotFound(_) | RoundError::UnknownRegion(_) => ErrorKind::NotFound,
+            RoundError::Exists(_) | RoundError::Frozen { .. } => ErrorKind::Conflict,
+            RoundError::Invalid { .. } => ErrorKind::Invalid,
+            RoundError::Plugin(e) => e.kind(),
+            RoundError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            RoundError::NotFound(_) | RoundError::UnknownRegion(_) => "not_found",
+            RoundError::Exists(_) => "round_exists",
+            RoundError::Invalid { .. } => "round_invalid",
+            RoundError::Frozen { .. } => "round_frozen",
+            RoundError::Plugin(e) => e.code(),
+            RoundError::Store(e) => e.code(),
+        }
+    }
+    fn advice(&self) -> &'static str {
+        match self {
+            RoundError::Invalid { .. } => "fix the round file where named",
+            RoundError::Exists(_) => "choose another id, or `round configure` it",
+            RoundError::Frozen { .. } => "create a new round for new rules",
+            other => other.kind().advice(),
+        }
+    }
+}
+
+impl Classified for ActError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ActError::Refused(r) => r.kind(),
+            ActError::BlockingFindings { .. }
+            | ActError::UnknownDirection { .. }
+            | ActError::IdempotencyKeyReused { .. } => ErrorKind::Invalid,
+            ActError::NotFound { .. } => ErrorKind::NotFound,
+            ActError::StaleCheck => ErrorKind::Conflict,
+            ActError::Check(e) => e.kind(),
+            ActError::Blob(e) => e.kind(),
+            ActError::Round(e) => e.kind(),
+            ActError::Store(e) => e.kind(),
+        }
+    }
+    fn code(&self) -> &'static str {
+        ActError::code(self)
+    }
+}
+
+impl Classified for BatchError {
+    fn kind(&self) -> ErrorKind {
+        self.error.kind()
+    }
+    fn code(&self) -> &'static str {
+        self.error.code()
+    }
+}
+
+impl ActError {
+    /// Stable code for APIs and exit statuses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActError::Refused(r) => r.code(),
+            ActError::BlockingFindings { .. } => "blocking_findings",
+            ActError::NotFound { .. } => "not_found",
+            ActError::UnknownDirection { .. } => "unknown_direction",
+            ActError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            ActError::StaleCheck => "stale_check",
+            ActError::Check(e) => e.code(),
+            ActError::Blob(e) => crate::error::Classified::code(e),
+            ActError::Round(e) => e.code(),
+            ActError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// A batch action refused: which application, why. The whole batch changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("batch refused at item {position} ({application}): {error}")]
+pub struct BatchError {
+    pub position: usize,
+    pub application: String,
+    pub error: ActError,
+}
+
+/// A storage failure of the whole batch (its transaction could not begin or commit).
+impl From<StoreError> for BatchError {
+    fn from(e: StoreError) -> Self {
+        BatchError { position: 0, application: String::new(), error: e.into() }
+    }
+}
+
+/// What an applicant saves.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Draft {
+    pub direction: Option<String>,
+    /// Form id; default: the direction's form.
+    pub form: Option<String>,
+    pub data: serde_json::Value,
+    pub project: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<shenbao_contract::Attachment>,
+}
+
+/// An accepted action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Receipt {
+    pub decision: Decision,
+    pub application: Application,
+    /// The check run for this action (submit), with all its findings.
+    pub check: Option<CheckReport>,
+    /// The request repeated an idempotency key: this is the first request's decision,
+    /// and nothing changed now.
+    pub replayed: bool,
+}
+
+/// An action prepared by [`Kernel::prepare`]: its check run, ready for
+/// [`Kernel::act_prepared`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    user: User,
+    app_id: String,
+    req: ActionRequest,
+    check: Option<(CheckRequest, CheckReport)>,
+}
+
+impl Prepared {
+    /// The submission check's report, when the action runs one.
+    pub fn check(&self) -> Option<&CheckReport> {
+        self.check.as_ref().map(|(_, r)| r)
+    }
+}
+
+/// What an idempotency key recorded: the request's digest and the decisions it made.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdempotencyRecord {
+    pub digest: String,
+    pub decisions: Vec<u64>,
+}
+
+/// An idempotency key with the digest of the request it came with.
+#[derive(Clone, Copy)]
+struct Keyed<'a> {
+    key: &'a str,
+    digest: &'a str,
+}
+
+fn request_digest<T: Serialize>(what: &T) -> String {
+    sha256_hex(&to_json(what))
+}
+
+/// The decision chain's state.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ChainReport {
+    pub length: u64,
+    /// Index of the first record whose link or hash does not verify.
+    pub first_broken: Option<u64>,
+    pub head: String,
+}
+
+/// A re-run of a recorded check.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ReplayReport {
+    pub decision: u64,
+    pub recorded: Vec<Finding>,
+    pub replayed: Vec<Finding>,
+    pub fuel_recorded: u64,
+    pub fuel_replayed: u64,
+    /// Findings, signals and fuel reproduced bit for bit.
+    pub identical: bool,
+}
+
+/// One line of a reviewer's queue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct QueueItem {
+    pub application: String,
+    pub stage: String,
+    pub city: String,
+    pub district: String,
+}
+
+/// The receipts an idempotency key recorded, read from the given tables; refused if
+/// the key came with a different request.
+fn key_receipts(
+    idem: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    log: &impl ReadableTable<u64, &'static [u8]>,
+    apps: &impl ReadableTable<&'static str, &'static [u8]>,
+    user_id: &str,
+    k: Keyed<'_>,
+) -> Result<Option<Vec<Receipt>>, ActError> {
+    let rec: IdempotencyRecord = match idem.get((user_id, k.key)).map_err(StoreError::from)? {
+        Some(v) => from_json("idempotency", v.value())?,
+        None => return Ok(None),
+    };
+    if rec.digest != k.digest {
+        return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
+    }
+    let mut out = Vec::new();
+    for i in rec.decisions {
+        let decision: Decision = match log.get(i).map_err(StoreError::from)? {
+            Some(v) => from_json("decisions", v.value())?,
+            None => return Err(ActError::NotFound { what: "decision", id: i.to_string() }),
+        };
+        let application: Application = match apps.get(decision.application.as_str()).map_err(StoreError::from)? {
+            Some(v) => from_json(&decision.application, v.value())?,
+            None => return Err(ActError::NotFound { what: "application", id: decision.application.clone() }),
+        };
+        out.push(Receipt { decision, application, check: None, replayed: true });
+    }
+    Ok(Some(out))
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("model types serialise")
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
+}
+
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// The hash of a decision: sha256 over its predecessor's hash and its own JSON without `hash`.
+pub fn decision_hash(d: &Decision) -> String {
+    let mut copy = d.clone();
+    copy.hash = String::new();
+    let mut h = Sha256::new();
+    h.update(copy.prev_hash.as_bytes());
+    h.update(to_json(&copy));
+    hex::encode(h.finalize())
+}
+
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn get<T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table)?;
+    let v = t.get(key)?;
+    v.map(|v| from_json(key, v.value())).transpose()
+}
+
+fn get_read<T: DeserializeOwned>(
+    tx: &redb::ReadTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table)?;
+    let v = t.get(key)?;
+    v.map(|v| from_json(key, v.value())).transpose()
+}
+
+fn put<T: Serialize>(
+    tx: &WriteTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+    key: &str,
+    v: &T,
+) -> Result<(), StoreError> {
+    tx.open_table(table)?.insert(key, to_json(v).as_slice())?;
+    Ok(())
+}
+
+pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
+    HistoryEntry {
+        application: app.id.clone(),
+        round: app.round.clone(),
+        program: app.program.clone(),
+        year: round.spec.year,
+        direction: app.direction.clone(),
+        project: app.project.clone(),
+        stage: app.state.stage.clone(),
+        outcome: app.state.outcome,
+        decided_on: (app.state.outcome != Outcome::Pending)
+            .then(|| app.state.trail.last().map(|v| v.entered_at.local_date()))
+            .flatten(),
+    }
+}
+
+/// Write a round and bump its version (which keys the parsed-round cache).
+pub(crate) fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
+    put(tx, ROUNDS, &round.spec.id, round)?;
+    let mut v = tx.open_table(ROUND_VERSIONS)?;
+    let next = v.get(round.spec.id.as_str())?.map_or(1, |x| x.value() + 1);
+    v.insert(round.spec.id.as_str(), next)?;
+    Ok(())
+}
+
+/// Everything a submission check reads, from the records it reads them from: the
+/// same function builds the request the plugin checks and, inside the write
+/// transaction, the one it is compared with (a difference is [`ActError::StaleCheck`]).
+pub(crate) fn check_request_of(
+    app: &Application,
+    round: &Round,
+    org: &Organisation,
+    history: Vec<HistoryEntry>,
+    as_of: shenbao_contract::Date,
+) -> CheckRequest {
+    CheckRequest {
+        form: app.form.clone(),
+        direction: app.direction.clone(),
+        data: app.data.as_str().to_string(),
+        applicant: Applicant {
+            credit_code: org.credit_code.clone(),
+            name: org.name.clone(),
+            channel: org.channel.clone(),
+            city: org.city.clone(),
+            district: org.district.clone(),
+            dishonest: org.dishonest,
+            tags: org.tags.clone(),
+            qualifications: org.qualifications.clone(),
+            profile: org.profile.to_string(),
+        },
+        history,
+        attachments: app.attachments.clone(),
+        round: RoundInfo {
+            id: round.spec.id.clone(),
+            program: round.spec.program.clone(),
+            year: round.spec.year,
+            edition: round.edition.clone(),
+            batch: round.spec.batch.clone(),
+            config: round.spec.config.to_string(),
+        },
+        as_of,
+    }
+}
+
+/// The applicant's history rows (every application but `except`), read from `table`.
+fn history_from(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    credit_code: &str,
+    except: &str,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut out = Vec::new();
+    for row in table.range((credit_code, "")..)? {
+        let (k, v) = row?;
+        let (code, id) = k.value();
+        if code != credit_code {
+            break;
+        }
+        if id == except {
+            continue;
+        }
+        out.push(from_json(id, v.value())?);
+    }
+    Ok(out)
+}
+
+/// A blocking finding of the kernel's own (`round.*`).
+fn blocking(rule: &str, path: &str, zh: String, en: String) -> Finding {
+    Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) }
+}
+
+/// City → group and region/group id → display name.
+pub(crate) struct RegionMaps {
+    pub groups: std::collections::HashMap<String, String>,
+    pub names: std::collections::HashMap<String, String>,
+}
+
+pub(crate) fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {
+    (
+        app.round.clone(),
+        app.state.stage.clone(),
+        org.city.clone().unwrap_or_default(),
+        org.district.clone().unwrap_or_default(),
+        app.id.clone(),
+    )
+}
+
+mod actions;
+mod audit;
+mod queries;
+mod reference;
+mod rounds;
+
+impl Kernel {
+    pub(super) fn read<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(table)?;
+        let v = t.get(key)?;
+        v.map(|v| from_json(key, v.value())).transpose()
+    }
+
+    pub(super) fn read_all<T: DeserializeOwned>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(table)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push(from_json(k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,231 @@
+//! Reads: applications (and which a user may see), applicant history, decision
+//! records, quota use, reviewers' queues (through the access policy's reach), overdue
+//! lists.
+
+use super::*;
+
+impl Kernel {
+    /// The application `id` if `user` may see it (the access policy's
+    /// [`may_see`](crate::engine::access::may_see)), read in one transaction with its
+    /// round and applicant; one it may not see is [`ActError::NotFound`], exactly like
+    /// a missing one.
+    ///
+    /// # Errors
+    /// `not_found` for a missing or invisible application; storage errors.
+    pub fn application_as(&self, user: &User, id: &str) -> Result<Application, ActError> {
+        let hidden = || ActError::NotFound { what: "application", id: id.to_string() };
+        let tx = self.begin_read()?;
+        let app: Application = get_read(&tx, APPS, id)?.ok_or_else(hidden)?;
+        let round = self.round_read(&tx, &app.round)?.ok_or_else(hidden)?;
+        let org: Organisation = get_read(&tx, ORGS, &app.applicant)?.ok_or_else(hidden)?;
+        if crate::engine::access::may_see(user, &app, &round, &org) { Ok(app) } else { Err(hidden()) }
+    }
+
+    pub fn application(&self, id: &str) -> Result<Application, ActError> {
+        self.read(APPS, id)?.ok_or_else(|| ActError::NotFound { what: "application", id: id.into() })
+    }
+
+    /// Applications of an applicant, in every round.
+    pub fn applications_of(&self, credit_code: &str) -> Result<Vec<Application>, StoreError> {
+        let tx = self.begin_read()?;
+        let idx = tx.open_table(BY_APPLICANT)?;
+        let apps = tx.open_table(APPS)?;
+        let mut out = Vec::new();
+        for row in idx.range((credit_code, "")..)? {
+            let (k, _) = row?;
+            let (code, id) = k.value();
+            if code != credit_code {
+                break;
+            }
+            if let Some(v) = apps.get(id)? {
+                out.push(from_json(id, v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The applicant's other applications as the plugin sees them, from the
+    /// applicant index alone.
+    pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let tx = self.begin_read()?;
+        history_from(&tx.open_table(BY_APPLICANT)?, credit_code, except)
+    }
+
+    /// Every application of a round, through the queue index (which holds each
+    /// application of the round exactly once).
+    pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
+        let tx = self.begin_read()?;
+        let queue = tx.open_table(QUEUE)?;
+        let apps = tx.open_table(APPS)?;
+        let mut out = Vec::new();
+        for row in queue.range((round, "", "", "", "")..)? {
+            let (k, _) = row?;
+            let k = k.value();
+            if k.0 != round {
+                break;
+            }
+            if let Some(v) = apps.get(k.4)? {
+                out.push(from_json(k.4, v.value())?);
+            }
+        }
+        out.sort_by(|a: &Application, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// The decisions on one application, in order (the handling record, 办理记录).
+    pub fn decisions_of(&self, app_id: &str) -> Result<Vec<Decision>, StoreError> {
+        let tx = self.begin_read()?;
+        let idx = tx.open_table(DECISIONS_BY_APP)?;
+        let log = tx.open_table(DECISIONS)?;
+        let mut out = Vec::new();
+        for row in idx.range((app_id, 0u64)..=(app_id, u64::MAX))? {
+            let (k, _) = row?;
+            let i = k.value().1;
+            if let Some(v) = log.get(i)? {
+                out.push(from_json(&format!("decisions/{i}"), v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of decisions in the log.
+    pub fn decision_count(&self) -> Result<u64, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
+    }
+
+    pub fn decision(&self, index: u64) -> Result<Option<Decision>, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(DECISIONS)?;
+        let v = t.get(index)?;
+        v.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
+    }
+
+    /// Units used per quota and scope in a round.
+    pub fn quota_usage(&self, round: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(QUOTA_USED)?;
+        let mut out = Vec::new();
+        for row in t.range((round, "", "")..)? {
+            let (k, v) = row?;
+            let (r, q, s) = k.value();
+            if r != round {
+                break;
+            }
+            out.push((q.to_string(), s.to_string(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// What waits for `user` in `round`: applications at the stages its grants
+    /// handle, within its scope, ordered by (stage, city, district, application).
+    /// Pages: pass the last item of a page as `after` to get the next `limit` items.
+    pub fn queue(
+        &self,
+        user_id: &str,
+        round_id: &str,
+        after: Option<&QueueItem>,
+        limit: usize,
+    ) -> Result<Vec<QueueItem>, ActError> {
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let round = self.round_arc(round_id)?;
+        let tx = self.begin_read().map_err(StoreError::from)?;
+        let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        const MAX: &str = "\u{10ffff}";
+        let mut out: Vec<QueueItem> = Vec::new();
+        // Stages in graph order, each with the (city, district) prefixes the grants reach there.
+        // Each reviewing grant's (city, district) key prefix (the access policy's reach).
+        let mut parents = std::collections::HashMap::new();
+        for g in &user.grants {
+            if let Scope::District(d) = &g.scope {
+                if let Some(city) = self.region(d)?.and_then(|r| r.parent) {
+                    parents.insert(d.clone(), city);
+                }
+            }
+        }
+        let reach: Vec<(&str, (Option<String>, Option<String>))> =
+            crate::engine::access::queue_reach(&user, |d| parents.get(d).cloned())
+                .into_iter()
+                .map(|(role, r)| {
+                    let p = match r {
+                        crate::engine::access::Reach::Province => (None, None),
+                        crate::engine::access::Reach::City(c) => (Some(c), None),
+                        crate::engine::access::Reach::District { city, district } => (Some(city), Some(district)),
+                    };
+                    (role, p)
+                })
+                .collect();
+        for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
+            let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
+            for (_, p) in reach.iter().filter(|(role, _)| stage.role.as_deref() == Some(*role)) {
+                let p = p.clone();
+                if !prefixes.contains(&p) {
+                    prefixes.push(p);
+                }
+            }
+            // A province-wide grant covers the others.
+            if prefixes.iter().any(|p| p.0.is_none()) {
+                prefixes.retain(|p| p.0.is_none());
+            }
+            prefixes.sort();
+            if let Some(a) = after {
+                // Skip stages before the cursor's.
+                let cursor_pos = round.graph.stages.iter().position(|s| s.id == a.stage).unwrap_or(0);
+                if stage_pos < cursor_pos {
+                    continue;
+                }
+            }
+            let (r, s) = (round_id, stage.id.as_str());
+            for p in &prefixes {
+                let (lo_c, lo_d, hi_c, hi_d): (&str, &str, &str, &str) = match p {
+                    (None, _) => ("", "", MAX, ""),
+                    (Some(c), None) => (c.as_str(), "", c.as_str(), MAX),
+                    (Some(c), Some(d)) => (c.as_str(), d.as_str(), c.as_str(), d.as_str()),
+                };
+                let hi_app = if p.1.is_some() { MAX } else { "" };
+                let mut lo: (&str, &str, &str) = (lo_c, lo_d, "");
+                if let Some(a) = after.filter(|a| a.stage == s) {
+                    let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
+                    if cursor >= lo {
+                        lo = cursor;
+                    }
+                }
+                let range = q.range((r, s, lo.0, lo.1, lo.2)..(r, s, hi_c, hi_d, hi_app)).map_err(StoreError::from)?;
+                for row in range {
+                    let (k, _) = row.map_err(StoreError::from)?;
+                    let k = k.value();
+                    if let Some(a) = after.filter(|a| a.stage == s) {
+                        if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {
+                            continue;
+                        }
+                    }
+                    out.push(QueueItem {
+                        application: k.4.to_string(),
+                        stage: s.to_string(),
+                        city: k.2.to_string(),
+                        district: k.3.to_string(),
+                    });
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applications past their stage's SLA (working days) or rectification deadline.
+    pub fn overdue(&self, round_id: &str) -> Result<Vec<Application>, StoreError> {
+        let today = self.now().local_date();
+        Ok(self
+            .applications_in(round_id)?
+            .into_iter()
+            .filter(|a| {
+                a.state.due.is_some_and(|d| d < today)
+                    || a.state.deadline.is_some_and(|d| d < today)
+                    || a.state.annual_due.is_some_and(|d| d < today)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,201 @@
+//! Reference data: regions (and the maps of city groups and names), organisations,
+//! users and their grants, working-day calendars. Each change is checked whole,
+//! then written in one transaction through `Kernel::write`.
+
+use super::*;
+
+impl Kernel {
+    /// Add or replace regions (parents first). Districts need their city.
+    pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
+        self.write(|tx| {
+            let mut t = tx.open_table(REGIONS).map_err(StoreError::from)?;
+            for r in regions {
+                if let Some(p) = &r.parent {
+                    let known =
+                        t.get(p.as_str()).map_err(StoreError::from)?.is_some() || regions.iter().any(|x| &x.id == p);
+                    if !known {
+                        return Err(AdminError::UnknownRegion { what: "parent region", id: p.clone() });
+                    }
+                }
+                t.insert(r.id.as_str(), to_json(r).as_slice()).map_err(StoreError::from)?;
+            }
+            let mut c = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+            let v = c.get("regions_version").map_err(StoreError::from)?.map_or(0, |v| v.value());
+            c.insert("regions_version", v + 1).map_err(StoreError::from)?;
+            Ok(regions.len())
+        })
+    }
+
+    pub fn regions(&self) -> Result<Vec<Region>, StoreError> {
+        self.read_all(REGIONS)
+    }
+
+    pub fn region(&self, id: &str) -> Result<Option<Region>, StoreError> {
+        self.read(REGIONS, id)
+    }
+
+    /// Region maps as of `tx`, rebuilt when the regions change.
+    pub(super) fn region_maps_in(&self, tx: &WriteTransaction) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
+        let version = tx.open_table(COUNTERS)?.get("regions_version")?.map_or(0, |v| v.value());
+        if let Some((v, m)) = &self.caches().regions {
+            if *v == version {
+                return Ok(m.clone());
+            }
+        }
+        let mut groups = std::collections::HashMap::new();
+        let mut names: std::collections::HashMap<String, String> =
+            crate::regions::CITY_GROUPS.iter().map(|(id, n)| (id.to_string(), n.to_string())).collect();
+        for row in tx.open_table(REGIONS)?.iter()? {
+            let (k, v) = row?;
+            let r: Region = from_json(k.value(), v.value())?;
+            if let Some(g) = &r.group {
+                groups.insert(r.id.clone(), g.clone());
+            }
+            names.insert(r.id, r.name);
+        }
+        let maps = std::sync::Arc::new(RegionMaps { groups, names });
+        self.caches().regions = Some((version, maps.clone()));
+        Ok(maps)
+    }
+
+    pub(super) fn city_groups(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        Ok(self
+            .regions()?
+            .into_iter()
+            .filter(|r| r.kind == RegionKind::City)
+            .filter_map(|r| r.group.map(|g| (r.id, g)))
+            .collect())
+    }
+
+    /// Add or replace an organisation; its credit code, channel and regions are checked.
+    pub fn upsert_org(&self, org: &Organisation) -> Result<(), AdminError> {
+        self.upsert_orgs(std::slice::from_ref(org)).map(|_| ())
+    }
+
+    /// Add or replace organisations, all in one transaction or none (each checked
+    /// first). Returns how many were written.
+    ///
+    /// # Errors
+    /// [`AdminError`] naming the first invalid organisation (nothing is written).
+    pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<usize, AdminError> {
+        for org in orgs {
+            self.check_org(org)?;
+        }
+        Ok(self.write_all(ORGS, orgs, |o| &o.credit_code)?)
+    }
+
+    /// Write records in one transaction, each under its key.
+    pub(super) fn write_all<T: Serialize>(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        items: &[T],
+        key: impl Fn(&T) -> &str,
+    ) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            for item in items {
+                put(tx, table, key(item), item)?;
+            }
+            Ok(items.len())
+        })
+    }
+
+    pub(super) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
+        shenbao_contract::credit_code::validate(&org.credit_code)
+            .map_err(|error| AdminError::CreditCode { code: org.credit_code.clone(), error })?;
+        if !crate::regions::CHANNELS.iter().any(|(c, _)| *c == org.channel) {
+            return Err(AdminError::UnknownChannel(org.channel.clone()));
+        }
+        if org.name.trim().is_empty() {
+            return Err(AdminError::Invalid("organisation name is empty".into()));
+        }
+        if let Some(c) = &org.city {
+            match self.region(c)? {
+                Some(r) if r.kind == RegionKind::City => {}
+                _ => return Err(AdminError::UnknownRegion { what: "city", id: c.clone() }),
+            }
+        }
+        if let Some(d) = &org.district {
+            match self.region(d)? {
+                Some(r) if r.kind == RegionKind::District && r.parent == org.city => {}
+                _ => {
+                    return Err(AdminError::UnknownRegion {
+                        what: "district (of the organisation's city)",
+                        id: d.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn org(&self, credit_code: &str) -> Result<Option<Organisation>, StoreError> {
+        self.read(ORGS, credit_code)
+    }
+
+    pub fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.read_all(ORGS)
+    }
+
+    /// Add or replace a user; every grant's scope must exist.
+    pub fn upsert_user(&self, user: &User) -> Result<(), AdminError> {
+        self.upsert_users(std::slice::from_ref(user)).map(|_| ())
+    }
+
+    /// Add or replace users, all in one transaction or none. Returns how many were
+    /// written.
+    ///
+    /// # Errors
+    /// [`AdminError`] naming the first invalid user (nothing is written).
+    pub fn upsert_users(&self, users: &[User]) -> Result<usize, AdminError> {
+        for u in users {
+            self.check_user(u)?;
+        }
+        Ok(self.write_all(USERS, users, |u| &u.id)?)
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read_all(USERS)
+    }
+
+    pub(super) fn check_user(&self, user: &User) -> Result<(), AdminError> {
+        if user.id.trim().is_empty() {
+            return Err(AdminError::Invalid("user id is empty".into()));
+        }
+        for g in &user.grants {
+            match &g.scope {
+                Scope::City(c) if !self.region(c)?.is_some_and(|r| r.kind == RegionKind::City) => {
+                    return Err(AdminError::UnknownRegion { what: "city", id: c.clone() });
+                }
+                Scope::District(d) if !self.region(d)?.is_some_and(|r| r.kind == RegionKind::District) => {
+                    return Err(AdminError::UnknownRegion { what: "district", id: d.clone() });
+                }
+                Scope::Organisation(o) if self.org(o)?.is_none() => {
+                    return Err(AdminError::Invalid(format!("organisation {o:?} is not registered")));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.read(USERS, id)
+    }
+
+    /// Set the working-day calendar of a year (holidays and make-up days).
+    pub fn set_calendar(&self, year: i32, calendar: &crate::calendar::Calendar) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// The calendar of a year (weekends only when none is set).
+    pub fn calendar(&self, year: i32) -> Result<crate::calendar::Calendar, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open_table(CALENDARS)?;
+        let v = t.get(year)?;
+        Ok(v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?.unwrap_or_default())
+    }
+}

@@ -1,0 +1,335 @@
+//! Rounds: the configuration check (graph, windows, cities, the plugin's own
+//! check), create, configure, open, close, a city's own settings; rounds parsed once
+//! per stored version. A round's rules are re-checked inside the transaction that
+//! writes them, so an open round never changes under its users.
+
+use super::*;
+
+impl Kernel {
+    /// A round as of `tx`, parsed once per stored version.
+    pub(super) fn round_in(
+        &self,
+        tx: &WriteTransaction,
+        id: &str,
+    ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
+        let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(Some(r.1.clone()));
+        }
+        let Some(round) = get::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
+        let round = std::sync::Arc::new(round);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(Some(round))
+    }
+
+    /// A round as of a read transaction (parsed once per stored version).
+    pub(super) fn round_read(
+        &self,
+        tx: &redb::ReadTransaction,
+        id: &str,
+    ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
+        let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(Some(r.1.clone()));
+        }
+        let Some(round) = get_read::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
+        let round = std::sync::Arc::new(round);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(Some(round))
+    }
+
+    /// Every finding against a round specification: the graph, the windows, the
+    /// cities, and the plugin's own check of the configuration.
+    pub fn check_round_spec(&self, spec: &RoundSpec) -> Result<(Round, Vec<Finding>), RoundError> {
+        let loaded = self.plugin(&spec.program, &spec.plugin_version).map_err(CheckError::from)?;
+        let plugin = loaded.plugin();
+        let manifest = crate::plugin::ProgramPlugin::manifest(plugin);
+        let mut findings = Vec::new();
+        let mut fail = |rule: &str, path: &str, zh: String, en: String| {
+            findings.push(Finding {
+                rule_id: rule.into(),
+                severity: Severity::Blocking,
+                path: path.into(),
+                message: Text::new(zh, en),
+            })
+        };
+        let edition = spec.edition.clone().unwrap_or_else(|| manifest.default_edition.clone());
+        if !manifest.editions.is_empty() && !manifest.editions.iter().any(|e| e.id == edition) {
+            fail(
+                "round.unknown-edition",
+                "$.edition",
+                format!("未知版本“{edition}”"),
+                format!("unknown edition {edition:?}"),
+            );
+        }
+        let graph = spec.graph.clone().unwrap_or_else(|| manifest.graph.clone());
+        findings.extend(check_graph(&graph));
+        let p = spec.province;
+        let mut fail = |rule: &str, path: &str, zh: String, en: String| {
+            findings.push(Finding {
+                rule_id: rule.into(),
+                severity: Severity::Blocking,
+                path: path.into(),
+                message: Text::new(zh, en),
+            })
+        };
+        let quotas = spec.quotas.clone().unwrap_or_else(|| manifest.quotas.clone());
+        for (i, q) in quotas.iter().enumerate() {
+            if !graph.actions.iter().any(|a| a.id == q.action) {
+                fail(
+                    "round.quota-unknown-action",
+                    &format!("$.quotas[{i}].action"),
+                    format!("限额“{}”计数的操作“{}”不存在", q.id, q.action),
+                    format!("quota {:?} counts undeclared action {:?}", q.id, q.action),
+                );
+            }
+            if let Some(s) = &q.stage {
+                if !graph.stages.iter().any(|x| &x.id == s) {
+                    fail(
+                        "round.quota-unknown-stage",
+                        &format!("$.quotas[{i}].stage"),
+                        format!("限额“{}”的环节“{s}”不存在", q.id),
+                        format!("quota {:?} names undeclared stage {s:?}", q.id),
+                    );
+                }
+            }
+        }
+        if p.start > p.end {
+            fail(
+                "round.window.order",
+                "$.province",
+                "省级申报时间开始晚于结束".into(),
+                "the province window ends before it starts".into(),
+            );
+        }
+        if let (Some(c), Some(pd)) = (spec.city_deadline, spec.province_deadline) {
+            if c > pd {
+                fail(
+                    "round.window.city-after-province",
+                    "$.city_deadline",
+                    format!("地市审核截止 {c} 晚于省级审核截止 {pd}"),
+                    format!("city deadline {c} is after the province deadline {pd}"),
+                );
+            }
+        }
+        for (city, cfg) in &spec.cities {
+            let path = format!("$.cities.{city}");
+            match self.region(city)? {
+                Some(r) if r.kind == RegionKind::City => {}
+                _ => fail(
+                    "round.unknown-city",
+                    &path,
+                    format!("地市“{city}”不存在"),
+                    format!("city {city:?} does not exist"),
+                ),
+            }
+            if let Some(w) = cfg.applicants {
+                if w.start > w.end || !w.within(&p) {
+                    fail(
+                        "round.window.city-outside-province",
+                        &format!("{path}.applicants"),
+                        format!(
+                            "{city} 申报时间 {} 至 {} 须在省级申报时间 {} 至 {} 之内",
+                            w.start, w.end, p.start, p.end
+                        ),
+                        format!(
+                            "{city}'s applicant window {}–{} must lie inside the province window {}–{}",
+                            w.start, w.end, p.start, p.end
+                        ),
+                    );
+                }
+            }
+            if let Some(d) = cfg.district_deadline {
+                let city_end = spec.city_deadline;
+                let start = cfg.applicants.map_or(p.start, |w| w.start);
+                if d < start || city_end.is_some_and(|c| d > c) {
+                    fail(
+                        "round.window.district-outside-city",
+                        &format!("{path}.district_deadline"),
+                        format!(
+                            "{city} 区县审核截止 {d} 须在地市审核期内（{start} 至 {}）",
+                            city_end.map_or("—".into(), |c| c.to_string())
+                        ),
+                        format!("{city}'s district deadline {d} must lie inside the city's review period"),
+                    );
+                }
+                if !cfg.district_review {
+                    fail(
+                        "round.district-deadline-without-review",
+                        &format!("{path}.district_deadline"),
+                        format!("{city} 未启用区县审核却设置了区县截止时间"),
+                        format!("{city} sets a district deadline but no district review"),
+                    );
+                }
+            }
+            if cfg.district_review
+                && !graph.stages.iter().any(|s| s.optional && s.window.as_deref() == Some("district"))
+            {
+                fail(
+                    "round.no-district-stage",
+                    &format!("{path}.district_review"),
+                    "本项目流程没有可选的区县审核环节".into(),
+                    "the graph has no optional district stage to switch on".into(),
+                );
+            }
+        }
+        for stage in spec.switches.keys() {
+            if !graph.stages.iter().any(|s| &s.id == stage && s.optional) {
+                fail(
+                    "round.switch-unknown-stage",
+                    &format!("$.switches.{stage}"),
+                    format!("“{stage}”不是可选环节"),
+                    format!("{stage:?} is not an optional stage"),
+                );
+            }
+        }
+        let info = RoundInfo {
+            id: spec.id.clone(),
+            program: spec.program.clone(),
+            year: spec.year,
+            edition: edition.clone(),
+            batch: spec.batch.clone(),
+            config: spec.config.to_string(),
+        };
+        let checked = crate::plugin::ProgramPlugin::check_round(plugin, &info).map_err(CheckError::from)?;
+        findings.extend(checked.value.findings);
+        let round = Round {
+            spec: spec.clone(),
+            plugin: crate::plugin::ProgramPlugin::id(plugin).clone(),
+            edition,
+            graph,
+            quotas,
+            directions: checked.value.directions,
+            status: RoundStatus::Configured,
+            created_at: self.now(),
+        };
+        Ok((round, findings))
+    }
+
+    /// The round a spec makes, or its blocking findings.
+    pub(super) fn sound_round(&self, spec: &RoundSpec) -> Result<Round, RoundError> {
+        let (round, findings) = self.check_round_spec(spec)?;
+        if findings.iter().any(|f| f.severity == Severity::Blocking) {
+            return Err(RoundError::Invalid { findings });
+        }
+        Ok(round)
+    }
+
+    /// Create a round pinned to the plugin's sha256. Refused with findings when the
+    /// graph, windows or the plugin's configuration check have blocking problems.
+    pub fn create_round(&self, spec: RoundSpec) -> Result<Round, RoundError> {
+        if spec.id.trim().is_empty() {
+            let f = blocking("round.id", "$.id", "轮次标识为空".into(), "round id is empty".into());
+            return Err(RoundError::Invalid { findings: vec![f] });
+        }
+        let round = self.sound_round(&spec)?;
+        self.write(|tx| {
+            if get::<Round>(tx, ROUNDS, &spec.id)?.is_some() {
+                return Err(RoundError::Exists(spec.id.clone()));
+            }
+            put_round(tx, &round)?;
+            Ok(round)
+        })
+    }
+
+    pub fn round(&self, id: &str) -> Result<Round, RoundError> {
+        Ok((*self.round_arc(id)?).clone())
+    }
+
+    /// A round, parsed once per stored version.
+    pub(crate) fn round_arc(&self, id: &str) -> Result<std::sync::Arc<Round>, RoundError> {
+        let tx = self.begin_read().map_err(StoreError::from)?;
+        let version = tx
+            .open_table(ROUND_VERSIONS)
+            .map_err(StoreError::from)?
+            .get(id)
+            .map_err(StoreError::from)?
+            .map_or(0, |v| v.value());
+        if let Some((_, r)) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
+            return Ok(r.clone());
+        }
+        let t = tx.open_table(ROUNDS).map_err(StoreError::from)?;
+        let v = t.get(id).map_err(StoreError::from)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+        let round = std::sync::Arc::new(from_json::<Round>(id, v.value())?);
+        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
+        Ok(round)
+    }
+
+    pub fn rounds(&self) -> Result<Vec<Round>, StoreError> {
+        self.read_all(ROUNDS)
+    }
+
+    pub(super) fn set_status(&self, id: &str, from: &[RoundStatus], to: RoundStatus) -> Result<Round, RoundError> {
+        self.write(|tx| {
+            let mut round: Round = get(tx, ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+            if !from.contains(&round.status) {
+                return Err(RoundError::Frozen { round: id.into(), status: round.status });
+            }
+            round.status = to;
+            put_round(tx, &round)?;
+            Ok(round)
+        })
+    }
+
+    pub fn open_round(&self, id: &str) -> Result<Round, RoundError> {
+        self.set_status(id, &[RoundStatus::Configured], RoundStatus::Open)
+    }
+
+    pub fn close_round(&self, id: &str) -> Result<Round, RoundError> {
+        self.set_status(id, &[RoundStatus::Open], RoundStatus::Closed)
+    }
+
+    /// Replace the specification of a round that is not open yet.
+    pub fn configure_round(&self, spec: RoundSpec) -> Result<Round, RoundError> {
+        let existing = self.round(&spec.id)?;
+        if existing.status != RoundStatus::Configured {
+            return Err(RoundError::Frozen { round: spec.id, status: existing.status });
+        }
+        if spec.program != existing.spec.program || spec.plugin_version != existing.spec.plugin_version {
+            let f = blocking(
+                "round.pinned-plugin",
+                "$.plugin_version",
+                "轮次已绑定插件，不能更换".into(),
+                "a round's plugin is pinned and cannot change".into(),
+            );
+            return Err(RoundError::Invalid { findings: vec![f] });
+        }
+        let round = self.sound_round(&spec)?;
+        self.write(|tx| {
+            // Checked again in the transaction that writes: a round opened meanwhile
+            // keeps its rules.
+            let stored: Round = get(tx, ROUNDS, &spec.id)?.ok_or_else(|| RoundError::NotFound(spec.id.clone()))?;
+            if stored.status != RoundStatus::Configured {
+                return Err(RoundError::Frozen { round: spec.id.clone(), status: stored.status });
+            }
+            put_round(tx, &round)?;
+            Ok(round)
+        })
+    }
+
+    /// A city's own settings (applicant window, district review and deadline) in an
+    /// open round, checked against the province's window. Only that city changes.
+    pub fn configure_city(&self, round_id: &str, city: &str, cfg: CityConfig) -> Result<Round, RoundError> {
+        let mut round = self.round(round_id)?;
+        if round.status == RoundStatus::Closed {
+            return Err(RoundError::Frozen { round: round_id.into(), status: round.status });
+        }
+        let mut spec = round.spec.clone();
+        spec.cities.insert(city.to_string(), cfg.clone());
+        let (_, findings) = self.check_round_spec(&spec)?;
+        let mine: Vec<_> = findings.into_iter().filter(|f| f.severity == Severity::Blocking).collect();
+        if !mine.is_empty() {
+            return Err(RoundError::Invalid { findings: mine });
+        }
+        round = self.write(|tx| {
+            let mut stored: Round = get(tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
+            if stored.status == RoundStatus::Closed {
+                return Err(RoundError::Frozen { round: round_id.into(), status: stored.status });
+            }
+            stored.spec.cities.insert(city.to_string(), cfg.clone());
+            put_round(tx, &stored)?;
+            Ok(stored)
+        })?;
+        Ok(round)
+    }
+}
