@@ -882,3 +882,32 @@ fn a_check_against_what_changed_is_stale() {
     assert_ne!(w.stage(&d), "draft");
     assert_eq!(w.kernel.verify_indexes().unwrap(), Vec::<String>::new());
 }
+
+/// An attachment's address is exactly 64 lower-case hex digits: paths (absolute or
+/// `../`), upper-case or short names are refused before any file is looked at, so
+/// the server's files can neither be probed (no size in the answer) nor attached.
+#[test]
+fn attachment_addresses_are_content_addresses_only() {
+    let w = world();
+    let passwd = std::fs::metadata("/etc/passwd").map(|m| m.len()).unwrap_or(0);
+    let good = attachments(&w.kernel);
+    for bad in [
+        "/etc/passwd".to_string(),
+        "../../../../../../etc/passwd".to_string(),
+        "ab/../../../../etc/passwd".to_string(),
+        good[0].sha256.to_uppercase(),
+        good[0].sha256[..63].to_string(),
+        format!("{}\n", good[0].sha256),
+    ] {
+        let mut atts = good.clone();
+        atts[0].sha256 = bad.clone();
+        atts[0].size = passwd;
+        let before = w.kernel.applications_in(ROUND).unwrap().len();
+        let err = w.kernel.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), atts)).unwrap_err();
+        assert_eq!(err.code(), "attachment_invalid", "{bad:?}: {err}");
+        assert!(matches!(err, ActError::Blob(shenbao::BlobError::BadAddress { .. })), "{bad:?}: {err}");
+        assert!(!err.to_string().contains(&passwd.to_string()) || passwd == 0, "{bad:?}: no size revealed: {err}");
+        assert_eq!(w.kernel.applications_in(ROUND).unwrap().len(), before, "nothing saved");
+    }
+    assert!(!w.kernel.blob_path("/etc/passwd").starts_with("/etc"));
+}

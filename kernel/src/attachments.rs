@@ -25,22 +25,34 @@ pub enum BlobError {
         "附件 {sha256} 大小为 {stored} 字节，元数据写的是 {claimed} / attachment {sha256} has {stored} bytes, its metadata says {claimed}"
     )]
     SizeMismatch { sha256: String, stored: u64, claimed: u64 },
+    /// Not a content address: exactly 64 lower-case hexadecimal digits (sha256).
+    #[error("附件地址无效（应为 64 位小写十六进制 sha256） / {sha256:?} is not an attachment address (64 lower-case hex digits of sha256)")]
+    BadAddress { sha256: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+}
+
+/// Whether `s` is a content address: exactly 64 lower-case hexadecimal digits.
+pub fn is_address(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl crate::error::Classified for BlobError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             BlobError::TooLarge { .. } => crate::ErrorKind::TooLarge,
-            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } => crate::ErrorKind::Invalid,
+            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
+                crate::ErrorKind::Invalid
+            }
             BlobError::Io { .. } => crate::ErrorKind::Storage,
         }
     }
     fn code(&self) -> &'static str {
         match self {
             BlobError::TooLarge { .. } => "payload_too_large",
-            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } => "attachment_invalid",
+            BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
+                "attachment_invalid"
+            }
             BlobError::Io { .. } => "store",
         }
     }
@@ -66,8 +78,14 @@ impl BlobStore {
         &self.dir
     }
 
+    /// Where the blob with address `sha256` lives: `<dir>/<first two digits>/<sha256>`.
+    /// Anything but a content address ([`is_address`]) maps to a name no upload can
+    /// have (`<dir>/invalid`), never outside `dir`.
     pub fn path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(sha256.get(..2).unwrap_or("xx")).join(sha256)
+        if !is_address(sha256) {
+            return self.dir.join("invalid");
+        }
+        self.dir.join(&sha256[..2]).join(sha256)
     }
 
     /// Stream `reader` to disk while hashing it; durable (file and directory
@@ -116,7 +134,14 @@ impl BlobStore {
     }
 
     /// Check that attachment metadata names a stored blob of the stated size.
+    ///
+    /// # Errors
+    /// [`BlobError::BadAddress`] for anything but 64 lower-case hex digits (no file is
+    /// looked at), [`BlobError::Unknown`], [`BlobError::SizeMismatch`].
     pub fn verify(&self, a: &Attachment) -> Result<(), BlobError> {
+        if !is_address(&a.sha256) {
+            return Err(BlobError::BadAddress { sha256: a.sha256.chars().take(80).collect() });
+        }
         let path = self.path(&a.sha256);
         match std::fs::metadata(&path) {
             Ok(m) if m.len() == a.size => Ok(()),
