@@ -26,7 +26,9 @@ pub enum BlobError {
     )]
     SizeMismatch { sha256: String, stored: u64, claimed: u64 },
     /// Not a content address: exactly 64 lower-case hexadecimal digits (sha256).
-    #[error("附件地址无效（应为 64 位小写十六进制 sha256） / {sha256:?} is not an attachment address (64 lower-case hex digits of sha256)")]
+    #[error(
+        "附件地址无效（应为 64 位小写十六进制 sha256） / {sha256:?} is not an attachment address (64 lower-case hex digits of sha256)"
+    )]
     BadAddress { sha256: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },

@@ -783,3 +783,30 @@ async fn a_submit_and_a_review_cost_one_commit_each() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(s.kernel.tx_counts().commits, before.commits, "a replay writes nothing");
 }
+
+/// No body is read before its sender is authenticated: an anonymous request that
+/// declares 64 MiB and sends one byte is answered `401` at once (the server does not
+/// wait for, or hold, the rest); an authenticated one past the limit is `413`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_read_only_after_authentication() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = server(ApiConfig::default()).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    for (path, auth) in [("/v1/plugins", ""), ("/v1/rounds", ""), ("/v1/orgs", "Authorization: Bearer sb_0000\r\n")] {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 67108864\r\n\r\n{{"
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 512];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer while the body is outstanding"))
+            .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 401"), "{path}: {text}");
+    }
+    let big = "x".repeat((1 << 20) + 10);
+    let (st, b) = s.call("admin", Method::POST, "/v1/orgs", Some(json!([big]))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{b}");
+}

@@ -28,8 +28,7 @@ use crate::idempotency::Claim;
 use crate::kernel::Kernel;
 use crate::model::{Application, Round, Scope, User};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -138,13 +137,19 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
-    body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge { limit: limit as u64 }
-        } else {
-            ApiError::Invalid(r.body_text())
+/// Read a request body of at most `limit` bytes — only ever after the caller is
+/// authenticated, so an anonymous client cannot make the server read (or hold) a body.
+async fn body_bytes(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let e = e.into_inner();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+        while let Some(s) = source {
+            if s.is::<http_body_util::LengthLimitError>() {
+                return ApiError::TooLarge { limit: limit as u64 };
+            }
+            source = s.source();
         }
+        ApiError::Invalid(format!("the request body could not be read: {e}"))
     })
 }
 
@@ -202,15 +207,23 @@ async fn mutate<T: Send + 'static>(
     api: Api,
     headers: HeaderMap,
     what: String,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
     limit: usize,
     answer: Answer<T>,
     f: impl FnOnce(Ctx<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Response {
+    // Authenticate first; only then read the body (within its limit).
+    let (k, h) = (api.kernel.clone(), headers.clone());
+    let user = match blocking(move || caller(&k, &h)).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let body = match body_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     let result = blocking(move || {
         let k = &*api.kernel;
-        let user = caller(k, &headers)?;
-        let body = body_bytes(body, limit)?;
         let key = idempotency_key(&headers)?;
         let respond = std::sync::Arc::new(answer.respond);
         let live = respond.clone();

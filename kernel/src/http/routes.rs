@@ -17,7 +17,7 @@ use crate::tokens::{IssuedToken, TokenInfo};
 use crate::workflow::{ChainReport, Draft, QueueItem, Receipt, ReplayReport};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -342,8 +342,6 @@ pub(super) fn build(api: Api) -> Router {
         .with_state(api)
 }
 
-type Body_ = Result<Bytes, BytesRejection>;
-
 /// The answer of the imports: `{"imported": n}`.
 fn imported() -> Answer<usize> {
     Answer::new(|n: &usize| ok(StatusCode::OK, &json!({ "imported": n })))
@@ -386,7 +384,7 @@ async fn plugins(State(api): State<Api>, h: HeaderMap) -> Response {
     query(api, h, |k, _, _| value(&k.plugins()?)).await
 }
 
-async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_plugin;
     let answer = Answer::new(|i: &Installed| {
         ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &i.record)
@@ -402,7 +400,7 @@ async fn rounds(State(api): State<Api>, h: HeaderMap) -> Response {
     query(api, h, |k, _, _| value(&k.rounds()?)).await
 }
 
-async fn create_round(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn create_round(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Round| ok(StatusCode::CREATED, r));
     mutate(api, h, "POST /v1/rounds".into(), body, limit, answer, |c| {
@@ -417,7 +415,7 @@ async fn round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> 
     query(api, h, move |k, _, _| value(&k.round(&id)?)).await
 }
 
-async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
     mutate(api, h, format!("PUT /v1/rounds/{id}"), body, limit, answer, move |c| {
@@ -431,7 +429,7 @@ async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<St
     .await
 }
 
-async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
     mutate(api, h, format!("POST /v1/rounds/{id}/open"), body, limit, answer, move |c| {
@@ -441,7 +439,7 @@ async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>
     .await
 }
 
-async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
     mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, answer, move |c| {
@@ -567,7 +565,7 @@ async fn list_applications(
     .await
 }
 
-async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
+async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Receipt| ok(StatusCode::CREATED, &ActionResponse::from(r.clone())));
     mutate(api, h, format!("POST /v1/rounds/{round}/applications"), body, limit, answer, move |c| {
@@ -581,7 +579,7 @@ async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<Strin
     .await
 }
 
-async fn save_draft(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn save_draft(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Receipt| ok(StatusCode::OK, &ActionResponse::from(r.clone())));
     mutate(api, h, format!("PUT /v1/applications/{id}"), body, limit, answer, move |c| {
@@ -607,7 +605,7 @@ async fn decisions(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>)
     .await
 }
 
-async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Receipt| ok(StatusCode::OK, &ActionResponse::from(r.clone())));
     mutate(api, h, format!("POST /v1/applications/{id}/actions"), body, limit, answer, move |c| {
@@ -621,7 +619,7 @@ async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body:
     .await
 }
 
-async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body_) -> Response {
+async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|rs: &Vec<Receipt>| {
         ok(StatusCode::OK, &rs.iter().cloned().map(ActionResponse::from).collect::<Vec<_>>())
@@ -812,7 +810,7 @@ impl std::io::Read for ChannelReader {
     }
 }
 
-async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
     mutate(api, h, "POST /v1/regions".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
@@ -822,7 +820,7 @@ async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body_) -> Re
     .await
 }
 
-async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
     mutate(api, h, "POST /v1/orgs".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
@@ -844,7 +842,7 @@ async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> 
     .await
 }
 
-async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
     mutate(api, h, "POST /v1/users".into(), body, limit, imported(), |c| {
         require_admin(c.user)?;
@@ -854,7 +852,7 @@ async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body_) -> Resp
     .await
 }
 
-async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32>, body: Body_) -> Response {
+async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": year })));
     mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, answer, move |c| {
@@ -865,7 +863,7 @@ async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32
     .await
 }
 
-async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     // The secret is shown once: waiting repeats get it, a stored repeat answers `null`.
     let answer = Answer::new(|t: &IssuedToken| ok(StatusCode::CREATED, t)).secret(&["secret"]);
@@ -885,7 +883,7 @@ async fn tokens(State(api): State<Api>, h: HeaderMap) -> Response {
     .await
 }
 
-async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body_) -> Response {
+async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|t: &TokenInfo| ok(StatusCode::OK, t));
     mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, answer, move |c| {
@@ -895,7 +893,7 @@ async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<Strin
     .await
 }
 
-async fn backup(State(api): State<Api>, h: HeaderMap, body: Body_) -> Response {
+async fn backup(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &BackupReport| ok(StatusCode::CREATED, r));
     mutate(api, h, "POST /v1/admin/backup".into(), body, limit, answer, |c| {
