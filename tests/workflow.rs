@@ -911,3 +911,39 @@ fn attachment_addresses_are_content_addresses_only() {
     }
     assert!(!w.kernel.blob_path("/etc/passwd").starts_with("/etc"));
 }
+
+/// Each action takes exactly its own payload, and a draft's form must be its
+/// direction's: a submission carrying a rank, a score or experts is refused
+/// `unexpected_payload` (nothing reaches the hash-chained decision); a draft naming a
+/// form that does not exist, or another direction's, is refused `unknown_form` at
+/// once (not accepted to fail at submission).
+#[test]
+fn payloads_and_forms_belong_to_their_action_and_direction() {
+    let w = world();
+    let r = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap();
+    let id = r.application.id;
+    for payload in [
+        Payload { rank: Some(1), ..Default::default() },
+        Payload { score: Some(99.0), ..Default::default() },
+        Payload { experts: vec!["expert-1".into()], ..Default::default() },
+    ] {
+        let n = w.decisions();
+        let req = ActionRequest { action: "submit".into(), payload, ..Default::default() };
+        let err = w.kernel.act("applicant-1", &id, &req).unwrap_err();
+        assert_eq!(err.code(), "unexpected_payload", "{err}");
+        assert_eq!(w.decisions(), n);
+    }
+    for form in ["no-such-form", "nope"] {
+        let mut d = w.draft(valid_data());
+        d.form = Some(form.into());
+        let before = w.kernel.applications_in(ROUND).unwrap().len();
+        let err = w.kernel.save_draft("applicant-2", ROUND, None, d).unwrap_err();
+        assert_eq!(err.code(), "unknown_form", "{err}");
+        assert_eq!(w.kernel.applications_in(ROUND).unwrap().len(), before);
+    }
+    // The direction's own form, named, is accepted.
+    let form = w.kernel.application(&id).unwrap().form;
+    let mut d = w.draft(valid_data());
+    d.form = Some(form);
+    w.kernel.save_draft("applicant-2", ROUND, None, d).unwrap();
+}

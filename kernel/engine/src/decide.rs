@@ -65,6 +65,8 @@ pub enum Refusal {
     ProfileIncomplete { missing: String },
     #[error("存储的数据不一致：{detail} / the stored state is inconsistent: {detail}")]
     InconsistentState { detail: String },
+    #[error("“{action}”不接受“{field}” / {action:?} does not take {field:?}")]
+    UnexpectedPayload { action: String, field: String },
 }
 
 impl Refusal {
@@ -93,6 +95,7 @@ impl Refusal {
             Refusal::Banned { .. } => "banned",
             Refusal::ProfileIncomplete { .. } => "profile_incomplete",
             Refusal::InconsistentState { .. } => "inconsistent_state",
+            Refusal::UnexpectedPayload { .. } => "unexpected_payload",
         }
     }
 
@@ -121,6 +124,7 @@ impl Refusal {
         "banned",
         "profile_incomplete",
         "inconsistent_state",
+        "unexpected_payload",
     ];
 
     /// What kind of failure this is (see [`ErrorKind`]): the request itself is
@@ -135,7 +139,8 @@ impl Refusal {
             | Refusal::MissingPayload { .. }
             | Refusal::NotBatchable { .. }
             | Refusal::NotAWarning { .. }
-            | Refusal::ProfileIncomplete { .. } => ErrorKind::Invalid,
+            | Refusal::ProfileIncomplete { .. }
+            | Refusal::UnexpectedPayload { .. } => ErrorKind::Invalid,
             Refusal::InconsistentState { .. } => ErrorKind::Internal,
             Refusal::RoundNotOpen { .. }
             | Refusal::StaleStage { .. }
@@ -346,6 +351,19 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             stage: state.stage.clone(),
             allowed: action.from_stages.join(", "),
         });
+    }
+    // Each action takes exactly its own payload: a rank only when ranking, experts
+    // only when assigning them, a score only when scoring (warning confirmations go
+    // with any action and are checked below). Nothing else reaches the decision.
+    let p = &req.payload;
+    for (field, given, kind) in [
+        ("rank", p.rank.is_some(), ActionKind::Rank),
+        ("experts", !p.experts.is_empty(), ActionKind::AssignExperts),
+        ("score", p.score.is_some(), ActionKind::Score),
+    ] {
+        if given && action.kind != kind {
+            return Err(Refusal::UnexpectedPayload { action: action.id.clone(), field: field.into() });
+        }
     }
     // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
     if cmd.batch && !action.batch {
@@ -735,9 +753,10 @@ mod tests {
             now: Timestamp(1_700_000_000),
             decision_index: state.version,
         };
+        let score = (action == "note").then_some(1.0);
         let request = ActionRequest {
             action: action.into(),
-            payload: crate::model::Payload { score: Some(1.0), ..Default::default() },
+            payload: crate::model::Payload { score, ..Default::default() },
             ..Default::default()
         };
         decide(&snapshot, &Command { request: &request, actor: who, batch: false, check_warnings: None })
@@ -949,6 +968,13 @@ mod tests {
         let mut c = base("confirming what is not a warning", s.clone(), &province, req("decide"), "not_a_warning");
         c.request.payload.confirm = vec!["other".into()];
         c.request.opinion = Some("确认".into());
+        v.push(c);
+        let mut c = base("a rank with a submission", at("draft"), &applicant, req("submit"), "unexpected_payload");
+        c.request.payload.rank = Some(1);
+        v.push(c);
+        let mut c = base("experts with a score", at("expert"), &province, req("assign"), "unexpected_payload");
+        c.request.payload.experts = vec!["e".into()];
+        c.request.payload.score = Some(3.0);
         v.push(c);
         let mut c = base("the city confirms", at("city"), &city, req("recommend"), "confirm_not_allowed");
         c.request.payload.confirm = vec!["years".into()];

@@ -82,18 +82,24 @@ impl Kernel {
                 });
             }
         }
-        let form = draft
-            .form
-            .clone()
-            .or_else(|| {
-                direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)).map(|d| d.form.clone())
-            })
-            .or_else(|| {
-                self.plugin_record(&round.plugin.program, &round.plugin.version)
-                    .ok()
-                    .and_then(|r| r.manifest.forms.first().map(|f| f.id.clone()))
-            })
-            .unwrap_or_default();
+        // The form: the one named, which must be the direction's (or, without a
+        // direction, one of the program's); else the direction's; else the first.
+        let forms: Vec<String> = match direction.as_ref().and_then(|d| round.directions.iter().find(|x| &x.id == d)) {
+            Some(d) => vec![d.form.clone()],
+            None => self
+                .plugin_record(&round.plugin.program, &round.plugin.version)
+                .map_err(CheckError::from)?
+                .manifest
+                .forms
+                .iter()
+                .map(|f| f.id.clone())
+                .collect(),
+        };
+        let form = match &draft.form {
+            Some(f) if forms.contains(f) => f.clone(),
+            Some(f) => return Err(ActError::Check(CheckError::UnknownForm { form: f.clone(), known: forms })),
+            None => forms.first().cloned().unwrap_or_default(),
+        };
         // Every attachment names stored content of the stated size.
         for a in &draft.attachments {
             self.blobs().verify(a)?;

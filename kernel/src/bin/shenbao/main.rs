@@ -321,7 +321,7 @@ enum AppCommand {
 enum ReviewCommand {
     /// Take any action of the round's graph (recommend, return, withdraw, rank, assign-experts, score, object, approve …).
     #[command(
-        after_help = "Example:\n  shenbao review act --as huizhou A0000001 city-recommend --opinion 同意推荐 --rank 1\n  shenbao review act --as province A0000001 assign-experts --experts expert-1,expert-2"
+        after_help = "Example:\n  shenbao review act --as huizhou A0000001 city-recommend --opinion 同意推荐\n  shenbao review act --as huizhou A0000001 city-rank --rank 1\n  shenbao review act --as province A0000001 assign-experts --experts expert-1,expert-2"
     )]
     Act {
         application: String,
