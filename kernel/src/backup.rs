@@ -23,7 +23,7 @@ pub struct BackupReport {
 /// A backup or restore refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("{0} already exists; choose a new path (a backup never overwrites)")]
+    #[error("备份目标“{0}”已存在，备份从不覆盖 / {0} already exists; choose a new path (a backup never overwrites)")]
     Exists(String),
     #[error("{path} does not verify: {problem}")]
     Invalid { path: String, problem: String },

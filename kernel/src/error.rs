@@ -39,7 +39,7 @@ pub enum PluginFault {
 
 /// A failed plugin call: which plugin, which call, what happened.
 #[derive(Debug, thiserror::Error)]
-#[error("plugin {plugin} failed in {call}: {fault}")]
+#[error("插件调用失败 / plugin {plugin} failed in {call}: {fault}")]
 pub struct PluginCallError {
     pub plugin: PluginId,
     pub call: CallKind,
@@ -49,30 +49,30 @@ pub struct PluginCallError {
 /// Why a component could not be installed. Nothing is stored when this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
-    #[error("not a WebAssembly component: {message}")]
+    #[error("不是 WebAssembly 组件 / not a WebAssembly component: {message}")]
     NotAComponent { message: String },
     #[error(
-        "the component does not export a Shenbao program (shenbao:program/plugin); it exports: {}",
+        "该组件不是申报程序插件 / the component does not export a Shenbao program (shenbao:program/plugin); it exports: {}",
         if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
     )]
     NotAProgram { exports: Vec<String> },
-    #[error("the component exports shenbao:program/plugin@{found}, but this kernel hosts {}; rebuild the plugin against a supported WIT version", supported.join(", "))]
+    #[error("插件接口版本不受支持 / the component exports shenbao:program/plugin@{found}, but this kernel hosts {}; rebuild the plugin against a supported WIT version", supported.join(", "))]
     UnsupportedWit { found: String, supported: Vec<String> },
-    #[error("the component's {interface} does not match the WIT this kernel hosts: {message}")]
+    #[error("插件接口与本内核不一致 / the component's {interface} does not match the WIT this kernel hosts: {message}")]
     WorldMismatch { interface: String, message: String },
-    #[error("the component imports what the sandbox does not provide: {message}")]
+    #[error("插件导入了沙箱不提供的接口 / the component imports what the sandbox does not provide: {message}")]
     UnsupportedImport { message: String },
-    #[error("describe failed: {0}")]
+    #[error("插件描述失败 / describe failed: {0}")]
     Describe(#[source] PluginCallError),
-    #[error("the manifest of {program}@{version} is invalid:\n  - {}", problems.join("\n  - "))]
+    #[error("插件清单无效 / the manifest of {program}@{version} is invalid:\n  - {}", problems.join("\n  - "))]
     InvalidManifest { program: String, version: String, problems: Vec<String> },
     #[error(
-        "{program}@{version} is already installed with different bytes (sha256 {existing}); a version's bytes never change — bump the plugin version"
+        "{program}@{version} 已以不同内容安装，请提升版本号 / {program}@{version} is already installed with different bytes (sha256 {existing}); a version's bytes never change — bump the plugin version"
     )]
     VersionConflict { program: String, version: String, existing: String, new: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("compiling the component failed: {message}")]
+    #[error("插件编译失败 / compiling the component failed: {message}")]
     Compile { message: String },
 }
 

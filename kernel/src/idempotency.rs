@@ -11,8 +11,10 @@
 //!   kernel's write paths — the group commit of actions and drafts, and
 //!   [`Kernel::write`] for everything else — store the rendered answer in the same
 //!   write transaction as the change ([`remember_in`]), so a retry after a lost
-//!   response, or after a crash, replays it. A refusal (which changed nothing) is
-//!   remembered afterwards.
+//!   response, or after a crash, replays it. A refusal changed nothing and is not
+//!   remembered: concurrent waiters share it, but a later retry runs again against
+//!   the state as it is then (a `stale_check`, a closed window, an object not yet
+//!   visible are answers about a moment, not about the request).
 //! - **Secrets are never stored.** An answer's `secret` fields are replaced by
 //!   `null` in what is stored. The whole answer is kept in memory only, for
 //!   [`Keyed::keep_secret`] after it was given (a retry after a lost response gets the
@@ -151,6 +153,9 @@ pub(crate) fn remember_in(tx: &WriteTransaction, result: &dyn Any) -> Result<(),
         let mut p = p.borrow_mut();
         let Some(p) = p.as_mut() else { return Ok(()) };
         let Some((status, mut body)) = (p.render)(result) else { return Ok(()) };
+        if !(200..300).contains(&status) {
+            return Ok(());
+        }
         redact(&mut body, p.secret);
         let rec = Remembered { digest: p.digest.clone(), status, body };
         tx.open_table(API_RESPONSES)?.insert((p.user.as_str(), p.key.as_str()), to_json(&rec).as_slice())?;
@@ -281,12 +286,16 @@ impl Kernel {
         // that wrote nothing. Server faults are not final: a retry may cure them.
         let mut stored = answer.clone();
         redact(&mut stored.body, k.secret);
-        if !written && status < 500 {
+        let success = (200..300).contains(&status);
+        // A success no write path stored (a change that wrote nothing, an install of
+        // bytes already there) is stored now.
+        if success && !written {
             self.store_answer(k.user, k.key, &stored)?;
         }
-        if stored != answer && status < 500 && !k.keep_secret.is_zero() {
+        if success && stored != answer && !k.keep_secret.is_zero() {
             slots.keep(id, answer.clone(), k.keep_secret);
         }
+        // Waiters share any final answer; a server fault they run again themselves.
         if status < 500 {
             slot.finish(Some(answer.clone()));
         }

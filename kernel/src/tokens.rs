@@ -37,7 +37,7 @@ impl Kernel {
     /// Issue a token for `user_id` (who must exist).
     pub fn issue_token(&self, user_id: &str, label: &str) -> Result<IssuedToken, AdminError> {
         if self.user(user_id)?.is_none() {
-            return Err(AdminError::Invalid(format!("user {user_id:?} does not exist (import users first)")));
+            return Err(AdminError::NotFound { what: "user", id: user_id.to_string() });
         }
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw).map_err(|e| AdminError::Invalid(format!("no randomness for a token: {e}")))?;

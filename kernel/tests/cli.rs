@@ -307,6 +307,9 @@ fn a_round_scripted_through_the_cli() {
         vec!["round", "show", "nope"],
         vec!["round", "open", "nope"],
         vec!["app", "show", "A9999999"],
+        vec!["app", "history", "A9999999"],
+        vec!["app", "list", "--round", "nope"],
+        vec!["user", "token", "issue", "nobody"],
     ] {
         let out = shenbao(&db, &args);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out.stderr));

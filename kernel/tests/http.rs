@@ -698,11 +698,45 @@ async fn missing_objects_are_not_found_everywhere() {
         ("admin", Method::DELETE, "/v1/tokens/0000000000000000".to_string(), None),
         ("admin", Method::GET, "/v1/orgs/91440300MA5FXXXX0X".to_string(), None),
         ("admin", Method::GET, "/v1/decisions/99999/replay".to_string(), None),
+        ("admin", Method::GET, "/v1/decisions/nope/replay".to_string(), None),
+        ("admin", Method::PUT, "/v1/calendars/nope".to_string(), Some(json!({}))),
+        ("admin", Method::POST, "/v1/users/nobody/tokens".to_string(), Some(json!({"label": "x"}))),
+        ("admin", Method::GET, "/v1/no/such/endpoint".to_string(), None),
     ] {
         let (st, b) = s.call(who, method.clone(), &path, body).await;
         assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{method} {path}: {b}");
         assert!(b["message"].as_str().unwrap().contains(" / "), "{path}: bilingual message: {b}");
     }
+    // Authentication still comes first, even where the path cannot be parsed.
+    let (st, b) = s.call("nobody", Method::GET, "/v1/decisions/nope/replay", None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{b}");
+}
+
+/// A refusal changed nothing and is not remembered under its key: once the cause is
+/// gone, a retry with the same key runs again (a success is what a key replays).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_is_not_remembered_under_its_key() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let mut broken = s.draft("applicant").await;
+    broken["data"].as_object_mut().unwrap().remove("commitment");
+    let path = format!("/v1/rounds/{ROUND}/applications");
+    let (st, b) = s.call("applicant", Method::POST, &path, Some(broken)).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let id = b["application"]["id"].as_str().unwrap().to_string();
+    let act = format!("/v1/applications/{id}/actions");
+    let submit = json!({"action": "submit"});
+    let (st, b) = s.call_with("applicant", Method::POST, &act, Some(submit.clone()), Some("sub-r")).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("blocking_findings")));
+    // The applicant fixes the draft; the retry with the same key now goes through.
+    let fixed = s.draft("applicant").await;
+    let (st, b) = s.call("applicant", Method::PUT, &format!("/v1/applications/{id}"), Some(fixed)).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, first) = s.call_with("applicant", Method::POST, &act, Some(submit.clone()), Some("sub-r")).await;
+    assert_eq!(st, StatusCode::OK, "{first}");
+    // And that success is what the key replays from now on.
+    let (st, again) = s.call_with("applicant", Method::POST, &act, Some(submit), Some("sub-r")).await;
+    assert_eq!((st, &again), (StatusCode::OK, &first));
 }
 
 /// Every kind of error maps to one HTTP status and one exit code, and the two agree

@@ -86,6 +86,17 @@ pub enum RoundStatus {
     Closed,
 }
 
+impl RoundStatus {
+    /// How a person reads it: 已配置（未开放）, 已开放, 已关闭.
+    pub fn zh(&self) -> &'static str {
+        match self {
+            RoundStatus::Configured => "已配置（未开放）",
+            RoundStatus::Open => "已开放",
+            RoundStatus::Closed => "已关闭",
+        }
+    }
+}
+
 /// A time window, both ends inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {

@@ -337,9 +337,11 @@ pub(super) fn build(api: Api) -> Router {
     for (p, m) in by_path {
         r = r.route(p, m);
     }
-    r.fallback(|| async { ApiError::NotFound { what: "endpoint", id: String::new() } })
-        .layer(DefaultBodyLimit::max(api.config.max_body))
-        .with_state(api)
+    r.fallback(|uri: axum::http::Uri| async move {
+        ApiError::NotFound { what: "接口 endpoint", id: uri.path().to_string() }
+    })
+    .layer(DefaultBodyLimit::max(api.config.max_body))
+    .with_state(api)
 }
 
 /// The answer of the imports: `{"imported": n}`.
@@ -852,11 +854,13 @@ async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body) -> Respo
     .await
 }
 
-async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<i32>, body: Body) -> Response {
+async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": year })));
+    let parsed = year.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y));
+    let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": parsed })));
     mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
+        let year = parsed.ok_or_else(|| ApiError::NotFound { what: "calendar year", id: year.clone() })?;
         let cal: Calendar = parse(c.body)?;
         Ok(c.kernel.set_calendar(year, &cal)?)
     })
@@ -912,10 +916,11 @@ async fn audit_chain(State(api): State<Api>, h: HeaderMap) -> Response {
     .await
 }
 
-async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<u64>) -> Response {
+async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<String>) -> Response {
     query(api, h, move |k, u, _| {
         require_admin(u)?;
-        value(&k.replay(index)?)
+        let i = index.parse::<u64>().map_err(|_| ApiError::NotFound { what: "decision", id: index.clone() })?;
+        value(&k.replay(i)?)
     })
     .await
 }

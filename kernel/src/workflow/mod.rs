@@ -44,7 +44,7 @@ pub enum RoundError {
     #[error("the round configuration has blocking findings:\n  - {}", findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("\n  - "))]
     Invalid { findings: Vec<Finding> },
     #[error(
-        "轮次“{round}”已{status:?}，规则不能再修改 / round {round:?} is {status:?}; its rules can no longer change"
+        "轮次“{round}”{}，规则不能再修改 / round {round:?} is {status:?}; its rules can no longer change", status.zh()
     )]
     Frozen { round: String, status: RoundStatus },
     #[error(
@@ -66,7 +66,9 @@ pub enum ActError {
     BlockingFindings { findings: Vec<Finding> },
     #[error("{what} {id:?} 不存在 / not found")]
     NotFound { what: &'static str, id: String },
-    #[error("direction {direction:?} is not open in this round; open: {open}")]
+    #[error(
+        "申报方向“{direction}”未在本轮开放（开放的方向：{open}） / direction {direction:?} is not open in this round; open: {open}"
+    )]
     UnknownDirection { direction: String, open: String },
     /// Something the submission check read (the application, its attachments, the
     /// organisation's profile, its history, the round) changed between the check and
@@ -203,7 +205,9 @@ impl ActError {
 
 /// A batch action refused: which application, why. The whole batch changed nothing.
 #[derive(Debug, thiserror::Error)]
-#[error("batch refused at item {position} ({application}): {error}")]
+#[error(
+    "批量操作第 {position} 项（{application}）被拒绝，整批未执行 / batch refused at item {position} ({application}): {error}"
+)]
 pub struct BatchError {
     pub position: usize,
     pub application: String,

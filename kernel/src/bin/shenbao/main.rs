@@ -883,6 +883,7 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
         }
         AppCommand::Show { application } => print_json(&k.application(&application)?),
         AppCommand::History { application } => {
+            k.application(&application)?;
             let ds = k.decisions_of(&application)?;
             if json {
                 print_json(&ds);
@@ -904,6 +905,7 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             }
         }
         AppCommand::List { round } => {
+            k.round(&round)?;
             let apps = k.applications_in(&round)?;
             if json {
                 print_json(&apps);
@@ -943,7 +945,7 @@ fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
             }
             .map_err(|b| {
                 let f: Failure = b.error.into();
-                Failure::new(f.0, format!("batch refused at {} ({}): {}", b.position, b.application, f.1), f.2)
+                Failure::new(f.0, format!("{} (batch item {}, {})", f.1, b.position, b.application), f.2)
             })?;
             for r in &rs {
                 receipt(r, json);
