@@ -9,42 +9,7 @@
 
 pub use shenbao_engine::ErrorKind;
 
-use crate::plugin::{CallKind, PluginId};
-use shenbao_contract::PluginError;
-
-/// What went wrong inside one plugin call.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginFault {
-    #[error("used up its fuel budget of {budget} (raise the plugin's fuel limit if the program is legitimately heavy)")]
-    FuelExhausted { budget: u64 },
-    #[error("tried to grow linear memory to {requested} bytes, past its cap of {cap} bytes")]
-    MemoryLimit { requested: u64, cap: u64 },
-    #[error("overflowed the wasm stack (deep recursion)")]
-    StackOverflow,
-    #[error("panicked: {message}")]
-    Panicked { message: String },
-    #[error("trapped: {message}")]
-    Trapped { message: String },
-    #[error("request of {size} bytes exceeds the input cap of {cap} bytes")]
-    InputTooLarge { size: u64, cap: u64 },
-    #[error("returned {size} bytes, exceeding the output cap of {cap} bytes")]
-    OutputTooLarge { size: u64, cap: u64 },
-    #[error("returned malformed output: {problem}")]
-    MalformedOutput { problem: String },
-    #[error("refused the input: {0}")]
-    Refused(PluginError),
-    #[error("could not be instantiated: {message}")]
-    Instantiate { message: String },
-}
-
-/// A failed plugin call: which plugin, which call, what happened.
-#[derive(Debug, thiserror::Error)]
-#[error("插件调用失败 / plugin {plugin} failed in {call}: {fault}")]
-pub struct PluginCallError {
-    pub plugin: PluginId,
-    pub call: CallKind,
-    pub fault: PluginFault,
-}
+pub use crate::plugin::{PluginCallError, PluginFault};
 
 /// Why a component could not be installed. Nothing is stored when this is returned.
 #[derive(Debug, thiserror::Error)]

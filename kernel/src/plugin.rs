@@ -3,8 +3,8 @@
 //! Everything outside [`crate::host`] talks to plugins through [`ProgramPlugin`];
 //! the engine core and its tests can use a native implementation.
 
-use crate::error::PluginCallError;
 use serde::{Deserialize, Serialize};
+use shenbao_contract::PluginError;
 use shenbao_contract::{CheckRequest, CheckResult, Manifest, RoundCheck, RoundInfo};
 
 pub use shenbao_engine::model::PluginId;
@@ -70,4 +70,38 @@ pub trait ProgramPlugin: Send + Sync {
     fn check_application(&self, request: &CheckRequest) -> Result<Metered<CheckResult>, PluginCallError>;
     /// Check a round's configuration and return the directions in force.
     fn check_round(&self, round: &RoundInfo) -> Result<Metered<RoundCheck>, PluginCallError>;
+}
+
+/// What went wrong inside one plugin call.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginFault {
+    #[error("used up its fuel budget of {budget} (raise the plugin's fuel limit if the program is legitimately heavy)")]
+    FuelExhausted { budget: u64 },
+    #[error("tried to grow linear memory to {requested} bytes, past its cap of {cap} bytes")]
+    MemoryLimit { requested: u64, cap: u64 },
+    #[error("overflowed the wasm stack (deep recursion)")]
+    StackOverflow,
+    #[error("panicked: {message}")]
+    Panicked { message: String },
+    #[error("trapped: {message}")]
+    Trapped { message: String },
+    #[error("request of {size} bytes exceeds the input cap of {cap} bytes")]
+    InputTooLarge { size: u64, cap: u64 },
+    #[error("returned {size} bytes, exceeding the output cap of {cap} bytes")]
+    OutputTooLarge { size: u64, cap: u64 },
+    #[error("returned malformed output: {problem}")]
+    MalformedOutput { problem: String },
+    #[error("refused the input: {0}")]
+    Refused(PluginError),
+    #[error("could not be instantiated: {message}")]
+    Instantiate { message: String },
+}
+
+/// A failed plugin call: which plugin, which call, what happened.
+#[derive(Debug, thiserror::Error)]
+#[error("插件调用失败 / plugin {plugin} failed in {call}: {fault}")]
+pub struct PluginCallError {
+    pub plugin: PluginId,
+    pub call: CallKind,
+    pub fault: PluginFault,
 }

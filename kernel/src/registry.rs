@@ -34,17 +34,17 @@ fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     let mut by = tx.open_table(BY_APPLICANT)?;
     for row in apps.iter()? {
         let (k, v) = row?;
-        let app: crate::model::Application = crate::workflow::from_json(k.value(), v.value())?;
+        let app: crate::model::Application = crate::tables::from_json(k.value(), v.value())?;
         let round: crate::model::Round = match rounds.get(app.round.as_str())? {
-            Some(r) => crate::workflow::from_json(&app.round, r.value())?,
+            Some(r) => crate::tables::from_json(&app.round, r.value())?,
             None => continue,
         };
-        let row = crate::workflow::history_row(&app, &round);
-        by.insert((app.applicant.as_str(), app.id.as_str()), crate::workflow::to_json(&row).as_slice())?;
+        let row = crate::tables::history_row(&app, &round);
+        by.insert((app.applicant.as_str(), app.id.as_str()), crate::tables::to_json(&row).as_slice())?;
     }
     let decisions = tx.open_table(DECISIONS)?;
     if let Some((k, v)) = decisions.last()? {
-        let d: crate::model::Decision = crate::workflow::from_json("decisions", v.value())?;
+        let d: crate::model::Decision = crate::tables::from_json("decisions", v.value())?;
         tx.open_table(CHAIN_HEAD)?.insert("head", (k.value(), d.hash.as_str()))?;
     }
     Ok(())

@@ -3,7 +3,12 @@
 //! Values that evolve are JSON (serde) so a schema migration can rewrite them;
 //! the schema version lives in [`META`] under [`SCHEMA_VERSION_KEY`].
 
+use crate::error::StoreError;
+use crate::model::{Application, Round};
 use redb::TableDefinition;
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use shenbao_contract::{HistoryEntry, Outcome};
 
 /// Current schema version of the database layout.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -79,3 +84,35 @@ pub const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::n
 /// HTTP responses remembered under an idempotency key: (user, key) → JSON
 /// {digest, status, body}, so a retried request gets the first answer verbatim.
 pub const API_RESPONSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("api_responses");
+
+// ------------------------------------------------------------------ codecs
+
+/// A record's stored form (JSON).
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("model types serialise")
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
+}
+
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// The applicant-history row ([`BY_APPLICANT`]) of an application as it stands.
+pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
+    HistoryEntry {
+        application: app.id.clone(),
+        round: app.round.clone(),
+        program: app.program.clone(),
+        year: round.spec.year,
+        direction: app.direction.clone(),
+        project: app.project.clone(),
+        stage: app.state.stage.clone(),
+        outcome: app.state.outcome,
+        decided_on: (app.state.outcome != Outcome::Pending)
+            .then(|| app.state.trail.last().map(|v| v.entered_at.local_date()))
+            .flatten(),
+    }
+}

@@ -10,12 +10,11 @@ use crate::kernel::{CheckReport, Kernel, check_with};
 use crate::model::*;
 use crate::regions::{Region, RegionKind};
 use crate::tables::*;
+pub(crate) use crate::tables::{from_json, history_row, sha256_hex, to_json};
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
-use shenbao_contract::{
-    ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, Outcome, RoundInfo, Severity, Text,
-};
+use shenbao_contract::{ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, RoundInfo, Severity, Text};
 
 /// Refusals of administrative changes (regions, organisations, users, calendars).
 #[derive(Debug, thiserror::Error)]
@@ -341,18 +340,6 @@ fn key_receipts(
     Ok(Some(out))
 }
 
-pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("model types serialise")
-}
-
-pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
-}
-
-pub(crate) fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
 /// The hash of a decision: sha256 over its predecessor's hash and its own JSON without `hash`.
 pub fn decision_hash(d: &Decision) -> String {
     let mut copy = d.clone();
@@ -393,22 +380,6 @@ fn put<T: Serialize>(
 ) -> Result<(), StoreError> {
     tx.open_table(table)?.insert(key, to_json(v).as_slice())?;
     Ok(())
-}
-
-pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
-    HistoryEntry {
-        application: app.id.clone(),
-        round: app.round.clone(),
-        program: app.program.clone(),
-        year: round.spec.year,
-        direction: app.direction.clone(),
-        project: app.project.clone(),
-        stage: app.state.stage.clone(),
-        outcome: app.state.outcome,
-        decided_on: (app.state.outcome != Outcome::Pending)
-            .then(|| app.state.trail.last().map(|v| v.entered_at.local_date()))
-            .flatten(),
-    }
 }
 
 /// Write a round and bump its version (which keys the parsed-round cache).
