@@ -278,20 +278,43 @@ pub fn window_open(round: &Round, applicant: &Organisation, window: &str, now: T
 }
 
 /// The scope key a quota counts this application under.
-fn quota_scope(ctx: &Snapshot, q: &Quota, direction_category: Option<&str>) -> String {
-    let a = ctx.applicant;
+fn quota_scope(
+    a: &Organisation,
+    city_groups: &HashMap<String, String>,
+    q: &Quota,
+    direction_category: Option<&str>,
+) -> String {
     let city = a.city.clone().unwrap_or_else(|| "-".into());
     match q.group_by {
         QuotaGroup::Round => "round".into(),
         QuotaGroup::City => city,
-        QuotaGroup::CityGroup => {
-            a.city.as_deref().and_then(|c| ctx.city_groups.get(c).cloned()).unwrap_or_else(|| "-".into())
-        }
+        QuotaGroup::CityGroup => a.city.as_deref().and_then(|c| city_groups.get(c).cloned()).unwrap_or_else(|| "-".into()),
         QuotaGroup::District => a.district.clone().unwrap_or_else(|| "-".into()),
         QuotaGroup::Channel => a.channel.clone(),
         QuotaGroup::Applicant => a.credit_code.clone(),
         QuotaGroup::ApplicantCategory => format!("{}/{}", a.credit_code, direction_category.unwrap_or("-")),
     }
+}
+
+/// The quota counters (quota id, scope) that [`decide`] may read for `action` on an
+/// application of `applicant` in `state`: those of the units it holds (which going
+/// back releases) and those the action would take. The shell reads exactly these
+/// into [`Snapshot::quota_used`] (a counter not read counts as 0 used).
+pub fn quota_counters(
+    round: &Round,
+    applicant: &Organisation,
+    state: &AppState,
+    direction_category: Option<&str>,
+    city_groups: &HashMap<String, String>,
+    action: &str,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = state.holds.iter().map(|h| (h.quota.clone(), h.scope.clone())).collect();
+    for q in round.quotas.iter().filter(|q| q.action == action) {
+        out.push((q.id.clone(), quota_scope(applicant, city_groups, q, direction_category)));
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The limit for a scope: its own entry, else (for cities) its group's, else the default.
@@ -535,7 +558,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             explain.push(format!("quota {} does not count channel {}", q.id, ctx.applicant.channel));
             continue;
         }
-        let scope = quota_scope(ctx, q, direction_category);
+        let scope = quota_scope(ctx.applicant, ctx.city_groups, q, direction_category);
         if next.holds.iter().any(|h| h.quota == q.id && h.scope == scope) {
             continue;
         }

@@ -496,23 +496,22 @@ impl Kernel {
             v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
         };
         let maps = self.region_maps_in(tx)?;
-        // The round's quota counters, read with errors propagated (a counter that
-        // cannot be read refuses the action; it is never taken as 0).
-        let mut quota_used = std::collections::BTreeMap::new();
-        let rid = round.spec.id.as_str();
-        for row in quota_t.range((rid, "", "")..).map_err(StoreError::from)? {
-            let (k, v) = row.map_err(StoreError::from)?;
-            let (r, q, scope) = k.value();
-            if r != rid {
-                break;
-            }
-            quota_used.insert((q.to_string(), scope.to_string()), v.value());
-        }
         let category = app
             .direction
             .as_ref()
             .and_then(|d| round.directions.iter().find(|x| &x.id == d))
             .and_then(|d| d.category.clone());
+        // The quota counters the engine may read, each read with errors propagated
+        // (a counter that cannot be read refuses the action; it is never taken as 0).
+        let mut quota_used = std::collections::BTreeMap::new();
+        let rid = round.spec.id.as_str();
+        for (q, scope) in
+            engine::quota_counters(&round, &org, &app.state, category.as_deref(), &maps.groups, &req.action)
+        {
+            if let Some(v) = quota_t.get((rid, q.as_str(), scope.as_str())).map_err(StoreError::from)? {
+                quota_used.insert((q, scope), v.value());
+            }
+        }
         // The check's warnings wait for the province's confirmation (engine::decide).
         let warnings: Option<Vec<String>> = check.map(|(_, report)| {
             let mut w: Vec<String> = Vec::new();
