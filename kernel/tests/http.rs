@@ -844,3 +844,22 @@ async fn bodies_are_read_only_after_authentication() {
     let (st, b) = s.call("admin", Method::POST, "/v1/orgs", Some(json!([big]))).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "{b}");
 }
+
+/// Administrative requests check the role before anything else — a replay under an
+/// idempotency key included: someone who is no longer an administrator gets `403`,
+/// not the remembered answer (nor a token's secret).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_is_authorised_like_the_request() {
+    let s = server(ApiConfig::default()).await;
+    let path = "/v1/users/huiyang/tokens";
+    let (st, first) = s.call_with("admin", Method::POST, path, Some(json!({"label": "一次"})), Some("t-9")).await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    let (st, again) = s.call_with("admin", Method::POST, path, Some(json!({"label": "一次"})), Some("t-9")).await;
+    assert_eq!((st, &again), (StatusCode::CREATED, &first), "the administrator's own retry replays");
+    let mut demoted = s.kernel.user("admin").unwrap().unwrap();
+    demoted.grants.retain(|g| g.role != "admin");
+    s.kernel.upsert_user(&demoted).unwrap();
+    let (st, b) = s.call_with("admin", Method::POST, path, Some(json!({"label": "一次"})), Some("t-9")).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
+    assert!(b.get("secret").is_none());
+}

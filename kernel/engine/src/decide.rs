@@ -288,7 +288,9 @@ fn quota_scope(
     match q.group_by {
         QuotaGroup::Round => "round".into(),
         QuotaGroup::City => city,
-        QuotaGroup::CityGroup => a.city.as_deref().and_then(|c| city_groups.get(c).cloned()).unwrap_or_else(|| "-".into()),
+        QuotaGroup::CityGroup => {
+            a.city.as_deref().and_then(|c| city_groups.get(c).cloned()).unwrap_or_else(|| "-".into())
+        }
         QuotaGroup::District => a.district.clone().unwrap_or_else(|| "-".into()),
         QuotaGroup::Channel => a.channel.clone(),
         QuotaGroup::Applicant => a.credit_code.clone(),

@@ -180,11 +180,17 @@ type Outcome = Result<(StatusCode, Value), ApiError>;
 pub(crate) struct Answer<T> {
     pub respond: Box<dyn Fn(&T) -> Outcome + Send + Sync>,
     pub secret: &'static [&'static str],
+    /// Administrators only: checked before anything else, a replay included.
+    pub admin: bool,
 }
 
 impl<T> Answer<T> {
     pub(crate) fn new(respond: impl Fn(&T) -> Outcome + Send + Sync + 'static) -> Self {
-        Answer { respond: Box::new(respond), secret: &[] }
+        Answer { respond: Box::new(respond), secret: &[], admin: false }
+    }
+    pub(crate) fn admin(mut self) -> Self {
+        self.admin = true;
+        self
     }
     pub(crate) fn secret(mut self, fields: &'static [&'static str]) -> Self {
         self.secret = fields;
@@ -214,7 +220,16 @@ async fn mutate<T: Send + 'static>(
 ) -> Response {
     // Authenticate first; only then read the body (within its limit).
     let (k, h) = (api.kernel.clone(), headers.clone());
-    let user = match blocking(move || caller(&k, &h)).await {
+    let admin_only = answer.admin;
+    let user = match blocking(move || {
+        let user = caller(&k, &h)?;
+        if admin_only {
+            require_admin(&user)?;
+        }
+        Ok(user)
+    })
+    .await
+    {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };

@@ -390,7 +390,8 @@ async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body) -> Res
     let limit = api.config.max_plugin;
     let answer = Answer::new(|i: &Installed| {
         ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &i.record)
-    });
+    })
+    .admin();
     mutate(api, h, "POST /v1/plugins".into(), body, limit, answer, |c: Ctx<'_>| {
         require_admin(c.user)?;
         Ok(c.kernel.install_plugin(c.body)?)
@@ -404,7 +405,7 @@ async fn rounds(State(api): State<Api>, h: HeaderMap) -> Response {
 
 async fn create_round(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|r: &Round| ok(StatusCode::CREATED, r));
+    let answer = Answer::new(|r: &Round| ok(StatusCode::CREATED, r)).admin();
     mutate(api, h, "POST /v1/rounds".into(), body, limit, answer, |c| {
         require_admin(c.user)?;
         let spec: RoundSpec = parse(c.body)?;
@@ -419,7 +420,7 @@ async fn round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> 
 
 async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r)).admin();
     mutate(api, h, format!("PUT /v1/rounds/{id}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let spec: RoundSpec = parse(c.body)?;
@@ -433,7 +434,7 @@ async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<St
 
 async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r)).admin();
     mutate(api, h, format!("POST /v1/rounds/{id}/open"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         Ok(c.kernel.open_round(&id)?)
@@ -443,7 +444,7 @@ async fn open_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>
 
 async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r));
+    let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r)).admin();
     mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         Ok(c.kernel.close_round(&id)?)
@@ -814,7 +815,7 @@ impl std::io::Read for ChannelReader {
 
 async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/regions".into(), body, limit, imported(), |c| {
+    mutate(api, h, "POST /v1/regions".into(), body, limit, imported().admin(), |c| {
         require_admin(c.user)?;
         let regions: Vec<Region> = parse(c.body)?;
         Ok(c.kernel.import_regions(&regions)?)
@@ -824,7 +825,7 @@ async fn import_regions(State(api): State<Api>, h: HeaderMap, body: Body) -> Res
 
 async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/orgs".into(), body, limit, imported(), |c| {
+    mutate(api, h, "POST /v1/orgs".into(), body, limit, imported().admin(), |c| {
         require_admin(c.user)?;
         let orgs: Vec<Organisation> = parse(c.body)?;
         Ok(c.kernel.upsert_orgs(&orgs)?)
@@ -846,7 +847,7 @@ async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> 
 
 async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
-    mutate(api, h, "POST /v1/users".into(), body, limit, imported(), |c| {
+    mutate(api, h, "POST /v1/users".into(), body, limit, imported().admin(), |c| {
         require_admin(c.user)?;
         let users: Vec<User> = parse(c.body)?;
         Ok(c.kernel.upsert_users(&users)?)
@@ -857,7 +858,7 @@ async fn import_users(State(api): State<Api>, h: HeaderMap, body: Body) -> Respo
 async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let parsed = year.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y));
-    let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": parsed })));
+    let answer = Answer::new(move |_: &()| ok(StatusCode::OK, &json!({ "year": parsed }))).admin();
     mutate(api, h, format!("PUT /v1/calendars/{year}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let year = parsed.ok_or_else(|| ApiError::NotFound { what: "calendar year", id: year.clone() })?;
@@ -870,7 +871,7 @@ async fn set_calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<Str
 async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     // The secret is shown once: waiting repeats get it, a stored repeat answers `null`.
-    let answer = Answer::new(|t: &IssuedToken| ok(StatusCode::CREATED, t)).secret(&["secret"]);
+    let answer = Answer::new(|t: &IssuedToken| ok(StatusCode::CREATED, t)).secret(&["secret"]).admin();
     mutate(api, h, format!("POST /v1/users/{id}/tokens"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         let req: TokenRequest = if c.body.is_empty() { TokenRequest { label: String::new() } } else { parse(c.body)? };
@@ -889,7 +890,7 @@ async fn tokens(State(api): State<Api>, h: HeaderMap) -> Response {
 
 async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|t: &TokenInfo| ok(StatusCode::OK, t));
+    let answer = Answer::new(|t: &TokenInfo| ok(StatusCode::OK, t)).admin();
     mutate(api, h, format!("DELETE /v1/tokens/{id}"), body, limit, answer, move |c| {
         require_admin(c.user)?;
         Ok(c.kernel.revoke_token(&id)?)
@@ -899,7 +900,7 @@ async fn revoke_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<Strin
 
 async fn backup(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_body;
-    let answer = Answer::new(|r: &BackupReport| ok(StatusCode::CREATED, r));
+    let answer = Answer::new(|r: &BackupReport| ok(StatusCode::CREATED, r)).admin();
     mutate(api, h, "POST /v1/admin/backup".into(), body, limit, answer, |c| {
         require_admin(c.user)?;
         let req: BackupRequest = parse(c.body)?;
