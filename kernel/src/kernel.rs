@@ -483,9 +483,12 @@ fn describe_component(
     let manifest = host
         .describe(&prepared, limits)
         .map_err(|fault| match fault {
-            // The export exists under our name but its functions have other types:
-            // wasmtime type-checks them when the first instance is created.
-            crate::error::PluginFault::Instantiate { message } if message.contains("type mismatch") => {
+            // The export exists under our name (checked when prepared), yet no instance
+            // can be made: its functions have other types (wasmtime type-checks them
+            // at instantiation). Traps and resource limits are faults of their own, so
+            // what fails here is the component's fit to the world — classified by the
+            // step that failed, never by the message.
+            crate::error::PluginFault::Instantiate { message } => {
                 InstallError::WorldMismatch {
                     interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
                     message,
