@@ -191,7 +191,7 @@ pub enum LookupError {
 pub enum CheckError {
     #[error(transparent)]
     Lookup(#[from] LookupError),
-    #[error("the program has no form {form:?}; its forms are: {}", known.join(", "))]
+    #[error("申报表“{form}”不是本申报可用的表（可用：{}） / form {form:?} is not one this application may use; it may use: {}", known.join("、"), known.join(", "))]
     UnknownForm { form: String, known: Vec<String> },
     #[error("form data is not JSON: {message}")]
     FormNotJson { message: String },

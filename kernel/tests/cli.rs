@@ -315,6 +315,16 @@ fn a_round_scripted_through_the_cli() {
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("[not_found]"), "{args:?}: {}", text(&out.stderr));
     }
+    // Another organisation's application answers exactly like a missing one, as over HTTP.
+    for args in [
+        vec!["app", "submit", "--as", "org-04", ids[2].1.as_str()],
+        vec!["review", "act", "--as", "org-04", ids[0].1.as_str(), "submit"],
+        vec!["review", "act", "--as", "guangzhou", ids[0].1.as_str(), "city-recommend", "--opinion", "同意"],
+    ] {
+        let out = at("2024-09-02 10:00", &args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("[not_found]"), "{args:?}: {}", text(&out.stderr));
+    }
     let out = at("2024-09-02 10:00", &["review", "act", "--as", "huizhou", &ids[0].1, "fly-to-the-moon"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("[unknown_action]"), "{}", text(&out.stderr));

@@ -196,6 +196,10 @@ impl Kernel {
             .round_read(&tx, &app.round)?
             .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
+        let org: Option<Organisation> = get_read(&tx, ORGS, &app.applicant)?;
+        if !org.as_ref().is_some_and(|o| engine::access::may_see(&user, &app, &round, o)) {
+            return Err(ActError::NotFound { what: "application", id: app_id.into() });
+        }
         let runs_check = round
             .graph
             .actions
@@ -461,6 +465,11 @@ impl Kernel {
             Some(v) => from_json(&app.applicant, v.value())?,
             None => return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() }),
         };
+        // An application the actor may not see answers exactly like a missing one,
+        // whichever interface asks (the access policy; `decide` then authorises).
+        if app_id.is_some() && !engine::access::may_see(user, &app, &round, &org) {
+            return Err(ActError::NotFound { what: "application", id: app.id.clone() });
+        }
         if let Some((request, _)) = &check {
             // The check ran outside the transaction: everything it read — the
             // application (data, form, attachments), the organisation's profile, its

@@ -63,7 +63,7 @@ pub enum ActError {
     Refused(#[from] Refusal),
     #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("; "))]
     BlockingFindings { findings: Vec<Finding> },
-    #[error("{what} {id:?} 不存在 / not found")]
+    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
     NotFound { what: &'static str, id: String },
     #[error(
         "申报方向“{direction}”未在本轮开放（开放的方向：{open}） / direction {direction:?} is not open in this round; open: {open}"
@@ -205,7 +205,9 @@ impl ActError {
 /// A batch action refused: which application, why. The whole batch changed nothing.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "批量操作第 {position} 项（{application}）被拒绝，整批未执行 / batch refused at item {position} ({application}): {error}"
+    "批量操作第 {} 项（{application}）被拒绝，整批未执行 / batch refused at item {} ({application}): {error}",
+    position + 1,
+    position + 1
 )]
 pub struct BatchError {
     pub position: usize,
