@@ -49,21 +49,20 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
     assert_eq!(w.stage(&id), "expert-review");
 
-    // Experts: only assigned ones may score.
-    let e = refusal(
-        w.kernel
-            .act(
-                "expert-1",
-                &id,
-                &ActionRequest {
-                    action: "score".into(),
-                    payload: Payload { score: Some(88.0), ..Default::default() },
-                    ..Default::default()
-                },
-            )
-            .unwrap_err(),
-    );
-    assert_eq!(e.code(), "forbidden");
+    // Experts: only assigned ones may score; an unassigned expert does not even see it.
+    let e = (w
+        .kernel
+        .act(
+            "expert-1",
+            &id,
+            &ActionRequest {
+                action: "score".into(),
+                payload: Payload { score: Some(88.0), ..Default::default() },
+                ..Default::default()
+            },
+        )
+        .unwrap_err());
+    assert_eq!(e.code(), "not_found", "{e}");
     k.act(
         "province",
         &id,
@@ -175,19 +174,14 @@ fn windows_opinions_and_scopes_are_enforced() {
     w.clock.set(t(2024, 7, 31, 23));
     assert_eq!(refusal(w.act("applicant-1", &id, "submit", None).unwrap_err()).code(), "window_closed");
     w.clock.set(t(2024, 8, 10, 9));
-    // Someone else's application.
-    assert_eq!(refusal(w.act("applicant-2", &id, "submit", None).unwrap_err()).code(), "forbidden");
+    // Someone else's application: answered exactly like a missing one.
+    assert_eq!(w.act("applicant-2", &id, "submit", None).unwrap_err().code(), "not_found");
     w.act("applicant-1", &id, "submit", None).unwrap();
     // Wrong district, wrong city, no opinion.
     let before = snapshot(&w, &id);
-    assert_eq!(
-        refusal(w.act("district-huiyang", &id, "district-recommend", Some("ok")).unwrap_err()).code(),
-        "forbidden"
-    );
-    assert_eq!(
-        refusal(w.act("city-huizhou", &id, "city-recommend", Some("ok")).unwrap_err()).code(),
-        "not_at_this_stage"
-    );
+    assert_eq!(w.act("district-huiyang", &id, "district-recommend", Some("ok")).unwrap_err().code(), "not_found");
+    // The city does not see it before it reaches the city's stage.
+    assert_eq!(w.act("city-huizhou", &id, "city-recommend", Some("ok")).unwrap_err().code(), "not_found");
     assert_eq!(
         refusal(w.act("district-huicheng", &id, "district-recommend", None).unwrap_err()),
         Refusal::OpinionRequired { action: "district-recommend".into() }

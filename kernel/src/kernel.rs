@@ -488,12 +488,10 @@ fn describe_component(
             // at instantiation). Traps and resource limits are faults of their own, so
             // what fails here is the component's fit to the world — classified by the
             // step that failed, never by the message.
-            crate::error::PluginFault::Instantiate { message } => {
-                InstallError::WorldMismatch {
-                    interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
-                    message,
-                }
-            }
+            crate::error::PluginFault::Instantiate { message } => InstallError::WorldMismatch {
+                interface: format!("{}@{}", shenbao_contract::WIT_INTERFACE, provisional.wit),
+                message,
+            },
             fault => InstallError::Describe(crate::error::PluginCallError {
                 plugin: provisional.clone(),
                 call: crate::plugin::CallKind::Describe,

@@ -24,8 +24,8 @@ pub fn covers(grant: &RoleGrant, level: ScopeLevel, applicant: &Organisation, st
 
 /// Whether `user` may see `app` (of `applicant`, in `round`): its own organisation's;
 /// a reviewer's region once the application has been at a stage the reviewer's role
-/// acts at; an expert's assigned ones; the public's while an action open to the
-/// public is possible; an administrator everything. Anything else is answered as if
+/// acts at; an expert's assigned ones; anyone's while an action open to the public
+/// is possible (the notice); an administrator everything. Anything else is answered as if
 /// it did not exist.
 pub fn may_see(user: &User, app: &Application, round: &Round, applicant: &Organisation) -> bool {
     let reached = |role: &str| {
@@ -33,19 +33,27 @@ pub fn may_see(user: &User, app: &Application, round: &Round, applicant: &Organi
             round.graph.actions.iter().any(|a| a.roles.iter().any(|r| r == role) && a.from_stages.contains(&v.stage))
         })
     };
-    user.grants.iter().any(|g| match &g.scope {
-        Scope::Province if g.role == "admin" => true,
-        Scope::Province => reached(&g.role),
-        Scope::Organisation(o) => *o == app.applicant,
-        Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
-        Scope::Public => round
-            .graph
-            .actions
-            .iter()
-            .any(|a| a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)),
-        Scope::City(c) => applicant.city.as_ref() == Some(c) && reached(&g.role),
-        Scope::District(d) => applicant.district.as_ref() == Some(d) && reached(&g.role),
-    })
+    // While an action open to anyone is possible (公示异议 during the public notice),
+    // anyone may see it — as anyone may take that action (`covers`).
+    let open_to_all = round
+        .graph
+        .actions
+        .iter()
+        .any(|a| a.scope == ScopeLevel::Public && a.from_stages.iter().any(|s| *s == app.state.stage));
+    open_to_all
+        || user.grants.iter().any(|g| match &g.scope {
+            Scope::Province if g.role == "admin" => true,
+            Scope::Province => reached(&g.role),
+            Scope::Organisation(o) => *o == app.applicant,
+            Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
+            Scope::Public => {
+                round.graph.actions.iter().any(|a| {
+                    a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
+                })
+            }
+            Scope::City(c) => applicant.city.as_ref() == Some(c) && reached(&g.role),
+            Scope::District(d) => applicant.district.as_ref() == Some(d) && reached(&g.role),
+        })
 }
 
 /// Whether `user` may see an organisation's record: its own people, the province's

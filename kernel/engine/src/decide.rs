@@ -67,6 +67,8 @@ pub enum Refusal {
     InconsistentState { detail: String },
     #[error("“{action}”不接受“{field}” / {action:?} does not take {field:?}")]
     UnexpectedPayload { action: String, field: String },
+    #[error("“{action}”的“{field}”无效 / {action:?}: invalid {field}: {reason}")]
+    InvalidPayload { action: String, field: String, reason: String },
 }
 
 impl Refusal {
@@ -96,6 +98,7 @@ impl Refusal {
             Refusal::ProfileIncomplete { .. } => "profile_incomplete",
             Refusal::InconsistentState { .. } => "inconsistent_state",
             Refusal::UnexpectedPayload { .. } => "unexpected_payload",
+            Refusal::InvalidPayload { .. } => "invalid_payload",
         }
     }
 
@@ -125,6 +128,7 @@ impl Refusal {
         "profile_incomplete",
         "inconsistent_state",
         "unexpected_payload",
+        "invalid_payload",
     ];
 
     /// What kind of failure this is (see [`ErrorKind`]): the request itself is
@@ -140,7 +144,8 @@ impl Refusal {
             | Refusal::NotBatchable { .. }
             | Refusal::NotAWarning { .. }
             | Refusal::ProfileIncomplete { .. }
-            | Refusal::UnexpectedPayload { .. } => ErrorKind::Invalid,
+            | Refusal::UnexpectedPayload { .. }
+            | Refusal::InvalidPayload { .. } => ErrorKind::Invalid,
             Refusal::InconsistentState { .. } => ErrorKind::Internal,
             Refusal::RoundNotOpen { .. }
             | Refusal::StaleStage { .. }
@@ -178,6 +183,9 @@ pub struct Snapshot<'a> {
     pub quota_used: &'a BTreeMap<(String, String), u32>,
     /// The applicant is barred from this round's program until this date (不得申报).
     pub banned_until: Option<Date>,
+    /// The users the request's payload names (experts to assign), as stored; a
+    /// name missing here does not exist.
+    pub named_users: &'a BTreeMap<String, User>,
     pub now: Timestamp,
     /// Index the accepted decision will get.
     pub decision_index: u64,
@@ -497,6 +505,20 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             if req.payload.experts.is_empty() {
                 return Err(Refusal::MissingPayload { action: action.id.clone(), what: "experts".into() });
             }
+            let bad =
+                |reason: String| Refusal::InvalidPayload { action: action.id.clone(), field: "experts".into(), reason };
+            for (i, e) in req.payload.experts.iter().enumerate() {
+                if req.payload.experts[..i].contains(e) {
+                    return Err(bad(format!("“{e}”重复 / {e:?} is named twice")));
+                }
+                let is_expert = ctx
+                    .named_users
+                    .get(e)
+                    .is_some_and(|u| u.grants.iter().any(|g| g.role == "expert" && g.scope == Scope::Expert));
+                if !is_expert {
+                    return Err(bad(format!("“{e}”不是评审专家 / {e:?} is not a user with the expert role")));
+                }
+            }
             next.experts = req.payload.experts.clone();
         }
         ActionKind::Score => {
@@ -504,13 +526,28 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 .payload
                 .score
                 .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "score".into() })?;
-            next.scores.insert(actor.id.clone(), score);
+            // Expert scores are out of 100 (百分制).
+            if !(score.is_finite() && (0.0..=100.0).contains(&score)) {
+                return Err(Refusal::InvalidPayload {
+                    action: action.id.clone(),
+                    field: "score".into(),
+                    reason: format!("评分应在 0 到 100 之间，收到 {score} / a score is from 0 to 100, got {score}"),
+                });
+            }
+            next.scores.insert(actor.id.clone(), score + 0.0);
         }
         ActionKind::Rank => {
             let rank = req
                 .payload
                 .rank
                 .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "rank".into() })?;
+            if rank == 0 {
+                return Err(Refusal::InvalidPayload {
+                    action: action.id.clone(),
+                    field: "rank".into(),
+                    reason: "推荐顺序从 1 开始 / ranks start at 1".into(),
+                });
+            }
             next.rank = Some(rank);
         }
         _ => {}
@@ -764,7 +801,7 @@ mod tests {
     fn run(round: &Round, state: &AppState, who: &User, action: &str) -> Result<Decided, Refusal> {
         let org = org();
         let cal = Calendar::default();
-        let (groups, names, used) = (HashMap::new(), HashMap::new(), BTreeMap::new());
+        let (groups, names, used, named) = (HashMap::new(), HashMap::new(), BTreeMap::new(), BTreeMap::new());
         let snapshot = Snapshot {
             round,
             applicant: &org,
@@ -775,6 +812,7 @@ mod tests {
             scope_names: &names,
             quota_used: &used,
             banned_until: None,
+            named_users: &named,
             now: Timestamp(1_700_000_000),
             decision_index: state.version,
         };
@@ -944,6 +982,33 @@ mod tests {
         let mut assigned = at("expert");
         assigned.experts = vec!["e".into()];
         v.push(base("score without a score", assigned, &expert, req("score"), "missing_payload"));
+        let mut c = base("an unknown expert", at("expert"), &province, req("assign"), "invalid_payload");
+        c.request.payload.experts = vec!["e".into(), "nobody".into()];
+        v.push(c);
+        let mut c = base("an officer as expert", at("expert"), &province, req("assign"), "invalid_payload");
+        c.request.payload.experts = vec!["p".into()];
+        v.push(c);
+        let mut c = base("an expert twice", at("expert"), &province, req("assign"), "invalid_payload");
+        c.request.payload.experts = vec!["e".into(), "e".into()];
+        v.push(c);
+        let mut c = base("an assigned expert", at("expert"), &province, req("assign"), "ok");
+        c.request.payload.experts = vec!["e".into()];
+        v.push(c);
+        for (name, score, expect) in [
+            ("a score over 100", 101.0, "invalid_payload"),
+            ("a negative score", -1.0, "invalid_payload"),
+            ("an infinite score", f64::INFINITY, "invalid_payload"),
+            ("a fair score", 88.5, "ok"),
+        ] {
+            let mut assigned = at("expert");
+            assigned.experts = vec!["e".into()];
+            let mut c = base(name, assigned, &expert, req("score"), expect);
+            c.request.payload.score = Some(score);
+            v.push(c);
+        }
+        let mut c = base("rank 0", at("expert"), &province, req("rank"), "invalid_payload");
+        c.request.payload.rank = Some(0);
+        v.push(c);
         // Closed round.
         let mut c = base("closed round", at("city"), &city, req("recommend"), "round_not_open");
         c.round.status = RoundStatus::Closed;
@@ -1028,6 +1093,12 @@ mod tests {
     fn refusal_table() {
         let cal = Calendar::default();
         let (groups, names) = (HashMap::new(), HashMap::new());
+        let named: BTreeMap<String, User> = [
+            ("e".to_string(), user("e", "expert", Scope::Expert)),
+            ("p".to_string(), user("p", "province-officer", Scope::Province)),
+        ]
+        .into_iter()
+        .collect();
         let mut produced = std::collections::BTreeSet::new();
         for c in cases() {
             let snapshot = Snapshot {
@@ -1040,6 +1111,7 @@ mod tests {
                 scope_names: &names,
                 quota_used: &c.used,
                 banned_until: c.banned_until,
+                named_users: &named,
                 now: Timestamp(1_700_000_000),
                 decision_index: 7,
             };

@@ -531,6 +531,16 @@ impl Kernel {
             }
             w
         });
+        // The users the payload names (experts to assign), as stored.
+        let mut named_users = std::collections::BTreeMap::new();
+        if !req.payload.experts.is_empty() {
+            let users_t = tx.open_table(USERS).map_err(StoreError::from)?;
+            for e in &req.payload.experts {
+                if let Some(v) = users_t.get(e.as_str()).map_err(StoreError::from)? {
+                    named_users.insert(e.clone(), from_json::<User>(e, v.value())?);
+                }
+            }
+        }
         let snapshot = engine::Snapshot {
             round: &round,
             applicant: &org,
@@ -541,6 +551,7 @@ impl Kernel {
             scope_names: &maps.names,
             quota_used: &quota_used,
             banned_until,
+            named_users: &named_users,
             now,
             decision_index: index,
         };
