@@ -44,10 +44,11 @@ pub fn openapi() -> Value {
         for (name, desc) in d.query {
             params.push(json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "string" } }));
         }
-        if d.method != "get" {
+        // Uploads are content-addressed: a repeat stores nothing new and needs no key.
+        if d.method != "get" && d.path != "/v1/attachments" {
             params.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "A retry with the same key and body returns the first response and changes nothing",
+                "description": "One execution per key: concurrent repeats wait for it (409 idempotency_key_in_progress past the wait); a later retry with the same key and body returns the first success and changes nothing; the same key with another body is 422 idempotency_key_reused; refusals are not remembered",
                 "schema": { "type": "string", "maxLength": 200 }
             }));
         }
@@ -81,9 +82,10 @@ pub fn openapi() -> Value {
         }
         if d.method != "get" {
             responses.insert("400".into(), err("malformed_json"));
-            responses.insert("409".into(), err("refused by the state: quota_exceeded, window_closed, stale_stage …"));
+            responses.insert("409".into(), err("refused by the state: quota_exceeded, window_closed, stale_stage, stale_check, idempotency_key_in_progress …"));
             responses.insert("413".into(), err("payload_too_large"));
-            responses.insert("422".into(), err("invalid_request, blocking_findings, idempotency_key_reused …"));
+            responses.insert("502".into(), err("plugin_failed: the program's plugin failed (trap, fuel, malformed output)"));
+            responses.insert("422".into(), err("invalid_request, blocking_findings, unexpected_payload, invalid_payload, unknown_form, idempotency_key_reused …"));
         }
         op.insert("responses".into(), Value::Object(responses));
         match d.access {
@@ -106,7 +108,7 @@ pub fn openapi() -> Value {
         "info": {
             "title": "Shenbao (申报) API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Program applications and approvals. Bearer tokens; objects outside the caller's scope answer 404; every state-changing request accepts an Idempotency-Key."
+            "description": "Program applications and approvals. Bearer tokens; objects outside the caller's scope answer 404; every state-changing request but the content-addressed upload accepts an Idempotency-Key."
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "security": [{ "bearer": [] }],
