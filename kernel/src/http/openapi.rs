@@ -84,7 +84,8 @@ pub fn openapi() -> Value {
             responses.insert("400".into(), err("malformed_json"));
             responses.insert("409".into(), err("refused by the state: quota_exceeded, window_closed, stale_stage, stale_check, idempotency_key_in_progress …"));
             responses.insert("413".into(), err("payload_too_large"));
-            responses.insert("502".into(), err("plugin_failed: the program's plugin failed (trap, fuel, malformed output)"));
+            responses
+                .insert("502".into(), err("plugin_failed: the program's plugin failed (trap, fuel, malformed output)"));
             responses.insert("422".into(), err("invalid_request, blocking_findings, unexpected_payload, invalid_payload, unknown_form, idempotency_key_reused …"));
         }
         op.insert("responses".into(), Value::Object(responses));

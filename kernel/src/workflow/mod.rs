@@ -354,14 +354,21 @@ pub fn decision_hash(d: &Decision) -> String {
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// A JSON record from an open table (of a read or a write transaction).
+fn record<T: DeserializeOwned>(
+    t: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let v = t.get(key)?;
+    v.map(|v| from_json(key, v.value())).transpose()
+}
+
 fn get<T: DeserializeOwned>(
     tx: &WriteTransaction,
     table: redb::TableDefinition<&str, &[u8]>,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    let t = tx.open_table(table)?;
-    let v = t.get(key)?;
-    v.map(|v| from_json(key, v.value())).transpose()
+    record(&tx.open_table(table)?, key)
 }
 
 fn get_read<T: DeserializeOwned>(
@@ -369,9 +376,7 @@ fn get_read<T: DeserializeOwned>(
     table: redb::TableDefinition<&str, &[u8]>,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    let t = tx.open_table(table)?;
-    let v = t.get(key)?;
-    v.map(|v| from_json(key, v.value())).transpose()
+    record(&tx.open_table(table)?, key)
 }
 
 fn put<T: Serialize>(
@@ -486,10 +491,7 @@ impl Kernel {
         table: redb::TableDefinition<&str, &[u8]>,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let tx = self.begin_read()?;
-        let t = tx.open_table(table)?;
-        let v = t.get(key)?;
-        v.map(|v| from_json(key, v.value())).transpose()
+        get_read(&self.begin_read()?, table, key)
     }
 
     pub(super) fn read_all<T: DeserializeOwned>(

@@ -13,10 +13,20 @@ impl Kernel {
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        self.round_cached(id, version, || get::<Round>(tx, ROUNDS, id))
+    }
+
+    /// The parsed round of `version`, from the cache or from `load`.
+    fn round_cached(
+        &self,
+        id: &str,
+        version: u64,
+        load: impl FnOnce() -> Result<Option<Round>, StoreError>,
+    ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
             return Ok(Some(r.1.clone()));
         }
-        let Some(round) = get::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
+        let Some(round) = load()? else { return Ok(None) };
         let round = std::sync::Arc::new(round);
         self.caches().rounds.insert(id.to_string(), (version, round.clone()));
         Ok(Some(round))
@@ -29,13 +39,7 @@ impl Kernel {
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
-        if let Some(r) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
-            return Ok(Some(r.1.clone()));
-        }
-        let Some(round) = get_read::<Round>(tx, ROUNDS, id)? else { return Ok(None) };
-        let round = std::sync::Arc::new(round);
-        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
-        Ok(Some(round))
+        self.round_cached(id, version, || get_read::<Round>(tx, ROUNDS, id))
     }
 
     /// Every finding against a round specification: the graph, the windows, the
@@ -238,21 +242,7 @@ impl Kernel {
 
     /// A round, parsed once per stored version.
     pub(crate) fn round_arc(&self, id: &str) -> Result<std::sync::Arc<Round>, RoundError> {
-        let tx = self.begin_read().map_err(StoreError::from)?;
-        let version = tx
-            .open_table(ROUND_VERSIONS)
-            .map_err(StoreError::from)?
-            .get(id)
-            .map_err(StoreError::from)?
-            .map_or(0, |v| v.value());
-        if let Some((_, r)) = self.caches().rounds.get(id).filter(|(v, _)| *v == version) {
-            return Ok(r.clone());
-        }
-        let t = tx.open_table(ROUNDS).map_err(StoreError::from)?;
-        let v = t.get(id).map_err(StoreError::from)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
-        let round = std::sync::Arc::new(from_json::<Round>(id, v.value())?);
-        self.caches().rounds.insert(id.to_string(), (version, round.clone()));
-        Ok(round)
+        self.round_read(&self.begin_read()?, id)?.ok_or_else(|| RoundError::NotFound(id.into()))
     }
 
     pub fn rounds(&self) -> Result<Vec<Round>, StoreError> {

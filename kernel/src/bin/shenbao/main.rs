@@ -15,8 +15,7 @@ use std::process::ExitCode;
 /// the HTTP API (`shenbao::http::status_of`) map every error the same way.
 mod exit {
     use shenbao::ErrorKind;
-    /// Bad usage (clap's own).
-    #[allow(dead_code)]
+    /// Bad usage (clap's own, and a malformed value clap cannot check).
     pub const USAGE: u8 = 2;
     /// What was named does not exist.
     pub const NOT_FOUND: u8 = ErrorKind::NotFound.exit_code();
