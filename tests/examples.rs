@@ -274,7 +274,7 @@ fn iiot_history_rules_see_the_applicants_real_applications() {
         .attachments
         .iter()
         .map(|a| {
-            let blob = k.store_blob(format!("示例 {}", a.name).as_bytes(), None).unwrap();
+            let blob = k.store_blob("a", format!("示例 {}", a.name).as_bytes(), None).unwrap();
             shenbao::contract::Attachment { sha256: blob.sha256, size: blob.size, ..a.clone() }
         })
         .collect();

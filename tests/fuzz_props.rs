@@ -23,7 +23,7 @@ macro_rules! target_props {
     )*};
 }
 
-target_props!(form_data, organisation, round_config, graph, import, plugin_output, manifest);
+target_props!(form_data, organisation, round_config, graph, import, plugin_output, manifest, form_schema);
 
 /// The generator reaches past the parsers: most inputs are well-formed enough to be
 /// checked, and some are accepted while others are refused.

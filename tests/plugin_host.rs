@@ -262,6 +262,11 @@ fn a_garbage_manifest_is_refused_with_every_problem_named() {
         "rule id \"bad.dup\" is declared twice",
         "direction \"d1\" uses undeclared form \"missing-form\"",
         "action \"submit\" leads to undeclared stage \"nowhere\"",
+        // Issue 15.9: a schema whose walks would not end is refused at install, naming the $ref.
+        "form \"recursive\": schema $ref \"#/$defs/Node\" at /$defs/Node/properties/children/items/oneOf/0 \
+         leads back to a schema it is inside (a recursive form)",
+        // Issue 15.10: regexes are compiled within a budget, named by field.
+        "form \"regex-heavy\": schema regular expression at /properties/f0/pattern compiles to more than",
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
@@ -301,6 +306,31 @@ fn an_infinite_loop_runs_out_of_fuel() {
     let (_dir, k) = fresh();
     let p = hostile(&k, small_limits());
     assert!(matches!(fault_of(&p, "loop"), PluginFault::FuelExhausted { budget: 50_000_000 }));
+}
+
+/// Issue 15.11: fuel bounds computation; the deadline bounds time, whatever the plugin does.
+#[test]
+fn a_call_past_its_wall_clock_deadline_is_interrupted() {
+    let (_dir, k) = fresh();
+    let p = hostile(&k, PluginLimits { fuel: u64::MAX / 4, deadline_ms: 200, ..small_limits() });
+    assert!(matches!(fault_of(&p, "loop"), PluginFault::DeadlineExceeded { deadline_ms: 200 }));
+    let e = hostile_call(&p, "loop").unwrap_err();
+    assert!(e.to_string().contains("wall-clock deadline of 200 ms"), "{e}");
+    assert_eq!(shenbao::Classified::kind(&e), shenbao::ErrorKind::PluginFailed);
+}
+
+/// Issue 15.11: a plugin cannot block a kernel thread by sleeping or waiting on a clock.
+#[test]
+fn sleeping_returns_at_once_and_waiting_for_the_clock_runs_out_of_fuel() {
+    let (_dir, k) = fresh();
+    let p = hostile(&k, small_limits());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p2 = p.clone();
+    std::thread::spawn(move || tx.send(hostile_call(&p2, "sleep")).unwrap());
+    // The plugin asks for an hour; a sandboxed sleep is due at once.
+    let slept = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the sleeping call returned");
+    assert_eq!(slept.unwrap(), "slept");
+    assert!(matches!(fault_of(&p, "wait-clock"), PluginFault::FuelExhausted { .. }));
 }
 
 #[test]
@@ -387,6 +417,46 @@ fn malformed_and_oversized_output_is_refused() {
         }
         other => panic!("{other}"),
     }
+}
+
+/// Issue 15.7: a finding's path and messages have length limits, a path no control
+/// characters; a message may hold anything, and is shown escaped wherever a person
+/// reads it.
+#[test]
+fn finding_text_is_bounded_and_shown_escaped() {
+    let (_dir, k) = fresh();
+    let p = hostile(&k, small_limits());
+    for (mode, needle) in [
+        ("long-path", "the path has 1000001 characters; the limit is 256"),
+        ("control-path", "holds control characters"),
+        ("long-message", "the English message has 2001 characters; the limit is 2000"),
+    ] {
+        match fault_of(&p, mode) {
+            PluginFault::MalformedOutput { problem } => assert!(problem.contains(needle), "{mode}: {problem}"),
+            other => panic!("{mode}: {other}"),
+        }
+    }
+    let forged = hostile_call(&p, "forge").unwrap();
+    let shown = shenbao::text::display(&forged);
+    assert!(!shown.chars().any(|c| c.is_control() || c == '\u{202e}'), "{shown}");
+    assert!(shown.contains("\\u{1b}[2J") && shown.contains("\\u{a}  ok    forged-case\\u{202e}"), "{shown}");
+}
+
+/// Issue 16: a plugin that refuses its input says the input is wrong (422 / exit 4),
+/// not that a gateway failed; its message is cut to what a person reads.
+#[test]
+fn a_plugin_refusing_its_input_is_invalid_input_not_a_plugin_failure() {
+    let (_dir, k) = fresh();
+    let p = hostile(&k, small_limits());
+    let e = hostile_call(&p, "refuse").unwrap_err();
+    assert_eq!(shenbao::Classified::kind(&e), shenbao::ErrorKind::Invalid);
+    assert_eq!(shenbao::Classified::code(&e), "plugin_refused_input");
+    match &e.fault {
+        PluginFault::Refused(r) => assert_eq!(r.message.zh.chars().count(), shenbao::text::MAX_MESSAGE_CHARS + 1),
+        other => panic!("{other}"),
+    }
+    assert!(matches!(fault_of(&p, "loop"), PluginFault::FuelExhausted { .. }));
+    assert_eq!(shenbao::Classified::kind(&hostile_call(&p, "loop").unwrap_err()), shenbao::ErrorKind::PluginFailed);
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
     assert_eq!(w.stage(&id), "expert-review");
 
     // Experts: only assigned ones may score; an unassigned expert does not even see it.
-    let e = (w
+    let e = w
         .kernel
         .act(
             "expert-1",
@@ -61,7 +61,7 @@ fn an_application_travels_the_whole_path_into_the_library_and_out() {
                 ..Default::default()
             },
         )
-        .unwrap_err());
+        .unwrap_err();
     assert_eq!(e.code(), "not_found", "{e}");
     k.act(
         "province",
@@ -457,6 +457,64 @@ fn concurrent_decisions_share_commits_and_a_spoiled_batch_spoils_nothing_else() 
     assert_eq!(w.stage(target), "province-review");
 }
 
+/// Issue 16 (time): a due date that crosses New Year counts each day in its own
+/// year's calendar, and one that reaches a year with no calendar says so; a calendar
+/// that cannot be meant is refused naming the date.
+#[test]
+fn due_dates_cross_new_year_with_each_year_s_calendar() {
+    let mut s = spec();
+    s.city_deadline = None;
+    s.province_deadline = None;
+    s.cities.get_mut("huizhou").unwrap().district_deadline = None;
+    let w = world_with(s);
+    let cal = |_year: i32, holidays: &[Date]| shenbao::Calendar {
+        holidays: holidays.iter().copied().collect(),
+        ..Default::default()
+    };
+    w.kernel.set_calendar(2024, &cal(2024, &[Date::new(2024, 10, 1)])).unwrap();
+    let a = w.submitted(1);
+    let b = w.submitted(2);
+    // Friday 27 December 2024: no 2025 calendar yet — weekends only, and flagged.
+    w.clock.set(t(2024, 12, 27, 10));
+    let r = w.act("district-huicheng", &a, "district-recommend", Some("同意")).unwrap();
+    assert_eq!(w.kernel.application(&a).unwrap().state.due, Some(Date::new(2025, 1, 10)));
+    assert!(r.decision.explain.iter().any(|e| e.contains("no calendar is set for 2025")), "{:?}", r.decision.explain);
+    // With 2025's New Year's Day off: 13 January.
+    w.kernel.set_calendar(2025, &cal(2025, &[Date::new(2025, 1, 1)])).unwrap();
+    let r = w.act("district-huicheng", &b, "district-recommend", Some("同意")).unwrap();
+    assert_eq!(w.kernel.application(&b).unwrap().state.due, Some(Date::new(2025, 1, 13)));
+    assert!(!r.decision.explain.iter().any(|e| e.contains("no calendar")));
+
+    // What cannot be meant: refused, naming the date, nothing written.
+    let bad = shenbao::Calendar {
+        holidays: [Date::new(2025, 1, 1), Date::new(2024, 10, 5)].into_iter().collect(),
+        makeup_workdays: [Date::new(2024, 10, 9)].into_iter().collect(),
+        ..Default::default()
+    };
+    let e = w.kernel.set_calendar(2024, &bad).unwrap_err().to_string();
+    for needle in ["2025-01-01 不在 2024 年", "2024-10-05 是周六", "2024-10-09 是周三"] {
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    assert_eq!(w.kernel.calendar(2024).unwrap().holidays.len(), 1, "nothing written");
+}
+
+/// Issue 16 (time): a date alone as an end or a deadline means the end of that day.
+#[test]
+fn a_date_alone_ends_at_the_end_of_that_day() {
+    let mut v = serde_json::to_value(spec()).unwrap();
+    v["province"]["end"] = json!("2024-08-31");
+    v["city_deadline"] = json!("2024-09-15");
+    v["province_deadline"] = json!("2024-10-31 12:00");
+    let s: shenbao::RoundSpec = serde_json::from_value(v).unwrap();
+    assert_eq!(s.province.end, Timestamp::at(Date::new(2024, 8, 31), 23, 59).plus_secs(59));
+    assert_eq!(s.city_deadline, Some(Timestamp::at(Date::new(2024, 9, 15), 23, 59).plus_secs(59)));
+    assert_eq!(s.province_deadline, Some(Timestamp::at(Date::new(2024, 10, 31), 12, 0)), "a time is kept");
+    // An applicant submits on the last day, in the evening.
+    let w = world_with(s);
+    w.clock.set(t(2024, 8, 31, 21));
+    w.submitted(1);
+}
+
 #[test]
 fn working_days_follow_the_calendar_and_overdue_applications_are_listed() {
     let w = world();
@@ -464,6 +522,7 @@ fn working_days_follow_the_calendar_and_overdue_applications_are_listed() {
     let cal = shenbao::Calendar {
         holidays: [Date::new(2024, 9, 16), Date::new(2024, 9, 17)].into_iter().collect(),
         makeup_workdays: [Date::new(2024, 9, 14)].into_iter().collect(),
+        ..Default::default()
     };
     w.kernel.set_calendar(2024, &cal).unwrap();
     let id = w.submitted(1);
@@ -529,7 +588,7 @@ fn bad_reference_data_is_refused() {
     // An organisation without its district cannot apply (必须选择企业所属市、所属行政区).
     w.kernel.upsert_org(&org(98, Some("huizhou"), None, "region")).unwrap();
     w.kernel.upsert_user(&user("applicant-98", &[("applicant", Scope::Organisation(code(98)))])).unwrap();
-    let err = w.kernel.save_draft("applicant-98", ROUND, None, w.draft(valid_data())).unwrap_err();
+    let err = w.kernel.save_draft("applicant-98", ROUND, None, draft_with(valid_data(), Vec::new())).unwrap_err();
     assert_eq!(err.code(), "profile_incomplete");
     assert_eq!(w.decisions(), 0);
 }
@@ -609,11 +668,11 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     let w = world();
     let k = &w.kernel;
     // Same content, same address, one file; the limit is enforced and leaves nothing.
-    let a = k.store_blob(&b"%PDF-1.7 video placeholder"[..], None).unwrap();
-    let b = k.store_blob(&b"%PDF-1.7 video placeholder"[..], None).unwrap();
+    let a = k.store_blob("applicant-1", &b"%PDF-1.7 video placeholder"[..], None).unwrap();
+    let b = k.store_blob("applicant-2", &b"%PDF-1.7 video placeholder"[..], None).unwrap();
     assert_eq!(a, b);
     assert_eq!(std::fs::read(k.blob_path(&a.sha256)).unwrap(), b"%PDF-1.7 video placeholder");
-    let err = k.store_blob(&vec![0u8; 10_000][..], Some(4096)).unwrap_err();
+    let err = k.store_blob("applicant-1", &vec![0u8; 10_000][..], Some(4096)).unwrap_err();
     assert!(matches!(err, shenbao::BlobError::TooLarge { limit: 4096 }), "{err}");
     let stray = std::fs::read_dir(k.blob_path(&a.sha256).parent().unwrap().parent().unwrap())
         .unwrap()
@@ -904,6 +963,158 @@ fn attachment_addresses_are_content_addresses_only() {
         assert_eq!(w.kernel.applications_in(ROUND).unwrap().len(), before, "nothing saved");
     }
     assert!(!w.kernel.blob_path("/etc/passwd").starts_with("/etc"));
+}
+
+/// Issue 15.4: the public notice shows what a notice shows (the application's
+/// identity, direction, stage and the fields the program marks `x-public`), and
+/// expert identities and individual scores are the province's alone. The same
+/// redaction covers the application, its handling record and an action's receipt.
+#[test]
+fn the_notice_shows_what_a_notice_shows_and_experts_stay_with_the_province() {
+    let w = world();
+    let k = &w.kernel;
+    let id = w.submitted(1);
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    w.act("city-huizhou", &id, "city-recommend", Some("同意推荐")).unwrap();
+    w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
+    let with = |action: &str, payload: Payload| ActionRequest { action: action.into(), payload, ..Default::default() };
+    let experts = Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() };
+    k.act("province", &id, &with("assign-experts", experts)).unwrap();
+    k.act("expert-1", &id, &with("score", Payload { score: Some(88.0), ..Default::default() })).unwrap();
+    k.act("expert-2", &id, &with("score", Payload { score: Some(91.5), ..Default::default() })).unwrap();
+    w.act("province", &id, "publish-notice", None).unwrap();
+    let user = |id: &str| k.user(id).unwrap().unwrap();
+
+    // The public (here a user with no role at all): the notice, nothing else.
+    let seen = k.application_as(&user("someone"), &id).unwrap();
+    assert_eq!(seen.data.to_value(), json!({"resource_name": valid_data()["resource_name"]}));
+    assert!(seen.attachments.is_empty());
+    assert_eq!((seen.state.stage.as_str(), seen.direction.is_some()), ("public-notice", true));
+    assert!(seen.state.experts.is_empty() && seen.state.scores.is_empty() && seen.state.holds.is_empty());
+    assert!(seen.state.trail.iter().all(|v| v.decision.is_none()));
+    let err = k.decisions_as(&user("someone"), &id).unwrap_err();
+    assert_eq!(err.code(), "forbidden", "{err}");
+    // An objection's receipt shows the objector no more than the notice.
+    let r = w.act("someone", &id, "object", Some("案例真实性存疑")).unwrap();
+    assert_eq!(r.application.data.to_value(), seen.data.to_value());
+    assert!(r.application.attachments.is_empty() && r.decision.check.is_none());
+
+    // The applicant: its whole application, but not who scored it nor how.
+    let own = k.application_as(&user("applicant-1"), &id).unwrap();
+    assert_eq!(own.data.to_value(), valid_data());
+    assert!(!own.attachments.is_empty());
+    assert!(own.state.experts.is_empty() && own.state.scores.is_empty());
+    let log = k.decisions_as(&user("applicant-1"), &id).unwrap();
+    for d in &log {
+        assert!(d.payload.experts.is_empty() && d.payload.score.is_none(), "{}: {:?}", d.action, d.payload);
+        if d.action == "score" {
+            assert_eq!(d.actor.user, "");
+        }
+    }
+    assert_eq!(log.iter().filter(|d| d.action == "score").count(), 2, "the steps stay in the record");
+
+    // An expert sees its own score, not the other's.
+    let mine = k.application_as(&user("expert-1"), &id).unwrap();
+    assert_eq!(mine.state.scores.keys().collect::<Vec<_>>(), ["expert-1"]);
+    let scores: Vec<_> = k
+        .decisions_as(&user("expert-1"), &id)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.action == "score")
+        .map(|d| (d.actor.user, d.payload.score))
+        .collect();
+    assert_eq!(scores, [("expert-1".to_string(), Some(88.0)), (String::new(), None)]);
+
+    // The province: everything, as stored.
+    assert_eq!(k.application_as(&user("province"), &id).unwrap(), k.application(&id).unwrap());
+    assert_eq!(k.decisions_as(&user("province"), &id).unwrap(), k.decisions_of(&id).unwrap());
+}
+
+/// Issue 16: `2023.0` is an integer to JSON Schema, so every language must see the
+/// same whole number: the kernel hands the plugin `2023` (the Rust build once refused
+/// `2023.0` with a 502 while Python and JavaScript accepted it). The stored draft
+/// keeps what was sent; the recorded check input is what the plugin saw.
+#[test]
+fn whole_numbers_reach_every_plugin_as_integers() {
+    let w = world();
+    let mut data = valid_data();
+    for r in data["revenue"].as_array_mut().unwrap() {
+        let y = r["year"].as_u64().unwrap();
+        r["year"] = json!(y as f64);
+    }
+    assert!(data.to_string().contains("2023.0"));
+    let id = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(data)).unwrap().application.id;
+    let r = w.act("applicant-1", &id, "submit", None).unwrap();
+    assert_eq!(r.decision.to, "district-review", "the Rust plugin accepted 2023.0 as 2023");
+    assert!(w.kernel.replay(r.decision.index).unwrap().identical);
+}
+
+/// Issue 15.2: uploads nobody attached are removed (files and records) once older
+/// than the age given; what an application references stays.
+#[test]
+fn unreferenced_uploads_are_cleaned_up() {
+    let w = world();
+    let k = &w.kernel;
+    let id = w.submitted(1);
+    let kept = k.application(&id).unwrap().attachments;
+    let stray = k.store_blob("applicant-2", &b"%PDF-1.7 never attached"[..], None).unwrap();
+    assert!(k.blob_path(&stray.sha256).exists());
+    // Too young: nothing goes.
+    assert_eq!(k.remove_unreferenced_blobs(std::time::Duration::from_secs(3600)).unwrap().0, 0);
+    let (n, bytes) = k.remove_unreferenced_blobs(std::time::Duration::ZERO).unwrap();
+    assert!(n >= 1 && bytes >= stray.size, "{n} {bytes}");
+    assert!(!k.blob_path(&stray.sha256).exists());
+    for a in &kept {
+        assert!(k.blob_path(&a.sha256).exists(), "a referenced file stays");
+    }
+    // Its record went with it: the address no longer attaches.
+    let mut atts = attachments(k);
+    atts[0].sha256 = stray.sha256.clone();
+    atts[0].size = stray.size;
+    let err = k.save_draft("applicant-2", ROUND, None, draft_with(valid_data(), atts)).unwrap_err();
+    assert!(matches!(err, ActError::Blob(shenbao::BlobError::Unknown { .. })), "{err}");
+    // The application still submits and replays with its files.
+    assert!(k.replay(k.decisions_of(&id).unwrap()[1].index).unwrap().identical);
+}
+
+/// Issue 15.1: an address grants nothing. Only the user who uploaded a blob may
+/// attach it (or keep it on an application that already carries it); anyone else
+/// gets exactly the answer for content that was never uploaded, so the store cannot
+/// be probed for another applicant's files either.
+#[test]
+fn only_the_uploader_may_attach_a_blob() {
+    let w = world();
+    let k = &w.kernel;
+    let mut mine = attachments(k);
+    let secret = k.store_blob("applicant-1", &b"%PDF-1.7 applicant-1's audit report"[..], None).unwrap();
+    let audit = mine.iter_mut().find(|a| a.kind == "audit-report").unwrap();
+    audit.sha256 = secret.sha256.clone();
+    audit.size = secret.size;
+
+    let never = "f".repeat(64);
+    let mut unknown = mine.clone();
+    unknown.iter_mut().find(|a| a.kind == "audit-report").unwrap().sha256 = never.clone();
+    for who in ["applicant-2", "applicant-7"] {
+        let before = k.applications_in(ROUND).unwrap().len();
+        let err = k.save_draft(who, ROUND, None, draft_with(valid_data(), mine.clone())).unwrap_err();
+        assert!(
+            matches!(&err, ActError::Blob(shenbao::BlobError::Unknown { sha256 }) if *sha256 == secret.sha256),
+            "{who}: {err}"
+        );
+        assert_eq!(err.code(), "attachment_invalid");
+        // The same words as for content nobody uploaded.
+        let none = k.save_draft(who, ROUND, None, draft_with(valid_data(), unknown.clone())).unwrap_err();
+        assert_eq!(err.to_string().replace(&secret.sha256, "_"), none.to_string().replace(&never, "_"));
+        assert_eq!(k.applications_in(ROUND).unwrap().len(), before, "nothing saved");
+    }
+
+    // The uploader attaches it; re-saving the application keeps it without a new upload.
+    let id = k.save_draft("applicant-1", ROUND, None, draft_with(valid_data(), mine.clone())).unwrap().application.id;
+    k.save_draft("applicant-1", ROUND, Some(&id), draft_with(valid_data(), mine.clone())).unwrap();
+    assert!(k.application(&id).unwrap().attachments.iter().any(|a| a.sha256 == secret.sha256));
+    // Uploading the same bytes makes another user an uploader too (content addressing).
+    k.store_blob("applicant-2", &b"%PDF-1.7 applicant-1's audit report"[..], None).unwrap();
+    k.save_draft("applicant-2", ROUND, None, draft_with(valid_data(), mine)).unwrap();
 }
 
 /// Each action takes exactly its own payload, and a draft's form must be its

@@ -19,7 +19,9 @@ pub struct BlobRef {
 pub enum BlobError {
     #[error("附件超过大小上限 {limit} 字节 / the attachment exceeds the limit of {limit} bytes")]
     TooLarge { limit: u64 },
-    #[error("附件内容不存在 / no stored attachment has sha256 {sha256}")]
+    /// No blob with this address was uploaded by the caller (whether another user
+    /// uploaded one is not revealed), and it is not already on the application.
+    #[error("附件内容不存在或不是您上传的 / no attachment with sha256 {sha256} was uploaded by you")]
     Unknown { sha256: String },
     #[error(
         "附件 {sha256} 大小为 {stored} 字节，元数据写的是 {claimed} / attachment {sha256} has {stored} bytes, its metadata says {claimed}"
@@ -32,6 +34,8 @@ pub enum BlobError {
     BadAddress { sha256: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] crate::error::StoreError),
 }
 
 /// Whether `s` is a content address: exactly 64 lower-case hexadecimal digits.
@@ -47,6 +51,7 @@ impl crate::error::Classified for BlobError {
                 crate::ErrorKind::Invalid
             }
             BlobError::Io { .. } => crate::ErrorKind::Storage,
+            BlobError::Store(e) => e.kind(),
         }
     }
     fn code(&self) -> &'static str {
@@ -56,6 +61,30 @@ impl crate::error::Classified for BlobError {
                 "attachment_invalid"
             }
             BlobError::Io { .. } => "store",
+            BlobError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// Name prefix of uploads in progress (in the blob folder's top level).
+const PARTIAL_PREFIX: &str = ".upload-";
+
+/// An upload in progress: its temporary file is removed when this is dropped
+/// (a failed, refused or abandoned upload leaves nothing), unless committed.
+#[derive(Debug)]
+pub struct Partial(Option<PathBuf>);
+
+impl Partial {
+    /// The temporary file.
+    pub fn path(&self) -> &Path {
+        self.0.as_deref().expect("not yet committed")
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
         }
     }
 }
@@ -90,13 +119,70 @@ impl BlobStore {
         self.dir.join(&sha256[..2]).join(sha256)
     }
 
+    /// A new temporary file for an upload in progress, removed when the returned
+    /// [`Partial`] is dropped unless [`BlobStore::commit`] took it.
+    ///
+    /// # Errors
+    /// I/O errors creating the folder or the file.
+    pub fn partial(&self) -> Result<(Partial, std::fs::File), BlobError> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!("{PARTIAL_PREFIX}{}-{n}", std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok((Partial(Some(tmp)), file))
+    }
+
+    /// Make a finished upload durable and content-addressed: sync the file, move it to
+    /// its address (or drop it when that content is already stored) and sync the folder.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn commit(&self, mut partial: Partial, sha256: String, size: u64) -> Result<BlobRef, BlobError> {
+        let tmp = partial.0.take().expect("a partial is committed once");
+        let done = (|| {
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| io(&tmp, e))?;
+            let dest = self.path(&sha256);
+            let parent = dest.parent().expect("blob paths have a parent");
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            if dest.exists() {
+                let _ = std::fs::remove_file(&tmp);
+            } else {
+                std::fs::rename(&tmp, &dest).map_err(|e| io(&dest, e))?;
+                // Make the rename itself durable.
+                if let Ok(d) = std::fs::File::open(parent) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(BlobRef { sha256, size })
+        })();
+        if done.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        done
+    }
+
+    /// Remove uploads left partial by a crash: temporary files older than `age`.
+    /// Returns how many were removed.
+    pub fn remove_stale_partials(&self, age: std::time::Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return 0 };
+        let now = std::time::SystemTime::now();
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX))
+            .filter(|e| {
+                e.metadata().and_then(|m| m.modified()).is_ok_and(|t| now.duration_since(t).unwrap_or_default() >= age)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// Stream `reader` to disk while hashing it; durable (file and directory
     /// synced) before it returns. Identical content is stored once.
     pub fn put(&self, mut reader: impl Read, limit: Option<u64>) -> Result<BlobRef, BlobError> {
         use sha2::{Digest, Sha256};
-        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
-        let tmp = self.dir.join(format!(".upload-{}-{:?}", std::process::id(), std::thread::current().id()));
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        let (partial, mut file) = self.partial()?;
+        let tmp = partial.path().to_path_buf();
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 64 << 10];
@@ -113,26 +199,11 @@ impl BlobStore {
                 hasher.update(&buf[..n]);
                 file.write_all(&buf[..n]).map_err(|e| io(&tmp, e))?;
             }
-            file.sync_all().map_err(|e| io(&tmp, e))
+            Ok(())
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let sha256 = hex::encode(hasher.finalize());
-        let dest = self.path(&sha256);
-        let parent = dest.parent().expect("blob paths have a parent");
-        std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-        if dest.exists() {
-            let _ = std::fs::remove_file(&tmp);
-        } else {
-            std::fs::rename(&tmp, &dest).map_err(|e| io(&dest, e))?;
-            // Make the rename itself durable.
-            if let Ok(d) = std::fs::File::open(parent) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(BlobRef { sha256, size })
+        drop(file);
+        result?; // on error, dropping `partial` removes the file
+        self.commit(partial, hex::encode(hasher.finalize()), size)
     }
 
     /// Check that attachment metadata names a stored blob of the stated size.

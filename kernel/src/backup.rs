@@ -103,7 +103,8 @@ fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError
         + copy(r, w, CHAIN_HEAD)?
         + copy(r, w, TOKENS)?
         + copy(r, w, IDEMPOTENCY)?
-        + copy(r, w, API_RESPONSES)?)
+        + copy(r, w, API_RESPONSES)?
+        + copy(r, w, BLOB_OWNERS)?)
 }
 
 /// Copy a content-addressed tree: files are immutable, so a plain copy of each is exact.

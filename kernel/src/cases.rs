@@ -102,7 +102,10 @@ impl CaseRun {
             return "  (no expectation recorded; run with --update)\n".into();
         };
         let mut out = String::new();
-        let line = |f: &Finding| format!("{} [{:?}] {} — {}", f.rule_id, f.severity, f.path, f.message.zh);
+        use crate::text::display;
+        let line = |f: &Finding| {
+            format!("{} [{:?}] {} — {}", display(&f.rule_id), f.severity, display(&f.path), display(&f.message.zh))
+        };
         for f in &expected.findings {
             if !self.got.findings.contains(f) {
                 out.push_str(&format!("  - {}\n", line(f)));
@@ -116,7 +119,7 @@ impl CaseRun {
         if out.is_empty() && expected.findings != self.got.findings {
             out.push_str("  findings in a different order\n");
         }
-        let sig = |s: &Signal| format!("signal {} ({}) — {}", s.id, s.weight, s.message.zh);
+        let sig = |s: &Signal| format!("signal {} ({}) — {}", display(&s.id), s.weight, display(&s.message.zh));
         for s in &expected.signals {
             if !self.got.signals.contains(s) {
                 out.push_str(&format!("  - {}\n", sig(s)));

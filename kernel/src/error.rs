@@ -112,12 +112,21 @@ impl Classified for StoreError {
     }
 }
 
+/// A plugin that refuses its input (`PluginFault::Refused`) says the input is wrong:
+/// `invalid` (422 / exit 4), never a gateway failure; every other fault is the
+/// plugin's own (`plugin_failed`, 502 / exit 8).
 impl Classified for PluginCallError {
     fn kind(&self) -> ErrorKind {
-        ErrorKind::PluginFailed
+        match self.fault {
+            PluginFault::Refused(_) => ErrorKind::Invalid,
+            _ => ErrorKind::PluginFailed,
+        }
     }
     fn code(&self) -> &'static str {
-        "plugin_failed"
+        match self.fault {
+            PluginFault::Refused(_) => "plugin_refused_input",
+            _ => "plugin_failed",
+        }
     }
 }
 

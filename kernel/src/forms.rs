@@ -12,6 +12,8 @@ pub struct FormSet {
     forms: HashMap<String, (Value, jsonschema::Validator)>,
     /// Per form, the JSON pointer of the property marked `"x-project-key": true`.
     project_keys: HashMap<String, String>,
+    /// Per form, the JSON pointers of the properties marked `"x-public": true`.
+    public_fields: HashMap<String, Vec<String>>,
 }
 
 impl FormSet {
@@ -23,15 +25,19 @@ impl FormSet {
     fn compile_forms(list: &[shenbao_contract::Form]) -> Result<FormSet, String> {
         let mut forms = HashMap::new();
         let mut project_keys = HashMap::new();
+        let mut public_fields = HashMap::new();
         for f in list {
             let v = compile_schema(&f.schema).map_err(|e| format!("form {:?}: {e}", f.id))?;
             let schema: Value = serde_json::from_str(&f.schema).expect("compiled above");
             if let Some(ptr) = project_key_pointer(&schema, &schema, "", 0) {
                 project_keys.insert(f.id.clone(), ptr);
             }
+            let mut public = Vec::new();
+            public_pointers(&schema, &schema, "", 0, &mut public);
+            public_fields.insert(f.id.clone(), public);
             forms.insert(f.id.clone(), (schema, v));
         }
-        Ok(FormSet { forms, project_keys })
+        Ok(FormSet { forms, project_keys, public_fields })
     }
 
     pub fn contains(&self, form: &str) -> bool {
@@ -45,6 +51,13 @@ impl FormSet {
     pub fn project_key(&self, form: &str, data: &Value) -> Option<String> {
         let key = shenbao_contract::project_key(data.pointer(self.project_keys.get(form)?)?.as_str()?);
         (!key.is_empty()).then_some(key)
+    }
+
+    /// The JSON pointers of the fields of `form` that its schema marks `"x-public": true`:
+    /// what the public notice (公示) shows of the form, besides the unit, project,
+    /// direction and stage. Empty for an unknown form or one that marks none.
+    pub fn public_fields(&self, form: &str) -> &[String] {
+        self.public_fields.get(form).map_or(&[], Vec::as_slice)
     }
 
     /// Findings for `data` against form `form` (empty when valid). `None` if no such form.
@@ -84,6 +97,26 @@ fn project_key_pointer(root: &Value, node: &Value, at: &str, depth: usize) -> Op
         .into_iter()
         .flatten()
         .find_map(|alt| project_key_pointer(root, alt, at, depth + 1))
+}
+
+/// Collect the pointers of properties marked `"x-public": true` (through `properties`,
+/// `$ref` and `anyOf`, not into arrays), depth-bounded like every schema walk.
+fn public_pointers(root: &Value, node: &Value, at: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > 8 {
+        return;
+    }
+    let node = resolve(root, node);
+    for (name, prop) in node.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        let here = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
+        if prop.get("x-public") == Some(&Value::Bool(true)) {
+            out.push(here);
+        } else {
+            public_pointers(root, prop, &here, depth + 1, out);
+        }
+    }
+    for alt in node.get("anyOf").and_then(Value::as_array).into_iter().flatten() {
+        public_pointers(root, alt, at, depth + 1, out);
+    }
 }
 
 /// `/cases/2/customer` → `$.cases[2].customer`.
@@ -135,7 +168,12 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
 /// `anyOf` that optional fields come out as). For keywords that fail inside
 /// `allOf`/`if`/`then`, whose own subschema carries no titles.
 fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
-    fn step<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<&'a Value> {
+    // Bounded even though install refuses recursive schemas (`schema_bounds`): a
+    // schema installed before that check must not overflow the stack here.
+    fn step<'a>(root: &'a Value, node: &'a Value, seg: &str, depth: usize) -> Option<&'a Value> {
+        if depth > crate::schema_bounds::MAX_SCHEMA_DEPTH {
+            return None;
+        }
         let node = resolve(root, node);
         if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
             return Some(p);
@@ -147,7 +185,7 @@ fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
         }
         for key in ["anyOf", "oneOf"] {
             for alt in node.get(key).and_then(Value::as_array).into_iter().flatten() {
-                if let Some(found) = step(root, alt, seg) {
+                if let Some(found) = step(root, alt, seg, depth + 1) {
                     return Some(found);
                 }
             }
@@ -156,9 +194,27 @@ fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
     }
     let mut node = root;
     for seg in pointer.split('/').skip(1) {
-        node = step(root, node, &seg.replace("~1", "/").replace("~0", "~"))?;
+        node = step(root, node, &seg.replace("~1", "/").replace("~0", "~"), 0)?;
     }
     node.get("title").or_else(|| resolve(root, node).get("title")).and_then(Value::as_str).map(str::to_string)
+}
+
+/// A JSON Schema type as an applicant reads it: 「营业收入」应为数字, not `Single(Number)`.
+fn type_zh(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::JsonType as T;
+    let one = |t: T| match t {
+        T::Null => "空值",
+        T::Boolean => "“是”或“否”",
+        T::Integer => "整数",
+        T::Number => "数字",
+        T::String => "文字",
+        T::Array => "列表",
+        T::Object => "一组填写项",
+    };
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => one(*t).to_string(),
+        jsonschema::error::TypeKind::Multiple(set) => set.iter().map(one).collect::<Vec<_>>().join("或"),
+    }
 }
 
 fn title_of(schema: Option<&Value>, fallback: &str) -> String {
@@ -218,7 +274,7 @@ fn finding(
             let path = pointer_to_path(&format!("{pointer}/{prop}"));
             ("required", path, format!("缺少必填项「{title}」"))
         }
-        K::Type { kind } => ("type", pointer_to_path(pointer), format!("「{field}」的类型不正确（应为 {kind:?}）")),
+        K::Type { kind } => ("type", pointer_to_path(pointer), format!("「{field}」应为{}", type_zh(kind))),
         K::Minimum { limit } => {
             ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {instance}"))
         }
@@ -304,6 +360,19 @@ mod tests {
         assert_eq!(set.project_key("f", &data).as_deref(), Some("示例a项目"));
         assert_eq!(set.project_key("f", &serde_json::json!({"other": "x"})), None);
         assert_eq!(set.project_key("g", &data), None);
+    }
+
+    #[test]
+    fn a_type_error_reads_as_chinese_not_debug_text() {
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "revenue": {"type": "number", "title": "营业收入（万元）"},
+            "note": {"type": ["string", "null"], "title": "备注"}}});
+        let form = shenbao_contract::Form { id: "f".into(), title: Text::default(), schema: schema.to_string() };
+        let set = FormSet::compile_forms(&[form]).unwrap();
+        let found = set.validate("f", &serde_json::json!({"revenue": "很多", "note": 3})).unwrap();
+        let zh: Vec<&str> = found.iter().map(|f| f.message.zh.as_str()).collect();
+        assert!(zh.contains(&"「营业收入（万元）」应为数字"), "{zh:?}");
+        assert!(zh.contains(&"「备注」应为空值或文字") || zh.contains(&"「备注」应为文字或空值"), "{zh:?}");
     }
 
     #[test]

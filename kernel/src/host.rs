@@ -123,6 +123,76 @@ impl HostMonotonicClock for FixedMonotonic {
     }
 }
 
+/// How often the engine's epoch advances: the granularity of a call's wall-clock deadline.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Advance `engine`'s epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("shenbao-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+/// `wasi:clocks/monotonic-clock` as a plugin sees it: time stands still at 0 and every
+/// timer is already due, so sleeping or waiting on a clock returns at once. Together
+/// with the fixed wall clock this keeps a call deterministic, and no plugin can
+/// block a kernel thread by sleeping (issue 15.11).
+struct SandboxClock;
+struct SandboxClockView<'a>(&'a mut ResourceTable);
+
+impl wasmtime::component::HasData for SandboxClock {
+    type Data<'a> = SandboxClockView<'a>;
+}
+
+/// A timer that is due.
+struct Due;
+
+impl wasmtime_wasi::p2::Pollable for Due {
+    fn ready<'a, 'b>(&'a mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'b>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl SandboxClockView<'_> {
+    fn due(&mut self) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        let due = self.0.push(Due)?;
+        wasmtime_wasi::p2::subscribe(self.0, due)
+    }
+}
+
+impl wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host for SandboxClockView<'_> {
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        Ok(FixedMonotonic.now())
+    }
+    fn resolution(&mut self) -> wasmtime::Result<u64> {
+        Ok(FixedMonotonic.resolution())
+    }
+    fn subscribe_instant(
+        &mut self,
+        _when: u64,
+    ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        self.due()
+    }
+    fn subscribe_duration(
+        &mut self,
+        _duration: u64,
+    ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        self.due()
+    }
+}
+
 /// The engine, linker and cache shared by all plugins.
 pub struct WasmHost {
     engine: Engine,
@@ -158,14 +228,24 @@ impl WasmHost {
             .table_keep_resident(64 << 10);
         let mut wc = Config::new();
         wc.consume_fuel(true)
+            .epoch_interruption(true)
             .max_wasm_stack(config.max_wasm_stack)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .wasm_component_model(true);
         let engine = Engine::new(&wc).map_err(|e| InstallError::Compile { message: format!("engine: {e:#}") })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .and_then(|()| {
+                // Replace WASI's monotonic clock: sleeping returns at once (see `SandboxClock`).
+                linker.allow_shadowing(true);
+                wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<CallState, SandboxClock>(
+                    &mut linker,
+                    |s| SandboxClockView(&mut s.table),
+                )
+            })
             .map_err(|e| InstallError::Compile { message: format!("linking WASI: {e:#}") })?;
         let cache = ComponentCache::new(config.cache_dir.clone(), &engine);
+        start_epoch_ticker(&engine);
         Ok(WasmHost { engine, linker, cache, config })
     }
 
@@ -218,7 +298,7 @@ impl WasmHost {
         })?;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let manifest: Manifest = out.conv();
-        let size = serde_json::to_vec(&manifest).map(|v| v.len() as u64).unwrap_or(u64::MAX);
+        let size = json_size(&manifest);
         if size > limits.max_output_bytes {
             return Err(PluginFault::OutputTooLarge { size, cap: limits.max_output_bytes });
         }
@@ -246,11 +326,45 @@ impl WasmHost {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(limits.fuel).expect("fuel is enabled");
+        store.set_epoch_deadline(limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1) + 1);
+        store.epoch_deadline_trap();
         store
     }
 }
 
 const STDERR_CAPTURE: usize = 4096;
+
+/// Bytes of `v` as JSON, counted without writing them anywhere: a plugin's result is
+/// lifted once (bounded by the instance's memory cap) and moved, never copied again.
+fn json_size(v: &impl serde::Serialize) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    serde_json::to_writer(&mut c, v).map_or(u64::MAX, |()| c.0)
+}
+
+/// A plugin's refusal with its code and messages cut to the lengths a person reads
+/// ([`crate::text::MAX_MESSAGE_CHARS`]; the code to 100 characters).
+fn capped(mut e: shenbao_contract::PluginError) -> shenbao_contract::PluginError {
+    let cut = |s: &mut String, max: usize| {
+        if let Some((i, _)) = s.char_indices().nth(max) {
+            s.truncate(i);
+            s.push('…');
+        }
+    };
+    cut(&mut e.code, 100);
+    cut(&mut e.message.zh, crate::text::MAX_MESSAGE_CHARS);
+    cut(&mut e.message.en, crate::text::MAX_MESSAGE_CHARS);
+    e
+}
 
 /// Is this the binary encoding of a component (not a core module)?
 fn wasmparser_is_component(bytes: &[u8]) -> bool {
@@ -290,6 +404,7 @@ fn fault(store: &Store<CallState>, limits: &PluginLimits, e: wasmtime::Error, in
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => PluginFault::FuelExhausted { budget: limits.fuel },
+        Some(Trap::Interrupt) => PluginFault::DeadlineExceeded { deadline_ms: limits.deadline_ms },
         Some(Trap::StackOverflow) => PluginFault::StackOverflow,
         Some(Trap::UnreachableCodeReached) => {
             // A Rust guest panics by printing to stderr and aborting (unreachable).
@@ -393,7 +508,7 @@ impl WasmPlugin {
 
     #[doc(hidden)]
     pub fn __bench_execution_only(&self, request: &CheckRequest, n: u32) -> std::time::Duration {
-        let mut store = self.host.store(&PluginLimits { fuel: u64::MAX / 2, ..self.limits });
+        let mut store = self.host.store(&PluginLimits { fuel: u64::MAX / 2, deadline_ms: 1 << 40, ..self.limits });
         let instance = self.prepared.pre.instantiate(&mut store).expect("instantiate");
         let t = std::time::Instant::now();
         for _ in 0..n {
@@ -434,7 +549,7 @@ impl ProgramPlugin for WasmPlugin {
         let input: v0_1::shenbao::program::types::CheckRequest = request.clone().conv();
         let (out, fuel_used) = self.call(kind, |p, s| p.shenbao_program_plugin().call_check_application(s, &input))?;
         let result: Result<CheckResult, shenbao_contract::PluginError> = out.conv();
-        let result = result.map_err(|e| self.err(kind, PluginFault::Refused(e)))?;
+        let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
         let size = crate::output::check_result_size(&result);
         self.check_output(kind, size, crate::output::check_result_problem(&self.manifest, &result))?;
         Ok(Metered { value: result, fuel_used })
@@ -449,8 +564,8 @@ impl ProgramPlugin for WasmPlugin {
         let input: v0_1::shenbao::program::types::RoundInfo = round.clone().conv();
         let (out, fuel_used) = self.call(kind, |p, s| p.shenbao_program_plugin().call_check_round(s, &input))?;
         let result: Result<RoundCheck, shenbao_contract::PluginError> = out.conv();
-        let result = result.map_err(|e| self.err(kind, PluginFault::Refused(e)))?;
-        let size = serde_json::to_vec(&result).map(|v| v.len() as u64).unwrap_or(u64::MAX);
+        let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
+        let size = json_size(&result);
         self.check_output(kind, size, crate::output::round_check_problem(&self.manifest, &result))?;
         Ok(Metered { value: result, fuel_used })
     }

@@ -53,9 +53,83 @@ pub struct Sheet {
     pub file: String,
     pub header: Vec<String>,
     pub rows: Vec<(usize, Vec<String>)>,
+    /// (row, column index) of every cell a workbook stored as a number — where a
+    /// code is expected, that means Excel has already rounded it to 15 digits.
+    pub numeric: std::collections::BTreeSet<(usize, usize)>,
 }
 
-/// Read the first sheet of an `.xlsx` file or a UTF-8 `.csv` file (a BOM is ignored).
+/// Decode a CSV file as Excel and WPS write it: UTF-8 with or without a BOM,
+/// UTF-16 with a BOM (Excel's "Unicode text", tab-separated) or GB18030 (GBK,
+/// Chinese Excel's default "CSV"). Returns the text and its field delimiter.
+///
+/// # Errors
+/// Bytes that none of these decode without errors, naming what was tried and how to
+/// save the file as CSV UTF-8.
+pub fn decode_csv(file: &str, bytes: &[u8]) -> Result<(String, u8), ImportError> {
+    let refuse = |found: &str| ImportError::File {
+        file: file.to_string(),
+        message: format!(
+            "文件编码无法识别（{found}）：请在 Excel 或 WPS 中“另存为” CSV UTF-8（逗号分隔） / the file is {found}; \
+             save it as \"CSV UTF-8 (comma delimited)\""
+        ),
+    };
+    let (text, utf16) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((enc, bom)) => {
+            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
+            if had_errors {
+                return Err(refuse(&format!("marked {} but not valid {}", enc.name(), enc.name())));
+            }
+            (text.into_owned(), enc != encoding_rs::UTF_8)
+        }
+        None => match std::str::from_utf8(bytes) {
+            Ok(s) => (s.to_string(), false),
+            Err(_) => {
+                let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+                if had_errors {
+                    return Err(refuse("neither UTF-8, UTF-16 nor GB18030/GBK"));
+                }
+                (text.into_owned(), false)
+            }
+        },
+    };
+    let first = text.lines().next().unwrap_or("");
+    let tab = utf16 || (first.contains('\t') && !first.contains(','));
+    Ok((text, if tab { b'\t' } else { b',' }))
+}
+
+/// An Excel date serial (1900 system) as a date: serial 1 is 1900-01-01 and Excel
+/// counts a 29 February 1900 that never was, so from serial 61 the day is
+/// 1899-12-30 plus the serial.
+fn excel_date(serial: f64) -> Option<shenbao_contract::Date> {
+    let days = serial.floor() as i64;
+    if !(1..=2_958_465).contains(&days) {
+        return None;
+    }
+    let epoch = shenbao_contract::Date::new(1899, 12, 30);
+    Some(if days >= 61 { epoch.add_days(days) } else { epoch.add_days(days + 1) })
+}
+
+/// A date as people type it in a sheet (`2019-05-20`, `2019/5/20`, `2019.5.20`,
+/// `2019年5月20日`), as `YYYY-MM-DD`.
+fn typed_date(s: &str) -> Option<String> {
+    let t = s.trim().trim_end_matches('日');
+    let parts: Vec<&str> = t.split(['-', '/', '.', '年', '月']).collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    let (y, m, d): (i32, u8, u8) = (y.trim().parse().ok()?, m.trim().parse().ok()?, d.trim().parse().ok()?);
+    if !(1900..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let date = shenbao_contract::Date::new(y, m, d);
+    // Reject 2019-02-30 and the like: the date must survive a round trip.
+    (date.add_days(0).to_string() == format!("{y:04}-{m:02}-{d:02}")).then(|| date.to_string())
+}
+
+/// Whether a column holds dates, by its header (成立日期, 注册日期, founded_date …).
+fn is_date_column(header: &str) -> bool {
+    header.contains("日期") || header.to_ascii_lowercase().ends_with("date")
+}
+
+/// Read the first sheet of an `.xlsx` file or a `.csv` file (see [`decode_csv`]).
 pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ImportError::File { file: file.clone(), message: e.to_string() })?;
@@ -69,6 +143,7 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
     let err = |message: String| ImportError::File { file: file.clone(), message };
     let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let mut all: Vec<Vec<String>> = Vec::new();
+    let mut numeric_at: Vec<(usize, usize)> = Vec::new();
     match ext.as_str() {
         "xlsx" | "xlsm" => {
             use calamine::{Reader, open_workbook_auto_from_rs};
@@ -78,11 +153,28 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
                 .worksheet_range_at(0)
                 .ok_or_else(|| err("the workbook has no sheet".into()))?
                 .map_err(|e| err(format!("reading the first sheet: {e}")))?;
-            for row in range.rows() {
+            for (i, row) in range.rows().enumerate() {
                 all.push(
                     row.iter()
-                        .map(|c| match c {
-                            calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                        .enumerate()
+                        .map(|(j, c)| match c {
+                            calamine::Data::Float(f) => {
+                                numeric_at.push((i, j));
+                                if f.fract() == 0.0 && f.abs() < 1e15 {
+                                    format!("{}", *f as i64)
+                                } else {
+                                    f.to_string()
+                                }
+                            }
+                            calamine::Data::Int(n) => {
+                                numeric_at.push((i, j));
+                                n.to_string()
+                            }
+                            // Date cells: the day, not Excel's serial number.
+                            calamine::Data::DateTime(d) if d.is_datetime() => {
+                                excel_date(d.as_f64()).map_or_else(|| d.to_string(), |d| d.to_string())
+                            }
+                            calamine::Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
                             other => other.to_string(),
                         })
                         .collect(),
@@ -90,8 +182,12 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
             }
         }
         "csv" | "txt" => {
-            let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-            let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+            let (text, delimiter) = decode_csv(&file, bytes)?;
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
             for rec in r.records() {
                 let rec = rec.map_err(|e| err(format!("not valid CSV: {e}")))?;
                 all.push(rec.iter().map(str::to_string).collect());
@@ -100,16 +196,29 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
         other => return Err(err(format!("unknown file type {other:?}; give a .csv or .xlsx file"))),
     }
     let mut it = all.into_iter().enumerate();
-    let header = it
+    let header: Vec<String> = it
         .by_ref()
         .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
         .map(|(_, r)| r.into_iter().map(|c| c.trim().to_string()).collect())
         .ok_or_else(|| err("the file is empty; the first row must be the column headers".into()))?;
-    let rows = it
+    let mut rows: Vec<(usize, Vec<String>)> = it
         .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
         .map(|(i, r)| (i + 1, r.into_iter().map(|c| c.trim().to_string()).collect()))
         .collect();
-    Ok(Sheet { file, header, rows })
+    let numeric = numeric_at.into_iter().map(|(i, j)| (i + 1, j)).collect();
+    // Date columns hold dates, whichever way they were typed; anything else is named.
+    for (j, h) in header.iter().enumerate().filter(|(_, h)| is_date_column(h)) {
+        for (n, r) in rows.iter_mut() {
+            let Some(v) = r.get_mut(j).filter(|v| !v.is_empty()) else { continue };
+            *v = typed_date(v).ok_or_else(|| ImportError::Row {
+                file: file.clone(),
+                row: *n,
+                column: h.clone(),
+                message: format!("“{v}”不是日期（应为 YYYY-MM-DD） / {v:?} is not a date (YYYY-MM-DD)"),
+            })?;
+        }
+    }
+    Ok(Sheet { file, header, rows, numeric })
 }
 
 /// A column known by several headers (Chinese and English).
@@ -128,6 +237,49 @@ impl Sheet {
     }
     fn bad(&self, row: usize, col: &Col, message: impl Into<String>) -> ImportError {
         ImportError::Row { file: self.file.clone(), row, column: col.0[0].to_string(), message: message.into() }
+    }
+
+    /// The credit code in row `n`, column `i`, in its one normalised form
+    /// ([`shenbao_contract::credit_code::normalise`]), refused when the workbook
+    /// stored it as a number (Excel keeps 15 significant digits: the code is lost)
+    /// or when it is not a valid code.
+    fn credit_code(&self, n: usize, r: &[String], i: usize, col: &Col) -> Result<String, ImportError> {
+        let raw = get(r, Some(i)).ok_or_else(|| self.bad(n, col, "empty"))?;
+        let looks_numeric =
+            raw.contains(['E', 'e']) && raw.replace(['E', 'e', '+', '.'], "").chars().all(|c| c.is_ascii_digit());
+        if self.numeric.contains(&(n, i)) || looks_numeric {
+            return Err(self.bad(
+                n,
+                col,
+                format!(
+                    "“{raw}”是数字单元格：Excel 只保留 15 位有效数字，代码已丢失；请将该列设为“文本”后重新录入 / \
+                     {raw:?} is a number cell: Excel keeps only 15 significant digits, so the code is lost; \
+                     format the column as text and type the codes again"
+                ),
+            ));
+        }
+        let code = shenbao_contract::credit_code::normalise(raw);
+        shenbao_contract::credit_code::validate(&code)
+            .map_err(|e| self.bad(n, col, format!("统一社会信用代码无效 / invalid credit code: {e}")))?;
+        Ok(code)
+    }
+
+    /// Refuse a key that an earlier row of the same file already gave.
+    fn unique<'a>(
+        &self,
+        seen: &mut std::collections::HashMap<String, usize>,
+        n: usize,
+        key: &str,
+        col: &Col,
+    ) -> Result<(), ImportError> {
+        match seen.insert(key.to_string(), n) {
+            Some(first) => Err(self.bad(
+                n,
+                col,
+                format!("与第 {first} 行重复（“{key}”）：同一文件中每个键只能出现一次 / {key:?} repeats row {first}; a file gives each key once"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -151,6 +303,7 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
     let (id, name, kind) = (sheet.require(&R_ID)?, sheet.require(&R_NAME)?, sheet.require(&R_KIND)?);
     let (parent, group, planned) = (sheet.find(&R_PARENT), sheet.find(&R_GROUP), sheet.find(&R_PLANNED));
     let mut out = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for (n, r) in &sheet.rows {
         let kind = match get(r, Some(kind)) {
             Some("province" | "省") => RegionKind::Province,
@@ -159,6 +312,7 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
             other => return Err(sheet.bad(*n, &R_KIND, format!("{other:?} is not province, city or district"))),
         };
         let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "empty"))?.to_string();
+        sheet.unique(&mut seen, *n, &id, &R_ID)?;
         let region = Region {
             name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "empty"))?.to_string(),
             parent: get(r, parent).map(str::to_string),
@@ -194,10 +348,10 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
         regions.iter().find(|r| r.kind == kind && (r.id == v || r.name == v)).map(|r| r.id.clone())
     };
     let mut out = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for (n, r) in &sheet.rows {
-        let credit_code = get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &O_CODE, "empty"))?.to_uppercase();
-        shenbao_contract::credit_code::validate(&credit_code)
-            .map_err(|e| sheet.bad(*n, &O_CODE, format!("统一社会信用代码无效 / invalid credit code: {e}")))?;
+        let credit_code = sheet.credit_code(*n, r, code, &O_CODE)?;
+        sheet.unique(&mut seen, *n, &credit_code, &O_CODE)?;
         let city = match get(r, known[3]) {
             Some(v) => {
                 Some(region(v, RegionKind::City).ok_or_else(|| sheet.bad(*n, &O_CITY, format!("no city {v:?}")))?)
@@ -253,7 +407,7 @@ pub fn parse_scope(s: &str) -> Result<Scope, String> {
         ("public", None) => Ok(Scope::Public),
         ("city", Some(c)) => Ok(Scope::City(c)),
         ("district", Some(d)) => Ok(Scope::District(d)),
-        ("organisation" | "org", Some(o)) => Ok(Scope::Organisation(o)),
+        ("organisation" | "org", Some(o)) => Ok(Scope::Organisation(shenbao_contract::credit_code::normalise(&o))),
         _ => Err(format!(
             "{s:?} is not a scope; write province, city:ID, district:ID, organisation:CREDIT-CODE, expert or public"
         )),
@@ -266,8 +420,19 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
     let (id, role, scope) = (sheet.require(&U_ID)?, sheet.require(&U_ROLE)?, sheet.require(&U_SCOPE)?);
     let (name, office) = (sheet.find(&U_NAME), sheet.find(&U_OFFICE));
     let mut users: BTreeMap<String, User> = BTreeMap::new();
+    let mut first_row: BTreeMap<String, usize> = BTreeMap::new();
     for (n, r) in &sheet.rows {
         let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "empty"))?.to_string();
+        let first = *first_row.entry(uid.clone()).or_insert(*n);
+        if let (Some(u), Some(given)) = (users.get(&uid), get(r, name)) {
+            if u.name != given {
+                return Err(sheet.bad(
+                    *n,
+                    &U_NAME,
+                    format!("用户“{uid}”在第 {first} 行名为“{}”，此处为“{given}” / user {uid:?} is named {:?} in row {first}, {given:?} here", u.name, u.name),
+                ));
+            }
+        }
         let grant = RoleGrant {
             role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "empty"))?.to_string(),
             scope: parse_scope(get(r, Some(scope)).unwrap_or("")).map_err(|e| sheet.bad(*n, &U_SCOPE, e))?,
@@ -303,6 +468,15 @@ pub struct CreditRow {
 }
 
 const C_CODE: Col = Col(&["统一社会信用代码", "credit_code"]);
+
+/// Whether two organisation names are the same name: compared after Unicode NFKC
+/// (full-width brackets, letters and digits become their plain forms) with all white
+/// space removed — 示例科技（深圳）有限公司 is 示例科技(深圳)有限公司.
+pub fn same_name(a: &str, b: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let norm = |s: &str| s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>();
+    norm(a) == norm(b)
+}
 const C_NAME: Col = Col(&["单位名称", "企业名称", "名称", "name"]);
 
 impl Kernel {
@@ -338,8 +512,9 @@ impl Kernel {
         let mut out = Vec::new();
         let mut marks = Vec::new();
         for (n, r) in &sheet.rows {
-            let credit_code =
-                get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &C_CODE, "必填 / required"))?.to_uppercase();
+            let credit_code = shenbao_contract::credit_code::normalise(
+                get(r, Some(code)).ok_or_else(|| sheet.bad(*n, &C_CODE, "必填 / required"))?,
+            );
             let valid = shenbao_contract::credit_code::validate(&credit_code).is_ok();
             let org = if valid { self.org(&credit_code).map_err(AdminError::from)? } else { None };
             let given_name = get(r, name).map(str::to_string);
@@ -352,7 +527,7 @@ impl Kernel {
             out.push(CreditRow {
                 row: *n,
                 name_matches: match (&given_name, &org) {
-                    (Some(g), Some(o)) => Some(*g == o.name),
+                    (Some(g), Some(o)) => Some(same_name(g, &o.name)),
                     _ => None,
                 },
                 registered_name: org.as_ref().map(|o| o.name.clone()),
@@ -386,6 +561,7 @@ pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
     }
     ws.merge_range(0, 0, 0, ncols - 1, &summary.title.zh, &bold).map_err(|e| e.to_string())?;
     let mut row = 1u32;
+    let mut cut: Vec<String> = Vec::new();
     for section in &summary.sections {
         if summary.sections.len() > 1 || section.id != "all" {
             ws.write_with_format(row, 0, &section.title.zh, &bold).map_err(|e| e.to_string())?;
@@ -397,12 +573,51 @@ pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
         row += 1;
         for r in &section.rows {
             for (c, v) in r.cells.iter().enumerate() {
-                ws.write(row, c as u16, v.as_str()).map_err(|e| e.to_string())?;
+                let w = match xlsx_number(v) {
+                    Some(n) => ws.write_number(row, c as u16, n).map(drop),
+                    None if v.chars().count() > XLSX_CELL_CHARS => {
+                        let column = summary.columns.get(c).map_or("", |t| t.zh.as_str());
+                        cut.push(format!("{}「{column}」", r.application));
+                        let kept: String = v.chars().take(XLSX_CELL_CHARS - CUT_MARK.chars().count()).collect();
+                        ws.write_string(row, c as u16, format!("{kept}{CUT_MARK}")).map(drop)
+                    }
+                    None => ws.write_string(row, c as u16, v.as_str()).map(drop),
+                };
+                w.map_err(|e| e.to_string())?;
             }
             row += 1;
         }
     }
+    // One cell too long for Excel does not fail the export: it is cut, marked, and named here.
+    if !cut.is_empty() {
+        let note = format!(
+            "注：以下内容超过 Excel 单元格 {XLSX_CELL_CHARS} 字符上限，已截断（完整内容见 CSV 或系统）：{} / \
+             cells cut at Excel's limit: {}",
+            cut.join("、"),
+            cut.join(", ")
+        );
+        ws.write_string(row + 1, 0, note.chars().take(XLSX_CELL_CHARS).collect::<String>())
+            .map_err(|e| e.to_string())?;
+    }
     wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// Most characters an Excel cell holds.
+pub const XLSX_CELL_CHARS: usize = 32_767;
+const CUT_MARK: &str = "…（已截断）";
+
+/// A cell written as a number: plain decimal numbers that Excel keeps exactly (at
+/// most 15 significant digits, no leading zero such as a telephone area code).
+fn xlsx_number(v: &str) -> Option<f64> {
+    let digits = v.trim_start_matches('-');
+    let plain = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && !digits.starts_with('.')
+        && !digits.ends_with('.')
+        && !(digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0."))
+        && digits.chars().filter(char::is_ascii_digit).count() <= 15;
+    plain.then(|| v.parse().ok()).flatten()
 }
 
 /// Write a summary as CSV (UTF-8 with a BOM so spreadsheet programs read the
@@ -418,12 +633,13 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, String> {
     w.write_record(&header).map_err(|e| e.to_string())?;
     for s in &summary.sections {
         for r in &s.rows {
-            let mut rec: Vec<&str> = Vec::new();
+            let mut rec: Vec<std::borrow::Cow<'_, str>> = Vec::new();
             if sectioned {
-                rec.push(&s.title.zh);
+                rec.push(crate::text::csv_cell(&s.title.zh));
             }
-            rec.extend(r.cells.iter().map(String::as_str));
-            w.write_record(&rec).map_err(|e| e.to_string())?;
+            // Applicants' text: no control characters, no formulas (crate::text).
+            rec.extend(r.cells.iter().map(|c| crate::text::csv_cell(c)));
+            w.write_record(rec.iter().map(|c| c.as_bytes())).map_err(|e| e.to_string())?;
         }
     }
     w.into_inner().map_err(|e| e.to_string())

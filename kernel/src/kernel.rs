@@ -244,13 +244,16 @@ impl Kernel {
         registry::init(&db)?;
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
+        let blobs = crate::attachments::BlobStore::new(blob_dir);
+        // The database is ours alone (redb's lock): uploads left partial are a crash's.
+        blobs.remove_stale_partials(std::time::Duration::ZERO);
         Ok(Kernel {
             db,
             host,
             loaded: Mutex::new(HashMap::new()),
             clock: config.clock,
             caches: Mutex::new(Caches::default()),
-            blobs: crate::attachments::BlobStore::new(blob_dir),
+            blobs,
             group: crate::commit::GroupCommit::new(config.commit_batch),
             idempotency: Default::default(),
             reads: Default::default(),
@@ -262,13 +265,136 @@ impl Kernel {
         self.caches.lock().expect("not poisoned")
     }
 
-    /// Store an attachment's content (streamed, hashed, synced) and get its address.
+    /// Store an attachment's content uploaded by `user_id` (streamed, hashed, synced)
+    /// and get its address. Only `user_id` may then attach it to a draft (others
+    /// see it only once it is on an application they may see): an address alone
+    /// grants nothing.
+    ///
+    /// # Errors
+    /// [`BlobError::TooLarge`](crate::attachments::BlobError::TooLarge) past `limit`
+    /// bytes (nothing is kept), I/O and storage errors.
     pub fn store_blob(
         &self,
+        user_id: &str,
         reader: impl std::io::Read,
         limit: Option<u64>,
     ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
-        self.blobs.put(reader, limit)
+        let blob = self.blobs.put(reader, limit)?;
+        self.own_blob(user_id, blob)
+    }
+
+    /// Commit an upload written to `partial` (its `sha256` and `size` computed by the
+    /// writer) as uploaded by `user_id`: see [`Kernel::store_blob`].
+    ///
+    /// # Errors
+    /// I/O and storage errors (the partial file is removed).
+    pub fn commit_blob(
+        &self,
+        user_id: &str,
+        partial: crate::attachments::Partial,
+        sha256: String,
+        size: u64,
+    ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
+        let blob = self.blobs.commit(partial, sha256, size)?;
+        self.own_blob(user_id, blob)
+    }
+
+    /// A new partial upload in the blob folder (see [`Kernel::commit_blob`]).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn partial_blob(&self) -> Result<(crate::attachments::Partial, std::fs::File), crate::attachments::BlobError> {
+        self.blobs.partial()
+    }
+
+    fn own_blob(
+        &self,
+        user_id: &str,
+        blob: crate::attachments::BlobRef,
+    ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
+        self.write(|tx| {
+            tx.open_table(crate::tables::BLOB_OWNERS)?.insert((blob.sha256.as_str(), user_id), blob.size)?;
+            Ok::<_, crate::error::StoreError>(())
+        })?;
+        Ok(blob)
+    }
+
+    /// Remove uploads that no application references and that are older than `age`
+    /// (uploaded but never attached, or attached to a draft since changed): their
+    /// files and their uploader records. Partial uploads left by a crash go too.
+    /// Returns (blobs removed, bytes freed).
+    ///
+    /// # Errors
+    /// Storage errors; I/O errors removing a file leave it (and its record) in place.
+    pub fn remove_unreferenced_blobs(&self, age: std::time::Duration) -> Result<(u64, u64), crate::error::StoreError> {
+        use redb::ReadableTable;
+        self.blobs.remove_stale_partials(age);
+        let referenced: std::collections::HashSet<String> = {
+            let tx = self.begin_read()?;
+            let apps = tx.open_table(crate::tables::APPS)?;
+            let mut set = std::collections::HashSet::new();
+            for row in apps.iter()? {
+                let (_, v) = row?;
+                let app: crate::model::Application = crate::tables::from_json("apps", v.value())?;
+                set.extend(app.attachments.into_iter().map(|a| a.sha256));
+            }
+            set
+        };
+        let now = std::time::SystemTime::now();
+        let candidates: Vec<(String, String)> = {
+            let tx = self.begin_read()?;
+            let owners = match tx.open_table(crate::tables::BLOB_OWNERS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, 0)),
+                Err(e) => return Err(e.into()),
+            };
+            let mut v = Vec::new();
+            for row in owners.iter()? {
+                let (k, _) = row?;
+                let (sha, user) = k.value();
+                if !referenced.contains(sha) {
+                    v.push((sha.to_string(), user.to_string()));
+                }
+            }
+            v
+        };
+        let mut removed = std::collections::BTreeMap::new();
+        for (sha, _) in &candidates {
+            if removed.contains_key(sha) {
+                continue;
+            }
+            let path = self.blobs.path(sha);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                removed.insert(sha.clone(), 0); // the file is gone already: drop the records
+                continue;
+            };
+            let old = meta.modified().is_ok_and(|t| now.duration_since(t).unwrap_or_default() >= age);
+            if old && std::fs::remove_file(&path).is_ok() {
+                removed.insert(sha.clone(), meta.len());
+            }
+        }
+        self.write(|tx| {
+            let mut t = tx.open_table(crate::tables::BLOB_OWNERS)?;
+            for (sha, user) in candidates.iter().filter(|(sha, _)| removed.contains_key(sha)) {
+                t.remove((sha.as_str(), user.as_str()))?;
+            }
+            Ok::<_, crate::error::StoreError>(())
+        })?;
+        Ok((removed.values().filter(|n| **n > 0).count() as u64, removed.values().sum()))
+    }
+
+    /// Whether `user_id` uploaded the blob `sha256`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub(crate) fn uploaded_by(&self, sha256: &str, user_id: &str) -> Result<bool, crate::error::StoreError> {
+        let tx = self.begin_read()?;
+        let t = match tx.open_table(crate::tables::BLOB_OWNERS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(t.get((sha256, user_id))?.is_some())
     }
 
     /// Where a stored attachment's content is.
@@ -512,6 +638,28 @@ fn describe_component(
     Ok((id, manifest, prepared))
 }
 
+/// `v` with every whole number written as an integer (`2023.0` → `2023`), or `None`
+/// when it has none to rewrite.
+pub fn canonical_numbers(v: &serde_json::Value) -> Option<serde_json::Value> {
+    fn walk(v: &mut serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+                    *v = serde_json::Value::from(f as i64);
+                    return true;
+                }
+                false
+            }
+            serde_json::Value::Array(a) => a.iter_mut().fold(false, |c, x| walk(x) | c),
+            serde_json::Value::Object(m) => m.values_mut().fold(false, |c, x| walk(x) | c),
+            _ => false,
+        }
+    }
+    let mut out = v.clone();
+    walk(&mut out).then_some(out)
+}
+
 /// Schema validation then the plugin's check, for one loaded plugin.
 pub fn check_with(loaded: &LoadedPlugin, request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let data: serde_json::Value =
@@ -523,6 +671,16 @@ pub fn check_with(loaded: &LoadedPlugin, request: &CheckRequest) -> Result<Check
     if !schema_findings.is_empty() {
         return Ok(CheckReport { schema_findings, kernel_findings: Vec::new(), plugin: None });
     }
+    // Every language sees one form of a number: a whole number as an integer (`2023.0`
+    // is an integer to JSON Schema, but a Rust `u32` refuses it while Python accepts it).
+    let canonical;
+    let request = match canonical_numbers(&data) {
+        Some(whole) => {
+            canonical = CheckRequest { data: whole.to_string(), ..request.clone() };
+            &canonical
+        }
+        None => request,
+    };
     let result = loaded.plugin.check_application(request)?;
     Ok(CheckReport { schema_findings, kernel_findings: Vec::new(), plugin: Some(result) })
 }

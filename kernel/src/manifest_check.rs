@@ -38,7 +38,11 @@ impl Problems {
     }
 }
 
-/// Compile a form's JSON Schema as draft 2020-12.
+/// Compile a form's JSON Schema as draft 2020-12, within [`crate::schema_bounds`].
+///
+/// # Errors
+/// A message naming what is wrong: not JSON, not an object, another draft, a bound passed, or
+/// the validator's own compile error.
 pub fn compile_schema(schema: &str) -> Result<jsonschema::Validator, String> {
     let value: serde_json::Value = serde_json::from_str(schema).map_err(|e| format!("not JSON: {e}"))?;
     if !value.is_object() {
@@ -51,9 +55,11 @@ pub fn compile_schema(schema: &str) -> Result<jsonschema::Validator, String> {
             ));
         }
     }
+    crate::schema_bounds::check(&value)?;
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
+        .with_pattern_options(crate::schema_bounds::pattern_options())
         .build(&value)
         .map_err(|e| format!("does not compile: {e}"))
 }

@@ -21,6 +21,14 @@ pub struct PluginLimits {
     pub max_input_bytes: u64,
     /// Largest result, in bytes of text, accepted from the plugin.
     pub max_output_bytes: u64,
+    /// Wall-clock time one call may take, in milliseconds (instantiation included),
+    /// enforced by epoch interruption; fuel bounds computation, this bounds waiting.
+    #[serde(default = "default_deadline_ms")]
+    pub deadline_ms: u64,
+}
+
+fn default_deadline_ms() -> u64 {
+    PluginLimits::default().deadline_ms
 }
 
 impl Default for PluginLimits {
@@ -30,6 +38,7 @@ impl Default for PluginLimits {
             memory_bytes: 256 << 20,
             max_input_bytes: 8 << 20,
             max_output_bytes: 4 << 20,
+            deadline_ms: 10_000,
         }
     }
 }
@@ -93,6 +102,8 @@ pub enum PluginFault {
     MalformedOutput { problem: String },
     #[error("refused the input: {0}")]
     Refused(PluginError),
+    #[error("ran past its wall-clock deadline of {deadline_ms} ms")]
+    DeadlineExceeded { deadline_ms: u64 },
     #[error("could not be instantiated: {message}")]
     Instantiate { message: String },
 }

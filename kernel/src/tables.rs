@@ -55,6 +55,10 @@ pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisio
 /// Decisions by application: (application, index) → ().
 pub const DECISIONS_BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("decisions_by_app");
 
+/// Who uploaded each attachment blob: (sha256, user) → size in bytes. A draft may
+/// attach only blobs its user uploaded (or that are already on the application).
+pub const BLOB_OWNERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("blob_owners");
+
 /// Check requests by the sha256 of their canonical JSON (for replay).
 pub const CHECK_INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("check_inputs");
 

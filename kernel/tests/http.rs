@@ -51,8 +51,8 @@ async fn server(config: ApiConfig) -> Server {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = shenbao::http::router(kernel.clone(), config);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let config = ApiConfig { backup_dir: Some(dir.path().join("backups")), ..config };
+    tokio::spawn(shenbao::http::serve_on(listener, kernel.clone(), config, std::future::pending()));
     Server { _dir: dir, base, kernel, tokens, client: Client::new() }
 }
 
@@ -239,16 +239,31 @@ async fn each_role_does_its_work() {
     assert_eq!(replay["identical"], true);
 
     // A backup while the server runs: a consistent copy that verifies on its own.
-    let dest = s._dir.path().join("backup.redb");
-    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": dest}))).await;
+    let dest = s._dir.path().join("backups").join("backup.redb");
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"name": "backup.redb"}))).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert_eq!(b["decisions"], s.kernel.decision_count().unwrap());
     let copy = Kernel::open(&dest).unwrap();
     assert_eq!(copy.verify_chain().unwrap().head, chain["head"].as_str().unwrap());
     assert_eq!(copy.application(&id).unwrap(), s.kernel.application(&id).unwrap());
     drop(copy);
-    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": dest}))).await;
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"name": "backup.redb"}))).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("exists")), "a backup never overwrites");
+    // Issue 15.8: a backup names a file in the configured folder, never a path.
+    let outside = s._dir.path().join("outside.redb");
+    for name in
+        [outside.display().to_string(), "../outside.redb".into(), "a/b.redb".into(), ".hidden".into(), String::new()]
+    {
+        let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"name": name}))).await;
+        assert_eq!(
+            (st, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+            "{name}: {b}"
+        );
+    }
+    let (st, _) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"dest": outside}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "the old `dest` field is not accepted");
+    assert!(!outside.exists() && !s._dir.path().join("backups/b.redb").exists());
 
     // Tokens: revoked ones stop working.
     let (st, t) = s.call("admin", Method::POST, "/v1/users/huiyang/tokens", Some(json!({"label": "临时"}))).await;
@@ -370,7 +385,7 @@ async fn authorization_matrix() {
         (Method::POST, "/v1/users/org-01/tokens".into(), json!({})),
         (Method::DELETE, "/v1/tokens/0000000000000000".into(), json!({})),
         (Method::POST, "/v1/plugins".into(), json!({})),
-        (Method::POST, "/v1/admin/backup".into(), json!({"dest": "/tmp/never"})),
+        (Method::POST, "/v1/admin/backup".into(), json!({"name": "never.redb"})),
     ];
     for (method, path, body) in &admin_writes {
         for (role, _) in USERS.iter().filter(|(r, _)| *r != "admin") {
@@ -862,4 +877,191 @@ async fn a_replay_is_authorised_like_the_request() {
     let (st, b) = s.call_with("admin", Method::POST, path, Some(json!({"label": "一次"})), Some("t-9")).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
     assert!(b.get("secret").is_none());
+}
+
+/// Issue 15.4 over HTTP: during the notice the `public` role reads only what the
+/// notice shows, in the application, the list and an action's answer; the handling
+/// record is not part of it; the applicant does not learn who scored it.
+/// Issue 15.1 over HTTP: another user's upload cannot be attached by its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_reads_the_notice_and_addresses_grant_nothing() {
+    use shenbao::{ActionRequest, Payload};
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+
+    // Another applicant's user names org-01's uploads by their addresses: refused,
+    // exactly as for content nobody uploaded.
+    let theirs = s.draft("applicant").await;
+    let (st, b) =
+        s.call("other-applicant", Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(theirs)).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attachment_invalid")), "{b}");
+
+    let id = s.submitted("applicant").await;
+    let k = &s.kernel;
+    let act = |who: &str, action: &str, payload: Payload| {
+        let req =
+            ActionRequest { action: action.into(), opinion: Some("同意".into()), payload, ..Default::default() };
+        k.act(who, &id, &req).unwrap();
+    };
+    act("huicheng", "district-recommend", Payload::default());
+    act("huizhou", "city-recommend", Payload::default());
+    act("province", "province-recommend", Payload::default());
+    act("province", "assign-experts", Payload { experts: vec!["expert-1".into()], ..Default::default() });
+    act("expert-1", "score", Payload { score: Some(90.0), ..Default::default() });
+    act("province", "publish-notice", Payload::default());
+
+    let (st, app) = s.call("public", Method::GET, &format!("/v1/applications/{id}"), None).await;
+    assert_eq!(st, StatusCode::OK, "{app}");
+    let fields: Vec<&String> = app["data"].as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["resource_name"], "only the fields the program marks x-public");
+    assert_eq!(app["attachments"], json!([]));
+    assert_eq!((app["state"]["experts"].clone(), app["state"]["scores"].clone()), (json!([]), json!({})));
+    let (st, b) = s.call("public", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
+    let (st, page) = s.call("public", Method::GET, &format!("/v1/rounds/{ROUND}/applications"), None).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["data"], app["data"]);
+    let (st, b) = s
+        .call(
+            "public",
+            Method::POST,
+            &format!("/v1/applications/{id}/actions"),
+            Some(json!({"action": "object", "opinion": "数据存疑"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["application"]["data"], app["data"]);
+    assert_eq!((b["application"]["attachments"].clone(), b["findings"].clone()), (json!([]), json!([])));
+
+    // The applicant sees its own application whole, but not its experts.
+    let (_, own) = s.call("applicant", Method::GET, &format!("/v1/applications/{id}"), None).await;
+    assert!(own["data"].as_object().unwrap().len() > 1);
+    assert_eq!((own["state"]["experts"].clone(), own["state"]["scores"].clone()), (json!([]), json!({})));
+    let (_, log) = s.call("applicant", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
+    let text = log.to_string();
+    assert!(!text.contains("expert-1") && !text.contains("90.0"), "{text}");
+    // The province sees who scored what.
+    let (_, log) = s.call("province", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
+    assert!(log.to_string().contains("expert-1"));
+}
+
+/// Issue 15.2: slow clients hold nothing. Hundreds of connections that never finish
+/// their headers, and stalled uploads (one byte of a declared thousand), while
+/// another user is served within a second; one user's uploads in progress are
+/// capped (429); the stalled ones are answered 408 and closed after the configured
+/// timeouts, and leave no partial file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_stall_nothing_and_leave_nothing() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ApiConfig {
+        header_read_timeout: Duration::from_secs(2),
+        body_read_timeout: Duration::from_secs(2),
+        max_uploads_per_user: 4,
+        ..ApiConfig::default()
+    };
+    let s = server(config).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let blobs = s.kernel.blob_path(&"0".repeat(64)).parent().unwrap().parent().unwrap().to_path_buf();
+    let partials = || {
+        std::fs::read_dir(&blobs)
+            .map(|d| {
+                d.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with(".upload")).count()
+            })
+            .unwrap_or(0)
+    };
+
+    // 300 connections that send half a request line and stop.
+    let mut headers = Vec::new();
+    for _ in 0..300 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthor").await.unwrap();
+        headers.push(c);
+    }
+    // Stalled uploads by the public user: four wait, the rest are refused at once.
+    let mut uploads = Vec::new();
+    let mut refused = 0;
+    for _ in 0..10 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 1000\r\n\r\nx",
+            s.tokens["public"]
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(300), c.read(&mut buf)).await {
+            Ok(Ok(n)) => {
+                assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 429"));
+                refused += 1;
+            }
+            _ => uploads.push(c),
+        }
+    }
+    assert_eq!((uploads.len(), refused), (4, 6));
+
+    // Meanwhile another user is served at once, an upload included.
+    let served = tokio::time::timeout(Duration::from_secs(1), async {
+        let (st, me) = s.call("province", Method::GET, "/v1/me", None).await;
+        assert_eq!((st, me["id"].as_str()), (StatusCode::OK, Some("province")));
+        let (st, blob) = s.upload("applicant", b"%PDF-1.7 ok".to_vec()).await;
+        assert_eq!(st, StatusCode::CREATED, "{blob}");
+    })
+    .await;
+    assert!(served.is_ok(), "another user waited more than a second while the attack ran");
+    assert!(partials() >= 4, "the stalled uploads are in progress");
+
+    // After the timeouts: each stalled upload is answered 408, each stalled header closed.
+    for mut c in uploads {
+        let mut buf = vec![0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 408") && text.contains("request_timeout"), "{text}");
+    }
+    for mut c in headers.into_iter().take(20) {
+        let mut buf = [0u8; 256];
+        let closed = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await.expect("closed in time");
+        assert!(matches!(closed, Ok(0) | Err(_)) || buf.starts_with(b"HTTP/1.1 408"), "{closed:?}");
+    }
+    assert_eq!(partials(), 0, "no partial upload is left");
+    // The public user's slots are free again.
+    let (st, _) = s.upload("public", b"after".to_vec()).await;
+    assert_eq!(st, StatusCode::CREATED);
+}
+
+/// Issue 16: a field the API does not know is refused naming it, in every request
+/// body — not silently dropped (`{"payload": {"opinion": …}}` once answered a
+/// puzzling `opinion_required`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_are_refused_naming_the_field() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let id = s.submitted("applicant").await;
+    let path = format!("/v1/applications/{id}/actions");
+    for (who, path, body, field) in [
+        ("district", path.clone(), json!({"action": "district-recommend", "payload": {"opinion": "同意"}}), "opinion"),
+        ("district", path.clone(), json!({"action": "district-recommend", "opnion": "同意"}), "opnion"),
+        (
+            "city",
+            format!("/v1/rounds/{ROUND}/batch"),
+            json!({"applications": [id], "request": {"action": "x"}, "extra": 1}),
+            "extra",
+        ),
+        (
+            "applicant",
+            format!("/v1/rounds/{ROUND}/applications"),
+            json!({"direction": "x", "data": {}, "attachment": []}),
+            "attachment",
+        ),
+        ("admin", "/v1/users/huiyang/tokens".to_string(), json!({"label": "x", "expires": "never"}), "expires"),
+    ] {
+        let (st, b) = s.call(who, Method::POST, &path, Some(body)).await;
+        assert_eq!(
+            (st, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+            "{path}: {b}"
+        );
+        assert!(b["message"].as_str().unwrap().contains(&format!("unknown field `{field}`")), "{b}");
+    }
+    let (_, app) = s.call("district", Method::GET, &format!("/v1/applications/{id}"), None).await;
+    assert_eq!(app["state"]["stage"], "district-review", "nothing changed");
 }

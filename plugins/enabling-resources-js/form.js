@@ -49,6 +49,7 @@ export const SCHEMA = {
     },
     "resource_name": {
       "title": "资源名称",
+      "x-public": true,
       "type": "string",
       "maxLength": 100,
       "minLength": 1

@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("import", import),
     ("plugin_output", plugin_output),
     ("manifest", manifest),
+    ("form_schema", form_schema),
 ];
 
 fn er_manifest() -> &'static Manifest {
@@ -332,6 +333,13 @@ pub fn plugin_output(data: &[u8]) {
                 for f in &r.findings {
                     assert!(m.rules.iter().any(|x| x.id == f.rule_id), "undeclared rule {} accepted", f.rule_id);
                     assert!(f.path.starts_with('$'), "path {:?} accepted", f.path);
+                    // Issue 15.7: bounded, and no control characters in a path.
+                    assert!(f.path.chars().count() <= shenbao::text::MAX_FINDING_PATH_CHARS);
+                    assert!(!f.path.chars().any(shenbao::text::is_unsafe), "path {:?} accepted", f.path);
+                    for t in [&f.message.zh, &f.message.en] {
+                        assert!(t.chars().count() <= shenbao::text::MAX_MESSAGE_CHARS);
+                        assert!(!shenbao::text::display(t).chars().any(shenbao::text::is_unsafe));
+                    }
                 }
             }
         }
@@ -359,4 +367,58 @@ pub fn manifest(data: &[u8]) {
             typed("forms", e);
         }
     }
+}
+
+/// A plugin's form schema (issue 15.9, 15.10): the real forms and hostile ones
+/// (recursion through `oneOf`/`items`/`properties`, `$ref` fan-out, heavy regexes)
+/// mutated. A schema is refused with a message, or it compiles within the bounds and
+/// every walk over it — validation with its titles, the project key, the public
+/// fields — finishes on nested data.
+pub fn form_schema(data: &[u8]) {
+    static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
+    let seeds = SEEDS.get_or_init(|| {
+        let mut v: Vec<Value> = er_manifest().forms.iter().map(|f| serde_json::from_str(&f.schema).unwrap()).collect();
+        v.push(json!({"type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}},
+            "$defs": {"Node": {"type": "object", "properties": {"children": {"type": "array",
+                "items": {"oneOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}}}}}}));
+        v.push(json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}},
+            "$defs": {"A": {"properties": {"x": {"$ref": "#/$defs/B"}, "y": {"$ref": "#/$defs/B"}}},
+                      "B": {"properties": {"x": {"$ref": "#/$defs/C"}, "y": {"$ref": "#/$defs/C"}}},
+                      "C": {"type": "string", "pattern": "[\\p{L}\\p{N}]{150}", "x-public": true}}}));
+        v.push(json!({"type": "object", "properties": {"me": {"$ref": "#"}, "n": {"type": "integer", "title": "数"}}}));
+        v
+    });
+    let mut u = Unstructured::new(data);
+    let seed = &seeds[u.choose_index(seeds.len()).unwrap_or(0)];
+    let schema = mutate(&mut u, seed);
+    if let Err(e) = shenbao::schema_bounds::check(&schema) {
+        typed("schema bounds", e);
+        return;
+    }
+    let form = shenbao::contract::Form {
+        id: "f".into(),
+        title: shenbao::contract::Text::new("表", "form"),
+        schema: schema.to_string(),
+    };
+    let mut m = er_manifest().clone();
+    m.forms = vec![form];
+    let forms = match FormSet::compile(&m) {
+        Ok(f) => f,
+        Err(e) => return typed("form schema", e),
+    };
+    // Nested data down every kind of path the walks follow.
+    let mut data = json!({"n": "x", "x": 1, "y": [1]});
+    for _ in 0..u.int_in_range(0..=40u8).unwrap_or(0) {
+        data = json!({"root": {"children": [data.clone(), null]}, "me": data, "a": {"x": data, "y": "s"}});
+        if data.to_string().len() > 1 << 16 {
+            break;
+        }
+    }
+    if let Some(findings) = forms.validate("f", &data) {
+        for f in findings {
+            assert!(f.path.starts_with('$') && !f.message.zh.is_empty());
+        }
+    }
+    let _ = forms.project_key("f", &data);
+    let _ = forms.public_fields("f");
 }

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
 }
 
 const FUZZ_TARGETS: &[&str] =
-    &["form_data", "organisation", "round_config", "graph", "import", "plugin_output", "manifest"];
+    &["form_data", "organisation", "round_config", "graph", "import", "plugin_output", "manifest", "form_schema"];
 
 fn fuzz(args: &[String]) -> Result<(), String> {
     let have = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());

@@ -24,14 +24,14 @@ fn user(id: &str, role: &str, scope: Scope) -> User {
 }
 
 /// The files every application carries, stored content-addressed beside the database.
-fn attachments(kernel: &Kernel) -> Result<Vec<Attachment>, Box<dyn std::error::Error>> {
+fn attachments(kernel: &Kernel, uploader: &str) -> Result<Vec<Attachment>, Box<dyn std::error::Error>> {
     let mut out = Vec::new();
     for (kind, name, issued) in [
         ("business-licence", "营业执照.pdf", None),
         ("commitment", "承诺书.pdf", None),
         ("audit-report", "2023年度审计报告.pdf", Some(Date::new(2024, 4, 30))),
     ] {
-        let blob = kernel.store_blob(format!("%PDF-1.7 示例{name}").as_bytes(), Some(20 << 20))?;
+        let blob = kernel.store_blob(uploader, format!("%PDF-1.7 示例{name}").as_bytes(), Some(20 << 20))?;
         out.push(Attachment {
             id: kind.into(),
             kind: kind.into(),
@@ -142,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             form: None,
             data: case.data.clone(),
             project: None,
-            attachments: attachments(&kernel)?,
+            attachments: attachments(&kernel, &who)?,
         };
         let id = kernel.save_draft(&who, "er-2024q3", None, draft)?.application.id;
         match kernel.act(&who, &id, &ActionRequest::new("submit")) {

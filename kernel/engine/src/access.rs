@@ -3,7 +3,7 @@
 //! (the library's queries, the CLI, the HTTP API) decide visibility with
 //! [`may_see`], [`may_see_org`] and [`queue_reach`]. Pure functions of records.
 
-use crate::model::{AppState, Application, Organisation, RoleGrant, Round, Scope, User};
+use crate::model::{AppState, Application, Decision, FormData, Organisation, RoleGrant, Round, Scope, User};
 use shenbao_contract::ScopeLevel;
 
 /// Does `grant` let its holder (`user`) act on an application of `applicant` in
@@ -28,6 +28,30 @@ pub fn covers(grant: &RoleGrant, level: ScopeLevel, applicant: &Organisation, st
 /// is possible (the notice); an administrator everything. Anything else is answered as if
 /// it did not exist.
 pub fn may_see(user: &User, app: &Application, round: &Round, applicant: &Organisation) -> bool {
+    disclosure(user, app, round, applicant).is_some()
+}
+
+/// How much of an application a user may read, once it may see it at all.
+///
+/// Source: the notices' 公示 (a public notice lists the unit, the project, its
+/// direction and city — not the application's figures, files or reviewers), and
+/// issue 15.4: expert identities and individual scores are for the province only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Disclosure {
+    /// What the public notice shows: the application's identity, direction, project,
+    /// stage and outcome, and the form fields the program marks `"x-public": true`.
+    /// No attachments, no handling record, no quota, rank, experts or scores.
+    Notice,
+    /// Everything except who the experts are and their individual scores (an expert
+    /// sees its own): the applicant's own people, district and city reviewers, experts.
+    Reviewed,
+    /// Everything: the province's officers and administrators.
+    Full,
+}
+
+/// The most `user` may read of `app` (see [`Disclosure`]), or `None` when it may
+/// not see it at all (answered as if it did not exist).
+pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Organisation) -> Option<Disclosure> {
     let reached = |role: &str| {
         app.state.trail.iter().any(|v| {
             round.graph.actions.iter().any(|a| a.roles.iter().any(|r| r == role) && a.from_stages.contains(&v.stage))
@@ -40,20 +64,100 @@ pub fn may_see(user: &User, app: &Application, round: &Round, applicant: &Organi
         .actions
         .iter()
         .any(|a| a.scope == ScopeLevel::Public && a.from_stages.iter().any(|s| *s == app.state.stage));
-    open_to_all
-        || user.grants.iter().any(|g| match &g.scope {
-            Scope::Province if g.role == "admin" => true,
-            Scope::Province => reached(&g.role),
-            Scope::Organisation(o) => *o == app.applicant,
-            Scope::Expert => app.state.experts.iter().any(|e| *e == user.id),
-            Scope::Public => {
-                round.graph.actions.iter().any(|a| {
-                    a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
-                })
-            }
-            Scope::City(c) => applicant.city.as_ref() == Some(c) && reached(&g.role),
-            Scope::District(d) => applicant.district.as_ref() == Some(d) && reached(&g.role),
+    let by_grant = user
+        .grants
+        .iter()
+        .filter_map(|g| {
+            let (sees, level) = match &g.scope {
+                Scope::Province if g.role == "admin" => (true, Disclosure::Full),
+                Scope::Province if g.role == "public" => (false, Disclosure::Notice),
+                Scope::Province => (reached(&g.role), Disclosure::Full),
+                Scope::Organisation(o) => (*o == app.applicant, Disclosure::Reviewed),
+                Scope::Expert => (app.state.experts.iter().any(|e| *e == user.id), Disclosure::Reviewed),
+                Scope::Public => (
+                    round.graph.actions.iter().any(|a| {
+                        a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
+                    }),
+                    Disclosure::Notice,
+                ),
+                Scope::City(c) => (applicant.city.as_ref() == Some(c) && reached(&g.role), Disclosure::Reviewed),
+                Scope::District(d) => {
+                    (applicant.district.as_ref() == Some(d) && reached(&g.role), Disclosure::Reviewed)
+                }
+            };
+            sees.then_some(level)
         })
+        .max();
+    by_grant.or(open_to_all.then_some(Disclosure::Notice))
+}
+
+/// `app` as `viewer` may read it at `level` ([`Disclosure`]). `public_fields` are the
+/// JSON pointers of the form fields the program marks `"x-public": true` (shown in
+/// the notice).
+pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str, public_fields: &[String]) {
+    match level {
+        Disclosure::Full => {}
+        Disclosure::Reviewed => {
+            let s = &mut app.state;
+            s.experts.retain(|e| e == viewer);
+            s.scores.retain(|e, _| e == viewer);
+        }
+        Disclosure::Notice => {
+            let data = app.data.to_value();
+            let mut shown = serde_json::Value::Object(Default::default());
+            for ptr in public_fields {
+                if let Some(v) = data.pointer(ptr) {
+                    put_at(&mut shown, ptr, v.clone());
+                }
+            }
+            app.data = FormData::from_value(&shown);
+            app.attachments.clear();
+            app.saves = 0;
+            let s = &app.state;
+            let mut state = AppState::new(&s.stage, s.trail.first().map_or(app.created_at, |v| v.entered_at));
+            state.trail = s.trail.iter().map(|v| crate::model::Visit { decision: None, ..v.clone() }).collect();
+            state.outcome = s.outcome.clone();
+            state.version = s.version;
+            state.open_objections = s.open_objections;
+            app.state = state;
+        }
+    }
+}
+
+/// `d` as `viewer` may read it at `level`: below [`Disclosure::Full`], who the
+/// experts are and each expert's score are removed (an expert keeps its own).
+/// At [`Disclosure::Notice`] the handling record is not shown at all: see
+/// [`shows_record`].
+pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
+    if level == Disclosure::Full {
+        return;
+    }
+    let by_expert = d.actor.scope == Scope::Expert;
+    if by_expert && d.actor.user != viewer {
+        d.actor.user = String::new();
+        d.payload.score = None;
+        d.opinion = None;
+    }
+    d.payload.experts.retain(|e| e == viewer);
+}
+
+/// Whether the handling record (办理记录) is shown at `level`: not in the notice.
+pub fn shows_record(level: Disclosure) -> bool {
+    level > Disclosure::Notice
+}
+
+/// Set the value at JSON pointer `ptr` inside `root`, creating objects on the way.
+fn put_at(root: &mut serde_json::Value, ptr: &str, v: serde_json::Value) {
+    let segs: Vec<String> = ptr.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    let mut cur = root;
+    for (i, seg) in segs.iter().enumerate() {
+        let serde_json::Value::Object(m) = cur else { return };
+        if i + 1 == segs.len() {
+            m.insert(seg.clone(), v);
+            return;
+        }
+        cur = m.entry(seg.clone()).or_insert_with(|| serde_json::Value::Object(Default::default()));
+    }
 }
 
 /// Whether `user` may see an organisation's record: its own people, the province's

@@ -33,8 +33,11 @@ pub enum Refusal {
     Forbidden { action: String, reason: String },
     #[error("“{action}”必须填写审核意见 / {action:?} requires an opinion")]
     OpinionRequired { action: String },
-    #[error("{window}时间窗已关闭或未开始（{detail}） / the {window} window is closed or not yet open ({detail})")]
-    WindowClosed { window: String, detail: String },
+    #[error(
+        "{}时间窗已关闭或未开始（{detail_zh}） / the {window} window is closed or not yet open ({detail})",
+        crate::graph::window_zh(window)
+    )]
+    WindowClosed { window: String, detail: String, detail_zh: String },
     #[error("{message} / quota {quota} for {scope}: {used}/{limit} used")]
     QuotaExceeded { quota: String, scope: String, used: u32, limit: u32, message: String },
     #[error("下一环节已处理，无法撤回 / the next stage has already acted; withdraw is no longer possible")]
@@ -67,6 +70,10 @@ pub enum Refusal {
     InconsistentState { detail: String },
     #[error("“{action}”不接受“{field}” / {action:?} does not take {field:?}")]
     UnexpectedPayload { action: String, field: String },
+    #[error(
+        "当前时间 {now} 早于本申请上一次办理的时间 {last}，不能倒签 / now ({now}) is before this application's last decision ({last}); decisions are never dated before the one they follow"
+    )]
+    ClockBehind { last: Timestamp, now: Timestamp },
     #[error("“{action}”的“{field}”无效 / {action:?}: invalid {field}: {reason}")]
     InvalidPayload { action: String, field: String, reason: String },
 }
@@ -98,6 +105,7 @@ impl Refusal {
             Refusal::ProfileIncomplete { .. } => "profile_incomplete",
             Refusal::InconsistentState { .. } => "inconsistent_state",
             Refusal::UnexpectedPayload { .. } => "unexpected_payload",
+            Refusal::ClockBehind { .. } => "clock_behind",
             Refusal::InvalidPayload { .. } => "invalid_payload",
         }
     }
@@ -129,6 +137,7 @@ impl Refusal {
         "inconsistent_state",
         "unexpected_payload",
         "invalid_payload",
+        "clock_behind",
     ];
 
     /// What kind of failure this is (see [`ErrorKind`]): the request itself is
@@ -145,6 +154,7 @@ impl Refusal {
             | Refusal::NotAWarning { .. }
             | Refusal::ProfileIncomplete { .. }
             | Refusal::UnexpectedPayload { .. }
+            | Refusal::ClockBehind { .. }
             | Refusal::InvalidPayload { .. } => ErrorKind::Invalid,
             Refusal::InconsistentState { .. } => ErrorKind::Internal,
             Refusal::RoundNotOpen { .. }
@@ -187,6 +197,9 @@ pub struct Snapshot<'a> {
     /// name missing here does not exist.
     pub named_users: &'a BTreeMap<String, User>,
     pub now: Timestamp,
+    /// When the application's last decision was taken (none for a new draft): a
+    /// decision is never dated before the one it follows.
+    pub last_decision_at: Option<Timestamp>,
     /// Index the accepted decision will get.
     pub decision_index: u64,
 }
@@ -260,25 +273,35 @@ fn check_window(ctx: &Snapshot, window: &str) -> Result<(), Refusal> {
 pub fn window_open(round: &Round, applicant: &Organisation, window: &str, now: Timestamp) -> Result<(), Refusal> {
     let spec = &round.spec;
     let city = applicant.city.as_deref().and_then(|c| spec.cities.get(c));
-    let closed = |detail: String| Err(Refusal::WindowClosed { window: window.to_string(), detail });
+    let closed = |detail: String, detail_zh: String| {
+        Err(Refusal::WindowClosed { window: window.to_string(), detail, detail_zh })
+    };
+    let past = |d: &Timestamp| closed(format!("deadline {d}, now {now}"), format!("截止时间 {d}，当前 {now}"));
     match window {
         "applicant" => {
             let w = city.and_then(|c| c.applicants).unwrap_or(spec.province);
-            if w.contains(now) { Ok(()) } else { closed(format!("{} – {}, now {now}", w.start, w.end)) }
+            if w.contains(now) {
+                Ok(())
+            } else {
+                closed(
+                    format!("{} – {}, now {now}", w.start, w.end),
+                    format!("申报时间 {} 至 {}，当前 {now}", w.start, w.end),
+                )
+            }
         }
         "district" => {
             let deadline = city.and_then(|c| c.district_deadline).or(spec.city_deadline);
             match deadline {
-                Some(d) if now > d => closed(format!("deadline {d}, now {now}")),
+                Some(d) if now > d => past(&d),
                 _ => Ok(()),
             }
         }
         "city" => match spec.city_deadline {
-            Some(d) if now > d => closed(format!("deadline {d}, now {now}")),
+            Some(d) if now > d => past(&d),
             _ => Ok(()),
         },
         "province" => match spec.province_deadline {
-            Some(d) if now > d => closed(format!("deadline {d}, now {now}")),
+            Some(d) if now > d => past(&d),
             _ => Ok(()),
         },
         _ => Ok(()),
@@ -327,14 +350,20 @@ pub fn quota_counters(
     out
 }
 
-/// The limit for a scope: its own entry, else (for cities) its group's, else the default.
 fn quota_limit(ctx: &Snapshot, q: &Quota, scope: &str) -> Option<u32> {
+    quota_limit_of(q, scope, ctx.city_groups)
+}
+
+/// The limit of quota `q` for `scope`: its own entry, else (for a city) its city
+/// group's (`city_groups`: city id → group, e.g. 珠三角 `prd`), else the default; `None`
+/// when unlimited. The one rule every reader of a limit uses (the engine, `round show`).
+pub fn quota_limit_of(q: &Quota, scope: &str, city_groups: &HashMap<String, String>) -> Option<u32> {
     let own = q.limits.iter().find(|l| l.scope == scope).map(|l| l.limit);
     let group = || {
         if q.group_by != QuotaGroup::City {
             return None;
         }
-        let g = ctx.city_groups.get(scope)?;
+        let g = city_groups.get(scope)?;
         q.limits.iter().find(|l| l.scope == *g).map(|l| l.limit)
     };
     own.or_else(group).or(q.default_limit)
@@ -372,6 +401,9 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         RoundStatus::Open => {}
         RoundStatus::Closed if matches!(here.kind, StageKind::Library) => {}
         status => return Err(Refusal::RoundNotOpen { round: round.spec.id.clone(), status }),
+    }
+    if let Some(last) = ctx.last_decision_at.filter(|last| ctx.now < *last) {
+        return Err(Refusal::ClockBehind { last, now: ctx.now });
     }
     if let Some(expected) = &req.if_stage {
         if *expected != state.stage {
@@ -651,6 +683,13 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         };
         next.acted_since_entry = false;
         next.due = stage.sla_working_days.map(|n| ctx.calendar.add_working_days(today, n));
+        if let Some(due) = next.due {
+            for y in ctx.calendar.missing_years(today, due) {
+                explain.push(format!(
+                    "due {due} counts weekends only in {y}: no calendar is set for {y} (未设置 {y} 年节假日安排)"
+                ));
+            }
+        }
         next.outcome = match (stage.kind, stage.outcome) {
             (_, Some(o)) => o,
             (StageKind::Library, None) => Outcome::Passed,
@@ -814,6 +853,7 @@ mod tests {
             banned_until: None,
             named_users: &named,
             now: Timestamp(1_700_000_000),
+            last_decision_at: None,
             decision_index: state.version,
         };
         let score = (action == "note").then_some(1.0);
@@ -866,6 +906,7 @@ mod tests {
         banned_until: Option<Date>,
         org: Organisation,
         used: BTreeMap<(String, String), u32>,
+        last_at: Option<Timestamp>,
         expect: &'static str,
     }
 
@@ -964,6 +1005,7 @@ mod tests {
             banned_until: None,
             org: org(),
             used: BTreeMap::new(),
+            last_at: None,
             expect,
         };
         let mut v = vec![
@@ -978,6 +1020,10 @@ mod tests {
             base("nothing after the library", at("library"), &province, req("nowhere"), "no_next_stage"),
             base("an edge to a stage the graph lacks", at("library"), &province, req("lost"), "inconsistent_state"),
             base("a stage the graph lacks", at("vanished"), &province, req("forward"), "inconsistent_state"),
+            Case {
+                last_at: Some(Timestamp(1_700_000_001)),
+                ..base("a clock set before the last decision", at("city"), &city, req("return"), "clock_behind")
+            },
         ];
         let mut assigned = at("expert");
         assigned.experts = vec!["e".into()];
@@ -1113,6 +1159,7 @@ mod tests {
                 banned_until: c.banned_until,
                 named_users: &named,
                 now: Timestamp(1_700_000_000),
+                last_decision_at: c.last_at,
                 decision_index: 7,
             };
             let cmd = Command { request: &c.request, actor: &c.actor, batch: c.batch, check_warnings: None };
@@ -1125,8 +1172,17 @@ mod tests {
                         c.name,
                         r.code()
                     );
-                    // Every refusal reads as whole Chinese with English beside it.
-                    assert!(r.to_string().contains(" / "), "{}: {r}", c.name);
+                    // Every refusal reads as whole Chinese with English beside it: no
+                    // debug syntax and no untranslated window or role ids in the Chinese.
+                    let text = r.to_string();
+                    let zh = text.split(" / ").next().unwrap_or_default();
+                    assert!(text.contains(" / "), "{}: {r}", c.name);
+                    for debug in ["Some(", "None", "Single(", "\\\"", "{", "}"] {
+                        assert!(!zh.contains(debug), "{}: {debug:?} in {zh:?}", c.name);
+                    }
+                    for id in crate::graph::WINDOWS {
+                        assert!(!zh.contains(&format!("{id}时间窗")), "{}: window id in {zh:?}", c.name);
+                    }
                     r.code()
                 }
             };

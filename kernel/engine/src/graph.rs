@@ -10,6 +10,18 @@ use std::collections::{BTreeSet, VecDeque};
 /// Window names a stage may carry.
 pub const WINDOWS: &[&str] = &["applicant", "district", "city", "province"];
 
+/// A window's name as a sentence in Chinese reads it (申报, 区县推荐 …); an unknown
+/// name is returned as it is.
+pub fn window_zh(window: &str) -> &str {
+    match window {
+        "applicant" => "申报",
+        "district" => "区县推荐",
+        "city" => "地市推荐",
+        "province" => "省级审核",
+        other => other,
+    }
+}
+
 fn finding(rule: &str, path: String, zh: String, en: String) -> Finding {
     Finding { rule_id: rule.to_string(), severity: Severity::Blocking, path, message: Text::new(zh, en) }
 }
@@ -58,7 +70,11 @@ pub fn check_graph(g: &Graph) -> Vec<Finding> {
                 out.push(finding(
                     "graph.unknown-window",
                     format!("$.stages[{i}].window"),
-                    format!("环节“{}”的时间窗“{w}”未定义（应为 {}）", s.id, WINDOWS.join("/")),
+                    format!(
+                        "环节“{}”的时间窗“{w}”未定义（应为 {}）",
+                        s.id,
+                        WINDOWS.iter().map(|w| format!("{w}（{}）", window_zh(w))).collect::<Vec<_>>().join("、")
+                    ),
                     format!("stage {:?} names window {w:?}; windows are {}", s.id, WINDOWS.join(", ")),
                 ));
             }

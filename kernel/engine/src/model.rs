@@ -101,6 +101,8 @@ impl RoundStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
     pub start: Timestamp,
+    /// Inclusive; a date alone means the end of that day (23:59:59).
+    #[serde(deserialize_with = "crate::time::end_of")]
     pub end: Timestamp,
 }
 
@@ -123,7 +125,8 @@ pub struct CityConfig {
     #[serde(default)]
     pub district_review: bool,
     /// District deadline (区县审核截止时间); must lie inside the city's review period.
-    #[serde(default)]
+    /// A date alone means the end of that day.
+    #[serde(default, deserialize_with = "crate::time::end_of_opt")]
     pub district_deadline: Option<Timestamp>,
 }
 
@@ -150,11 +153,11 @@ pub struct RoundSpec {
     pub edition: Option<String>,
     /// The province's applicant window (省厅申报开始/结束时间).
     pub province: Window,
-    /// 地市审核截止时间.
-    #[serde(default)]
+    /// 地市审核截止时间. A date alone means the end of that day.
+    #[serde(default, deserialize_with = "crate::time::end_of_opt")]
     pub city_deadline: Option<Timestamp>,
-    /// Deadline of the province's own review.
-    #[serde(default)]
+    /// Deadline of the province's own review. A date alone means the end of that day.
+    #[serde(default, deserialize_with = "crate::time::end_of_opt")]
     pub province_deadline: Option<Timestamp>,
     #[serde(default)]
     pub cities: BTreeMap<String, CityConfig>,
@@ -336,6 +339,7 @@ pub struct Application {
 
 /// The typed payload some actions carry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Payload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank: Option<u32>,
@@ -351,6 +355,7 @@ pub struct Payload {
 
 /// A request to take an action on an application.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     pub action: String,
     #[serde(default)]

@@ -37,14 +37,43 @@ impl std::str::FromStr for Timestamp {
     }
 }
 
+/// A timestamp as stored (seconds) or as people write it (text).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Raw {
+    Secs(i64),
+    Text(String),
+}
+
+/// An end or a deadline as people write it: a date alone (`2024-08-31`) means the
+/// end of that day, 23:59:59 Beijing time; a time of day is taken as given. Use with
+/// `#[serde(deserialize_with = "crate::time::end_of")]`.
+///
+/// # Errors
+/// Text that is not a Beijing time or date.
+pub fn end_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    match Raw::deserialize(d)? {
+        Raw::Secs(s) => Ok(Timestamp(s)),
+        Raw::Text(t) => {
+            let at: Timestamp = t.parse().map_err(serde::de::Error::custom)?;
+            let date_only = !t.trim().strip_suffix("+08:00").unwrap_or(t.trim()).contains(['T', ' ', ':']);
+            Ok(if date_only { at.plus_secs(24 * 3600 - 1) } else { at })
+        }
+    }
+}
+
+/// [`end_of`] for an optional deadline (`null` or absent: none).
+///
+/// # Errors
+/// As [`end_of`].
+pub fn end_of_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "end_of")] Timestamp);
+    Option::<Wrap>::deserialize(d).map(|w| w.map(|w| w.0))
+}
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(i64),
-            Text(String),
-        }
         match Raw::deserialize(d)? {
             Raw::Secs(s) => Ok(Timestamp(s)),
             Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),

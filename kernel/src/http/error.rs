@@ -66,6 +66,12 @@ pub enum ApiError {
     Backup(#[from] BackupError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[error("请求体在 {seconds} 秒内未送达 / the request body did not arrive within {seconds} s")]
+    RequestTimeout { seconds: u64 },
+    #[error(
+        "同时进行的上传已达 {max} 个，请等待完成后再试 / {max} uploads of this user are already in progress; retry when one finishes"
+    )]
+    TooManyUploads { max: usize },
     #[error("内部错误 / internal error: {0}")]
     Internal(String),
 }
@@ -93,7 +99,7 @@ fn act_details(e: &ActError) -> Value {
                 json!({ "quota": quota, "scope": scope, "used": used, "limit": limit })
             }
             Refusal::UnconfirmedWarnings { rules } => json!({ "rules": rules }),
-            Refusal::WindowClosed { window, detail } => json!({ "window": window, "detail": detail }),
+            Refusal::WindowClosed { window, detail, .. } => json!({ "window": window, "detail": detail }),
             Refusal::Banned { until } => json!({ "until": until }),
             _ => Value::Null,
         },
@@ -124,6 +130,8 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.kind(),
             ApiError::Import(e) => e.kind(),
             ApiError::Internal(_) => ErrorKind::Internal,
+            ApiError::RequestTimeout { .. } => ErrorKind::Invalid,
+            ApiError::TooManyUploads { .. } => ErrorKind::Conflict,
         }
     }
 
@@ -148,14 +156,21 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.code(),
             ApiError::Import(e) => e.code(),
             ApiError::Internal(_) => "internal",
+            ApiError::RequestTimeout { .. } => "request_timeout",
+            ApiError::TooManyUploads { .. } => "too_many_uploads",
         }
     }
 }
 
 impl ApiError {
-    /// The HTTP status: [`status_of`] the error's kind.
+    /// The HTTP status: [`status_of`] the error's kind, except the two answers about
+    /// the connection itself (408 and 429, which have no CLI counterpart).
     pub fn status(&self) -> StatusCode {
-        status_of(self.kind())
+        match self {
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
+            _ => status_of(self.kind()),
+        }
     }
 
     fn details(&self) -> Value {
@@ -173,6 +188,8 @@ impl ApiError {
             ApiError::Round(RoundError::Invalid { findings }) => json!({ "findings": findings }),
             ApiError::TooLarge { limit } => json!({ "limit": limit }),
             ApiError::PageTooLarge { max, .. } => json!({ "max": max }),
+            ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),
+            ApiError::TooManyUploads { max } => json!({ "max": max }),
             _ => Value::Null,
         }
     }

@@ -11,6 +11,11 @@
 //!   retry with the same key and body returns the first response and changes nothing
 //!   (decisions record the key in their own transaction, so this holds across crashes).
 //! - **Errors**: [`ErrorBody`] with a stable `code`; limits on body and page sizes.
+//! - **Slow clients** ([`serve_on`]): headers must arrive within
+//!   [`ApiConfig::header_read_timeout`], each piece of a body within
+//!   [`ApiConfig::body_read_timeout`]; connections are capped
+//!   ([`ApiConfig::max_connections`]) and so are one user's uploads in progress
+//!   ([`ApiConfig::max_uploads_per_user`]). A waiting upload holds no thread.
 //! - **OpenAPI 3.1**: [`openapi()`], generated from the route table ([`routes`]),
 //!   committed as `schemas/openapi.json`.
 //!
@@ -26,7 +31,7 @@ pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_doc
 
 use crate::idempotency::Claim;
 use crate::kernel::Kernel;
-use crate::model::{Application, Round, Scope, User};
+use crate::model::{Application, Scope, User};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
@@ -53,6 +58,20 @@ pub struct ApiConfig {
     /// a retry with the same `Idempotency-Key`; it is never stored, so a retry after
     /// this window (or a restart) answers `"secret": null`.
     pub idempotency_secret_window: std::time::Duration,
+    /// Time a client has to send a request's headers (also the keep-alive idle
+    /// limit before the next request); the connection is closed after it.
+    pub header_read_timeout: std::time::Duration,
+    /// Longest wait for the next piece of a request body; the request is answered
+    /// `408 request_timeout` (and a partial upload removed) after it.
+    pub body_read_timeout: std::time::Duration,
+    /// Connections served at once; further clients wait to be accepted.
+    pub max_connections: usize,
+    /// Uploads one user may have in progress at once; more answer `429 too_many_uploads`.
+    pub max_uploads_per_user: usize,
+    /// The folder `POST /v1/admin/backup` writes into (a backup names only a file in
+    /// it); `None` refuses backups over HTTP. `shenbao serve` uses `--backup-dir`,
+    /// by default `backups/` beside the database.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -64,6 +83,11 @@ impl Default for ApiConfig {
             max_page: 500,
             idempotency_wait: std::time::Duration::from_secs(30),
             idempotency_secret_window: std::time::Duration::from_secs(60),
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1024,
+            max_uploads_per_user: 4,
+            backup_dir: None,
         }
     }
 }
@@ -73,22 +97,67 @@ impl Default for ApiConfig {
 pub struct Api {
     pub kernel: Arc<Kernel>,
     pub config: Arc<ApiConfig>,
+    /// Uploads in progress, by user.
+    uploads: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
-/// The API as an axum router (state included): mount it, or serve it with [`serve`].
+/// The API as an axum router (state included): mount it, or serve it with [`serve_on`]
+/// (which adds the header timeout and the connection cap).
 pub fn router(kernel: Arc<Kernel>, config: ApiConfig) -> Router {
-    routes::build(Api { kernel, config: Arc::new(config) })
+    routes::build(Api { kernel, config: Arc::new(config), uploads: Default::default() })
 }
 
 /// Serve the API on `addr` until Ctrl-C.
+///
+/// # Errors
+/// The address cannot be bound.
 pub async fn serve(kernel: Arc<Kernel>, addr: &str, config: ApiConfig) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("shenbao: serving the HTTP API on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(kernel, config))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_on(listener, kernel, config, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
+}
+
+/// Serve the API on `listener` until `shutdown` completes: HTTP/1.1, headers within
+/// [`ApiConfig::header_read_timeout`], at most [`ApiConfig::max_connections`]
+/// connections at once (more wait in the listen queue).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    kernel: Arc<Kernel>,
+    config: ApiConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    let header_timeout = config.header_read_timeout;
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let app = router(kernel, config);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            () = &mut shutdown => return,
+        };
+        let tcp = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((tcp, _)) => tcp,
+                // Out of file descriptors and the like: wait, then accept again.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service).await;
+        });
+    }
 }
 
 /// Run kernel work on the blocking pool.
@@ -116,13 +185,6 @@ fn require_admin(u: &User) -> Result<(), ApiError> {
     if is_admin(u) { Ok(()) } else { Err(ApiError::Forbidden("需要管理员权限 / administrators only".into())) }
 }
 
-/// Whether `user` may see `app`: the access policy's [`may_see`](crate::engine::access::may_see),
-/// with the applicant read for the region-scoped grants.
-pub(crate) fn visible(k: &Kernel, user: &User, app: &Application, round: &Round) -> Result<bool, ApiError> {
-    let Some(org) = k.org(&app.applicant)? else { return Ok(false) };
-    Ok(crate::engine::access::may_see(user, app, round, &org))
-}
-
 /// The application if the caller may see it; otherwise the same `not_found` as a missing one.
 fn visible_app(k: &Kernel, user: &User, id: &str) -> Result<Application, ApiError> {
     Ok(k.application_as(user, id)?)
@@ -139,8 +201,10 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Read a request body of at most `limit` bytes — only ever after the caller is
 /// authenticated, so an anonymous client cannot make the server read (or hold) a body.
-async fn body_bytes(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+async fn body_bytes(body: Body, limit: usize, timeout: std::time::Duration) -> Result<Bytes, ApiError> {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else { return Err(ApiError::RequestTimeout { seconds: timeout.as_secs() }) };
+    read.map_err(|e| {
         let e = e.into_inner();
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
         while let Some(s) = source {
@@ -233,7 +297,7 @@ async fn mutate<T: Send + 'static>(
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
-    let body = match body_bytes(body, limit).await {
+    let body = match body_bytes(body, limit, api.config.body_read_timeout).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };

@@ -1,9 +1,7 @@
 //! Every endpoint: its handler and its documentation in one table ([`route_docs`]),
 //! from which both the router and the OpenAPI document are built, so they cannot drift.
 
-use super::{
-    Answer, Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible, visible_app,
-};
+use super::{Answer, Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible_app};
 use crate::attachments::{BlobError, BlobRef};
 use crate::backup::BackupReport;
 use crate::calendar::Calendar;
@@ -16,7 +14,7 @@ use crate::summary::{Summary, SummaryLevel};
 use crate::tokens::{IssuedToken, TokenInfo};
 use crate::workflow::{ChainReport, Draft, QueueItem, Receipt, ReplayReport};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -54,6 +52,7 @@ impl From<Receipt> for ActionResponse {
 
 /// The same action on many applications (批量推荐): all or none.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub applications: Vec<String>,
     pub request: ActionRequest,
@@ -81,12 +80,34 @@ struct SummaryQuery {
 
 /// Where the server writes a backup.
 #[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct BackupRequest {
-    /// A path on the server that does not exist yet.
-    dest: String,
+    /// The backup's file name inside the server's backup folder (`--backup-dir`):
+    /// letters, digits, `-`, `_` and `.`, not starting with `.`, at most 100
+    /// characters; the file must not exist yet.
+    name: String,
+}
+
+/// A backup's file name: one plain path component, so a backup never lands outside
+/// the configured folder.
+fn backup_name(name: &str) -> Result<&str, ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::Invalid(format!(
+            "备份文件名无效：只能含字母、数字、-、_、.，不以 . 开头，不超过 100 个字符 / backup name {:?} must be \
+             letters, digits, '-', '_' or '.', not start with '.', at most 100 characters (a file inside the backup folder)",
+            name.chars().take(120).collect::<String>()
+        )))
+    }
 }
 
 #[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct TokenRequest {
     #[serde(default)]
     label: String,
@@ -249,7 +270,7 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
                 .res(s::<Summary>),
             get(summary),
         ),
-        (doc("get", "/v1/applications/{id}", "One application", Scoped).res(s::<Application>), get(application)),
+        (doc("get", "/v1/applications/{id}", "One application, as the caller may read it (the public notice shows the fields the program marks x-public; expert identities and scores are the province's)", Scoped).res(s::<Application>), get(application)),
         (
             doc("put", "/v1/applications/{id}", "Save the draft again", Scoped)
                 .req(s::<Draft>)
@@ -263,12 +284,12 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             post(act),
         ),
         (
-            doc("get", "/v1/applications/{id}/decisions", "The handling record (办理记录)", Scoped)
+            doc("get", "/v1/applications/{id}/decisions", "The handling record (办理记录); not part of the public notice (403); expert identities and scores for the province only", Scoped)
                 .res(s::<Vec<Decision>>),
             get(decisions),
         ),
         (
-            doc("post", "/v1/attachments", "Upload an attachment (streamed, content-addressed)", Scoped)
+            doc("post", "/v1/attachments", "Upload an attachment (streamed, content-addressed); only the uploader may attach it", Scoped)
                 .body_type("application/octet-stream")
                 .res(s::<BlobRef>)
                 .created(),
@@ -555,7 +576,7 @@ async fn list_applications(
             if q.after.as_ref().is_some_and(|after| a.id <= *after) {
                 continue;
             }
-            if visible(k, u, &a, &r)? {
+            if let Some(a) = k.disclose(u, a, &r)? {
                 items.push(a);
                 if items.len() == limit {
                     break;
@@ -601,11 +622,7 @@ async fn application(State(api): State<Api>, h: HeaderMap, Path(id): Path<String
 }
 
 async fn decisions(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> Response {
-    query(api, h, move |k, u, _| {
-        visible_app(k, u, &id)?;
-        value(&k.decisions_of(&id)?)
-    })
-    .await
+    query(api, h, move |k, u, _| value(&k.decisions_as(u, &id)?)).await
 }
 
 async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
@@ -733,15 +750,18 @@ async fn summary(
 
 async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     use http_body_util::BodyExt;
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
     let limit = api.config.max_upload;
     let k = api.kernel.clone();
     let auth = {
         let (k, h) = (k.clone(), h.clone());
         blocking(move || caller(&k, &h)).await
     };
-    if let Err(e) = auth {
-        return e.into_response();
-    }
+    let user = match auth {
+        Ok(u) => u.id,
+        Err(e) => return e.into_response(),
+    };
     // A declared length far past the limit is refused at once (the client sees the
     // connection close); one near it is read and discarded so the client gets the answer.
     let drain_cap = limit.saturating_mul(4).max(16 << 20);
@@ -750,66 +770,92 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
             return ApiError::TooLarge { limit }.into_response();
         }
     }
-    // Stream the body to the blob store on the blocking pool: never held whole in memory.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
-    let writer =
-        tokio::task::spawn_blocking(move || k.store_blob(ChannelReader { rx, buf: Bytes::new() }, Some(limit)));
+    // One user's uploads in progress are capped; the slot is released on every exit.
+    let _slot = match UploadSlot::take(&api, &user) {
+        Some(s) => s,
+        None => return ApiError::TooManyUploads { max: api.config.max_uploads_per_user }.into_response(),
+    };
+    // Written and hashed on this task as the pieces arrive: a client that stalls holds
+    // no thread, only its timer; a broken, slow or refused upload leaves no file
+    // (dropping the `Partial` removes it).
+    let (partial, file) = match k.partial_blob() {
+        Ok(p) => p,
+        Err(e) => return ApiError::Act(e.into()).into_response(),
+    };
+    let mut file = tokio::fs::File::from_std(file);
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
     let mut body = body;
-    let mut failed = None;
-    let mut discarded = 0u64;
-    let mut writing = true;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => {
-                if let Ok(data) = f.into_data() {
-                    if writing && tx.send(data.clone()).await.is_err() {
-                        writing = false; // the writer stopped (limit reached): drain what is left
-                    }
-                    if !writing {
-                        discarded += data.len() as u64;
-                        if discarded > drain_cap {
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                failed = Some(e.to_string());
+    let idle = api.config.body_read_timeout;
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return ApiError::RequestTimeout { seconds: idle.as_secs() }.into_response(),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return ApiError::Invalid(format!("the upload broke off: {e}")).into_response(),
+            Ok(Some(Ok(f))) => f,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        size += data.len() as u64;
+        if size > limit {
+            if size > drain_cap {
                 break;
             }
+            continue; // discard: the answer is 413 once the client has sent it all
+        }
+        hasher.update(&data);
+        if let Err(e) = file.write_all(&data).await {
+            return ApiError::Act(
+                BlobError::Io { path: partial.path().display().to_string(), message: e.to_string() }.into(),
+            )
+            .into_response();
         }
     }
-    drop(tx);
-    let stored = writer.await;
-    if let Some(e) = failed {
-        return ApiError::Invalid(format!("the upload broke off: {e}")).into_response();
+    if size > limit {
+        return ApiError::TooLarge { limit }.into_response();
     }
-    match stored {
+    if let Err(e) = file.flush().await {
+        return ApiError::Act(
+            BlobError::Io { path: partial.path().display().to_string(), message: e.to_string() }.into(),
+        )
+        .into_response();
+    }
+    drop(file);
+    let sha256 = hex::encode(hasher.finalize());
+    match tokio::task::spawn_blocking(move || k.commit_blob(&user, partial, sha256, size)).await {
         Ok(Ok(blob)) => (StatusCode::CREATED, axum::Json(blob)).into_response(),
-        Ok(Err(BlobError::TooLarge { limit })) => ApiError::TooLarge { limit }.into_response(),
         Ok(Err(e)) => ApiError::Act(e.into()).into_response(),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
     }
 }
 
-/// A blocking reader over the chunks an async handler forwards.
-struct ChannelReader {
-    rx: tokio::sync::mpsc::Receiver<Bytes>,
-    buf: Bytes,
+/// One of a user's upload slots ([`ApiConfig::max_uploads_per_user`](super::ApiConfig)),
+/// given back when dropped.
+struct UploadSlot {
+    api: Api,
+    user: String,
 }
 
-impl std::io::Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.buf.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(b) => self.buf = b,
-                None => return Ok(0),
+impl UploadSlot {
+    fn take(api: &Api, user: &str) -> Option<UploadSlot> {
+        let mut m = api.uploads.lock().expect("not poisoned");
+        let n = m.entry(user.to_string()).or_insert(0);
+        if *n >= api.config.max_uploads_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(UploadSlot { api: api.clone(), user: user.to_string() })
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut m = self.api.uploads.lock().expect("not poisoned");
+        if let Some(n) = m.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.user);
             }
         }
-        let n = out.len().min(self.buf.len());
-        out[..n].copy_from_slice(&self.buf[..n]);
-        self.buf = self.buf.slice(n..);
-        Ok(n)
     }
 }
 
@@ -904,7 +950,18 @@ async fn backup(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     mutate(api, h, "POST /v1/admin/backup".into(), body, limit, answer, |c| {
         require_admin(c.user)?;
         let req: BackupRequest = parse(c.body)?;
-        Ok(c.kernel.backup(std::path::Path::new(&req.dest))?)
+        let dir = c.config.backup_dir.as_ref().ok_or_else(|| {
+            ApiError::Forbidden(
+                "未配置备份目录，不能通过接口备份 / backups over HTTP are off: start the server with a backup folder \
+                 (`shenbao serve --backup-dir DIR`)"
+                    .into(),
+            )
+        })?;
+        let name = backup_name(&req.name)?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            ApiError::Backup(crate::backup::BackupError::Io { path: dir.display().to_string(), message: e.to_string() })
+        })?;
+        Ok(c.kernel.backup(&dir.join(name))?)
     })
     .await
 }

@@ -56,9 +56,10 @@ impl Kernel {
             .ok_or_else(|| ActError::Refused(Refusal::UnknownAction { action: "save-draft".into() }))?
             .id
             .clone();
+        let existing = app.map(|id| self.application(id)).transpose()?;
         // The applicant is the organisation the user acts for.
-        let applicant = match app {
-            Some(id) => self.application(id)?.applicant,
+        let applicant = match &existing {
+            Some(a) => a.applicant.clone(),
             None => user
                 .grants
                 .iter()
@@ -100,8 +101,18 @@ impl Kernel {
             Some(f) => return Err(ActError::Check(CheckError::UnknownForm { form: f.clone(), known: forms })),
             None => forms.first().cloned().unwrap_or_default(),
         };
-        // Every attachment names stored content of the stated size.
+        // Every attachment names stored content of the stated size, that this user
+        // uploaded or that is already on the application (issue 15.1).
         for a in &draft.attachments {
+            if !crate::attachments::is_address(&a.sha256) {
+                return Err(
+                    crate::attachments::BlobError::BadAddress { sha256: a.sha256.chars().take(80).collect() }.into()
+                );
+            }
+            let on_app = existing.as_ref().is_some_and(|e| e.attachments.iter().any(|x| x.sha256 == a.sha256));
+            if !on_app && !self.uploaded_by(&a.sha256, user_id)? {
+                return Err(crate::attachments::BlobError::Unknown { sha256: a.sha256.clone() }.into());
+            }
             self.blobs().verify(a)?;
         }
         // The project key: given by the caller, else the field the form marks `x-project-key`.
@@ -250,7 +261,11 @@ impl Kernel {
         let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
-        key_receipts(&idem, &log, &apps, user_id, k)
+        let mut out = key_receipts(&idem, &log, &apps, user_id, k)?;
+        if let Some(rs) = out.as_mut() {
+            self.redact_replayed(user_id, rs)?;
+        }
+        Ok(out)
     }
 
     /// Inside a write transaction: the key's earlier receipts, if any. Read through
@@ -264,7 +279,11 @@ impl Kernel {
         let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
-        key_receipts(&idem, &log, &apps, user_id, k)
+        let mut out = key_receipts(&idem, &log, &apps, user_id, k)?;
+        if let Some(rs) = out.as_mut() {
+            self.redact_replayed(user_id, rs)?;
+        }
+        Ok(out)
     }
 
     pub(super) fn record_key(
@@ -498,11 +517,20 @@ impl Kernel {
                 },
             }
         };
+        // This year's calendar and the next (a due date may cross New Year), each
+        // marking the year as set.
         let calendar = {
             let t = tx.open_table(CALENDARS).map_err(StoreError::from)?;
             let year = now.local_date().year;
-            let v = t.get(year).map_err(StoreError::from)?;
-            v.map(|v| from_json::<crate::calendar::Calendar>("calendars", v.value())).transpose()?.unwrap_or_default()
+            let mut cal = crate::calendar::Calendar::default();
+            for y in [year, year + 1] {
+                if let Some(v) = t.get(y).map_err(StoreError::from)? {
+                    let mut c = from_json::<crate::calendar::Calendar>("calendars", v.value())?;
+                    c.years.insert(y);
+                    cal.merge(&c);
+                }
+            }
+            cal
         };
         let maps = self.region_maps_in(tx)?;
         let category = app
@@ -553,6 +581,7 @@ impl Kernel {
             banned_until,
             named_users: &named_users,
             now,
+            last_decision_at: app_id.map(|_| app.updated_at),
             decision_index: index,
         };
         let command =
@@ -668,6 +697,9 @@ impl Kernel {
         decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
         head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
         by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
-        Ok(Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false })
+        let mut receipt = Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false };
+        // What leaves the kernel (and what a keyed API answer remembers) is what the actor may read.
+        self.redact_receipt(&mut receipt, user, &round, &org);
+        Ok(receipt)
     }
 }

@@ -224,6 +224,7 @@ impl From<StoreError> for BatchError {
 
 /// What an applicant saves.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Draft {
     pub direction: Option<String>,
     /// Form id; default: the direction's form.

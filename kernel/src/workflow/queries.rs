@@ -12,13 +12,109 @@ impl Kernel {
     ///
     /// # Errors
     /// `not_found` for a missing or invisible application; storage errors.
+    ///
+    /// What it shows depends on the user's [`Disclosure`](crate::engine::access::Disclosure):
+    /// the public notice shows the unit, project, direction, stage and the fields the
+    /// program marks `"x-public": true`; below the province, expert identities and
+    /// individual scores are removed.
     pub fn application_as(&self, user: &User, id: &str) -> Result<Application, ActError> {
+        Ok(self.disclosed_as(user, id)?.0)
+    }
+
+    /// The handling record (办理记录) of `id` as `user` may read it: below the
+    /// province without expert identities and individual scores (an expert keeps its
+    /// own); not part of the public notice.
+    ///
+    /// # Errors
+    /// `not_found` for a missing or invisible application; `forbidden` for a user who
+    /// sees only the public notice; storage errors.
+    pub fn decisions_as(&self, user: &User, id: &str) -> Result<Vec<Decision>, ActError> {
+        let (_, level) = self.disclosed_as(user, id)?;
+        if !crate::engine::access::shows_record(level) {
+            return Err(ActError::Refused(Refusal::Forbidden {
+                action: "decisions".into(),
+                reason: "办理记录不属于公示内容 / the handling record is not part of the public notice".into(),
+            }));
+        }
+        let mut ds = self.decisions_of(id)?;
+        for d in &mut ds {
+            crate::engine::access::redact_decision(d, level, &user.id);
+        }
+        Ok(ds)
+    }
+
+    fn disclosed_as(
+        &self,
+        user: &User,
+        id: &str,
+    ) -> Result<(Application, crate::engine::access::Disclosure), ActError> {
         let hidden = || ActError::NotFound { what: "application", id: id.to_string() };
         let tx = self.begin_read()?;
-        let app: Application = get_read(&tx, APPS, id)?.ok_or_else(hidden)?;
+        let mut app: Application = get_read(&tx, APPS, id)?.ok_or_else(hidden)?;
         let round = self.round_read(&tx, &app.round)?.ok_or_else(hidden)?;
         let org: Organisation = get_read(&tx, ORGS, &app.applicant)?.ok_or_else(hidden)?;
-        if crate::engine::access::may_see(user, &app, &round, &org) { Ok(app) } else { Err(hidden()) }
+        let level = crate::engine::access::disclosure(user, &app, &round, &org).ok_or_else(hidden)?;
+        self.redact(&mut app, level, &user.id, &round);
+        Ok((app, level))
+    }
+
+    /// `app` (of `round`) as `user` may read it, or `None` when it may not see it.
+    ///
+    /// # Errors
+    /// Storage errors reading the applicant.
+    pub fn disclose(
+        &self,
+        user: &User,
+        mut app: Application,
+        round: &Round,
+    ) -> Result<Option<Application>, StoreError> {
+        let Some(org) = self.read::<Organisation>(ORGS, &app.applicant)? else { return Ok(None) };
+        let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else { return Ok(None) };
+        self.redact(&mut app, level, &user.id, round);
+        Ok(Some(app))
+    }
+
+    /// Redact `app` to `level` for `viewer`, with the program's public fields.
+    pub(crate) fn redact(
+        &self,
+        app: &mut Application,
+        level: crate::engine::access::Disclosure,
+        viewer: &str,
+        round: &Round,
+    ) {
+        use crate::engine::access::Disclosure;
+        if level == Disclosure::Full {
+            return;
+        }
+        // Only the notice needs the program's public fields (and so its forms).
+        let loaded = (level == Disclosure::Notice).then(|| self.plugin_by_sha(&round.plugin.sha256).ok()).flatten();
+        let public = loaded.as_ref().map_or(&[][..], |l| l.forms().public_fields(&app.form));
+        crate::engine::access::redact_application(app, level, viewer, public);
+    }
+
+    /// A receipt as its actor may read it (the actor may see less after acting, e.g.
+    /// once an objection ends the notice: then what the notice showed).
+    pub(super) fn redact_receipt(&self, r: &mut Receipt, user: &User, round: &Round, org: &Organisation) {
+        use crate::engine::access::{Disclosure, disclosure, redact_decision};
+        let level = disclosure(user, &r.application, round, org).unwrap_or(Disclosure::Notice);
+        self.redact(&mut r.application, level, &user.id, round);
+        redact_decision(&mut r.decision, level, &user.id);
+        if level == Disclosure::Notice {
+            r.decision.check = None;
+        }
+    }
+
+    /// Replayed receipts as `user_id` may read them now.
+    pub(super) fn redact_replayed(&self, user_id: &str, rs: &mut [Receipt]) -> Result<(), ActError> {
+        let Some(user) = self.user(user_id)? else { return Ok(()) };
+        for r in rs {
+            let round = self.round_arc(&r.application.round)?;
+            let org: Option<Organisation> = self.read(ORGS, &r.application.applicant)?;
+            if let Some(org) = org {
+                self.redact_receipt(r, &user, &round, &org);
+            }
+        }
+        Ok(())
     }
 
     pub fn application(&self, id: &str) -> Result<Application, ActError> {

@@ -78,10 +78,25 @@ impl Kernel {
     /// # Errors
     /// [`AdminError`] naming the first invalid organisation (nothing is written).
     pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<usize, AdminError> {
-        for org in orgs {
+        // Codes in their one form (`credit_code::normalise`), as every reader compares them.
+        let orgs: Vec<Organisation> = orgs
+            .iter()
+            .map(|o| Organisation {
+                credit_code: shenbao_contract::credit_code::normalise(&o.credit_code),
+                ..o.clone()
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for org in &orgs {
             self.check_org(org)?;
+            if !seen.insert(org.credit_code.as_str()) {
+                return Err(AdminError::Invalid(format!(
+                    "统一社会信用代码 {} 在同一批中出现两次 / credit code {} appears twice in one import",
+                    org.credit_code, org.credit_code
+                )));
+            }
         }
-        Ok(self.write_all(ORGS, orgs, |o| &o.credit_code)?)
+        Ok(self.write_all(ORGS, &orgs, |o| &o.credit_code)?)
     }
 
     /// Write records in one transaction, each under its key.
@@ -147,10 +162,22 @@ impl Kernel {
     /// # Errors
     /// [`AdminError`] naming the first invalid user (nothing is written).
     pub fn upsert_users(&self, users: &[User]) -> Result<usize, AdminError> {
-        for u in users {
+        let users: Vec<User> = users
+            .iter()
+            .map(|u| {
+                let mut u = u.clone();
+                for g in &mut u.grants {
+                    if let Scope::Organisation(code) = &mut g.scope {
+                        *code = shenbao_contract::credit_code::normalise(code);
+                    }
+                }
+                u
+            })
+            .collect();
+        for u in &users {
             self.check_user(u)?;
         }
-        Ok(self.write_all(USERS, users, |u| &u.id)?)
+        Ok(self.write_all(USERS, &users, |u| &u.id)?)
     }
 
     /// Every user.
@@ -184,11 +211,20 @@ impl Kernel {
     }
 
     /// Set the working-day calendar of a year (holidays and make-up days).
-    pub fn set_calendar(&self, year: i32, calendar: &crate::calendar::Calendar) -> Result<(), StoreError> {
+    ///
+    /// # Errors
+    /// [`AdminError::Invalid`] naming every date that cannot be meant
+    /// ([`Calendar::problems`](crate::calendar::Calendar::problems)); nothing is written.
+    pub fn set_calendar(&self, year: i32, calendar: &crate::calendar::Calendar) -> Result<(), AdminError> {
+        let problems = calendar.problems(year);
+        if !problems.is_empty() {
+            return Err(AdminError::Invalid(problems.join("；")));
+        }
         self.write(|tx| {
             tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
-            Ok(())
-        })
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
     }
 
     /// The calendar of a year (weekends only when none is set).
@@ -196,6 +232,13 @@ impl Kernel {
         let tx = self.begin_read()?;
         let t = tx.open_table(CALENDARS)?;
         let v = t.get(year)?;
-        Ok(v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?.unwrap_or_default())
+        let cal: Option<crate::calendar::Calendar> =
+            v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?;
+        Ok(cal
+            .map(|mut c| {
+                c.years.insert(year);
+                c
+            })
+            .unwrap_or_default())
     }
 }

@@ -107,7 +107,7 @@ pub enum Listing {
 /// 一(一) 基本情况, common to the three forms.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BasicInfo {
-    #[schemars(title = "单位名称", length(min = 1, max = 100))]
+    #[schemars(title = "单位名称", length(min = 1, max = 100), extend("x-public" = true))]
     pub unit_name: String,
     #[schemars(title = "地址", length(min = 1))]
     pub address: String,

@@ -245,7 +245,8 @@ pub struct Commitment {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "广东省制造业赋能资源申报表")]
 pub struct ResourceForm {
-    #[schemars(title = "资源名称", length(min = 1, max = 100))]
+    // `x-public`: shown in the public notice (公示).
+    #[schemars(title = "资源名称", length(min = 1, max = 100), extend("x-public" = true))]
     pub resource_name: String,
     #[schemars(title = "赋能范围")]
     pub scope: Scope,

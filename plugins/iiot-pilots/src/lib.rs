@@ -189,7 +189,7 @@ pub struct Contact {
 #[schemars(title = "2023年工业互联网试点示范项目申报书")]
 pub struct ProjectForm {
     /// The project's name; it keys "the same project cannot be submitted twice".
-    #[schemars(title = "项目名称", length(min = 1, max = 100), extend("x-project-key" = true))]
+    #[schemars(title = "项目名称", length(min = 1, max = 100), extend("x-project-key" = true, "x-public" = true))]
     pub project_name: String,
     #[schemars(title = "申报类别")]
     pub category: String,

@@ -308,11 +308,11 @@ impl Demo<'_> {
     }
 
     /// Store a case's attachments as blobs of their own (metadata kept, content invented).
-    fn attachments(&self, case: &[Attachment]) -> Result<Vec<Attachment>, Failure> {
+    fn attachments(&self, user: &str, case: &[Attachment]) -> Result<Vec<Attachment>, Failure> {
         let mut out = Vec::new();
         for a in case {
             let content = format!("%PDF-1.7 示例附件 {} {}", a.kind, a.name);
-            let blob = self.k.store_blob(content.as_bytes(), None).map_err(|e| fail(e, "check the folder"))?;
+            let blob = self.k.store_blob(user, content.as_bytes(), None).map_err(|e| fail(e, "check the folder"))?;
             out.push(Attachment { size: blob.size, sha256: blob.sha256, ..a.clone() });
         }
         Ok(out)
@@ -334,7 +334,7 @@ impl Demo<'_> {
             form: case.form.clone(),
             data,
             project: None,
-            attachments: self.attachments(&case.attachments)?,
+            attachments: self.attachments(&self.applicant_user(org)?, &case.attachments)?,
         })
     }
 

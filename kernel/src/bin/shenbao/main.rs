@@ -100,9 +100,15 @@ enum Command {
     /// Re-run every recorded check of an application with its pinned plugin.
     #[command(after_help = "Example:\n  shenbao replay A0000003")]
     Replay { application: String },
-    /// A consistent copy of the database (safe while a server runs on it).
+    /// A consistent copy of the database. The database must not be open elsewhere; while `shenbao serve` runs on it, back up with `POST /v1/admin/backup` instead.
     #[command(after_help = "Example:\n  shenbao --db live.redb backup backups/2024-09-01.redb")]
     Backup { dest: PathBuf },
+    /// Remove attachment files no application references, uploaded more than --older-than-hours ago.
+    #[command(after_help = "Example:\n  shenbao --db live.redb clean-blobs --older-than-hours 168")]
+    CleanBlobs {
+        #[arg(long, default_value_t = 168)]
+        older_than_hours: u64,
+    },
     /// Check a backup and put it in place as the database named by --db (which must not exist).
     #[command(after_help = "Example:\n  shenbao --db restored.redb restore backups/2024-09-01.redb")]
     Restore { backup: PathBuf },
@@ -111,6 +117,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The only folder `POST /v1/admin/backup` writes into (default: `backups/`
+        /// beside the database).
+        #[arg(long)]
+        backup_dir: Option<PathBuf>,
     },
 }
 
@@ -300,8 +310,14 @@ enum AppCommand {
         act: ActArgs,
     },
     /// Store an attachment's content; prints its sha256 and size for the draft's metadata.
-    #[command(after_help = "Example:\n  shenbao app attach 营业执照.pdf")]
-    Attach { file: PathBuf },
+    /// Only the uploading user may attach it to a draft.
+    #[command(after_help = "Example:\n  shenbao app attach --as org-03 营业执照.pdf")]
+    Attach {
+        /// The user uploading (the applicant's user who will attach it).
+        #[arg(long = "as")]
+        user: String,
+        file: PathBuf,
+    },
     /// Show an application.
     #[command(after_help = "Example:\n  shenbao app show A0000001")]
     Show { application: String },
@@ -440,7 +456,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, cause, todo)) => {
             let cause = cause.replace('\n', " ");
-            eprintln!("shenbao: {cause} — {todo}");
+            eprintln!("shenbao: {} — {todo}", shenbao::text::display(&cause));
             ExitCode::from(code)
         }
     }
@@ -467,7 +483,7 @@ fn run(cli: Cli) -> Res {
             }
             Ok(())
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, backup_dir } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
             // Load the plugin of every open round now, so no applicant's first
             // submission waits for it.
@@ -487,7 +503,10 @@ fn run(cli: Cli) -> Res {
                 .enable_all()
                 .build()
                 .map_err(|e| Failure::new(exit::STORAGE, e, "check the machine's resources"))?;
-            rt.block_on(shenbao::http::serve(kernel, &listen, shenbao::http::ApiConfig::default())).map_err(|e| {
+            let backup_dir = backup_dir
+                .unwrap_or_else(|| db.parent().map_or_else(|| PathBuf::from("backups"), |p| p.join("backups")));
+            let config = shenbao::http::ApiConfig { backup_dir: Some(backup_dir), ..Default::default() };
+            rt.block_on(shenbao::http::serve(kernel, &listen, config)).map_err(|e| {
                 Failure::new(exit::CONFLICT, format!("{listen}: {e}"), "choose a free address with --listen")
             })
         }
@@ -508,6 +527,15 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
         Command::User(u) => user(k, u, json),
         Command::App(a) => app(k, a, json),
         Command::Review(r) => review(k, r, json),
+        Command::CleanBlobs { older_than_hours } => {
+            let (n, bytes) = k.remove_unreferenced_blobs(std::time::Duration::from_secs(older_than_hours * 3600))?;
+            if json {
+                print_json(&serde_json::json!({ "removed": n, "bytes": bytes }));
+            } else {
+                println!("removed {n} unreferenced attachment file(s), {bytes} bytes");
+            }
+            Ok(())
+        }
         Command::Queue { user, round, limit } => {
             let items = k.queue(&user, &round, None, limit)?;
             if json {
@@ -684,12 +712,18 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
             show(&r);
             if !json {
                 println!("stages: {}", r.graph.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" → "));
+                let groups: std::collections::HashMap<String, String> = k
+                    .regions()?
+                    .into_iter()
+                    .filter_map(|region| region.group.clone().map(|g| (region.id, g)))
+                    .collect();
                 for (q, scope, used) in k.quota_usage(&id)? {
                     let limit =
-                        r.quotas.iter().find(|x| x.id == q).and_then(|x| {
-                            x.limits.iter().find(|l| l.scope == scope).map(|l| l.limit).or(x.default_limit)
-                        });
-                    println!("quota {q} {scope}: {used}/{}", limit.map_or("-".into(), |l| l.to_string()));
+                        r.quotas.iter().find(|x| x.id == q).and_then(|x| shenbao::quota_limit_of(x, &scope, &groups));
+                    println!(
+                        "quota {q} {scope}: {used}/{}",
+                        limit.map_or("不限 / unlimited".into(), |l| l.to_string())
+                    );
                 }
             }
         }
@@ -760,7 +794,11 @@ fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
                     })
                     .collect()
             };
-            let cal = shenbao::Calendar { holidays: parse(&holidays)?, makeup_workdays: parse(&makeup)? };
+            let cal = shenbao::Calendar {
+                holidays: parse(&holidays)?,
+                makeup_workdays: parse(&makeup)?,
+                ..Default::default()
+            };
             k.set_calendar(year, &cal)?;
             println!(
                 "calendar {year}: {} holidays, {} make-up working days",
@@ -848,7 +886,14 @@ fn receipt(r: &shenbao::Receipt, json: bool) {
         );
         if let Some(c) = &r.check {
             for f in c.findings() {
-                println!("  {:?} {} {} — {}", f.severity, f.rule_id, f.path, f.message.zh);
+                use shenbao::text::display;
+                println!(
+                    "  {:?} {} {} — {}",
+                    f.severity,
+                    display(&f.rule_id),
+                    display(&f.path),
+                    display(&f.message.zh)
+                );
             }
         }
     }
@@ -868,12 +913,13 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             };
             receipt(&r, json);
         }
-        AppCommand::Attach { file } => {
+        AppCommand::Attach { user, file } => {
             let f = std::fs::File::open(&file).map_err(|e| {
                 Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file")
             })?;
-            let b =
-                k.store_blob(f, Some(100 << 20)).map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
+            let b = k
+                .store_blob(&user, f, Some(100 << 20))
+                .map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
             if json {
                 print_json(&b);
             } else {

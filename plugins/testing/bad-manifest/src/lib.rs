@@ -1,5 +1,5 @@
 //! A plugin whose manifest is garbage: a schema that is not JSON, a schema of the
-//! wrong draft, duplicate rule ids, a direction on an undeclared form, a graph that
+//! wrong draft, a recursive schema, a schema whose regexes would take gigabytes, duplicate rule ids, a direction on an undeclared form, a graph that
 //! leads nowhere. Installing it must fail and store nothing.
 
 use shenbao_sdk::prelude::*;
@@ -8,6 +8,13 @@ const RULES: &[RuleDef] = &[
     RuleDef { id: "bad.dup", severity: Severity::Blocking, clause: "test", zh: "重复", en: "duplicate" },
     RuleDef { id: "bad.dup", severity: Severity::Warning, clause: "test", zh: "重复", en: "duplicate" },
 ];
+
+fn regex_heavy() -> String {
+    let props: Vec<String> = (0..100)
+        .map(|i| format!(r#""f{i}":{{"type":"string","pattern":"[\\p{{L}}\\p{{N}}]{{{}}}"}}"#, 150 + i))
+        .collect();
+    format!(r#"{{"type":"object","properties":{{{}}}}}"#, props.join(","))
+}
 
 pub struct BadManifest;
 
@@ -20,6 +27,17 @@ impl Program for BadManifest {
                 title: Text::new("旧版", "old draft"),
                 schema: r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object"}"#.into(),
             })
+            // A form that refers to itself through `oneOf`: its walks would never end.
+            .form(Form {
+                id: "recursive".into(),
+                title: Text::new("递归", "recursive"),
+                schema: r##"{"type":"object","properties":{"root":{"$ref":"#/$defs/Node"}},
+                    "$defs":{"Node":{"type":"object","properties":{"children":{"type":"array",
+                    "items":{"oneOf":[{"$ref":"#/$defs/Node"},{"type":"null"}]}}}}}}"##
+                    .into(),
+            })
+            // 100 long Unicode-class patterns: gigabytes once compiled, without a budget.
+            .form(Form { id: "regex-heavy".into(), title: Text::new("正则", "regex heavy"), schema: regex_heavy() })
             .rules(RULES)
             .direction(Direction {
                 id: "d1".into(),

@@ -14,8 +14,26 @@ const RULES: &[RuleDef] = &[RuleDef {
 }];
 
 /// Misbehaviours, by form id.
-pub const MODES: &[&str] =
-    &["loop", "memory", "recursion", "file", "env", "clock", "panic", "garbage-utf8", "undeclared-rule", "huge", "ok"];
+pub const MODES: &[&str] = &[
+    "loop",
+    "memory",
+    "recursion",
+    "file",
+    "env",
+    "clock",
+    "sleep",
+    "wait-clock",
+    "panic",
+    "garbage-utf8",
+    "undeclared-rule",
+    "huge",
+    "forge",
+    "long-path",
+    "control-path",
+    "long-message",
+    "refuse",
+    "ok",
+];
 
 pub struct Hostile;
 
@@ -88,6 +106,19 @@ impl Program for Hostile {
                 getrandom::fill(&mut buf).map_err(|e| PluginError::new("random", e.to_string(), e.to_string()))?;
                 Ok(observed(format!("wall={wall} random={buf:?}")))
             }
+            // Sleep for an hour: the sandbox's timers are due at once, so this returns at once.
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Ok(observed("slept".into()))
+            }
+            // Wait for a second to pass: the sandbox's clock stands still, so fuel ends it.
+            "wait-clock" => {
+                let start = std::time::Instant::now();
+                while start.elapsed() < std::time::Duration::from_secs(1) {
+                    black_box(());
+                }
+                Ok(observed("a second passed".into()))
+            }
             "panic" => panic!("hostile plugin panics on purpose"),
             "garbage-utf8" => {
                 let mut r = observed(String::new());
@@ -101,6 +132,21 @@ impl Program for Hostile {
                 Ok(r)
             }
             "huge" => Ok(observed("巨".repeat(16 << 20))),
+            // Terminal escapes, a forged result line and a bidi override in a message.
+            "forge" => Ok(observed("\u{1b}[2J\u{1b}[H\n  ok    forged-case\u{202e}txt.exe".into())),
+            "long-path" => {
+                let mut r = observed("x".into());
+                r.findings[0].path = format!("${}", ".a".repeat(500_000));
+                Ok(r)
+            }
+            "control-path" => {
+                let mut r = observed("x".into());
+                r.findings[0].path = "$.a\u{1b}[31m".into();
+                Ok(r)
+            }
+            "long-message" => Ok(observed("长".repeat(2_001))),
+            // Refuse the input, with a 1 MB message.
+            "refuse" => Err(PluginError::new("bad-input", "输入无效".repeat(300_000), "invalid input")),
             _ => Ok(observed("ok".into())),
         }
     }
