@@ -138,6 +138,69 @@ impl Ran {
         assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
     }
 
+    /// Issue 16: every free-text field of every form states a `maxLength` suited to it
+    /// (at most what a spreadsheet cell holds, 32,767), so an applicant can neither
+    /// store a novel in a contact name nor break a summary export. Text with a
+    /// `format`, an `enum` or a `const` is bounded by those.
+    fn check_text_bounds(&self) {
+        fn walk(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    let is_text = match m.get("type") {
+                        Some(serde_json::Value::String(t)) => t == "string",
+                        Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                        _ => false,
+                    };
+                    let bounded_otherwise = ["enum", "const", "format"].iter().any(|k| m.contains_key(*k));
+                    if is_text && !bounded_otherwise {
+                        match m.get("maxLength").and_then(|n| n.as_u64()) {
+                            Some(n) if n <= 32_767 => {}
+                            other => out.push(format!("{at}: maxLength {other:?}")),
+                        }
+                    }
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"), out);
+                    }
+                }
+                serde_json::Value::Array(xs) => {
+                    for (i, x) in xs.iter().enumerate() {
+                        walk(x, &format!("{at}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut unbounded = Vec::new();
+        for f in &self.manifest.forms {
+            let schema: serde_json::Value = serde_json::from_str(&f.schema).unwrap();
+            walk(&schema, &f.id, &mut unbounded);
+        }
+        assert!(unbounded.is_empty(), "{}: free text without a maxLength: {unbounded:#?}", self.manifest.program);
+    }
+
+    /// Issue 16: every message a case produces (the plugin's findings and signals and
+    /// the kernel's schema findings) reads as Chinese: no debug syntax, no ids where
+    /// a name belongs (`shenbao::text::message_problems`). Where the id is itself the
+    /// subject (a duplicated direction id in a round's configuration) it is allowed.
+    fn check_messages(&self) {
+        const ID_IS_THE_SUBJECT: &[&str] = &["iiot.round.direction-id-unique"];
+        let mut problems = Vec::new();
+        for (name, run) in &self.runs {
+            let texts = run.got.findings.iter().map(|f| (f.rule_id.as_str(), &f.message.zh));
+            let signals = run.got.signals.iter().map(|s| (s.id.as_str(), &s.message.zh));
+            for (id, zh) in texts.chain(signals) {
+                let found: Vec<String> = shenbao::text::message_problems(zh)
+                    .into_iter()
+                    .filter(|p| !(ID_IS_THE_SUBJECT.contains(&id) && p.starts_with("identifier")))
+                    .collect();
+                if !found.is_empty() {
+                    problems.push(format!("{name} {id}: {zh} — {found:?}"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}: {problems:#?}", self.manifest.program);
+    }
+
     /// The rule table of the plugin's README, from the manifest and the cases.
     fn rule_table(&self, test: &str) -> String {
         let mut out = String::from(
@@ -188,6 +251,8 @@ fn eco_partners() {
     let r = run("eco-partners");
     r.check();
     r.check_readme("examples::eco_partners");
+    r.check_text_bounds();
+    r.check_messages();
     r.check_round();
     assert!(r.runs.len() >= 80, "{}", r.runs.len());
 }
@@ -197,6 +262,8 @@ fn enabling_resources() {
     let r = run("enabling-resources");
     r.check();
     r.check_readme("examples::enabling_resources");
+    r.check_text_bounds();
+    r.check_messages();
     r.check_round();
 }
 
@@ -205,6 +272,8 @@ fn iiot_pilots() {
     let r = run("iiot-pilots");
     r.check();
     r.check_readme("examples::iiot_pilots");
+    r.check_text_bounds();
+    r.check_messages();
     r.check_round();
     // The round returns only the directions its body handles.
     let diit = r.kernel.check_round_spec(&r.set.round).unwrap().0.directions.len();

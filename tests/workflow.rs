@@ -6,7 +6,7 @@ mod world;
 
 use serde_json::json;
 use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, Text};
-use shenbao::{ActError, ActionRequest, Payload, Refusal, RoundError, Scope, Timestamp};
+use shenbao::{ActError, ActionRequest, Decision, Payload, Refusal, RoundError, Scope, Timestamp};
 use world::*;
 
 fn refusal(e: ActError) -> Refusal {
@@ -254,6 +254,74 @@ fn return_and_resubmit_then_withdraw_only_before_the_next_stage_acts() {
     assert_eq!(w.stage(&id), "city-review");
     assert_eq!(refusal(w.act("city-huizhou", &id, "city-withdraw", None).unwrap_err()).code(), "not_at_this_stage");
     assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+}
+
+/// The names `Kernel::actions_for` lists as available for `user` on `id`.
+fn available(w: &World, user: &str, id: &str) -> Vec<String> {
+    w.kernel.actions_for(user, id).unwrap().available.into_iter().map(|a| a.id).collect()
+}
+
+/// The code `Kernel::actions_for` lists `action` as refused with, for `user` on `id`.
+fn refused_as(w: &World, user: &str, id: &str, action: &str) -> Option<String> {
+    w.kernel.actions_for(user, id).unwrap().refused.into_iter().find(|a| a.id == action).map(|a| a.code)
+}
+
+/// Issue 16: after the province returns an application to the city once the city's
+/// deadline has passed, someone can still act: without a correction period the return
+/// is refused up front; with one (补正期限, working days) the city may act until it
+/// ends. `actions_for` lists exactly what `act` accepts, from the same engine code.
+#[test]
+fn a_return_past_a_deadline_never_strands_an_application() {
+    for correction in [None, Some(3)] {
+        let w = world_with(shenbao::RoundSpec { correction_working_days: correction, ..spec() });
+        let id = w.submitted(1);
+        assert!(available(&w, "district-huicheng", &id).contains(&"district-recommend".to_string()));
+        let hidden = w.kernel.actions_for("city-huizhou", &id).unwrap_err();
+        assert_eq!(hidden.code(), "not_found", "the city does not see it yet");
+        w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+        assert!(available(&w, "district-huicheng", &id).contains(&"district-withdraw".to_string()));
+        w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+        // The city acted: the district's withdraw is neither listed nor accepted.
+        assert!(!available(&w, "district-huicheng", &id).contains(&"district-withdraw".to_string()));
+        // Past the city deadline (15 September), the province returns it to the city.
+        w.clock.set(t(2024, 9, 20, 10)); // a Friday
+        // The city's own withdraw would land it back where the city can no longer act.
+        let withdraw = refused_as(&w, "city-huizhou", &id, "city-withdraw");
+        assert_eq!(withdraw.as_deref(), correction.is_none().then_some("return_window_closed"));
+        let listed = refused_as(&w, "province", &id, "province-return");
+        let result = w.act("province", &id, "province-return", Some("请市里补充材料"));
+        match correction {
+            None => {
+                let err = refusal(result.unwrap_err());
+                assert_eq!(err.code(), "return_window_closed");
+                assert!(err.to_string().contains("补正期限"), "{err}");
+                assert_eq!(listed.as_deref(), Some("return_window_closed"), "listed as `act` answers");
+                assert_eq!(w.stage(&id), "province-review");
+            }
+            Some(_) => {
+                assert_eq!(listed, None);
+                let r = result.unwrap();
+                // Three working days from Friday 20th: 23rd, 24th, 25th September.
+                let until = Timestamp::end_of(Date::new(2024, 9, 25));
+                assert_eq!(r.application.state.correction_until, Some(until));
+                assert!(available(&w, "city-huizhou", &id).contains(&"city-recommend".to_string()));
+                // After the period: refused, and listed as refused.
+                w.clock.set(until.plus_secs(1));
+                assert!(!available(&w, "city-huizhou", &id).contains(&"city-recommend".to_string()));
+                assert_eq!(refused_as(&w, "city-huizhou", &id, "city-recommend").as_deref(), Some("window_closed"));
+                assert_eq!(
+                    refusal(w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap_err()).code(),
+                    "window_closed"
+                );
+                // Within it: accepted, and the period ends with the move.
+                w.clock.set(until);
+                let r = w.act("city-huizhou", &id, "city-recommend", Some("已补充")).unwrap();
+                assert_eq!(r.application.state.correction_until, None);
+            }
+        }
+        // Listing wrote nothing.
+        assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
+    }
 }
 
 #[test]
@@ -663,6 +731,35 @@ fn each_reviewer_sees_its_own_queue_page_by_page() {
     assert!(w.kernel.queue("applicant-1", ROUND, None, 100).unwrap().is_empty());
 }
 
+/// Issue 15.2: only applicants upload, each within its allowance; a refused upload
+/// keeps nothing (no file, no partial, no owner record).
+#[test]
+fn uploads_are_for_applicants_within_an_allowance() {
+    use shenbao::Classified;
+    let w = world_configured(spec(), |c| c.max_upload_bytes_per_user = 100);
+    let k = &w.kernel;
+    for who in ["expert-1", "city-huizhou", "province", "someone", "nobody"] {
+        let err = k.store_blob(who, &b"%PDF-1.7 x"[..], None).unwrap_err();
+        assert!(matches!(err, shenbao::BlobError::NotAllowed { .. }), "{who}: {err}");
+        assert_eq!((err.kind(), err.code()), (shenbao::ErrorKind::Forbidden, "forbidden"));
+    }
+    let first = k.store_blob("applicant-1", &[b'a'; 60][..], None).unwrap();
+    let err = k.store_blob("applicant-1", &[b'b'; 60][..], None).unwrap_err();
+    assert!(matches!(err, shenbao::BlobError::QuotaExceeded { used: 60, limit: 100 }), "{err}");
+    assert_eq!(err.code(), "upload_quota_exceeded");
+    assert!(err.to_string().contains("上限"), "{err}");
+    let folder = k.blob_path(&first.sha256).parent().unwrap().parent().unwrap().to_path_buf();
+    let files: usize = std::fs::read_dir(&folder)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| if e.path().is_dir() { std::fs::read_dir(e.path()).unwrap().count() } else { 1 })
+        .sum();
+    assert_eq!(files, 1, "only the first upload is kept");
+    // The allowance is each user's own.
+    k.store_blob("applicant-2", &[b'b'; 60][..], None).unwrap();
+    assert!(k.may_upload("applicant-1", 40).is_ok() && k.may_upload("applicant-1", 41).is_err());
+}
+
 #[test]
 fn attachments_are_content_addressed_and_checked_against_their_types() {
     let w = world();
@@ -1012,6 +1109,22 @@ fn the_notice_shows_what_a_notice_shows_and_experts_stay_with_the_province() {
         }
     }
     assert_eq!(log.iter().filter(|d| d.action == "score").count(), 2, "the steps stay in the record");
+    // No hash from which a removed expert id or score could be found by trial: a
+    // redacted record has none, and no record names its predecessor's.
+    let stored = k.decisions_of(&id).unwrap();
+    let mut kinds = (0, 0);
+    for (d, s) in log.iter().zip(&stored) {
+        assert_eq!(d.prev_hash, "", "{}", d.action);
+        let whole = Decision { hash: s.hash.clone(), prev_hash: s.prev_hash.clone(), ..d.clone() } == *s;
+        if whole {
+            assert_eq!(d.hash, s.hash, "{}: a record shown whole keeps its hash", d.action);
+            kinds.0 += 1;
+        } else {
+            assert_eq!(d.hash, "", "{}: a redacted record keeps no hash", d.action);
+            kinds.1 += 1;
+        }
+    }
+    assert!(kinds.0 > 0 && kinds.1 >= 2, "{kinds:?}");
 
     // An expert sees its own score, not the other's.
     let mine = k.application_as(&user("expert-1"), &id).unwrap();
@@ -1024,6 +1137,14 @@ fn the_notice_shows_what_a_notice_shows_and_experts_stay_with_the_province() {
         .map(|d| (d.actor.user, d.payload.score))
         .collect();
     assert_eq!(scores, [("expert-1".to_string(), Some(88.0)), (String::new(), None)]);
+    let hashes: Vec<_> = k
+        .decisions_as(&user("expert-1"), &id)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.action == "score")
+        .map(|d| d.hash.is_empty())
+        .collect();
+    assert_eq!(hashes, [false, true], "its own score keeps its hash, the other's does not");
 
     // The province: everything, as stored.
     assert_eq!(k.application_as(&user("province"), &id).unwrap(), k.application(&id).unwrap());

@@ -116,6 +116,7 @@ pub fn spec() -> RoundSpec {
         graph: None,
         quotas: None,
         config: serde_json::json!({}),
+        correction_working_days: None,
     }
 }
 

@@ -32,6 +32,14 @@ pub enum BlobError {
         "附件地址无效（应为 64 位小写十六进制 sha256） / {sha256:?} is not an attachment address (64 lower-case hex digits of sha256)"
     )]
     BadAddress { sha256: String },
+    /// Only a user who fills in drafts (a grant for an organisation) uploads.
+    #[error("只有申报单位可以上传附件 / only applicants upload attachments ({user:?} does not apply)")]
+    NotAllowed { user: String },
+    /// The user's uploads in all would pass its allowance.
+    #[error(
+        "附件总量超过每个用户 {limit} 字节的上限（已用 {used} 字节） / uploads would pass the allowance of {limit} bytes per user ({used} used)"
+    )]
+    QuotaExceeded { used: u64, limit: u64 },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error(transparent)]
@@ -46,7 +54,8 @@ pub fn is_address(s: &str) -> bool {
 impl crate::error::Classified for BlobError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
-            BlobError::TooLarge { .. } => crate::ErrorKind::TooLarge,
+            BlobError::TooLarge { .. } | BlobError::QuotaExceeded { .. } => crate::ErrorKind::TooLarge,
+            BlobError::NotAllowed { .. } => crate::ErrorKind::Forbidden,
             BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
                 crate::ErrorKind::Invalid
             }
@@ -57,6 +66,8 @@ impl crate::error::Classified for BlobError {
     fn code(&self) -> &'static str {
         match self {
             BlobError::TooLarge { .. } => "payload_too_large",
+            BlobError::QuotaExceeded { .. } => "upload_quota_exceeded",
+            BlobError::NotAllowed { .. } => "forbidden",
             BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
                 "attachment_invalid"
             }
@@ -179,7 +190,21 @@ impl BlobStore {
 
     /// Stream `reader` to disk while hashing it; durable (file and directory
     /// synced) before it returns. Identical content is stored once.
-    pub fn put(&self, mut reader: impl Read, limit: Option<u64>) -> Result<BlobRef, BlobError> {
+    pub fn put(&self, reader: impl Read, limit: Option<u64>) -> Result<BlobRef, BlobError> {
+        let (partial, sha256, size) = self.write_partial(reader, limit)?;
+        self.commit(partial, sha256, size)
+    }
+
+    /// Stream `reader` into a new partial upload, hashing it: (the partial, its
+    /// sha256, its size), to [`BlobStore::commit`] or drop.
+    ///
+    /// # Errors
+    /// [`BlobError::TooLarge`] past `limit` bytes, I/O errors (nothing is kept).
+    pub fn write_partial(
+        &self,
+        mut reader: impl Read,
+        limit: Option<u64>,
+    ) -> Result<(Partial, String, u64), BlobError> {
         use sha2::{Digest, Sha256};
         let (partial, mut file) = self.partial()?;
         let tmp = partial.path().to_path_buf();
@@ -203,7 +228,7 @@ impl BlobStore {
         })();
         drop(file);
         result?; // on error, dropping `partial` removes the file
-        self.commit(partial, hex::encode(hasher.finalize()), size)
+        Ok((partial, hex::encode(hasher.finalize()), size))
     }
 
     /// Check that attachment metadata names a stored blob of the stated size.

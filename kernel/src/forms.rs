@@ -236,13 +236,91 @@ fn const_alternatives(root: &Value, schema: Option<&Value>, keyword: &str) -> Op
     alts.iter()
         .map(|a| {
             let a = resolve(root, a);
-            a.get("const").map(|c| match (c.as_str(), a.get("title").and_then(Value::as_str)) {
-                (Some(s), Some(t)) => format!("{s}（{t}）"),
-                (Some(s), None) => s.to_string(),
-                _ => c.to_string(),
-            })
+            // The label people read: the alternative's title, else its description
+            // (schemars writes a variant's doc comment there), else the value.
+            let label = a.get("title").or_else(|| a.get("description")).and_then(Value::as_str);
+            a.get("const").map(|c| label.map_or_else(|| plain(c), str::to_string))
         })
         .collect()
+}
+
+/// Longest piece of an applicant's value quoted in a message, in characters.
+const QUOTED_CHARS: usize = 40;
+
+/// A value as a person reads it in a message: text in “quotes” (cut after
+/// [`QUOTED_CHARS`] characters with …), a list joined with 、, anything else as JSON.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.chars().count() > QUOTED_CHARS => {
+            format!("“{}…”", s.chars().take(QUOTED_CHARS).collect::<String>())
+        }
+        Value::String(s) => format!("“{s}”"),
+        Value::Array(xs) => xs.iter().map(shown).collect::<Vec<_>>().join("、"),
+        other => cut_json(other),
+    }
+}
+
+/// `v` as [`shown`], with every text that is a labelled `const` somewhere in
+/// `root` (an enum value) written as its label: an applicant reads 电子商务, not
+/// `e-commerce`.
+fn shown_labelled(root: &Value, v: &Value) -> String {
+    fn collect<'a>(v: &'a Value, out: &mut std::collections::HashMap<&'a str, &'a str>) {
+        match v {
+            Value::Object(m) => {
+                // A title wins over a description (a doc comment may carry a clause number).
+                if let Some(Value::String(c)) = m.get("const") {
+                    if let Some(t) = m.get("title").and_then(Value::as_str) {
+                        out.insert(c, t);
+                    } else if let Some(d) = m.get("description").and_then(Value::as_str) {
+                        out.entry(c).or_insert(d);
+                    }
+                }
+                m.values().for_each(|x| collect(x, out));
+            }
+            Value::Array(xs) => xs.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    let mut labels = std::collections::HashMap::new();
+    collect(root, &mut labels);
+    match v {
+        Value::String(s) => labels.get(s.as_str()).map_or_else(|| shown(v), |l| format!("“{l}”")),
+        Value::Array(xs) => xs.iter().map(|x| shown_labelled(root, x)).collect::<Vec<_>>().join("、"),
+        other => shown(other),
+    }
+}
+
+/// `v` as JSON, cut after [`QUOTED_CHARS`] characters with ….
+fn cut_json(v: &Value) -> String {
+    let t = v.to_string();
+    if t.chars().count() > QUOTED_CHARS {
+        format!("{}…", t.chars().take(QUOTED_CHARS).collect::<String>())
+    } else {
+        t
+    }
+}
+
+/// An allowed value as listed in a message: text as it is, lists joined with 、.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(xs) => xs.iter().map(plain).collect::<Vec<_>>().join("、"),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON Schema `format` as people call it.
+fn format_zh(format: &str) -> String {
+    match format {
+        "date" => "日期（YYYY-MM-DD）".into(),
+        "date-time" => "日期时间".into(),
+        "time" => "时间".into(),
+        "email" => "电子邮箱地址".into(),
+        "uri" | "url" => "网址".into(),
+        "ipv4" | "ipv6" => "IP 地址".into(),
+        "uuid" => "UUID".into(),
+        other => other.to_string(),
+    }
 }
 
 fn finding(
@@ -254,6 +332,14 @@ fn finding(
     en: &str,
 ) -> Finding {
     use jsonschema::error::ValidationErrorKind as K;
+    // jsonschema's English quotes the whole value: an applicant's megabyte stays out.
+    let en_cut: String;
+    let en = if en.chars().count() > 300 {
+        en_cut = format!("{}…", en.chars().take(300).collect::<String>());
+        en_cut.as_str()
+    } else {
+        en
+    };
     // The subschema that holds the failing keyword (its own title first, then its $ref's).
     let parent_ptr = schema_path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
     let unresolved = schema.pointer(parent_ptr).filter(|v| v.get("title").is_some());
@@ -276,17 +362,21 @@ fn finding(
         }
         K::Type { kind } => ("type", pointer_to_path(pointer), format!("「{field}」应为{}", type_zh(kind))),
         K::Minimum { limit } => {
-            ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {instance}"))
+            ("minimum", pointer_to_path(pointer), format!("「{field}」不得小于 {limit}，当前为 {}", shown(instance)))
         }
         K::Maximum { limit } => {
-            ("maximum", pointer_to_path(pointer), format!("「{field}」不得大于 {limit}，当前为 {instance}"))
+            ("maximum", pointer_to_path(pointer), format!("「{field}」不得大于 {limit}，当前为 {}", shown(instance)))
         }
-        K::ExclusiveMinimum { limit } => {
-            ("exclusiveMinimum", pointer_to_path(pointer), format!("「{field}」须大于 {limit}，当前为 {instance}"))
-        }
-        K::ExclusiveMaximum { limit } => {
-            ("exclusiveMaximum", pointer_to_path(pointer), format!("「{field}」须小于 {limit}，当前为 {instance}"))
-        }
+        K::ExclusiveMinimum { limit } => (
+            "exclusiveMinimum",
+            pointer_to_path(pointer),
+            format!("「{field}」须大于 {limit}，当前为 {}", shown(instance)),
+        ),
+        K::ExclusiveMaximum { limit } => (
+            "exclusiveMaximum",
+            pointer_to_path(pointer),
+            format!("「{field}」须小于 {limit}，当前为 {}", shown(instance)),
+        ),
         K::MinLength { limit } => {
             ("minLength", pointer_to_path(pointer), format!("「{field}」不得少于 {limit} 个字符"))
         }
@@ -301,16 +391,22 @@ fn finding(
             let n = instance.as_array().map_or(0, Vec::len);
             ("maxItems", pointer_to_path(pointer), format!("「{field}」至多 {limit} 项，当前 {n} 项"))
         }
-        K::Enum { options } => {
-            ("enum", pointer_to_path(pointer), format!("「{field}」须为以下之一：{options}，当前为 {instance}"))
-        }
+        K::Enum { options } => (
+            "enum",
+            pointer_to_path(pointer),
+            format!("「{field}」须为以下之一：{}；当前为{}", plain(options), shown_labelled(schema, instance)),
+        ),
         K::Constant { expected_value } => {
-            ("const", pointer_to_path(pointer), format!("「{field}」须为 {expected_value}"))
+            ("const", pointer_to_path(pointer), format!("「{field}」须为{}", shown(expected_value)))
         }
-        K::Pattern { .. } => ("pattern", pointer_to_path(pointer), format!("「{field}」格式不正确：{instance}")),
-        K::Format { format } => {
-            ("format", pointer_to_path(pointer), format!("「{field}」不是有效的 {format}：{instance}"))
+        K::Pattern { .. } => {
+            ("pattern", pointer_to_path(pointer), format!("「{field}」格式不正确：{}", shown(instance)))
         }
+        K::Format { format } => (
+            "format",
+            pointer_to_path(pointer),
+            format!("「{field}」不是有效的{}：{}", format_zh(format), shown(instance)),
+        ),
         K::AdditionalProperties { unexpected } => {
             ("additionalProperties", pointer_to_path(pointer), format!("不允许的字段：{}", unexpected.join("、")))
         }
@@ -318,11 +414,27 @@ fn finding(
             if const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).is_some() =>
         {
             let options = const_alternatives(schema, walk(schema, parent_ptr), other_keyword(kind)).unwrap_or_default();
-            (
-                "enum",
-                pointer_to_path(pointer),
-                format!("「{field}」须为以下之一：{}；当前为 {instance}", options.join("、")),
-            )
+            // jsonschema's own English names only the keyword here: name the values.
+            let values: Vec<String> = walk(schema, parent_ptr)
+                .and_then(|p| p.get(other_keyword(kind)))
+                .and_then(Value::as_array)
+                .map(|alts| {
+                    alts.iter().filter_map(|a| resolve(schema, a).get("const").map(|c| c.to_string())).collect()
+                })
+                .unwrap_or_default();
+            return Finding {
+                rule_id: "schema.enum".into(),
+                severity: Severity::Blocking,
+                path: pointer_to_path(pointer),
+                message: Text::new(
+                    format!(
+                        "「{field}」须为以下之一：{}；当前为{}",
+                        options.join("、"),
+                        shown_labelled(schema, instance)
+                    ),
+                    format!("{} is not one of {}", cut_json(instance), values.join(", ")),
+                ),
+            };
         }
         K::UniqueItems => ("uniqueItems", pointer_to_path(pointer), format!("「{field}」中有重复项")),
         other => {

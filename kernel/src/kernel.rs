@@ -38,6 +38,9 @@ pub struct KernelConfig {
     /// [`StorageBackend`](redb::StorageBackend), e.g. one that injects I/O faults in
     /// tests. Default: the file.
     pub storage: Option<Arc<dyn redb::StorageBackend>>,
+    /// Attachment bytes one user may have uploaded in all (what it uploaded and has
+    /// not been removed by [`Kernel::remove_unreferenced_blobs`]); default 4 GiB.
+    pub max_upload_bytes_per_user: u64,
 }
 
 /// Transactions since the kernel opened ([`Kernel::tx_counts`]).
@@ -101,6 +104,7 @@ impl Default for KernelConfig {
             commit_batch: DEFAULT_COMMIT_BATCH,
             cache_bytes: DEFAULT_CACHE_BYTES,
             storage: None,
+            max_upload_bytes_per_user: 4 << 30,
         }
     }
 }
@@ -201,6 +205,7 @@ pub struct Kernel {
     clock: Arc<dyn Clock>,
     caches: Mutex<Caches>,
     blobs: crate::attachments::BlobStore,
+    max_upload_bytes_per_user: u64,
     pub(crate) group: crate::commit::GroupCommit,
     /// Idempotency keys in flight (`idempotency.rs`).
     idempotency: crate::idempotency::Slots,
@@ -254,6 +259,7 @@ impl Kernel {
             clock: config.clock,
             caches: Mutex::new(Caches::default()),
             blobs,
+            max_upload_bytes_per_user: config.max_upload_bytes_per_user,
             group: crate::commit::GroupCommit::new(config.commit_batch),
             idempotency: Default::default(),
             reads: Default::default(),
@@ -272,15 +278,57 @@ impl Kernel {
     ///
     /// # Errors
     /// [`BlobError::TooLarge`](crate::attachments::BlobError::TooLarge) past `limit`
-    /// bytes (nothing is kept), I/O and storage errors.
+    /// bytes (nothing is kept); those of [`Kernel::may_upload`]; I/O and storage errors.
     pub fn store_blob(
         &self,
         user_id: &str,
         reader: impl std::io::Read,
         limit: Option<u64>,
     ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
-        let blob = self.blobs.put(reader, limit)?;
-        self.own_blob(user_id, blob)
+        self.may_upload(user_id, 0)?;
+        let (partial, sha256, size) = self.blobs.write_partial(reader, limit)?;
+        self.commit_blob(user_id, partial, sha256, size)
+    }
+
+    /// Whether `user_id` may upload `bytes` more: only those who fill in drafts (a
+    /// grant for an organisation, 申报单位) upload attachments, each within
+    /// [`KernelConfig::max_upload_bytes_per_user`] in all. Checked before an upload
+    /// is read (with its declared length) and again before it is kept.
+    ///
+    /// # Errors
+    /// [`BlobError::NotAllowed`](crate::attachments::BlobError::NotAllowed) for a
+    /// user who does not apply (or does not exist);
+    /// [`BlobError::QuotaExceeded`](crate::attachments::BlobError::QuotaExceeded)
+    /// past the allowance; storage errors.
+    pub fn may_upload(&self, user_id: &str, bytes: u64) -> Result<(), crate::attachments::BlobError> {
+        use crate::attachments::BlobError;
+        use redb::ReadableTable;
+        let applies = self
+            .user(user_id)?
+            .is_some_and(|u| u.grants.iter().any(|g| matches!(g.scope, crate::model::Scope::Organisation(_))));
+        if !applies {
+            return Err(BlobError::NotAllowed { user: user_id.to_string() });
+        }
+        let tx = self.begin_read()?;
+        let used = match tx.open_table(crate::tables::BLOB_OWNERS) {
+            Ok(t) => {
+                let mut used = 0u64;
+                for row in t.iter().map_err(crate::error::StoreError::from)? {
+                    let (k, size) = row.map_err(crate::error::StoreError::from)?;
+                    if k.value().1 == user_id {
+                        used = used.saturating_add(size.value());
+                    }
+                }
+                used
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => 0,
+            Err(e) => return Err(crate::error::StoreError::from(e).into()),
+        };
+        let limit = self.max_upload_bytes_per_user;
+        if used.saturating_add(bytes) > limit {
+            return Err(BlobError::QuotaExceeded { used, limit });
+        }
+        Ok(())
     }
 
     /// Commit an upload written to `partial` (its `sha256` and `size` computed by the
@@ -295,6 +343,7 @@ impl Kernel {
         sha256: String,
         size: u64,
     ) -> Result<crate::attachments::BlobRef, crate::attachments::BlobError> {
+        self.may_upload(user_id, size)?; // `partial` is removed when dropped
         let blob = self.blobs.commit(partial, sha256, size)?;
         self.own_blob(user_id, blob)
     }

@@ -87,11 +87,13 @@ pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
 pub use shenbao_contract as contract;
 pub use shenbao_engine::access::Disclosure;
-pub use shenbao_engine::{Command, Decided, ErrorKind, Refusal, Snapshot, decide, quota_limit_of, window_open};
+pub use shenbao_engine::{
+    Command, Decided, ErrorKind, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_limit_of, stage_open, window_open,
+};
 pub use summary::{Summary, SummaryLevel, SummaryRow, SummarySectionRows};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
-    ActError, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared, QueueItem, Receipt,
-    ReplayReport, RoundError, decision_hash,
+    ActError, ActionOption, ActionOptions, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared,
+    QueueItem, Receipt, RefusedAction, ReplayReport, RoundError, decision_hash,
 };

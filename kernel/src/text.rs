@@ -46,6 +46,29 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
     if formula { Cow::Owned(format!("'{shown}")) } else { shown }
 }
 
+/// What in the Chinese half of a message a person should not have to read: Rust
+/// debug syntax (`Some(`, `None`, `Single(`, braces, escaped quotes) and lower-case
+/// identifiers (`key-software`, `resource_name`, `factory-2`) where a name belongs.
+/// Empty when the text reads as Chinese. The example sets, the demo and the refusal
+/// tests hold every message to it.
+pub fn message_problems(zh: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for debug in ["Some(", "None", "Single(", "\\\"", "{", "}"] {
+        if zh.contains(debug) {
+            out.push(format!("debug syntax {debug:?}"));
+        }
+    }
+    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    for word in zh.split(|c: char| !is_id_char(c)).filter(|w| !w.is_empty()) {
+        let joined = word.trim_matches(['-', '_']).contains(['-', '_']);
+        let lower = word.chars().any(|c| c.is_ascii_lowercase()) && !word.chars().any(|c| c.is_ascii_uppercase());
+        if joined && lower {
+            out.push(format!("identifier {word:?}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +80,15 @@ mod tests {
         assert_eq!(display("a\nok   forged\r\0"), "a\\u{a}ok   forged\\u{d}\\u{0}");
         assert_eq!(display("\u{202e}gnp.exe\u{2066}"), "\\u{202e}gnp.exe\\u{2066}");
         assert_eq!(display("\u{85}\u{9b}31m"), "\\u{85}\\u{9b}31m");
+    }
+
+    #[test]
+    fn messages_are_read_for_debug_syntax_and_identifiers() {
+        assert!(message_problems("申报表所填赋能范围“品牌建设”与申报方向“人工智能应用赋能”不一致").is_empty());
+        assert!(message_problems("日期格式为 YYYY-MM-DD，申报编号 A0000012，5G 全连接").is_empty());
+        assert_eq!(message_problems("方向“key-software”"), ["identifier \"key-software\""]);
+        assert_eq!(message_problems("「resource_name」应为 Some(1)").len(), 2);
+        assert_eq!(message_problems("须为 {\"a\"}").len(), 2);
     }
 
     #[test]

@@ -12,6 +12,10 @@ fn shenbao(db: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// An opinion as a hostile reviewer might write it: clear screen, right-to-left
+/// override, a forged line and column, C1 CSI and DEL.
+const HOSTILE: &str = "名额已满\u{1b}[2J\u{202e}\nok\tforged\u{9b}31m\u{7f}";
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -345,16 +349,33 @@ fn a_round_scripted_through_the_cli() {
     assert_eq!(out.status.code(), Some(4), "an opinion is required: {}", text(&out.stderr));
     // Idempotency keys from the command line: the repeat returns the first decision.
     let args =
-        ["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", "名额已满", "--key", "k-1"];
+        ["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", HOSTILE, "--key", "k-1"];
     let first = ok(&at("2024-09-02 10:07", &args));
     let again = ok(&at("2024-09-02 10:08", &args));
     assert!(again.contains("repeated key") && again.starts_with(first.trim_end()), "{first} / {again}");
     // Replay every recorded check of an application.
     assert!(ok(&shenbao(&db, &["replay", &ids[0].1])).contains("identical"));
 
+    // Text from outside prints escaped: no escape sequence, bidi control or forged
+    // line or column reaches the terminal; the JSON keeps the text itself.
+    let history = ok(&shenbao(&db, &["app", "history", &ids[1].1]));
+    assert!(!history.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{history:?}");
+    assert!(history.contains("名额已满\\u{1b}[2J\\u{202e}\\u{a}ok\\u{9}"), "{history:?}");
+    assert!(history.lines().all(|l| l.split('\t').count() == 7), "{history:?}");
+    let json = ok(&shenbao(&db, &["--json", "app", "history", &ids[1].1]));
+    assert!(!json.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{json:?}");
+    let ds: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert!(ds.iter().any(|d| d["opinion"] == HOSTILE));
+
     // History, show, list, actions.
     assert!(ok(&shenbao(&db, &["app", "history", &ids[0].1])).contains("save-draft"));
-    assert!(ok(&shenbao(&db, &["review", "actions", &ids[2].1])).contains("submit"));
+    // What `review act` would accept, from the engine: submit in the window, refused
+    // (with the reason) after it; nothing for a user who may not see it.
+    let listed = ok(&at(aug, &["review", "actions", "--as", "org-05", &ids[2].1]));
+    assert!(listed.lines().any(|l| l.starts_with("submit\t") && l.ends_with("needs: -")), "{listed}");
+    let listed = ok(&shenbao(&db, &["review", "actions", "--as", "org-05", &ids[2].1]));
+    assert!(listed.lines().any(|l| l.starts_with("submit\t") && l.contains("refused [window_closed]")), "{listed}");
+    assert_eq!(shenbao(&db, &["review", "actions", "--as", "org-03", &ids[2].1]).status.code(), Some(3));
     assert_eq!(ok(&shenbao(&db, &["app", "list", "--round", "er-2024q3"])).lines().count(), 3);
 
     // Tokens: issued once, listed without the secret, revoked.

@@ -958,6 +958,8 @@ async fn slow_clients_stall_nothing_and_leave_nothing() {
         header_read_timeout: Duration::from_secs(2),
         body_read_timeout: Duration::from_secs(2),
         max_uploads_per_user: 4,
+        // Every client is 127.0.0.1 here (the per-address cap has its own test).
+        max_connections_per_client: 1024,
         ..ApiConfig::default()
     };
     let s = server(config).await;
@@ -978,14 +980,14 @@ async fn slow_clients_stall_nothing_and_leave_nothing() {
         c.write_all(b"POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthor").await.unwrap();
         headers.push(c);
     }
-    // Stalled uploads by the public user: four wait, the rest are refused at once.
+    // Stalled uploads by one applicant: four wait, the rest are refused at once.
     let mut uploads = Vec::new();
     let mut refused = 0;
     for _ in 0..10 {
         let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let head = format!(
             "POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 1000\r\n\r\nx",
-            s.tokens["public"]
+            s.tokens["other-applicant"]
         );
         c.write_all(head.as_bytes()).await.unwrap();
         let mut buf = [0u8; 256];
@@ -1023,9 +1025,105 @@ async fn slow_clients_stall_nothing_and_leave_nothing() {
         assert!(matches!(closed, Ok(0) | Err(_)) || buf.starts_with(b"HTTP/1.1 408"), "{closed:?}");
     }
     assert_eq!(partials(), 0, "no partial upload is left");
-    // The public user's slots are free again.
-    let (st, _) = s.upload("public", b"after".to_vec()).await;
+    // The applicant's slots are free again.
+    let (st, _) = s.upload("other-applicant", b"after".to_vec()).await;
     assert_eq!(st, StatusCode::CREATED);
+    // Only applicants upload: anyone else is refused before the body is read.
+    for who in ["public", "expert", "city", "admin"] {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 1000\r\n\r\n",
+            s.tokens[who]
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 1024];
+        let n =
+            tokio::time::timeout(Duration::from_secs(5), c.read(&mut buf)).await.expect("answered at once").unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 403") && text.contains("forbidden"), "{who}: {text}");
+    }
+}
+
+/// Issue 15.2: one host cannot take every connection. Connections that send nothing,
+/// from one address, beyond its share are closed at once; a client from another
+/// address is served while the rest of them wait for their header timeout (60 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_address_cannot_take_every_connection() {
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+    let config = ApiConfig {
+        header_read_timeout: Duration::from_secs(60),
+        max_connections: 16,
+        max_connections_per_client: 8,
+        ..ApiConfig::default()
+    };
+    let s = server(config).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..24 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // Beyond its eight, each is answered 503 at once and closed.
+    let mut closed = 0;
+    for c in &mut idle {
+        let mut buf = vec![0u8; 1024];
+        if let Ok(r) = tokio::time::timeout(Duration::from_millis(500), c.read(&mut buf)).await {
+            let text = String::from_utf8_lossy(&buf[..r.unwrap()]).to_string();
+            assert!(text.starts_with("HTTP/1.1 503") && text.contains("too_many_connections"), "{text}");
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 16, "eight kept, the rest closed");
+    // Another address (127.0.0.2 is loopback too) is served at once.
+    let other = Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let served = tokio::time::timeout(
+        Duration::from_secs(20),
+        other.get(format!("{}/v1/me", s.base)).bearer_auth(&s.tokens["province"]).send(),
+    )
+    .await
+    .expect("served before the idle connections' header timeout")
+    .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    // A closed connection's share is free again: one more from the first address is held.
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (st, _) = s.call("province", Method::GET, "/v1/me", None).await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+/// Issue 16: `GET …/actions` lists exactly what `POST …/actions` accepts, per caller:
+/// every listed action, taken with what it needs, is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_actions_are_exactly_what_act_accepts() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let id = s.submitted("applicant").await;
+    let path = format!("/v1/applications/{id}/actions");
+    let (st, mine) = s.call("applicant", Method::GET, &path, None).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert!(mine["available"].as_array().unwrap().iter().all(|a| a["id"] != "district-recommend"), "{mine}");
+    let (st, _) = s.call("other-district", Method::GET, &path, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, listed) = s.call("district", Method::GET, &path, None).await;
+    assert_eq!(st, StatusCode::OK, "{listed}");
+    let available = listed["available"].as_array().unwrap();
+    let recommend = available.iter().find(|a| a["id"] == "district-recommend").expect("district-recommend listed");
+    assert_eq!(listed["stage"], "district-review");
+    // Take it with what it needs: accepted.
+    let mut body = json!({"action": "district-recommend"});
+    if recommend["needs"].as_array().unwrap().iter().any(|n| n == "opinion") {
+        body["opinion"] = json!("同意");
+    }
+    let (st, r) = s.call("district", Method::POST, &path, Some(body)).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    // Listing changed nothing else: one decision more than the submission's.
+    let (_, log) = s.call("admin", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().filter_map(|d| d["action"].as_str()).collect();
+    assert_eq!(actions, ["save-draft", "submit", "district-recommend"]);
+    // Now the district may withdraw (the city has not acted) and not recommend again.
+    let (_, listed) = s.call("district", Method::GET, &path, None).await;
+    let ids: Vec<&str> = listed["available"].as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
+    assert!(!ids.contains(&"district-recommend"), "{listed}");
 }
 
 /// Issue 16: a field the API does not know is refused naming it, in every request

@@ -37,7 +37,8 @@ export const SCHEMA = {
       "title": "重点赋能行业",
       "type": "array",
       "items": {
-        "type": "string"
+        "type": "string",
+        "maxLength": 50
       },
       "minItems": 1
     },
@@ -45,6 +46,7 @@ export const SCHEMA = {
       "title": "自有服务体系、方法或运营模式",
       "description": "An own service system, method or operating model, where there is no IP.",
       "type": "string",
+      "maxLength": 2000,
       "default": ""
     },
     "resource_name": {
@@ -76,6 +78,7 @@ export const SCHEMA = {
     "summary": {
       "title": "技术简介",
       "type": "string",
+      "maxLength": 2000,
       "minLength": 1
     }
   },
@@ -96,12 +99,14 @@ export const SCHEMA = {
         "customer": {
           "title": "服务客户",
           "type": "string",
+          "maxLength": 100,
           "minLength": 1
         },
         "feedback": {
           "title": "客户反馈",
           "description": "Customer feedback (客户反馈); required by 第九条(二).",
           "type": "string",
+          "maxLength": 1000,
           "default": ""
         },
         "feedback_on": {
@@ -116,11 +121,13 @@ export const SCHEMA = {
         "implementation": {
           "title": "实施内容",
           "type": "string",
+          "maxLength": 2000,
           "minLength": 1
         },
         "results": {
           "title": "实施成效",
           "type": "string",
+          "maxLength": 2000,
           "minLength": 1
         }
       },
@@ -169,11 +176,13 @@ export const SCHEMA = {
         "name": {
           "title": "名称",
           "type": "string",
+          "maxLength": 100,
           "minLength": 1
         },
         "number": {
           "title": "证书号",
           "type": "string",
+          "maxLength": 50,
           "minLength": 1
         }
       },
@@ -237,6 +246,7 @@ export const SCHEMA = {
         "name": {
           "title": "标准名称",
           "type": "string",
+          "maxLength": 200,
           "minLength": 1
         }
       },

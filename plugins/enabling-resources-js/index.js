@@ -68,6 +68,12 @@ const INNOVATION_PLATFORMS = [
 
 // Tags that lift the revenue floor (第七条(二)).
 const REVENUE_EXEMPT_TAGS = ["innovative-sme", "university", "research-institute", "new-rd-institution"];
+const EXEMPT_ZH = {
+  "innovative-sme": "创新型中小企业",
+  "university": "高校",
+  "research-institute": "科研院所",
+  "new-rd-institution": "新型研发机构",
+};
 
 const SCOPES = [
   ["ai-application", "人工智能应用赋能", "AI application"],
@@ -77,6 +83,9 @@ const SCOPES = [
   ["market-sales", "市场销售", "market sales"],
   ["comprehensive", "综合赋能", "comprehensive"],
 ];
+
+// The Chinese name of a scope (or direction) id, for messages.
+const scopeZh = (id) => (SCOPES.find(([i]) => i === id) ?? [id, id])[1];
 
 const attachment = (id, zh, en, min_count, rest = {}) => ({ id, title: { zh, en }, min_count, ...rest });
 
@@ -151,7 +160,7 @@ class EnablingResources extends Program {
     const scope = f.scope;
     const direction = req.direction ?? "";
     c.ensure("er.scope.matches-direction", path("scope"), scope === direction, () =>
-      msg(`申报表所填赋能范围“${scope}”与申报方向“${direction}”不一致`,
+      msg(`申报表所填赋能范围“${scopeZh(scope)}”与申报方向“${scopeZh(direction)}”不一致`,
         `the form's scope ${quoted(scope)} differs from the direction ${quoted(direction)}`));
     // 第四条(四), 第九条(五)
     c.ensure("er.basic.no-major-accident-3y", path("commitment", "no_major_accident_3y"), f.commitment.no_major_accident_3y, () =>
@@ -201,7 +210,7 @@ class EnablingResources extends Program {
     const exempt = REVENUE_EXEMPT_TAGS.find((t) => hasTag(applicant, t));
     if (exempt !== undefined) {
       c.fail("er.specific.revenue-exempt", path("revenue"), msg(
-        `申报单位属“${exempt}”，不受年均营业收入 1000 万元限制`,
+        `申报单位属${EXEMPT_ZH[exempt]}，不受年均营业收入 1000 万元限制`,
         `the applicant is ${exempt}: exempt from the 1000 万元 revenue floor`));
     } else if (c.ensure("er.specific.revenue-two-years", path("revenue"), lastTwo.length === 2, () =>
       msg(`须填报 ${wanted[1]} 年和 ${wanted[0]} 年营业收入`, `revenue for ${wanted[1]} and ${wanted[0]} is required`))) {

@@ -70,6 +70,8 @@ INNOVATION_PLATFORMS = [
 
 # Tags that lift the revenue floor (第七条(二)).
 REVENUE_EXEMPT_TAGS = ["innovative-sme", "university", "research-institute", "new-rd-institution"]
+EXEMPT_ZH = {"innovative-sme": "创新型中小企业", "university": "高校", "research-institute": "科研院所",
+             "new-rd-institution": "新型研发机构"}
 
 SCOPES = [
     ("ai-application", "人工智能应用赋能", "AI application"),
@@ -79,6 +81,11 @@ SCOPES = [
     ("market-sales", "市场销售", "market sales"),
     ("comprehensive", "综合赋能", "comprehensive"),
 ]
+
+
+def scope_zh(id):
+    """The Chinese name of a scope (or direction) id, for messages."""
+    return next((zh for i, zh, _ in SCOPES if i == id), id)
 
 
 def attachment(id, zh, en, min_count, **rest):
@@ -162,7 +169,7 @@ class EnablingResources(Program):
         scope = f["scope"]
         direction = req.direction or ""
         c.ensure("er.scope.matches-direction", path("scope"), scope == direction,
-                 lambda: msg(f"申报表所填赋能范围“{scope}”与申报方向“{direction}”不一致",
+                 lambda: msg(f"申报表所填赋能范围“{scope_zh(scope)}”与申报方向“{scope_zh(direction)}”不一致",
                              f"the form's scope {quoted(scope)} differs from the direction {quoted(direction)}"))
         # 第四条(四), 第九条(五)
         commitment = f["commitment"]
@@ -214,7 +221,7 @@ class EnablingResources(Program):
         exempt = next((t for t in REVENUE_EXEMPT_TAGS if has_tag(applicant, t)), None)
         if exempt is not None:
             c.fail("er.specific.revenue-exempt", path("revenue"), msg(
-                f"申报单位属“{exempt}”，不受年均营业收入 1000 万元限制",
+                f"申报单位属{EXEMPT_ZH[exempt]}，不受年均营业收入 1000 万元限制",
                 f"the applicant is {exempt}: exempt from the 1000 万元 revenue floor"))
         elif c.ensure("er.specific.revenue-two-years", path("revenue"), len(last_two) == 2,
                       lambda: msg(f"须填报 {wanted[1]} 年和 {wanted[0]} 年营业收入",

@@ -120,6 +120,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         graph: None,
         quotas: Some(vec![quota]),
         config: serde_json::json!({}),
+        // 补正期限: a return after a window closed gives five working days to correct.
+        correction_working_days: Some(5),
     })?;
     kernel.open_round("er-2024q3")?;
 

@@ -125,7 +125,9 @@ pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str
 }
 
 /// `d` as `viewer` may read it at `level`: below [`Disclosure::Full`], who the
-/// experts are and each expert's score are removed (an expert keeps its own).
+/// experts are and each expert's score are removed (an expert keeps its own). The
+/// hash chain's `prev_hash` is left empty, and so is `hash` where anything was
+/// removed: from them the removed parts could be recovered by trial.
 /// At [`Disclosure::Notice`] the handling record is not shown at all: see
 /// [`shows_record`].
 pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
@@ -133,12 +135,31 @@ pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
         return;
     }
     let by_expert = d.actor.scope == Scope::Expert;
+    let mut removed = false;
     if by_expert && d.actor.user != viewer {
+        removed = true;
         d.actor.user = String::new();
         d.payload.score = None;
         d.opinion = None;
     }
+    let before = d.payload.experts.len();
     d.payload.experts.retain(|e| e == viewer);
+    removed |= d.payload.experts.len() != before;
+    // The chain's hashes commit to the whole record, redacted parts included: with
+    // the rest of the record known, an expert's id and score (a few thousand
+    // candidates) could be found by trying each. A record shown whole keeps its
+    // hash; `prev_hash` (the previous record's hash, perhaps one shown redacted) is
+    // for the province, which verifies the chain (`shenbao audit`). Empty means withheld.
+    if removed {
+        d.hash.clear();
+    }
+    d.prev_hash.clear();
+    if let Some(o) = &mut d.origin {
+        if removed {
+            o.hash.clear();
+        }
+        o.prev_hash.clear();
+    }
 }
 
 /// Whether the handling record (办理记录) is shown at `level`: not in the notice.

@@ -17,6 +17,10 @@ use shenbao_contract::{
 use std::collections::{BTreeMap, HashMap};
 
 /// Why an action is refused. Each names what is wrong; nothing changes.
+/// Longest opinion (审核意见, or an objection's reason, 异议理由) an action takes, in
+/// characters: it is kept in the hash chain for good, and anyone may object.
+pub const MAX_OPINION_CHARS: usize = 5_000;
+
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Refusal {
     #[error("轮次“{round}”未开放（{status:?}） / round {round} is not open ({status:?})")]
@@ -76,6 +80,11 @@ pub enum Refusal {
     ClockBehind { last: Timestamp, now: Timestamp },
     #[error("“{action}”的“{field}”无效 / {action:?}: invalid {field}: {reason}")]
     InvalidPayload { action: String, field: String, reason: String },
+    #[error(
+        "不能退回到“{stage}”：{}时间窗已关闭（{detail_zh}），本轮未设补正期限 / cannot return to {stage:?}: its {window} window has closed ({detail}) and the round sets no correction period (correction_working_days)",
+        crate::graph::window_zh(window)
+    )]
+    ReturnWindowClosed { stage: String, window: String, detail: String, detail_zh: String },
 }
 
 impl Refusal {
@@ -107,6 +116,7 @@ impl Refusal {
             Refusal::UnexpectedPayload { .. } => "unexpected_payload",
             Refusal::ClockBehind { .. } => "clock_behind",
             Refusal::InvalidPayload { .. } => "invalid_payload",
+            Refusal::ReturnWindowClosed { .. } => "return_window_closed",
         }
     }
 
@@ -138,6 +148,7 @@ impl Refusal {
         "unexpected_payload",
         "invalid_payload",
         "clock_behind",
+        "return_window_closed",
     ];
 
     /// What kind of failure this is (see [`ErrorKind`]): the request itself is
@@ -161,6 +172,7 @@ impl Refusal {
             | Refusal::StaleStage { .. }
             | Refusal::NotAtThisStage { .. }
             | Refusal::WindowClosed { .. }
+            | Refusal::ReturnWindowClosed { .. }
             | Refusal::QuotaExceeded { .. }
             | Refusal::WithdrawTooLate
             | Refusal::NothingToWithdraw
@@ -262,8 +274,20 @@ fn authorise<'u>(
         })
 }
 
-fn check_window(ctx: &Snapshot, window: &str) -> Result<(), Refusal> {
-    window_open(ctx.round, ctx.applicant, window, ctx.now)
+/// Whether the window of the stage `state` is at is open for it at `now`: the
+/// stage's window ([`window_open`]), or the correction period (补正期限) it was
+/// returned into (`AppState::correction_until`). A stage without a window is open.
+///
+/// # Errors
+/// [`Refusal::WindowClosed`] naming the window and its bounds.
+pub fn stage_open(round: &Round, applicant: &Organisation, state: &AppState, now: Timestamp) -> Result<(), Refusal> {
+    let Some(window) = round.graph.stages.iter().find(|s| s.id == state.stage).and_then(|s| s.window.as_ref()) else {
+        return Ok(());
+    };
+    if state.correction_until.is_some_and(|until| now <= until) {
+        return Ok(());
+    }
+    window_open(round, applicant, window, now)
 }
 
 /// Whether `window` of `round` is open for `applicant` at `now`.
@@ -451,12 +475,19 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         }
     }
     let opinion_given = req.opinion.as_ref().is_some_and(|o| !o.trim().is_empty());
+    if let Some(n) = req.opinion.as_ref().map(|o| o.chars().count()).filter(|n| *n > MAX_OPINION_CHARS) {
+        return Err(Refusal::InvalidPayload {
+            action: action.id.clone(),
+            field: "opinion".into(),
+            reason: format!(
+                "意见最多 {MAX_OPINION_CHARS} 字，收到 {n} 字 / an opinion has at most {MAX_OPINION_CHARS} characters, got {n}"
+            ),
+        });
+    }
     if action.opinion == OpinionRule::Required && !opinion_given {
         return Err(Refusal::OpinionRequired { action: action.id.clone() });
     }
-    if let Some(w) = &here.window {
-        check_window(ctx, w)?;
-    }
+    stage_open(round, ctx.applicant, state, ctx.now)?;
 
     let today = ctx.now.local_date();
     let mut next = state.clone();
@@ -670,6 +701,28 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         })?;
         next.stage = target.clone();
         next.trail.push(Visit { stage: target.clone(), entered_at: ctx.now, decision: Some(ctx.decision_index) });
+        // Returned to a stage whose window has closed: a correction period (补正期限)
+        // if the round gives one, else refused — nobody could act on it there.
+        next.correction_until = None;
+        if let Some(window) = stage.window.as_ref().filter(|_| moving_back) {
+            if let Err(Refusal::WindowClosed { detail, detail_zh, .. }) =
+                window_open(round, ctx.applicant, window, ctx.now)
+            {
+                let Some(days) = round.spec.correction_working_days else {
+                    return Err(Refusal::ReturnWindowClosed {
+                        stage: target.clone(),
+                        window: window.clone(),
+                        detail,
+                        detail_zh,
+                    });
+                };
+                let until = Timestamp::end_of(ctx.calendar.add_working_days(today, days));
+                next.correction_until = Some(until);
+                explain.push(format!(
+                    "the {window} window has closed ({detail}): correction period of {days} working days until {until} (补正期限至 {until})"
+                ));
+            }
+        }
         next.entered_by = if moving_back {
             None
         } else {
@@ -803,6 +856,7 @@ mod tests {
                 graph: None,
                 quotas: None,
                 config: serde_json::Value::Null,
+                correction_working_days: None,
             },
             plugin: crate::model::PluginId {
                 program: "p".into(),
@@ -1055,6 +1109,25 @@ mod tests {
         let mut c = base("rank 0", at("expert"), &province, req("rank"), "invalid_payload");
         c.request.payload.rank = Some(0);
         v.push(c);
+        // 补正期限: a return to a stage whose window has closed.
+        for (name, days, expect) in [
+            ("a return to a closed window, no correction period", None, "return_window_closed"),
+            ("a return to a closed window with a correction period", Some(5), "ok"),
+        ] {
+            let mut c = base(name, at("city"), &city, req("return"), expect);
+            c.round.spec.province.end = Timestamp(1_600_000_000);
+            c.round.spec.correction_working_days = days;
+            c.request.opinion = Some("材料不全".into());
+            v.push(c);
+        }
+        for (name, chars, expect) in [
+            ("an opinion at the limit", MAX_OPINION_CHARS, "ok"),
+            ("an opinion over the limit", MAX_OPINION_CHARS + 1, "invalid_payload"),
+        ] {
+            let mut c = base(name, at("city"), &city, req("return"), expect);
+            c.request.opinion = Some("意".repeat(chars));
+            v.push(c);
+        }
         // Closed round.
         let mut c = base("closed round", at("city"), &city, req("recommend"), "round_not_open");
         c.round.status = RoundStatus::Closed;
@@ -1135,6 +1208,61 @@ mod tests {
     /// Every refusal the engine can give is produced by some scenario, and every
     /// scenario gets exactly the answer its row names (in the spirit of Temporal's
     /// transition-coverage check).
+    /// Issue 16: a return after the window closed opens a correction period (补正期限)
+    /// in which the stage's window is open to that application alone, counted in
+    /// working days; the next move ends it.
+    #[test]
+    fn a_return_after_the_window_opens_a_correction_period() {
+        let mut r = full_round();
+        r.spec.province.end = Timestamp::end_of(Date::new(2024, 8, 31));
+        r.spec.correction_working_days = Some(3);
+        let (groups, names, used, named) = (HashMap::new(), HashMap::new(), BTreeMap::new(), BTreeMap::new());
+        let mut cal = Calendar::default();
+        cal.holidays.insert(Date::new(2024, 9, 16));
+        cal.years.insert(2024);
+        let org = org();
+        let city = user("c", "city-officer", Scope::City("huizhou".into()));
+        let applicant = user("a", "applicant", Scope::Organisation("91350100M000100Y43".into()));
+        let decide_at = |state: &AppState, now: Timestamp, actor: &User, request: &ActionRequest| {
+            let s = Snapshot {
+                round: &r,
+                applicant: &org,
+                state,
+                direction_category: None,
+                calendar: &cal,
+                city_groups: &groups,
+                scope_names: &names,
+                quota_used: &used,
+                banned_until: None,
+                named_users: &named,
+                now,
+                last_decision_at: None,
+                decision_index: 1,
+            };
+            decide(&s, &Command { request, actor, batch: false, check_warnings: None })
+        };
+        // Friday 13 September 2024, after the applicant window: three working days,
+        // Monday 16th a holiday — until the end of Thursday 19th.
+        let fri = Timestamp::at(Date::new(2024, 9, 13), 10, 0);
+        let ret = ActionRequest { opinion: Some("请补充审计报告".into()), ..req("return") };
+        let back = decide_at(&at("city"), fri, &city, &ret).unwrap();
+        assert_eq!(back.state.stage, "draft");
+        let until = Timestamp::end_of(Date::new(2024, 9, 19));
+        assert_eq!(back.state.correction_until, Some(until));
+        assert!(back.explain.iter().any(|e| e.contains("补正期限")), "{:?}", back.explain);
+        // The applicant may resubmit until then, and not after.
+        let on_time = decide_at(&back.state, until, &applicant, &req("submit")).unwrap();
+        assert_eq!((on_time.state.stage.as_str(), on_time.state.correction_until), ("city", None));
+        let late = decide_at(&back.state, until.plus_secs(1), &applicant, &req("submit")).unwrap_err();
+        assert_eq!(late.code(), "window_closed");
+        // Another applicant's draft gets nothing from it.
+        let other = decide_at(&at("draft"), fri, &applicant, &req("submit")).unwrap_err();
+        assert_eq!(other.code(), "window_closed");
+        // Inside the window no correction period is needed.
+        let early = decide_at(&at("city"), Timestamp::at(Date::new(2024, 8, 20), 10, 0), &city, &ret).unwrap();
+        assert_eq!(early.state.correction_until, None);
+    }
+
     #[test]
     fn refusal_table() {
         let cal = Calendar::default();

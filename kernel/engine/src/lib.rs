@@ -21,5 +21,8 @@ pub mod graph;
 pub mod model;
 pub mod time;
 
-pub use decide::{Command, Decided, Refusal, Snapshot, decide, quota_counters, quota_limit_of, window_open};
+pub use decide::{
+    Command, Decided, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_counters, quota_limit_of, stage_open,
+    window_open,
+};
 pub use error::ErrorKind;

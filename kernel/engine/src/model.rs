@@ -174,6 +174,13 @@ pub struct RoundSpec {
     /// Program-specific configuration passed to the plugin (e.g. a direction list).
     #[serde(default)]
     pub config: serde_json::Value,
+    /// Correction period (补正期限), in working days: an application returned (回退)
+    /// or withdrawn to a stage whose window has closed may still be acted on there
+    /// until the end of the last of these days (`AppState::correction_until`).
+    /// Without it such a return is refused (`return_window_closed`), so no
+    /// application is left where no one can act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction_working_days: Option<u32>,
 }
 
 /// A round as stored: the spec plus what was pinned when it was created.
@@ -245,6 +252,11 @@ pub struct AppState {
     /// Warning rule ids of the last submission check not yet confirmed by the province.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// End of the correction period (补正期限) at the current stage: the application
+    /// was returned here after the stage's window closed, and the window is open to
+    /// it until then (`RoundSpec::correction_working_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction_until: Option<Timestamp>,
 }
 
 impl AppState {
@@ -265,6 +277,7 @@ impl AppState {
             outcome: Outcome::Pending,
             version: 0,
             warnings: Vec::new(),
+            correction_until: None,
         }
     }
 }

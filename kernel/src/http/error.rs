@@ -100,6 +100,9 @@ fn act_details(e: &ActError) -> Value {
             }
             Refusal::UnconfirmedWarnings { rules } => json!({ "rules": rules }),
             Refusal::WindowClosed { window, detail, .. } => json!({ "window": window, "detail": detail }),
+            Refusal::ReturnWindowClosed { stage, window, detail, .. } => {
+                json!({ "stage": stage, "window": window, "detail": detail })
+            }
             Refusal::Banned { until } => json!({ "until": until }),
             _ => Value::Null,
         },

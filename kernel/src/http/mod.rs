@@ -13,8 +13,9 @@
 //! - **Errors**: [`ErrorBody`] with a stable `code`; limits on body and page sizes.
 //! - **Slow clients** ([`serve_on`]): headers must arrive within
 //!   [`ApiConfig::header_read_timeout`], each piece of a body within
-//!   [`ApiConfig::body_read_timeout`]; connections are capped
-//!   ([`ApiConfig::max_connections`]) and so are one user's uploads in progress
+//!   [`ApiConfig::body_read_timeout`]; connections are capped, in all
+//!   ([`ApiConfig::max_connections`]) and per client address
+//!   ([`ApiConfig::max_connections_per_client`]), and so are one user's uploads in progress
 //!   ([`ApiConfig::max_uploads_per_user`]). A waiting upload holds no thread.
 //! - **OpenAPI 3.1**: [`openapi()`], generated from the route table ([`routes`]),
 //!   committed as `schemas/openapi.json`.
@@ -66,6 +67,11 @@ pub struct ApiConfig {
     pub body_read_timeout: std::time::Duration,
     /// Connections served at once; further clients wait to be accepted.
     pub max_connections: usize,
+    /// Connections one client address (IP) may hold at once; a further one from it is
+    /// closed when accepted, so one host cannot take every connection. Behind a
+    /// reverse proxy, where every client has the proxy's address, raise it to
+    /// `max_connections` and let the proxy limit its clients.
+    pub max_connections_per_client: usize,
     /// Uploads one user may have in progress at once; more answer `429 too_many_uploads`.
     pub max_uploads_per_user: usize,
     /// The folder `POST /v1/admin/backup` writes into (a backup names only a file in
@@ -86,6 +92,7 @@ impl Default for ApiConfig {
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
             max_connections: 1024,
+            max_connections_per_client: 256,
             max_uploads_per_user: 4,
             backup_dir: None,
         }
@@ -123,7 +130,9 @@ pub async fn serve(kernel: Arc<Kernel>, addr: &str, config: ApiConfig) -> std::i
 
 /// Serve the API on `listener` until `shutdown` completes: HTTP/1.1, headers within
 /// [`ApiConfig::header_read_timeout`], at most [`ApiConfig::max_connections`]
-/// connections at once (more wait in the listen queue).
+/// connections at once (more wait in the listen queue), at most
+/// [`ApiConfig::max_connections_per_client`] of them from one IP address (more are
+/// closed at once).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     kernel: Arc<Kernel>,
@@ -132,6 +141,8 @@ pub async fn serve_on(
 ) {
     let header_timeout = config.header_read_timeout;
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let per_client = config.max_connections_per_client.max(1);
+    let clients = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<std::net::IpAddr, usize>::new()));
     let app = router(kernel, config);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -139,9 +150,9 @@ pub async fn serve_on(
             p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
             () = &mut shutdown => return,
         };
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((tcp, _)) => tcp,
+                Ok((tcp, peer)) => (tcp, peer.ip()),
                 // Out of file descriptors and the like: wait, then accept again.
                 Err(_) => {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -150,13 +161,73 @@ pub async fn serve_on(
             },
             () = &mut shutdown => return,
         };
+        let Some(held) = ClientSlot::take(&clients, peer, per_client) else {
+            // This address holds its share: answered at once (without reading the
+            // request) and closed; its slot is free again.
+            let _ = tcp.try_write(&too_many_connections());
+            drop(tcp);
+            continue;
+        };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
             let _permit = permit;
+            let _held = held;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
             let _ = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service).await;
         });
+    }
+}
+
+/// The answer to a connection past [`ApiConfig::max_connections_per_client`]:
+/// `503 too_many_connections`, in the API's one error shape.
+fn too_many_connections() -> Vec<u8> {
+    let body = serde_json::to_vec(&ErrorBody {
+        code: "too_many_connections".into(),
+        message: "来自本地址的连接过多，请稍后再试 / too many connections from this address; retry later".into(),
+        details: Value::Null,
+    })
+    .expect("serialisable");
+    let mut out = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    out
+}
+
+/// One connection counted against its client address; uncounted when dropped.
+struct ClientSlot {
+    clients: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    peer: std::net::IpAddr,
+}
+
+impl ClientSlot {
+    fn take(
+        clients: &Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+        peer: std::net::IpAddr,
+        limit: usize,
+    ) -> Option<ClientSlot> {
+        let mut held = clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(peer).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { clients: clients.clone(), peer })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::regions::{Region, RegionKind};
 use crate::registry::PluginRecord;
 use crate::summary::{Summary, SummaryLevel};
 use crate::tokens::{IssuedToken, TokenInfo};
-use crate::workflow::{ChainReport, Draft, QueueItem, Receipt, ReplayReport};
+use crate::workflow::{ActionOptions, ChainReport, Draft, QueueItem, Receipt, ReplayReport};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -276,6 +276,11 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
                 .req(s::<Draft>)
                 .res(s::<ActionResponse>),
             put(save_draft),
+        ),
+        (
+            doc("get", "/v1/applications/{id}/actions", "The actions the caller may take now — exactly what POST …/actions would accept, from the same engine code — with what each needs, and its roles' actions refused now with the reason", Scoped)
+                .res(s::<ActionOptions>),
+            get(action_options),
         ),
         (
             doc("post", "/v1/applications/{id}/actions", "Take an action of the approval graph", Scoped)
@@ -625,6 +630,10 @@ async fn decisions(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>)
     query(api, h, move |k, u, _| value(&k.decisions_as(u, &id)?)).await
 }
 
+async fn action_options(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    query(api, h, move |k, u, _| value(&k.actions_for(&u.id, &id)?)).await
+}
+
 async fn act(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
     let limit = api.config.max_body;
     let answer = Answer::new(|r: &Receipt| ok(StatusCode::OK, &ActionResponse::from(r.clone())));
@@ -769,6 +778,17 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         if len > drain_cap {
             return ApiError::TooLarge { limit }.into_response();
         }
+    }
+    // Who may upload, and whether the declared length fits its allowance, before a
+    // byte of the body is read (checked again, with the real size, before it is kept).
+    let declared = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let allowed = {
+        let (k, user) = (k.clone(), user.clone());
+        blocking(move || k.may_upload(&user, declared.unwrap_or(0).min(limit)).map_err(|e| ApiError::Act(e.into())))
+            .await
+    };
+    if let Err(e) = allowed {
+        return e.into_response();
     }
     // One user's uploads in progress are capped; the slot is released on every exit.
     let _slot = match UploadSlot::take(&api, &user) {

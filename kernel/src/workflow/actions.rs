@@ -224,10 +224,7 @@ impl Kernel {
             drop(tx);
             // A closed window refuses before the plugin runs (the engine checks it again).
             let now = self.now();
-            if let Some(w) = round.graph.stages.iter().find(|s| s.id == app.state.stage).and_then(|s| s.window.as_ref())
-            {
-                engine::window_open(&round, &org, w, now)?;
-            }
+            engine::stage_open(&round, &org, &app.state, now)?;
             let request = check_request_of(&app, &round, &org, history, now.local_date());
             let loaded = self.plugin_by_sha(&round.plugin.sha256).map_err(CheckError::from)?;
             let mut report = check_with(&loaded, &request)?;

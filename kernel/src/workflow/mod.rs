@@ -235,6 +235,47 @@ pub struct Draft {
     pub attachments: Vec<shenbao_contract::Attachment>,
 }
 
+/// The actions of the graph at an application's stage as one user may take them
+/// now ([`Kernel::actions_for`]).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ActionOptions {
+    /// The application's stage.
+    pub stage: String,
+    /// What `act` would accept now, given what each still needs.
+    pub available: Vec<ActionOption>,
+    /// Actions at this stage for one of the user's roles that the engine refuses
+    /// now, with the refusal `act` would answer (a closed window, a withdraw after
+    /// the next stage acted, a quota reached …).
+    pub refused: Vec<RefusedAction>,
+}
+
+/// An action `act` would accept now.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct ActionOption {
+    pub id: String,
+    pub title: Text,
+    pub kind: ActionKind,
+    /// Also taken in a batch (批量推荐).
+    pub batch: bool,
+    /// What the request must carry: any of `opinion`, `score`, `experts`, `rank`,
+    /// `confirm` (the warnings awaiting the province's confirmation).
+    pub needs: Vec<String>,
+    /// The action runs the submission check (schema and the program's rules) when
+    /// taken; it is not run here.
+    pub runs_check: bool,
+}
+
+/// An action at the stage that the engine refuses now.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct RefusedAction {
+    pub id: String,
+    pub title: Text,
+    /// The refusal's stable code (`window_closed`, `withdraw_too_late` …).
+    pub code: String,
+    /// The refusal as a person reads it (中文 / English).
+    pub message: String,
+}
+
 /// An accepted action.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Receipt {

@@ -5,6 +5,86 @@
 use super::*;
 
 impl Kernel {
+    /// The actions `user_id` may take on `app_id` now, decided by the same code as
+    /// [`Kernel::act`]: each action of the graph at the application's stage is run
+    /// through the engine on the stored state in a write transaction that is then
+    /// dropped (nothing is written). An action refused only for what the request
+    /// must still carry (an opinion, a score, experts, a rank, warnings to confirm)
+    /// is available, with those named in `needs`; any other refusal is listed under
+    /// `refused` for actions of the user's roles. The submission check is not run
+    /// here (`runs_check`): `act` runs it.
+    ///
+    /// # Errors
+    /// `not_found` for a missing user or an application it may not see; storage errors.
+    pub fn actions_for(&self, user_id: &str, app_id: &str) -> Result<ActionOptions, ActError> {
+        let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let app = self.application_as(&user, app_id)?;
+        let round = self.round(&app.round).map_err(|_| ActError::NotFound { what: "round", id: app.round.clone() })?;
+        let mut out = ActionOptions { stage: app.state.stage.clone(), available: Vec::new(), refused: Vec::new() };
+        for action in round.graph.actions.iter().filter(|a| a.from_stages.contains(&app.state.stage)) {
+            let mine = action.roles.iter().any(|r| user.grants.iter().any(|g| &g.role == r));
+            let mut needs = Vec::new();
+            let mut req = ActionRequest { action: action.id.clone(), ..Default::default() };
+            // Fill in, one at a time, what the request alone lacks; what is left is
+            // the state's answer.
+            let verdict = loop {
+                // A write transaction of its own, dropped unwritten: the engine
+                // decides on exactly what `act` would read.
+                let tx = self.db().begin_write().map_err(StoreError::from)?;
+                let mut wrote = false;
+                let r = self.apply_in(&tx, &user, Some(app_id), None, &req, None, None, &mut |_| {}, &mut wrote);
+                tx.abort().map_err(StoreError::from)?;
+                let need = match &r {
+                    Err(ActError::Refused(Refusal::OpinionRequired { .. })) => "opinion",
+                    Err(ActError::Refused(Refusal::MissingPayload { what, .. })) => match what.as_str() {
+                        "score" => "score",
+                        "experts" => "experts",
+                        "rank" => "rank",
+                        _ => break r.map(|_| ()),
+                    },
+                    Err(ActError::Refused(Refusal::UnconfirmedWarnings { .. })) => "confirm",
+                    _ => break r.map(|_| ()),
+                };
+                if needs.iter().any(|n| n == need) {
+                    break r.map(|_| ());
+                }
+                needs.push(need.to_string());
+                match need {
+                    "opinion" => req.opinion = Some("…".into()),
+                    "score" => req.payload.score = Some(0.0),
+                    "rank" => req.payload.rank = Some(1),
+                    "experts" => {
+                        // Whether experts can be assigned at all is the engine's to
+                        // say with real names; the stage accepts the action.
+                        break Ok(());
+                    }
+                    _ => {
+                        req.payload.confirm = app.state.warnings.clone();
+                    }
+                }
+            };
+            match verdict {
+                Ok(()) => out.available.push(ActionOption {
+                    id: action.id.clone(),
+                    title: action.title.clone(),
+                    kind: action.kind,
+                    batch: action.batch,
+                    needs,
+                    runs_check: action.runs_check,
+                }),
+                Err(ActError::Refused(r)) if mine => out.refused.push(RefusedAction {
+                    id: action.id.clone(),
+                    title: action.title.clone(),
+                    code: r.code().to_string(),
+                    message: r.to_string(),
+                }),
+                Err(ActError::Refused(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     /// The application `id` if `user` may see it (the access policy's
     /// [`may_see`](crate::engine::access::may_see)), read in one transaction with its
     /// round and applicant; one it may not see is [`ActError::NotFound`], exactly like
@@ -101,6 +181,7 @@ impl Kernel {
         redact_decision(&mut r.decision, level, &user.id);
         if level == Disclosure::Notice {
             r.decision.check = None;
+            r.decision.hash.clear();
         }
     }
 

@@ -68,9 +68,9 @@ pub enum Cluster {
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Contact {
-    #[schemars(title = "联系人", length(min = 1))]
+    #[schemars(title = "联系人", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "联系电话", length(min = 5))]
+    #[schemars(title = "联系电话", length(min = 5, max = 30))]
     pub phone: String,
 }
 
@@ -109,25 +109,25 @@ pub enum Listing {
 pub struct BasicInfo {
     #[schemars(title = "单位名称", length(min = 1, max = 100), extend("x-public" = true))]
     pub unit_name: String,
-    #[schemars(title = "地址", length(min = 1))]
+    #[schemars(title = "地址", length(min = 1, max = 200))]
     pub address: String,
     /// Six-digit postcode.
-    #[schemars(title = "邮编", regex(pattern = r"^[0-9]{6}$"))]
+    #[schemars(title = "邮编", length(max = 6), regex(pattern = r"^[0-9]{6}$"))]
     pub postcode: String,
-    #[schemars(title = "法人代表", length(min = 1))]
+    #[schemars(title = "法人代表", length(min = 1, max = 100))]
     pub legal_representative: String,
-    #[schemars(title = "国籍", length(min = 1))]
+    #[schemars(title = "国籍", length(min = 1, max = 100))]
     pub nationality: String,
     #[schemars(title = "联系人")]
     pub contact: Contact,
-    #[schemars(title = "传真")]
+    #[schemars(title = "传真", length(max = 30))]
     #[serde(default)]
     pub fax: Option<String>,
     /// At most five of the twenty clusters (最多选 5 项).
     #[schemars(title = "涉及产业类别（最多选 5 项）", length(min = 1, max = 5), extend("uniqueItems" = true))]
     pub clusters: Vec<Cluster>,
     /// Year and month of registration, `YYYY-MM`.
-    #[schemars(title = "注册时间", regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"))]
+    #[schemars(title = "注册时间", length(max = 7), regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"))]
     pub registered: String,
     #[schemars(title = "注册资金（万元）")]
     pub registered_capital: Wan,
@@ -145,9 +145,9 @@ pub struct BasicInfo {
 /// 相关资质或认定情况: one row.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct QualificationRow {
-    #[schemars(title = "授予或认定部门", length(min = 1))]
+    #[schemars(title = "授予或认定部门", length(min = 1, max = 100))]
     pub granted_by: String,
-    #[schemars(title = "资质或认定名称", length(min = 1))]
+    #[schemars(title = "资质或认定名称", length(min = 1, max = 100))]
     pub name: String,
     #[schemars(title = "授予或认定时间")]
     pub granted_on: Date,
@@ -161,7 +161,7 @@ pub struct QualificationRow {
 pub struct DirectBasis {
     #[schemars(title = "直接认定资质")]
     pub qualification: DirectQualification,
-    #[schemars(title = "认定部门", length(min = 1))]
+    #[schemars(title = "认定部门", length(min = 1, max = 100))]
     pub granted_by: String,
     #[schemars(title = "认定时间")]
     pub granted_on: Date,
@@ -185,7 +185,7 @@ pub struct StandardRow {
     /// 国际标准/国家标准/行业标准/地方标准/团体标准
     #[schemars(title = "标准类型")]
     pub level: StandardLevel,
-    #[schemars(title = "标准名称", length(min = 1))]
+    #[schemars(title = "标准名称", length(min = 1, max = 200))]
     pub name: String,
     #[schemars(title = "发布时间")]
     pub issued_on: Date,
@@ -207,9 +207,9 @@ pub struct PatentRow {
     /// 发明专利/实用新型/软件著作权
     #[schemars(title = "类型")]
     pub kind: PatentKind,
-    #[schemars(title = "名称", length(min = 1))]
+    #[schemars(title = "名称", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "证书号", length(min = 1))]
+    #[schemars(title = "证书号", length(min = 1, max = 50))]
     pub number: String,
     #[schemars(title = "颁发时间")]
     pub granted_on: Date,
@@ -250,31 +250,31 @@ pub struct Commitment {
 /// 牵头或参与过的市级及以上政府项目.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct GovernmentProject {
-    #[schemars(title = "项目名称", length(min = 1))]
+    #[schemars(title = "项目名称", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "项目介绍")]
+    #[schemars(title = "项目介绍", length(max = 2000))]
     #[serde(default)]
     pub introduction: String,
-    #[schemars(title = "管理单位", length(min = 1))]
+    #[schemars(title = "管理单位", length(min = 1, max = 100))]
     pub managed_by: String,
 }
 
 /// A typical case (典型案例 / 服务案例).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Case {
-    #[schemars(title = "案例名称", length(min = 1))]
+    #[schemars(title = "案例名称", length(min = 1, max = 100))]
     pub name: String,
     /// The customer (or, in form 2.3, the industry segment served).
-    #[schemars(title = "销售或服务的单位（细分行业）", length(min = 1))]
+    #[schemars(title = "销售或服务的单位（细分行业）", length(min = 1, max = 100))]
     pub customer: String,
-    #[schemars(title = "解决的主要问题", length(min = 1))]
+    #[schemars(title = "解决的主要问题", length(min = 1, max = 2000))]
     pub problem: String,
-    #[schemars(title = "主要途径和做法", length(min = 1))]
+    #[schemars(title = "主要途径和做法", length(min = 1, max = 2000))]
     pub approach: String,
-    #[schemars(title = "方案整体架构描述")]
+    #[schemars(title = "方案整体架构描述", length(max = 2000))]
     #[serde(default)]
     pub architecture: String,
-    #[schemars(title = "方案推广应用成效", length(min = 1))]
+    #[schemars(title = "方案推广应用成效", length(min = 1, max = 2000))]
     pub results: String,
     /// Carried out in Guangdong (在广东省内).
     #[schemars(title = "是否在广东省内")]
@@ -301,13 +301,13 @@ pub struct YearEconomics {
 /// 主要产品或服务.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Product {
-    #[schemars(title = "名称", length(min = 1))]
+    #[schemars(title = "名称", length(min = 1, max = 100))]
     pub name: String,
     #[schemars(title = "前年销售收入（万元）")]
     pub sales_year_before: Wan,
     #[schemars(title = "上年销售收入（万元）")]
     pub sales_last_year: Wan,
-    #[schemars(title = "简介", length(min = 1))]
+    #[schemars(title = "简介", length(min = 1, max = 2000))]
     pub description: String,
 }
 
@@ -382,7 +382,7 @@ pub struct Form21 {
     pub ip: IntellectualProperty,
     #[schemars(title = "真实性承诺声明")]
     pub commitment: Commitment,
-    #[schemars(title = "企业简介", length(min = 1))]
+    #[schemars(title = "企业简介", length(min = 1, max = 2000))]
     pub introduction: String,
     #[schemars(title = "服务能力（典型案例）")]
     #[serde(default)]
@@ -420,25 +420,25 @@ pub enum TalentUnit {
 /// 校企合作: a partner and what is done together.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Cooperation {
-    #[schemars(title = "合作单位", length(min = 1))]
+    #[schemars(title = "合作单位", length(min = 1, max = 100))]
     pub partner: String,
-    #[schemars(title = "合作内容", length(min = 1))]
+    #[schemars(title = "合作内容", length(min = 1, max = 2000))]
     pub content: String,
     /// Schools: a student internship base built with the partner.
     #[schemars(title = "共建学生实习基地")]
     #[serde(default)]
     pub internship_base: bool,
     /// Enterprises: the co-built major (订单班、现代学徒制专业点).
-    #[schemars(title = "共建学科专业点")]
+    #[schemars(title = "共建学科专业点", length(max = 100))]
     #[serde(default)]
     pub major: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct FinancialProduct {
-    #[schemars(title = "产品名称", length(min = 1))]
+    #[schemars(title = "产品名称", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "产品简介", length(min = 1))]
+    #[schemars(title = "产品简介", length(min = 1, max = 2000))]
     pub description: String,
 }
 
@@ -455,11 +455,11 @@ pub struct Form22 {
     pub direct: Option<DirectBasis>,
     #[schemars(title = "基本情况")]
     pub basic: BasicInfo,
-    #[schemars(title = "行业类别", length(min = 1))]
+    #[schemars(title = "行业类别", length(min = 1, max = 100))]
     pub industry: String,
-    #[schemars(title = "行业代码", length(min = 1))]
+    #[schemars(title = "行业代码", length(min = 1, max = 50))]
     pub industry_code: String,
-    #[schemars(title = "单位类型", length(min = 1))]
+    #[schemars(title = "单位类型", length(min = 1, max = 100))]
     pub unit_type: String,
     #[schemars(title = "上市情况")]
     pub listing: Listing,
@@ -491,7 +491,7 @@ pub struct Form22 {
     pub qualifications: Vec<QualificationRow>,
     #[schemars(title = "真实性承诺声明")]
     pub commitment: Commitment,
-    #[schemars(title = "单位简介", length(min = 1))]
+    #[schemars(title = "单位简介", length(min = 1, max = 2000))]
     pub introduction: String,
     #[schemars(title = "服务案例")]
     #[serde(default)]
@@ -505,7 +505,7 @@ pub struct Form22 {
     #[schemars(title = "承担政府项目情况")]
     #[serde(default)]
     pub government_projects: Vec<GovernmentProject>,
-    #[schemars(title = "未来五年服务计划", length(min = 1))]
+    #[schemars(title = "未来五年服务计划", length(min = 1, max = 2000))]
     pub five_year_plan: String,
 }
 
@@ -555,13 +555,13 @@ pub struct Element {
     pub no: u8,
     #[schemars(title = "是否满足")]
     pub met: bool,
-    #[schemars(title = "实施情况", length(min = 1))]
+    #[schemars(title = "实施情况", length(min = 1, max = 2000))]
     pub how: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct DemonstrationTitle {
-    #[schemars(title = "示范称号", length(min = 1))]
+    #[schemars(title = "示范称号", length(min = 1, max = 100))]
     pub title: String,
     #[schemars(title = "获评年份", range(min = 2000, max = 2100))]
     pub year: i32,
@@ -610,22 +610,22 @@ pub struct PilotProject {
     /// 项目已经建成.
     #[schemars(title = "项目已经建成")]
     pub built: bool,
-    #[schemars(title = "项目概述", length(min = 1))]
+    #[schemars(title = "项目概述", length(min = 1, max = 2000))]
     pub overview: String,
     #[schemars(title = "已获示范称号")]
     #[serde(default)]
     pub demonstration_titles: Vec<DemonstrationTitle>,
-    #[schemars(title = "项目的先进性", length(min = 1))]
+    #[schemars(title = "项目的先进性", length(min = 1, max = 2000))]
     pub advancement: String,
-    #[schemars(title = "项目自主安全可控性", length(min = 1))]
+    #[schemars(title = "项目自主安全可控性", length(min = 1, max = 2000))]
     pub autonomy: String,
-    #[schemars(title = "项目实施方案", length(min = 1))]
+    #[schemars(title = "项目实施方案", length(min = 1, max = 2000))]
     pub implementation: String,
-    #[schemars(title = "项目实施经济性分析", length(min = 1))]
+    #[schemars(title = "项目实施经济性分析", length(min = 1, max = 2000))]
     pub economics: String,
     #[schemars(title = "项目实施成效")]
     pub results: PilotResults,
-    #[schemars(title = "项目示范带动作用", length(min = 1))]
+    #[schemars(title = "项目示范带动作用", length(min = 1, max = 2000))]
     pub demonstration_value: String,
 }
 
@@ -640,9 +640,9 @@ pub struct Form23 {
     pub direct: Option<DirectBasis>,
     #[schemars(title = "基本情况")]
     pub basic: BasicInfo,
-    #[schemars(title = "所处行业", length(min = 1))]
+    #[schemars(title = "所处行业", length(min = 1, max = 100))]
     pub industry: String,
-    #[schemars(title = "行业代码", length(min = 1))]
+    #[schemars(title = "行业代码", length(min = 1, max = 50))]
     pub industry_code: String,
     #[schemars(title = "企业类型")]
     pub enterprise_type: EnterpriseType,
@@ -660,7 +660,7 @@ pub struct Form23 {
     pub ip: IntellectualProperty,
     #[schemars(title = "真实性承诺声明")]
     pub commitment: Commitment,
-    #[schemars(title = "单位简介", length(min = 1))]
+    #[schemars(title = "单位简介", length(min = 1, max = 2000))]
     pub introduction: String,
     #[schemars(title = "试点示范项目情况")]
     pub pilot: PilotProject,

@@ -201,6 +201,11 @@ pub const DOMAINS: &[(&str, &str, &str, &str)] = &[
     ("pilot-demonstration", FORM_23, "智能制造试点示范", "pilot demonstration"),
 ];
 
+/// The Chinese name of a domain (direction) id, for messages.
+fn domain_zh(id: &str) -> &str {
+    DOMAINS.iter().find(|d| d.0 == id).map_or(id, |d| d.2)
+}
+
 /// How many element conditions a category (or sub-type) has: tables 1.1–1.6.
 pub fn element_count(category: PilotCategory) -> u8 {
     match category {
@@ -311,8 +316,13 @@ pub fn form22() -> Form {
 }
 
 pub fn form23() -> Form {
-    let subtypes =
-        |allowed: &[&str]| serde_json::json!({"required": ["subtype"], "properties": {"subtype": {"enum": allowed}}});
+    // The sub-types a category allows, each with the name its table gives it (the
+    // schema's error then names them as people do).
+    let subtypes = |allowed: &[(&str, &str)]| {
+        let alternatives: Vec<serde_json::Value> =
+            allowed.iter().map(|(id, zh)| serde_json::json!({"const": id, "title": zh})).collect();
+        serde_json::json!({"required": ["subtype"], "properties": {"subtype": {"oneOf": alternatives}}})
+    };
     form_with::<Form23>(
         FORM_23,
         Text::new("申报书（智能制造试点示范领域）", "form 2.3 (pilot demonstration)"),
@@ -323,9 +333,9 @@ pub fn form23() -> Form {
                 "allOf": [
                     when_then("category", &["process"], &["data_collection_pct", "auto_control_pct"]),
                     {"if": {"properties": {"category": {"const": "service-management"}}, "required": ["category"]},
-                     "then": subtypes(&["smart-service", "logistics", "energy"])},
+                     "then": subtypes(&[("smart-service", "智能服务"), ("logistics", "物流管理"), ("energy", "能源管理")])},
                     {"if": {"properties": {"category": {"const": "new-model"}}, "required": ["category"]},
-                     "then": subtypes(&["customisation", "collaborative", "e-commerce"])},
+                     "then": subtypes(&[("customisation", "个性化定制"), ("collaborative", "协同开发/云制造"), ("e-commerce", "电子商务")])},
                     {"if": {"properties": {"category": {"enum": ["process", "discrete", "equipment", "product"]}}, "required": ["category"]},
                      "then": {"properties": {"subtype": {"type": "null"}}}},
                     when_then("subtype", &["e-commerce"], &["ecommerce_share_pct"]),
@@ -573,7 +583,7 @@ impl Ctx<'_> {
         let direction = req.direction.as_deref().unwrap_or("");
         c.ensure("eco.form.domain-matches-direction", "$.domain", direction == domain, || {
             msg(
-                format!("申报书所选领域“{domain}”与申报方向“{direction}”不一致"),
+                format!("申报书所选领域“{}”与申报方向“{}”不一致", domain_zh(domain), domain_zh(direction)),
                 format!("the form's domain {domain:?} differs from the application's direction {direction:?}"),
             )
         });

@@ -149,6 +149,32 @@ pub const INNOVATION_PLATFORMS: &[&str] = &[
 /// Tags that lift the revenue floor (第七条(二)).
 pub const REVENUE_EXEMPT_TAGS: &[&str] = &["innovative-sme", "university", "research-institute", "new-rd-institution"];
 
+/// The Chinese names of [`REVENUE_EXEMPT_TAGS`], for messages.
+fn exempt_zh(tag: &str) -> &str {
+    match tag {
+        "innovative-sme" => "创新型中小企业",
+        "university" => "高校",
+        "research-institute" => "科研院所",
+        "new-rd-institution" => "新型研发机构",
+        other => other,
+    }
+}
+
+/// 赋能范围 (第五条): the directions, one per scope — (id, Chinese, English).
+const SCOPES: [(&str, &str, &str); 6] = [
+    ("ai-application", "人工智能应用赋能", "AI application"),
+    ("rd-innovation", "研发创新", "R&D innovation"),
+    ("manufacturing", "制造生产", "manufacturing production"),
+    ("brand", "品牌建设", "brand building"),
+    ("market-sales", "市场销售", "market sales"),
+    ("comprehensive", "综合赋能", "comprehensive"),
+];
+
+/// The Chinese name of a scope (or direction) id, for messages.
+fn scope_zh(id: &str) -> &str {
+    SCOPES.iter().find(|s| s.0 == id).map_or(id, |s| s.1)
+}
+
 // ---------------------------------------------------------------- the form
 
 /// 赋能范围 (第五条).
@@ -190,9 +216,9 @@ pub enum IpKind {
 pub struct IpItem {
     #[schemars(title = "类型")]
     pub kind: IpKind,
-    #[schemars(title = "名称", length(min = 1))]
+    #[schemars(title = "名称", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "证书号", length(min = 1))]
+    #[schemars(title = "证书号", length(min = 1, max = 50))]
     pub number: String,
     #[schemars(title = "授权日期")]
     pub granted_on: Date,
@@ -210,20 +236,20 @@ pub enum StandardLevel {
 pub struct StandardItem {
     #[schemars(title = "标准级别")]
     pub level: StandardLevel,
-    #[schemars(title = "标准名称", length(min = 1))]
+    #[schemars(title = "标准名称", length(min = 1, max = 200))]
     pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Case {
-    #[schemars(title = "服务客户", length(min = 1))]
+    #[schemars(title = "服务客户", length(min = 1, max = 100))]
     pub customer: String,
-    #[schemars(title = "实施内容", length(min = 1))]
+    #[schemars(title = "实施内容", length(min = 1, max = 2000))]
     pub implementation: String,
-    #[schemars(title = "实施成效", length(min = 1))]
+    #[schemars(title = "实施成效", length(min = 1, max = 2000))]
     pub results: String,
     /// Customer feedback (客户反馈); required by 第九条(二).
-    #[schemars(title = "客户反馈")]
+    #[schemars(title = "客户反馈", length(max = 1000))]
     #[serde(default)]
     pub feedback: String,
     #[schemars(title = "反馈日期")]
@@ -250,9 +276,9 @@ pub struct ResourceForm {
     pub resource_name: String,
     #[schemars(title = "赋能范围")]
     pub scope: Scope,
-    #[schemars(title = "重点赋能行业", length(min = 1))]
+    #[schemars(title = "重点赋能行业", length(min = 1), inner(length(max = 50)))]
     pub key_industries: Vec<String>,
-    #[schemars(title = "技术简介", length(min = 1))]
+    #[schemars(title = "技术简介", length(min = 1, max = 2000))]
     pub summary: String,
     /// Date the applicant started in this business.
     #[schemars(title = "从事相关业务起始日期")]
@@ -263,7 +289,7 @@ pub struct ResourceForm {
     #[serde(default)]
     pub ip: Vec<IpItem>,
     /// An own service system, method or operating model, where there is no IP.
-    #[schemars(title = "自有服务体系、方法或运营模式")]
+    #[schemars(title = "自有服务体系、方法或运营模式", length(max = 2000))]
     #[serde(default)]
     pub own_method: String,
     #[schemars(title = "参与制定的标准")]
@@ -418,14 +444,7 @@ impl Program for EnablingResources {
                 SummaryColumn { title: Text::new("赋能范围", "scope"), source: "direction:title".into() },
             ],
         });
-        for (id, zh, en) in [
-            ("ai-application", "人工智能应用赋能", "AI application"),
-            ("rd-innovation", "研发创新", "R&D innovation"),
-            ("manufacturing", "制造生产", "manufacturing production"),
-            ("brand", "品牌建设", "brand building"),
-            ("market-sales", "市场销售", "market sales"),
-            ("comprehensive", "综合赋能", "comprehensive"),
-        ] {
+        for (id, zh, en) in SCOPES {
             b = b.direction(scope_direction(id, zh, en));
         }
         b.build()
@@ -457,7 +476,7 @@ impl Program for EnablingResources {
         let direction = req.direction.clone().unwrap_or_default();
         c.ensure("er.scope.matches-direction", root.key("scope"), scope == direction, || {
             msg(
-                format!("申报表所填赋能范围“{scope}”与申报方向“{direction}”不一致"),
+                format!("申报表所填赋能范围“{}”与申报方向“{}”不一致", scope_zh(&scope), scope_zh(&direction)),
                 format!("the form's scope {scope:?} differs from the direction {direction:?}"),
             )
         });
@@ -546,7 +565,7 @@ impl Program for EnablingResources {
                 "er.specific.revenue-exempt",
                 root.key("revenue"),
                 msg(
-                    format!("申报单位属“{tag}”，不受年均营业收入 1000 万元限制"),
+                    format!("申报单位属{}，不受年均营业收入 1000 万元限制", exempt_zh(tag)),
                     format!("the applicant is {tag}: exempt from the 1000 万元 revenue floor"),
                 ),
             );

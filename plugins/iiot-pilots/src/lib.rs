@@ -148,7 +148,7 @@ pub enum Acceptance {
 /// 工业互联网创新发展工程 status, when the project is one.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct InnovationEngineering {
-    #[schemars(title = "工程项目名称", length(min = 1))]
+    #[schemars(title = "工程项目名称", length(min = 1, max = 100))]
     pub name: String,
     #[schemars(title = "验收情况")]
     pub acceptance: Acceptance,
@@ -159,7 +159,7 @@ pub struct InnovationEngineering {
 pub struct EarlierPilot {
     #[schemars(title = "入选年份", range(min = 2015, max = 2100))]
     pub year: i32,
-    #[schemars(title = "试点示范名单名称", length(min = 1))]
+    #[schemars(title = "试点示范名单名称", length(min = 1, max = 100))]
     pub list: String,
 }
 
@@ -178,9 +178,9 @@ pub enum NotableResult {
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Contact {
-    #[schemars(title = "联系人", length(min = 1))]
+    #[schemars(title = "联系人", length(min = 1, max = 100))]
     pub name: String,
-    #[schemars(title = "联系电话", length(min = 5))]
+    #[schemars(title = "联系电话", length(min = 5, max = 30))]
     pub phone: String,
 }
 
@@ -191,7 +191,7 @@ pub struct ProjectForm {
     /// The project's name; it keys "the same project cannot be submitted twice".
     #[schemars(title = "项目名称", length(min = 1, max = 100), extend("x-project-key" = true, "x-public" = true))]
     pub project_name: String,
-    #[schemars(title = "申报类别")]
+    #[schemars(title = "申报类别", length(max = 100))]
     pub category: String,
     #[schemars(title = "申报主体类型")]
     pub applicant_kind: ApplicantKind,
@@ -210,11 +210,11 @@ pub struct ProjectForm {
     /// The applicant's commitment letter: no major accident in 5 years.
     #[schemars(title = "承诺近5年未发生重大安全、环保、质量事故")]
     pub no_major_accident_5y: bool,
-    #[schemars(title = "项目概述", length(min = 1))]
+    #[schemars(title = "项目概述", length(min = 1, max = 2000))]
     pub summary: String,
-    #[schemars(title = "建设内容", length(min = 1))]
+    #[schemars(title = "建设内容", length(min = 1, max = 2000))]
     pub content: String,
-    #[schemars(title = "应用成效", length(min = 1))]
+    #[schemars(title = "应用成效", length(min = 1, max = 2000))]
     pub results: String,
     #[schemars(title = "项目总投资（万元）")]
     pub investment: Wan,
@@ -506,6 +506,9 @@ impl Program for IiotPilots {
             |direction: &str| cfg.directions.iter().find(|d| d.id == direction).map(|d| d.category.clone());
         let direction = req.direction.clone().unwrap_or_default();
         let my_category = category_of(&direction);
+        // A direction as people name it (the round's list), for messages.
+        let direction_name =
+            |id: &str| cfg.directions.iter().find(|d| d.id == id).map_or_else(|| id.to_string(), |d| d.name.clone());
 
         // The applicant (GD 二(一))
         let a = &req.applicant;
@@ -533,8 +536,9 @@ impl Program for IiotPilots {
             || {
                 msg(
                     format!(
-                        "申报书所填类别“{}”与方向“{direction}”的类别“{}”不一致",
+                        "申报书所填类别“{}”与方向“{}”的类别“{}”不一致",
                         category_zh(&f.category),
+                        direction_name(&direction),
                         my_category.as_deref().map_or("未知", category_zh)
                     ),
                     format!(
@@ -625,9 +629,9 @@ impl Program for IiotPilots {
         c.ensure("iiot.project.not-recommended-elsewhere", "$.project_name", elsewhere.is_none(), || {
             msg(
                 format!(
-                    "项目“{}”已通过其他渠道（{}）申报推荐，不再重复推荐",
+                    "项目“{}”已通过其他渠道申报推荐（申报编号 {}），不再重复推荐",
                     f.project_name,
-                    elsewhere.map_or("", |h| h.round.as_str())
+                    elsewhere.map_or("", |h| h.application.as_str())
                 ),
                 format!(
                     "project {:?} is already put forward through round {}",
@@ -654,7 +658,7 @@ impl Program for IiotPilots {
             c.ensure("iiot.applicant.one-direction-per-category", "$.category", other.is_none(), || {
                 let d = other.and_then(|h| h.direction.clone()).unwrap_or_default();
                 msg(
-                    format!("本单位已在{}申报方向“{d}”，同一类型只能申报一个方向", category_zh(cat)),
+                    format!("本单位已在{}申报方向“{}”，同一类型只能申报一个方向", category_zh(cat), direction_name(&d)),
                     format!("already applying in direction {d:?} of category {cat:?}: one direction per category"),
                 )
             });

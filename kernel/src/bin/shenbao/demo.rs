@@ -133,7 +133,8 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         let _ = std::fs::create_dir_all(parent);
     }
     if !json {
-        println!("Shenbao demo — database {}\n", db.display());
+        say!("Shenbao demo — database {}", db.display());
+        println!();
     }
     let clock = ManualClock::new(Timestamp::at(Date::new(2023, 11, 1), 9, 0));
     let kernel = Kernel::open_with(&db, KernelConfig { clock: Arc::new(clock.clone()), ..Default::default() })
@@ -146,7 +147,8 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     let n_orgs = k.import_orgs_file(&data.join("orgs.csv"))?;
     let n_users = k.import_users_file(&data.join("users.csv"))?;
     if !json {
-        println!("imported {n_regions} regions, {n_orgs} organisations, {n_users} users from {}\n", data.display());
+        say!("imported {n_regions} regions, {n_orgs} organisations, {n_users} users from {}", data.display());
+        println!();
     }
     let orgs = k.orgs()?;
     let applicants = applicant_users(k)?;
@@ -192,17 +194,18 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     if json {
         crate::print_json(&report);
     } else {
-        println!(
+        say!(
             "decision chain: {} decisions, {}; head {}",
             report.decisions,
             if report.chain_verified { "verified" } else { "BROKEN" },
             &report.chain_head[..16]
         );
-        println!("indexes: {}", if report.indexes_consistent { "consistent".into() } else { problems.join("; ") });
-        println!("summary tables in {}", report.exports);
-        println!(
+        say!("indexes: {}", if report.indexes_consistent { "consistent".into() } else { problems.join("; ") });
+        say!("summary tables in {}", report.exports);
+        say!(
             "database kept at {} — look around: cargo run -p shenbao --features cli -- --db {} round list",
-            report.database, report.database
+            report.database,
+            report.database
         );
     }
     if !report.chain_verified || !report.indexes_consistent || report.programs.iter().any(|p| !p.replay_identical) {
@@ -212,16 +215,16 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
 }
 
 fn print_program(r: &ProgramReport) {
-    println!("━━ {} {} — round {} (plugin {})", r.program, r.name, r.round, &r.plugin_sha256[..12]);
-    println!("  submitted: {}", r.submitted);
+    say!("━━ {} {} — round {} (plugin {})", r.program, r.name, r.round, &r.plugin_sha256[..12]);
+    say!("  submitted: {}", r.submitted);
     for x in &r.refused {
-        println!("  refused:   {} ({}) — {}", x.application, x.case, x.rules.join(", "));
+        say!("  refused:   {} ({}) — {}", x.application, x.case, x.rules.join(", "));
     }
     for e in &r.events {
-        println!("  • {e}");
+        say!("  • {e}");
     }
     for q in &r.quota_hits {
-        println!("  quota hit: {} {} {}/{} — refused {}", q.quota, q.scope, q.used, q.limit, q.refused);
+        say!("  quota hit: {} {} {}/{} — refused {}", q.quota, q.scope, q.used, q.limit, q.refused);
     }
     let cities: Vec<String> = r
         .recommended_by_city
@@ -231,13 +234,14 @@ fn print_program(r: &ProgramReport) {
             None => format!("{} {}", c.city, c.recommended),
         })
         .collect();
-    println!("  recommended by city: {}", cities.join(", "));
+    say!("  recommended by city: {}", cities.join(", "));
     let outcomes: Vec<String> = r.outcomes.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    println!("  decided: {}", outcomes.join(", "));
+    say!("  decided: {}", outcomes.join(", "));
     for e in &r.exports {
-        println!("  export:    {} ({} rows)", e.path, e.rows);
+        say!("  export:    {} ({} rows)", e.path, e.rows);
     }
-    println!("  replayed a submission's check: {}\n", if r.replay_identical { "identical" } else { "DIFFERENT" });
+    say!("  replayed a submission's check: {}", if r.replay_identical { "identical" } else { "DIFFERENT" });
+    println!();
 }
 
 struct Demo<'a> {

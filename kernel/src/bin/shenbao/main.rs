@@ -2,6 +2,19 @@
 //! by `--db` (or `SHENBAO_DB`). Errors are one line — the cause, then what to do —
 //! with exit codes that mean something (see `exit` below).
 
+/// One line of human output (`format!` arguments), with every control and
+/// bidirectional character escaped by [`shenbao::text::display`]: nothing a plugin,
+/// an applicant or an imported file wrote can move the cursor, forge a line or
+/// reorder what is shown. Every human printer goes through it, [`row`] or `esay!`.
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", shenbao::text::display(&format!($($t)*))) };
+}
+
+/// [`say!`] on standard error.
+macro_rules! esay {
+    ($($t:tt)*) => { eprintln!("{}", shenbao::text::display(&format!($($t)*))) };
+}
+
 mod demo;
 mod runner;
 
@@ -121,6 +134,10 @@ enum Command {
         /// beside the database).
         #[arg(long)]
         backup_dir: Option<PathBuf>,
+        /// Connections one client address may hold at once (behind a reverse proxy,
+        /// where every client has the proxy's address, raise it to 1024).
+        #[arg(long, default_value_t = 256)]
+        max_connections_per_client: usize,
     },
 }
 
@@ -355,9 +372,16 @@ enum ReviewCommand {
         #[command(flatten)]
         act: ActArgs,
     },
-    /// The actions of the graph possible at an application's current stage.
-    #[command(after_help = "Example:\n  shenbao review actions A0000001")]
-    Actions { application: String },
+    /// The actions a user may take on an application now — exactly what `review act`
+    /// would accept (from the same engine code), with what each still needs, and the
+    /// actions of the user's roles refused now, with the reason.
+    #[command(after_help = "Example:\n  shenbao review actions --as huizhou A0000001")]
+    Actions {
+        application: String,
+        /// The user who would act.
+        #[arg(long = "as")]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -428,8 +452,27 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T, Failur
         .map_err(|e| Failure::new(exit::REFUSED, format!("{}: {e}", file.display()), "fix the JSON at the line named"))
 }
 
+/// One tab-separated row of human output, each cell escaped on its own (a tab or
+/// newline inside a cell cannot make a column or a line).
+fn row(cells: &[&dyn std::fmt::Display]) {
+    let cells: Vec<String> = cells.iter().map(|c| shenbao::text::display(&c.to_string()).into_owned()).collect();
+    println!("{}", cells.join("\t"));
+}
+
+/// `v` as pretty JSON. serde_json escapes C0 controls; DEL, C1 controls and the
+/// bidirectional controls it writes as they are, so they are escaped here too
+/// (`\uXXXX`, still the same JSON: they occur only inside strings).
 fn print_json<T: serde::Serialize>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+    let text = serde_json::to_string_pretty(v).expect("serialisable");
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if shenbao::text::is_unsafe(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    println!("{out}");
 }
 
 fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure> {
@@ -456,7 +499,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, cause, todo)) => {
             let cause = cause.replace('\n', " ");
-            eprintln!("shenbao: {} — {todo}", shenbao::text::display(&cause));
+            esay!("shenbao: {cause} — {todo}");
             ExitCode::from(code)
         }
     }
@@ -473,7 +516,7 @@ fn run(cli: Cli) -> Res {
             if json {
                 print_json(&r);
             } else {
-                println!(
+                say!(
                     "restored {} → {} ({} decisions, chain head {})",
                     backup.display(),
                     r.path,
@@ -483,20 +526,20 @@ fn run(cli: Cli) -> Res {
             }
             Ok(())
         }
-        Command::Serve { listen, backup_dir } => {
+        Command::Serve { listen, backup_dir, max_connections_per_client } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
             // Load the plugin of every open round now, so no applicant's first
             // submission waits for it.
             for round in kernel.rounds()?.iter().filter(|r| r.status == shenbao::RoundStatus::Open) {
                 match kernel.plugin_by_sha(&round.plugin.sha256) {
-                    Ok(p) => eprintln!(
+                    Ok(p) => esay!(
                         "shenbao: round {} — plugin {}@{} loaded ({:?})",
                         round.spec.id,
                         round.plugin.program,
                         round.plugin.version,
                         p.cache_outcome()
                     ),
-                    Err(e) => eprintln!("shenbao: round {} — plugin not loaded: {e}", round.spec.id),
+                    Err(e) => esay!("shenbao: round {} — plugin not loaded: {e}", round.spec.id),
                 }
             }
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -505,7 +548,11 @@ fn run(cli: Cli) -> Res {
                 .map_err(|e| Failure::new(exit::STORAGE, e, "check the machine's resources"))?;
             let backup_dir = backup_dir
                 .unwrap_or_else(|| db.parent().map_or_else(|| PathBuf::from("backups"), |p| p.join("backups")));
-            let config = shenbao::http::ApiConfig { backup_dir: Some(backup_dir), ..Default::default() };
+            let config = shenbao::http::ApiConfig {
+                backup_dir: Some(backup_dir),
+                max_connections_per_client,
+                ..Default::default()
+            };
             rt.block_on(shenbao::http::serve(kernel, &listen, config)).map_err(|e| {
                 Failure::new(exit::CONFLICT, format!("{listen}: {e}"), "choose a free address with --listen")
             })
@@ -532,7 +579,7 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             if json {
                 print_json(&serde_json::json!({ "removed": n, "bytes": bytes }));
             } else {
-                println!("removed {n} unreferenced attachment file(s), {bytes} bytes");
+                say!("removed {n} unreferenced attachment file(s), {bytes} bytes");
             }
             Ok(())
         }
@@ -542,9 +589,9 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                 print_json(&items);
             } else {
                 for q in &items {
-                    println!("{}\t{}\t{}\t{}", q.application, q.stage, q.city, q.district);
+                    row(&[&q.application, &q.stage, &q.city, &q.district]);
                 }
-                eprintln!("{} waiting for {user}", items.len());
+                esay!("{} waiting for {user}", items.len());
             }
             Ok(())
         }
@@ -558,7 +605,7 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             match (chain.first_broken, problems.is_empty()) {
                 (None, true) => {
                     if !json {
-                        println!("ok: {} decisions chained, head {}; indexes consistent", chain.length, chain.head);
+                        say!("ok: {} decisions chained, head {}; indexes consistent", chain.length, chain.head);
                     }
                     Ok(())
                 }
@@ -577,7 +624,7 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                 let r = k.replay(d.index)?;
                 all_identical &= r.identical;
                 if !json {
-                    println!(
+                    say!(
                         "decision #{} ({}): {} — {} findings, fuel {}",
                         r.decision,
                         d.action,
@@ -609,9 +656,13 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             if json {
                 print_json(&r);
             } else {
-                println!(
+                say!(
                     "backup {}: {} records, {} decisions, {} attachment files, chain head {}",
-                    r.path, r.records, r.decisions, r.blobs, r.chain_head
+                    r.path,
+                    r.records,
+                    r.decisions,
+                    r.blobs,
+                    r.chain_head
                 );
             }
             Ok(())
@@ -635,7 +686,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
             if json {
                 print_json(&i.record.id);
             } else {
-                println!(
+                say!(
                     "{what} {} — {} ({} forms, {} directions, {} rules, WIT {})",
                     i.record.id,
                     m.name.zh,
@@ -652,10 +703,13 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                 print_json(&list.iter().map(|r| &r.id).collect::<Vec<_>>());
             } else {
                 for r in list {
-                    println!(
-                        "{}\t{}\t{}\tWIT {}\t{}",
-                        r.id.program, r.id.version, r.id.sha256, r.id.wit, r.manifest.name.zh
-                    );
+                    row(&[
+                        &r.id.program,
+                        &r.id.version,
+                        &r.id.sha256,
+                        &format!("WIT {}", r.id.wit),
+                        &r.manifest.name.zh,
+                    ]);
                 }
             }
         }
@@ -673,7 +727,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                     "restore the database from a backup and reinstall the plugin",
                 ));
             }
-            println!("ok {}: bytes intact, manifest reproduced", v.id);
+            say!("ok {}: bytes intact, manifest reproduced", v.id);
         }
     }
     Ok(())
@@ -684,17 +738,14 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
         if json {
             print_json(r);
         } else {
-            println!(
-                "{}\t{:?}\t{}@{} ({})\tedition {}\t{} stages\t{} directions",
-                r.spec.id,
-                r.status,
-                r.plugin.program,
-                r.plugin.version,
-                &r.plugin.sha256[..12],
-                r.edition,
-                r.graph.stages.len(),
-                r.directions.len()
-            );
+            row(&[
+                &r.spec.id,
+                &format!("{:?}", r.status),
+                &format!("{}@{} ({})", r.plugin.program, r.plugin.version, &r.plugin.sha256[..12]),
+                &format!("edition {}", r.edition),
+                &format!("{} stages", r.graph.stages.len()),
+                &format!("{} directions", r.directions.len()),
+            ]);
         }
     };
     match r {
@@ -711,7 +762,7 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
             let r = k.round(&id)?;
             show(&r);
             if !json {
-                println!("stages: {}", r.graph.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" → "));
+                say!("stages: {}", r.graph.stages.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" → "));
                 let groups: std::collections::HashMap<String, String> = k
                     .regions()?
                     .into_iter()
@@ -720,10 +771,7 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
                 for (q, scope, used) in k.quota_usage(&id)? {
                     let limit =
                         r.quotas.iter().find(|x| x.id == q).and_then(|x| shenbao::quota_limit_of(x, &scope, &groups));
-                    println!(
-                        "quota {q} {scope}: {used}/{}",
-                        limit.map_or("不限 / unlimited".into(), |l| l.to_string())
-                    );
+                    say!("quota {q} {scope}: {used}/{}", limit.map_or("不限 / unlimited".into(), |l| l.to_string()));
                 }
             }
         }
@@ -744,9 +792,12 @@ fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
             if json {
                 print_json(&r);
             } else {
-                println!(
+                say!(
                     "imported round {}: {} applications, {} decisions (chained here, origins kept), {} organisations added",
-                    r.round, r.applications, r.decisions, r.organisations_added
+                    r.round,
+                    r.applications,
+                    r.decisions,
+                    r.organisations_added
                 );
             }
             return Ok(());
@@ -756,19 +807,17 @@ fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
             if json {
                 print_json(&rows);
             } else {
-                println!("行\t统一社会信用代码\t有效\t已登记单位\t名称一致\t失信");
+                row(&[&"行", &"统一社会信用代码", &"有效", &"已登记单位", &"名称一致", &"失信"]);
                 for r in &rows {
                     let b = |v: Option<bool>| v.map_or("-", |b| if b { "是" } else { "否" });
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}{}",
-                        r.row,
-                        r.credit_code,
-                        if r.valid { "是" } else { "否" },
-                        r.registered_name.as_deref().unwrap_or("-"),
-                        b(r.name_matches),
-                        b(r.dishonest),
-                        if r.marked { "（本次标记）" } else { "" }
-                    );
+                    row(&[
+                        &r.row,
+                        &r.credit_code,
+                        &if r.valid { "是" } else { "否" },
+                        &r.registered_name.as_deref().unwrap_or("-"),
+                        &b(r.name_matches),
+                        &format!("{}{}", b(r.dishonest), if r.marked { "（本次标记）" } else { "" }),
+                    ]);
                 }
             }
             return Ok(());
@@ -777,7 +826,7 @@ fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
     if json {
         print_json(&serde_json::json!({ "imported": n, "what": what }));
     } else {
-        println!("imported {n} {what}");
+        say!("imported {n} {what}");
     }
     Ok(())
 }
@@ -800,7 +849,7 @@ fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
                 ..Default::default()
             };
             k.set_calendar(year, &cal)?;
-            println!(
+            say!(
                 "calendar {year}: {} holidays, {} make-up working days",
                 cal.holidays.len(),
                 cal.makeup_workdays.len()
@@ -814,7 +863,8 @@ fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
                 let j = |s: &std::collections::BTreeSet<shenbao::contract::Date>| {
                     s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
                 };
-                println!("holidays: {}\nmake-up working days: {}", j(&cal.holidays), j(&cal.makeup_workdays));
+                say!("holidays: {}", j(&cal.holidays));
+                say!("make-up working days: {}", j(&cal.makeup_workdays));
             }
         }
     }
@@ -830,7 +880,7 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
             } else {
                 for u in users {
                     let grants: Vec<String> = u.grants.iter().map(|g| format!("{}@{}", g.role, g.scope)).collect();
-                    println!("{}\t{}\t{}", u.id, u.name, grants.join(", "));
+                    row(&[&u.id, &u.name, &grants.join(", ")]);
                 }
             }
         }
@@ -839,15 +889,13 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
             if json {
                 print_json(&t);
             } else {
-                println!(
-                    "token {} for {user} (shown once; send as `Authorization: Bearer …`):\n{}",
-                    t.info.id, t.secret
-                );
+                say!("token {} for {user} (shown once; send as `Authorization: Bearer …`):", t.info.id);
+                say!("{}", t.secret);
             }
         }
         UserCommand::Token(TokenCommand::Revoke { id }) => {
             let t = k.revoke_token(&id)?;
-            println!("revoked {} of {}", t.id, t.user);
+            say!("revoked {} of {}", t.id, t.user);
         }
         UserCommand::Token(TokenCommand::List { user }) => {
             let list = k.tokens(user.as_deref())?;
@@ -855,13 +903,7 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
                 print_json(&list);
             } else {
                 for t in list {
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        t.id,
-                        t.user,
-                        t.label,
-                        if t.revoked_at.is_some() { "revoked" } else { "active" }
-                    );
+                    row(&[&t.id, &t.user, &t.label, &if t.revoked_at.is_some() { "revoked" } else { "active" }]);
                 }
             }
         }
@@ -875,7 +917,7 @@ fn receipt(r: &shenbao::Receipt, json: bool) {
             &serde_json::json!({ "decision": r.decision, "application": r.application, "replayed": r.replayed }),
         );
     } else {
-        println!(
+        say!(
             "{} #{} {}: {} → {}{}",
             r.application.id,
             r.decision.index,
@@ -886,14 +928,7 @@ fn receipt(r: &shenbao::Receipt, json: bool) {
         );
         if let Some(c) = &r.check {
             for f in c.findings() {
-                use shenbao::text::display;
-                println!(
-                    "  {:?} {} {} — {}",
-                    f.severity,
-                    display(&f.rule_id),
-                    display(&f.path),
-                    display(&f.message.zh)
-                );
+                say!("  {:?} {} {} — {}", f.severity, f.rule_id, f.path, f.message.zh);
             }
         }
     }
@@ -923,7 +958,7 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             if json {
                 print_json(&b);
             } else {
-                println!("{}\t{}", b.sha256, b.size);
+                row(&[&b.sha256, &b.size]);
             }
         }
         AppCommand::Show { application } => print_json(&k.application(&application)?),
@@ -933,19 +968,17 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             if json {
                 print_json(&ds);
             } else {
-                println!("#\t时间\t办理人\t角色\t操作\t环节\t意见");
+                row(&[&"#", &"时间", &"办理人", &"角色", &"操作", &"环节", &"意见"]);
                 for d in ds {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{} → {}\t{}",
-                        d.index,
-                        d.at,
-                        d.actor.user,
-                        d.actor.role,
-                        d.action,
-                        d.from,
-                        d.to,
-                        d.opinion.unwrap_or_default()
-                    );
+                    row(&[
+                        &d.index,
+                        &d.at,
+                        &d.actor.user,
+                        &d.actor.role,
+                        &d.action,
+                        &format!("{} → {}", d.from, d.to),
+                        &d.opinion.unwrap_or_default(),
+                    ]);
                 }
             }
         }
@@ -956,14 +989,13 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
                 print_json(&apps);
             } else {
                 for a in apps {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{:?}",
-                        a.id,
-                        a.applicant,
-                        a.direction.unwrap_or_default(),
-                        a.state.stage,
-                        a.state.outcome
-                    );
+                    row(&[
+                        &a.id,
+                        &a.applicant,
+                        &a.direction.unwrap_or_default(),
+                        &a.state.stage,
+                        &format!("{:?}", a.state.outcome),
+                    ]);
                 }
             }
         }
@@ -996,11 +1028,19 @@ fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
                 receipt(r, json);
             }
         }
-        ReviewCommand::Actions { application } => {
-            let a = k.application(&application)?;
-            let round = k.round(&a.round)?;
-            for x in round.graph.actions.iter().filter(|x| x.from_stages.contains(&a.state.stage)) {
-                println!("{}\t{}\t{}", x.id, x.title.zh, x.roles.join(","));
+        ReviewCommand::Actions { application, user } => {
+            let options = k.actions_for(&user, &application)?;
+            if json {
+                print_json(&options);
+            } else {
+                for x in &options.available {
+                    let needs = if x.needs.is_empty() { "-".to_string() } else { x.needs.join(",") };
+                    row(&[&x.id, &x.title.zh, &format!("needs: {needs}")]);
+                }
+                for x in &options.refused {
+                    row(&[&x.id, &x.title.zh, &format!("refused [{}]: {}", x.code, x.message)]);
+                }
+                esay!("{} action(s) for {user} at {}", options.available.len(), options.stage);
             }
         }
     }
@@ -1037,7 +1077,7 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
             if json {
                 print_json(&serde_json::json!({ "path": out, "rows": table.row_count() }));
             } else {
-                println!("{}: {} rows in {} sections", out.display(), table.row_count(), table.sections.len());
+                say!("{}: {} rows in {} sections", out.display(), table.row_count(), table.sections.len());
             }
         }
         ExportCommand::Round { id, out } => {
@@ -1046,7 +1086,7 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                 Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
             })?;
             let n = k.export_round(&id, std::io::BufWriter::new(f))?;
-            println!("{}: {n} lines", out.display());
+            say!("{}: {n} lines", out.display());
         }
     }
     Ok(())

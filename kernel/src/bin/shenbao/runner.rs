@@ -88,11 +88,11 @@ pub fn run(args: TestArgs, json: bool) -> Res {
         } else {
             for r in &changed {
                 match r.expected {
-                    None => println!("new     {}", r.name),
+                    None => say!("new     {}", r.name),
                     Some(_) => print!("updated {}\n{}", r.name, r.diff()),
                 }
             }
-            println!(
+            say!(
                 "{}: wrote the findings of {} case(s) to {} ({} changed) — review the diff like code",
                 id,
                 runs.len(),
@@ -121,16 +121,16 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             "fuel_total": total_fuel,
         }));
     } else {
-        println!("{} (WIT {}) · {} · {} case(s)", id, id.wit, set.dir.display(), runs.len());
+        say!("{} (WIT {}) · {} · {} case(s)", id, id.wit, set.dir.display(), runs.len());
         let width = runs.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
         for r in &runs {
             let mark = if r.passed() { "ok  " } else { "FAIL" };
-            println!("  {mark}  {:<width$}  {:>15} fuel", r.name, grouped(r.fuel));
+            say!("  {mark}  {:<width$}  {:>15} fuel", r.name, grouped(r.fuel));
             if !r.passed() {
                 print!("{}", r.diff());
             }
         }
-        println!(
+        say!(
             "{} passed, {} failed; fuel {} in all, {} at most ({})",
             runs.len() - failed.len(),
             failed.len(),
