@@ -6,6 +6,7 @@
 //!             workspace's tests.
 //! - `demo`    build the plugins and run `shenbao demo`: a whole round of each program
 //!             on a fresh database (extra arguments go to `shenbao demo`, e.g. `--json`).
+//!             It builds exactly what `test` builds, so either reuses the other's build.
 //! - `bench`   build the plugins and run the benchmarks (figures for the README).
 //! - `plugins` build every plugin only and print where they are.
 //! - `load`    build the plugins and run the load harness (`kernel/benches/load.rs`):
@@ -53,13 +54,18 @@ fn main() -> ExitCode {
             run(c)
         }),
         "demo" => plugins().and_then(|dir| {
-            // The dev profile optimises every dependency, so the demo shares the test build.
-            let mut c = cargo();
-            c.args(["run", "--quiet", "-p", "shenbao", "--features", "cli", "--", "demo", "--plugins"])
-                .arg(&dir)
-                .arg("--examples")
-                .arg(testkit::root().join("examples"))
-                .args(rest);
+            // The very build `test` makes (same command, same features): after one,
+            // the other builds nothing. The binary is the one the CLI tests run.
+            let mut build = cargo();
+            build.args(["test", "--workspace", "--all-features", "--no-run", "--quiet"]);
+            run(build)?;
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| testkit::root().join("target"));
+            let mut c = Command::new(target.join("debug").join(format!("shenbao{}", std::env::consts::EXE_SUFFIX)));
+            // `cargo xtask demo -- --json`: what follows `--` goes to `shenbao demo`.
+            let rest = rest.strip_prefix(&["--".to_string()][..]).unwrap_or(rest);
+            c.args(["demo", "--plugins"]).arg(&dir).arg("--examples").arg(testkit::root().join("examples")).args(rest);
             run(c)
         }),
         "bench" => all_plugins().and_then(|_| {

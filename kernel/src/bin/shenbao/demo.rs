@@ -202,11 +202,8 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         );
         say!("indexes: {}", if report.indexes_consistent { "consistent".into() } else { problems.join("; ") });
         say!("summary tables in {}", report.exports);
-        say!(
-            "database kept at {} — look around: cargo run -p shenbao --features cli -- --db {} round list",
-            report.database,
-            report.database
-        );
+        let me = std::env::current_exe().map_or_else(|_| "shenbao".to_string(), |p| p.display().to_string());
+        say!("database kept at {} — look around: {me} --db {} round list", report.database, report.database);
     }
     if !report.chain_verified || !report.indexes_consistent || report.programs.iter().any(|p| !p.replay_identical) {
         return Err(Failure::new(exit::VERIFY_FAILED, "the demo's record does not verify", "report this as a bug"));
