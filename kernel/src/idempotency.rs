@@ -21,6 +21,11 @@
 //!   secret again); later repeats get the stored answer with `null`.
 //! - **The same key with another request** is refused ([`Claim::Reused`]).
 
+// The in-flight slots and `Kernel::idempotent` serve the HTTP API's keys (the
+// library's own keyed actions record their keys with the decision, `act_idempotent`);
+// without the `http` feature only `remember_in` and `Kernel::write` are used.
+#![cfg_attr(not(feature = "http"), allow(dead_code))]
+
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::tables::API_RESPONSES;
