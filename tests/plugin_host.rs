@@ -109,6 +109,25 @@ fn install_describe_check_round_trip() {
     assert!(report.has_blocking());
 }
 
+/// Issue 18: a summary column naming a source the kernel does not know is refused at
+/// install, naming the column and the known sources — never an empty column.
+#[test]
+fn a_summary_column_of_an_unknown_source_is_refused_naming_it() {
+    let (_dir, k) = fresh();
+    let mut m = k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().record.manifest;
+    assert!(shenbao::manifest_problems(&m).is_empty(), "{:?}", shenbao::manifest_problems(&m));
+    for (bad, good) in [("applicant:credit-code", "applicant:credit_code"), ("project_name", "/project_name")] {
+        m.summary.columns[1].source = bad.into();
+        let problems = shenbao::manifest_problems(&m);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let title = &m.summary.columns[1].title.zh;
+        assert!(problems[0].contains(title.as_str()) && problems[0].contains(bad), "{problems:?}");
+        assert!(problems[0].contains("applicant:credit_code") && problems[0].contains("JSON pointer"), "{problems:?}");
+        m.summary.columns[1].source = good.into();
+        assert!(shenbao::manifest_problems(&m).is_empty());
+    }
+}
+
 #[test]
 fn the_kernel_validates_form_data_against_the_schema_before_the_plugin() {
     let (_dir, k) = fresh();

@@ -81,11 +81,15 @@ pub struct CaseRun {
     pub fuel: u64,
     /// None when the case has no expectation.
     pub expected: Option<Expected>,
+    /// The case could not run — the plugin failed (a trap, a panic, fuel), answered
+    /// what its manifest does not declare, or refused its input: this case fails,
+    /// with this reason, and the others still run ([`CaseSet::run_or_fail`]).
+    pub error: Option<String>,
 }
 
 impl CaseRun {
     pub fn passed(&self) -> bool {
-        self.expected.as_ref() == Some(&self.got)
+        self.error.is_none() && self.expected.as_ref() == Some(&self.got)
     }
 
     /// Rule ids of the findings, sorted and deduplicated.
@@ -98,14 +102,28 @@ impl CaseRun {
 
     /// A readable difference between expected and got ("-" expected, "+" got).
     pub fn diff(&self) -> String {
-        let Some(expected) = &self.expected else {
-            return "  (no expectation recorded; run with --update)\n".into();
-        };
-        let mut out = String::new();
         use crate::text::display;
         let line = |f: &Finding| {
             format!("{} [{:?}] {} — {}", display(&f.rule_id), f.severity, display(&f.path), display(&f.message.zh))
         };
+        if let Some(e) = &self.error {
+            return format!("  ! the case did not run: {}\n", display(e));
+        }
+        let Some(expected) = &self.expected else {
+            // Show what it gave, so the author can judge before recording it.
+            let mut out = String::from("  (no expectation recorded; run with --update to record what it gave:)\n");
+            for f in &self.got.findings {
+                out.push_str(&format!("  + {}\n", line(f)));
+            }
+            for s in &self.got.signals {
+                out.push_str(&format!("  + signal {} ({}) — {}\n", display(&s.id), s.weight, display(&s.message.zh)));
+            }
+            if self.got.findings.is_empty() && self.got.signals.is_empty() {
+                out.push_str("  + (no findings: the case passes every rule)\n");
+            }
+            return out;
+        };
+        let mut out = String::new();
         for f in &expected.findings {
             if !self.got.findings.contains(f) {
                 out.push_str(&format!("  - {}\n", line(f)));
@@ -240,6 +258,23 @@ impl CaseSet {
         self.cases.iter().map(|(name, case)| self.run_one(plugin, name, case)).collect()
     }
 
+    /// [`CaseSet::run_one`], with a case that cannot run (the plugin trapped,
+    /// panicked, ran out of fuel, answered an undeclared rule, or the case names a
+    /// direction not open) turned into that case's failure ([`CaseRun::error`]), so
+    /// one bad case never stops the others.
+    pub fn run_or_fail(&self, plugin: &LoadedPlugin, name: &str, case: &Case) -> CaseRun {
+        self.run_one(plugin, name, case).unwrap_or_else(|e| CaseRun {
+            name: name.to_string(),
+            got: Expected::default(),
+            fuel: 0,
+            expected: self.expected.get(name).cloned(),
+            error: Some(match e {
+                CaseError::Run { message, .. } => message,
+                other => other.to_string(),
+            }),
+        })
+    }
+
     /// Run one case: the round check (its findings, and the directions in force),
     /// then the application check exactly as submission runs it.
     pub fn run_one(&self, plugin: &LoadedPlugin, name: &str, case: &Case) -> Result<CaseRun, CaseError> {
@@ -301,11 +336,13 @@ impl CaseSet {
             },
             fuel,
             expected: self.expected.get(name).cloned(),
+            error: None,
         })
     }
 
     /// Write what `runs` got as the expectation (`expected.json`). Expectations of
-    /// cases not run are kept while the case exists; those of deleted cases are dropped.
+    /// cases not run (or that failed to run) are kept while the case exists; those of
+    /// deleted cases are dropped.
     pub fn write_expected(&self, runs: &[CaseRun]) -> Result<(), CaseError> {
         let mut map: BTreeMap<&str, &Expected> = self
             .expected
@@ -313,7 +350,8 @@ impl CaseSet {
             .filter(|(name, _)| self.cases.contains_key(name.as_str()))
             .map(|(name, e)| (name.as_str(), e))
             .collect();
-        map.extend(runs.iter().map(|r| (r.name.as_str(), &r.got)));
+        // A case that did not run records nothing (its earlier expectation stays).
+        map.extend(runs.iter().filter(|r| r.error.is_none()).map(|r| (r.name.as_str(), &r.got)));
         let path = self.dir.join("expected.json");
         let text = serde_json::to_string_pretty(&map).expect("findings serialise") + "\n";
         std::fs::write(&path, text).map_err(|e| CaseError::Read { path, message: e.to_string() })

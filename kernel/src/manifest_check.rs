@@ -150,5 +150,16 @@ pub fn problems(m: &Manifest) -> Vec<String> {
         }
     }
     p.unique("summary section", m.summary.sections.iter().map(|s| s.id.as_str()));
+    for c in &m.summary.columns {
+        let known = crate::summary::COLUMN_SOURCES.contains(&c.source.as_str()) || c.source.starts_with('/');
+        p.refers(known, || {
+            format!(
+                "summary column {:?} names the source {:?}, which the kernel does not know (known: {}, or a JSON pointer into the form such as \"/contact/name\")",
+                c.title.zh,
+                c.source,
+                crate::summary::COLUMN_SOURCES.join(", ")
+            )
+        });
+    }
     p.0
 }

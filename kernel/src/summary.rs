@@ -249,6 +249,21 @@ fn recommended_at(
     Ok(Some((d, rank)))
 }
 
+/// The sources a summary column may name besides a JSON pointer into the form data
+/// (`/contact/name`): the recommender's order, the application id, the applicant's
+/// name, credit code, city and district (their names), the direction's title, the
+/// stage's title. Install refuses any other (`manifest_check`).
+pub const COLUMN_SOURCES: &[&str] = &[
+    "rank",
+    "application",
+    "applicant:name",
+    "applicant:credit_code",
+    "applicant:city",
+    "applicant:district",
+    "direction:title",
+    "stage",
+];
+
 /// One cell of a row: a column's `source` (`rank` is filled in by position later).
 fn source(
     round: &Round,

@@ -361,11 +361,28 @@ fn a_round_scripted_through_the_cli() {
     let history = ok(&shenbao(&db, &["app", "history", &ids[1].1]));
     assert!(!history.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{history:?}");
     assert!(history.contains("名额已满\\u{1b}[2J\\u{202e}\\u{a}ok\\u{9}"), "{history:?}");
-    assert!(history.lines().all(|l| l.split('\t').count() == 7), "{history:?}");
+    assert!(history.lines().filter(|l| !l.starts_with("  ")).all(|l| l.split('\t').count() == 7), "{history:?}");
     let json = ok(&shenbao(&db, &["--json", "app", "history", &ids[1].1]));
     assert!(!json.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{json:?}");
     let ds: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     assert!(ds.iter().any(|d| d["opinion"] == HOSTILE));
+
+    // The human history shows each recorded check's findings and signals, one line each.
+    let human = ok(&shenbao(&db, &["app", "history", &ids[0].1]));
+    let recorded: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&shenbao(&db, &["--json", "app", "history", &ids[0].1]))).unwrap();
+    let n: usize = recorded
+        .iter()
+        .filter_map(|d| d["check"].as_object())
+        .map(|c| {
+            ["findings", "kernel_findings", "signals"]
+                .iter()
+                .map(|k| c[*k].as_array().map_or(0, Vec::len))
+                .sum::<usize>()
+        })
+        .sum();
+    assert!(n > 0, "the submission's check recorded something: {recorded:?}");
+    assert_eq!(human.lines().filter(|l| l.starts_with("  ")).count(), n, "{human}");
 
     // History, show, list, actions.
     assert!(ok(&shenbao(&db, &["app", "history", &ids[0].1])).contains("save-draft"));
@@ -585,6 +602,77 @@ fn plugin_test_runs_case_folders() {
     assert_eq!(other.status.code(), Some(4));
     assert!(text(&other.stderr).contains("\"eco-partners\""), "{}", text(&other.stderr));
     assert_eq!(runner(&["/nonexistent.wasm", d]).status.code(), Some(3));
+
+    // Issue 18: a round.json pinning another version is refused, saying what to set.
+    let round: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("round.json")).unwrap()).unwrap();
+    let mut other_version = round.clone();
+    other_version["plugin_version"] = "0.2.0".into();
+    std::fs::write(dir.join("round.json"), other_version.to_string()).unwrap();
+    let out = runner(&[&p("minimal"), d]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("\"plugin_version\": \"0.1.0\""), "{}", text(&out.stderr));
+    std::fs::write(dir.join("round.json"), round.to_string()).unwrap();
+
+    // Issue 18: a case that cannot run (a panicking plugin, an undeclared rule id) is
+    // that case's FAIL with the plugin's message; the others run, a summary, exit 1.
+    // A case without an expectation shows what it gave.
+    let hostile = tmp.path().join("hostile");
+    std::fs::create_dir_all(hostile.join("cases")).unwrap();
+    let mut hround = round.clone();
+    hround["program"] = "hostile".into();
+    hround["id"] = "hostile-2026".into();
+    std::fs::write(hostile.join("round.json"), hround.to_string()).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("cases/pass.json")).unwrap()).unwrap();
+    for (name, form) in [("a-panics", "panic"), ("b-undeclared", "undeclared-rule"), ("c-fine", "ok")] {
+        let mut case = base.clone();
+        case["form"] = form.into();
+        case.as_object_mut().unwrap().remove("direction");
+        std::fs::write(hostile.join("cases").join(format!("{name}.json")), case.to_string()).unwrap();
+    }
+    let out = runner(&[&p("hostile"), hostile.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("FAIL  a-panics") && stdout.contains("! the case did not run"), "{stdout}");
+    assert!(stdout.contains("FAIL  b-undeclared") && stdout.contains("hostile.not-declared"), "{stdout}");
+    assert!(stdout.contains("FAIL  c-fine") && stdout.contains("no expectation recorded"), "{stdout}");
+    assert!(stdout.contains("  + hostile.observed [Info]"), "what it gave is shown: {stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("0 passed, 3 failed"), "{stdout}");
+    // --update records the case that ran, not the broken ones, and says so (exit 1).
+    let upd = runner(&[&p("hostile"), hostile.to_str().unwrap(), "--update"]);
+    assert_eq!(upd.status.code(), Some(1), "{}", text(&upd.stdout));
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(hostile.join("expected.json")).unwrap()).unwrap();
+    assert_eq!(recorded.as_object().unwrap().keys().collect::<Vec<_>>(), ["c-fine"]);
+    let out = runner(&[&p("hostile"), hostile.to_str().unwrap()]);
+    assert!(text(&out.stdout).lines().last().unwrap().starts_with("1 passed, 2 failed"), "{}", text(&out.stdout));
+}
+
+/// Issue 18: a reader that goes away (`| head`) ends the command quietly — no panic,
+/// no backtrace, exit 0.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["plugin", "test", testkit::plugin_path("enabling-resources").to_str().unwrap()])
+        .arg(testkit::root().join("examples/enabling-resources"))
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe, as `head -c1` does.
+    let mut out = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    out.read_exact(&mut one).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert_eq!(status.code(), Some(0), "{err}");
 }
 
 /// The author guide's walkthrough (`plugins/README.md`, between the `guide:walkthrough`

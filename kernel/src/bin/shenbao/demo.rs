@@ -134,7 +134,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     }
     if !json {
         say!("Shenbao demo — database {}", db.display());
-        println!();
+        crate::emit("", true);
     }
     let clock = ManualClock::new(Timestamp::at(Date::new(2023, 11, 1), 9, 0));
     let kernel = Kernel::open_with(&db, KernelConfig { clock: Arc::new(clock.clone()), ..Default::default() })
@@ -148,7 +148,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     let n_users = k.import_users_file(&data.join("users.csv"))?;
     if !json {
         say!("imported {n_regions} regions, {n_orgs} organisations, {n_users} users from {}", data.display());
-        println!();
+        crate::emit("", true);
     }
     let orgs = k.orgs()?;
     let applicants = applicant_users(k)?;
@@ -238,7 +238,7 @@ fn print_program(r: &ProgramReport) {
         say!("  export:    {} ({} rows)", e.path, e.rows);
     }
     say!("  replayed a submission's check: {}", if r.replay_identical { "identical" } else { "DIFFERENT" });
-    println!();
+    crate::emit("", true);
 }
 
 struct Demo<'a> {

@@ -7,7 +7,7 @@
 /// an applicant or an imported file wrote can move the cursor, forge a line or
 /// reorder what is shown. Every human printer goes through it, [`row`] or `esay!`.
 macro_rules! say {
-    ($($t:tt)*) => { println!("{}", shenbao::text::display(&format!($($t)*))) };
+    ($($t:tt)*) => { crate::emit(&shenbao::text::display(&format!($($t)*)), true) };
 }
 
 /// [`say!`] on standard error.
@@ -456,7 +456,24 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T, Failur
 /// newline inside a cell cannot make a column or a line).
 fn row(cells: &[&dyn std::fmt::Display]) {
     let cells: Vec<String> = cells.iter().map(|c| shenbao::text::display(&c.to_string()).into_owned()).collect();
-    println!("{}", cells.join("\t"));
+    emit(&cells.join("\t"), true);
+}
+
+/// Write `text` (and a newline) to standard output. A reader that went away (`shenbao
+/// app list | head`) ends the program quietly (exit 0), as Unix tools do, instead
+/// of a panic; any other failure to write is exit 5.
+fn emit(text: &str, newline: bool) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let written = o.write_all(text.as_bytes()).and_then(|()| if newline { o.write_all(b"\n") } else { Ok(()) });
+    match written.and_then(|()| o.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("shenbao: writing the output failed: {e}");
+            std::process::exit(i32::from(exit::STORAGE));
+        }
+    }
 }
 
 /// `v` as pretty JSON. serde_json escapes C0 controls; DEL, C1 controls and the
@@ -472,7 +489,7 @@ fn print_json<T: serde::Serialize>(v: &T) {
             out.push(c);
         }
     }
-    println!("{out}");
+    emit(&out, true);
 }
 
 fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure> {
@@ -977,8 +994,17 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
                         &d.actor.role,
                         &d.action,
                         &format!("{} → {}", d.from, d.to),
-                        &d.opinion.unwrap_or_default(),
+                        &d.opinion.clone().unwrap_or_default(),
                     ]);
+                    // What the submission check found, as recorded with the decision.
+                    if let Some(c) = &d.check {
+                        for f in c.findings.iter().chain(&c.kernel_findings) {
+                            say!("  {:?} {} {} — {}", f.severity, f.rule_id, f.path, f.message.zh);
+                        }
+                        for s in &c.signals {
+                            say!("  signal {} ({}) — {}", s.id, s.weight, s.message.zh);
+                        }
+                    }
                 }
             }
         }

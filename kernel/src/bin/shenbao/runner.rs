@@ -62,22 +62,34 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             "give the case folder of this program",
         ));
     }
+    if set.round.plugin_version != id.version {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!(
+                "{} pins plugin_version {:?}, but the component is version {:?}",
+                args.dir.join("round.json").display(),
+                set.round.plugin_version,
+                id.version
+            ),
+            format!("set \"plugin_version\": \"{}\" in round.json, or build the version it names", id.version),
+        ));
+    }
     let mut runs: Vec<CaseRun> = Vec::new();
     for (name, case) in &set.cases {
         if args.case.as_ref().is_some_and(|only| !name.contains(only.as_str())) {
             continue;
         }
-        let run = set
-            .run_one(&plugin, name, case)
-            .map_err(|e| Failure::new(exit::REFUSED, e, "fix the case named, or the plugin"))?;
-        runs.push(run);
+        // A case that cannot run (a panicking plugin, an undeclared rule) is that
+        // case's failure; the others still run.
+        runs.push(set.run_or_fail(&plugin, name, case));
     }
     if runs.is_empty() {
         return Err(Failure::new(exit::NOT_FOUND, "no case matched", "check --case and the folder's cases/"));
     }
 
+    let broken: Vec<&CaseRun> = runs.iter().filter(|r| r.error.is_some()).collect();
     if args.update {
-        let changed: Vec<&CaseRun> = runs.iter().filter(|r| !r.passed()).collect();
+        let changed: Vec<&CaseRun> = runs.iter().filter(|r| !r.passed() && r.error.is_none()).collect();
         set.write_expected(&runs).map_err(|e| Failure::new(exit::STORAGE, e, "check the folder may be written"))?;
         if json {
             print_json(&serde_json::json!({
@@ -89,16 +101,34 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             for r in &changed {
                 match r.expected {
                     None => say!("new     {}", r.name),
-                    Some(_) => print!("updated {}\n{}", r.name, r.diff()),
+                    Some(_) => {
+                        say!("updated {}", r.name);
+                        crate::emit(&r.diff(), false);
+                    }
                 }
+            }
+            for r in &broken {
+                say!("FAIL    {} — not recorded", r.name);
+                crate::emit(&r.diff(), false);
             }
             say!(
                 "{}: wrote the findings of {} case(s) to {} ({} changed) — review the diff like code",
                 id,
-                runs.len(),
+                runs.len() - broken.len(),
                 set.dir.join("expected.json").display(),
                 changed.len()
             );
+        }
+        if !broken.is_empty() {
+            return Err(Failure::new(
+                exit::CASES_FAILED,
+                format!(
+                    "{} case(s) did not run and were not recorded: {}",
+                    broken.len(),
+                    broken.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                "fix the plugin (its message is shown under each case), then run again",
+            ));
         }
         return Ok(());
     }
@@ -115,6 +145,7 @@ pub fn run(args: TestArgs, json: bool) -> Res {
                 "fuel": r.fuel,
                 "rules": r.rule_ids(),
                 "diff": (!r.passed()).then(|| r.diff()),
+                "error": r.error,
             })).collect::<Vec<_>>(),
             "passed": runs.len() - failed.len(),
             "failed": failed.len(),
@@ -127,7 +158,7 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             let mark = if r.passed() { "ok  " } else { "FAIL" };
             say!("  {mark}  {:<width$}  {:>15} fuel", r.name, grouped(r.fuel));
             if !r.passed() {
-                print!("{}", r.diff());
+                crate::emit(&r.diff(), false);
             }
         }
         say!(
