@@ -21,6 +21,13 @@ impl Kernel {
         let app = self.application_as(&user, app_id)?;
         let round = self.round(&app.round).map_err(|_| ActError::NotFound { what: "round", id: app.round.clone() })?;
         let mut out = ActionOptions { stage: app.state.stage.clone(), available: Vec::new(), refused: Vec::new() };
+        // One write transaction, never committed: the engine decides on exactly what
+        // `act` would read; after an attempt that was accepted (and so wrote), the
+        // transaction goes back to its savepoint. The writer is taken once per call,
+        // for a time bounded by the actions at this stage.
+        let save = |e: redb::SavepointError| StoreError::from(redb::Error::from(e));
+        let mut tx = self.db().begin_write().map_err(StoreError::from)?;
+        let start = tx.ephemeral_savepoint().map_err(save)?;
         for action in round.graph.actions.iter().filter(|a| a.from_stages.contains(&app.state.stage)) {
             let mine = action.roles.iter().any(|r| user.grants.iter().any(|g| &g.role == r));
             let mut needs = Vec::new();
@@ -28,12 +35,11 @@ impl Kernel {
             // Fill in, one at a time, what the request alone lacks; what is left is
             // the state's answer.
             let verdict = loop {
-                // A write transaction of its own, dropped unwritten: the engine
-                // decides on exactly what `act` would read.
-                let tx = self.db().begin_write().map_err(StoreError::from)?;
                 let mut wrote = false;
                 let r = self.apply_in(&tx, &user, Some(app_id), None, &req, None, None, &mut |_| {}, &mut wrote);
-                tx.abort().map_err(StoreError::from)?;
+                if wrote {
+                    tx.restore_savepoint(&start).map_err(save)?;
+                }
                 let need = match &r {
                     Err(ActError::Refused(Refusal::OpinionRequired { .. })) => "opinion",
                     Err(ActError::Refused(Refusal::MissingPayload { what, .. })) => match what.as_str() {
@@ -82,6 +88,8 @@ impl Kernel {
                 Err(e) => return Err(e),
             }
         }
+        drop(start);
+        tx.abort().map_err(StoreError::from)?;
         Ok(out)
     }
 
