@@ -112,6 +112,11 @@ fn excel_date(serial: f64) -> Option<shenbao_contract::Date> {
 /// A date as people type it in a sheet (`2019-05-20`, `2019/5/20`, `2019.5.20`,
 /// `2019年5月20日`), as `YYYY-MM-DD`.
 fn typed_date(s: &str) -> Option<String> {
+    // A date cell with a time of day (`2019-05-20 08:30:00`): the day.
+    let s = match s.trim().split_once(' ') {
+        Some((day, time)) if time.split(':').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) => day,
+        _ => s,
+    };
     let t = s.trim().trim_end_matches('日');
     let parts: Vec<&str> = t.split(['-', '/', '.', '年', '月']).collect();
     let [y, m, d] = parts.as_slice() else { return None };
@@ -170,11 +175,20 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
                                 numeric_at.push((i, j));
                                 n.to_string()
                             }
-                            // Date cells: the day, not Excel's serial number.
-                            calamine::Data::DateTime(d) if d.is_datetime() => {
-                                excel_date(d.as_f64()).map_or_else(|| d.to_string(), |d| d.to_string())
-                            }
-                            calamine::Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+                            // Date cells: the day, not Excel's serial number; with its
+                            // time of day when the cell has one (a date column keeps the day).
+                            calamine::Data::DateTime(d) if d.is_datetime() => excel_date(d.as_f64()).map_or_else(
+                                || d.to_string(),
+                                |day| {
+                                    let secs = (d.as_f64().fract() * 86_400.0).round() as u32;
+                                    if secs == 0 || secs >= 86_400 {
+                                        day.to_string()
+                                    } else {
+                                        format!("{day} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+                                    }
+                                },
+                            ),
+                            calamine::Data::DateTimeIso(s) => s.replacen('T', " ", 1),
                             other => other.to_string(),
                         })
                         .collect(),

@@ -111,6 +111,11 @@ fn date_cells_are_dates_and_a_date_column_refuses_what_is_not_a_date() {
         base(ws, r, "91441302MA5D00001E", "示例一号");
         let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2019, 5, 20).unwrap();
         ws.write_datetime_with_format(r, 4, &d, &date_format).unwrap();
+        // A date-time cell in a column that is not a date column keeps its time.
+        ws.write_string(0, 6, "最近更新").unwrap();
+        let t = rust_xlsxwriter::ExcelDateTime::from_ymd(2020, 1, 2).unwrap().and_hms(3, 4, 5).unwrap();
+        let dt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+        ws.write_datetime_with_format(r, 6, &t, &dt).unwrap();
     };
     let b = |ws: &mut rust_xlsxwriter::Worksheet, r: u32| {
         base(ws, r, "91441302MA5D00002H", "示例二号");
@@ -126,6 +131,7 @@ fn date_cells_are_dates_and_a_date_column_refuses_what_is_not_a_date() {
         k.orgs().unwrap().iter().map(|o| o.profile["成立日期"].as_str().unwrap().to_string()).collect();
     assert_eq!(dates, ["2019-05-20", "2020-03-01", "2021-12-31"], "not Excel's serial 43605");
     assert_eq!(k.orgs().unwrap()[0].profile["注册资本（万元）"], "500");
+    assert_eq!(k.orgs().unwrap()[0].profile["最近更新"], "2020-01-02 03:04:05");
 
     for bad in ["明年", "2019-02-30", "43605x"] {
         let k = kernel(&dir.path().join(bad).tap_mkdir());

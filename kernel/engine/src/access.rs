@@ -125,9 +125,9 @@ pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str
 }
 
 /// `d` as `viewer` may read it at `level`: below [`Disclosure::Full`], who the
-/// experts are and each expert's score are removed (an expert keeps its own). The
-/// hash chain's `prev_hash` is left empty, and so is `hash` where anything was
-/// removed: from them the removed parts could be recovered by trial.
+/// experts are and each expert's score are removed (an expert keeps its own), and the
+/// hash chain's `hash` and `prev_hash` are left empty: from any hash after a redacted
+/// record the removed parts could be recovered by trial.
 /// At [`Disclosure::Notice`] the handling record is not shown at all: see
 /// [`shows_record`].
 pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
@@ -135,30 +135,50 @@ pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
         return;
     }
     let by_expert = d.actor.scope == Scope::Expert;
-    let mut removed = false;
     if by_expert && d.actor.user != viewer {
-        removed = true;
         d.actor.user = String::new();
         d.payload.score = None;
         d.opinion = None;
     }
-    let before = d.payload.experts.len();
     d.payload.experts.retain(|e| e == viewer);
-    removed |= d.payload.experts.len() != before;
-    // The chain's hashes commit to the whole record, redacted parts included: with
-    // the rest of the record known, an expert's id and score (a few thousand
-    // candidates) could be found by trying each. A record shown whole keeps its
-    // hash; `prev_hash` (the previous record's hash, perhaps one shown redacted) is
-    // for the province, which verifies the chain (`shenbao audit`). Empty means withheld.
-    if removed {
-        d.hash.clear();
-    }
+    // The chain's hashes commit to the whole record and, through `prev_hash`, to
+    // every record before it, redacted parts included. With the rest of the records
+    // known, any hash after a redacted record lets an expert's id and score (a few
+    // thousand candidates) be found by trying each. So below the province no hash is
+    // shown; the province verifies the chain (`shenbao audit`). Empty means withheld.
+    d.hash.clear();
     d.prev_hash.clear();
     if let Some(o) = &mut d.origin {
-        if removed {
-            o.hash.clear();
-        }
+        o.hash.clear();
         o.prev_hash.clear();
+    }
+}
+
+/// A platform role as people name it (the operation manuals' names), for messages;
+/// a role a program adds is shown by its id.
+pub fn role_zh(role: &str) -> &str {
+    match role {
+        "applicant" => "申报单位",
+        "district-officer" => "区县经办",
+        "city-officer" => "地市经办",
+        "city-leader" => "地市科室领导",
+        "province-officer" => "省厅",
+        "expert" => "评审专家",
+        "public" => "公众",
+        "admin" => "管理员",
+        other => other,
+    }
+}
+
+/// Over which applications an action's scope reaches, as people say it.
+pub fn scope_level_zh(level: ScopeLevel) -> &'static str {
+    match level {
+        ScopeLevel::OwnOrganisation => "本单位",
+        ScopeLevel::District => "本区县",
+        ScopeLevel::City => "本市",
+        ScopeLevel::Province => "全省",
+        ScopeLevel::Assigned => "分配给本人的申报",
+        ScopeLevel::Public => "任何人",
     }
 }
 

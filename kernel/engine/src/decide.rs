@@ -17,6 +17,36 @@ use shenbao_contract::{
 use std::collections::{BTreeMap, HashMap};
 
 /// Why an action is refused. Each names what is wrong; nothing changes.
+/// A payload field as people name it, for messages.
+fn field_zh(field: &str) -> &str {
+    match field {
+        "rank" => "推荐顺序",
+        "experts" => "评审专家",
+        "score" => "评分",
+        "opinion" => "审核意见",
+        "confirm" => "警告确认",
+        other => other,
+    }
+}
+
+/// A stage's Chinese title in `graph` (its id when the graph lacks it).
+fn stage_zh(graph: &shenbao_contract::Graph, id: &str) -> String {
+    graph.stages.iter().find(|s| s.id == id).map_or_else(|| id.to_string(), |s| s.title.zh.clone())
+}
+
+/// Whether `text` shows nothing: white space and invisible format characters only
+/// (zero-width spaces and joiners, direction marks, the BOM, soft hyphens) — an
+/// opinion that says nothing is no opinion.
+fn blank(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+            )
+    })
+}
+
 /// Longest opinion (审核意见, or an objection's reason, 异议理由) an action takes, in
 /// characters: it is kept in the hash chain for good, and anyone may object.
 pub const MAX_OPINION_CHARS: usize = 5_000;
@@ -27,16 +57,23 @@ pub enum Refusal {
     RoundNotOpen { round: String, status: RoundStatus },
     #[error("未知操作“{action}” / unknown action {action:?}")]
     UnknownAction { action: String },
-    #[error("申报当前在“{actual}”环节，而非“{expected}” / the application is at {actual:?}, not {expected:?}")]
-    StaleStage { expected: String, actual: String },
+    #[error("申报当前在“{actual_zh}”环节，而非“{expected_zh}” / the application is at {actual:?}, not {expected:?}")]
+    StaleStage { expected: String, actual: String, expected_zh: String, actual_zh: String },
     #[error(
-        "“{action}”不能在“{stage}”环节执行（可在：{allowed}） / {action:?} cannot be taken at {stage:?} (allowed at: {allowed})"
+        "“{title}”不能在“{stage_zh}”环节执行（可在：{allowed_zh}） / {action:?} cannot be taken at {stage:?} (allowed at: {allowed})"
     )]
-    NotAtThisStage { action: String, stage: String, allowed: String },
-    #[error("无权执行“{action}”：{reason} / not allowed to take {action:?}: {reason}")]
-    Forbidden { action: String, reason: String },
-    #[error("“{action}”必须填写审核意见 / {action:?} requires an opinion")]
-    OpinionRequired { action: String },
+    NotAtThisStage {
+        action: String,
+        title: String,
+        stage: String,
+        stage_zh: String,
+        allowed: String,
+        allowed_zh: String,
+    },
+    #[error("无权执行“{title}”：{reason_zh} / not allowed to take {action:?}: {reason}")]
+    Forbidden { action: String, title: String, reason_zh: String, reason: String },
+    #[error("“{title}”必须填写审核意见 / {action:?} requires an opinion")]
+    OpinionRequired { action: String, title: String },
     #[error(
         "{}时间窗已关闭或未开始（{detail_zh}） / the {window} window is closed or not yet open ({detail})",
         crate::graph::window_zh(window)
@@ -48,18 +85,18 @@ pub enum Refusal {
     WithdrawTooLate,
     #[error("没有可撤回的本级决定 / there is no decision of yours to withdraw")]
     NothingToWithdraw,
-    #[error("“{stage}”之后没有可进入的环节 / no active stage follows {stage:?}")]
-    NoNextStage { stage: String },
-    #[error("“{stage}”之前没有可回退的环节 / nothing precedes {stage:?} to return to")]
-    NoPreviousStage { stage: String },
+    #[error("“{stage_zh}”之后没有可进入的环节 / no active stage follows {stage:?}")]
+    NoNextStage { stage: String, stage_zh: String },
+    #[error("“{stage_zh}”之前没有可回退的环节 / nothing precedes {stage:?} to return to")]
+    NoPreviousStage { stage: String, stage_zh: String },
     #[error("尚有 {open} 条公示异议未处理 / {open} objection(s) are still open")]
     ObjectionsOpen { open: u32 },
     #[error("没有待处理的公示异议 / there is no open objection")]
     NoOpenObjection,
-    #[error("“{action}”不能批量执行 / {action:?} cannot be taken in a batch")]
-    NotBatchable { action: String },
-    #[error("“{action}”缺少{what} / {action:?} needs {what}")]
-    MissingPayload { action: String, what: String },
+    #[error("“{title}”不能批量执行 / {action:?} cannot be taken in a batch")]
+    NotBatchable { action: String, title: String },
+    #[error("“{title}”缺少{} / {action:?} needs {what}", field_zh(what))]
+    MissingPayload { action: String, title: String, what: String },
     #[error("尚有警告未经省级审核确认：{} / warnings not yet confirmed by the province: {}", rules.join("、"), rules.join(", "))]
     UnconfirmedWarnings { rules: Vec<String> },
     #[error("“{rule}”不是本申报待确认的警告 / {rule:?} is not a warning of this application awaiting confirmation")]
@@ -72,19 +109,19 @@ pub enum Refusal {
     ProfileIncomplete { missing: String },
     #[error("存储的数据不一致：{detail} / the stored state is inconsistent: {detail}")]
     InconsistentState { detail: String },
-    #[error("“{action}”不接受“{field}” / {action:?} does not take {field:?}")]
-    UnexpectedPayload { action: String, field: String },
+    #[error("“{title}”不接受{} / {action:?} does not take {field:?}", field_zh(field))]
+    UnexpectedPayload { action: String, title: String, field: String },
     #[error(
         "当前时间 {now} 早于本申请上一次办理的时间 {last}，不能倒签 / now ({now}) is before this application's last decision ({last}); decisions are never dated before the one they follow"
     )]
     ClockBehind { last: Timestamp, now: Timestamp },
-    #[error("“{action}”的“{field}”无效 / {action:?}: invalid {field}: {reason}")]
-    InvalidPayload { action: String, field: String, reason: String },
+    #[error("“{title}”的{}无效：{reason_zh} / {action:?}: invalid {field}: {reason}", field_zh(field))]
+    InvalidPayload { action: String, title: String, field: String, reason_zh: String, reason: String },
     #[error(
-        "不能退回到“{stage}”：{}时间窗已关闭（{detail_zh}），本轮未设补正期限 / cannot return to {stage:?}: its {window} window has closed ({detail}) and the round sets no correction period (correction_working_days)",
+        "不能退回到“{stage_zh}”：{}时间窗已关闭（{detail_zh}），本轮未设补正期限 / cannot return to {stage:?}: its {window} window has closed ({detail}) and the round sets no correction period (correction_working_days)",
         crate::graph::window_zh(window)
     )]
-    ReturnWindowClosed { stage: String, window: String, detail: String, detail_zh: String },
+    ReturnWindowClosed { stage: String, stage_zh: String, window: String, detail: String, detail_zh: String },
 }
 
 impl Refusal {
@@ -260,10 +297,16 @@ fn authorise<'u>(
         .cloned()
         .ok_or_else(|| Refusal::Forbidden {
             action: action.id.clone(),
+            title: action.title.zh.clone(),
+            reason_zh: format!(
+                "须由{}（{}）办理",
+                action.roles.iter().map(|r| crate::access::role_zh(r)).collect::<Vec<_>>().join("或"),
+                crate::access::scope_level_zh(action.scope)
+            ),
             reason: format!(
-                "needs role {} with {:?} scope over this application; {} holds {}",
+                "needs role {} with {} scope over this application; {} holds {}",
                 action.roles.join(" or "),
-                action.scope,
+                serde_json::to_value(action.scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
                 actor.id,
                 if actor.grants.is_empty() {
                     "no grant".to_string()
@@ -418,6 +461,11 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         .iter()
         .find(|a| a.id == req.action)
         .ok_or_else(|| Refusal::UnknownAction { action: req.action.clone() })?;
+    let missing = |what: &str| Refusal::MissingPayload {
+        action: action.id.clone(),
+        title: action.title.zh.clone(),
+        what: what.into(),
+    };
     let here = graph.stages.iter().find(|s| s.id == state.stage).ok_or_else(|| Refusal::InconsistentState {
         detail: format!("the application is at {:?}, which round {} does not have", state.stage, round.spec.id),
     })?;
@@ -431,14 +479,22 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     }
     if let Some(expected) = &req.if_stage {
         if *expected != state.stage {
-            return Err(Refusal::StaleStage { expected: expected.clone(), actual: state.stage.clone() });
+            return Err(Refusal::StaleStage {
+                expected: expected.clone(),
+                actual: state.stage.clone(),
+                expected_zh: stage_zh(graph, expected),
+                actual_zh: stage_zh(graph, &state.stage),
+            });
         }
     }
     if !action.from_stages.contains(&state.stage) {
         return Err(Refusal::NotAtThisStage {
             action: action.id.clone(),
+            title: action.title.zh.clone(),
             stage: state.stage.clone(),
+            stage_zh: stage_zh(graph, &state.stage),
             allowed: action.from_stages.join(", "),
+            allowed_zh: action.from_stages.iter().map(|s| stage_zh(graph, s)).collect::<Vec<_>>().join("、"),
         });
     }
     // Each action takes exactly its own payload: a rank only when ranking, experts
@@ -451,12 +507,16 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         ("score", p.score.is_some(), ActionKind::Score),
     ] {
         if given && action.kind != kind {
-            return Err(Refusal::UnexpectedPayload { action: action.id.clone(), field: field.into() });
+            return Err(Refusal::UnexpectedPayload {
+                action: action.id.clone(),
+                title: action.title.zh.clone(),
+                field: field.into(),
+            });
         }
     }
     // Only actions the graph marks as batchable (批量推荐) may be taken in a batch.
     if cmd.batch && !action.batch {
-        return Err(Refusal::NotBatchable { action: action.id.clone() });
+        return Err(Refusal::NotBatchable { action: action.id.clone(), title: action.title.zh.clone() });
     }
     let grant = authorise(action, ctx.applicant, state, actor)?;
     // From a draft: a regional applicant's profile names its city and district, and a
@@ -474,18 +534,18 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             }
         }
     }
-    let opinion_given = req.opinion.as_ref().is_some_and(|o| !o.trim().is_empty());
+    let opinion_given = req.opinion.as_deref().is_some_and(|o| !blank(o));
     if let Some(n) = req.opinion.as_ref().map(|o| o.chars().count()).filter(|n| *n > MAX_OPINION_CHARS) {
         return Err(Refusal::InvalidPayload {
             action: action.id.clone(),
+            title: action.title.zh.clone(),
             field: "opinion".into(),
-            reason: format!(
-                "意见最多 {MAX_OPINION_CHARS} 字，收到 {n} 字 / an opinion has at most {MAX_OPINION_CHARS} characters, got {n}"
-            ),
+            reason_zh: format!("意见最多 {MAX_OPINION_CHARS} 字，收到 {n} 字"),
+            reason: format!("an opinion has at most {MAX_OPINION_CHARS} characters, got {n}"),
         });
     }
     if action.opinion == OpinionRule::Required && !opinion_given {
-        return Err(Refusal::OpinionRequired { action: action.id.clone() });
+        return Err(Refusal::OpinionRequired { action: action.id.clone(), title: action.title.zh.clone() });
     }
     stage_open(round, ctx.applicant, state, ctx.now)?;
 
@@ -514,14 +574,16 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         _ => match &action.to {
             Target::Stage(s) => s.clone(),
             Target::Stay => state.stage.clone(),
-            Target::Next => routing
-                .next_after(&state.stage, &mut explain)
-                .map(|s| s.id.clone())
-                .ok_or_else(|| Refusal::NoNextStage { stage: state.stage.clone() })?,
+            Target::Next => routing.next_after(&state.stage, &mut explain).map(|s| s.id.clone()).ok_or_else(|| {
+                Refusal::NoNextStage { stage: state.stage.clone(), stage_zh: stage_zh(graph, &state.stage) }
+            })?,
             Target::Previous => {
                 let n = state.trail.len();
                 if n < 2 {
-                    return Err(Refusal::NoPreviousStage { stage: state.stage.clone() });
+                    return Err(Refusal::NoPreviousStage {
+                        stage: state.stage.clone(),
+                        stage_zh: stage_zh(graph, &state.stage),
+                    });
                 }
                 state.trail[n - 2].stage.clone()
             }
@@ -538,7 +600,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             return Err(Refusal::NotAWarning { rule: rule.clone() });
         }
         if !opinion_given {
-            return Err(Refusal::OpinionRequired { action: action.id.clone() });
+            return Err(Refusal::OpinionRequired { action: action.id.clone(), title: action.title.zh.clone() });
         }
         next.warnings.retain(|w| !req.payload.confirm.contains(w));
         explain.push(format!("confirms warnings {}", req.payload.confirm.join(", ")));
@@ -566,49 +628,55 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         }
         ActionKind::AssignExperts => {
             if req.payload.experts.is_empty() {
-                return Err(Refusal::MissingPayload { action: action.id.clone(), what: "experts".into() });
+                return Err(missing("experts"));
             }
-            let bad =
-                |reason: String| Refusal::InvalidPayload { action: action.id.clone(), field: "experts".into(), reason };
+            let bad = |reason_zh: String, reason: String| Refusal::InvalidPayload {
+                action: action.id.clone(),
+                title: action.title.zh.clone(),
+                field: "experts".into(),
+                reason_zh,
+                reason,
+            };
             for (i, e) in req.payload.experts.iter().enumerate() {
                 if req.payload.experts[..i].contains(e) {
-                    return Err(bad(format!("“{e}”重复 / {e:?} is named twice")));
+                    return Err(bad(format!("用户 {e} 重复"), format!("{e:?} is named twice")));
                 }
                 let is_expert = ctx
                     .named_users
                     .get(e)
                     .is_some_and(|u| u.grants.iter().any(|g| g.role == "expert" && g.scope == Scope::Expert));
                 if !is_expert {
-                    return Err(bad(format!("“{e}”不是评审专家 / {e:?} is not a user with the expert role")));
+                    return Err(bad(
+                        format!("用户 {e} 不是评审专家"),
+                        format!("{e:?} is not a user with the expert role"),
+                    ));
                 }
             }
             next.experts = req.payload.experts.clone();
         }
         ActionKind::Score => {
-            let score = req
-                .payload
-                .score
-                .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "score".into() })?;
+            let score = req.payload.score.ok_or_else(|| missing("score"))?;
             // Expert scores are out of 100 (百分制).
             if !(score.is_finite() && (0.0..=100.0).contains(&score)) {
                 return Err(Refusal::InvalidPayload {
                     action: action.id.clone(),
+                    title: action.title.zh.clone(),
                     field: "score".into(),
-                    reason: format!("评分应在 0 到 100 之间，收到 {score} / a score is from 0 to 100, got {score}"),
+                    reason_zh: format!("评分应在 0 到 100 之间，收到 {score}"),
+                    reason: format!("a score is from 0 to 100, got {score}"),
                 });
             }
             next.scores.insert(actor.id.clone(), score + 0.0);
         }
         ActionKind::Rank => {
-            let rank = req
-                .payload
-                .rank
-                .ok_or_else(|| Refusal::MissingPayload { action: action.id.clone(), what: "rank".into() })?;
+            let rank = req.payload.rank.ok_or_else(|| missing("rank"))?;
             if rank == 0 {
                 return Err(Refusal::InvalidPayload {
                     action: action.id.clone(),
+                    title: action.title.zh.clone(),
                     field: "rank".into(),
-                    reason: "推荐顺序从 1 开始 / ranks start at 1".into(),
+                    reason_zh: "推荐顺序从 1 开始".into(),
+                    reason: "ranks start at 1".into(),
                 });
             }
             next.rank = Some(rank);
@@ -630,7 +698,10 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     }
 
     // Going back gives up the quota units taken at or after the stage returned to.
-    let moving_back = action.kind == ActionKind::Withdraw || matches!(action.to, Target::Previous);
+    // A return (回退) goes back whatever its target is written as (`previous` or a
+    // named earlier stage); so does a withdraw.
+    let moving_back =
+        matches!(action.kind, ActionKind::Withdraw | ActionKind::Return) || matches!(action.to, Target::Previous);
     if moving_back {
         let back_to = state.trail.iter().rposition(|v| v.stage == target).unwrap_or(0);
         let later: Vec<&str> = state.trail[back_to..].iter().map(|v| v.stage.as_str()).collect();
@@ -701,26 +772,35 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         })?;
         next.stage = target.clone();
         next.trail.push(Visit { stage: target.clone(), entered_at: ctx.now, decision: Some(ctx.decision_index) });
-        // Returned to a stage whose window has closed: a correction period (补正期限)
-        // if the round gives one, else refused — nobody could act on it there.
+        // Moved to a stage whose window has closed — returned there, or sent on from
+        // a correction period to a stage whose deadline has passed too: a correction
+        // period (补正期限) there if the round gives one, so someone can act on it.
+        // Without one a return is refused (nobody could act on it there); a move
+        // forward arrives late, as the program's timing says.
         next.correction_until = None;
-        if let Some(window) = stage.window.as_ref().filter(|_| moving_back) {
+        if let Some(window) = stage.window.as_ref() {
             if let Err(Refusal::WindowClosed { detail, detail_zh, .. }) =
                 window_open(round, ctx.applicant, window, ctx.now)
             {
-                let Some(days) = round.spec.correction_working_days else {
-                    return Err(Refusal::ReturnWindowClosed {
-                        stage: target.clone(),
-                        window: window.clone(),
-                        detail,
-                        detail_zh,
-                    });
-                };
-                let until = Timestamp::end_of(ctx.calendar.add_working_days(today, days));
-                next.correction_until = Some(until);
-                explain.push(format!(
-                    "the {window} window has closed ({detail}): correction period of {days} working days until {until} (补正期限至 {until})"
-                ));
+                match round.spec.correction_working_days {
+                    Some(days) => {
+                        let until = Timestamp::end_of(ctx.calendar.add_working_days(today, days));
+                        next.correction_until = Some(until);
+                        explain.push(format!(
+                            "the {window} window has closed ({detail}): correction period of {days} working days until {until} (补正期限至 {until})"
+                        ));
+                    }
+                    None if moving_back => {
+                        return Err(Refusal::ReturnWindowClosed {
+                            stage: target.clone(),
+                            stage_zh: stage.title.zh.clone(),
+                            window: window.clone(),
+                            detail,
+                            detail_zh,
+                        });
+                    }
+                    None => {}
+                }
             }
         }
         next.entered_by = if moving_back {
@@ -790,7 +870,7 @@ mod tests {
     fn stage(id: &str, kind: StageKind, role: &str, scope: ScopeLevel) -> Stage {
         Stage {
             id: id.into(),
-            title: Text::new(id, id),
+            title: Text::new(format!("{id}环节"), id),
             kind,
             optional: false,
             role: Some(role.into()),
@@ -804,7 +884,7 @@ mod tests {
     fn action(id: &str, kind: ActionKind, from: &str, to: Target, role: &str, scope: ScopeLevel) -> Action {
         Action {
             id: id.into(),
-            title: Text::new(id, id),
+            title: Text::new(format!("{id}操作"), id),
             kind,
             from_stages: vec![from.into()],
             to,
@@ -935,9 +1015,15 @@ mod tests {
         assert!(s3.acted_since_entry);
         assert_eq!(run(&r, &s3, &city, "withdraw"), Err(Refusal::WithdrawTooLate));
         // Nothing follows the province: its forward action has nowhere to go.
-        assert_eq!(run(&r, &s3, &province, "forward"), Err(Refusal::NoNextStage { stage: "province".into() }));
+        assert_eq!(
+            run(&r, &s3, &province, "forward"),
+            Err(Refusal::NoNextStage { stage: "province".into(), stage_zh: "province环节".into() })
+        );
         // Nothing precedes the draft.
-        assert_eq!(run(&r, &s0, &applicant, "back"), Err(Refusal::NoPreviousStage { stage: "draft".into() }));
+        assert_eq!(
+            run(&r, &s0, &applicant, "back"),
+            Err(Refusal::NoPreviousStage { stage: "draft".into(), stage_zh: "draft环节".into() })
+        );
     }
 
     #[test]
@@ -1068,6 +1154,10 @@ mod tests {
             base("recommend from a draft", at("draft"), &city, req("recommend"), "not_at_this_stage"),
             base("another city's officer", at("city"), &other_city, req("recommend"), "forbidden"),
             base("return without an opinion", at("city"), &city, req("return"), "opinion_required"),
+            Case {
+                request: ActionRequest { opinion: Some("\u{200b} \u{feff}\u{2060}".into()), ..req("return") },
+                ..base("an opinion of invisible characters", at("city"), &city, req("return"), "opinion_required")
+            },
             base("nothing was recommended to withdraw", at("province"), &city, req("withdraw"), "nothing_to_withdraw"),
             base("assign without experts", at("expert"), &province, req("assign"), "missing_payload"),
             base("resolve with nothing open", at("notice"), &province, req("resolve"), "no_open_objection"),
@@ -1120,6 +1210,23 @@ mod tests {
             c.request.opinion = Some("材料不全".into());
             v.push(c);
         }
+        // A return written with its target stage named is a return all the same.
+        let mut c = base(
+            "a return naming its stage, to a closed window",
+            at("city"),
+            &city,
+            req("return"),
+            "return_window_closed",
+        );
+        c.round.spec.province.end = Timestamp(1_600_000_000);
+        c.round
+            .graph
+            .actions
+            .iter_mut()
+            .filter(|a| a.id == "return")
+            .for_each(|a| a.to = Target::Stage("draft".into()));
+        c.request.opinion = Some("材料不全".into());
+        v.push(c);
         for (name, chars, expect) in [
             ("an opinion at the limit", MAX_OPINION_CHARS, "ok"),
             ("an opinion over the limit", MAX_OPINION_CHARS + 1, "invalid_payload"),
@@ -1310,6 +1417,12 @@ mod tests {
                     }
                     for id in crate::graph::WINDOWS {
                         assert!(!zh.contains(&format!("{id}时间窗")), "{}: window id in {zh:?}", c.name);
+                    }
+                    // Actions and stages by their titles, not their ids.
+                    let ids =
+                        c.round.graph.actions.iter().map(|a| &a.id).chain(c.round.graph.stages.iter().map(|s| &s.id));
+                    for id in ids {
+                        assert!(!zh.contains(&format!("“{id}”")), "{}: id {id:?} in {zh:?}", c.name);
                     }
                     r.code()
                 }

@@ -72,6 +72,10 @@ pub struct ApiConfig {
     /// reverse proxy, where every client has the proxy's address, raise it to
     /// `max_connections` and let the proxy limit its clients.
     pub max_connections_per_client: usize,
+    /// Slowest average an upload may keep after its first `body_read_timeout`, in
+    /// bytes per second; a slower one is answered `408 request_timeout` (a trickle
+    /// cannot hold an upload slot for hours).
+    pub min_upload_rate: u64,
     /// Uploads one user may have in progress at once; more answer `429 too_many_uploads`.
     pub max_uploads_per_user: usize,
     /// The folder `POST /v1/admin/backup` writes into (a backup names only a file in
@@ -93,6 +97,7 @@ impl Default for ApiConfig {
             body_read_timeout: std::time::Duration::from_secs(30),
             max_connections: 1024,
             max_connections_per_client: 256,
+            min_upload_rate: 16 << 10,
             max_uploads_per_user: 4,
             backup_dir: None,
         }

@@ -771,11 +771,9 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         Ok(u) => u.id,
         Err(e) => return e.into_response(),
     };
-    // A declared length far past the limit is refused at once (the client sees the
-    // connection close); one near it is read and discarded so the client gets the answer.
-    let drain_cap = limit.saturating_mul(4).max(16 << 20);
+    // A declared length past the limit is refused at once, before a byte is read.
     if let Some(len) = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
-        if len > drain_cap {
+        if len > limit {
             return ApiError::TooLarge { limit }.into_response();
         }
     }
@@ -807,6 +805,8 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let mut size = 0u64;
     let mut body = body;
     let idle = api.config.body_read_timeout;
+    let min_rate = api.config.min_upload_rate;
+    let started = tokio::time::Instant::now();
     loop {
         let frame = match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => return ApiError::RequestTimeout { seconds: idle.as_secs() }.into_response(),
@@ -817,10 +817,14 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         let Ok(data) = frame.into_data() else { continue };
         size += data.len() as u64;
         if size > limit {
-            if size > drain_cap {
-                break;
-            }
-            continue; // discard: the answer is 413 once the client has sent it all
+            // Past the limit (a body without a declared length): refused now.
+            return ApiError::TooLarge { limit }.into_response();
+        }
+        // A trickle holds its slot no longer than a slow but honest client needs:
+        // after the first `body_read_timeout`, on average `min_upload_rate` bytes/s.
+        let elapsed = started.elapsed();
+        if elapsed > idle && (size as f64) < min_rate as f64 * elapsed.as_secs_f64() {
+            return ApiError::RequestTimeout { seconds: elapsed.as_secs() }.into_response();
         }
         hasher.update(&data);
         if let Err(e) = file.write_all(&data).await {
@@ -829,9 +833,6 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
             )
             .into_response();
         }
-    }
-    if size > limit {
-        return ApiError::TooLarge { limit }.into_response();
     }
     if let Err(e) = file.flush().await {
         return ApiError::Act(

@@ -70,6 +70,8 @@ impl Kernel {
                 .ok_or_else(|| {
                     ActError::Refused(Refusal::Forbidden {
                         action: action.clone(),
+                        title: "保存草稿".into(),
+                        reason_zh: format!("用户 {user_id} 不代表任何申报单位"),
                         reason: format!("{user_id} does not act for an organisation"),
                     })
                 })?,

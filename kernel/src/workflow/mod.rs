@@ -17,6 +17,28 @@ use sha2::{Digest, Sha256};
 use shenbao_contract::{ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, RoundInfo, Severity, Text};
 
 /// Refusals of administrative changes (regions, organisations, users, calendars).
+/// What a `not_found` names, as people name it.
+fn what_zh(what: &str) -> &str {
+    match what {
+        "application" => "申报",
+        "calendar year" => "年度日历",
+        "check input" => "检查输入",
+        "city" => "城市",
+        "decision" => "决定",
+        "district" => "区县",
+        "district (of the organisation's city)" => "区县（须属于该单位所在城市）",
+        "form" => "申报表",
+        "organisation" => "单位",
+        "parent region" => "上级区域",
+        "recorded check of decision" => "决定的检查记录",
+        "round" => "轮次",
+        "token" => "令牌",
+        "user" => "用户",
+        "plugin" => "插件",
+        other => other,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("统一社会信用代码无效 / invalid credit code {code:?}: {error}")]
@@ -25,7 +47,7 @@ pub enum AdminError {
     UnknownRegion { what: &'static str, id: String },
     #[error("unknown channel {0:?}; channels are region, central-enterprise, out-of-province, provincial-soe")]
     UnknownChannel(String),
-    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
+    #[error("{}“{id}”不存在 / {what} {id:?} does not exist", what_zh(what))]
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Invalid(String),
@@ -63,7 +85,7 @@ pub enum ActError {
     Refused(#[from] Refusal),
     #[error("存在阻断性问题，不能提交 / blocking findings: {}", findings.iter().filter(|f| f.severity == Severity::Blocking).map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("; "))]
     BlockingFindings { findings: Vec<Finding> },
-    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
+    #[error("{}“{id}”不存在 / {what} {id:?} does not exist", what_zh(what))]
     NotFound { what: &'static str, id: String },
     #[error(
         "申报方向“{direction}”未在本轮开放（开放的方向：{open}） / direction {direction:?} is not open in this round; open: {open}"

@@ -60,9 +60,12 @@ impl Kernel {
                     "score" => req.payload.score = Some(0.0),
                     "rank" => req.payload.rank = Some(1),
                     "experts" => {
-                        // Whether experts can be assigned at all is the engine's to
-                        // say with real names; the stage accepts the action.
-                        break Ok(());
+                        // Assigning needs a user who holds the expert role: ask the
+                        // engine with one (none at all: refused as `act` would be).
+                        match self.any_expert()? {
+                            Some(e) => req.payload.experts = vec![e],
+                            None => break r.map(|_| ()),
+                        }
                     }
                     _ => {
                         req.payload.confirm = app.state.warnings.clone();
@@ -121,7 +124,9 @@ impl Kernel {
         if !crate::engine::access::shows_record(level) {
             return Err(ActError::Refused(Refusal::Forbidden {
                 action: "decisions".into(),
-                reason: "办理记录不属于公示内容 / the handling record is not part of the public notice".into(),
+                title: "查看办理记录".into(),
+                reason_zh: "办理记录不属于公示内容".into(),
+                reason: "the handling record is not part of the public notice".into(),
             }));
         }
         let mut ds = self.decisions_of(id)?;
@@ -162,6 +167,15 @@ impl Kernel {
         Ok(Some(app))
     }
 
+    /// The id of some user holding the expert role (专家), if any.
+    fn any_expert(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .users()?
+            .into_iter()
+            .find(|u| u.grants.iter().any(|g| g.role == "expert" && g.scope == crate::model::Scope::Expert))
+            .map(|u| u.id))
+    }
+
     /// Redact `app` to `level` for `viewer`, with the program's public fields.
     pub(crate) fn redact(
         &self,
@@ -189,7 +203,6 @@ impl Kernel {
         redact_decision(&mut r.decision, level, &user.id);
         if level == Disclosure::Notice {
             r.decision.check = None;
-            r.decision.hash.clear();
         }
     }
 

@@ -400,7 +400,7 @@ enum ExportCommand {
         scope: Option<String>,
         #[arg(long, default_value = "xlsx")]
         format: String,
-        /// Output file (default: <round>-<level>[-<scope>].<format>).
+        /// Output file (default: <round>-<level>[-<scope>].<format>); `-` for standard output.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -408,6 +408,7 @@ enum ExportCommand {
     #[command(after_help = "Example:\n  shenbao export round iiot-2023 --out iiot-2023.jsonl")]
     Round {
         id: String,
+        /// Output file (default: <round>.jsonl); `-` for standard output.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -969,9 +970,8 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             let f = std::fs::File::open(&file).map_err(|e| {
                 Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file")
             })?;
-            let b = k
-                .store_blob(&user, f, Some(100 << 20))
-                .map_err(|e| Failure::new(exit::REFUSED, e, "use a smaller file"))?;
+            // The same limit and refusals as the HTTP upload; each kind its exit code.
+            let b = k.store_blob(&user, f, Some(shenbao::http::ApiConfig::default().max_upload))?;
             if json {
                 print_json(&b);
             } else {
@@ -1061,7 +1061,8 @@ fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
             } else {
                 for x in &options.available {
                     let needs = if x.needs.is_empty() { "-".to_string() } else { x.needs.join(",") };
-                    row(&[&x.id, &x.title.zh, &format!("needs: {needs}")]);
+                    let check = if x.runs_check { " (runs the submission check)" } else { "" };
+                    row(&[&x.id, &x.title.zh, &format!("needs: {needs}{check}")]);
                 }
                 for x in &options.refused {
                     row(&[&x.id, &x.title.zh, &format!("refused [{}]: {}", x.code, x.message)]);
@@ -1097,6 +1098,15 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                     None => format!("{round}-{level_name}.{format}"),
                 })
             });
+            // `--out -`: the table on standard output (nothing else is printed there).
+            if out.as_os_str() == "-" {
+                use std::io::Write;
+                let mut o = std::io::stdout().lock();
+                return match o.write_all(&bytes).and_then(|()| o.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(store(e)),
+                    _ => Ok(()),
+                };
+            }
             std::fs::write(&out, bytes).map_err(|e| {
                 Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
             })?;
@@ -1108,6 +1118,11 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
         }
         ExportCommand::Round { id, out } => {
             let out = out.unwrap_or_else(|| PathBuf::from(format!("{id}.jsonl")));
+            if out.as_os_str() == "-" {
+                let n = k.export_round(&id, std::io::BufWriter::new(std::io::stdout().lock()))?;
+                esay!("{n} lines");
+                return Ok(());
+            }
             let f = std::fs::File::create(&out).map_err(|e| {
                 Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
             })?;
