@@ -18,9 +18,11 @@ use std::path::Path;
 pub enum ImportError {
     #[error("{file}: {message}")]
     File { file: String, message: String },
-    #[error("{file} 第 {row} 行 / row {row}, column {column:?}: {message}")]
+    #[error("{file} 第 {row} 行「{column}」 / row {row}, column {column:?}: {message}")]
     Row { file: String, row: usize, column: String, message: String },
-    #[error("{file}: 缺少必填列 / missing required column {column:?} (accepted headers: {accepted})")]
+    #[error(
+        "{file}: 缺少必填列「{column}」（可用列名：{accepted}） / missing required column {column:?} (accepted headers: {accepted})"
+    )]
     MissingColumn { file: String, column: String, accepted: String },
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -153,11 +155,11 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
         "xlsx" | "xlsm" => {
             use calamine::{Reader, open_workbook_auto_from_rs};
             let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-                .map_err(|e| err(format!("not a readable workbook: {e}")))?;
+                .map_err(|e| err(format!("不是可读的 Excel 工作簿 / not a readable workbook: {e}")))?;
             let range = wb
                 .worksheet_range_at(0)
-                .ok_or_else(|| err("the workbook has no sheet".into()))?
-                .map_err(|e| err(format!("reading the first sheet: {e}")))?;
+                .ok_or_else(|| err("工作簿中没有工作表 / the workbook has no sheet".into()))?
+                .map_err(|e| err(format!("读取第一个工作表失败 / reading the first sheet: {e}")))?;
             for (i, row) in range.rows().enumerate() {
                 all.push(
                     row.iter()
@@ -203,18 +205,24 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
                 .delimiter(delimiter)
                 .from_reader(text.as_bytes());
             for rec in r.records() {
-                let rec = rec.map_err(|e| err(format!("not valid CSV: {e}")))?;
+                let rec = rec.map_err(|e| err(format!("不是有效的 CSV / not valid CSV: {e}")))?;
                 all.push(rec.iter().map(str::to_string).collect());
             }
         }
-        other => return Err(err(format!("unknown file type {other:?}; give a .csv or .xlsx file"))),
+        other => {
+            return Err(err(format!(
+                "不支持的文件类型“{other}”，请提供 .csv 或 .xlsx 文件 / unknown file type {other:?}; give a .csv or .xlsx file"
+            )));
+        }
     }
     let mut it = all.into_iter().enumerate();
     let header: Vec<String> = it
         .by_ref()
         .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
         .map(|(_, r)| r.into_iter().map(|c| c.trim().to_string()).collect())
-        .ok_or_else(|| err("the file is empty; the first row must be the column headers".into()))?;
+        .ok_or_else(|| {
+            err("文件为空：第一行应为列名 / the file is empty; the first row must be the column headers".into())
+        })?;
     let mut rows: Vec<(usize, Vec<String>)> = it
         .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
         .map(|(i, r)| (i + 1, r.into_iter().map(|c| c.trim().to_string()).collect()))
@@ -238,6 +246,13 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
 /// A column known by several headers (Chinese and English).
 struct Col(&'static [&'static str]);
 
+impl Col {
+    /// The column's Chinese header (the first accepted name that is not ASCII).
+    fn zh(&self) -> &'static str {
+        self.0.iter().find(|n| !n.is_ascii()).copied().unwrap_or(self.0[0])
+    }
+}
+
 impl Sheet {
     fn find(&self, col: &Col) -> Option<usize> {
         self.header.iter().position(|h| col.0.iter().any(|n| h.eq_ignore_ascii_case(n)))
@@ -245,12 +260,14 @@ impl Sheet {
     fn require(&self, col: &Col) -> Result<usize, ImportError> {
         self.find(col).ok_or_else(|| ImportError::MissingColumn {
             file: self.file.clone(),
-            column: col.0[0].to_string(),
+            column: col.zh().to_string(),
             accepted: col.0.join(" / "),
         })
     }
+    /// A refusal of row `row`, naming the column as the file heads it.
     fn bad(&self, row: usize, col: &Col, message: impl Into<String>) -> ImportError {
-        ImportError::Row { file: self.file.clone(), row, column: col.0[0].to_string(), message: message.into() }
+        let column = self.find(col).map_or_else(|| col.zh().to_string(), |i| self.header[i].clone());
+        ImportError::Row { file: self.file.clone(), row, column, message: message.into() }
     }
 
     /// The credit code in row `n`, column `i`, in its one normalised form
@@ -258,7 +275,7 @@ impl Sheet {
     /// stored it as a number (Excel keeps 15 significant digits: the code is lost)
     /// or when it is not a valid code.
     fn credit_code(&self, n: usize, r: &[String], i: usize, col: &Col) -> Result<String, ImportError> {
-        let raw = get(r, Some(i)).ok_or_else(|| self.bad(n, col, "empty"))?;
+        let raw = get(r, Some(i)).ok_or_else(|| self.bad(n, col, "为空 / empty"))?;
         let looks_numeric =
             raw.contains(['E', 'e']) && raw.replace(['E', 'e', '+', '.'], "").chars().all(|c| c.is_ascii_digit());
         if self.numeric.contains(&(n, i)) || looks_numeric {
@@ -323,12 +340,18 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
             Some("province" | "省") => RegionKind::Province,
             Some("city" | "市" | "地市") => RegionKind::City,
             Some("district" | "区县" | "区") => RegionKind::District,
-            other => return Err(sheet.bad(*n, &R_KIND, format!("{other:?} is not province, city or district"))),
+            other => {
+                return Err(sheet.bad(
+                    *n,
+                    &R_KIND,
+                    format!("“{}”不是省、市或区县 / {other:?} is not province, city or district", other.unwrap_or("")),
+                ));
+            }
         };
-        let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "empty"))?.to_string();
+        let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "为空 / empty"))?.to_string();
         sheet.unique(&mut seen, *n, &id, &R_ID)?;
         let region = Region {
-            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "empty"))?.to_string(),
+            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "为空 / empty"))?.to_string(),
             parent: get(r, parent).map(str::to_string),
             group: get(r, group).map(str::to_string),
             separately_planned: get(r, planned).is_some_and(yes),
@@ -336,7 +359,11 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
             id,
         };
         if region.kind != RegionKind::Province && region.parent.is_none() {
-            return Err(sheet.bad(*n, &R_PARENT, "a city or district needs its parent region"));
+            return Err(sheet.bad(
+                *n,
+                &R_PARENT,
+                "市或区县须填写上级区域 / a city or district needs its parent region",
+            ));
         }
         out.push(region);
     }
@@ -367,16 +394,20 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
         let credit_code = sheet.credit_code(*n, r, code, &O_CODE)?;
         sheet.unique(&mut seen, *n, &credit_code, &O_CODE)?;
         let city = match get(r, known[3]) {
-            Some(v) => {
-                Some(region(v, RegionKind::City).ok_or_else(|| sheet.bad(*n, &O_CITY, format!("no city {v:?}")))?)
-            }
+            Some(v) => Some(
+                region(v, RegionKind::City)
+                    .ok_or_else(|| sheet.bad(*n, &O_CITY, format!("没有城市“{v}” / no city {v:?}")))?,
+            ),
             None => None,
         };
         let district = match get(r, known[4]) {
-            Some(v) => Some(
-                region(v, RegionKind::District)
-                    .ok_or_else(|| sheet.bad(*n, &O_DISTRICT, format!("no district {v:?} (import regions first)")))?,
-            ),
+            Some(v) => Some(region(v, RegionKind::District).ok_or_else(|| {
+                sheet.bad(
+                    *n,
+                    &O_DISTRICT,
+                    format!("没有区县“{v}”（请先导入行政区划） / no district {v:?} (import regions first)"),
+                )
+            })?),
             None => None,
         };
         let mut profile = serde_json::Map::new();
@@ -390,7 +421,7 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
         }
         out.push(Organisation {
             credit_code,
-            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "empty"))?.to_string(),
+            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "为空 / empty"))?.to_string(),
             channel: get(r, known[2]).unwrap_or("region").to_string(),
             city,
             district,
@@ -423,7 +454,7 @@ pub fn parse_scope(s: &str) -> Result<Scope, String> {
         ("district", Some(d)) => Ok(Scope::District(d)),
         ("organisation" | "org", Some(o)) => Ok(Scope::Organisation(shenbao_contract::credit_code::normalise(&o))),
         _ => Err(format!(
-            "{s:?} is not a scope; write province, city:ID, district:ID, organisation:CREDIT-CODE, expert or public"
+            "“{s}”不是有效的范围，应为 province、city:编码、district:编码、organisation:统一社会信用代码、expert 或 public / {s:?} is not a scope; write province, city:ID, district:ID, organisation:CREDIT-CODE, expert or public"
         )),
     }
 }
@@ -436,7 +467,7 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
     let mut users: BTreeMap<String, User> = BTreeMap::new();
     let mut first_row: BTreeMap<String, usize> = BTreeMap::new();
     for (n, r) in &sheet.rows {
-        let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "empty"))?.to_string();
+        let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "为空 / empty"))?.to_string();
         let first = *first_row.entry(uid.clone()).or_insert(*n);
         if let (Some(u), Some(given)) = (users.get(&uid), get(r, name)) {
             if u.name != given {
@@ -448,7 +479,7 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
             }
         }
         let grant = RoleGrant {
-            role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "empty"))?.to_string(),
+            role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "为空 / empty"))?.to_string(),
             scope: parse_scope(get(r, Some(scope)).unwrap_or("")).map_err(|e| sheet.bad(*n, &U_SCOPE, e))?,
             office: get(r, office).map(str::to_string),
         };

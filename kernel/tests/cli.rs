@@ -203,7 +203,13 @@ fn a_round_scripted_through_the_cli() {
     let out = shenbao(&db, &["import", "orgs", &p(&bad)]);
     assert_eq!(out.status.code(), Some(4));
     let err = text(&out.stderr);
-    assert!(err.contains("row 3") && err.contains("credit_code") && err.contains("nothing was imported"), "{err}");
+    // The column as the file heads it, in the Chinese half too.
+    assert!(err.contains("第 3 行「统一社会信用代码」") && err.contains("nothing was imported"), "{err}");
+    // An unknown file type, in Chinese with its English twin.
+    let odd = dir.path().join("orgs.pdf");
+    std::fs::write(&odd, "x").unwrap();
+    let err = text(&shenbao(&db, &["import", "orgs", &p(&odd)]).stderr);
+    assert!(err.contains("不支持的文件类型") && err.contains("unknown file type"), "{err}");
     assert_eq!(shenbao::io::read_sheet(&bad).unwrap().rows.len(), 2);
     // Organisations from an XLSX sheet (Chinese headers), users from CSV.
     let xlsx = dir.path().join("orgs.xlsx");
