@@ -138,7 +138,7 @@ impl Kernel {
         if dest.exists() {
             return Err(BackupError::Exists(dest.display().to_string()));
         }
-        let r = self.begin_read().map_err(StoreError::from)?;
+        let r = self.begin_read()?;
         let out = Database::create(dest)
             .map_err(|e| BackupError::Io { path: dest.display().to_string(), message: e.to_string() })?;
         let w = out.begin_write().map_err(StoreError::from)?;
@@ -264,7 +264,7 @@ impl Kernel {
             line(&ExportLine::Decision(Box::new(d)))?;
         }
         for digest in digests {
-            let tx = self.begin_read().map_err(StoreError::from)?;
+            let tx = self.begin_read()?;
             let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
             if let Some(v) = t.get(digest.as_str()).map_err(StoreError::from)? {
                 let request = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {

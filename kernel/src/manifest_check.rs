@@ -108,7 +108,7 @@ pub fn problems(m: &Manifest) -> Vec<String> {
             }
         }
     }
-    p.refers(m.forms.len() > 0, || "the manifest declares no form".into());
+    p.refers(!m.forms.is_empty(), || "the manifest declares no form".into());
     p.unique("rule", m.rules.iter().map(|r| r.id.as_str()));
     p.unique("signal", m.signals.iter().map(|s| s.id.as_str()));
     p.unique("expert item", m.expert_items.iter().map(|s| s.id.as_str()));

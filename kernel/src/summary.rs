@@ -117,7 +117,7 @@ impl Kernel {
         // Each application's form data is parsed once, for its cells and its section.
         // One read transaction for the whole table: the round's applications by the
         // queue index, organisations once each, decisions by the per-application index.
-        let tx = self.begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read()?;
         let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
         let orgs = tx.open_table(ORGS).map_err(StoreError::from)?;

@@ -142,7 +142,7 @@ fn demo_runs_all_three_programs_and_its_report_holds() {
         }
         let ds = k.decisions_of(&a.id).unwrap();
         let recommended = ds.iter().any(|d| d.action == "city-recommend");
-        let rank = ds.iter().filter(|d| d.action == "city-rank").filter_map(|d| d.payload.rank).last();
+        let rank = ds.iter().filter(|d| d.action == "city-rank").filter_map(|d| d.payload.rank).next_back();
         if recommended {
             expected.push((rank.expect("every recommended project is ranked"), org.name.clone()));
         }

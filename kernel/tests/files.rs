@@ -81,7 +81,7 @@ impl Mkdir for PathBuf {
 
 const HEADER: [&str; 6] = ["统一社会信用代码", "单位名称", "所属市", "所属区县", "成立日期", "注册资本（万元）"];
 
-fn workbook(path: &Path, rows: &[(&dyn Fn(&mut rust_xlsxwriter::Worksheet, u32))]) {
+fn workbook(path: &Path, rows: &[&dyn Fn(&mut rust_xlsxwriter::Worksheet, u32)]) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     for (c, h) in HEADER.iter().enumerate() {

@@ -410,7 +410,7 @@ async fn idempotent_retries() {
     let (s2, again) = s.call_with("applicant", Method::POST, &path, Some(draft.clone()), Some("draft-1")).await;
     assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(first, again, "the first response, verbatim");
-    let (_, list) = s.call("applicant", Method::GET, &format!("{path}"), None).await;
+    let (_, list) = s.call("applicant", Method::GET, &path.to_string(), None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "one application, not two");
     // The same key with another body is refused.
     let mut other = draft.clone();

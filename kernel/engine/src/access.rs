@@ -59,11 +59,8 @@ pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Org
     };
     // While an action open to anyone is possible (公示异议 during the public notice),
     // anyone may see it — as anyone may take that action (`covers`).
-    let open_to_all = round
-        .graph
-        .actions
-        .iter()
-        .any(|a| a.scope == ScopeLevel::Public && a.from_stages.iter().any(|s| *s == app.state.stage));
+    let open_to_all =
+        round.graph.actions.iter().any(|a| a.scope == ScopeLevel::Public && a.from_stages.contains(&app.state.stage));
     let by_grant = user
         .grants
         .iter()
@@ -73,11 +70,13 @@ pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Org
                 Scope::Province if g.role == "public" => (false, Disclosure::Notice),
                 Scope::Province => (reached(&g.role), Disclosure::Full),
                 Scope::Organisation(o) => (*o == app.applicant, Disclosure::Reviewed),
-                Scope::Expert => (app.state.experts.iter().any(|e| *e == user.id), Disclosure::Reviewed),
+                Scope::Expert => (app.state.experts.contains(&user.id), Disclosure::Reviewed),
                 Scope::Public => (
-                    round.graph.actions.iter().any(|a| {
-                        a.roles.iter().any(|r| *r == g.role) && a.from_stages.iter().any(|s| *s == app.state.stage)
-                    }),
+                    round
+                        .graph
+                        .actions
+                        .iter()
+                        .any(|a| a.roles.contains(&g.role) && a.from_stages.contains(&app.state.stage)),
                     Disclosure::Notice,
                 ),
                 Scope::City(c) => (applicant.city.as_ref() == Some(c) && reached(&g.role), Disclosure::Reviewed),
@@ -116,7 +115,7 @@ pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str
             let s = &app.state;
             let mut state = AppState::new(&s.stage, s.trail.first().map_or(app.created_at, |v| v.entered_at));
             state.trail = s.trail.iter().map(|v| crate::model::Visit { decision: None, ..v.clone() }).collect();
-            state.outcome = s.outcome.clone();
+            state.outcome = s.outcome;
             state.version = s.version;
             state.open_objections = s.open_objections;
             app.state = state;

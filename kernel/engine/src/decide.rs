@@ -280,12 +280,7 @@ pub struct Decided {
 }
 
 /// Which grant of the actor authorises `action`, if any.
-fn authorise<'u>(
-    action: &Action,
-    applicant: &Organisation,
-    state: &AppState,
-    actor: &'u User,
-) -> Result<RoleGrant, Refusal> {
+fn authorise(action: &Action, applicant: &Organisation, state: &AppState, actor: &User) -> Result<RoleGrant, Refusal> {
     if action.scope == ScopeLevel::Public {
         let role = action.roles.first().cloned().unwrap_or_else(|| "public".into());
         return Ok(RoleGrant { role, scope: Scope::Public, office: None });

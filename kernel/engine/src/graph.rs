@@ -206,7 +206,7 @@ impl Routing<'_> {
     pub fn inactive_because(&self, stage: &Stage) -> Option<String> {
         for r in &self.graph.routes {
             let matches = match &r.when {
-                RouteCondition::Channel(cs) => cs.iter().any(|c| *c == self.applicant.channel),
+                RouteCondition::Channel(cs) => cs.contains(&self.applicant.channel),
                 RouteCondition::City(cs) => self.applicant.city.as_ref().is_some_and(|city| cs.contains(city)),
                 RouteCondition::Tag(ts) => ts.iter().any(|t| self.applicant.tags.contains(t)),
             };

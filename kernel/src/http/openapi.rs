@@ -35,8 +35,7 @@ pub fn openapi() -> Value {
                     c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
                 })
                 .collect::<String>()
-                .replace('-', "")
-                .replace('.', "")
+                .replace(['-', '.'], "")
         );
         op.insert("operationId".into(), json!(op_id));
         op.insert("summary".into(), json!(d.summary));

@@ -256,7 +256,7 @@ impl Kernel {
     /// The receipts an idempotency key recorded, if it was used; refused if it was
     /// used for a different request.
     pub(super) fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
-        let tx = self.begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read()?;
         let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
         let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
         let apps = tx.open_table(APPS).map_err(StoreError::from)?;
@@ -455,8 +455,8 @@ impl Kernel {
                     .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
                 let n = {
                     let counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
-                    let n = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
-                    n
+
+                    counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value())
                 };
                 new_app_number = Some(n);
                 let app = Application {

@@ -202,7 +202,7 @@ impl Kernel {
         let c =
             d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
         let input: CheckRequest = {
-            let tx = self.begin_read().map_err(StoreError::from)?;
+            let tx = self.begin_read()?;
             let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
             let v = t
                 .get(c.input_digest.as_str())

@@ -328,7 +328,7 @@ impl Kernel {
     ) -> Result<Vec<QueueItem>, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id)?;
-        let tx = self.begin_read().map_err(StoreError::from)?;
+        let tx = self.begin_read()?;
         let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
         const MAX: &str = "\u{10ffff}";
         let mut out: Vec<QueueItem> = Vec::new();

@@ -191,10 +191,10 @@ impl Kernel {
         }
         for g in &user.grants {
             match &g.scope {
-                Scope::City(c) if !self.region(c)?.is_some_and(|r| r.kind == RegionKind::City) => {
+                Scope::City(c) if self.region(c)?.is_none_or(|r| r.kind != RegionKind::City) => {
                     return Err(AdminError::UnknownRegion { what: "city", id: c.clone() });
                 }
-                Scope::District(d) if !self.region(d)?.is_some_and(|r| r.kind == RegionKind::District) => {
+                Scope::District(d) if self.region(d)?.is_none_or(|r| r.kind != RegionKind::District) => {
                     return Err(AdminError::UnknownRegion { what: "district", id: d.clone() });
                 }
                 Scope::Organisation(o) if self.org(o)?.is_none() => {
