@@ -291,9 +291,10 @@ fn a_return_past_a_deadline_never_strands_an_application() {
         assert!(!available(&w, "district-huicheng", &id).contains(&"district-withdraw".to_string()));
         // Past the city deadline (15 September), the province returns it to the city.
         w.clock.set(t(2024, 9, 20, 10)); // a Friday
-        // The city's own withdraw would land it back where the city can no longer act.
+        // The city cannot take its decision back after its own deadline, correction
+        // period or not: a withdraw never reopens a window.
         let withdraw = refused_as(&w, "city-huizhou", &id, "city-withdraw");
-        assert_eq!(withdraw.as_deref(), correction.is_none().then_some("return_window_closed"));
+        assert_eq!(withdraw.as_deref(), Some("return_window_closed"));
         let listed = refused_as(&w, "province", &id, "province-return");
         let result = w.act("province", &id, "province-return", Some("请市里补充材料"));
         match correction {
@@ -330,10 +331,10 @@ fn a_return_past_a_deadline_never_strands_an_application() {
     }
 }
 
-/// Issue 16 (review): a correction period carries up the path. The city returns an
-/// application to the district after the district's deadline; the district sends it
-/// on within its correction period after the city's deadline has passed too: the
-/// city gets a correction period of its own, so someone can always act.
+/// Issue 16 (review): a correction period carries up the path with its end. The city
+/// returns an application to the district after the district's deadline; the district
+/// sends it on within its correction period after the city's deadline has passed too:
+/// the city may act until the same end — acting again never extends it.
 #[test]
 fn a_correction_period_carries_up_to_the_stage_that_returned() {
     let w = world_with(shenbao::RoundSpec { correction_working_days: Some(3), ..spec() });
@@ -349,10 +350,41 @@ fn a_correction_period_carries_up_to_the_stage_that_returned() {
     assert!(available(&w, "district-huicheng", &id).contains(&"district-recommend".to_string()));
     let r = w.act("district-huicheng", &id, "district-recommend", Some("已补充")).unwrap();
     assert_eq!(r.application.state.stage, "city-review");
-    assert_eq!(r.application.state.correction_until, Some(Timestamp::end_of(Date::new(2024, 9, 20))));
+    assert_eq!(r.application.state.correction_until, Some(until), "the same end");
     assert!(available(&w, "city-huizhou", &id).contains(&"city-recommend".to_string()));
+    // The district cannot withdraw to renew the period (nor after its deadline at all).
+    assert_eq!(refused_as(&w, "district-huicheng", &id, "district-withdraw").as_deref(), Some("return_window_closed"));
+    // Returning it again within the period keeps the end.
+    let r = w.act("city-huizhou", &id, "city-return", Some("再补充")).unwrap();
+    assert_eq!(
+        (r.application.state.stage.as_str(), r.application.state.correction_until),
+        ("district-review", Some(until))
+    );
+    w.act("district-huicheng", &id, "district-recommend", Some("已补充")).unwrap();
     w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
     assert_eq!(w.stage(&id), "province-review");
+    assert_eq!(w.kernel.application(&id).unwrap().state.correction_until, None, "the province's window is open");
+}
+
+/// Review of issue 16: a return goes down the path, never back up to the stage that
+/// returned it — after a province return the city's return goes to the district, and
+/// the district's to the applicant.
+#[test]
+fn a_return_goes_down_the_path_after_an_earlier_return() {
+    let w = world();
+    let id = w.submitted(1);
+    w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+    w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+    w.act("province", &id, "province-return", Some("请市里复核")).unwrap();
+    assert_eq!(w.stage(&id), "city-review");
+    w.act("city-huizhou", &id, "city-return", Some("退回区县")).unwrap();
+    assert_eq!(w.stage(&id), "district-review", "not back up to the province");
+    w.act("district-huicheng", &id, "district-return", Some("请补正")).unwrap();
+    assert_eq!(w.stage(&id), "draft");
+    // Up again, each level in turn.
+    w.kernel.save_draft("applicant-1", ROUND, Some(&id), w.draft(valid_data())).unwrap();
+    w.act("applicant-1", &id, "submit", None).unwrap();
+    assert_eq!(w.stage(&id), "district-review");
 }
 
 #[test]
@@ -769,11 +801,13 @@ fn uploads_are_for_applicants_within_an_allowance() {
     use shenbao::Classified;
     let w = world_configured(spec(), |c| c.max_upload_bytes_per_user = 100);
     let k = &w.kernel;
-    for who in ["expert-1", "city-huizhou", "province", "someone", "nobody"] {
+    for who in ["expert-1", "city-huizhou", "province", "someone"] {
         let err = k.store_blob(who, &b"%PDF-1.7 x"[..], None).unwrap_err();
         assert!(matches!(err, shenbao::BlobError::NotAllowed { .. }), "{who}: {err}");
         assert_eq!((err.kind(), err.code()), (shenbao::ErrorKind::Forbidden, "forbidden"));
     }
+    let err = k.store_blob("nobody", &b"%PDF-1.7 x"[..], None).unwrap_err();
+    assert_eq!((err.kind(), err.code()), (shenbao::ErrorKind::NotFound, "not_found"), "{err}");
     let first = k.store_blob("applicant-1", &[b'a'; 60][..], None).unwrap();
     let err = k.store_blob("applicant-1", &[b'b'; 60][..], None).unwrap_err();
     assert!(matches!(err, shenbao::BlobError::QuotaExceeded { used: 60, limit: 100 }), "{err}");

@@ -32,6 +32,9 @@ pub enum BlobError {
         "附件地址无效（应为 64 位小写十六进制 sha256） / {sha256:?} is not an attachment address (64 lower-case hex digits of sha256)"
     )]
     BadAddress { sha256: String },
+    /// No such user.
+    #[error("用户“{user}”不存在 / user {user:?} does not exist")]
+    UnknownUser { user: String },
     /// Only a user who fills in drafts (a grant for an organisation) uploads.
     #[error("只有申报单位可以上传附件 / only applicants upload attachments ({user:?} does not apply)")]
     NotAllowed { user: String },
@@ -56,6 +59,7 @@ impl crate::error::Classified for BlobError {
         match self {
             BlobError::TooLarge { .. } | BlobError::QuotaExceeded { .. } => crate::ErrorKind::TooLarge,
             BlobError::NotAllowed { .. } => crate::ErrorKind::Forbidden,
+            BlobError::UnknownUser { .. } => crate::ErrorKind::NotFound,
             BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
                 crate::ErrorKind::Invalid
             }
@@ -68,6 +72,7 @@ impl crate::error::Classified for BlobError {
             BlobError::TooLarge { .. } => "payload_too_large",
             BlobError::QuotaExceeded { .. } => "upload_quota_exceeded",
             BlobError::NotAllowed { .. } => "forbidden",
+            BlobError::UnknownUser { .. } => "not_found",
             BlobError::Unknown { .. } | BlobError::SizeMismatch { .. } | BlobError::BadAddress { .. } => {
                 "attachment_invalid"
             }

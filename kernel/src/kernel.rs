@@ -296,16 +296,16 @@ impl Kernel {
     /// is read (with its declared length) and again before it is kept.
     ///
     /// # Errors
-    /// [`BlobError::NotAllowed`](crate::attachments::BlobError::NotAllowed) for a
-    /// user who does not apply (or does not exist);
+    /// [`BlobError::UnknownUser`](crate::attachments::BlobError::UnknownUser) for a
+    /// user who does not exist; [`BlobError::NotAllowed`](crate::attachments::BlobError::NotAllowed)
+    /// for one who does not apply;
     /// [`BlobError::QuotaExceeded`](crate::attachments::BlobError::QuotaExceeded)
     /// past the allowance; storage errors.
     pub fn may_upload(&self, user_id: &str, bytes: u64) -> Result<(), crate::attachments::BlobError> {
         use crate::attachments::BlobError;
         use redb::ReadableTable;
-        let applies = self
-            .user(user_id)?
-            .is_some_and(|u| u.grants.iter().any(|g| matches!(g.scope, crate::model::Scope::Organisation(_))));
+        let user = self.user(user_id)?.ok_or_else(|| BlobError::UnknownUser { user: user_id.to_string() })?;
+        let applies = user.grants.iter().any(|g| matches!(g.scope, crate::model::Scope::Organisation(_)));
         if !applies {
             return Err(BlobError::NotAllowed { user: user_id.to_string() });
         }

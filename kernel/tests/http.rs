@@ -1231,6 +1231,7 @@ async fn unknown_fields_are_refused_naming_the_field() {
             "{path}: {b}"
         );
         assert!(b["message"].as_str().unwrap().contains(&format!("unknown field `{field}`")), "{b}");
+        assert!(b["message"].as_str().unwrap().contains(&format!("不接受字段“{field}”")), "named in Chinese too: {b}");
     }
     let (_, app) = s.call("district", Method::GET, &format!("/v1/applications/{id}"), None).await;
     assert_eq!(app["state"]["stage"], "district-review", "nothing changed");

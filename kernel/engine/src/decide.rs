@@ -53,7 +53,7 @@ pub const MAX_OPINION_CHARS: usize = 5_000;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Refusal {
-    #[error("轮次“{round}”未开放（{status:?}） / round {round} is not open ({status:?})")]
+    #[error("轮次“{round}”未开放（{}） / round {round} is not open ({})", status.zh(), status.en())]
     RoundNotOpen { round: String, status: RoundStatus },
     #[error("未知操作“{action}” / unknown action {action:?}")]
     UnknownAction { action: String },
@@ -118,7 +118,7 @@ pub enum Refusal {
     #[error("“{title}”的{}无效：{reason_zh} / {action:?}: invalid {field}: {reason}", field_zh(field))]
     InvalidPayload { action: String, title: String, field: String, reason_zh: String, reason: String },
     #[error(
-        "不能退回到“{stage_zh}”：{}时间窗已关闭（{detail_zh}），本轮未设补正期限 / cannot return to {stage:?}: its {window} window has closed ({detail}) and the round sets no correction period (correction_working_days)",
+        "不能退回到“{stage_zh}”：{}时间窗已关闭（{detail_zh}）；撤回不会重开时间窗，退回须本轮设有补正期限 / cannot move back to {stage:?}: its {window} window has closed ({detail}); a withdraw never reopens it, a return needs the round's correction period (correction_working_days)",
         crate::graph::window_zh(window)
     )]
     ReturnWindowClosed { stage: String, stage_zh: String, window: String, detail: String, detail_zh: String },
@@ -557,7 +557,9 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     let target: String = match action.kind {
         ActionKind::Withdraw => {
             let entered = state.entered_by.as_ref().ok_or(Refusal::NothingToWithdraw)?;
-            if entered.role != grant.role || entered.scope != grant.scope {
+            // 本级: a decision of this level (the same scope — the city's officer or its
+            // leader alike), by a role the withdraw action allows.
+            if entered.scope != grant.scope || !action.roles.contains(&entered.role) {
                 return Err(Refusal::NothingToWithdraw);
             }
             if state.acted_since_entry {
@@ -572,15 +574,19 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             Target::Next => routing.next_after(&state.stage, &mut explain).map(|s| s.id.clone()).ok_or_else(|| {
                 Refusal::NoNextStage { stage: state.stage.clone(), stage_zh: stage_zh(graph, &state.stage) }
             })?,
+            // The stage before this one on the path (the graph's order), among those
+            // this application went through — never the stage that just returned it.
             Target::Previous => {
-                let n = state.trail.len();
-                if n < 2 {
-                    return Err(Refusal::NoPreviousStage {
+                let here_at = graph.stages.iter().position(|s| s.id == state.stage).unwrap_or(0);
+                graph.stages[..here_at]
+                    .iter()
+                    .rev()
+                    .find(|s| state.trail.iter().any(|v| v.stage == s.id))
+                    .map(|s| s.id.clone())
+                    .ok_or_else(|| Refusal::NoPreviousStage {
                         stage: state.stage.clone(),
                         stage_zh: stage_zh(graph, &state.stage),
-                    });
-                }
-                state.trail[n - 2].stage.clone()
+                    })?
             }
         },
     };
@@ -767,34 +773,43 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         })?;
         next.stage = target.clone();
         next.trail.push(Visit { stage: target.clone(), entered_at: ctx.now, decision: Some(ctx.decision_index) });
-        // Moved to a stage whose window has closed — returned there, or sent on from
-        // a correction period to a stage whose deadline has passed too: a correction
-        // period (补正期限) there if the round gives one, so someone can act on it.
-        // Without one a return is refused (nobody could act on it there); a move
-        // forward arrives late, as the program's timing says.
+        // Moved to a stage whose window has closed. A withdraw never reopens one (a
+        // level cannot take its decision back after its own deadline). A return
+        // opens a correction period (补正期限) there if the round gives one, else it is
+        // refused (nobody could act on it there). While a correction period runs, every
+        // move — back up the path, or another return — keeps its end: acting again
+        // never extends it. A move forward outside one arrives late, as the
+        // program's timing says.
+        let running = state.correction_until.filter(|until| ctx.now <= *until);
         next.correction_until = None;
         if let Some(window) = stage.window.as_ref() {
             if let Err(Refusal::WindowClosed { detail, detail_zh, .. }) =
                 window_open(round, ctx.applicant, window, ctx.now)
             {
-                match round.spec.correction_working_days {
-                    Some(days) => {
+                let refuse = || Refusal::ReturnWindowClosed {
+                    stage: target.clone(),
+                    stage_zh: stage.title.zh.clone(),
+                    window: window.clone(),
+                    detail: detail.clone(),
+                    detail_zh: detail_zh.clone(),
+                };
+                if action.kind == ActionKind::Withdraw {
+                    return Err(refuse());
+                }
+                match (running, round.spec.correction_working_days) {
+                    (Some(until), _) => {
+                        next.correction_until = Some(until);
+                        explain.push(format!("the correction period runs until {until} (补正期限至 {until})"));
+                    }
+                    (None, Some(days)) if moving_back => {
                         let until = Timestamp::end_of(ctx.calendar.add_working_days(today, days));
                         next.correction_until = Some(until);
                         explain.push(format!(
                             "the {window} window has closed ({detail}): correction period of {days} working days until {until} (补正期限至 {until})"
                         ));
                     }
-                    None if moving_back => {
-                        return Err(Refusal::ReturnWindowClosed {
-                            stage: target.clone(),
-                            stage_zh: stage.title.zh.clone(),
-                            window: window.clone(),
-                            detail,
-                            detail_zh,
-                        });
-                    }
-                    None => {}
+                    (None, None) if moving_back => return Err(refuse()),
+                    (None, _) => {}
                 }
             }
         }
@@ -1003,8 +1018,15 @@ mod tests {
         let s0 = AppState::new("draft", Timestamp(0));
         let s1 = run(&r, &s0, &applicant, "submit").unwrap().state;
         let s2 = run(&r, &s1, &city, "recommend").unwrap().state;
-        // Before the province acts: the city may withdraw.
+        // Before the province acts: the city may withdraw — its officer, or another
+        // role of the same level the action allows (本级), not another city's.
         assert_eq!(run(&r, &s2, &city, "withdraw").unwrap().to, "city");
+        let mut r2 = r.clone();
+        r2.graph.actions.iter_mut().filter(|a| a.id == "withdraw").for_each(|a| a.roles.push("city-leader".into()));
+        let leader = user("l", "city-leader", Scope::City("huizhou".into()));
+        assert_eq!(run(&r2, &s2, &leader, "withdraw").unwrap().to, "city");
+        let other_leader = user("g", "city-leader", Scope::City("guangzhou".into()));
+        assert!(run(&r2, &s2, &other_leader, "withdraw").is_err());
         // After the province notes it: too late, and the state is untouched.
         let s3 = run(&r, &s2, &province, "note").unwrap().state;
         assert!(s3.acted_since_entry);

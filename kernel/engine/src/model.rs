@@ -87,6 +87,15 @@ pub enum RoundStatus {
 }
 
 impl RoundStatus {
+    /// As integrators read it: `configured`, `open`, `closed` (its JSON value).
+    pub fn en(&self) -> &'static str {
+        match self {
+            RoundStatus::Configured => "configured",
+            RoundStatus::Open => "open",
+            RoundStatus::Closed => "closed",
+        }
+    }
+
     /// How a person reads it: 已配置（未开放）, 已开放, 已关闭.
     pub fn zh(&self) -> &'static str {
         match self {
@@ -174,13 +183,12 @@ pub struct RoundSpec {
     /// Program-specific configuration passed to the plugin (e.g. a direction list).
     #[serde(default)]
     pub config: serde_json::Value,
-    /// Correction period (补正期限), in working days: an application that moves to a
-    /// stage whose window has closed — returned (回退) or withdrawn there, or sent on
-    /// from a correction period to a stage whose deadline has passed too — may still
-    /// be acted on there until the end of the last of these days
-    /// (`AppState::correction_until`). Without it a return to a closed window is
-    /// refused (`return_window_closed`), so no return leaves an application where no
-    /// one can act.
+    /// Correction period (补正期限), in working days: an application returned (回退)
+    /// to a stage whose window has closed may still be acted on there until the end
+    /// of the last of these days (`AppState::correction_until`); while the period
+    /// runs, moves back up the path (or further returns) keep its end. Without it
+    /// such a return is refused (`return_window_closed`); a withdraw never reopens a
+    /// closed window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction_working_days: Option<u32>,
 }

@@ -23,11 +23,28 @@ pub struct ErrorBody {
     pub details: Value,
 }
 
+/// The Chinese for what serde says is wrong with a request body: the field it names.
+fn invalid_zh(message: &str) -> String {
+    let quoted =
+        |after: &str| message.split_once(after).and_then(|(_, rest)| rest.split('`').next()).map(str::to_string);
+    if let Some(f) = quoted("unknown field `") {
+        format!("：不接受字段“{f}”")
+    } else if let Some(f) = quoted("missing field `") {
+        format!("：缺少字段“{f}”")
+    } else if message.contains("invalid type") || message.contains("invalid value") {
+        "：某字段的类型或取值不正确".into()
+    } else {
+        String::new()
+    }
+}
+
 /// Every way a request can fail: the API's own refusals, and the kernel's errors
 /// kept whole (their [`Classified`] kind and code are what the client sees).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("未认证 / missing or unknown bearer token; send `Authorization: Bearer <token>`")]
+    #[error(
+        "未认证：缺少访问令牌或令牌无效，请在请求头中发送 Authorization: Bearer <令牌> / missing or unknown bearer token; send `Authorization: Bearer <token>`"
+    )]
     Unauthenticated,
     #[error("无权操作 / forbidden: {0}")]
     Forbidden(String),
@@ -36,7 +53,7 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("请求体不是合法的 JSON / malformed JSON: {0}")]
     MalformedJson(String),
-    #[error("请求内容无效 / invalid request: {0}")]
+    #[error("请求内容无效{zh} / invalid request: {0}", zh = invalid_zh(.0))]
     Invalid(String),
     #[error("请求体超过 {limit} 字节上限 / the request body exceeds the limit of {limit} bytes")]
     TooLarge { limit: u64 },
@@ -68,6 +85,10 @@ pub enum ApiError {
     Import(#[from] ImportError),
     #[error("请求体在 {seconds} 秒内未送达 / the request body did not arrive within {seconds} s")]
     RequestTimeout { seconds: u64 },
+    #[error(
+        "上传过慢：{seconds} 秒后平均每秒不足 {min_rate} 字节 / the upload averaged under {min_rate} bytes/s after {seconds} s"
+    )]
+    UploadTooSlow { seconds: u64, min_rate: u64 },
     #[error(
         "同时进行的上传已达 {max} 个，请等待完成后再试 / {max} uploads of this user are already in progress; retry when one finishes"
     )]
@@ -133,7 +154,7 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.kind(),
             ApiError::Import(e) => e.kind(),
             ApiError::Internal(_) => ErrorKind::Internal,
-            ApiError::RequestTimeout { .. } => ErrorKind::Invalid,
+            ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
             ApiError::TooManyUploads { .. } => ErrorKind::Conflict,
         }
     }
@@ -159,7 +180,7 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.code(),
             ApiError::Import(e) => e.code(),
             ApiError::Internal(_) => "internal",
-            ApiError::RequestTimeout { .. } => "request_timeout",
+            ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => "request_timeout",
             ApiError::TooManyUploads { .. } => "too_many_uploads",
         }
     }
@@ -170,7 +191,7 @@ impl ApiError {
     /// the connection itself (408 and 429, which have no CLI counterpart).
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => status_of(self.kind()),
         }
@@ -192,6 +213,7 @@ impl ApiError {
             ApiError::TooLarge { limit } => json!({ "limit": limit }),
             ApiError::PageTooLarge { max, .. } => json!({ "max": max }),
             ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),
+            ApiError::UploadTooSlow { seconds, min_rate } => json!({ "seconds": seconds, "min_rate": min_rate }),
             ApiError::TooManyUploads { max } => json!({ "max": max }),
             _ => Value::Null,
         }

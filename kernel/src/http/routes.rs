@@ -824,7 +824,7 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         // after the first `body_read_timeout`, on average `min_upload_rate` bytes/s.
         let elapsed = started.elapsed();
         if elapsed > idle && (size as f64) < min_rate as f64 * elapsed.as_secs_f64() {
-            return ApiError::RequestTimeout { seconds: elapsed.as_secs() }.into_response();
+            return ApiError::UploadTooSlow { seconds: elapsed.as_secs(), min_rate }.into_response();
         }
         hasher.update(&data);
         if let Err(e) = file.write_all(&data).await {

@@ -65,7 +65,7 @@ pub enum RoundError {
     #[error("the round configuration has blocking findings:\n  - {}", findings.iter().map(|f| format!("{} {}: {}", f.rule_id, f.path, f.message.zh)).collect::<Vec<_>>().join("\n  - "))]
     Invalid { findings: Vec<Finding> },
     #[error(
-        "轮次“{round}”{}，规则不能再修改 / round {round:?} is {status:?}; its rules can no longer change", status.zh()
+        "轮次“{round}”{}，规则不能再修改 / round {round:?} is {}; its rules can no longer change", status.zh(), status.en()
     )]
     Frozen { round: String, status: RoundStatus },
     #[error(

@@ -128,7 +128,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     }
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports)
-        .map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", exports.display()), "choose a writable --dir"))?;
+        .map_err(|e| Failure::new(exit::STORAGE, crate::unwritable(&exports, &e), "choose a writable --dir"))?;
     if let Some(parent) = db.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
@@ -159,7 +159,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         let bytes = std::fs::read(&wasm).map_err(|e| {
             Failure::new(
                 exit::NOT_FOUND,
-                format!("{}: {e}", wasm.display()),
+                crate::unreadable(&wasm, &e),
                 "build the plugins first (`cargo xtask plugins`, or run `cargo xtask demo`), or give --plugins",
             )
         })?;
@@ -683,7 +683,7 @@ impl Demo<'_> {
         .map_err(|e| Failure::new(exit::STORAGE, e, "check the folder"))?;
         let path = self.exports.join(format!("{round}-{what}.{format}"));
         std::fs::write(&path, bytes)
-            .map_err(|e| Failure::new(exit::STORAGE, format!("{}: {e}", path.display()), "check the folder"))?;
+            .map_err(|e| Failure::new(exit::STORAGE, crate::unwritable(&path, &e), "check the folder"))?;
         Ok(ExportLine { path: path.display().to_string(), rows: table.row_count() })
     }
 }

@@ -445,12 +445,37 @@ impl<E: Classified> From<E> for Failure {
 
 type Res = Result<(), Failure>;
 
+/// A file that could not be read, in Chinese and English.
+fn unreadable(path: &std::path::Path, e: &std::io::Error) -> String {
+    let zh = match e.kind() {
+        std::io::ErrorKind::NotFound => "文件不存在",
+        std::io::ErrorKind::PermissionDenied => "没有读取权限",
+        _ => "读取失败",
+    };
+    format!("无法读取 {}：{zh} / cannot read {}: {e}", path.display(), path.display())
+}
+
+/// A file or folder that could not be written, in Chinese and English.
+fn unwritable(path: &std::path::Path, e: &std::io::Error) -> String {
+    let zh = match e.kind() {
+        std::io::ErrorKind::NotFound => "所在文件夹不存在",
+        std::io::ErrorKind::PermissionDenied => "没有写入权限",
+        std::io::ErrorKind::AlreadyExists => "已存在",
+        _ => "写入失败",
+    };
+    format!("无法写入 {}：{zh} / cannot write {}: {e}", path.display(), path.display())
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give the path of a JSON file")
-    })?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::new(exit::REFUSED, format!("{}: {e}", file.display()), "fix the JSON at the line named"))
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::new(exit::NOT_FOUND, unreadable(&file, &e), "give the path of a JSON file"))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::new(
+            exit::REFUSED,
+            format!("{} 不是有效的 JSON：{e} / {}: {e}", file.display(), file.display()),
+            "fix the JSON at the line named",
+        )
+    })
 }
 
 /// One tab-separated row of human output, each cell escaped on its own (a tab or
@@ -692,11 +717,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
     match p {
         PluginCommand::Install { file } => {
             let bytes = std::fs::read(&file).map_err(|e| {
-                Failure::new(
-                    exit::NOT_FOUND,
-                    format!("{}: {e}", file.display()),
-                    "give the path of a built .wasm component",
-                )
+                Failure::new(exit::NOT_FOUND, crate::unreadable(&file, &e), "give the path of a built .wasm component")
             })?;
             let i = k.install_plugin(&bytes)?;
             let m = &i.record.manifest;
@@ -803,9 +824,8 @@ fn import(k: &Kernel, i: ImportCommand, json: bool) -> Res {
         ImportCommand::Orgs { file } => ("organisations", k.import_orgs_file(&file)?),
         ImportCommand::Users { file } => ("users", k.import_users_file(&file)?),
         ImportCommand::Round { file } => {
-            let f = std::fs::File::open(&file).map_err(|e| {
-                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give an export file")
-            })?;
+            let f = std::fs::File::open(&file)
+                .map_err(|e| Failure::new(exit::NOT_FOUND, unreadable(&file, &e), "give an export file"))?;
             let r = k.import_round(std::io::BufReader::new(f))?;
             if json {
                 print_json(&r);
@@ -967,9 +987,8 @@ fn app(k: &Kernel, a: AppCommand, json: bool) -> Res {
             receipt(&r, json);
         }
         AppCommand::Attach { user, file } => {
-            let f = std::fs::File::open(&file).map_err(|e| {
-                Failure::new(exit::NOT_FOUND, format!("{}: {e}", file.display()), "give a readable file")
-            })?;
+            let f = std::fs::File::open(&file)
+                .map_err(|e| Failure::new(exit::NOT_FOUND, unreadable(&file, &e), "give a readable file"))?;
             // The same limit and refusals as the HTTP upload; each kind its exit code.
             let b = k.store_blob(&user, f, Some(shenbao::http::ApiConfig::default().max_upload))?;
             if json {
@@ -1107,9 +1126,8 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                     _ => Ok(()),
                 };
             }
-            std::fs::write(&out, bytes).map_err(|e| {
-                Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
-            })?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| Failure::new(exit::STORAGE, unwritable(&out, &e), "choose a writable path"))?;
             if json {
                 print_json(&serde_json::json!({ "path": out, "rows": table.row_count() }));
             } else {
@@ -1123,9 +1141,8 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                 esay!("{n} lines");
                 return Ok(());
             }
-            let f = std::fs::File::create(&out).map_err(|e| {
-                Failure::new(exit::STORAGE, format!("{}: {e}", out.display()), "choose a writable path")
-            })?;
+            let f = std::fs::File::create(&out)
+                .map_err(|e| Failure::new(exit::STORAGE, unwritable(&out, &e), "choose a writable path"))?;
             let n = k.export_round(&id, std::io::BufWriter::new(f))?;
             say!("{}: {n} lines", out.display());
         }

@@ -40,11 +40,7 @@ fn grouped(n: u64) -> String {
 
 pub fn run(args: TestArgs, json: bool) -> Res {
     let bytes = std::fs::read(&args.plugin).map_err(|e| {
-        Failure::new(
-            exit::NOT_FOUND,
-            format!("{}: {e}", args.plugin.display()),
-            "give the path of a built .wasm component",
-        )
+        Failure::new(exit::NOT_FOUND, crate::unreadable(&args.plugin, &e), "give the path of a built .wasm component")
     })?;
     let set = CaseSet::load(&args.dir)
         .map_err(|e| Failure::new(exit::REFUSED, e, "fix the case folder where named (round.json, cases/*.json)"))?;
