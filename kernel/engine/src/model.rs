@@ -108,6 +108,7 @@ impl RoundStatus {
 
 /// A time window, both ends inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     pub start: Timestamp,
     /// Inclusive; a date alone means the end of that day (23:59:59).
@@ -126,6 +127,7 @@ impl Window {
 
 /// What a city sets for its own part of a round.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CityConfig {
     /// The city's applicant window; must lie inside the province window.
     #[serde(default)]
@@ -147,27 +149,47 @@ pub struct StageSwitch {
     pub cities: BTreeMap<String, bool>,
 }
 
-/// What an administrator supplies to create a round.
+/// What an administrator supplies to create a round (a `round.json`; its JSON
+/// Schema is `schemas/round.schema.json`). Times are Beijing time, written
+/// `"2024-08-01 09:00"`, `"2024-08-01T09:00:00+08:00"` or a date alone.
+///
+/// The graph's stage windows read these fields: `applicant` — the city's
+/// `cities[*].applicants` if it sets one, else `province`; `district` — the city's
+/// `district_deadline`, else `city_deadline`; `city` — `city_deadline`; `province` —
+/// `province_deadline`. A window with no deadline set is open.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoundSpec {
+    /// The round's id, unique in the database (`er-2024q3`).
     pub id: String,
+    /// The program's id, as its plugin's manifest declares it (`enabling-resources`).
     pub program: String,
-    /// Plugin version to pin; its sha256 is recorded in the round.
+    /// Plugin version to pin (`0.1.0`); the installed component's sha256 is recorded
+    /// in the round. `shenbao plugin test` refuses a folder whose `round.json` names
+    /// another version than the component's.
     pub plugin_version: String,
+    /// The year the round belongs to (申报年度).
     pub year: u32,
+    /// A batch within the year (`2024Q3`), for programs that run several.
     #[serde(default)]
     pub batch: Option<String>,
-    /// Edition of the program's rules; default: the plugin's default edition.
+    /// Edition of the program's rules (one of the manifest's `editions`); default:
+    /// the plugin's default edition.
     #[serde(default)]
     pub edition: Option<String>,
-    /// The province's applicant window (省厅申报开始/结束时间).
+    /// The province's applicant window (省厅申报开始/结束时间): the `applicant` window
+    /// of every city that sets none of its own.
     pub province: Window,
-    /// 地市审核截止时间. A date alone means the end of that day.
+    /// 地市审核截止时间: the `city` window's end, and the `district` window's for a
+    /// city that sets no district deadline. A date alone means the end of that day.
     #[serde(default, deserialize_with = "crate::time::end_of_opt")]
     pub city_deadline: Option<Timestamp>,
-    /// Deadline of the province's own review. A date alone means the end of that day.
+    /// Deadline of the province's own review (the `province` window). A date alone
+    /// means the end of that day.
     #[serde(default, deserialize_with = "crate::time::end_of_opt")]
     pub province_deadline: Option<Timestamp>,
+    /// Per city (by region id, `huizhou`): its applicant window, whether its districts
+    /// review first, and their deadline.
     #[serde(default)]
     pub cities: BTreeMap<String, CityConfig>,
     /// Optional stages switched on or off (district review is switched per city by
