@@ -110,7 +110,7 @@ pub struct Api {
     pub kernel: Arc<Kernel>,
     pub config: Arc<ApiConfig>,
     /// Uploads in progress, by user.
-    uploads: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    uploads: Counts<String>,
 }
 
 /// The API as an axum router (state included): mount it, or serve it with [`serve_on`]
@@ -147,7 +147,7 @@ pub async fn serve_on(
     let header_timeout = config.header_read_timeout;
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let per_client = config.max_connections_per_client.max(1);
-    let clients = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<std::net::IpAddr, usize>::new()));
+    let clients: Counts<std::net::IpAddr> = Default::default();
     let app = router(kernel, config);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -166,7 +166,7 @@ pub async fn serve_on(
             },
             () = &mut shutdown => return,
         };
-        let Some(held) = ClientSlot::take(&clients, peer, per_client) else {
+        let Some(held) = Slot::take(&clients, peer, per_client) else {
             // This address holds its share: answered at once (without reading the
             // request) and closed; its slot is free again.
             let _ = tcp.try_write(&too_many_connections());
@@ -202,35 +202,35 @@ fn too_many_connections() -> Vec<u8> {
     out
 }
 
-/// One connection counted against its client address; uncounted when dropped.
-struct ClientSlot {
-    clients: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
-    peer: std::net::IpAddr,
+/// Holders per key (a client address, a user), each counted while it holds a slot.
+type Counts<K> = Arc<std::sync::Mutex<std::collections::HashMap<K, usize>>>;
+
+/// One slot of `key`'s at most `limit` (a connection of a client address, an upload
+/// of a user); given back when dropped, on every exit.
+struct Slot<K: std::hash::Hash + Eq + Clone> {
+    counts: Counts<K>,
+    key: K,
 }
 
-impl ClientSlot {
-    fn take(
-        clients: &Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
-        peer: std::net::IpAddr,
-        limit: usize,
-    ) -> Option<ClientSlot> {
-        let mut held = clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = held.entry(peer).or_default();
+impl<K: std::hash::Hash + Eq + Clone> Slot<K> {
+    fn take(counts: &Counts<K>, key: K, limit: usize) -> Option<Slot<K>> {
+        let mut held = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(key.clone()).or_default();
         if *n >= limit {
             return None;
         }
         *n += 1;
-        Some(ClientSlot { clients: clients.clone(), peer })
+        Some(Slot { counts: counts.clone(), key })
     }
 }
 
-impl Drop for ClientSlot {
+impl<K: std::hash::Hash + Eq + Clone> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut held = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = held.get_mut(&self.peer) {
+        let mut held = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.key) {
             *n -= 1;
             if *n == 0 {
-                held.remove(&self.peer);
+                held.remove(&self.key);
             }
         }
     }

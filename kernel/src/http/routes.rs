@@ -789,7 +789,7 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         return e.into_response();
     }
     // One user's uploads in progress are capped; the slot is released on every exit.
-    let _slot = match UploadSlot::take(&api, &user) {
+    let _slot = match super::Slot::take(&api.uploads, user.clone(), api.config.max_uploads_per_user) {
         Some(s) => s,
         None => return ApiError::TooManyUploads { max: api.config.max_uploads_per_user }.into_response(),
     };
@@ -846,37 +846,6 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         Ok(Ok(blob)) => (StatusCode::CREATED, axum::Json(blob)).into_response(),
         Ok(Err(e)) => ApiError::Act(e.into()).into_response(),
         Err(e) => ApiError::Internal(e.to_string()).into_response(),
-    }
-}
-
-/// One of a user's upload slots ([`ApiConfig::max_uploads_per_user`](super::ApiConfig)),
-/// given back when dropped.
-struct UploadSlot {
-    api: Api,
-    user: String,
-}
-
-impl UploadSlot {
-    fn take(api: &Api, user: &str) -> Option<UploadSlot> {
-        let mut m = api.uploads.lock().expect("not poisoned");
-        let n = m.entry(user.to_string()).or_insert(0);
-        if *n >= api.config.max_uploads_per_user {
-            return None;
-        }
-        *n += 1;
-        Some(UploadSlot { api: api.clone(), user: user.to_string() })
-    }
-}
-
-impl Drop for UploadSlot {
-    fn drop(&mut self) {
-        let mut m = self.api.uploads.lock().expect("not poisoned");
-        if let Some(n) = m.get_mut(&self.user) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&self.user);
-            }
-        }
     }
 }
 
