@@ -191,3 +191,57 @@ fn a_failed_sync_acknowledges_nothing() {
 fn a_failed_write_acknowledges_nothing_and_leaves_nothing() {
     nothing_survives_a_fault(|f, on| f.fail_write.store(on, Ordering::SeqCst), Outcome::Nothing);
 }
+
+/// A damaged record (bytes that are not the table's record type) is a typed
+/// `corrupt` error naming its table and key wherever it is read — by a lookup, a
+/// listing, an action — never a panic, a wrong value or a storage error; the
+/// records around it stay readable.
+#[test]
+fn a_damaged_record_is_a_corrupt_error_naming_table_and_key() {
+    let w = world();
+    let damaged = w.submitted(1);
+    let intact = w.submitted(2);
+    let World { kernel, dir, .. } = w;
+    drop(kernel);
+    let path = dir.path().join("shenbao.redb");
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let raw: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("apps");
+            tx.open_table(raw).unwrap().insert(damaged.as_str(), b"{\"id\": 7".as_slice()).unwrap();
+            let raw: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("orgs");
+            tx.open_table(raw).unwrap().insert(code(3).as_str(), b"[]".as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let config = KernelConfig {
+        host: shenbao::HostConfig { cache_dir: Some(shared_cache()), ..Default::default() },
+        clock: Arc::new(shenbao::ManualClock::new(t(2024, 8, 12, 9))),
+        ..KernelConfig::default()
+    };
+    let k = Kernel::open_with(&path, config).unwrap();
+    let corrupt_key = |e: &dyn Classified| -> String {
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Corrupt, "corrupt"), "{e}");
+        e.to_string()
+    };
+    let app_key = format!("apps/{damaged}");
+    let e = k.application(&damaged).unwrap_err();
+    assert!(corrupt_key(&e).contains(&app_key), "{e}");
+    let e = k.applications_in(ROUND).unwrap_err();
+    assert!(corrupt_key(&e).contains(&app_key), "{e}");
+    let req = shenbao::ActionRequest {
+        action: "district-recommend".into(),
+        opinion: Some("同意".into()),
+        ..Default::default()
+    };
+    let e = k.act("district-huicheng", &damaged, &req).unwrap_err();
+    assert!(corrupt_key(&e).contains(&app_key), "{e}");
+    let e = k.org(&code(3)).unwrap_err();
+    assert!(corrupt_key(&e).contains(&format!("orgs/{}", code(3))), "{e}");
+    // The records around them are intact, and the intact application can still be acted on.
+    assert_eq!(k.application(&intact).unwrap().state.stage, "district-review");
+    assert!(k.org(&code(2)).unwrap().is_some());
+    k.act("district-huicheng", &intact, &req).unwrap();
+    drop(dir);
+}

@@ -9,6 +9,8 @@ use crate::tables::*;
 use redb::{Database, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
 
+crate::error::redb_into!(BackupError);
+
 /// What a backup or restore copied.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BackupReport {
@@ -84,26 +86,26 @@ fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
 fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError> {
     Ok(copy(r, w, META)?
         + copy(r, w, PLUGIN_BLOBS)?
-        + copy(r, w, PLUGINS)?
-        + copy(r, w, REGIONS)?
-        + copy(r, w, ORGS)?
-        + copy(r, w, USERS)?
-        + copy(r, w, ROUNDS)?
-        + copy(r, w, APPS)?
+        + copy(r, w, PLUGINS.raw())?
+        + copy(r, w, REGIONS.raw())?
+        + copy(r, w, ORGS.raw())?
+        + copy(r, w, USERS.raw())?
+        + copy(r, w, ROUNDS.raw())?
+        + copy(r, w, APPS.raw())?
         + copy(r, w, QUEUE)?
-        + copy(r, w, BY_APPLICANT)?
+        + copy(r, w, BY_APPLICANT.raw())?
         + copy(r, w, QUOTA_USED)?
-        + copy(r, w, DECISIONS)?
+        + copy(r, w, DECISIONS.raw())?
         + copy(r, w, DECISIONS_BY_APP)?
         + copy(r, w, CHECK_INPUTS)?
-        + copy(r, w, BANS)?
-        + copy(r, w, CALENDARS)?
+        + copy(r, w, BANS.raw())?
+        + copy(r, w, CALENDARS.raw())?
         + copy(r, w, COUNTERS)?
         + copy(r, w, ROUND_VERSIONS)?
         + copy(r, w, CHAIN_HEAD)?
-        + copy(r, w, TOKENS)?
-        + copy(r, w, IDEMPOTENCY)?
-        + copy(r, w, API_RESPONSES)?
+        + copy(r, w, TOKENS.raw())?
+        + copy(r, w, IDEMPOTENCY.raw())?
+        + copy(r, w, API_RESPONSES.raw())?
         + copy(r, w, BLOB_OWNERS)?)
 }
 
@@ -141,9 +143,9 @@ impl Kernel {
         let r = self.begin_read()?;
         let out = Database::create(dest)
             .map_err(|e| BackupError::Io { path: dest.display().to_string(), message: e.to_string() })?;
-        let w = out.begin_write().map_err(StoreError::from)?;
+        let w = out.begin_write()?;
         let records = copy_all(&r, &w)?;
-        w.commit().map_err(StoreError::from)?;
+        w.commit()?;
         drop(out);
         let blobs = copy_blobs(self.blobs().dir(), &crate::kernel::default_blob_dir(dest))?;
         let copy = Kernel::open(dest)
@@ -265,12 +267,9 @@ impl Kernel {
         }
         for digest in digests {
             let tx = self.begin_read()?;
-            let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
-            if let Some(v) = t.get(digest.as_str()).map_err(StoreError::from)? {
-                let request = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
-                    key: format!("check_inputs/{digest}"),
-                    message: e.to_string(),
-                })?;
+            let t = tx.open_table(CHECK_INPUTS)?;
+            if let Some(v) = t.get(digest.as_str())? {
+                let request = crate::tables::decode(&format!("check_inputs/{digest}"), v.value())?;
                 line(&ExportLine::CheckInput { digest, request })?;
             }
         }
@@ -354,35 +353,35 @@ impl Kernel {
             }
         }
         decisions.sort_by_key(|d| d.index);
-        let tx = self.db().begin_write().map_err(StoreError::from)?;
+        let tx = self.db().begin_write()?;
         let mut added = 0;
         let mut renamed = std::collections::BTreeMap::new();
         {
-            let mut orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
+            let mut orgs_t = ORGS.open(&tx)?;
             for o in &orgs {
-                if orgs_t.get(o.credit_code.as_str()).map_err(StoreError::from)?.is_none() {
-                    orgs_t.insert(o.credit_code.as_str(), to_json(o).as_slice()).map_err(StoreError::from)?;
+                if orgs_t.get(o.credit_code.as_str())?.is_none() {
+                    orgs_t.insert(o.credit_code.as_str(), o)?;
                     added += 1;
                 }
             }
-            let mut counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
-            let mut next = counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value());
+            let mut counters = tx.open_table(COUNTERS)?;
+            let mut next = counters.get("next_app")?.map_or(1, |v| v.value());
             for a in &apps {
                 renamed.insert(a.id.clone(), format!("A{next:07}"));
                 next += 1;
             }
-            counters.insert("next_app", next).map_err(StoreError::from)?;
+            counters.insert("next_app", next)?;
         }
         // The decisions, appended to this chain.
         let mut new_index = std::collections::BTreeMap::new();
         {
-            let mut head_t = tx.open_table(CHAIN_HEAD).map_err(StoreError::from)?;
-            let (mut index, mut prev) = match head_t.get("head").map_err(StoreError::from)? {
+            let mut head_t = tx.open_table(CHAIN_HEAD)?;
+            let (mut index, mut prev) = match head_t.get("head")? {
                 Some(v) => (v.value().0 + 1, v.value().1.to_string()),
                 None => (0, GENESIS.to_string()),
             };
-            let mut log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-            let mut by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+            let mut log = DECISIONS.open(&tx)?;
+            let mut by_app = tx.open_table(DECISIONS_BY_APP)?;
             for d in &decisions {
                 let app = renamed.get(&d.application).cloned().ok_or_else(|| {
                     bad(format!("decision #{} is on {}, which the export does not contain", d.index, d.application))
@@ -398,23 +397,23 @@ impl Kernel {
                 n.application = app.clone();
                 n.prev_hash = prev.clone();
                 n.hash = decision_hash(&n);
-                log.insert(index, to_json(&n).as_slice()).map_err(StoreError::from)?;
-                by_app.insert((app.as_str(), index), ()).map_err(StoreError::from)?;
+                log.insert(index, &n)?;
+                by_app.insert((app.as_str(), index), ())?;
                 new_index.insert(d.index, index);
                 prev = n.hash.clone();
                 index += 1;
             }
             if index > 0 {
-                head_t.insert("head", (index - 1, prev.as_str())).map_err(StoreError::from)?;
+                head_t.insert("head", (index - 1, prev.as_str()))?;
             }
         }
         let remap = |i: u64| new_index.get(&i).copied().unwrap_or(i);
         put_round(&tx, &round)?;
         {
-            let orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
-            let mut apps_t = tx.open_table(APPS).map_err(StoreError::from)?;
-            let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
-            let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
+            let orgs_t = ORGS.open(&tx)?;
+            let mut apps_t = APPS.open(&tx)?;
+            let mut queue_t = tx.open_table(QUEUE)?;
+            let mut applicant_t = BY_APPLICANT.open(&tx)?;
             for a in &apps {
                 let mut a = a.clone();
                 a.id = renamed[&a.id].clone();
@@ -427,20 +426,15 @@ impl Kernel {
                 for h in &mut a.state.holds {
                     h.decision = remap(h.decision);
                 }
-                let org: Organisation = match orgs_t.get(a.applicant.as_str()).map_err(StoreError::from)? {
-                    Some(v) => crate::workflow::from_json(&a.applicant, v.value())?,
-                    None => return Err(bad(format!("the applicant {} of {} is not in the export", a.applicant, a.id))),
+                let Some(org) = orgs_t.get(a.applicant.as_str())? else {
+                    return Err(bad(format!("the applicant {} of {} is not in the export", a.applicant, a.id)));
                 };
                 let k = queue_key(&a, &org);
-                queue_t
-                    .insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())
-                    .map_err(StoreError::from)?;
-                applicant_t
-                    .insert((a.applicant.as_str(), a.id.as_str()), to_json(&history_row(&a, &round)).as_slice())
-                    .map_err(StoreError::from)?;
-                apps_t.insert(a.id.as_str(), to_json(&a).as_slice()).map_err(StoreError::from)?;
+                queue_t.insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())?;
+                applicant_t.insert((a.applicant.as_str(), a.id.as_str()), &history_row(&a, &round))?;
+                apps_t.insert(a.id.as_str(), &a)?;
             }
-            let mut inputs_t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            let mut inputs_t = tx.open_table(CHECK_INPUTS)?;
             for (digest, request) in &inputs {
                 // Re-encoded as the typed request, byte for byte what was digested.
                 let typed: shenbao_contract::CheckRequest =
@@ -449,14 +443,14 @@ impl Kernel {
                 if crate::workflow::sha256_hex(&bytes) != *digest {
                     return Err(bad(format!("check input {digest} does not match its digest")));
                 }
-                inputs_t.insert(digest.as_str(), bytes.as_slice()).map_err(StoreError::from)?;
+                inputs_t.insert(digest.as_str(), bytes.as_slice())?;
             }
-            let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
+            let mut quota_t = tx.open_table(QUOTA_USED)?;
             for (q, scope, used) in &quotas {
-                quota_t.insert((id.as_str(), q.as_str(), scope.as_str()), *used).map_err(StoreError::from)?;
+                quota_t.insert((id.as_str(), q.as_str(), scope.as_str()), *used)?;
             }
         }
-        tx.commit().map_err(StoreError::from)?;
+        tx.commit()?;
         Ok(ImportReport {
             round: id,
             applications: apps.len(),

@@ -79,6 +79,35 @@ macro_rules! db_errors {
 }
 db_errors!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
+/// `?` on a redb call inside a function returning one of the kernel's error enums
+/// (each has a `Store(StoreError)` variant): the redb error becomes a storage error
+/// with its source kept, so no call site maps it by hand.
+macro_rules! redb_into {
+    ($($e:ty),*) => {$(
+        impl From<redb::StorageError> for $e {
+            fn from(e: redb::StorageError) -> Self {
+                <$e>::from($crate::error::StoreError::from(e))
+            }
+        }
+        impl From<redb::TableError> for $e {
+            fn from(e: redb::TableError) -> Self {
+                <$e>::from($crate::error::StoreError::from(e))
+            }
+        }
+        impl From<redb::TransactionError> for $e {
+            fn from(e: redb::TransactionError) -> Self {
+                <$e>::from($crate::error::StoreError::from(e))
+            }
+        }
+        impl From<redb::CommitError> for $e {
+            fn from(e: redb::CommitError) -> Self {
+                <$e>::from($crate::error::StoreError::from(e))
+            }
+        }
+    )*};
+}
+pub(crate) use redb_into;
+
 /// An error with a kind and a stable machine-readable code: every error of the
 /// kernel, so that each interface maps it in one place.
 pub trait Classified: std::error::Error {

@@ -29,7 +29,6 @@
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::tables::API_RESPONSES;
-use crate::workflow::{from_json, to_json};
 use redb::WriteTransaction;
 use serde_json::Value;
 use std::any::Any;
@@ -163,7 +162,7 @@ pub(crate) fn remember_in(tx: &WriteTransaction, result: &dyn Any) -> Result<(),
         }
         redact(&mut body, p.secret);
         let rec = Remembered { digest: p.digest.clone(), status, body };
-        tx.open_table(API_RESPONSES)?.insert((p.user.as_str(), p.key.as_str()), to_json(&rec).as_slice())?;
+        API_RESPONSES.open(tx)?.insert((p.user.as_str(), p.key.as_str()), &rec)?;
         p.written = true;
         Ok(())
     })
@@ -311,14 +310,12 @@ impl Kernel {
     /// The answer remembered under `(user, key)`, if any.
     fn recall(&self, user: &str, key: &str) -> Result<Option<Remembered>, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(API_RESPONSES)?;
-        let v = t.get((user, key))?;
-        v.map(|v| from_json("api_responses", v.value())).transpose()
+        API_RESPONSES.open(&tx)?.get((user, key))
     }
 
     fn store_answer(&self, user: &str, key: &str, r: &Remembered) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.open_table(API_RESPONSES)?.insert((user, key), to_json(r).as_slice())?;
+            API_RESPONSES.open(tx)?.insert((user, key), r)?;
             Ok::<_, StoreError>(())
         })
     }

@@ -380,11 +380,10 @@ impl Kernel {
         self.blobs.remove_stale_partials(age);
         let referenced: std::collections::HashSet<String> = {
             let tx = self.begin_read()?;
-            let apps = tx.open_table(crate::tables::APPS)?;
+            let apps = crate::tables::APPS.open(&tx)?;
             let mut set = std::collections::HashSet::new();
             for row in apps.iter()? {
-                let (_, v) = row?;
-                let app: crate::model::Application = crate::tables::from_json("apps", v.value())?;
+                let (_, app) = row?;
                 set.extend(app.attachments.into_iter().map(|a| a.sha256));
             }
             set

@@ -28,23 +28,18 @@ const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[m
 fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     // Version 1 stored the round id (text) as the applicant index's value.
     let old: redb::TableDefinition<(&str, &str), &str> = redb::TableDefinition::new("by_applicant");
-    tx.delete_table(old).map_err(StoreError::from)?;
-    let apps = tx.open_table(APPS)?;
-    let rounds = tx.open_table(ROUNDS)?;
-    let mut by = tx.open_table(BY_APPLICANT)?;
+    tx.delete_table(old)?;
+    let apps = APPS.open(tx)?;
+    let rounds = ROUNDS.open(tx)?;
+    let mut by = BY_APPLICANT.open(tx)?;
     for row in apps.iter()? {
-        let (k, v) = row?;
-        let app: crate::model::Application = crate::tables::from_json(k.value(), v.value())?;
-        let round: crate::model::Round = match rounds.get(app.round.as_str())? {
-            Some(r) => crate::tables::from_json(&app.round, r.value())?,
-            None => continue,
-        };
-        let row = crate::tables::history_row(&app, &round);
-        by.insert((app.applicant.as_str(), app.id.as_str()), crate::tables::to_json(&row).as_slice())?;
+        let (_, app) = row?;
+        let Some(round) = rounds.get(app.round.as_str())? else { continue };
+        by.insert((app.applicant.as_str(), app.id.as_str()), &crate::tables::history_row(&app, &round))?;
     }
-    let decisions = tx.open_table(DECISIONS)?;
-    if let Some((k, v)) = decisions.last()? {
-        let d: crate::model::Decision = crate::tables::from_json("decisions", v.value())?;
+    let decisions = DECISIONS.open(tx)?;
+    if let Some(row) = decisions.iter()?.next_back() {
+        let (k, d) = row?;
         tx.open_table(CHAIN_HEAD)?.insert("head", (k.value(), d.hash.as_str()))?;
     }
     Ok(())
@@ -74,52 +69,40 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
     }
     {
         tx.open_table(PLUGIN_BLOBS)?;
-        tx.open_table(PLUGINS)?;
-        tx.open_table(REGIONS)?;
-        tx.open_table(ORGS)?;
-        tx.open_table(USERS)?;
-        tx.open_table(ROUNDS)?;
-        tx.open_table(APPS)?;
+        PLUGINS.open(&tx)?;
+        REGIONS.open(&tx)?;
+        ORGS.open(&tx)?;
+        USERS.open(&tx)?;
+        ROUNDS.open(&tx)?;
+        APPS.open(&tx)?;
         tx.open_table(QUEUE)?;
-        tx.open_table(BY_APPLICANT)?;
+        BY_APPLICANT.open(&tx)?;
         tx.open_table(QUOTA_USED)?;
-        tx.open_table(DECISIONS)?;
+        DECISIONS.open(&tx)?;
         tx.open_table(DECISIONS_BY_APP)?;
         tx.open_table(CHECK_INPUTS)?;
-        tx.open_table(BANS)?;
-        tx.open_table(CALENDARS)?;
+        BANS.open(&tx)?;
+        CALENDARS.open(&tx)?;
         tx.open_table(COUNTERS)?;
         tx.open_table(ROUND_VERSIONS)?;
         tx.open_table(CHAIN_HEAD)?;
-        tx.open_table(TOKENS)?;
-        tx.open_table(IDEMPOTENCY)?;
-        tx.open_table(API_RESPONSES)?;
+        TOKENS.open(&tx)?;
+        IDEMPOTENCY.open(&tx)?;
+        API_RESPONSES.open(&tx)?;
     }
     tx.commit()?;
     Ok(from)
 }
 
-fn decode(key: &str, bytes: &[u8]) -> Result<PluginRecord, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
-}
-
 pub fn get(db: &Database, program: &str, version: &str) -> Result<Option<PluginRecord>, StoreError> {
     let tx = db.begin_read()?;
-    let t = tx.open_table(PLUGINS)?;
-    let key = format!("plugins/{program}@{version}");
-    t.get((program, version))?.map(|v| decode(&key, v.value())).transpose()
+    PLUGINS.open(&tx)?.get((program, version))
 }
 
 pub fn list(db: &Database) -> Result<Vec<PluginRecord>, StoreError> {
     let tx = db.begin_read()?;
-    let t = tx.open_table(PLUGINS)?;
-    let mut out = Vec::new();
-    for row in t.iter()? {
-        let (k, v) = row?;
-        let (p, ver) = k.value();
-        out.push(decode(&format!("plugins/{p}@{ver}"), v.value())?);
-    }
-    Ok(out)
+    let t = PLUGINS.open(&tx)?;
+    t.iter()?.map(|r| r.map(|(_, v)| v)).collect()
 }
 
 pub fn bytes(db: &Database, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -141,15 +124,14 @@ pub enum Inserted {
 pub fn insert(db: &Database, record: &PluginRecord, bytes: &[u8]) -> Result<Inserted, StoreError> {
     let tx = db.begin_write()?;
     let outcome = {
-        let mut plugins = tx.open_table(PLUGINS)?;
+        let mut plugins = PLUGINS.open(&tx)?;
         let key = (record.id.program.as_str(), record.id.version.as_str());
-        let existing = plugins.get(key)?.map(|v| decode("plugins", v.value())).transpose()?;
+        let existing = plugins.get(key)?;
         match existing {
             Some(e) if e.id.sha256 == record.id.sha256 => Inserted::Existing(e),
             Some(e) => Inserted::Conflict(e),
             None => {
-                let json = serde_json::to_vec(record).expect("records serialise");
-                plugins.insert(key, json.as_slice())?;
+                plugins.insert(key, record)?;
                 tx.open_table(PLUGIN_BLOBS)?.insert(record.id.sha256.as_str(), bytes)?;
                 Inserted::New
             }
@@ -171,13 +153,12 @@ pub fn set_limits(
 ) -> Result<Option<PluginRecord>, StoreError> {
     let tx = db.begin_write()?;
     let rec = {
-        let mut t = tx.open_table(PLUGINS)?;
-        let existing = t.get((program, version))?.map(|v| decode("plugins", v.value())).transpose()?;
+        let mut t = PLUGINS.open(&tx)?;
+        let existing = t.get((program, version))?;
         match existing {
             Some(mut rec) => {
                 rec.limits = limits;
-                let json = serde_json::to_vec(&rec).expect("records serialise");
-                t.insert((program, version), json.as_slice())?;
+                t.insert((program, version), &rec)?;
                 Some(rec)
             }
             None => None,

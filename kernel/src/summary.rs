@@ -6,8 +6,8 @@
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::model::{Application, Decision, Organisation, Round};
-use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE};
-use crate::workflow::{RoundError, from_json};
+use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE, ReadableRecords};
+use crate::workflow::RoundError;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{ActionKind, ScopeLevel, StageKind, Text};
@@ -118,11 +118,11 @@ impl Kernel {
         // One read transaction for the whole table: the round's applications by the
         // queue index, organisations once each, decisions by the per-application index.
         let tx = self.begin_read()?;
-        let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
-        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
-        let orgs = tx.open_table(ORGS).map_err(StoreError::from)?;
-        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-        let by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
+        let queue = tx.open_table(QUEUE)?;
+        let apps = APPS.open(&tx)?;
+        let orgs = ORGS.open(&tx)?;
+        let log = DECISIONS.open(&tx)?;
+        let by_app = tx.open_table(DECISIONS_BY_APP)?;
         let mut org_cache: std::collections::HashMap<String, Option<Organisation>> = Default::default();
         // Only the row and its section are kept per application: a 100k-row table must
         // not hold 100k parsed applications.
@@ -138,22 +138,17 @@ impl Kernel {
             }
         };
         let mut found: Vec<(Option<usize>, SummaryRow)> = Vec::new();
-        for row in queue.range((round_id, "", "", "", "")..).map_err(StoreError::from)? {
-            let (k, _) = row.map_err(StoreError::from)?;
+        for row in queue.range((round_id, "", "", "", "")..)? {
+            let (k, _) = row?;
             let k = k.value();
             if k.0 != round_id {
                 break;
             }
-            let Some(v) = apps.get(k.4).map_err(StoreError::from)? else { continue };
-            let app: Application = from_json(k.4, v.value())?;
+            let Some(app) = apps.get(k.4)? else { continue };
             let org = match org_cache.get(&app.applicant) {
                 Some(o) => o.clone(),
                 None => {
-                    let o: Option<Organisation> = orgs
-                        .get(app.applicant.as_str())
-                        .map_err(StoreError::from)?
-                        .map(|v| from_json(&app.applicant, v.value()))
-                        .transpose()?;
+                    let o: Option<Organisation> = orgs.get(app.applicant.as_str())?;
                     org_cache.insert(app.applicant.clone(), o.clone());
                     o
                 }
@@ -214,7 +209,7 @@ impl Kernel {
 /// The decision that ended the application's last pass through `stages` in a
 /// recommendation, with the rank given during that pass.
 fn recommended_at(
-    log: &impl ReadableTable<u64, &'static [u8]>,
+    log: &impl ReadableRecords<u64, Decision>,
     by_app: &impl ReadableTable<(&'static str, u64), ()>,
     app: &Application,
     stages: &[&str],
@@ -223,9 +218,7 @@ fn recommended_at(
         return Ok(None);
     };
     let Some(next) = app.state.trail.get(i + 1).and_then(|v| v.decision) else { return Ok(None) };
-    let read = |index: u64| -> Result<Option<Decision>, StoreError> {
-        log.get(index)?.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
-    };
+    let read = |index: u64| -> Result<Option<Decision>, StoreError> { log.get(index) };
     let Some(d) = read(next)? else { return Ok(None) };
     if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
         return Ok(None);

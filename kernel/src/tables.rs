@@ -1,14 +1,26 @@
 //! Every redb table, in one place, with its key and value types.
 //!
-//! Values that evolve are JSON (serde) so a schema migration can rewrite them;
-//! the schema version lives in [`META`] under [`SCHEMA_VERSION_KEY`].
+//! Values that evolve are records ([`Records`]): typed tables whose values are
+//! encoded in one place ([`encode`]/[`decode`], JSON so a schema migration can
+//! rewrite them) and whose decoding failures are typed ([`StoreError::Corrupt`]
+//! naming table and key), so no call site converts bytes or maps errors itself.
+//! The schema version lives in [`META`] under [`SCHEMA_VERSION_KEY`]; the
+//! migrations are in `registry.rs` beside the table creation.
+//!
+//! Why not a `redb::Value` impl for the record types: redb's `Value::from_bytes`
+//! cannot fail, so a decoding codec there must panic on a damaged record. The
+//! stored type stays `&[u8]` (the layout of existing files is unchanged) and the
+//! typing lives in [`Records`] and [`RecordTable`].
 
 use crate::error::StoreError;
-use crate::model::{Application, Round};
-use redb::TableDefinition;
+use crate::model::{Application, Ban, Decision, Organisation, Round, User};
+use redb::{AccessGuard, Key, ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use shenbao_contract::{HistoryEntry, Outcome};
+use std::borrow::Borrow;
+use std::marker::PhantomData;
+use std::ops::RangeBounds;
 
 /// Current schema version of the database layout.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -21,22 +33,22 @@ pub const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 pub const PLUGIN_BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_blobs");
 
 /// Installed plugins: (program, version) → JSON [`crate::registry::PluginRecord`].
-pub const PLUGINS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("plugins");
+pub const PLUGINS: Records<(&str, &str), crate::registry::PluginRecord> = Records::new("plugins");
 
 /// Regions by id → JSON [`crate::regions::Region`].
-pub const REGIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("regions");
+pub const REGIONS: Records<&str, crate::regions::Region> = Records::new("regions");
 
 /// Organisations by credit code → JSON [`crate::model::Organisation`].
-pub const ORGS: TableDefinition<&str, &[u8]> = TableDefinition::new("orgs");
+pub const ORGS: Records<&str, Organisation> = Records::new("orgs");
 
 /// Users by id → JSON [`crate::model::User`].
-pub const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+pub const USERS: Records<&str, User> = Records::new("users");
 
 /// Rounds by id → JSON [`crate::model::Round`].
-pub const ROUNDS: TableDefinition<&str, &[u8]> = TableDefinition::new("rounds");
+pub const ROUNDS: Records<&str, Round> = Records::new("rounds");
 
 /// Applications by id → JSON [`crate::model::Application`].
-pub const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
+pub const APPS: Records<&str, Application> = Records::new("apps");
 
 /// Reviewers' queues: (round, stage, city, district, application) → ().
 /// Applicants without a city sort under city `""`.
@@ -44,13 +56,13 @@ pub const QUEUE: TableDefinition<(&str, &str, &str, &str, &str), ()> = TableDefi
 
 /// Applications by applicant: (credit code, application) → JSON [`shenbao_contract::HistoryEntry`],
 /// the application as the applicant's history shows it to a plugin.
-pub const BY_APPLICANT: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("by_applicant");
+pub const BY_APPLICANT: Records<(&str, &str), HistoryEntry> = Records::new("by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.
 pub const QUOTA_USED: TableDefinition<(&str, &str, &str), u32> = TableDefinition::new("quota_used");
 
 /// The decision log: index → JSON [`crate::model::Decision`], hash-chained.
-pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisions");
+pub const DECISIONS: Records<u64, Decision> = Records::new("decisions");
 
 /// Decisions by application: (application, index) → ().
 pub const DECISIONS_BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("decisions_by_app");
@@ -63,10 +75,10 @@ pub const BLOB_OWNERS: TableDefinition<(&str, &str), u64> = TableDefinition::new
 pub const CHECK_INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("check_inputs");
 
 /// Bans on applying: (credit code, program) → JSON [`crate::model::Ban`].
-pub const BANS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("bans");
+pub const BANS: Records<(&str, &str), Ban> = Records::new("bans");
 
 /// Working-day calendars: year → JSON [`crate::calendar::Calendar`].
-pub const CALENDARS: TableDefinition<i32, &[u8]> = TableDefinition::new("calendars");
+pub const CALENDARS: Records<i32, crate::calendar::Calendar> = Records::new("calendars");
 
 /// Counters: `next_app` → next application number.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
@@ -79,25 +91,228 @@ pub const CHAIN_HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new(
 
 /// API tokens by the sha256 (hex) of their secret → JSON [`crate::tokens::TokenInfo`].
 /// The secret itself is never stored.
-pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+pub const TOKENS: Records<&str, crate::tokens::TokenInfo> = Records::new("tokens");
 
 /// Idempotency keys: (user, key) → JSON [`crate::workflow::IdempotencyRecord`], written in
 /// the same transaction as the decisions it names.
-pub const IDEMPOTENCY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("idempotency");
+pub const IDEMPOTENCY: Records<(&str, &str), crate::workflow::IdempotencyRecord> = Records::new("idempotency");
 
 /// HTTP responses remembered under an idempotency key: (user, key) → JSON
 /// {digest, status, body}, so a retried request gets the first answer verbatim.
-pub const API_RESPONSES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("api_responses");
+pub const API_RESPONSES: Records<(&str, &str), crate::idempotency::Remembered> = Records::new("api_responses");
 
 // ------------------------------------------------------------------ codecs
 
-/// A record's stored form (JSON).
+/// A record's stored form (JSON). Also the canonical JSON that check inputs and
+/// decision hashes are computed over.
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("model types serialise")
 }
 
-pub(crate) fn from_json<T: DeserializeOwned>(key: &str, b: &[u8]) -> Result<T, StoreError> {
+/// The stored bytes of a record.
+pub(crate) fn encode<V: Serialize>(v: &V) -> Vec<u8> {
+    to_json(v)
+}
+
+/// A record from its stored bytes; `key` names it in the error.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the bytes are not a `V`.
+pub(crate) fn decode<V: DeserializeOwned>(key: &str, b: &[u8]) -> Result<V, StoreError> {
     serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
+}
+
+/// A typed table of records `V` under keys `K` (see the module docs).
+pub struct Records<K: Key + 'static, V> {
+    name: &'static str,
+    _p: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K: Key + 'static, V> Clone for Records<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K: Key + 'static, V> Copy for Records<K, V> {}
+
+/// The raw table under a record table (for copying whole tables in backups).
+type Raw<K> = TableDefinition<'static, K, &'static [u8]>;
+
+impl<K: Key + 'static, V> Records<K, V> {
+    pub const fn new(name: &'static str) -> Self {
+        Records { name, _p: PhantomData }
+    }
+
+    /// The redb table holding the encoded records.
+    pub const fn raw(&self) -> Raw<K> {
+        TableDefinition::new(self.name)
+    }
+
+    /// The table in a write transaction (created if missing, and then writable)
+    /// or in a read transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] from redb (in a read transaction, a table that was
+    /// never created, too).
+    pub fn open<'t, X: Txn>(&self, tx: &'t X) -> Result<RecordTable<X::Table<'t, K>, K, V>, StoreError> {
+        Ok(RecordTable { t: tx.raw_table(self.raw())?, name: self.name, _p: PhantomData })
+    }
+}
+
+/// A redb transaction, write or read: what [`Records::open`] opens a table in.
+pub trait Txn {
+    /// redb's table type in this kind of transaction.
+    type Table<'t, K: Key + 'static>: ReadableTable<K, &'static [u8]>
+    where
+        Self: 't;
+
+    /// The raw table.
+    ///
+    /// # Errors
+    /// redb's.
+    fn raw_table<'t, K: Key + 'static>(&'t self, def: Raw<K>) -> Result<Self::Table<'t, K>, redb::TableError>;
+}
+
+impl Txn for WriteTransaction {
+    type Table<'t, K: Key + 'static> = redb::Table<'t, K, &'static [u8]>;
+
+    fn raw_table<'t, K: Key + 'static>(&'t self, def: Raw<K>) -> Result<Self::Table<'t, K>, redb::TableError> {
+        self.open_table(def)
+    }
+}
+
+impl Txn for ReadTransaction {
+    type Table<'t, K: Key + 'static> = ReadOnlyTable<K, &'static [u8]>;
+
+    fn raw_table<'t, K: Key + 'static>(&'t self, def: Raw<K>) -> Result<Self::Table<'t, K>, redb::TableError> {
+        self.open_table(def)
+    }
+}
+
+impl<X: Txn> Txn for &X {
+    type Table<'t, K: Key + 'static>
+        = X::Table<'t, K>
+    where
+        Self: 't;
+
+    fn raw_table<'t, K: Key + 'static>(&'t self, def: Raw<K>) -> Result<Self::Table<'t, K>, redb::TableError> {
+        (**self).raw_table(def)
+    }
+}
+
+/// An open [`Records`] table: `T` is redb's table of a write or a read transaction.
+pub struct RecordTable<T, K: Key + 'static, V> {
+    t: T,
+    name: &'static str,
+    _p: PhantomData<fn() -> (K, V)>,
+}
+
+fn key_name<K: Key>(table: &str, key: &K::SelfType<'_>) -> String {
+    let k = format!("{key:?}");
+    format!("{table}/{}", k.trim_matches('"'))
+}
+
+/// Reading an open record table, of a write or a read transaction alike.
+pub trait ReadableRecords<K: Key + 'static, V: DeserializeOwned> {
+    /// The record under `key`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] from redb; [`StoreError::Corrupt`] naming table and key.
+    fn get<'a>(&self, key: impl Borrow<K::SelfType<'a>>) -> Result<Option<V>, StoreError>;
+
+    /// The records whose keys fall in `range`, in key order.
+    ///
+    /// # Errors
+    /// As [`ReadableRecords::get`]; decoding errors come per item.
+    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
+    where
+        KR: Borrow<K::SelfType<'a>> + 'a;
+}
+
+impl<T: ReadableTable<K, &'static [u8]>, K: Key + 'static, V: DeserializeOwned> RecordTable<T, K, V> {
+    /// The record under `key`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] from redb; [`StoreError::Corrupt`] naming table and key.
+    pub fn get<'a>(&self, key: impl Borrow<K::SelfType<'a>>) -> Result<Option<V>, StoreError> {
+        let key = key.borrow();
+        match self.t.get(key)? {
+            Some(v) => decode(&key_name::<K>(self.name, key), v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The records whose keys fall in `range`, in key order.
+    ///
+    /// # Errors
+    /// As [`RecordTable::get`]; decoding errors come per item.
+    pub fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
+    where
+        KR: Borrow<K::SelfType<'a>> + 'a,
+    {
+        Ok(RecordIter { inner: self.t.range(range)?, name: self.name, _p: PhantomData })
+    }
+
+    /// Every record, in key order.
+    ///
+    /// # Errors
+    /// As [`RecordTable::range`].
+    pub fn iter(&self) -> Result<RecordIter<'_, K, V>, StoreError> {
+        Ok(RecordIter { inner: self.t.iter()?, name: self.name, _p: PhantomData })
+    }
+}
+
+impl<T: ReadableTable<K, &'static [u8]>, K: Key + 'static, V: DeserializeOwned> ReadableRecords<K, V>
+    for RecordTable<T, K, V>
+{
+    fn get<'a>(&self, key: impl Borrow<K::SelfType<'a>>) -> Result<Option<V>, StoreError> {
+        RecordTable::get(self, key)
+    }
+
+    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
+    where
+        KR: Borrow<K::SelfType<'a>> + 'a,
+    {
+        RecordTable::range(self, range)
+    }
+}
+
+impl<K: Key + 'static, V: Serialize> RecordTable<redb::Table<'_, K, &'static [u8]>, K, V> {
+    /// Store `value` under `key`, replacing any record there.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] from redb (a record over redb's value limit, too).
+    pub fn insert<'a>(&mut self, key: impl Borrow<K::SelfType<'a>>, value: &V) -> Result<(), StoreError> {
+        self.t.insert(key, encode(value).as_slice())?;
+        Ok(())
+    }
+}
+
+/// Records in key order, each with its key.
+pub struct RecordIter<'r, K: Key + 'static, V> {
+    inner: redb::Range<'r, K, &'static [u8]>,
+    name: &'static str,
+    _p: PhantomData<fn() -> V>,
+}
+
+impl<'r, K: Key + 'static, V: DeserializeOwned> Iterator for RecordIter<'r, K, V> {
+    type Item = Result<(AccessGuard<'r, K>, V), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.inner.next()?.map_err(StoreError::from).and_then(|(k, v)| {
+            let rec = decode(&key_name::<K>(self.name, &k.value()), v.value())?;
+            Ok((k, rec))
+        }))
+    }
+}
+
+impl<K: Key + 'static, V: DeserializeOwned> DoubleEndedIterator for RecordIter<'_, K, V> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        Some(self.inner.next_back()?.map_err(StoreError::from).and_then(|(k, v)| {
+            let rec = decode(&key_name::<K>(self.name, &k.value()), v.value())?;
+            Ok((k, rec))
+        }))
+    }
 }
 
 pub(crate) fn sha256_hex(b: &[u8]) -> String {

@@ -5,8 +5,7 @@ use crate::kernel::Kernel;
 use crate::model::User;
 use crate::tables::TOKENS;
 use crate::time::Timestamp;
-use crate::workflow::{AdminError, from_json, to_json};
-use redb::ReadableTable;
+use crate::workflow::AdminError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,10 +50,7 @@ impl Kernel {
             revoked_at: None,
         };
         self.write(|tx| {
-            tx.open_table(TOKENS)
-                .map_err(StoreError::from)?
-                .insert(hash.as_str(), to_json(&info).as_slice())
-                .map_err(StoreError::from)?;
+            TOKENS.open(tx)?.insert(hash.as_str(), &info)?;
             Ok(IssuedToken { info, secret })
         })
     }
@@ -62,11 +58,10 @@ impl Kernel {
     /// Every token (of one user, if given), without secrets.
     pub fn tokens(&self, user_id: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(TOKENS)?;
+        let t = TOKENS.open(&tx)?;
         let mut out = Vec::new();
         for row in t.iter()? {
-            let (k, v) = row?;
-            let info: TokenInfo = from_json(k.value(), v.value())?;
+            let (_, info) = row?;
             if user_id.is_none_or(|u| u == info.user) {
                 out.push(info);
             }
@@ -78,11 +73,10 @@ impl Kernel {
     /// Revoke a token by its public id; revoking twice is harmless.
     pub fn revoke_token(&self, id: &str) -> Result<TokenInfo, AdminError> {
         self.write(|tx| {
-            let mut t = tx.open_table(TOKENS).map_err(StoreError::from)?;
+            let mut t = TOKENS.open(tx)?;
             let mut found = None;
-            for row in t.iter().map_err(StoreError::from)? {
-                let (k, v) = row.map_err(StoreError::from)?;
-                let info: TokenInfo = from_json(k.value(), v.value())?;
+            for row in t.iter()? {
+                let (k, info) = row?;
                 if info.id == id {
                     found = Some((k.value().to_string(), info));
                     break;
@@ -91,7 +85,7 @@ impl Kernel {
             let (key, mut info) = found.ok_or_else(|| AdminError::NotFound { what: "token", id: id.to_string() })?;
             if info.revoked_at.is_none() {
                 info.revoked_at = Some(self.now());
-                t.insert(key.as_str(), to_json(&info).as_slice()).map_err(StoreError::from)?;
+                t.insert(key.as_str(), &info)?;
             }
             Ok(info)
         })
@@ -100,15 +94,12 @@ impl Kernel {
     /// The user a bearer secret stands for: `None` for an unknown or revoked token.
     pub fn authenticate(&self, secret: &str) -> Result<Option<User>, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(TOKENS)?;
-        let Some(v) = t.get(digest(secret).as_str())? else { return Ok(None) };
-        let info: TokenInfo = from_json("tokens", v.value())?;
+        let t = TOKENS.open(&tx)?;
+        let Some(info) = t.get(digest(secret).as_str())? else { return Ok(None) };
         if info.revoked_at.is_some() {
             return Ok(None);
         }
         // The user, from the same read transaction.
-        let users = tx.open_table(crate::tables::USERS)?;
-        let v = users.get(info.user.as_str())?;
-        v.map(|v| from_json(&info.user, v.value())).transpose()
+        crate::tables::USERS.open(&tx)?.get(info.user.as_str())
     }
 }

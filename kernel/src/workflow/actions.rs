@@ -202,14 +202,16 @@ impl Kernel {
         // Everything the check reads, from one read transaction.
         let tx = self.begin_read()?;
         let user: User =
-            get_read(&tx, USERS, user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
-        let app: Application = get_read(&tx, APPS, app_id)?
+            USERS.open(&tx)?.get(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
+        let app: Application = APPS
+            .open(&tx)?
+            .get(app_id)?
             .ok_or_else(|| ActError::NotFound { what: "application", id: app_id.into() })?;
         let round = self
             .round_read(&tx, &app.round)?
             .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
         // Submitting runs the schema validation and the plugin's check first.
-        let org: Option<Organisation> = get_read(&tx, ORGS, &app.applicant)?;
+        let org: Option<Organisation> = ORGS.open(&tx)?.get(app.applicant.as_str())?;
         if !org.as_ref().is_some_and(|o| engine::access::may_see(&user, &app, &round, o)) {
             return Err(ActError::NotFound { what: "application", id: app_id.into() });
         }
@@ -219,10 +221,11 @@ impl Kernel {
             .iter()
             .any(|a| a.id == req.action && a.runs_check && a.from_stages.contains(&app.state.stage));
         let check = if runs_check {
-            let org: Organisation = get_read(&tx, ORGS, &app.applicant)?
+            let org: Organisation = ORGS
+                .open(&tx)?
+                .get(app.applicant.as_str())?
                 .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
-            let history =
-                history_from(&tx.open_table(BY_APPLICANT).map_err(StoreError::from)?, &app.applicant, &app.id)?;
+            let history = history_from(&BY_APPLICANT.open(&tx)?, &app.applicant, &app.id)?;
             drop(tx);
             // A closed window refuses before the plugin runs (the engine checks it again).
             let now = self.now();
@@ -257,9 +260,9 @@ impl Kernel {
     /// used for a different request.
     pub(super) fn replay_key(&self, user_id: &str, k: Keyed<'_>) -> Result<Option<Vec<Receipt>>, ActError> {
         let tx = self.begin_read()?;
-        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
-        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        let idem = IDEMPOTENCY.open(&tx)?;
+        let log = DECISIONS.open(&tx)?;
+        let apps = APPS.open(&tx)?;
         let mut out = key_receipts(&idem, &log, &apps, user_id, k)?;
         if let Some(rs) = out.as_mut() {
             self.redact_replayed(user_id, rs)?;
@@ -275,9 +278,9 @@ impl Kernel {
         user_id: &str,
         k: Keyed<'_>,
     ) -> Result<Option<Vec<Receipt>>, ActError> {
-        let idem = tx.open_table(IDEMPOTENCY).map_err(StoreError::from)?;
-        let log = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-        let apps = tx.open_table(APPS).map_err(StoreError::from)?;
+        let idem = IDEMPOTENCY.open(&tx)?;
+        let log = DECISIONS.open(&tx)?;
+        let apps = APPS.open(&tx)?;
         let mut out = key_receipts(&idem, &log, &apps, user_id, k)?;
         if let Some(rs) = out.as_mut() {
             self.redact_replayed(user_id, rs)?;
@@ -292,7 +295,7 @@ impl Kernel {
         decisions: Vec<u64>,
     ) -> Result<(), StoreError> {
         let rec = IdempotencyRecord { digest: k.digest.to_string(), decisions };
-        tx.open_table(IDEMPOTENCY)?.insert((user_id, k.key), to_json(&rec).as_slice())?;
+        IDEMPOTENCY.open(tx)?.insert((user_id, k.key), &rec)?;
         Ok(())
     }
 
@@ -428,21 +431,20 @@ impl Kernel {
     ) -> Result<Receipt, ActError> {
         let now = self.now();
         // Every table this needs, opened once per action.
-        let mut apps_t = tx.open_table(APPS).map_err(StoreError::from)?;
-        let orgs_t = tx.open_table(ORGS).map_err(StoreError::from)?;
-        let mut bans_t = tx.open_table(BANS).map_err(StoreError::from)?;
-        let mut head_t = tx.open_table(CHAIN_HEAD).map_err(StoreError::from)?;
-        let mut decisions_t = tx.open_table(DECISIONS).map_err(StoreError::from)?;
-        let mut by_app_t = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
-        let mut quota_t = tx.open_table(QUOTA_USED).map_err(StoreError::from)?;
-        let mut queue_t = tx.open_table(QUEUE).map_err(StoreError::from)?;
-        let mut applicant_t = tx.open_table(BY_APPLICANT).map_err(StoreError::from)?;
+        let mut apps_t = APPS.open(tx)?;
+        let orgs_t = ORGS.open(tx)?;
+        let mut bans_t = BANS.open(tx)?;
+        let mut head_t = tx.open_table(CHAIN_HEAD)?;
+        let mut decisions_t = DECISIONS.open(tx)?;
+        let mut by_app_t = tx.open_table(DECISIONS_BY_APP)?;
+        let mut quota_t = tx.open_table(QUOTA_USED)?;
+        let mut queue_t = tx.open_table(QUEUE)?;
+        let mut applicant_t = BY_APPLICANT.open(tx)?;
         let mut new_app_number = None;
         let (mut app, round) = match (app_id, create) {
             (Some(id), _) => {
-                let app: Application = match apps_t.get(id).map_err(StoreError::from)? {
-                    Some(v) => from_json(id, v.value())?,
-                    None => return Err(ActError::NotFound { what: "application", id: id.into() }),
+                let Some(app) = apps_t.get(id)? else {
+                    return Err(ActError::NotFound { what: "application", id: id.into() });
                 };
                 let round = self
                     .round_in(tx, &app.round)?
@@ -454,9 +456,9 @@ impl Kernel {
                     .round_in(tx, &round.spec.id)?
                     .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
                 let n = {
-                    let counters = tx.open_table(COUNTERS).map_err(StoreError::from)?;
+                    let counters = tx.open_table(COUNTERS)?;
 
-                    counters.get("next_app").map_err(StoreError::from)?.map_or(1, |v| v.value())
+                    counters.get("next_app")?.map_or(1, |v| v.value())
                 };
                 new_app_number = Some(n);
                 let app = Application {
@@ -479,9 +481,8 @@ impl Kernel {
             }
             (None, None) => unreachable!("an action names an application or creates one"),
         };
-        let org: Organisation = match orgs_t.get(app.applicant.as_str()).map_err(StoreError::from)? {
-            Some(v) => from_json(&app.applicant, v.value())?,
-            None => return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() }),
+        let Some(org) = orgs_t.get(app.applicant.as_str())? else {
+            return Err(ActError::NotFound { what: "organisation", id: app.applicant.clone() });
         };
         // An application the actor may not see answers exactly like a missing one,
         // whichever interface asks (the access policy; `decide` then authorises).
@@ -497,21 +498,17 @@ impl Kernel {
                 return Err(ActError::StaleCheck);
             }
         }
-        let banned_until =
-            match bans_t.get((app.applicant.as_str(), round.spec.program.as_str())).map_err(StoreError::from)? {
-                Some(b) => Some(from_json::<Ban>("bans", b.value())?.until),
-                None => None,
-            };
+        let banned_until = bans_t.get((app.applicant.as_str(), round.spec.program.as_str()))?.map(|b| b.until);
         let (index, prev_hash) = {
-            let h = head_t.get("head").map_err(StoreError::from)?;
+            let h = head_t.get("head")?;
             match h {
                 Some(v) => {
                     let (i, hash) = v.value();
                     (i + 1, hash.to_string())
                 }
                 // A log written before the head was kept: take it from the last record.
-                None => match decisions_t.last().map_err(StoreError::from)? {
-                    Some((k, v)) => (k.value() + 1, from_json::<Decision>("decisions", v.value())?.hash),
+                None => match decisions_t.iter()?.next_back().transpose()? {
+                    Some((k, d)) => (k.value() + 1, d.hash),
                     None => (0, GENESIS.to_string()),
                 },
             }
@@ -519,12 +516,11 @@ impl Kernel {
         // This year's calendar and the next (a due date may cross New Year), each
         // marking the year as set.
         let calendar = {
-            let t = tx.open_table(CALENDARS).map_err(StoreError::from)?;
+            let t = CALENDARS.open(tx)?;
             let year = now.local_date().year;
             let mut cal = crate::calendar::Calendar::default();
             for y in [year, year + 1] {
-                if let Some(v) = t.get(y).map_err(StoreError::from)? {
-                    let mut c = from_json::<crate::calendar::Calendar>("calendars", v.value())?;
+                if let Some(mut c) = t.get(y)? {
                     c.years.insert(y);
                     cal.merge(&c);
                 }
@@ -544,7 +540,7 @@ impl Kernel {
         for (q, scope) in
             engine::quota_counters(&round, &org, &app.state, category.as_deref(), &maps.groups, &req.action)
         {
-            if let Some(v) = quota_t.get((rid, q.as_str(), scope.as_str())).map_err(StoreError::from)? {
+            if let Some(v) = quota_t.get((rid, q.as_str(), scope.as_str()))? {
                 quota_used.insert((q, scope), v.value());
             }
         }
@@ -561,10 +557,10 @@ impl Kernel {
         // The users the payload names (experts to assign), as stored.
         let mut named_users = std::collections::BTreeMap::new();
         if !req.payload.experts.is_empty() {
-            let users_t = tx.open_table(USERS).map_err(StoreError::from)?;
+            let users_t = USERS.open(tx)?;
             for e in &req.payload.experts {
-                if let Some(v) = users_t.get(e.as_str()).map_err(StoreError::from)? {
-                    named_users.insert(e.clone(), from_json::<User>(e, v.value())?);
+                if let Some(u) = users_t.get(e.as_str())? {
+                    named_users.insert(e.clone(), u);
                 }
             }
         }
@@ -590,7 +586,7 @@ impl Kernel {
         // Apply. Everything above only read; from here on a failure spoils the transaction.
         *wrote = true;
         if let Some(n) = new_app_number {
-            tx.open_table(COUNTERS).map_err(StoreError::from)?.insert("next_app", n + 1).map_err(StoreError::from)?;
+            tx.open_table(COUNTERS)?.insert("next_app", n + 1)?;
         }
         let old_key = queue_key(&app, &org);
         let is_new = app_id.is_none();
@@ -612,42 +608,31 @@ impl Kernel {
                     old_key.2.as_str(),
                     old_key.3.as_str(),
                     old_key.4.as_str(),
-                ))
-                .map_err(StoreError::from)?;
+                ))?;
             }
             q.insert(
                 (new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()),
                 (),
-            )
-            .map_err(StoreError::from)?;
+            )?;
         }
-        applicant_t
-            .insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())
-            .map_err(StoreError::from)?;
+        applicant_t.insert((app.applicant.as_str(), app.id.as_str()), &history_row(&app, &round))?;
         {
             for d in &t.quota {
-                quota_t
-                    .insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after)
-                    .map_err(StoreError::from)?;
+                quota_t.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after)?;
             }
         }
         if let Some(until) = t.ban_until {
             let ban =
                 Ban { applicant: app.applicant.clone(), program: round.spec.program.clone(), until, decision: index };
-            bans_t
-                .insert((app.applicant.as_str(), round.spec.program.as_str()), to_json(&ban).as_slice())
-                .map_err(StoreError::from)?;
+            bans_t.insert((app.applicant.as_str(), round.spec.program.as_str()), &ban)?;
         }
-        apps_t.insert(app.id.as_str(), to_json(&app).as_slice()).map_err(StoreError::from)?;
+        apps_t.insert(app.id.as_str(), &app)?;
 
         let check_record = match &check {
             Some((request, report)) => {
                 let input = to_json(request);
                 let digest = sha256_hex(&input);
-                tx.open_table(CHECK_INPUTS)
-                    .map_err(StoreError::from)?
-                    .insert(digest.as_str(), input.as_slice())
-                    .map_err(StoreError::from)?;
+                tx.open_table(CHECK_INPUTS)?.insert(digest.as_str(), input.as_slice())?;
                 let plugin = report.plugin.as_ref();
                 Some(CheckRecord {
                     plugin_sha256: round.plugin.sha256.clone(),
@@ -693,9 +678,9 @@ impl Kernel {
             h.update(to_json(&decision));
             hex::encode(h.finalize())
         };
-        decisions_t.insert(index, to_json(&decision).as_slice()).map_err(StoreError::from)?;
-        head_t.insert("head", (index, decision.hash.as_str())).map_err(StoreError::from)?;
-        by_app_t.insert((app.id.as_str(), index), ()).map_err(StoreError::from)?;
+        decisions_t.insert(index, &decision)?;
+        head_t.insert("head", (index, decision.hash.as_str()))?;
+        by_app_t.insert((app.id.as_str(), index), ())?;
         let mut receipt = Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false };
         // What leaves the kernel (and what a keyed API answer remembers) is what the actor may read.
         self.redact_receipt(&mut receipt, user, &round, &org);

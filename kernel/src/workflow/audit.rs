@@ -7,7 +7,8 @@ impl Kernel {
     /// Walk the decision chain; report the first record whose link or hash fails.
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(DECISIONS)?;
+        // Raw bytes: an undecodable record is a broken link, reported, not an error.
+        let t = tx.open_table(DECISIONS.raw())?;
         let length = t.len()?;
         let mut prev = GENESIS.to_string();
         for (expected, row) in (0u64..).zip(t.iter()?) {
@@ -46,9 +47,9 @@ impl Kernel {
         let tx = self.db().begin_write()?;
         let mut ids = Vec::with_capacity(n);
         {
-            let mut apps = tx.open_table(APPS)?;
+            let mut apps = APPS.open(&tx)?;
             let mut queue = tx.open_table(QUEUE)?;
-            let mut by = tx.open_table(BY_APPLICANT)?;
+            let mut by = BY_APPLICANT.open(&tx)?;
             let mut counters = tx.open_table(COUNTERS)?;
             let start = counters.get("next_app")?.map_or(1, |v| v.value());
             for i in 0..n {
@@ -74,8 +75,8 @@ impl Kernel {
                 };
                 let (r, st, c, d, id) = queue_key(&app, org);
                 queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
-                by.insert((app.applicant.as_str(), app.id.as_str()), to_json(&history_row(&app, &round)).as_slice())?;
-                apps.insert(app.id.as_str(), to_json(&app).as_slice())?;
+                by.insert((app.applicant.as_str(), app.id.as_str()), &history_row(&app, &round))?;
+                apps.insert(app.id.as_str(), &app)?;
                 ids.push(app.id);
             }
             counters.insert("next_app", start + n as u64)?;
@@ -116,8 +117,9 @@ impl Kernel {
         // Each application agrees with its last decision and its applicant-history row:
         // a decision is never written without the application it moved, or the reverse.
         let by_app = tx.open_table(DECISIONS_BY_APP)?;
-        let log = tx.open_table(DECISIONS)?;
-        let history = tx.open_table(BY_APPLICANT)?;
+        let log = tx.open_table(DECISIONS.raw())?;
+        let log_records = DECISIONS.open(&tx)?;
+        let history = BY_APPLICANT.open(&tx)?;
         let rounds: Vec<Round> = self.read_all(ROUNDS)?;
         let rounds_by_id: std::collections::HashMap<&str, &Round> =
             rounds.iter().map(|r| (r.spec.id.as_str(), r)).collect();
@@ -125,9 +127,8 @@ impl Kernel {
             let last = by_app.range((a.id.as_str(), 0u64)..=(a.id.as_str(), u64::MAX))?.next_back().transpose()?;
             if let Some((k, _)) = last {
                 let i = k.value().1;
-                match log.get(i)? {
-                    Some(v) => {
-                        let d: Decision = from_json("decisions", v.value())?;
+                match log_records.get(i)? {
+                    Some(d) => {
                         if d.to != a.state.stage || d.application != a.id {
                             problems.push(format!(
                                 "{}: last decision {i} ({} → {}) disagrees with its stage {}",
@@ -140,8 +141,7 @@ impl Kernel {
             }
             let row = history.get((a.applicant.as_str(), a.id.as_str()))?;
             match (row, rounds_by_id.get(a.round.as_str())) {
-                (Some(v), Some(round)) => {
-                    let stored: HistoryEntry = from_json("by_applicant", v.value())?;
+                (Some(stored), Some(round)) => {
                     if stored != history_row(a, round) {
                         problems.push(format!("{}: applicant history row disagrees with the application", a.id));
                     }
@@ -203,10 +203,9 @@ impl Kernel {
             d.check.ok_or_else(|| ActError::NotFound { what: "recorded check of decision", id: index.to_string() })?;
         let input: CheckRequest = {
             let tx = self.begin_read()?;
-            let t = tx.open_table(CHECK_INPUTS).map_err(StoreError::from)?;
+            let t = tx.open_table(CHECK_INPUTS)?;
             let v = t
-                .get(c.input_digest.as_str())
-                .map_err(StoreError::from)?
+                .get(c.input_digest.as_str())?
                 .ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
             if sha256_hex(v.value()) != c.input_digest {
                 return Err(ActError::Store(StoreError::Corrupt {
@@ -214,7 +213,7 @@ impl Kernel {
                     message: "digest mismatch".into(),
                 }));
             }
-            from_json("check_inputs", v.value())?
+            decode(&format!("check_inputs/{}", c.input_digest), v.value())?
         };
         let loaded = self.plugin_by_sha(&c.plugin_sha256).map_err(CheckError::from)?;
         let report = check_with(&loaded, &input)?;

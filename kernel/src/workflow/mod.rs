@@ -10,11 +10,13 @@ use crate::kernel::{CheckReport, Kernel, check_with};
 use crate::model::*;
 use crate::regions::{Region, RegionKind};
 use crate::tables::*;
-pub(crate) use crate::tables::{from_json, history_row, sha256_hex, to_json};
+pub(crate) use crate::tables::{history_row, sha256_hex, to_json};
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use shenbao_contract::{ActionKind, Applicant, CheckRequest, Finding, HistoryEntry, RoundInfo, Severity, Text};
+
+crate::error::redb_into!(AdminError, RoundError, ActError);
 
 /// Refusals of administrative changes (regions, organisations, users, calendars).
 /// What a `not_found` names, as people name it.
@@ -378,28 +380,25 @@ pub struct QueueItem {
 /// The receipts an idempotency key recorded, read from the given tables; refused if
 /// the key came with a different request.
 fn key_receipts(
-    idem: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
-    log: &impl ReadableTable<u64, &'static [u8]>,
-    apps: &impl ReadableTable<&'static str, &'static [u8]>,
+    idem: &impl ReadableRecords<(&'static str, &'static str), IdempotencyRecord>,
+    log: &impl ReadableRecords<u64, Decision>,
+    apps: &impl ReadableRecords<&'static str, Application>,
     user_id: &str,
     k: Keyed<'_>,
 ) -> Result<Option<Vec<Receipt>>, ActError> {
-    let rec: IdempotencyRecord = match idem.get((user_id, k.key)).map_err(StoreError::from)? {
-        Some(v) => from_json("idempotency", v.value())?,
-        None => return Ok(None),
+    let Some(rec) = idem.get((user_id, k.key))? else {
+        return Ok(None);
     };
     if rec.digest != k.digest {
         return Err(ActError::IdempotencyKeyReused { key: k.key.to_string() });
     }
     let mut out = Vec::new();
     for i in rec.decisions {
-        let decision: Decision = match log.get(i).map_err(StoreError::from)? {
-            Some(v) => from_json("decisions", v.value())?,
-            None => return Err(ActError::NotFound { what: "decision", id: i.to_string() }),
+        let Some(decision) = log.get(i)? else {
+            return Err(ActError::NotFound { what: "decision", id: i.to_string() });
         };
-        let application: Application = match apps.get(decision.application.as_str()).map_err(StoreError::from)? {
-            Some(v) => from_json(&decision.application, v.value())?,
-            None => return Err(ActError::NotFound { what: "application", id: decision.application.clone() }),
+        let Some(application) = apps.get(decision.application.as_str())? else {
+            return Err(ActError::NotFound { what: "application", id: decision.application.clone() });
         };
         out.push(Receipt { decision, application, check: None, replayed: true });
     }
@@ -418,44 +417,9 @@ pub fn decision_hash(d: &Decision) -> String {
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// A JSON record from an open table (of a read or a write transaction).
-fn record<T: DeserializeOwned>(
-    t: &impl ReadableTable<&'static str, &'static [u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let v = t.get(key)?;
-    v.map(|v| from_json(key, v.value())).transpose()
-}
-
-fn get<T: DeserializeOwned>(
-    tx: &WriteTransaction,
-    table: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    record(&tx.open_table(table)?, key)
-}
-
-fn get_read<T: DeserializeOwned>(
-    tx: &redb::ReadTransaction,
-    table: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    record(&tx.open_table(table)?, key)
-}
-
-fn put<T: Serialize>(
-    tx: &WriteTransaction,
-    table: redb::TableDefinition<&str, &[u8]>,
-    key: &str,
-    v: &T,
-) -> Result<(), StoreError> {
-    tx.open_table(table)?.insert(key, to_json(v).as_slice())?;
-    Ok(())
-}
-
 /// Write a round and bump its version (which keys the parsed-round cache).
 pub(crate) fn put_round(tx: &WriteTransaction, round: &Round) -> Result<(), StoreError> {
-    put(tx, ROUNDS, &round.spec.id, round)?;
+    ROUNDS.open(tx)?.insert(round.spec.id.as_str(), round)?;
     let mut v = tx.open_table(ROUND_VERSIONS)?;
     let next = v.get(round.spec.id.as_str())?.map_or(1, |x| x.value() + 1);
     v.insert(round.spec.id.as_str(), next)?;
@@ -503,7 +467,7 @@ pub(crate) fn check_request_of(
 
 /// The applicant's history rows (every application but `except`), read from `table`.
 fn history_from(
-    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    table: &impl ReadableRecords<(&'static str, &'static str), HistoryEntry>,
     credit_code: &str,
     except: &str,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -517,7 +481,7 @@ fn history_from(
         if id == except {
             continue;
         }
-        out.push(from_json(id, v.value())?);
+        out.push(v);
     }
     Ok(out)
 }
@@ -550,25 +514,19 @@ mod reference;
 mod rounds;
 
 impl Kernel {
-    pub(super) fn read<T: DeserializeOwned>(
+    /// One record, in a read transaction of its own.
+    pub(super) fn read<V: DeserializeOwned>(
         &self,
-        table: redb::TableDefinition<&str, &[u8]>,
+        table: Records<&str, V>,
         key: &str,
-    ) -> Result<Option<T>, StoreError> {
-        get_read(&self.begin_read()?, table, key)
+    ) -> Result<Option<V>, StoreError> {
+        table.open(&self.begin_read()?)?.get(key)
     }
 
-    pub(super) fn read_all<T: DeserializeOwned>(
-        &self,
-        table: redb::TableDefinition<&str, &[u8]>,
-    ) -> Result<Vec<T>, StoreError> {
+    /// Every record of a table, in key order, in a read transaction of its own.
+    pub(super) fn read_all<V: DeserializeOwned>(&self, table: Records<&str, V>) -> Result<Vec<V>, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(table)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push(from_json(k.value(), v.value())?);
-        }
-        Ok(out)
+        let t = table.open(&tx)?;
+        t.iter()?.map(|r| r.map(|(_, v)| v)).collect()
     }
 }

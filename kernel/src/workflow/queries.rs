@@ -26,7 +26,7 @@ impl Kernel {
         // transaction goes back to its savepoint. The writer is taken once per call,
         // for a time bounded by the actions at this stage.
         let save = |e: redb::SavepointError| StoreError::from(redb::Error::from(e));
-        let mut tx = self.db().begin_write().map_err(StoreError::from)?;
+        let mut tx = self.db().begin_write()?;
         let start = tx.ephemeral_savepoint().map_err(save)?;
         for action in round.graph.actions.iter().filter(|a| a.from_stages.contains(&app.state.stage)) {
             let mine = action.roles.iter().any(|r| user.grants.iter().any(|g| &g.role == r));
@@ -92,7 +92,7 @@ impl Kernel {
             }
         }
         drop(start);
-        tx.abort().map_err(StoreError::from)?;
+        tx.abort()?;
         Ok(out)
     }
 
@@ -143,9 +143,9 @@ impl Kernel {
     ) -> Result<(Application, crate::engine::access::Disclosure), ActError> {
         let hidden = || ActError::NotFound { what: "application", id: id.to_string() };
         let tx = self.begin_read()?;
-        let mut app: Application = get_read(&tx, APPS, id)?.ok_or_else(hidden)?;
+        let mut app: Application = APPS.open(&tx)?.get(id)?.ok_or_else(hidden)?;
         let round = self.round_read(&tx, &app.round)?.ok_or_else(hidden)?;
-        let org: Organisation = get_read(&tx, ORGS, &app.applicant)?.ok_or_else(hidden)?;
+        let org: Organisation = ORGS.open(&tx)?.get(app.applicant.as_str())?.ok_or_else(hidden)?;
         let level = crate::engine::access::disclosure(user, &app, &round, &org).ok_or_else(hidden)?;
         self.redact(&mut app, level, &user.id, &round);
         Ok((app, level))
@@ -226,8 +226,8 @@ impl Kernel {
     /// Applications of an applicant, in every round.
     pub fn applications_of(&self, credit_code: &str) -> Result<Vec<Application>, StoreError> {
         let tx = self.begin_read()?;
-        let idx = tx.open_table(BY_APPLICANT)?;
-        let apps = tx.open_table(APPS)?;
+        let idx = BY_APPLICANT.open(&tx)?;
+        let apps = APPS.open(&tx)?;
         let mut out = Vec::new();
         for row in idx.range((credit_code, "")..)? {
             let (k, _) = row?;
@@ -235,8 +235,8 @@ impl Kernel {
             if code != credit_code {
                 break;
             }
-            if let Some(v) = apps.get(id)? {
-                out.push(from_json(id, v.value())?);
+            if let Some(app) = apps.get(id)? {
+                out.push(app);
             }
         }
         Ok(out)
@@ -246,7 +246,7 @@ impl Kernel {
     /// applicant index alone.
     pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let tx = self.begin_read()?;
-        history_from(&tx.open_table(BY_APPLICANT)?, credit_code, except)
+        history_from(&BY_APPLICANT.open(&tx)?, credit_code, except)
     }
 
     /// Every application of a round, through the queue index (which holds each
@@ -254,7 +254,7 @@ impl Kernel {
     pub fn applications_in(&self, round: &str) -> Result<Vec<Application>, StoreError> {
         let tx = self.begin_read()?;
         let queue = tx.open_table(QUEUE)?;
-        let apps = tx.open_table(APPS)?;
+        let apps = APPS.open(&tx)?;
         let mut out = Vec::new();
         for row in queue.range((round, "", "", "", "")..)? {
             let (k, _) = row?;
@@ -262,8 +262,8 @@ impl Kernel {
             if k.0 != round {
                 break;
             }
-            if let Some(v) = apps.get(k.4)? {
-                out.push(from_json(k.4, v.value())?);
+            if let Some(app) = apps.get(k.4)? {
+                out.push(app);
             }
         }
         out.sort_by(|a: &Application, b| a.id.cmp(&b.id));
@@ -274,13 +274,13 @@ impl Kernel {
     pub fn decisions_of(&self, app_id: &str) -> Result<Vec<Decision>, StoreError> {
         let tx = self.begin_read()?;
         let idx = tx.open_table(DECISIONS_BY_APP)?;
-        let log = tx.open_table(DECISIONS)?;
+        let log = DECISIONS.open(&tx)?;
         let mut out = Vec::new();
         for row in idx.range((app_id, 0u64)..=(app_id, u64::MAX))? {
             let (k, _) = row?;
             let i = k.value().1;
-            if let Some(v) = log.get(i)? {
-                out.push(from_json(&format!("decisions/{i}"), v.value())?);
+            if let Some(d) = log.get(i)? {
+                out.push(d);
             }
         }
         Ok(out)
@@ -289,15 +289,13 @@ impl Kernel {
     /// Number of decisions in the log.
     pub fn decision_count(&self) -> Result<u64, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(DECISIONS)?;
+        let t = tx.open_table(DECISIONS.raw())?;
         Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
     }
 
     pub fn decision(&self, index: u64) -> Result<Option<Decision>, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(DECISIONS)?;
-        let v = t.get(index)?;
-        v.map(|v| from_json(&format!("decisions/{index}"), v.value())).transpose()
+        DECISIONS.open(&tx)?.get(index)
     }
 
     /// Units used per quota and scope in a round.
@@ -329,7 +327,7 @@ impl Kernel {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id)?;
         let tx = self.begin_read()?;
-        let q = tx.open_table(QUEUE).map_err(StoreError::from)?;
+        let q = tx.open_table(QUEUE)?;
         const MAX: &str = "\u{10ffff}";
         let mut out: Vec<QueueItem> = Vec::new();
         // Stages in graph order, each with the (city, district) prefixes the grants reach there.
@@ -389,9 +387,9 @@ impl Kernel {
                         lo = cursor;
                     }
                 }
-                let range = q.range((r, s, lo.0, lo.1, lo.2)..(r, s, hi_c, hi_d, hi_app)).map_err(StoreError::from)?;
+                let range = q.range((r, s, lo.0, lo.1, lo.2)..(r, s, hi_c, hi_d, hi_app))?;
                 for row in range {
-                    let (k, _) = row.map_err(StoreError::from)?;
+                    let (k, _) = row?;
                     let k = k.value();
                     if let Some(a) = after.filter(|a| a.stage == s) {
                         if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {

@@ -8,20 +8,19 @@ impl Kernel {
     /// Add or replace regions (parents first). Districts need their city.
     pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
         self.write(|tx| {
-            let mut t = tx.open_table(REGIONS).map_err(StoreError::from)?;
+            let mut t = REGIONS.open(tx)?;
             for r in regions {
                 if let Some(p) = &r.parent {
-                    let known =
-                        t.get(p.as_str()).map_err(StoreError::from)?.is_some() || regions.iter().any(|x| &x.id == p);
+                    let known = t.get(p.as_str())?.is_some() || regions.iter().any(|x| &x.id == p);
                     if !known {
                         return Err(AdminError::UnknownRegion { what: "parent region", id: p.clone() });
                     }
                 }
-                t.insert(r.id.as_str(), to_json(r).as_slice()).map_err(StoreError::from)?;
+                t.insert(r.id.as_str(), r)?;
             }
-            let mut c = tx.open_table(COUNTERS).map_err(StoreError::from)?;
-            let v = c.get("regions_version").map_err(StoreError::from)?.map_or(0, |v| v.value());
-            c.insert("regions_version", v + 1).map_err(StoreError::from)?;
+            let mut c = tx.open_table(COUNTERS)?;
+            let v = c.get("regions_version")?.map_or(0, |v| v.value());
+            c.insert("regions_version", v + 1)?;
             Ok(regions.len())
         })
     }
@@ -45,9 +44,8 @@ impl Kernel {
         let mut groups = std::collections::HashMap::new();
         let mut names: std::collections::HashMap<String, String> =
             crate::regions::CITY_GROUPS.iter().map(|(id, n)| (id.to_string(), n.to_string())).collect();
-        for row in tx.open_table(REGIONS)?.iter()? {
-            let (k, v) = row?;
-            let r: Region = from_json(k.value(), v.value())?;
+        for row in REGIONS.open(tx)?.iter()? {
+            let (_, r) = row?;
             if let Some(g) = &r.group {
                 groups.insert(r.id.clone(), g.clone());
             }
@@ -102,13 +100,14 @@ impl Kernel {
     /// Write records in one transaction, each under its key.
     pub(super) fn write_all<T: Serialize>(
         &self,
-        table: redb::TableDefinition<&str, &[u8]>,
+        table: Records<&str, T>,
         items: &[T],
         key: impl Fn(&T) -> &str,
     ) -> Result<usize, StoreError> {
         self.write(|tx| {
+            let mut t = table.open(tx)?;
             for item in items {
-                put(tx, table, key(item), item)?;
+                t.insert(key(item), item)?;
             }
             Ok(items.len())
         })
@@ -221,7 +220,7 @@ impl Kernel {
             return Err(AdminError::Invalid(problems.join("；")));
         }
         self.write(|tx| {
-            tx.open_table(CALENDARS)?.insert(year, to_json(calendar).as_slice())?;
+            CALENDARS.open(tx)?.insert(year, calendar)?;
             Ok::<_, StoreError>(())
         })?;
         Ok(())
@@ -230,10 +229,7 @@ impl Kernel {
     /// The calendar of a year (weekends only when none is set).
     pub fn calendar(&self, year: i32) -> Result<crate::calendar::Calendar, StoreError> {
         let tx = self.begin_read()?;
-        let t = tx.open_table(CALENDARS)?;
-        let v = t.get(year)?;
-        let cal: Option<crate::calendar::Calendar> =
-            v.map(|v| from_json(&format!("calendars/{year}"), v.value())).transpose()?;
+        let cal = CALENDARS.open(&tx)?.get(year)?;
         Ok(cal
             .map(|mut c| {
                 c.years.insert(year);

@@ -13,7 +13,7 @@ impl Kernel {
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
-        self.round_cached(id, version, || get::<Round>(tx, ROUNDS, id))
+        self.round_cached(id, version, || ROUNDS.open(tx)?.get(id))
     }
 
     /// The parsed round of `version`, from the cache or from `load`.
@@ -39,7 +39,7 @@ impl Kernel {
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
-        self.round_cached(id, version, || get_read::<Round>(tx, ROUNDS, id))
+        self.round_cached(id, version, || ROUNDS.open(tx)?.get(id))
     }
 
     /// Every finding against a round specification: the graph, the windows, the
@@ -228,7 +228,7 @@ impl Kernel {
         }
         let round = self.sound_round(&spec)?;
         self.write(|tx| {
-            if get::<Round>(tx, ROUNDS, &spec.id)?.is_some() {
+            if ROUNDS.open(tx)?.get(spec.id.as_str())?.is_some() {
                 return Err(RoundError::Exists(spec.id.clone()));
             }
             put_round(tx, &round)?;
@@ -251,7 +251,7 @@ impl Kernel {
 
     pub(super) fn set_status(&self, id: &str, from: &[RoundStatus], to: RoundStatus) -> Result<Round, RoundError> {
         self.write(|tx| {
-            let mut round: Round = get(tx, ROUNDS, id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+            let mut round: Round = ROUNDS.open(tx)?.get(id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
             if !from.contains(&round.status) {
                 return Err(RoundError::Frozen { round: id.into(), status: round.status });
             }
@@ -288,7 +288,8 @@ impl Kernel {
         self.write(|tx| {
             // Checked again in the transaction that writes: a round opened meanwhile
             // keeps its rules.
-            let stored: Round = get(tx, ROUNDS, &spec.id)?.ok_or_else(|| RoundError::NotFound(spec.id.clone()))?;
+            let stored: Round =
+                ROUNDS.open(tx)?.get(spec.id.as_str())?.ok_or_else(|| RoundError::NotFound(spec.id.clone()))?;
             if stored.status != RoundStatus::Configured {
                 return Err(RoundError::Frozen { round: spec.id.clone(), status: stored.status });
             }
@@ -312,7 +313,8 @@ impl Kernel {
             return Err(RoundError::Invalid { findings: mine });
         }
         round = self.write(|tx| {
-            let mut stored: Round = get(tx, ROUNDS, round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
+            let mut stored: Round =
+                ROUNDS.open(tx)?.get(round_id)?.ok_or_else(|| RoundError::NotFound(round_id.into()))?;
             if stored.status == RoundStatus::Closed {
                 return Err(RoundError::Frozen { round: round_id.into(), status: stored.status });
             }
