@@ -151,7 +151,7 @@ impl Ran {
                         Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
                         _ => false,
                     };
-                    let bounded_otherwise = ["enum", "const", "format"].iter().any(|k| m.contains_key(*k));
+                    let bounded_otherwise = ["enum", "const", "format", "oneOf"].iter().any(|k| m.contains_key(*k));
                     if is_text && !bounded_otherwise {
                         match m.get("maxLength").and_then(|n| n.as_u64()) {
                             Some(n) if n <= 32_767 => {}
@@ -176,6 +176,11 @@ impl Ran {
             walk(&schema, &f.id, &mut unbounded);
         }
         assert!(unbounded.is_empty(), "{}: free text without a maxLength: {unbounded:#?}", self.manifest.program);
+    }
+
+    fn check_renders(&self) {
+        let problems = render_problems(&self.manifest);
+        assert!(problems.is_empty(), "{}: {} problem(s): {problems:#?}", self.manifest.program, problems.len());
     }
 
     /// Issue 16: every message a case produces (the plugin's findings and signals and
@@ -253,6 +258,7 @@ fn eco_partners() {
     r.check_readme("examples::eco_partners");
     r.check_text_bounds();
     r.check_messages();
+    r.check_renders();
     r.check_round();
     assert!(r.runs.len() >= 80, "{}", r.runs.len());
 }
@@ -264,6 +270,7 @@ fn enabling_resources() {
     r.check_readme("examples::enabling_resources");
     r.check_text_bounds();
     r.check_messages();
+    r.check_renders();
     r.check_round();
 }
 
@@ -274,6 +281,7 @@ fn iiot_pilots() {
     r.check_readme("examples::iiot_pilots");
     r.check_text_bounds();
     r.check_messages();
+    r.check_renders();
     r.check_round();
     // The round returns only the directions its body handles.
     let diit = r.kernel.check_round_spec(&r.set.round).unwrap().0.directions.len();
@@ -380,4 +388,125 @@ fn iiot_history_rules_see_the_applicants_real_applications() {
     assert!(r.is_ok(), "{r:?}");
     let (_, r) = submit("park-1", "park", "示例园区项目");
     assert_eq!(rules(r), ["iiot.applicant.max-2-projects"]);
+}
+
+/// Issue 17: every form renders in a standard JSON Schema form library
+/// (react-jsonschema-form) and compiles in a strict validator (Ajv 2020 with
+/// ajv-formats and the vocabulary `x-public`, `x-project-key`): a choice among
+/// constants is typed and each option titled; a plain `enum` only of Chinese
+/// values; no `null` alternatives (an optional field is absent); only standard
+/// formats; every integer bounded both ways; titles and help text Chinese; the
+/// top-level fields in the seed form's (declaration) order.
+fn render_problems(manifest: &shenbao::contract::Manifest) -> Vec<String> {
+    use serde_json::Value;
+    fn chinese(s: &str) -> bool {
+        let cjk = s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let mut run = 0;
+        let mut english = false;
+        for c in s.chars() {
+            run = if c.is_ascii_alphabetic() { run + 1 } else { 0 };
+            english |= run >= 3;
+        }
+        cjk && !english
+    }
+    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(opts)) = m.get("oneOf") {
+                    if opts.iter().all(|o| o.get("const").is_some()) {
+                        if !m.contains_key("type") {
+                            out.push(format!("{at}: a choice among constants without `type`"));
+                        }
+                        for o in opts {
+                            if !o.get("title").and_then(Value::as_str).is_some_and(chinese) {
+                                out.push(format!("{at}: option {} without a Chinese `title`", o["const"]));
+                            }
+                        }
+                    }
+                }
+                if let Some(Value::Array(vals)) = m.get("enum") {
+                    if !at.contains("/if/") && !vals.iter().all(|x| x.as_str().is_some_and(chinese)) {
+                        out.push(format!("{at}: `enum` of values a person cannot read (use titled `oneOf`)"));
+                    }
+                }
+                if let Some(Value::Array(opts)) = m.get("anyOf") {
+                    if opts.iter().any(|o| o.get("type") == Some(&Value::from("null"))) {
+                        out.push(format!("{at}: a `null` alternative (an optional field is absent instead)"));
+                    }
+                }
+                match m.get("type") {
+                    Some(Value::Array(_)) => out.push(format!("{at}: a list of types")),
+                    Some(t) if t == "integer" && !(m.contains_key("minimum") && m.contains_key("maximum")) => {
+                        out.push(format!("{at}: an integer without `minimum` and `maximum`"))
+                    }
+                    _ => {}
+                }
+                if let Some(f) = m.get("format").and_then(Value::as_str) {
+                    if !["date", "date-time", "time", "email", "uri"].contains(&f) {
+                        out.push(format!("{at}: format {f:?} that standard validators do not know"));
+                    }
+                }
+                for (k, x) in m {
+                    if k.starts_with("x-") && !["x-public", "x-project-key"].contains(&k.as_str()) {
+                        out.push(format!("{at}: keyword {k} outside Shenbao's vocabulary"));
+                    }
+                    if (k == "title" || k == "description") && !x.as_str().is_some_and(chinese) {
+                        out.push(format!("{at}/{k}: {x} is not Chinese"));
+                    }
+                    match (k.as_str(), x) {
+                        ("const" | "enum" | "default" | "required", _) => {}
+                        // Maps of names to subschemas: the names are not keywords.
+                        ("properties" | "$defs" | "patternProperties" | "dependentSchemas", Value::Object(named)) => {
+                            for (name, sub) in named {
+                                walk(sub, &format!("{at}/{k}/{name}"), out);
+                            }
+                        }
+                        _ => walk(x, &format!("{at}/{k}"), out),
+                    }
+                }
+            }
+            Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Ordered {
+        properties: indexmap::IndexMap<String, serde::de::IgnoredAny>,
+        #[serde(default)]
+        required: Vec<String>,
+    }
+    let mut problems = Vec::new();
+    for f in &manifest.forms {
+        let schema: Value = serde_json::from_str(&f.schema).unwrap();
+        walk(&schema, &f.id, &mut problems);
+        // Declaration order: the required fields come in the order `required` lists them.
+        let o: Ordered = serde_json::from_str(&f.schema).unwrap();
+        let order: Vec<&String> = o.properties.keys().filter(|k| o.required.contains(k)).collect();
+        let declared: Vec<&String> = o.required.iter().collect();
+        if order != declared {
+            problems.push(format!("{}: fields out of the form's order: {order:?}, declared {declared:?}", f.id));
+        }
+    }
+    problems
+}
+
+/// Issue 17: the forms of every program plugin, in every language, render and
+/// compile strictly ([`render_problems`]).
+#[test]
+fn every_form_of_every_program_renders() {
+    let mut problems = Vec::new();
+    let programs = ["enabling-resources", "eco-partners", "iiot-pilots", "minimal"];
+    let guests = testkit::GUESTS.iter().map(|g| g.name);
+    for package in programs.into_iter().chain(guests) {
+        let bytes = testkit::plugin_bytes(package);
+        let dir = tempfile::tempdir().unwrap();
+        let k = kernel(&dir);
+        let installed = k.install_plugin(&bytes).unwrap();
+        problems.extend(render_problems(&installed.record.manifest).into_iter().map(|p| format!("{package}: {p}")));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }

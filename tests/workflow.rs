@@ -1163,7 +1163,7 @@ fn the_notice_shows_what_a_notice_shows_and_experts_stay_with_the_province() {
 
     // The applicant: its whole application, but not who scored it nor how.
     let own = k.application_as(&user("applicant-1"), &id).unwrap();
-    assert_eq!(own.data.to_value(), valid_data());
+    assert_eq!(own.data.to_value(), shenbao::FormData::from_value(&valid_data()).to_value());
     assert!(!own.attachments.is_empty());
     assert!(own.state.experts.is_empty() && own.state.scores.is_empty());
     let log = k.decisions_as(&user("applicant-1"), &id).unwrap();
@@ -1318,4 +1318,30 @@ fn payloads_and_forms_belong_to_their_action_and_direction() {
     let mut d = w.draft(valid_data());
     d.form = Some(form);
     w.kernel.save_draft("applicant-2", ROUND, None, d).unwrap();
+}
+
+/// Issue 17: a whole number written as a float (`2023.0`, `2.023e3`) in a field the
+/// plugin reads as an integer is stored as the integer, so the check runs (it used
+/// to fail in the plugin: serde reads no `u32` from `2023.0`); a number beyond the
+/// field's integer range is a finding at that field, before any plugin runs.
+#[test]
+fn whole_numbers_are_integers_and_integer_ranges_are_stated() {
+    let w = world();
+    let mut data = valid_data();
+    let year = data["revenue"][0]["year"].as_u64().unwrap();
+    data["revenue"][0]["year"] = serde_json::json!(year as f64);
+    data["revenue"][1]["year"] = serde_json::from_str(&format!("{}e0", data["revenue"][1]["year"])).unwrap();
+    assert!(data["revenue"][0]["year"].is_f64());
+    let r = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(data)).unwrap();
+    let id = r.application.id.clone();
+    let stored = w.kernel.application(&id).unwrap().data.to_value();
+    assert!(stored["revenue"][0]["year"].is_u64() && stored["revenue"][1]["year"].is_u64(), "{stored}");
+    w.kernel.act("applicant-1", &id, &ActionRequest::new("submit")).unwrap();
+
+    let mut data = valid_data();
+    data["revenue"][0]["year"] = serde_json::json!(5_000_000_000u64);
+    let r = w.kernel.save_draft("applicant-2", ROUND, None, w.draft(data)).unwrap();
+    let e = w.kernel.act("applicant-2", &r.application.id, &ActionRequest::new("submit")).unwrap_err();
+    let shenbao::ActError::BlockingFindings { findings } = e else { panic!("{e:?}") };
+    assert!(findings.iter().any(|f| f.rule_id == "schema.maximum" && f.path == "$.revenue[0].year"), "{findings:#?}");
 }

@@ -152,6 +152,19 @@ async fn each_role_does_its_work() {
     let (st, schema) = s.call("applicant", Method::GET, &format!("/v1/rounds/{ROUND}/forms/resource"), None).await;
     assert_eq!(st, StatusCode::OK, "{schema}");
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    // As the plugin wrote it: the fields in the form's order, not sorted by key.
+    let text = s
+        .client
+        .get(format!("{}/v1/rounds/{ROUND}/forms/resource", s.base))
+        .bearer_auth(&s.tokens["applicant"])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} in {text}"));
+    assert!(at("resource_name") < at("scope") && at("scope") < at("summary") && at("summary") < at("business_since"));
     let mut broken = s.draft("applicant").await;
     broken["data"].as_object_mut().unwrap().remove("commitment");
     let (st, b) = s.call("applicant", Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(broken)).await;

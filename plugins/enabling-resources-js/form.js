@@ -2,84 +2,81 @@
 // Transcribed from the Rust program's manifest (`shenbao plugin show enabling-resources 0.1.0`);
 // the differential test requires the three languages' manifests to be equal.
 export const SCHEMA = {
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "广东省制造业赋能资源申报表",
-  "description": "赋能资源申报表.",
   "type": "object",
   "properties": {
-    "business_since": {
-      "title": "从事相关业务起始日期",
-      "description": "Date the applicant started in this business.",
+    "resource_name": {
       "type": "string",
-      "format": "date",
-      "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+      "title": "资源名称",
+      "minLength": 1,
+      "maxLength": 100,
+      "x-public": true
     },
-    "cases": {
-      "title": "典型案例",
-      "type": "array",
-      "items": {
-        "$ref": "#/$defs/Case"
-      }
-    },
-    "commitment": {
-      "title": "承诺书",
-      "$ref": "#/$defs/Commitment"
-    },
-    "ip": {
-      "title": "核心知识产权",
-      "type": "array",
-      "default": [],
-      "items": {
-        "$ref": "#/$defs/IpItem"
-      }
+    "scope": {
+      "$ref": "#/$defs/Scope",
+      "title": "赋能范围"
     },
     "key_industries": {
-      "title": "重点赋能行业",
       "type": "array",
       "items": {
         "type": "string",
         "maxLength": 50
       },
+      "title": "重点赋能行业",
       "minItems": 1
     },
-    "own_method": {
-      "title": "自有服务体系、方法或运营模式",
-      "description": "An own service system, method or operating model, where there is no IP.",
+    "summary": {
       "type": "string",
-      "maxLength": 2000,
-      "default": ""
+      "title": "技术简介",
+      "minLength": 1,
+      "maxLength": 2000
     },
-    "resource_name": {
-      "title": "资源名称",
-      "x-public": true,
+    "business_since": {
       "type": "string",
-      "maxLength": 100,
-      "minLength": 1
+      "format": "date",
+      "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+      "title": "从事相关业务起始日期",
+      "description": "开始从事本资源相关业务的日期（第七条（一）：一般须满 2 年）"
     },
     "revenue": {
-      "title": "近两年营业收入",
       "type": "array",
       "items": {
         "$ref": "#/$defs/YearRevenue"
-      }
+      },
+      "title": "近两年营业收入"
     },
-    "scope": {
-      "title": "赋能范围",
-      "$ref": "#/$defs/Scope"
+    "ip": {
+      "type": "array",
+      "items": {
+        "$ref": "#/$defs/IpItem"
+      },
+      "title": "核心知识产权",
+      "default": []
+    },
+    "own_method": {
+      "type": "string",
+      "title": "自有服务体系、方法或运营模式",
+      "description": "没有核心知识产权的，填写自有的服务体系、方法或运营模式",
+      "maxLength": 2000,
+      "default": ""
     },
     "standards": {
-      "title": "参与制定的标准",
       "type": "array",
-      "default": [],
       "items": {
         "$ref": "#/$defs/StandardItem"
-      }
+      },
+      "title": "参与制定的标准",
+      "default": []
     },
-    "summary": {
-      "title": "技术简介",
-      "type": "string",
-      "maxLength": 2000,
-      "minLength": 1
+    "cases": {
+      "type": "array",
+      "items": {
+        "$ref": "#/$defs/Case"
+      },
+      "title": "典型案例"
+    },
+    "commitment": {
+      "$ref": "#/$defs/Commitment",
+      "title": "承诺书"
     }
   },
   "required": [
@@ -92,98 +89,90 @@ export const SCHEMA = {
     "cases",
     "commitment"
   ],
+  "title": "广东省制造业赋能资源申报表",
+  "description": "请逐项如实填写，标 * 的为必填项",
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$defs": {
-    "Case": {
-      "type": "object",
-      "properties": {
-        "customer": {
-          "title": "服务客户",
+    "Scope": {
+      "oneOf": [
+        {
           "type": "string",
-          "maxLength": 100,
-          "minLength": 1
+          "const": "ai-application",
+          "title": "人工智能应用赋能"
         },
-        "feedback": {
-          "title": "客户反馈",
-          "description": "Customer feedback (客户反馈); required by 第九条(二).",
+        {
           "type": "string",
-          "maxLength": 1000,
-          "default": ""
+          "const": "rd-innovation",
+          "title": "研发创新"
         },
-        "feedback_on": {
-          "title": "反馈日期",
-          "type": [
-            "string",
-            "null"
-          ],
-          "format": "date",
-          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-        },
-        "implementation": {
-          "title": "实施内容",
+        {
           "type": "string",
-          "maxLength": 2000,
-          "minLength": 1
+          "const": "manufacturing",
+          "title": "制造生产"
         },
-        "results": {
-          "title": "实施成效",
+        {
           "type": "string",
-          "maxLength": 2000,
-          "minLength": 1
+          "const": "brand",
+          "title": "品牌建设"
+        },
+        {
+          "type": "string",
+          "const": "market-sales",
+          "title": "市场销售"
+        },
+        {
+          "type": "string",
+          "const": "comprehensive",
+          "title": "综合赋能"
         }
-      },
-      "required": [
-        "customer",
-        "implementation",
-        "results"
-      ]
+      ],
+      "description": "按申报通知第五条选择一个赋能范围",
+      "type": "string"
     },
-    "Commitment": {
-      "description": "承诺书 (第九条(五)): each sentence, ticked; the signed copy is an attachment.",
+    "YearRevenue": {
       "type": "object",
       "properties": {
-        "no_major_accident_3y": {
-          "title": "申报截止日前3年内未发生重大（含）以上安全生产、环境保护、产品质量事故",
-          "type": "boolean"
+        "year": {
+          "type": "integer",
+          "maximum": 2100,
+          "minimum": 2000,
+          "title": "年度"
         },
-        "not_seriously_dishonest": {
-          "title": "未列入严重失信主体名单",
-          "type": "boolean"
-        },
-        "truthful": {
-          "title": "申报材料真实、准确、完整",
-          "type": "boolean"
+        "revenue": {
+          "type": "number",
+          "description": "该年度营业收入，单位：万元",
+          "title": "营业收入（万元）"
         }
       },
       "required": [
-        "no_major_accident_3y",
-        "not_seriously_dishonest",
-        "truthful"
+        "year",
+        "revenue"
       ]
     },
     "IpItem": {
       "type": "object",
       "properties": {
-        "granted_on": {
-          "title": "授权日期",
-          "type": "string",
-          "format": "date",
-          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-        },
         "kind": {
-          "title": "类型",
-          "$ref": "#/$defs/IpKind"
+          "$ref": "#/$defs/IpKind",
+          "title": "类型"
         },
         "name": {
-          "title": "名称",
           "type": "string",
-          "maxLength": 100,
-          "minLength": 1
+          "title": "名称",
+          "minLength": 1,
+          "maxLength": 100
         },
         "number": {
-          "title": "证书号",
           "type": "string",
-          "maxLength": 50,
-          "minLength": 1
+          "title": "证书号",
+          "minLength": 1,
+          "maxLength": 50
+        },
+        "granted_on": {
+          "type": "string",
+          "format": "date",
+          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+          "title": "授权日期"
         }
       },
       "required": [
@@ -194,60 +183,37 @@ export const SCHEMA = {
       ]
     },
     "IpKind": {
-      "type": "string",
-      "enum": [
-        "invention-patent",
-        "utility-model",
-        "software-copyright"
-      ]
-    },
-    "Scope": {
-      "description": "赋能范围 (第五条).",
       "oneOf": [
         {
-          "description": "人工智能应用赋能",
           "type": "string",
-          "const": "ai-application"
+          "const": "invention-patent",
+          "title": "发明专利"
         },
         {
-          "description": "研发创新",
           "type": "string",
-          "const": "rd-innovation"
+          "const": "utility-model",
+          "title": "实用新型专利"
         },
         {
-          "description": "制造生产",
           "type": "string",
-          "const": "manufacturing"
-        },
-        {
-          "description": "品牌建设",
-          "type": "string",
-          "const": "brand"
-        },
-        {
-          "description": "市场销售",
-          "type": "string",
-          "const": "market-sales"
-        },
-        {
-          "description": "综合赋能",
-          "type": "string",
-          "const": "comprehensive"
+          "const": "software-copyright",
+          "title": "软件著作权"
         }
-      ]
+      ],
+      "type": "string"
     },
     "StandardItem": {
       "type": "object",
       "properties": {
         "level": {
-          "title": "标准级别",
-          "$ref": "#/$defs/StandardLevel"
+          "$ref": "#/$defs/StandardLevel",
+          "title": "标准级别"
         },
         "name": {
-          "title": "标准名称",
           "type": "string",
-          "maxLength": 200,
-          "minLength": 1
+          "title": "标准名称",
+          "minLength": 1,
+          "maxLength": 200
         }
       },
       "required": [
@@ -256,34 +222,88 @@ export const SCHEMA = {
       ]
     },
     "StandardLevel": {
-      "type": "string",
-      "enum": [
-        "national",
-        "industry",
-        "local"
-      ]
+      "oneOf": [
+        {
+          "type": "string",
+          "const": "national",
+          "title": "国家标准"
+        },
+        {
+          "type": "string",
+          "const": "industry",
+          "title": "行业标准"
+        },
+        {
+          "type": "string",
+          "const": "local",
+          "title": "地方标准"
+        }
+      ],
+      "type": "string"
     },
-    "YearRevenue": {
+    "Case": {
       "type": "object",
       "properties": {
-        "revenue": {
-          "title": "营业收入（万元）",
-          "description": "Revenue of the year.",
-          "type": "number",
-          "x-unit": "万元"
+        "customer": {
+          "type": "string",
+          "title": "服务客户",
+          "minLength": 1,
+          "maxLength": 100
         },
-        "year": {
-          "title": "年度",
-          "type": "integer",
-          "format": "uint32",
-          "maximum": 2100,
-          "minimum": 2000
+        "implementation": {
+          "type": "string",
+          "title": "实施内容",
+          "minLength": 1,
+          "maxLength": 2000
+        },
+        "results": {
+          "type": "string",
+          "title": "实施成效",
+          "minLength": 1,
+          "maxLength": 2000
+        },
+        "feedback": {
+          "type": "string",
+          "title": "客户反馈",
+          "description": "客户对实施成效的反馈（第九条（二）要求每个案例附客户反馈）",
+          "maxLength": 1000,
+          "default": ""
+        },
+        "feedback_on": {
+          "type": "string",
+          "format": "date",
+          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+          "title": "反馈日期"
         }
       },
       "required": [
-        "year",
-        "revenue"
+        "customer",
+        "implementation",
+        "results"
       ]
+    },
+    "Commitment": {
+      "type": "object",
+      "properties": {
+        "no_major_accident_3y": {
+          "type": "boolean",
+          "title": "申报截止日前3年内未发生重大（含）以上安全生产、环境保护、产品质量事故"
+        },
+        "not_seriously_dishonest": {
+          "type": "boolean",
+          "title": "未列入严重失信主体名单"
+        },
+        "truthful": {
+          "type": "boolean",
+          "title": "申报材料真实、准确、完整"
+        }
+      },
+      "required": [
+        "no_major_accident_3y",
+        "not_seriously_dishonest",
+        "truthful"
+      ],
+      "description": "逐条确认承诺内容；签字盖章的承诺书另作附件上传（第九条（五））"
     }
   }
 };

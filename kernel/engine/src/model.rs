@@ -321,8 +321,13 @@ impl AppState {
 pub struct FormData(Box<serde_json::value::RawValue>);
 
 impl FormData {
+    /// Form data as stored: `v` with every whole number written as an integer
+    /// (`100.0` and `1e2` become `100`), so a field a plugin reads as an integer
+    /// gets one (JSON Schema already counts `100.0` as an integer; serde does not).
     pub fn from_value(v: &serde_json::Value) -> Self {
-        FormData(serde_json::value::to_raw_value(v).expect("a JSON value serialises"))
+        let mut v = v.clone();
+        whole_numbers_as_integers(&mut v);
+        FormData(serde_json::value::to_raw_value(&v).expect("a JSON value serialises"))
     }
     pub fn null() -> Self {
         FormData::from_value(&serde_json::Value::Null)
@@ -333,6 +338,22 @@ impl FormData {
     }
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::from_str(self.0.get()).expect("stored form data is JSON")
+    }
+}
+
+/// Rewrite whole-valued floats (within ±2^53, where they are exact) as integers.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().expect("an f64 number");
+            if x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+                *v = Value::from(x as i64);
+            }
+        }
+        Value::Array(xs) => xs.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -521,5 +542,19 @@ pub struct PluginId {
 impl std::fmt::Display for PluginId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}@{} ({})", self.program, self.version, &self.sha256[..12.min(self.sha256.len())])
+    }
+}
+
+#[cfg(test)]
+mod form_data_tests {
+    use super::FormData;
+
+    #[test]
+    fn whole_numbers_are_stored_as_integers() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"a": 100.0, "b": [1e2, 2.5, -0.0], "c": {"d": 5e9, "e": 1e300, "f": 7}}"#)
+                .unwrap();
+        let stored = FormData::from_value(&v);
+        assert_eq!(stored.as_str(), r#"{"a":100,"b":[100,2.5,0],"c":{"d":5000000000,"e":1e+300,"f":7}}"#);
     }
 }

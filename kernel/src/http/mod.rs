@@ -432,11 +432,11 @@ async fn mutate<T: Send + 'static>(
     }
 }
 
-/// Run a read-only request as the calling user.
-async fn query(
+/// Run a read-only request as the calling user; the answer is `R` as JSON.
+async fn query<R: serde::Serialize + Send + 'static>(
     api: Api,
     headers: HeaderMap,
-    f: impl FnOnce(&Kernel, &User, &ApiConfig) -> Result<Value, ApiError> + Send + 'static,
+    f: impl FnOnce(&Kernel, &User, &ApiConfig) -> Result<R, ApiError> + Send + 'static,
 ) -> Response {
     match blocking(move || {
         let user = caller(&api.kernel, &headers)?;

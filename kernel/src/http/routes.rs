@@ -488,7 +488,9 @@ async fn form_schema(State(api): State<Api>, h: HeaderMap, Path((round, form)): 
             .iter()
             .find(|f| f.id == form)
             .ok_or_else(|| ApiError::NotFound { what: "form", id: form.clone() })?;
-        serde_json::from_str(&f.schema).map_err(|e| ApiError::Internal(e.to_string()))
+        // As the plugin wrote it: its properties in the order the form shows them
+        // (a parsed value would sort them by key).
+        serde_json::value::RawValue::from_string(f.schema.clone()).map_err(|e| ApiError::Internal(e.to_string()))
     })
     .await
 }

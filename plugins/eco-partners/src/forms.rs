@@ -1,13 +1,15 @@
 //! The three application forms (申报书, seed 000 annex 2.1–2.3), section by section.
-//! Titles are Chinese (shown to applicants); doc comments are English.
+//! Titles and help text (`description`) are Chinese: applicants read them in the
+//! form. Comments for readers of this code are English.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shenbao_sdk::{Date, Wan};
 
-/// 加入方式: selection (遴选加入) or direct recognition (直接认定).
+// 加入方式: selection (遴选加入) or direct recognition (直接认定).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "选择遴选加入或直接认定")]
 pub enum Route {
     /// 遴选加入
     Selection,
@@ -15,9 +17,10 @@ pub enum Route {
     DirectRecognition,
 }
 
-/// The qualifications that allow direct recognition (2024 guide 一(二); 2022 notice 一).
+// The qualifications that allow direct recognition (2024 guide 一(二); 2022 notice 一).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "可申请直接认定的资质（2024 年指南一（二）；2022 年通知一）")]
 pub enum DirectQualification {
     /// 省级机器人骨干（培育）企业
     RobotBackbone,
@@ -27,22 +30,23 @@ pub enum DirectQualification {
     PilotProjectUnit,
     /// 国家智能制造试点示范工厂揭榜单位和优秀场景依托单位
     DemonstrationFactoryUnit,
-    /// 智能制造标准应用试点项目依托单位 (2024 only)
+    /// 智能制造标准应用试点项目依托单位（2024 年）
     StandardApplicationPilot,
     /// 国家智能制造综合标准化与新模式应用项目牵头单位
     StandardisationLead,
     /// 省级大数据/人工智能骨干（培育）企业
     BigDataAiBackbone,
-    /// 省制造业数字化转型产业生态供给资源池 (2024 only)
+    /// 省制造业数字化转型产业生态供给资源池（2024 年）
     DigitalTransformationPool,
-    /// 工业互联网产业生态供给资源池企业 (2022 only)
+    /// 工业互联网产业生态供给资源池企业（2022 年）
     IiotSupplyPool,
     /// 智能制造领域省级及以上制造业创新中心
     InnovationCentre,
 }
 
-/// The twenty strategic clusters (十大战略性支柱产业集群 and 十大战略性新兴产业集群).
+// The twenty strategic clusters (十大战略性支柱产业集群 and 十大战略性新兴产业集群).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "十大战略性支柱产业集群和十大战略性新兴产业集群")]
 pub enum Cluster {
     电子信息,
     绿色石化,
@@ -104,15 +108,17 @@ pub enum Listing {
     NotListed,
 }
 
-/// 一(一) 基本情况, common to the three forms.
+// 一(一) 基本情况, common to the three forms.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "一（一）基本情况（三类申报书通用）")]
 pub struct BasicInfo {
     #[schemars(title = "单位名称", length(min = 1, max = 100), extend("x-public" = true))]
     pub unit_name: String,
     #[schemars(title = "地址", length(min = 1, max = 200))]
     pub address: String,
-    /// Six-digit postcode.
+    // Six-digit postcode.
     #[schemars(title = "邮编", length(max = 6), regex(pattern = r"^[0-9]{6}$"))]
+    #[schemars(description = "6 位数字邮政编码")]
     pub postcode: String,
     #[schemars(title = "法人代表", length(min = 1, max = 100))]
     pub legal_representative: String,
@@ -123,16 +129,19 @@ pub struct BasicInfo {
     #[schemars(title = "传真", length(max = 30))]
     #[serde(default)]
     pub fax: Option<String>,
-    /// At most five of the twenty clusters (最多选 5 项).
+    // At most five of the twenty clusters (最多选 5 项).
     #[schemars(title = "涉及产业类别（最多选 5 项）", length(min = 1, max = 5), extend("uniqueItems" = true))]
+    #[schemars(description = "从二十个战略性产业集群中最多选 5 项")]
     pub clusters: Vec<Cluster>,
-    /// Year and month of registration, `YYYY-MM`.
+    // Year and month of registration, `YYYY-MM`.
     #[schemars(title = "注册时间", length(max = 7), regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"))]
+    #[schemars(description = "注册年月，格式如 2018-05")]
     pub registered: String,
     #[schemars(title = "注册资金（万元）")]
     pub registered_capital: Wan,
-    /// Foreign share of the capital, in percent.
+    // Foreign share of the capital, in percent.
     #[schemars(title = "外资比例（%）", range(min = 0.0, max = 100.0))]
+    #[schemars(description = "外资占注册资本的比例（%）")]
     pub foreign_share_pct: f64,
     #[schemars(title = "资产总额（万元）")]
     pub total_assets: Wan,
@@ -142,7 +151,7 @@ pub struct BasicInfo {
     pub staff: u32,
 }
 
-/// 相关资质或认定情况: one row.
+/// 相关资质或认定情况（每项一行）
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct QualificationRow {
     #[schemars(title = "授予或认定部门", length(min = 1, max = 100))]
@@ -156,8 +165,9 @@ pub struct QualificationRow {
     pub valid_until: Option<Date>,
 }
 
-/// The qualification an application for direct recognition rests on.
+// The qualification an application for direct recognition rests on.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "直接认定所依据的资质")]
 pub struct DirectBasis {
     #[schemars(title = "直接认定资质")]
     pub qualification: DirectQualification,
@@ -173,16 +183,20 @@ pub struct DirectBasis {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StandardLevel {
+    /// 国际标准
     International,
+    /// 国家标准
     National,
+    /// 行业标准
     Industry,
+    /// 地方标准
     Local,
+    /// 团体标准
     Group,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StandardRow {
-    /// 国际标准/国家标准/行业标准/地方标准/团体标准
     #[schemars(title = "标准类型")]
     pub level: StandardLevel,
     #[schemars(title = "标准名称", length(min = 1, max = 200))]
@@ -232,8 +246,9 @@ impl IntellectualProperty {
     }
 }
 
-/// 真实性承诺声明: each sentence of the commitment, ticked.
+// 真实性承诺声明: each sentence of the commitment, ticked.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "真实性承诺声明：逐条确认")]
 pub struct Commitment {
     /// 近 3 年内未发生重大安全、环保、质量事故
     #[schemars(title = "近3年内未发生重大安全、环保、质量事故")]
@@ -259,13 +274,15 @@ pub struct GovernmentProject {
     pub managed_by: String,
 }
 
-/// A typical case (典型案例 / 服务案例).
+// A typical case (典型案例 / 服务案例).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "典型案例（服务案例）")]
 pub struct Case {
     #[schemars(title = "案例名称", length(min = 1, max = 100))]
     pub name: String,
-    /// The customer (or, in form 2.3, the industry segment served).
+    // The customer (or, in form 2.3, the industry segment served).
     #[schemars(title = "销售或服务的单位（细分行业）", length(min = 1, max = 100))]
+    #[schemars(description = "服务的客户（申报书 2.3 填写服务的行业领域）")]
     pub customer: String,
     #[schemars(title = "解决的主要问题", length(min = 1, max = 2000))]
     pub problem: String,
@@ -276,14 +293,15 @@ pub struct Case {
     pub architecture: String,
     #[schemars(title = "方案推广应用成效", length(min = 1, max = 2000))]
     pub results: String,
-    /// Carried out in Guangdong (在广东省内).
+    // Carried out in Guangdong (在广东省内).
     #[schemars(title = "是否在广东省内")]
+    #[schemars(description = "案例是否在广东省内实施")]
     pub in_guangdong: bool,
     #[schemars(title = "实施年份", range(min = 2000, max = 2100))]
     pub year: i32,
 }
 
-/// 主要经济指标, one year.
+/// 主要经济指标（每年一行）
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct YearEconomics {
     #[schemars(title = "年度", range(min = 2000, max = 2100))]
@@ -324,9 +342,10 @@ pub enum RdOrganisation {
 
 // ------------------------------------------------------------------ 2.1
 
-/// Domains of form 2.1.
+// Domains of form 2.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "申报书 2.1 的申报领域")]
 pub enum Domain21 {
     /// 智能制造装备
     Equipment,
@@ -357,17 +376,20 @@ pub struct Form21 {
     pub listing: Listing,
     #[schemars(title = "研发人员数（人）")]
     pub rd_staff: u32,
-    /// Required for equipment and system solutions.
+    // Required for equipment and system solutions.
     #[schemars(title = "研发机构")]
     #[serde(default)]
+    #[schemars(description = "智能制造装备、智能制造系统解决方案领域必填")]
     pub rd_organisation: Option<RdOrganisation>,
-    /// Key software: lawful development tools and environment.
+    // Key software: lawful development tools and environment.
     #[schemars(title = "具有与软件开发相适应的软硬件设施及合法的开发环境")]
     #[serde(default)]
+    #[schemars(description = "关键软件领域：使用合法的开发工具和环境")]
     pub lawful_dev_environment: Option<bool>,
-    /// Network infrastructure: independent third-party service.
+    // Network infrastructure: independent third-party service.
     #[schemars(title = "提供第三方独立服务")]
     #[serde(default)]
+    #[schemars(description = "信息网络基础设施领域：提供独立第三方服务")]
     pub third_party_service: Option<bool>,
     #[schemars(title = "经营情况（近三年）", length(min = 1))]
     pub economics: Vec<YearEconomics>,
@@ -405,9 +427,10 @@ pub enum Domain22 {
     FinancialServices,
 }
 
-/// What kind of unit applies in the talent domain (annex 1 六(一)–(三)).
+// What kind of unit applies in the talent domain (annex 1 六(一)–(三)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "智能制造人才领域的申报单位类型（附件 1 六（一）至（三））")]
 pub enum TalentUnit {
     /// 高等院校、技工院校、职业学校
     School,
@@ -417,20 +440,23 @@ pub enum TalentUnit {
     Enterprise,
 }
 
-/// 校企合作: a partner and what is done together.
+// 校企合作: a partner and what is done together.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "校企合作：合作单位及合作内容")]
 pub struct Cooperation {
     #[schemars(title = "合作单位", length(min = 1, max = 100))]
     pub partner: String,
     #[schemars(title = "合作内容", length(min = 1, max = 2000))]
     pub content: String,
-    /// Schools: a student internship base built with the partner.
+    // Schools: a student internship base built with the partner.
     #[schemars(title = "共建学生实习基地")]
     #[serde(default)]
+    #[schemars(description = "院校填写：与合作单位共建的学生实习基地")]
     pub internship_base: bool,
-    /// Enterprises: the co-built major (订单班、现代学徒制专业点).
+    // Enterprises: the co-built major (订单班、现代学徒制专业点).
     #[schemars(title = "共建学科专业点", length(max = 100))]
     #[serde(default)]
+    #[schemars(description = "企业填写：共建的专业（订单班、现代学徒制专业点）")]
     pub major: Option<String>,
 }
 
@@ -467,24 +493,28 @@ pub struct Form22 {
     pub service_staff: u32,
     #[schemars(title = "本科及以上学历人员数（人）")]
     pub bachelor_staff: u32,
-    /// Not asked of financial services.
+    // Not asked of financial services.
     #[schemars(title = "中级以上技术职称人员数（人）")]
     #[serde(default)]
+    #[schemars(description = "金融服务领域不填")]
     pub mid_title_staff: Option<u32>,
-    /// Talent domain only.
+    // Talent domain only.
     #[schemars(title = "人才领域单位类别")]
     #[serde(default)]
+    #[schemars(description = "仅智能制造人才领域填写")]
     pub talent_unit: Option<TalentUnit>,
-    /// Research institutes in the talent domain.
+    // Research institutes in the talent domain.
     #[schemars(title = "研发人员数（人）")]
     #[serde(default)]
+    #[schemars(description = "智能制造人才领域的科研院所填写")]
     pub rd_staff: Option<u32>,
     #[schemars(title = "知识产权情况")]
     #[serde(default)]
     pub ip: IntellectualProperty,
-    /// Financial services: fixed premises in Guangdong.
+    // Financial services: fixed premises in Guangdong.
     #[schemars(title = "在广东省内有固定的经营服务场所")]
     #[serde(default)]
+    #[schemars(description = "金融服务领域：在广东省内有固定经营场所")]
     pub premises_in_guangdong: Option<bool>,
     #[schemars(title = "相关资质或认定情况")]
     #[serde(default)]
@@ -511,9 +541,10 @@ pub struct Form22 {
 
 // ------------------------------------------------------------------ 2.3
 
-/// Pilot-demonstration categories, tables 1.1–1.6.
+// Pilot-demonstration categories, tables 1.1–1.6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "试点示范类别（表 1.1 至表 1.6）")]
 pub enum PilotCategory {
     /// 表 1.1 流程型行业
     Process,
@@ -529,9 +560,10 @@ pub enum PilotCategory {
     NewModel,
 }
 
-/// Sub-types of tables 1.5 and 1.6.
+// Sub-types of tables 1.5 and 1.6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "表 1.5、表 1.6 的细分类型")]
 pub enum PilotSubtype {
     /// 1.5(一) 智能服务
     SmartService,
@@ -547,11 +579,13 @@ pub enum PilotSubtype {
     ECommerce,
 }
 
-/// One element condition (要素条件) and how the project meets it.
+// One element condition (要素条件) and how the project meets it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "一项要素条件及项目的满足情况")]
 pub struct Element {
-    /// Its number in the category's table.
+    // Its number in the category's table.
     #[schemars(title = "要素条件序号", range(min = 1, max = 5))]
+    #[schemars(description = "该要素条件在类别表中的序号")]
     pub no: u8,
     #[schemars(title = "是否满足")]
     pub met: bool,
@@ -589,23 +623,27 @@ pub struct PilotProject {
     pub name: String,
     #[schemars(title = "项目类别（表1.1-1.6）")]
     pub category: PilotCategory,
-    /// Tables 1.5 and 1.6 only.
+    // Tables 1.5 and 1.6 only.
     #[schemars(title = "细分类别")]
     #[serde(default)]
+    #[schemars(description = "仅表 1.5、表 1.6 类别填写")]
     pub subtype: Option<PilotSubtype>,
     #[schemars(title = "要素条件满足情况", length(min = 1))]
     pub elements: Vec<Element>,
-    /// Table 1.1 element 3: automatic collection of process data.
+    // Table 1.1 element 3: automatic collection of process data.
     #[schemars(title = "生产工艺数据自动数采率（%）", range(min = 0.0, max = 100.0))]
     #[serde(default)]
+    #[schemars(description = "表 1.1 要素 3：生产过程数据自动采集率（%）")]
     pub data_collection_pct: Option<f64>,
-    /// Table 1.1 element 3: automatic-control use.
+    // Table 1.1 element 3: automatic-control use.
     #[schemars(title = "工厂自控投用率（%）", range(min = 0.0, max = 100.0))]
     #[serde(default)]
+    #[schemars(description = "表 1.1 要素 3：自动控制投用率（%）")]
     pub auto_control_pct: Option<f64>,
-    /// Table 1.6(三) element 1: e-commerce share of main-business revenue.
+    // Table 1.6(三) element 1: e-commerce share of main-business revenue.
     #[schemars(title = "电子商务销售收入占主营业务收入比重（%）", range(min = 0.0, max = 100.0))]
     #[serde(default)]
+    #[schemars(description = "表 1.6（三）要素 1：电子商务收入占主营业务收入的比例（%）")]
     pub ecommerce_share_pct: Option<f64>,
     /// 项目已经建成.
     #[schemars(title = "项目已经建成")]

@@ -180,6 +180,7 @@ fn scope_zh(id: &str) -> &str {
 /// 赋能范围 (第五条).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(description = "按申报通知第五条选择一个赋能范围")]
 pub enum Scope {
     /// 人工智能应用赋能
     AiApplication,
@@ -199,16 +200,19 @@ pub enum Scope {
 pub struct YearRevenue {
     #[schemars(title = "年度", range(min = 2000, max = 2100))]
     pub year: u32,
-    /// Revenue of the year.
-    #[schemars(title = "营业收入（万元）")]
+    // Revenue of the year.
+    #[schemars(title = "营业收入（万元）", description = "该年度营业收入，单位：万元")]
     pub revenue: Wan,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum IpKind {
+    /// 发明专利
     InventionPatent,
+    /// 实用新型专利
     UtilityModel,
+    /// 软件著作权
     SoftwareCopyright,
 }
 
@@ -227,8 +231,11 @@ pub struct IpItem {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StandardLevel {
+    /// 国家标准
     National,
+    /// 行业标准
     Industry,
+    /// 地方标准
     Local,
 }
 
@@ -248,8 +255,12 @@ pub struct Case {
     pub implementation: String,
     #[schemars(title = "实施成效", length(min = 1, max = 2000))]
     pub results: String,
-    /// Customer feedback (客户反馈); required by 第九条(二).
-    #[schemars(title = "客户反馈", length(max = 1000))]
+    // Customer feedback; required by 第九条(二).
+    #[schemars(
+        title = "客户反馈",
+        description = "客户对实施成效的反馈（第九条（二）要求每个案例附客户反馈）",
+        length(max = 1000)
+    )]
     #[serde(default)]
     pub feedback: String,
     #[schemars(title = "反馈日期")]
@@ -258,6 +269,7 @@ pub struct Case {
 
 /// 承诺书 (第九条(五)): each sentence, ticked; the signed copy is an attachment.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "逐条确认承诺内容；签字盖章的承诺书另作附件上传（第九条（五））")]
 pub struct Commitment {
     #[schemars(title = "申报截止日前3年内未发生重大（含）以上安全生产、环境保护、产品质量事故")]
     pub no_major_accident_3y: bool,
@@ -269,7 +281,7 @@ pub struct Commitment {
 
 /// 赋能资源申报表.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "广东省制造业赋能资源申报表")]
+#[schemars(title = "广东省制造业赋能资源申报表", description = "请逐项如实填写，标 * 的为必填项")]
 pub struct ResourceForm {
     // `x-public`: shown in the public notice (公示).
     #[schemars(title = "资源名称", length(min = 1, max = 100), extend("x-public" = true))]
@@ -280,16 +292,23 @@ pub struct ResourceForm {
     pub key_industries: Vec<String>,
     #[schemars(title = "技术简介", length(min = 1, max = 2000))]
     pub summary: String,
-    /// Date the applicant started in this business.
-    #[schemars(title = "从事相关业务起始日期")]
+    // Date the applicant started in this business.
+    #[schemars(
+        title = "从事相关业务起始日期",
+        description = "开始从事本资源相关业务的日期（第七条（一）：一般须满 2 年）"
+    )]
     pub business_since: Date,
     #[schemars(title = "近两年营业收入")]
     pub revenue: Vec<YearRevenue>,
     #[schemars(title = "核心知识产权")]
     #[serde(default)]
     pub ip: Vec<IpItem>,
-    /// An own service system, method or operating model, where there is no IP.
-    #[schemars(title = "自有服务体系、方法或运营模式", length(max = 2000))]
+    // An own service system, method or operating model, where there is no IP.
+    #[schemars(
+        title = "自有服务体系、方法或运营模式",
+        description = "没有核心知识产权的，填写自有的服务体系、方法或运营模式",
+        length(max = 2000)
+    )]
     #[serde(default)]
     pub own_method: String,
     #[schemars(title = "参与制定的标准")]

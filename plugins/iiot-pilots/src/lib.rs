@@ -145,8 +145,9 @@ pub enum Acceptance {
     Failed,
 }
 
-/// 工业互联网创新发展工程 status, when the project is one.
+// 工业互联网创新发展工程 status, when the project is one.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "项目属于工业互联网创新发展工程的，填写工程情况")]
 pub struct InnovationEngineering {
     #[schemars(title = "工程项目名称", length(min = 1, max = 100))]
     pub name: String,
@@ -154,8 +155,9 @@ pub struct InnovationEngineering {
     pub acceptance: Acceptance,
 }
 
-/// An earlier pilot list the project is on.
+// An earlier pilot list the project is on.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "项目已入选的往年试点示范名单")]
 pub struct EarlierPilot {
     #[schemars(title = "入选年份", range(min = 2015, max = 2100))]
     pub year: i32,
@@ -188,7 +190,8 @@ pub struct Contact {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "2023年工业互联网试点示范项目申报书")]
 pub struct ProjectForm {
-    /// The project's name; it keys "the same project cannot be submitted twice".
+    // The project's name; it keys "the same project cannot be submitted twice".
+    #[schemars(description = "同一项目不得重复申报，请使用项目的正式名称")]
     #[schemars(title = "项目名称", length(min = 1, max = 100), extend("x-project-key" = true, "x-public" = true))]
     pub project_name: String,
     #[schemars(title = "申报类别", length(max = 100))]
@@ -197,8 +200,8 @@ pub struct ProjectForm {
     pub applicant_kind: ApplicantKind,
     #[schemars(title = "建设状态")]
     pub status: BuildStatus,
-    /// When the project went into operation (已建成).
-    #[schemars(title = "建成时间")]
+    // When the project went into operation (已建成).
+    #[schemars(title = "建成时间", description = "项目建成投入运行的日期")]
     #[serde(default)]
     pub completed_on: Option<Date>,
     #[schemars(title = "属于工业互联网创新发展工程项目")]
@@ -207,8 +210,8 @@ pub struct ProjectForm {
     #[schemars(title = "曾列入的试点示范名单")]
     #[serde(default)]
     pub earlier_pilots: Vec<EarlierPilot>,
-    /// The applicant's commitment letter: no major accident in 5 years.
-    #[schemars(title = "承诺近5年未发生重大安全、环保、质量事故")]
+    // The applicant's commitment letter: no major accident in 5 years.
+    #[schemars(title = "承诺近5年未发生重大安全、环保、质量事故", description = "与申报单位的承诺书一致")]
     pub no_major_accident_5y: bool,
     #[schemars(title = "项目概述", length(min = 1, max = 2000))]
     pub summary: String,
@@ -218,9 +221,12 @@ pub struct ProjectForm {
     pub results: String,
     #[schemars(title = "项目总投资（万元）")]
     pub investment: Wan,
-    /// Priority (MIIT 二(二)): in a national new-industrialisation demonstration base
-    /// or a city commended for steady growth.
-    #[schemars(title = "位于国家新型工业化产业示范基地或稳增长成效明显市")]
+    // Priority (MIIT 二(二)): in a national new-industrialisation demonstration base
+    // or a city commended for steady growth.
+    #[schemars(
+        title = "位于国家新型工业化产业示范基地或稳增长成效明显市",
+        description = "属于此情形的优先推荐（工信部通知二（二））"
+    )]
     #[serde(default)]
     pub in_demonstration_base: bool,
     #[schemars(title = "位于革命老区")]

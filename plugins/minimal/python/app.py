@@ -21,7 +21,7 @@ SCHEMA = {
     "type": "object",
     "properties": {
         "project_name": {"title": "项目名称", "type": "string", "minLength": 1, "maxLength": 60},
-        "rd_staff": {"title": "研发人员数（人）", "type": "integer", "format": "uint32", "minimum": 0},
+        "rd_staff": {"title": "研发人员数（人）", "type": "integer", "minimum": 0, "maximum": 4294967295},
     },
     "required": ["project_name", "rd_staff"],
 }

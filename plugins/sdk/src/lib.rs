@@ -67,7 +67,7 @@ pub mod testing;
 pub use checker::{Checker, RuleDef, msg};
 pub use graph::{Library, PlatformGraph};
 pub use helpers::{Count, JsonPath, at_least, attachments_of, has_tag, one_of, parse_form, parse_json};
-pub use manifest::{ManifestBuilder, form, form_schema, form_with};
+pub use manifest::{ManifestBuilder, for_people, form, form_schema, form_with};
 pub use money::Wan;
 pub use shenbao_contract::*;
 

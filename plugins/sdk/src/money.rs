@@ -39,8 +39,7 @@ impl JsonSchema for Wan {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "number",
-            "description": "单位：万元 (unit: 10,000 CNY)",
-            "x-unit": "万元"
+            "description": "单位：万元"
         })
     }
 }
