@@ -1345,3 +1345,25 @@ fn whole_numbers_are_integers_and_integer_ranges_are_stated() {
     let shenbao::ActError::BlockingFindings { findings } = e else { panic!("{e:?}") };
     assert!(findings.iter().any(|f| f.rule_id == "schema.maximum" && f.path == "$.revenue[0].year"), "{findings:#?}");
 }
+
+/// Issue 14: a submission is never taken without its check. A `submit` prepared
+/// while the application was elsewhere (so no check ran), carried out after the
+/// application came back to the draft and was edited, is refused `check_not_run`;
+/// sent again it is checked and refused for what the edit broke.
+#[test]
+fn a_submit_prepared_before_a_return_is_not_taken_unchecked() {
+    let w = world();
+    let id = w.submitted(1);
+    let submit = ActionRequest::new("submit");
+    let prepared = w.kernel.prepare("applicant-1", &id, &submit).unwrap();
+    w.act("district-huicheng", &id, "district-return", Some("请补正")).unwrap();
+    let mut broken = valid_data();
+    broken.as_object_mut().unwrap().remove("commitment");
+    w.kernel.save_draft("applicant-1", ROUND, Some(&id), w.draft(broken)).unwrap();
+    let before = w.decisions();
+    let e = w.kernel.act_prepared(prepared).unwrap_err();
+    assert_eq!(e.code(), "check_not_run", "{e}");
+    assert_eq!((w.stage(&id).as_str(), w.decisions()), ("draft", before));
+    let e = w.kernel.act("applicant-1", &id, &submit).unwrap_err();
+    assert_eq!(e.code(), "blocking_findings", "{e}");
+}

@@ -29,6 +29,9 @@ pub enum BackupError {
     Exists(String),
     #[error("{path} does not verify: {problem}")]
     Invalid { path: String, problem: String },
+    /// The backup to restore from does not exist.
+    #[error("备份“{0}”不存在 / no backup at {0}")]
+    Missing(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error(transparent)]
@@ -45,6 +48,7 @@ impl crate::error::Classified for BackupError {
         match self {
             BackupError::Exists(_) => ErrorKind::Conflict,
             BackupError::Invalid { .. } => ErrorKind::Corrupt,
+            BackupError::Missing(_) => ErrorKind::NotFound,
             BackupError::Io { .. } => ErrorKind::Storage,
             BackupError::Store(e) => e.kind(),
             BackupError::Round(e) => e.kind(),
@@ -55,6 +59,7 @@ impl crate::error::Classified for BackupError {
         match self {
             BackupError::Exists(_) => "exists",
             BackupError::Invalid { .. } => "backup_invalid",
+            BackupError::Missing(_) => "not_found",
             BackupError::Io { .. } => "store",
             BackupError::Store(e) => e.code(),
             BackupError::Round(e) => e.code(),
@@ -168,8 +173,17 @@ impl Kernel {
             return Err(BackupError::Exists(to.display().to_string()));
         }
         let invalid = |problem: String| BackupError::Invalid { path: from.display().to_string(), problem };
+        // Opening creates a missing file: a backup that is not there is not restored.
+        if !from.is_file() {
+            return Err(BackupError::Missing(from.display().to_string()));
+        }
         let report = {
-            let k = Kernel::open(from).map_err(|e| invalid(e.to_string()))?;
+            let k = Kernel::open(from).map_err(|e| match e {
+                // In use (a server holds it) is said as such; anything else means the
+                // file is no backup of ours.
+                crate::InstallError::Store(s @ StoreError::InUse) => BackupError::Store(s),
+                other => invalid(other.to_string()),
+            })?;
             let chain = k.verify_chain()?;
             if let Some(i) = chain.first_broken {
                 return Err(invalid(format!("decision #{i} does not verify")));
@@ -353,6 +367,52 @@ impl Kernel {
             }
         }
         decisions.sort_by_key(|d| d.index);
+        // Each application agrees with its decisions: it stands where its last
+        // decision put it, and what it holds is what its last check read (unless it
+        // was saved since). The hashes cover the decisions, this covers the rest.
+        let checked_data: std::collections::HashMap<&str, Option<serde_json::Value>> = inputs
+            .iter()
+            .map(|(digest, request)| {
+                (
+                    digest.as_str(),
+                    request.get("data").and_then(|d| d.as_str()).map(|d| serde_json::from_str(d).ok()).flatten(),
+                )
+            })
+            .collect();
+        for a in &apps {
+            if a.round != id {
+                return Err(bad(format!("application {} is of round {}, not {id}", a.id, a.round)));
+            }
+            let own: Vec<&Decision> = decisions.iter().filter(|d| d.application == a.id).collect();
+            match own.last() {
+                Some(d) if d.to != a.state.stage => {
+                    return Err(bad(format!(
+                        "application {} is at {} but its last decision (#{}) moved it to {}",
+                        a.id, a.state.stage, d.index, d.to
+                    )));
+                }
+                None if a.state.stage != round.graph.initial => {
+                    return Err(bad(format!(
+                        "application {} is at {} with no decision taking it there",
+                        a.id, a.state.stage
+                    )));
+                }
+                _ => {}
+            }
+            let since_save = own.iter().rev().take_while(|d| d.kind != shenbao_contract::ActionKind::SaveDraft);
+            if let Some(c) = since_save.filter_map(|d| d.check.as_ref()).next() {
+                match checked_data.get(c.input_digest.as_str()) {
+                    Some(Some(data)) if *data == a.data.to_value() => {}
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "application {}'s form data is not what its last check read: the export was altered",
+                            a.id
+                        )));
+                    }
+                    None => return Err(bad(format!("application {}: the input of its last check is missing", a.id))),
+                }
+            }
+        }
         let tx = self.db().begin_write()?;
         let mut added = 0;
         let mut renamed = std::collections::BTreeMap::new();

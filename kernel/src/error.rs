@@ -57,6 +57,14 @@ pub enum StoreError {
     Corrupt { key: String, message: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    /// The file at `path` could not be opened as a database (not a redb file, a
+    /// damaged header, no permission …); redb's error is the source.
+    #[error("无法打开数据库“{path}” / cannot open the database {path}: {cause}")]
+    Open {
+        path: String,
+        #[source]
+        cause: std::sync::Arc<redb::Error>,
+    },
 }
 
 impl From<redb::Error> for StoreError {
@@ -136,7 +144,7 @@ impl Classified for StoreError {
             StoreError::InUse => "database_in_use",
             StoreError::SchemaTooNew { .. } => "schema_too_new",
             StoreError::Corrupt { .. } => "corrupt",
-            StoreError::Database(_) | StoreError::Io { .. } => "store",
+            StoreError::Database(_) | StoreError::Io { .. } | StoreError::Open { .. } => "store",
         }
     }
 }

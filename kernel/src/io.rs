@@ -26,24 +26,30 @@ pub enum ImportError {
     MissingColumn { file: String, column: String, accepted: String },
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// The file to import is not there (as a missing plugin file: `not_found`).
+    #[error("文件“{file}”不存在 / no such file: {file}")]
+    Missing { file: String },
 }
 
 impl crate::error::Classified for ImportError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             ImportError::Admin(e) => e.kind(),
+            ImportError::Missing { .. } => crate::ErrorKind::NotFound,
             _ => crate::ErrorKind::Invalid,
         }
     }
     fn code(&self) -> &'static str {
         match self {
             ImportError::Admin(e) => e.code(),
+            ImportError::Missing { .. } => "not_found",
             _ => "invalid_import",
         }
     }
     fn advice(&self) -> &'static str {
         match self {
             ImportError::Admin(e) => e.advice(),
+            ImportError::Missing { .. } => "check the file's path; nothing was imported",
             _ => "fix the file where named; nothing was imported",
         }
     }
@@ -139,7 +145,10 @@ fn is_date_column(header: &str) -> bool {
 /// Read the first sheet of an `.xlsx` file or a `.csv` file (see [`decode_csv`]).
 pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ImportError::File { file: file.clone(), message: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ImportError::Missing { file: file.clone() },
+        _ => ImportError::File { file: file.clone(), message: e.to_string() },
+    })?;
     read_sheet_bytes(&file, &bytes)
 }
 

@@ -241,9 +241,7 @@ impl Kernel {
             None => builder.create(path),
         };
         let db = opened.map_err(|e| match StoreError::from(e) {
-            StoreError::Database(cause) => {
-                StoreError::Io { path: path.display().to_string(), message: cause.to_string() }
-            }
+            StoreError::Database(cause) => StoreError::Open { path: path.display().to_string(), cause },
             other => other,
         })?;
         registry::init(&db)?;
@@ -510,16 +508,18 @@ impl Kernel {
         let sha256 = id.sha256.clone();
         let installed_at = self.now().0.max(0) as u64;
         let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
-        match registry::insert(&self.db, &record, bytes)? {
-            Inserted::New => Ok(Installed { record, newly_installed: true, cache }),
+        // Through `write`: a keyed request's answer is remembered in the same
+        // transaction as the install.
+        self.write(|tx| match registry::insert_in(tx, &record, bytes)? {
+            Inserted::New => Ok(Installed { record: record.clone(), newly_installed: true, cache }),
             Inserted::Existing(existing) => Ok(Installed { record: existing, newly_installed: false, cache }),
             Inserted::Conflict(existing) => Err(InstallError::VersionConflict {
-                program: record.id.program,
-                version: record.id.version,
+                program: record.id.program.clone(),
+                version: record.id.version.clone(),
                 existing: existing.id.sha256,
-                new: sha256,
+                new: sha256.clone(),
             }),
-        }
+        })
     }
 
     /// Every installed plugin.

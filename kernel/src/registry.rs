@@ -120,11 +120,10 @@ pub enum Inserted {
     Conflict(PluginRecord),
 }
 
-/// Store bytes and record in one write transaction, unless the version exists.
-pub fn insert(db: &Database, record: &PluginRecord, bytes: &[u8]) -> Result<Inserted, StoreError> {
-    let tx = db.begin_write()?;
+/// Store bytes and record in `tx`, unless the version exists (then nothing is written).
+pub fn insert_in(tx: &redb::WriteTransaction, record: &PluginRecord, bytes: &[u8]) -> Result<Inserted, StoreError> {
     let outcome = {
-        let mut plugins = PLUGINS.open(&tx)?;
+        let mut plugins = PLUGINS.open(tx)?;
         let key = (record.id.program.as_str(), record.id.version.as_str());
         let existing = plugins.get(key)?;
         match existing {
@@ -137,10 +136,6 @@ pub fn insert(db: &Database, record: &PluginRecord, bytes: &[u8]) -> Result<Inse
             }
         }
     };
-    match outcome {
-        Inserted::New => tx.commit()?,
-        _ => tx.abort()?,
-    }
     Ok(outcome)
 }
 

@@ -22,7 +22,8 @@ pub enum SummaryLevel {
 }
 
 impl SummaryLevel {
-    fn scope_level(self) -> ScopeLevel {
+    /// The level of the recommendations the table lists.
+    pub fn scope_level(self) -> ScopeLevel {
         match self {
             SummaryLevel::District => ScopeLevel::District,
             SummaryLevel::City => ScopeLevel::City,

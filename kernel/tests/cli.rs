@@ -483,6 +483,24 @@ fn a_round_scripted_through_the_cli() {
     let out = shenbao(&other, &["import", "round", &p(&tampered)]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("altered"), "{}", text(&out.stderr));
+    // So is one whose applications contradict their decisions: a stage no decision
+    // led to, or form data other than what the last check read.
+    let exported = std::fs::read_to_string(&jsonl).unwrap();
+    let app_line = exported.lines().find(|l| l.contains(r#""type":"application""#)).unwrap();
+    let stage =
+        serde_json::from_str::<serde_json::Value>(app_line).unwrap()["state"]["stage"].as_str().unwrap().to_string();
+    let edits = [
+        (format!(r#""stage":"{stage}""#), r#""stage":"passed""#.to_string(), "moved it to"),
+        (r#""resource_name":""#.to_string(), r#""resource_name":"改过的"#.to_string(), "not what its last check read"),
+    ];
+    for (from, to, says) in edits {
+        assert!(app_line.contains(&from), "{from} in {app_line}");
+        let edited = dir.path().join("edited.jsonl");
+        std::fs::write(&edited, exported.replacen(app_line, &app_line.replacen(&from, &to, 1), 1)).unwrap();
+        let out = shenbao(&other, &["import", "round", &p(&edited)]);
+        assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
     let backup = dir.path().join("backup.redb");
     ok(&shenbao(&db, &["backup", &p(&backup)]));
     assert_eq!(shenbao(&db, &["backup", &p(&backup)]).status.code(), Some(7), "a backup never overwrites");
@@ -501,7 +519,37 @@ fn a_round_scripted_through_the_cli() {
         "{}",
         text(&busy.stderr)
     );
+    // Restoring from a database a process holds says so (not "invalid backup").
+    let held = shenbao(&dir.path().join("r2.redb"), &["restore", &p(&restored)]);
+    assert_eq!(held.status.code(), Some(7), "{}", text(&held.stderr));
+    assert!(text(&held.stderr).contains("database_in_use"), "{}", text(&held.stderr));
     drop(k);
+    // A backup that is not there is not found, and nothing is created on either side.
+    let (missing, target) = (dir.path().join("no-such-backup.redb"), dir.path().join("r3.redb"));
+    let out = shenbao(&target, &["restore", &p(&missing)]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(!missing.exists() && !target.exists());
+    // A file that is no database: a storage error naming the file, with redb's cause.
+    let junk = dir.path().join("junk.redb");
+    std::fs::write(&junk, b"this is not a database, only text that is long enough to read").unwrap();
+    let out = shenbao(&junk, &["round", "list"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("无法打开数据库") && text(&out.stderr).contains("junk.redb"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A round export whose form data holds a number no value holds is refused whole.
+    let huge = dir.path().join("huge.jsonl");
+    let exported = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(exported.contains("1180.5"));
+    std::fs::write(&huge, exported.replace("1180.5", "1e400")).unwrap();
+    let fresh = dir.path().join("fresh.redb");
+    ok(&shenbao(&fresh, &["plugin", "install", &p(&testkit::plugin_path("enabling-resources"))]));
+    let out = shenbao(&fresh, &["import", "round", &p(&huge)]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("form data"), "{}", text(&out.stderr));
+    assert_eq!(ok(&shenbao(&fresh, &["round", "list"])).trim(), "");
 
     // --help on every subcommand carries an example.
     for sub in [

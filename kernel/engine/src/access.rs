@@ -241,3 +241,49 @@ pub fn queue_reach(user: &User, city_of: impl Fn(&str) -> Option<String>) -> Vec
         })
         .collect()
 }
+
+/// An administrator: the `admin` role at province scope.
+pub fn is_admin(u: &User) -> bool {
+    u.grants.iter().any(|g| g.role == "admin" && g.scope == Scope::Province)
+}
+
+/// Who sees quota figures (used/limit): reviewers and administrators — any grant
+/// above an organisation's own or the public's. Applicants and the public do not.
+pub fn sees_quota_figures(u: &User) -> bool {
+    u.grants.iter().any(|g| !matches!(g.scope, Scope::Organisation(_) | Scope::Public))
+}
+
+/// The region whose summary table (汇总表) `u` may export at `level` (district,
+/// city or province recommendations), given the region `asked` for (`None`: the
+/// user's own) and, when `asked` is a district, the city it belongs to
+/// (`asked_city`). Administrators and the province export any region; a city its
+/// own city and its districts; a district only itself, at district level.
+///
+/// # Errors
+/// `Err(())` when `u` may not export that region at that level.
+pub fn summary_region(
+    u: &User,
+    level: ScopeLevel,
+    asked: Option<&str>,
+    asked_city: Option<&str>,
+) -> Result<Option<String>, ()> {
+    if is_admin(u) || u.grants.iter().any(|g| g.scope == Scope::Province && g.role != "public") {
+        return Ok(asked.map(str::to_string));
+    }
+    for g in &u.grants {
+        match (&g.scope, level) {
+            (Scope::City(c), ScopeLevel::City | ScopeLevel::District) => match asked {
+                None => return Ok(Some(c.clone())),
+                Some(a) if a == c || asked_city == Some(c.as_str()) => return Ok(Some(a.to_string())),
+                Some(_) => {}
+            },
+            (Scope::District(d), ScopeLevel::District) => match asked {
+                None => return Ok(Some(d.clone())),
+                Some(a) if a == d => return Ok(Some(a.to_string())),
+                Some(_) => {}
+            },
+            _ => {}
+        }
+    }
+    Err(())
+}

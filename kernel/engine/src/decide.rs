@@ -122,6 +122,12 @@ pub enum Refusal {
         crate::graph::window_zh(window)
     )]
     ReturnWindowClosed { stage: String, stage_zh: String, window: String, detail: String, detail_zh: String },
+    /// The action runs the submission check, and none ran on the application as it
+    /// stands (it changed, or moved to this stage, after the request was checked).
+    #[error(
+        "“{title}”须在申报当前的内容上完成检查后才能办理，申报已有变动，请重新办理 / {action:?} needs the submission check on the application as it stands, which changed after it was checked; send the request again"
+    )]
+    CheckNotRun { action: String, title: String },
 }
 
 impl Refusal {
@@ -154,6 +160,7 @@ impl Refusal {
             Refusal::ClockBehind { .. } => "clock_behind",
             Refusal::InvalidPayload { .. } => "invalid_payload",
             Refusal::ReturnWindowClosed { .. } => "return_window_closed",
+            Refusal::CheckNotRun { .. } => "check_not_run",
         }
     }
 
@@ -186,6 +193,7 @@ impl Refusal {
         "invalid_payload",
         "clock_behind",
         "return_window_closed",
+        "check_not_run",
     ];
 
     /// What kind of failure this is (see [`ErrorKind`]): the request itself is
@@ -204,7 +212,7 @@ impl Refusal {
             | Refusal::UnexpectedPayload { .. }
             | Refusal::ClockBehind { .. }
             | Refusal::InvalidPayload { .. } => ErrorKind::Invalid,
-            Refusal::InconsistentState { .. } => ErrorKind::Internal,
+            Refusal::InconsistentState { .. } => ErrorKind::Corrupt,
             Refusal::RoundNotOpen { .. }
             | Refusal::StaleStage { .. }
             | Refusal::NotAtThisStage { .. }
@@ -218,6 +226,7 @@ impl Refusal {
             | Refusal::ObjectionsOpen { .. }
             | Refusal::NoOpenObjection
             | Refusal::UnconfirmedWarnings { .. }
+            | Refusal::CheckNotRun { .. }
             | Refusal::Banned { .. } => ErrorKind::Conflict,
         }
     }
@@ -858,6 +867,13 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     }
     next.version += 1;
 
+    // Last, so that every other refusal comes first (and `actions_for`, which asks
+    // without a check, learns whether all else would accept): an action that runs
+    // the submission check is taken only with a check of the state it is taken on.
+    if action.runs_check && cmd.check_warnings.is_none() {
+        return Err(Refusal::CheckNotRun { action: action.id.clone(), title: action.title.zh.clone() });
+    }
+
     Ok(Decided {
         action: action.clone(),
         grant,
@@ -1186,6 +1202,13 @@ mod tests {
                 ..base("a clock set before the last decision", at("city"), &city, req("return"), "clock_behind")
             },
         ];
+        // A submit that runs the check, taken without one (the application changed
+        // after it was checked): refused, whatever else would accept it.
+        let mut c = base("a checked submit without its check", at("draft"), &applicant, req("submit"), "check_not_run");
+        for a in c.round.graph.actions.iter_mut().filter(|a| a.id == "submit") {
+            a.runs_check = true;
+        }
+        v.push(c);
         let mut assigned = at("expert");
         assigned.experts = vec!["e".into()];
         v.push(base("score without a score", assigned, &expert, req("score"), "missing_payload"));

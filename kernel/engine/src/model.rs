@@ -316,9 +316,63 @@ impl AppState {
 
 /// Form data kept as the JSON text it arrived as: stored and re-read without
 /// building a value tree (parse it with [`FormData::to_value`] when needed).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize)]
 #[serde(transparent)]
 pub struct FormData(Box<serde_json::value::RawValue>);
+
+/// Read form data (from the store, an import): the text must be JSON a
+/// [`serde_json::Value`] holds — a number out of `f64`'s range (`1e400`) is JSON
+/// syntax but no value, and is refused here, so [`FormData::to_value`] never fails.
+impl<'de> Deserialize<'de> for FormData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        serde_json::from_str::<Parses>(raw.get()).map_err(|e| serde::de::Error::custom(format!("form data: {e}")))?;
+        Ok(FormData(raw))
+    }
+}
+
+/// Deserialises any JSON a [`serde_json::Value`] holds, keeping nothing (numbers
+/// are parsed, so one out of range fails; `IgnoredAny` would skip them).
+struct Parses;
+
+impl<'de> Deserialize<'de> for Parses {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Parses;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_unit<E>(self) -> Result<Parses, E> {
+                Ok(Parses)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Parses, A::Error> {
+                while a.next_element::<Parses>()?.is_some() {}
+                Ok(Parses)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Parses, A::Error> {
+                while a.next_entry::<serde::de::IgnoredAny, Parses>()?.is_some() {}
+                Ok(Parses)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 impl FormData {
     /// Form data as stored: `v` with every whole number written as an integer
@@ -336,8 +390,10 @@ impl FormData {
     pub fn as_str(&self) -> &str {
         self.0.get()
     }
+    /// The data as a value tree.
     pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.0.get()).expect("stored form data is JSON")
+        // Every way in (`from_value`, `Deserialize`) checked that it parses.
+        serde_json::from_str(self.0.get()).expect("form data is checked to parse when made")
     }
 }
 
@@ -556,5 +612,13 @@ mod form_data_tests {
                 .unwrap();
         let stored = FormData::from_value(&v);
         assert_eq!(stored.as_str(), r#"{"a":100,"b":[100,2.5,0],"c":{"d":5000000000,"e":1e+300,"f":7}}"#);
+    }
+
+    #[test]
+    fn form_data_that_no_value_holds_is_refused_when_read() {
+        let e = serde_json::from_str::<FormData>(r#"{"staff": 1e400}"#).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("form data"), "{e}");
+        let ok: FormData = serde_json::from_str(r#"{"staff": 1e300}"#).unwrap();
+        assert_eq!(ok.to_value()["staff"], 1e300);
     }
 }

@@ -32,7 +32,7 @@ pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_doc
 
 use crate::idempotency::Claim;
 use crate::kernel::Kernel;
-use crate::model::{Application, Scope, User};
+use crate::model::{Application, User};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
@@ -254,7 +254,7 @@ fn caller(k: &Kernel, headers: &HeaderMap) -> Result<User, ApiError> {
 }
 
 pub(crate) fn is_admin(u: &User) -> bool {
-    u.grants.iter().any(|g| g.role == "admin" && g.scope == Scope::Province)
+    crate::engine::access::is_admin(u)
 }
 
 fn require_admin(u: &User) -> Result<(), ApiError> {

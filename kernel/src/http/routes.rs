@@ -1,7 +1,7 @@
 //! Every endpoint: its handler and its documentation in one table ([`route_docs`]),
 //! from which both the router and the OpenAPI document are built, so they cannot drift.
 
-use super::{Answer, Api, ApiError, Ctx, blocking, caller, is_admin, mutate, parse, query, require_admin, visible_app};
+use super::{Answer, Api, ApiError, Ctx, blocking, caller, mutate, parse, query, require_admin, visible_app};
 use crate::attachments::{BlobError, BlobRef};
 use crate::backup::BackupReport;
 use crate::calendar::Calendar;
@@ -495,15 +495,10 @@ async fn form_schema(State(api): State<Api>, h: HeaderMap, Path((round, form)): 
     .await
 }
 
-/// Reviewers and administrators; applicants and the public do not see quota figures.
-fn reviewer(u: &User) -> bool {
-    u.grants.iter().any(|g| !matches!(g.scope, Scope::Organisation(_) | Scope::Public))
-}
-
 async fn quotas(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>) -> Response {
     query(api, h, move |k, u, _| {
         k.round(&round)?;
-        if !reviewer(u) {
+        if !crate::engine::access::sees_quota_figures(u) {
             return Err(ApiError::Forbidden("只有审核人员可查看名额 / only reviewers see quota figures".into()));
         }
         let rows: Vec<Value> = k
@@ -568,7 +563,7 @@ async fn list_applications(
                 _ => None,
             })
             .collect();
-        let candidates = if !own.is_empty() && !reviewer(u) {
+        let candidates = if !own.is_empty() && !crate::engine::access::sees_quota_figures(u) {
             let mut v = Vec::new();
             for o in own {
                 v.extend(k.applications_of(o)?.into_iter().filter(|a| a.round == round));
@@ -679,32 +674,16 @@ async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, 
 }
 
 /// The scope a caller may export at `level`, given what it asked for.
+/// The region `u` may export a summary of (`engine::access::summary_region`).
 fn summary_scope(k: &Kernel, u: &User, level: SummaryLevel, asked: Option<String>) -> Result<Option<String>, ApiError> {
-    if is_admin(u) || u.grants.iter().any(|g| g.scope == Scope::Province && g.role != "public") {
-        return Ok(asked);
-    }
-    let denied =
-        || ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into());
-    for g in &u.grants {
-        match (&g.scope, level) {
-            (Scope::City(c), SummaryLevel::City | SummaryLevel::District) => match &asked {
-                None => return Ok(Some(c.clone())),
-                Some(a) if a == c => return Ok(asked),
-                Some(a) => {
-                    if k.region(a)?.is_some_and(|r| r.kind == RegionKind::District && r.parent.as_ref() == Some(c)) {
-                        return Ok(asked);
-                    }
-                }
-            },
-            (Scope::District(d), SummaryLevel::District) => match &asked {
-                None => return Ok(Some(d.clone())),
-                Some(a) if a == d => return Ok(asked),
-                Some(_) => {}
-            },
-            _ => {}
-        }
-    }
-    Err(denied())
+    // A district asked for: its city, for the policy to compare.
+    let asked_city = match &asked {
+        Some(a) => k.region(a)?.filter(|r| r.kind == RegionKind::District).and_then(|r| r.parent),
+        None => None,
+    };
+    crate::engine::access::summary_region(u, level.scope_level(), asked.as_deref(), asked_city.as_deref()).map_err(
+        |()| ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into()),
+    )
 }
 
 async fn summary(

@@ -206,7 +206,12 @@ impl Kernel {
             let t = tx.open_table(CHECK_INPUTS)?;
             let v = t
                 .get(c.input_digest.as_str())?
-                .ok_or_else(|| ActError::NotFound { what: "check input", id: c.input_digest.clone() })?;
+                // A decision records its check's input in the same transaction: one
+                // missing means the database is damaged.
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: format!("check_inputs/{}", c.input_digest),
+                    message: "the recorded check's input is missing".into(),
+                })?;
             if sha256_hex(v.value()) != c.input_digest {
                 return Err(ActError::Store(StoreError::Corrupt {
                     key: format!("check_inputs/{}", c.input_digest),

@@ -72,6 +72,12 @@ impl Kernel {
                     }
                 }
             };
+            // Asked without a check: an action that runs one is refused for that
+            // alone when everything else would accept it.
+            let verdict = match verdict {
+                Err(ActError::Refused(Refusal::CheckNotRun { .. })) if action.runs_check => Ok(()),
+                other => other,
+            };
             match verdict {
                 Ok(()) => out.available.push(ActionOption {
                     id: action.id.clone(),

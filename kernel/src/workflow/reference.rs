@@ -143,7 +143,8 @@ impl Kernel {
     }
 
     pub fn org(&self, credit_code: &str) -> Result<Option<Organisation>, StoreError> {
-        self.read(ORGS, credit_code)
+        // Codes are read one way everywhere (as the imports store them).
+        self.read(ORGS, &shenbao_contract::credit_code::normalise(credit_code))
     }
 
     pub fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {

@@ -1067,7 +1067,13 @@ fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
             }
             .map_err(|b| {
                 let f: Failure = b.error.into();
-                Failure::new(f.0, format!("{} (batch item {}, {})", f.1, b.position, b.application), f.2)
+                // A failure before any item (an unknown user) names no item.
+                let at = if b.application.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (batch item {}, {})", b.position, b.application)
+                };
+                Failure::new(f.0, format!("{}{at}", f.1), f.2)
             })?;
             for r in &rs {
                 receipt(r, json);
@@ -1141,9 +1147,20 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                 esay!("{n} lines");
                 return Ok(());
             }
-            let f = std::fs::File::create(&out)
+            // Written beside the target and renamed when whole: a failed export (an
+            // unknown round, a full disk) leaves no file behind.
+            let partial = out.with_extension("jsonl.partial");
+            let f = std::fs::File::create(&partial)
                 .map_err(|e| Failure::new(exit::STORAGE, unwritable(&out, &e), "choose a writable path"))?;
-            let n = k.export_round(&id, std::io::BufWriter::new(f))?;
+            let n = match k.export_round(&id, std::io::BufWriter::new(f)) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(e.into());
+                }
+            };
+            std::fs::rename(&partial, &out)
+                .map_err(|e| Failure::new(exit::STORAGE, unwritable(&out, &e), "choose a writable path"))?;
             say!("{}: {n} lines", out.display());
         }
     }
