@@ -510,3 +510,53 @@ fn every_form_of_every_program_renders() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Issue 17: every form of the three programs compiles in the strict validator the
+/// console uses (Ajv 2020, strict, ajv-formats, Shenbao's vocabulary), and every
+/// example case is valid there exactly when the kernel finds no schema finding —
+/// so what the browser accepts, the kernel accepts (`console/tests/schemas.mjs`).
+#[test]
+fn the_forms_validate_alike_in_the_consoles_validator() {
+    let console = testkit::ensure_console_deps().unwrap();
+    let mut forms = Vec::new();
+    for program in ["enabling-resources", "eco-partners", "iiot-pilots"] {
+        let r = run(program);
+        for f in &r.manifest.forms {
+            let form_of = |name: &str| {
+                let case = &r.set.cases[name];
+                case.form
+                    .clone()
+                    .or_else(|| {
+                        let d = case.direction.as_deref()?;
+                        r.manifest.directions.iter().find(|x| x.id == d).map(|x| x.form.clone())
+                    })
+                    .unwrap_or_else(|| r.manifest.forms[0].id.clone())
+            };
+            let cases: Vec<serde_json::Value> = r
+                .runs
+                .values()
+                .filter(|run| form_of(&run.name) == f.id)
+                .map(|run| {
+                    let schema_findings = run.got.findings.iter().any(|x| x.rule_id.starts_with("schema."));
+                    serde_json::json!({
+                        "name": run.name,
+                        "data": r.set.cases[&run.name].data,
+                        "kernel_valid": !schema_findings,
+                    })
+                })
+                .collect();
+            forms.push(serde_json::json!({ "program": program, "form": f.id, "schema": f.schema, "cases": cases }));
+        }
+    }
+    assert!(forms.iter().map(|f| f["cases"].as_array().unwrap().len()).sum::<usize>() > 100);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(&forms).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(console.join("tests").join("schemas.mjs"))
+        .arg(file.path())
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("schemas compile strictly"), "{text}");
+}

@@ -173,6 +173,22 @@ pub fn ensure_componentize_js() -> Result<PathBuf, String> {
     Ok(exe)
 }
 
+/// The console's JavaScript dependencies (`console/package-lock.json`), installed by
+/// npm into `console/node_modules`; returns the console folder.
+pub fn ensure_console_deps() -> Result<PathBuf, String> {
+    let dir = root().join("console");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .map_err(|e| format!("console/package-lock.json: {e}"))?;
+    let marker = dir.join("node_modules").join(".shenbao-installed-lock.json");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == lock) {
+        return Ok(dir);
+    }
+    eprintln!("testkit: installing the console's dependencies (console/package-lock.json) …");
+    run_tool(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir))?;
+    std::fs::write(&marker, lock).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(dir)
+}
+
 /// The newest modification time of the files under `path`.
 fn newest(path: &Path) -> SystemTime {
     let Ok(meta) = std::fs::metadata(path) else { return SystemTime::UNIX_EPOCH };
