@@ -1367,3 +1367,30 @@ fn a_submit_prepared_before_a_return_is_not_taken_unchecked() {
     let e = w.kernel.act("applicant-1", &id, &submit).unwrap_err();
     assert_eq!(e.code(), "blocking_findings", "{e}");
 }
+
+/// Issue 17: a session ends after two idle hours, and twelve hours after sign-in
+/// however busy; a new password ends every session of the user.
+#[test]
+fn sessions_end_when_idle_when_old_and_when_the_password_changes() {
+    let w = world();
+    let k = &w.kernel;
+    k.set_password("applicant-1", "correct horse battery").unwrap();
+    let s = k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").unwrap();
+    assert_eq!(k.session_user(&s.secret).unwrap().unwrap().0.id, "applicant-1");
+    w.clock.advance(shenbao::SESSION_IDLE_SECS + 1);
+    assert!(k.session_user(&s.secret).unwrap().is_none(), "idle too long");
+
+    let s = k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").unwrap();
+    for _ in 0..(shenbao::SESSION_MAX_SECS / 3600) {
+        w.clock.advance(3600);
+        assert!(k.session_user(&s.secret).unwrap().is_some(), "used every hour");
+    }
+    w.clock.advance(1);
+    assert!(k.session_user(&s.secret).unwrap().is_none(), "past the longest a session lasts");
+
+    let s = k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").unwrap();
+    k.set_password("applicant-1", "another horse battery").unwrap();
+    assert!(k.session_user(&s.secret).unwrap().is_none(), "a new password signs out everywhere");
+    assert!(k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").is_err());
+    k.sign_in("applicant-1", "another horse battery", "127.0.0.1").unwrap();
+}

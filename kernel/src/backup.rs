@@ -111,6 +111,9 @@ fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError
         + copy(r, w, TOKENS.raw())?
         + copy(r, w, IDEMPOTENCY.raw())?
         + copy(r, w, API_RESPONSES.raw())?
+        + copy(r, w, PASSWORDS.raw())?
+        + copy(r, w, SESSIONS.raw())?
+        + copy(r, w, SIGNIN_CODES.raw())?
         + copy(r, w, BLOB_OWNERS)?)
 }
 

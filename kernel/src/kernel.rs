@@ -212,6 +212,8 @@ pub struct Kernel {
     /// Read transactions begun and commits made outside the group commit.
     reads: std::sync::atomic::AtomicU64,
     commits: std::sync::atomic::AtomicU64,
+    /// Failed sign-ins, per user and address (`sessions.rs`).
+    pub(crate) sign_in: crate::sessions::Throttle,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -262,6 +264,7 @@ impl Kernel {
             idempotency: Default::default(),
             reads: Default::default(),
             commits: Default::default(),
+            sign_in: Default::default(),
         })
     }
 

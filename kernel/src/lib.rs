@@ -57,6 +57,7 @@ mod plugin;
 mod regions;
 mod registry;
 pub mod schema_bounds;
+mod sessions;
 mod summary;
 mod tables;
 pub mod text;
@@ -85,6 +86,10 @@ pub use output::{check_result_problem, check_result_size, round_check_problem};
 pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
 pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
+pub use sessions::{
+    CODE_VALID_SECS, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    SESSION_IDLE_SECS, SESSION_MAX_SECS, Session, SignInError, THROTTLE_WINDOW_SECS, password_problem,
+};
 pub use shenbao_contract as contract;
 pub use shenbao_engine::access::Disclosure;
 pub use shenbao_engine::{

@@ -89,6 +89,9 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         TOKENS.open(&tx)?;
         IDEMPOTENCY.open(&tx)?;
         API_RESPONSES.open(&tx)?;
+        PASSWORDS.open(&tx)?;
+        SESSIONS.open(&tx)?;
+        SIGNIN_CODES.open(&tx)?;
     }
     tx.commit()?;
     Ok(from)

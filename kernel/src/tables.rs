@@ -97,6 +97,16 @@ pub const TOKENS: Records<&str, crate::tokens::TokenInfo> = Records::new("tokens
 /// the same transaction as the decisions it names.
 pub const IDEMPOTENCY: Records<(&str, &str), crate::workflow::IdempotencyRecord> = Records::new("idempotency");
 
+/// Passwords for signing in to the console: user → [`crate::sessions::PasswordRecord`]
+/// (argon2id PHC string; never the password).
+pub const PASSWORDS: Records<&str, crate::sessions::PasswordRecord> = Records::new("passwords");
+
+/// Console sessions by the sha256 (hex) of their secret → [`crate::sessions::SessionRecord`].
+pub const SESSIONS: Records<&str, crate::sessions::SessionRecord> = Records::new("sessions");
+
+/// One-time sign-in codes by the sha256 (hex) of the code → [`crate::sessions::CodeRecord`].
+pub const SIGNIN_CODES: Records<&str, crate::sessions::CodeRecord> = Records::new("signin_codes");
+
 /// HTTP responses remembered under an idempotency key: (user, key) → JSON
 /// {digest, status, body}, so a retried request gets the first answer verbatim.
 pub const API_RESPONSES: Records<(&str, &str), crate::idempotency::Remembered> = Records::new("api_responses");

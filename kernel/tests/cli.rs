@@ -519,6 +519,33 @@ fn a_round_scripted_through_the_cli() {
         "{}",
         text(&busy.stderr)
     );
+    // Console passwords: set from standard input, refused when too short; a
+    // one-time code is printed once.
+    let set_password = |user: &str, password: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shenbao"))
+            .args(["--db", &p(&restored), "user", "password", user])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    drop(k);
+    let out = set_password("org-01", "short");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("至少 12 个字符"), "{}", text(&out.stderr));
+    ok(&set_password("org-01", "correct horse battery"));
+    let out = set_password("nobody", "correct horse battery");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let code: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&restored, &["--json", "user", "sign-in-code", "org-01"]))).unwrap();
+    assert_eq!(code["code"].as_str().unwrap().len(), 24, "{code}");
+    let k = shenbao::Kernel::open(&restored).unwrap();
+    k.sign_in("org-01", "correct horse battery", "cli-test").unwrap();
+    k.sign_in_with_code("org-01", code["code"].as_str().unwrap(), "a new horse battery", "cli-test").unwrap();
     // Restoring from a database a process holds says so (not "invalid backup").
     let held = shenbao(&dir.path().join("r2.redb"), &["restore", &p(&restored)]);
     assert_eq!(held.status.code(), Some(7), "{}", text(&held.stderr));

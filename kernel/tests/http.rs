@@ -570,7 +570,9 @@ async fn openapi_is_committed_and_every_route_exists() {
         let method = Method::from_bytes(d.method.to_uppercase().as_bytes()).unwrap();
         let (st, b) = s.call("anonymous", method, &path, None).await;
         if matches!(d.access, shenbao::http::Access::Open) {
-            assert_eq!(st, StatusCode::OK, "{} {path}", d.method);
+            // Open: answered (a sign-in without a body is malformed, not missing).
+            let expect = if d.method == "post" { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            assert_eq!(st, expect, "{} {path}: {b}", d.method);
         } else {
             // Authentication comes first: a 401 proves the route is there (the fallback is 404).
             assert_eq!(st, StatusCode::UNAUTHORIZED, "{} {path}: {b}", d.method);
@@ -1248,4 +1250,151 @@ async fn unknown_fields_are_refused_naming_the_field() {
     }
     let (_, app) = s.call("district", Method::GET, &format!("/v1/applications/{id}"), None).await;
     assert_eq!(app["state"]["stage"], "district-review", "nothing changed");
+}
+
+/// Issue 17: people sign in with a password (or a one-time code) and get a session
+/// cookie — HttpOnly, SameSite=Strict, `__Host-` and Secure by default — that
+/// authenticates like a token, but changes nothing without the session's CSRF
+/// token; wrong passwords and unknown users get one answer and are throttled;
+/// signing out ends the session on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_sign_in_with_a_password_and_a_session_cookie() {
+    let s = server(ApiConfig { secure_cookies: false, ..ApiConfig::default() }).await;
+    s.open_round().await;
+    let raw = |method: Method, path: &str| s.client.request(method, format!("{}{path}", s.base));
+    let sign_in = |body: Value| raw(Method::POST, "/v1/session").json(&body).send();
+
+    // No password yet: the same answer as a wrong one.
+    let r = sign_in(json!({"user": "org-01", "password": "correct horse battery"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let unknown_user: Value = r.json().await.unwrap();
+    assert_eq!(unknown_user["code"], "sign_in_failed");
+
+    // The administrator sets passwords; a short one is refused naming the limit.
+    let (st, b) = s.call("admin", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": "short"}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("至少 12 个字符"), "{b}");
+    let (st, b) = s
+        .call("applicant", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": "correct horse battery"})))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "only administrators set passwords: {b}");
+    let (st, b) = s
+        .call("admin", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": "correct horse battery"})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+
+    // Wrong password and unknown user: one answer.
+    let r = sign_in(json!({"user": "org-01", "password": "wrong horse battery"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap(), unknown_user);
+    let r = sign_in(json!({"user": "nobody", "password": "correct horse battery"})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), unknown_user);
+
+    // The right one: a session cookie and the CSRF token.
+    let r = sign_in(json!({"user": "org-01", "password": "correct horse battery"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    for part in ["shenbao_session=ss_", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    let session: Value = r.json().await.unwrap();
+    assert!(session.get("secret").is_none(), "the secret is only in the cookie: {session}");
+    assert_eq!(session["user"]["id"], "org-01");
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let cookie = set.split(';').next().unwrap().to_string();
+
+    // The cookie reads like a token …
+    let me: Value = raw(Method::GET, "/v1/me").header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["id"], "org-01");
+    let again: Value =
+        raw(Method::GET, "/v1/session").header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(again["csrf_token"], csrf.as_str());
+    // … but changes nothing without the session's CSRF token.
+    let draft = s.draft("applicant").await;
+    let post = |token: Option<&str>| {
+        let mut r =
+            raw(Method::POST, &format!("/v1/rounds/{ROUND}/applications")).header("cookie", &cookie).json(&draft);
+        if let Some(t) = token {
+            r = r.header("x-csrf-token", t);
+        }
+        r.send()
+    };
+    for token in [None, Some("0000"), Some(&csrf[1..])] {
+        let r = post(token).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "csrf_failed");
+    }
+    let r = post(Some(&csrf)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mine: Value = r.json().await.unwrap();
+    // The same access policy as a token: another organisation's application is not found.
+    let other = s.submitted("other-applicant").await;
+    let r = raw(Method::GET, &format!("/v1/applications/{other}")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = raw(Method::GET, &format!("/v1/applications/{}", mine["application"]["id"].as_str().unwrap()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Signing out ends the session on the server and clears the cookie.
+    let r = raw(Method::DELETE, "/v1/session").header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "signing out is a change: it needs the token");
+    let r = raw(Method::DELETE, "/v1/session")
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let r = raw(Method::GET, "/v1/me").header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // Throttling: after five failures for a user, even the right password waits.
+    for _ in 0..shenbao::MAX_FAILURES_PER_USER {
+        let r = sign_in(json!({"user": "org-01", "password": "wrong horse battery"})).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = sign_in(json!({"user": "org-01", "password": "correct horse battery"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "too_many_attempts");
+    assert!(b["details"]["retry_after_secs"].as_i64().unwrap() > 0, "{b}");
+
+    // A one-time code: the person signs in once with it and sets a password.
+    let (st, b) = s.call("admin", Method::POST, "/v1/users/huicheng/sign-in-code", None).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let code = b["code"].as_str().unwrap().to_string();
+    let r = sign_in(json!({"user": "huicheng", "code": code, "new_password": "short"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a short new password; the code stays valid");
+    let r = sign_in(json!({"user": "huiyang", "code": code, "new_password": "district officer's own"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "another user's code");
+    let r = sign_in(json!({"user": "huicheng", "code": code, "new_password": "district officer's own"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = sign_in(json!({"user": "huicheng", "code": code, "new_password": "district officer's own"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a code is used once");
+    let r = sign_in(json!({"user": "huicheng", "password": "district officer's own"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Anything else in the body is refused, naming it.
+    let r = sign_in(json!({"user": "huicheng", "password": "x", "remember": true})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// By default the session cookie is `__Host-` prefixed and `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookies_are_secure_by_default() {
+    let s = server(ApiConfig::default()).await;
+    s.kernel.set_password("org-01", "correct horse battery").unwrap();
+    let r = s
+        .client
+        .post(format!("{}/v1/session", s.base))
+        .json(&json!({"user": "org-01", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let set = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(set.starts_with("__Host-shenbao_session=ss_") && set.contains("; Secure"), "{set}");
 }

@@ -93,6 +93,14 @@ pub enum ApiError {
         "同时进行的上传已达 {max} 个，请等待完成后再试 / {max} uploads of this user are already in progress; retry when one finishes"
     )]
     TooManyUploads { max: usize },
+    #[error(transparent)]
+    SignIn(#[from] crate::SignInError),
+    /// A change signed in by a session cookie without the session's token in
+    /// `X-CSRF-Token` (a cross-site request, or a page that lost its token).
+    #[error(
+        "请求缺少有效的 CSRF 令牌，请刷新页面后重试 / the request lacks the session's CSRF token (X-CSRF-Token); reload the page and retry"
+    )]
+    CsrfFailed,
     #[error("内部错误 / internal error: {0}")]
     Internal(String),
 }
@@ -154,6 +162,8 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.kind(),
             ApiError::Import(e) => e.kind(),
             ApiError::Internal(_) => ErrorKind::Internal,
+            ApiError::SignIn(e) => e.kind(),
+            ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
             ApiError::TooManyUploads { .. } => ErrorKind::Conflict,
         }
@@ -180,6 +190,8 @@ impl Classified for ApiError {
             ApiError::Backup(e) => e.code(),
             ApiError::Import(e) => e.code(),
             ApiError::Internal(_) => "internal",
+            ApiError::SignIn(e) => e.code(),
+            ApiError::CsrfFailed => "csrf_failed",
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => "request_timeout",
             ApiError::TooManyUploads { .. } => "too_many_uploads",
         }
@@ -192,7 +204,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyUploads { .. } | ApiError::SignIn(crate::SignInError::Throttled { .. }) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             _ => status_of(self.kind()),
         }
     }
@@ -215,6 +229,9 @@ impl ApiError {
             ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),
             ApiError::UploadTooSlow { seconds, min_rate } => json!({ "seconds": seconds, "min_rate": min_rate }),
             ApiError::TooManyUploads { max } => json!({ "max": max }),
+            ApiError::SignIn(crate::SignInError::Throttled { retry_after_secs }) => {
+                json!({ "retry_after_secs": retry_after_secs })
+            }
             _ => Value::Null,
         }
     }

@@ -25,10 +25,12 @@
 mod error;
 mod openapi;
 mod routes;
+mod session;
 
 pub use error::{ApiError, ErrorBody, status_of};
 pub use openapi::openapi;
 pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
+pub use session::{COOKIE_PLAIN, COOKIE_SECURE, CSRF_HEADER, ClientAddr, PasswordRequest, SignInRequest};
 
 use crate::idempotency::Claim;
 use crate::kernel::Kernel;
@@ -82,6 +84,11 @@ pub struct ApiConfig {
     /// it); `None` refuses backups over HTTP. `shenbao serve` uses `--backup-dir`,
     /// by default `backups/` beside the database.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// Session cookies are `Secure` (sent over HTTPS only) and named with the
+    /// `__Host-` prefix. Turn off only where the console is served over plain HTTP
+    /// (`shenbao serve --insecure-cookies`, e.g. on loopback or behind a proxy that
+    /// terminates TLS on the same host).
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiConfig {
@@ -100,6 +107,7 @@ impl Default for ApiConfig {
             min_upload_rate: 16 << 10,
             max_uploads_per_user: 4,
             backup_dir: None,
+            secure_cookies: true,
         }
     }
 }
@@ -173,7 +181,14 @@ pub async fn serve_on(
             drop(tcp);
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // The client's address travels with each request (sign-in throttling).
+        let service = hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(session::ClientAddr(peer));
+                req
+            },
+        ));
         tokio::spawn(async move {
             let _permit = permit;
             let _held = held;
@@ -241,16 +256,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let t = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
-    Some(t.trim().to_string())
-}
-
-/// The calling user, from the bearer token.
-fn caller(k: &Kernel, headers: &HeaderMap) -> Result<User, ApiError> {
-    let token = bearer(headers).ok_or(ApiError::Unauthenticated)?;
-    k.authenticate(&token)?.ok_or(ApiError::Unauthenticated)
+/// The calling user (a bearer token, or a session cookie and, for a change
+/// (`changes`), its CSRF token): [`session::authenticate`].
+fn caller(k: &Kernel, headers: &HeaderMap, changes: bool) -> Result<User, ApiError> {
+    session::authenticate(k, headers, changes)
 }
 
 pub(crate) fn is_admin(u: &User) -> bool {
@@ -362,7 +371,7 @@ async fn mutate<T: Send + 'static>(
     let (k, h) = (api.kernel.clone(), headers.clone());
     let admin_only = answer.admin;
     let user = match blocking(move || {
-        let user = caller(&k, &h)?;
+        let user = caller(&k, &h, true)?;
         if admin_only {
             require_admin(&user)?;
         }
@@ -439,7 +448,7 @@ async fn query<R: serde::Serialize + Send + 'static>(
     f: impl FnOnce(&Kernel, &User, &ApiConfig) -> Result<R, ApiError> + Send + 'static,
 ) -> Response {
     match blocking(move || {
-        let user = caller(&api.kernel, &headers)?;
+        let user = caller(&api.kernel, &headers, false)?;
         f(&api.kernel, &user, &api.config)
     })
     .await

@@ -108,13 +108,17 @@ pub fn openapi() -> Value {
         "info": {
             "title": "Shenbao (申报) API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Program applications and approvals. Bearer tokens; objects outside the caller's scope answer 404; every state-changing request but the content-addressed upload accepts an Idempotency-Key."
+            "description": "Program applications and approvals. Integrators authenticate with bearer tokens; people (the console) sign in at POST /v1/session and send its cookie, with the session's CSRF token as X-CSRF-Token on every state-changing request. Objects outside the caller's scope answer 404; every state-changing request but the content-addressed upload accepts an Idempotency-Key."
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "security": [{ "bearer": [] }],
+        "security": [{ "bearer": [] }, { "session": [], "csrf": [] }],
         "paths": paths,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": "__Host-shenbao_session" },
+                "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" }
+            },
             "schemas": schemas
         }
     })

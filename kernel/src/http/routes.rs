@@ -195,6 +195,38 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         (doc("get", "/v1/health", "Liveness: the server answers", Open), get(health)),
         (doc("get", "/openapi.json", "This OpenAPI 3.1 document", Open), get(openapi_doc)),
         (doc("get", "/v1/me", "The calling user and its grants", Scoped).res(s::<User>), get(me)),
+        (
+            doc(
+                "post",
+                "/v1/session",
+                "Sign in (people, the console): a password, or a one-time code with the new password it sets. Answers the user and the session's CSRF token, and sets the session cookie (HttpOnly, SameSite=Strict); a state-changing request signed in by the cookie sends the token as X-CSRF-Token. Failed sign-ins are throttled per user and address (429 too_many_attempts).",
+                Open,
+            )
+            .req(s::<super::SignInRequest>)
+            .res(s::<crate::Session>)
+            .created(),
+            post(super::session::sign_in),
+        ),
+        (
+            doc("get", "/v1/session", "The user signed in by the session cookie, and the session's CSRF token", Scoped),
+            get(super::session::current),
+        ),
+        (doc("delete", "/v1/session", "Sign out: the session ends and its cookie is cleared", Scoped), delete(super::session::sign_out)),
+        (
+            doc("put", "/v1/users/{id}/password", "Set a user's password (12–128 characters); ends the user's sessions", Admin)
+                .req(s::<super::PasswordRequest>),
+            put(set_password),
+        ),
+        (
+            doc(
+                "post",
+                "/v1/users/{id}/sign-in-code",
+                "Issue a one-time sign-in code (shown once, valid 72 h) with which the user signs in and sets a password",
+                Admin,
+            )
+            .created(),
+            post(sign_in_code),
+        ),
         (doc("get", "/v1/plugins", "Installed program plugins", Scoped).res(s::<Vec<PluginRecord>>), get(plugins)),
         (
             doc("post", "/v1/plugins", "Install a program plugin (the component's bytes)", Admin)
@@ -694,7 +726,7 @@ async fn summary(
 ) -> Response {
     let result = blocking(move || {
         let k = &*api.kernel;
-        let u = caller(k, &h)?;
+        let u = caller(k, &h, false)?;
         let q = query_of(q)?;
         let level = q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
         k.round(&round)?;
@@ -746,7 +778,7 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let k = api.kernel.clone();
     let auth = {
         let (k, h) = (k.clone(), h.clone());
-        blocking(move || caller(&k, &h)).await
+        blocking(move || caller(&k, &h, true)).await
     };
     let user = match auth {
         Ok(u) => u.id,
@@ -893,6 +925,28 @@ async fn issue_token(State(api): State<Api>, h: HeaderMap, Path(id): Path<String
         require_admin(c.user)?;
         let req: TokenRequest = if c.body.is_empty() { TokenRequest { label: String::new() } } else { parse(c.body)? };
         Ok(c.kernel.issue_token(&id, &req.label)?)
+    })
+    .await
+}
+
+async fn set_password(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
+    let limit = api.config.max_body;
+    let answer = Answer::new(|_: &()| ok(StatusCode::OK, &json!({ "password_set": true }))).admin();
+    mutate(api, h, format!("PUT /v1/users/{id}/password"), body, limit, answer, move |c| {
+        require_admin(c.user)?;
+        let req: super::PasswordRequest = parse(c.body)?;
+        Ok(c.kernel.set_password(&id, &req.password)?)
+    })
+    .await
+}
+
+async fn sign_in_code(State(api): State<Api>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
+    let limit = api.config.max_body;
+    // The code is shown once, as a token's secret.
+    let answer = Answer::new(|c: &String| ok(StatusCode::CREATED, &json!({ "code": c }))).secret(&["code"]).admin();
+    mutate(api, h, format!("POST /v1/users/{id}/sign-in-code"), body, limit, answer, move |c| {
+        require_admin(c.user)?;
+        Ok(c.kernel.issue_sign_in_code(&id)?)
     })
     .await
 }

@@ -138,6 +138,12 @@ enum Command {
         /// where every client has the proxy's address, raise it to 1024).
         #[arg(long, default_value_t = 256)]
         max_connections_per_client: usize,
+        /// Session cookies without `Secure` (and without the `__Host-` prefix), for a
+        /// console served over plain HTTP — on loopback, or behind a proxy on the
+        /// same host that terminates TLS. Off by default: browsers then send the
+        /// cookie over HTTPS only.
+        #[arg(long)]
+        insecure_cookies: bool,
     },
 }
 
@@ -241,6 +247,14 @@ enum UserCommand {
     /// List users and their grants.
     #[command(after_help = "Example:\n  shenbao user list")]
     List,
+    /// Set a user's console password (12–128 characters), read from standard input
+    /// (one line); ends the user's sessions.
+    #[command(after_help = "Example:\n  printf '%s\\n' 'correct horse battery' | shenbao user password org-01")]
+    Password { user: String },
+    /// Issue a one-time sign-in code (valid 72 h, printed once): the user signs in to
+    /// the console with it and sets a password.
+    #[command(after_help = "Example:\n  shenbao user sign-in-code org-01")]
+    SignInCode { user: String },
 }
 
 #[derive(Subcommand)]
@@ -569,7 +583,7 @@ fn run(cli: Cli) -> Res {
             }
             Ok(())
         }
-        Command::Serve { listen, backup_dir, max_connections_per_client } => {
+        Command::Serve { listen, backup_dir, max_connections_per_client, insecure_cookies } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
             // Load the plugin of every open round now, so no applicant's first
             // submission waits for it.
@@ -594,6 +608,7 @@ fn run(cli: Cli) -> Res {
             let config = shenbao::http::ApiConfig {
                 backup_dir: Some(backup_dir),
                 max_connections_per_client,
+                secure_cookies: !insecure_cookies,
                 ..Default::default()
             };
             rt.block_on(shenbao::http::serve(kernel, &listen, config)).map_err(|e| {
@@ -929,6 +944,25 @@ fn user(k: &Kernel, u: UserCommand, json: bool) -> Res {
             } else {
                 say!("token {} for {user} (shown once; send as `Authorization: Bearer …`):", t.info.id);
                 say!("{}", t.secret);
+            }
+        }
+        UserCommand::Password { user } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                Failure::new(exit::REFUSED, format!("reading the password: {e}"), "give it on standard input")
+            })?;
+            k.set_password(&user, line.trim_end_matches(['\r', '\n']))?;
+            say!("password set for {user}; the user's sessions ended");
+        }
+        UserCommand::SignInCode { user } => {
+            let code = k.issue_sign_in_code(&user)?;
+            if json {
+                print_json(&serde_json::json!({ "user": user, "code": code }));
+            } else {
+                say!(
+                    "one-time sign-in code for {user} (shown once, valid 72 h; give it to the person by another channel):"
+                );
+                say!("{code}");
             }
         }
         UserCommand::Token(TokenCommand::Revoke { id }) => {
