@@ -29,6 +29,10 @@ pub enum BackupError {
     Exists(String),
     #[error("{path} does not verify: {problem}")]
     Invalid { path: String, problem: String },
+    /// A round export that cannot be read as one (not text, a broken line, an
+    /// unknown record type): the input is wrong, nothing is stored.
+    #[error("轮次导出文件无法读取：{problem} / the round export cannot be read: {problem}")]
+    BadExport { problem: String },
     /// The backup to restore from does not exist.
     #[error("备份“{0}”不存在 / no backup at {0}")]
     Missing(String),
@@ -49,6 +53,7 @@ impl crate::error::Classified for BackupError {
             BackupError::Exists(_) => ErrorKind::Conflict,
             BackupError::Invalid { .. } => ErrorKind::Corrupt,
             BackupError::Missing(_) => ErrorKind::NotFound,
+            BackupError::BadExport { .. } => ErrorKind::Invalid,
             BackupError::Io { .. } => ErrorKind::Storage,
             BackupError::Store(e) => e.kind(),
             BackupError::Round(e) => e.kind(),
@@ -60,6 +65,7 @@ impl crate::error::Classified for BackupError {
             BackupError::Exists(_) => "exists",
             BackupError::Invalid { .. } => "backup_invalid",
             BackupError::Missing(_) => "not_found",
+            BackupError::BadExport { .. } => "invalid_export",
             BackupError::Io { .. } => "store",
             BackupError::Store(e) => e.code(),
             BackupError::Round(e) => e.code(),
@@ -180,13 +186,25 @@ impl Kernel {
         if !from.is_file() {
             return Err(BackupError::Missing(from.display().to_string()));
         }
-        let report = {
-            let k = Kernel::open(from).map_err(|e| match e {
-                // In use (a server holds it) is said as such; anything else means the
-                // file is no backup of ours.
-                crate::InstallError::Store(s @ StoreError::InUse) => BackupError::Store(s),
-                other => invalid(other.to_string()),
-            })?;
+        // The backup is only read: opened read-only (which also says whether a
+        // process holds it), copied beside the target, and the copy verified and
+        // renamed into place — a read-only backup restores, and stays as it was.
+        let probe = redb::ReadOnlyDatabase::open(from).map_err(|e| match StoreError::from(e) {
+            s @ StoreError::InUse => BackupError::Store(s),
+            other => invalid(other.to_string()),
+        })?;
+        let name = to.file_name().map_or_else(|| "restore".into(), |n| n.to_string_lossy().into_owned());
+        let partial = to.with_file_name(format!(".{name}.restoring"));
+        let io = |e: std::io::Error| BackupError::Io { path: to.display().to_string(), message: e.to_string() };
+        std::fs::copy(from, &partial).map_err(io)?;
+        drop(probe);
+        // `copy` keeps a read-only backup's mode; the restored database is written to.
+        let mut mode = std::fs::metadata(&partial).map_err(io)?.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        mode.set_readonly(false);
+        std::fs::set_permissions(&partial, mode).map_err(io)?;
+        let verified = (|| {
+            let k = Kernel::open(&partial).map_err(|e| invalid(e.to_string()))?;
             let chain = k.verify_chain()?;
             if let Some(i) = chain.first_broken {
                 return Err(invalid(format!("decision #{i} does not verify")));
@@ -195,16 +213,22 @@ impl Kernel {
             if !problems.is_empty() {
                 return Err(invalid(problems.join("; ")));
             }
-            BackupReport {
+            Ok(BackupReport {
                 path: to.display().to_string(),
                 records: 0,
                 decisions: chain.length,
                 blobs: 0,
                 chain_head: chain.head,
+            })
+        })();
+        let report = match verified {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
             }
         };
-        std::fs::copy(from, to)
-            .map_err(|e| BackupError::Io { path: to.display().to_string(), message: e.to_string() })?;
+        std::fs::rename(&partial, to).map_err(io)?;
         let blobs = copy_blobs(&crate::kernel::default_blob_dir(from), &crate::kernel::default_blob_dir(to))?;
         Ok(BackupReport { blobs, ..report })
     }
@@ -312,7 +336,7 @@ impl Kernel {
         let (mut orgs, mut apps, mut decisions, mut inputs, mut quotas) =
             (Vec::<Organisation>::new(), Vec::<Application>::new(), Vec::<Decision>::new(), Vec::new(), Vec::new());
         for (n, l) in input.lines().enumerate() {
-            let l = l.map_err(|e| BackupError::Io { path: "import".into(), message: e.to_string() })?;
+            let l = l.map_err(|e| BackupError::BadExport { problem: format!("line {}: {e}", n + 1) })?;
             if l.trim().is_empty() {
                 continue;
             }
@@ -334,7 +358,7 @@ impl Kernel {
                 scope: String,
                 used: u32,
             }
-            let at = |e: serde_json::Error| bad(format!("line {}: {e}", n + 1));
+            let at = |e: serde_json::Error| BackupError::BadExport { problem: format!("line {}: {e}", n + 1) };
             let tag: Tag = serde_json::from_str(&l).map_err(at)?;
             match tag.kind.as_str() {
                 "round" => round = Some(serde_json::from_str(&l).map_err(at)?),
@@ -350,71 +374,132 @@ impl Kernel {
                     let q: QuotaLine = serde_json::from_str(&l).map_err(at)?;
                     quotas.push((q.quota, q.scope, q.used));
                 }
-                other => return Err(bad(format!("line {}: unknown record type {other:?}", n + 1))),
+                other => {
+                    return Err(BackupError::BadExport {
+                        problem: format!("line {}: unknown record type {other:?}", n + 1),
+                    });
+                }
             }
         }
-        let round = round.ok_or_else(|| bad("no round line".into()))?;
+        let round = round.ok_or_else(|| BackupError::BadExport { problem: "no round line".into() })?;
         let id = round.spec.id.clone();
-        if self.round(&id).is_ok() {
-            return Err(BackupError::Exists(format!("round {id}")));
+        match self.round(&id) {
+            Ok(_) => return Err(BackupError::Exists(format!("round {id}"))),
+            Err(crate::workflow::RoundError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
         }
-        self.plugin_record_by_sha(&round.plugin.sha256).map_err(|_| {
-            bad(format!(
-                "the round pins plugin {}@{} ({}), which is not installed here; install it first",
-                round.plugin.program, round.plugin.version, round.plugin.sha256
-            ))
-        })?;
+        // The pinned plugin must be here (not found: install it first).
+        self.plugin_record_by_sha(&round.plugin.sha256)?;
+        // The round's graph as `create_round` would check it.
+        let graph_problems = crate::graph::check_graph(&round.graph);
+        if !graph_problems.is_empty() {
+            let list: Vec<String> = graph_problems.iter().map(|f| f.message.zh.clone()).collect();
+            return Err(bad(format!("the round's graph does not verify: {}", list.join("；"))));
+        }
         for d in &decisions {
             if decision_hash(d) != d.hash {
                 return Err(bad(format!("decision #{} does not match its hash: the export was altered", d.index)));
             }
         }
         decisions.sort_by_key(|d| d.index);
-        // Each application agrees with its decisions: it stands where its last
-        // decision put it, and what it holds is what its last check read (unless it
-        // was saved since). The hashes cover the decisions, this covers the rest.
-        let checked_data: std::collections::HashMap<&str, Option<serde_json::Value>> = inputs
-            .iter()
-            .map(|(digest, request)| {
-                (
-                    digest.as_str(),
-                    request.get("data").and_then(|d| d.as_str()).map(|d| serde_json::from_str(d).ok()).flatten(),
-                )
-            })
-            .collect();
+        // Where two decisions follow each other in the chain, they are linked.
+        for w in decisions.windows(2) {
+            if w[1].index == w[0].index + 1 && w[1].prev_hash != w[0].hash {
+                return Err(bad(format!(
+                    "decision #{} does not follow #{}: the export was altered",
+                    w[1].index, w[0].index
+                )));
+            }
+        }
+        // Each application agrees with its decisions and its checks — the hashes
+        // cover the decisions, this covers the rest: its decisions walk the graph
+        // without a gap from the initial stage to where it stands; every decision
+        // its state names is among them; its outcome is its stage's; and what it
+        // holds (data, direction, applicant, attachments) is what its last check
+        // read, unless it was saved since. Quota counters are the units held.
+        let checked: std::collections::HashMap<&str, &serde_json::Value> =
+            inputs.iter().map(|(digest, request)| (digest.as_str(), request)).collect();
+        let stage_of = |id: &str| round.graph.stages.iter().find(|s| s.id == id);
+        let mut held: std::collections::BTreeMap<(String, String), u32> = Default::default();
         for a in &apps {
+            let who = &a.id;
             if a.round != id {
-                return Err(bad(format!("application {} is of round {}, not {id}", a.id, a.round)));
+                return Err(bad(format!("application {who} is of round {}, not {id}", a.round)));
             }
             let own: Vec<&Decision> = decisions.iter().filter(|d| d.application == a.id).collect();
-            match own.last() {
-                Some(d) if d.to != a.state.stage => {
+            let mut at = round.graph.initial.as_str();
+            for d in &own {
+                if d.from != at {
                     return Err(bad(format!(
-                        "application {} is at {} but its last decision (#{}) moved it to {}",
-                        a.id, a.state.stage, d.index, d.to
+                        "application {who}: decision #{} moves it from {}, but it was at {at}: decisions are missing",
+                        d.index, d.from
                     )));
                 }
-                None if a.state.stage != round.graph.initial => {
+                at = d.to.as_str();
+            }
+            // Every accepted decision bumps the application's version.
+            if own.len() as u64 != a.state.version {
+                return Err(bad(format!(
+                    "application {who} has version {} but {} decisions: decisions are missing",
+                    a.state.version,
+                    own.len()
+                )));
+            }
+            if at != a.state.stage {
+                return Err(bad(format!(
+                    "application {who} is at {} but its decisions moved it to {at}",
+                    a.state.stage
+                )));
+            }
+            let Some(stage) = stage_of(&a.state.stage) else {
+                return Err(bad(format!("application {who} is at {}, a stage the round's graph lacks", a.state.stage)));
+            };
+            if a.state.outcome != crate::engine::stage_outcome(stage) {
+                return Err(bad(format!("application {who}'s outcome is not its stage's")));
+            }
+            let named = a
+                .state
+                .trail
+                .iter()
+                .filter_map(|v| v.decision)
+                .chain(a.state.entered_by.iter().map(|e| e.decision))
+                .chain(a.state.holds.iter().map(|h| h.decision));
+            for i in named {
+                if !own.iter().any(|d| d.index == i) {
                     return Err(bad(format!(
-                        "application {} is at {} with no decision taking it there",
-                        a.id, a.state.stage
+                        "application {who} names decision #{i}, which is not one of its decisions"
                     )));
                 }
-                _ => {}
+            }
+            for h in &a.state.holds {
+                *held.entry((h.quota.clone(), h.scope.clone())).or_default() += 1;
             }
             let since_save = own.iter().rev().take_while(|d| d.kind != shenbao_contract::ActionKind::SaveDraft);
             if let Some(c) = since_save.filter_map(|d| d.check.as_ref()).next() {
-                match checked_data.get(c.input_digest.as_str()) {
-                    Some(Some(data)) if *data == a.data.to_value() => {}
-                    Some(_) => {
-                        return Err(bad(format!(
-                            "application {}'s form data is not what its last check read: the export was altered",
-                            a.id
-                        )));
-                    }
-                    None => return Err(bad(format!("application {}: the input of its last check is missing", a.id))),
+                let Some(request) = checked.get(c.input_digest.as_str()) else {
+                    return Err(bad(format!("application {who}: the input of its last check is missing")));
+                };
+                let data: Option<serde_json::Value> =
+                    request.get("data").and_then(|d| d.as_str()).and_then(|d| serde_json::from_str(d).ok());
+                let attachments: Option<Vec<shenbao_contract::Attachment>> =
+                    request.get("attachments").and_then(|x| serde_json::from_value(x.clone()).ok());
+                let same = data.as_ref() == Some(&a.data.to_value())
+                    && request["applicant"]["credit_code"].as_str() == Some(a.applicant.as_str())
+                    && request["direction"].as_str() == a.direction.as_deref()
+                    && attachments.as_ref() == Some(&a.attachments);
+                if !same {
+                    return Err(bad(format!(
+                        "application {who} is not what its last check read (data, applicant, direction or attachments): the export was altered"
+                    )));
                 }
             }
+        }
+        let counted: std::collections::BTreeMap<(String, String), u32> =
+            quotas.iter().filter(|(_, _, used)| *used > 0).map(|(q, s, u)| ((q.clone(), s.clone()), *u)).collect();
+        if counted != held {
+            return Err(bad(format!(
+                "the quota counters ({counted:?}) are not the units its applications hold ({held:?}): the export was altered"
+            )));
         }
         let tx = self.db().begin_write()?;
         let mut added = 0;

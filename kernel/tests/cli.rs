@@ -493,19 +493,63 @@ fn a_round_scripted_through_the_cli() {
         (format!(r#""stage":"{stage}""#), r#""stage":"passed""#.to_string(), "moved it to"),
         (r#""resource_name":""#.to_string(), r#""resource_name":"改过的"#.to_string(), "not what its last check read"),
     ];
+    let applicant =
+        serde_json::from_str::<serde_json::Value>(app_line).unwrap()["applicant"].as_str().unwrap().to_string();
+    let another = exported
+        .lines()
+        .filter(|l| l.contains(r#""type":"organisation""#))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["credit_code"].as_str().unwrap().to_string())
+        .find(|c| *c != applicant)
+        .unwrap_or_else(|| "91441302MA5D00002H".into());
+    let edits = edits.into_iter().chain([(
+        format!(r#""applicant":"{applicant}""#),
+        format!(r#""applicant":"{another}""#),
+        "not what its last check read",
+    )]);
+    let try_import = |text_of_export: String, says: &str| {
+        let edited = dir.path().join("edited.jsonl");
+        std::fs::write(&edited, text_of_export).unwrap();
+        let out = shenbao(&other, &["import", "round", &p(&edited)]);
+        assert_eq!(out.status.code(), Some(6), "{says}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    };
     for (from, to, says) in edits {
         assert!(app_line.contains(&from), "{from} in {app_line}");
-        let edited = dir.path().join("edited.jsonl");
-        std::fs::write(&edited, exported.replacen(app_line, &app_line.replacen(&from, &to, 1), 1)).unwrap();
-        let out = shenbao(&other, &["import", "round", &p(&edited)]);
-        assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
-        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        try_import(exported.replacen(app_line, &app_line.replacen(&from, &to, 1), 1), says);
     }
+    // A decision taken out of the middle of an application's history.
+    let first_decision = exported.lines().find(|l| l.contains(r#""type":"decision""#)).unwrap();
+    try_import(exported.replacen(&format!("{first_decision}\n"), "", 1), "decisions are missing");
+    // A quota counter no application holds.
+    try_import(
+        exported.clone() + r#"{"type":"quota","quota":"made-up","scope":"huizhou","used":5}"# + "\n",
+        "quota counters",
+    );
+    // A round whose graph does not verify.
+    let round_line = exported.lines().find(|l| l.contains(r#""type":"round""#)).unwrap();
+    assert!(round_line.contains(r#""initial":"draft""#));
+    try_import(
+        exported.replacen(round_line, &round_line.replacen(r#""initial":"draft""#, r#""initial":"nowhere""#, 1), 1),
+        "graph",
+    );
+    // A file that is no export at all is wrong input (4), not damage (6).
+    let out = shenbao(&other, &["import", "round", &p(dir.path())]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let truncated = dir.path().join("truncated.jsonl");
+    std::fs::write(&truncated, &exported[..exported.len() / 2]).unwrap();
+    let out = shenbao(&other, &["import", "round", &p(&truncated)]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let backup = dir.path().join("backup.redb");
     ok(&shenbao(&db, &["backup", &p(&backup)]));
     assert_eq!(shenbao(&db, &["backup", &p(&backup)]).status.code(), Some(7), "a backup never overwrites");
     let restored = dir.path().join("restored.redb");
+    // A backup is only read by a restore, and a read-only one restores.
+    let before = std::fs::read(&backup).unwrap();
+    let mut mode = std::fs::metadata(&backup).unwrap().permissions();
+    mode.set_readonly(true);
+    std::fs::set_permissions(&backup, mode).unwrap();
     ok(&shenbao(&restored, &["restore", &p(&backup)]));
+    assert!(std::fs::read(&backup).unwrap() == before, "the backup is unchanged");
     assert_eq!(ok(&shenbao(&restored, &["app", "list", "--round", "er-2024q3"])).lines().count(), 3);
     // Attachments came along with the restore.
     let k = shenbao::Kernel::open(&restored).unwrap();

@@ -337,6 +337,16 @@ pub fn stage_open(round: &Round, applicant: &Organisation, state: &AppState, now
     window_open(round, applicant, window, now)
 }
 
+/// The outcome of an application at `stage`: the stage's own, passed in a library
+/// (入库), else pending.
+pub fn stage_outcome(stage: &shenbao_contract::Stage) -> Outcome {
+    match (stage.kind, stage.outcome) {
+        (_, Some(o)) => o,
+        (StageKind::Library, None) => Outcome::Passed,
+        _ => Outcome::Pending,
+    }
+}
+
 /// Whether `window` of `round` is open for `applicant` at `now`.
 ///
 /// # Errors
@@ -842,11 +852,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 ));
             }
         }
-        next.outcome = match (stage.kind, stage.outcome) {
-            (_, Some(o)) => o,
-            (StageKind::Library, None) => Outcome::Passed,
-            _ => Outcome::Pending,
-        };
+        next.outcome = stage_outcome(stage);
         if stage.kind == StageKind::Library && next.annual_due.is_none() {
             if let Some(due) =
                 graph.actions.iter().filter(|a| a.from_stages.contains(&target)).find_map(|a| a.annual_due)

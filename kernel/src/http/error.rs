@@ -49,7 +49,7 @@ pub enum ApiError {
     #[error("无权操作 / forbidden: {0}")]
     Forbidden(String),
     /// Also the answer for objects outside the caller's scope: existence is not revealed.
-    #[error("{what}“{id}”不存在 / {what} {id:?} does not exist")]
+    #[error("{}“{id}”不存在 / {what} {id:?} does not exist", crate::workflow::what_zh(what))]
     NotFound { what: &'static str, id: String },
     #[error("请求体不是合法的 JSON / malformed JSON: {0}")]
     MalformedJson(String),

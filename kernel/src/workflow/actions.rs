@@ -57,6 +57,11 @@ impl Kernel {
             .id
             .clone();
         let existing = app.map(|id| self.application(id)).transpose()?;
+        // A draft is saved into the round it names: an application of another round
+        // is not found in this one.
+        if let Some(a) = existing.as_ref().filter(|a| a.round != round_id) {
+            return Err(ActError::NotFound { what: "application", id: a.id.clone() });
+        }
         // The applicant is the organisation the user acts for.
         let applicant = match &existing {
             Some(a) => a.applicant.clone(),

@@ -18,9 +18,9 @@ use shenbao_contract::{ActionKind, Applicant, CheckRequest, Finding, HistoryEntr
 
 crate::error::redb_into!(AdminError, RoundError, ActError);
 
-/// Refusals of administrative changes (regions, organisations, users, calendars).
-/// What a `not_found` names, as people name it.
-fn what_zh(what: &str) -> &str {
+/// What a `not_found` names, as people name it (the library's errors and the HTTP
+/// API's alike).
+pub(crate) fn what_zh(what: &str) -> &str {
     match what {
         "application" => "申报",
         "calendar year" => "年度日历",
@@ -37,10 +37,12 @@ fn what_zh(what: &str) -> &str {
         "token" => "令牌",
         "user" => "用户",
         "plugin" => "插件",
+        "接口 endpoint" => "接口",
         other => other,
     }
 }
 
+/// Refusals of administrative changes (regions, organisations, users, calendars).
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("统一社会信用代码无效 / invalid credit code {code:?}: {error}")]

@@ -19,7 +19,7 @@ impl Kernel {
     pub fn actions_for(&self, user_id: &str, app_id: &str) -> Result<ActionOptions, ActError> {
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let app = self.application_as(&user, app_id)?;
-        let round = self.round(&app.round).map_err(|_| ActError::NotFound { what: "round", id: app.round.clone() })?;
+        let round = self.round(&app.round)?;
         let mut out = ActionOptions { stage: app.state.stage.clone(), available: Vec::new(), refused: Vec::new() };
         // One write transaction, never committed: the engine decides on exactly what
         // `act` would read; after an attempt that was accepted (and so wrote), the

@@ -669,7 +669,16 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                 }
                 (broken, _) => Err(Failure::new(
                     exit::VERIFY_FAILED,
-                    format!("chain first broken at {broken:?}; index problems: {}", problems.join("; ")),
+                    match broken {
+                        Some(i) => format!(
+                            "决定链在第 {i} 号决定处断开 / the decision chain breaks at decision #{i}; index problems: {}",
+                            problems.join("; ")
+                        ),
+                        None => format!(
+                            "决定链完好，索引有误 / the chain verifies, the indexes do not: {}",
+                            problems.join("; ")
+                        ),
+                    },
                     "restore the last good backup (`shenbao restore`)",
                 )),
             }
@@ -1105,7 +1114,7 @@ fn review(k: &Kernel, r: ReviewCommand, json: bool) -> Res {
                 let at = if b.application.is_empty() {
                     String::new()
                 } else {
-                    format!(" (batch item {}, {})", b.position, b.application)
+                    format!(" (batch item {} of the list, {})", b.position + 1, b.application)
                 };
                 Failure::new(f.0, format!("{}{at}", f.1), f.2)
             })?;
