@@ -189,6 +189,47 @@ pub fn ensure_console_deps() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Build the console (`console/` → `target/console/dist`, which the kernel's
+/// `console` feature embeds): its pinned dependencies, then Vite. Skipped when the
+/// build is newer than every source of it.
+pub fn build_console() -> Result<PathBuf, String> {
+    let dir = ensure_console_deps()?;
+    let dist = root().join("target").join("console").join("dist");
+    let inputs = ["src", "index.html", "vite.config.js", "package-lock.json"].map(|p| newest(&dir.join(p)));
+    let built = std::fs::metadata(dist.join("index.html")).and_then(|m| m.modified()).ok();
+    if built.is_some_and(|b| inputs.iter().all(|i| *i <= b)) {
+        return Ok(dist);
+    }
+    eprintln!("testkit: building the console (console/ → {}) …", dist.display());
+    let vite = dir.join("node_modules").join(".bin").join("vite");
+    run_tool(
+        Command::new(vite).args(["build", "--logLevel", "warn"]).env("SHENBAO_CONSOLE_OUT", &dist).current_dir(&dir),
+    )?;
+    Ok(dist)
+}
+
+/// The Chromium the browser tests drive: `SHENBAO_CHROMIUM`, else Debian's
+/// `/usr/bin/chromium` — installed with apt when missing (browsers cannot be
+/// downloaded here; Debian's package can).
+pub fn ensure_chromium() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("SHENBAO_CHROMIUM") {
+        return Ok(PathBuf::from(p));
+    }
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        return Ok(path);
+    }
+    // With a Chinese font, so the screenshots can be read (the console fetches none).
+    eprintln!("testkit: installing Debian's chromium and a Chinese font for the browser tests (apt-get) …");
+    let apt = |args: &[&str]| run_tool(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"));
+    let install = ["install", "-y", "--no-install-recommends", "chromium", "fonts-wqy-microhei"];
+    if apt(&install).is_err() {
+        apt(&["update"])?;
+        apt(&install)?;
+    }
+    path.exists().then_some(path).ok_or_else(|| "chromium is not at /usr/bin/chromium after apt-get".into())
+}
+
 /// The newest modification time of the files under `path`.
 fn newest(path: &Path) -> SystemTime {
     let Ok(meta) = std::fs::metadata(path) else { return SystemTime::UNIX_EPOCH };

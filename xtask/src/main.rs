@@ -42,18 +42,28 @@ fn all_plugins() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
+/// The console's assets, which the binary embeds (npm from the lock file, then Vite).
+fn console() -> Result<(), String> {
+    let dist = testkit::build_console()?;
+    eprintln!("xtask: the console is in {}", dist.display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("help");
     let rest = &args[args.len().min(1)..];
     let result = match task {
         "plugins" => all_plugins().map(|_| ()),
-        "test" => all_plugins().and_then(|_| {
-            let mut c = cargo();
-            c.args(["test", "--workspace", "--all-features"]).args(rest);
-            run(c)
-        }),
-        "demo" => plugins().and_then(|dir| {
+        "console" => console(),
+        "test" => {
+            all_plugins().and_then(|_| console()).and_then(|_| testkit::ensure_chromium().map(|_| ())).and_then(|_| {
+                let mut c = cargo();
+                c.args(["test", "--workspace", "--all-features"]).args(rest);
+                run(c)
+            })
+        }
+        "demo" => plugins().and_then(|dir| console().map(|_| dir)).and_then(|dir| {
             // The very build `test` makes (same command, same features): after one,
             // the other builds nothing. The binary is the one the CLI tests run.
             let mut build = cargo();
@@ -91,7 +101,7 @@ fn main() -> ExitCode {
         }),
         "fuzz" => fuzz(rest),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|bench|load|plugins|fuzz> [args…]");
+            eprintln!("usage: cargo xtask <test|demo|bench|load|plugins|console|fuzz> [args…]");
             return if task == "help" || task == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }
     };

@@ -22,6 +22,8 @@
 //!
 //! The kernel is synchronous (redb, wasmtime); handlers run it on tokio's blocking pool.
 
+#[cfg(feature = "console")]
+mod console;
 mod error;
 mod openapi;
 mod routes;

@@ -395,6 +395,10 @@ pub(super) fn build(api: Api) -> Router {
     for (p, m) in by_path {
         r = r.route(p, m);
     }
+    #[cfg(feature = "console")]
+    {
+        r = r.route("/", get(super::console::index)).route("/assets/{file}", get(super::console::asset));
+    }
     r.fallback(|uri: axum::http::Uri| async move {
         ApiError::NotFound { what: "接口 endpoint", id: uri.path().to_string() }
     })
@@ -784,9 +788,19 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         Ok(u) => u.id,
         Err(e) => return e.into_response(),
     };
-    // A declared length past the limit is refused at once, before a byte is read.
+    // A declared length past the limit is refused before the body is kept. A body
+    // of at most twice the limit (and 8 MiB) is read and dropped first, for a few
+    // seconds at most, so a client that is still sending gets the answer instead of
+    // a reset connection; a larger one is answered at once and the connection closed.
     if let Some(len) = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
         if len > limit {
+            if len <= (2 * limit).min(8 << 20) {
+                let drain = async {
+                    let mut body = body;
+                    while let Some(Ok(_)) = body.frame().await {}
+                };
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+            }
             return ApiError::TooLarge { limit }.into_response();
         }
     }

@@ -229,16 +229,28 @@ impl ActError {
 }
 
 /// A batch action refused: which application, why. The whole batch changed nothing.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "批量操作第 {} 项（{application}）被拒绝，整批未执行 / batch refused at item {} ({application}): {error}",
-    position + 1,
-    position + 1
-)]
+#[derive(Debug)]
 pub struct BatchError {
     pub position: usize,
     pub application: String,
     pub error: ActError,
+}
+
+/// `批量操作第 2 项（A0000002）被拒绝：惠州市 已推荐 8/8，整批未执行 / batch refused at
+/// item 2 (A0000002): …` — the item's own refusal in each language.
+impl std::fmt::Display for BatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cause = self.error.to_string();
+        let (zh, en) = cause.split_once(" / ").unwrap_or((cause.as_str(), cause.as_str()));
+        let (n, app) = (self.position + 1, &self.application);
+        write!(f, "批量操作第 {n} 项（{app}）被拒绝：{zh}，整批未执行 / batch refused at item {n} ({app}): {en}")
+    }
+}
+
+impl std::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// A storage failure of the whole batch (its transaction could not begin or commit).

@@ -1,0 +1,71 @@
+// Shenbao's console: sign-in, the applicant's projects and forms, the reviewers'
+// queues and decisions — a thin client over the public HTTP API (no private
+// endpoint), in Chinese. Hash routes: #/, #/apply/ROUND, #/app/ID, #/queue/ROUND.
+import { StrictMode, useCallback, useEffect, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { ApiError, currentSession, signOut } from "./api.js";
+import { roleNames } from "./common.jsx";
+import { SignIn } from "./pages/SignIn.jsx";
+import { Home } from "./pages/Home.jsx";
+import { Apply } from "./pages/Apply.jsx";
+import { AppView } from "./pages/AppView.jsx";
+import { Queue } from "./pages/Queue.jsx";
+import { Preview } from "./pages/Preview.jsx";
+import "./styles.css";
+
+function useHash() {
+  const [hash, setHash] = useState(window.location.hash || "#/");
+  useEffect(() => {
+    const on = () => setHash(window.location.hash || "#/");
+    window.addEventListener("hashchange", on);
+    return () => window.removeEventListener("hashchange", on);
+  }, []);
+  return hash;
+}
+
+function App() {
+  const hash = useHash();
+  const [user, setUser] = useState(undefined);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    currentSession().then(setUser, (e) => setError(e));
+  }, []);
+  const out = useCallback(async () => {
+    await signOut().catch(() => {});
+    setUser(null);
+    window.location.hash = "#/";
+  }, []);
+  if (error) return <p role="alert">{error instanceof ApiError ? error.zh : String(error)}</p>;
+  if (user === undefined) return <p>正在加载…</p>;
+  if (!user) return <SignIn onSignedIn={setUser} />;
+  const [, page, arg, arg2] = hash.split("/");
+  let body;
+  if (page === "apply" && arg) body = <Apply user={user} round={decodeURIComponent(arg)} />;
+  else if (page === "app" && arg) body = <AppView user={user} id={decodeURIComponent(arg)} />;
+  else if (page === "queue" && arg) body = <Queue user={user} round={decodeURIComponent(arg)} />;
+  else if (page === "preview" && arg && arg2)
+    body = <Preview round={decodeURIComponent(arg)} form={decodeURIComponent(arg2)} />;
+  else body = <Home user={user} />;
+  return (
+    <>
+      <header>
+        <a href="#/" className="brand">
+          申报系统
+        </a>
+        <span className="who">
+          {user.name || user.id}（{roleNames(user)}）
+        </span>
+        <button type="button" onClick={out}>
+          退出登录
+        </button>
+      </header>
+      <main>{body}</main>
+    </>
+  );
+}
+
+createRoot(document.getElementById("root")).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,184 @@
+// 申报详情: the application as the caller may read it, its handling record (办理记录),
+// and the actions the caller may take now (from GET …/actions: exactly what the
+// kernel would accept), each with what it needs (an opinion, a rank, a score …).
+import { useState } from "react";
+import { ApiError, post } from "../api.js";
+import { ProgramForm } from "../form.jsx";
+import { Problem, stageTitle, useApi, when, zh } from "../common.jsx";
+import { Apply } from "./Apply.jsx";
+
+export function AppView({ user, id }) {
+  const app = useApi(`/v1/applications/${encodeURIComponent(id)}`, [id]);
+  if (app.error) return <Problem error={app.error} />;
+  if (!app.data) return <p>正在加载…</p>;
+  return <Loaded user={user} app={app.data} reload={app.reload} />;
+}
+
+function Loaded({ user, app, reload }) {
+  const q = encodeURIComponent(app.id);
+  const r = encodeURIComponent(app.round);
+  const loaded = useApi([`/v1/rounds/${r}`, `/v1/rounds/${r}/forms/${encodeURIComponent(app.form)}`], [app.id, app.state.version]);
+  const own = user.grants.some((g) => g.scope?.level === "organisation" && g.scope.id === app.applicant);
+  if (loaded.error) return <Problem error={loaded.error} />;
+  if (!loaded.data) return <p>正在加载…</p>;
+  const [round, schema] = loaded.data;
+  if (own && app.state.stage === round.graph.initial) return <Apply app={app} onSaved={reload} />;
+  return (
+    <section aria-labelledby="app">
+      <h2 id="app">
+        申报 {app.id}：{stageTitle(round, app.state.stage)}
+      </h2>
+      <dl className="facts">
+        <dt>申报方向</dt>
+        <dd>{zh(round.directions.find((d) => d.id === app.direction)?.title) || "—"}</dd>
+        <dt>提交时间</dt>
+        <dd>{app.submitted_at ? when(app.submitted_at) : "未提交"}</dd>
+        {app.state.due && (
+          <>
+            <dt>本环节办理期限</dt>
+            <dd className={app.state.due < new Date().toISOString().slice(0, 10) ? "overdue" : ""}>{app.state.due}</dd>
+          </>
+        )}
+        {app.state.warnings?.length > 0 && (
+          <>
+            <dt>待省级确认的警告</dt>
+            <dd>{app.state.warnings.join("、")}</dd>
+          </>
+        )}
+      </dl>
+      <Actions app={app} round={round} onDone={reload} />
+      <h3>申报内容</h3>
+      <ProgramForm schema={schema} data={app.data} disabled>
+        <></>
+      </ProgramForm>
+      {app.attachments.length > 0 && (
+        <>
+          <h3>附件</h3>
+          <ul>
+            {app.attachments.map((a) => (
+              <li key={a.id}>
+                {zh(round.directions.flatMap((d) => d.attachments).find((t) => t.id === a.kind)?.title) || a.kind}：{a.name}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <History id={app.id} round={round} version={app.state.version} />
+    </section>
+  );
+}
+
+function Actions({ app, round, onDone }) {
+  const options = useApi(`/v1/applications/${encodeURIComponent(app.id)}/actions`, [app.id, app.state.version]);
+  const [opinion, setOpinion] = useState("");
+  const [rank, setRank] = useState("");
+  const [score, setScore] = useState("");
+  const [experts, setExperts] = useState("");
+  const [problem, setProblem] = useState(null);
+  const [busy, setBusy] = useState(false);
+  if (options.error) return <Problem error={options.error} />;
+  if (!options.data) return null;
+  const { available, refused } = options.data;
+  if (available.length === 0 && refused.length === 0) return null;
+  const needs = new Set(available.flatMap((a) => a.needs));
+  async function take(a) {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const body = { action: a.id };
+      if (opinion.trim()) body.opinion = opinion;
+      const payload = {};
+      if (a.needs.includes("rank")) payload.rank = Number(rank);
+      if (a.needs.includes("score")) payload.score = Number(score);
+      if (a.needs.includes("experts")) payload.experts = experts.split(/[,，\s]+/).filter(Boolean);
+      if (a.needs.includes("confirm")) payload.confirm = app.state.warnings;
+      if (Object.keys(payload).length) body.payload = payload;
+      await post(`/v1/applications/${encodeURIComponent(app.id)}/actions`, body);
+      setOpinion("");
+      onDone();
+    } catch (e) {
+      setProblem(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <fieldset className="decide">
+      <legend>办理</legend>
+      {(needs.has("opinion") || available.length > 0) && (
+        <label>
+          审核意见{needs.has("opinion") ? "（必填）" : ""}
+          <textarea value={opinion} onChange={(e) => setOpinion(e.target.value)} maxLength={5000} rows={3} />
+        </label>
+      )}
+      {needs.has("rank") && (
+        <label>
+          推荐排序
+          <input type="number" min="1" value={rank} onChange={(e) => setRank(e.target.value)} />
+        </label>
+      )}
+      {needs.has("score") && (
+        <label>
+          评分（百分制）
+          <input type="number" min="0" max="100" step="0.5" value={score} onChange={(e) => setScore(e.target.value)} />
+        </label>
+      )}
+      {needs.has("experts") && (
+        <label>
+          分配专家（用户名，逗号分隔）
+          <input value={experts} onChange={(e) => setExperts(e.target.value)} />
+        </label>
+      )}
+      <div className="actions">
+        {available.map((a) => (
+          <button key={a.id} type="button" disabled={busy} onClick={() => take(a)}>
+            {zh(a.title)}
+          </button>
+        ))}
+      </div>
+      {refused.length > 0 && (
+        <ul className="refused" aria-label="暂不能办理">
+          {refused.map((r) => (
+            <li key={r.id}>
+              {zh(r.title)}：{zh(r.message)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Problem error={problem} />
+    </fieldset>
+  );
+}
+
+function History({ id, round, version }) {
+  const decisions = useApi(`/v1/applications/${encodeURIComponent(id)}/decisions`, [id, version]);
+  if (decisions.error) return decisions.error instanceof ApiError && decisions.error.status === 403 ? null : <Problem error={decisions.error} />;
+  if (!decisions.data) return null;
+  return (
+    <>
+      <h3>办理记录</h3>
+      <table className="history">
+        <thead>
+          <tr>
+            <th>时间</th>
+            <th>办理</th>
+            <th>从</th>
+            <th>到</th>
+            <th>意见</th>
+          </tr>
+        </thead>
+        <tbody>
+          {decisions.data.map((d) => (
+            <tr key={d.index}>
+              <td>{when(d.at)}</td>
+              <td>{zh(round.graph.actions.find((a) => a.id === d.action)?.title) || d.action}</td>
+              <td>{stageTitle(round, d.from)}</td>
+              <td>{stageTitle(round, d.to)}</td>
+              <td>{d.opinion ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,98 @@
+// 首页: an applicant's projects and the open rounds to apply to; a reviewer's
+// rounds with their queues.
+import { useEffect, useState } from "react";
+import { get } from "../api.js";
+import { Problem, roundName, stageTitle, useApi, when, zh } from "../common.jsx";
+
+const isApplicant = (u) => u.grants.some((g) => g.scope?.level === "organisation");
+const isReviewer = (u) => u.grants.some((g) => !["applicant", "public"].includes(g.role));
+
+export function Home({ user }) {
+  const loaded = useApi(["/v1/rounds", "/v1/plugins"]);
+  if (loaded.error) return <Problem error={loaded.error} />;
+  if (!loaded.data) return <p>正在加载…</p>;
+  const [rounds, plugins] = loaded.data;
+  return (
+    <>
+      {isApplicant(user) && <MyApplications rounds={rounds} plugins={plugins} />}
+      {isReviewer(user) && <Review rounds={rounds} plugins={plugins} />}
+    </>
+  );
+}
+
+function MyApplications({ rounds, plugins }) {
+  const [apps, setApps] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    Promise.all(rounds.map((r) => get(`/v1/rounds/${encodeURIComponent(r.spec.id)}/applications?limit=500`)))
+      .then((pages) => setApps(pages.flatMap((p, i) => p.items.map((a) => ({ app: a, round: rounds[i] })))))
+      .catch(setError);
+  }, [rounds]);
+  const open = rounds.filter((r) => r.status === "open");
+  return (
+    <section aria-labelledby="mine">
+      <h2 id="mine">我的申报</h2>
+      <Problem error={error} />
+      {open.length > 0 && (
+        <p className="actions">
+          {open.map((r) => (
+            <a key={r.spec.id} className="button" href={`#/apply/${encodeURIComponent(r.spec.id)}`}>
+              新建申报：{roundName(r, plugins)}
+            </a>
+          ))}
+        </p>
+      )}
+      {apps === null ? (
+        <p>正在加载…</p>
+      ) : apps.length === 0 ? (
+        <p>还没有申报。</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>编号</th>
+              <th>年度</th>
+              <th>专项</th>
+              <th>申报方向</th>
+              <th>提交时间</th>
+              <th>办理期限</th>
+              <th>当前环节</th>
+            </tr>
+          </thead>
+          <tbody>
+            {apps.map(({ app, round }) => (
+              <tr key={app.id}>
+                <td>
+                  <a href={`#/app/${encodeURIComponent(app.id)}`}>{app.id}</a>
+                </td>
+                <td>{round.spec.year}</td>
+                <td>{roundName(round, plugins)}</td>
+                <td>{zh(round.directions.find((d) => d.id === app.direction)?.title) || "—"}</td>
+                <td>{app.submitted_at ? when(app.submitted_at) : "未提交"}</td>
+                <td>{app.state.deadline ?? app.state.due ?? "—"}</td>
+                <td>{stageTitle(round, app.state.stage)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function Review({ rounds, plugins }) {
+  return (
+    <section aria-labelledby="review">
+      <h2 id="review">审核</h2>
+      <ul>
+        {rounds.map((r) => (
+          <li key={r.spec.id}>
+            <a href={`#/queue/${encodeURIComponent(r.spec.id)}`}>
+              {roundName(r, plugins)}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,143 @@
+// The console in a real browser (Debian's Chromium, driven by playwright-core):
+// the round walk the Rust test (`kernel/tests/console.rs`) prepares on a real
+// server. Usage: node tests/browser.mjs SCENARIO.json — {base, chromium, shots,
+// draft, forms: [{round, form, cases: [{name, data}]}]}. Prints one line per step;
+// exits non-zero at the first failed expectation.
+import { readFileSync, mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const s = JSON.parse(readFileSync(process.argv[2], "utf8"));
+mkdirSync(s.shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: s.chromium,
+  args: ["--lang=zh-CN", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const step = (m) => console.log(`step: ${m}`);
+function expect(cond, what) {
+  if (!cond) throw new Error(`expected: ${what}`);
+}
+
+async function signedIn(user, password) {
+  const ctx = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  await page.goto(s.base + "/");
+  await page.getByLabel("用户名").fill(user);
+  await page.getByLabel("密码").fill(password);
+  await page.getByRole("button", { name: "登录", exact: true }).click();
+  await page.getByRole("button", { name: "退出登录" }).waitFor();
+  return { ctx, page };
+}
+
+try {
+  // 1. A wrong password is refused, in Chinese.
+  {
+    const ctx = await browser.newContext({ locale: "zh-CN" });
+    const page = await ctx.newPage();
+    await page.goto(s.base + "/");
+    await page.getByLabel("用户名").fill(s.applicant.user);
+    await page.getByLabel("密码").fill("not the password at all");
+    await page.getByRole("button", { name: "登录", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "用户名或密码不正确" }).waitFor();
+    step("a wrong password is refused");
+    await ctx.close();
+  }
+
+  // 2. The applicant: its draft in 我的申报, a blocking finding at its field, fixed, submitted.
+  const a = await signedIn(s.applicant.user, s.applicant.password);
+  await a.page.getByRole("heading", { name: "我的申报" }).waitFor();
+  await a.page.getByRole("link", { name: s.draft }).click();
+  await a.page.getByRole("button", { name: "提交" }).waitFor();
+  await a.page.screenshot({ path: `${s.shots}/applicant-form.png`, fullPage: false });
+  await a.page.getByRole("button", { name: "提交" }).click();
+  const finding = a.page.locator(".findings li.blocking").first();
+  await finding.waitFor();
+  const text = await finding.textContent();
+  expect(text.includes(s.fix.finding), `the finding names ${s.fix.finding}: ${text}`);
+  // The same message at the field itself.
+  const field = a.page.locator(`[id="${s.fix.field_id}"]`);
+  await field.waitFor();
+  const fieldBox = a.page.locator(`.form-group:has([id="${s.fix.field_id}"])`).first();
+  expect((await fieldBox.textContent()).includes(s.fix.finding), "the finding shows at its field");
+  await field.scrollIntoViewIfNeeded();
+  await a.page.screenshot({ path: `${s.shots}/applicant-finding.png`, fullPage: false });
+  step("the blocking finding shows at its field");
+  await field.fill(s.fix.value);
+  await a.page.getByRole("button", { name: "提交" }).click();
+  await a.page.getByRole("status").filter({ hasText: "已提交" }).waitFor();
+  step("fixed and submitted");
+
+  // 3. The district officer: the queue, the application, a return with an opinion.
+  const d = await signedIn(s.district.user, s.district.password);
+  await d.page.goto(`${s.base}/#/queue/${s.round}`);
+  await d.page.getByRole("link", { name: s.draft }).click();
+  await d.page.getByRole("heading", { name: new RegExp(s.draft) }).waitFor();
+  await d.page.getByLabel(/审核意见/).fill("请补充客户反馈的日期");
+  await d.page.getByRole("button", { name: s.return_title, exact: true }).click();
+  await d.page.getByRole("heading", { name: new RegExp(`${s.draft}：`) }).filter({ hasText: s.draft_stage_title }).waitFor();
+  step("the district returned it");
+
+  // 4. The applicant sees it back in its drafts and submits again.
+  await a.page.goto(`${s.base}/#/app/${s.draft}`);
+  await a.page.reload();
+  await a.page.getByRole("button", { name: "提交" }).click();
+  await a.page.getByRole("status").filter({ hasText: "已提交" }).waitFor();
+  step("resubmitted");
+
+  // 5. The district recommends; the city sees the quota and its refusal.
+  await d.page.goto(`${s.base}/#/app/${s.draft}`);
+  await d.page.reload();
+  await d.page.getByLabel(/审核意见/).fill("同意推荐");
+  await d.page.getByRole("button", { name: s.recommend_title, exact: true }).click();
+  await d.page.getByRole("button", { name: s.recommend_title, exact: true }).waitFor({ state: "detached" });
+  step("the district recommended it");
+  const c = await signedIn(s.city.user, s.city.password);
+  await c.page.goto(`${s.base}/#/queue/${s.round}`);
+  await c.page.getByRole("table", { name: "名额" }).waitFor();
+  await c.page.screenshot({ path: `${s.shots}/officer-queue.png`, fullPage: false });
+  step("the city's queue shows the quota");
+  for (const id of s.city_batch) {
+    await c.page.getByLabel(`选择 ${id}`).check();
+  }
+  await c.page.getByLabel("审核意见").fill("同意推荐");
+  await c.page.getByRole("button", { name: new RegExp(`批量${s.city_recommend_title}`) }).click();
+  const refusal = c.page.getByRole("alert");
+  await refusal.waitFor();
+  const said = await refusal.textContent();
+  expect(said.includes(s.quota_refusal), `the quota refusal says ${s.quota_refusal}: ${said}`);
+  await c.page.screenshot({ path: `${s.shots}/quota-refusal.png`, fullPage: false });
+  step("the city's batch is refused by the quota");
+
+  // 6. Every form of every program renders, with every example case's data.
+  for (const f of s.forms) {
+    for (const cse of f.cases) {
+      await a.page.goto(`${s.base}/#/preview/${f.round}/${f.form}`);
+      await a.page.getByLabel("示例数据（JSON）").fill(JSON.stringify(cse.data));
+      await a.page.getByRole("button", { name: "预览" }).click();
+      const form = a.page.locator("form.rjsf");
+      await form.waitFor();
+      const body = await form.textContent();
+      expect(!/不支持的字段|未知的字段类型|Unsupported|Unknown field/.test(body), `${f.form} ${cse.name} renders every field`);
+      const verdict = await a.page.getByRole("status").textContent();
+      if (!verdict.includes(cse.valid ? "数据通过校验" : "不符合")) {
+        const why = await a.page.locator(".findings").textContent({ timeout: 1000 }).catch(() => "");
+        expect(false, `${f.form} ${cse.name}: the browser says ${verdict} ${why}, the kernel ${cse.valid ? "valid" : "invalid"}`);
+      }
+    }
+    step(`form ${f.round}/${f.form} renders (${f.cases.length} cases)`);
+  }
+  console.log("ok: console walk passed");
+} catch (e) {
+  console.error(`FAILED: ${e.message}`);
+  process.exitCode = 1;
+  // What each page showed when it failed.
+  let n = 0;
+  for (const ctx of browser.contexts()) {
+    for (const p of ctx.pages()) {
+      await p.screenshot({ path: `${s.shots}/failed-${n++}.png`, fullPage: true }).catch(() => {});
+      console.error(`page ${n - 1}: ${p.url()}: ${(await p.locator("main").textContent().catch(() => "")).slice(0, 400)}`);
+    }
+  }
+} finally {
+  await browser.close();
+}

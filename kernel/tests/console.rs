@@ -1,0 +1,150 @@
+//! The console in a real browser (Debian's Chromium through playwright-core, from
+//! `console/tests/browser.mjs`) against a real server on loopback with the real
+//! programs: sign-in, an applicant's blocking finding shown at its field and fixed,
+//! a district return and a resubmission, a city quota refusal, and every form of
+//! every program rendered with its example cases — screenshots into
+//! `target/console/shots` (the README's).
+
+use shenbao::contract::{Quota, QuotaGroup, QuotaLimit, Text};
+use shenbao::http::ApiConfig;
+use shenbao::{ActionRequest, CaseSet, Draft, Kernel, KernelConfig, ManualClock, Timestamp};
+use std::sync::Arc;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn city_quota() -> Quota {
+    Quota {
+        id: "city-recommend".into(),
+        title: Text::new("地市推荐名额", "city recommendation quota"),
+        action: "city-recommend".into(),
+        stage: Some("city-review".into()),
+        group_by: QuotaGroup::City,
+        default_limit: Some(5),
+        limits: vec![QuotaLimit { scope: "huizhou".into(), limit: 1 }],
+        channels: vec!["region".into()],
+        message: Text::new("{scope} 已推荐 {used}/{limit}", "{scope} has recommended {used}/{limit}"),
+    }
+}
+
+/// The example application of `org`'s user, its attachments stored; `edit` changes its data.
+fn example_draft(k: &Kernel, user: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Draft {
+    let case: serde_json::Value =
+        serde_json::from_str(&testkit::example("enabling-resources/cases/pass-ai-application.json")).unwrap();
+    let mut attachments = Vec::new();
+    for a in case["attachments"].as_array().unwrap() {
+        let blob = k.store_blob(user, format!("%PDF-1.7 {}", a["kind"]).as_bytes(), None).unwrap();
+        let mut a = a.clone();
+        a["sha256"] = blob.sha256.into();
+        a["size"] = blob.size.into();
+        attachments.push(serde_json::from_value(a).unwrap());
+    }
+    let mut data = case["data"].clone();
+    edit(&mut data);
+    Draft { direction: case["direction"].as_str().map(Into::into), form: None, data, project: None, attachments }
+}
+
+#[test]
+fn the_console_walks_a_round_in_a_real_browser() {
+    let chromium = testkit::ensure_chromium().unwrap();
+    let console = testkit::ensure_console_deps().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(Timestamp::at(shenbao::contract::Date::new(2024, 8, 10), 9, 0));
+    let mut kc = KernelConfig { clock: Arc::new(clock), ..Default::default() };
+    kc.host.cache_dir = Some(testkit::shared_cache_dir());
+    let k = Arc::new(Kernel::open_with(dir.path().join("console.redb"), kc).unwrap());
+    let demo = testkit::root().join("examples/demo");
+    k.import_regions_file(&demo.join("regions.csv")).unwrap();
+    k.import_orgs_file(&demo.join("orgs.csv")).unwrap();
+    k.import_users_file(&demo.join("users.csv")).unwrap();
+    for user in ["org-01", "org-02", "huicheng", "huizhou"] {
+        k.set_password(user, PASSWORD).unwrap();
+    }
+    // The three programs, each with the round of its examples, open.
+    let mut forms = Vec::new();
+    for program in ["enabling-resources", "eco-partners", "iiot-pilots"] {
+        let installed = k.install_plugin(&testkit::plugin_bytes(program)).unwrap();
+        let mut spec: shenbao::RoundSpec =
+            serde_json::from_str(&testkit::example(&format!("{program}/round.json"))).unwrap();
+        if program == "enabling-resources" {
+            spec.quotas = Some(vec![city_quota()]);
+        }
+        let round = k.create_round(spec).unwrap();
+        k.open_round(&round.spec.id).unwrap();
+        // Each form with a few example cases: one the kernel finds valid, one it does not.
+        let loaded = k.plugin(program, &installed.record.id.version).unwrap();
+        let set = CaseSet::load(testkit::root().join("examples").join(program)).unwrap();
+        let runs = set.run(&loaded).unwrap();
+        for f in &installed.record.manifest.forms {
+            let mut cases = Vec::new();
+            for valid in [true, false] {
+                let pick = runs.iter().find(|r| {
+                    let case = &set.cases[&r.name];
+                    let form = case.form.clone().or_else(|| {
+                        let d = case.direction.as_deref()?;
+                        installed.record.manifest.directions.iter().find(|x| x.id == d).map(|x| x.form.clone())
+                    });
+                    form.as_deref().unwrap_or(&installed.record.manifest.forms[0].id) == f.id
+                        && r.got.findings.iter().all(|x| !x.rule_id.starts_with("schema.")) == valid
+                });
+                if let Some(r) = pick {
+                    cases.push(serde_json::json!({ "name": r.name, "data": set.cases[&r.name].data, "valid": valid }));
+                }
+            }
+            forms.push(serde_json::json!({ "round": round.spec.id, "form": f.id, "cases": cases }));
+        }
+    }
+    // org-01's draft, with a resource name over its limit; org-02's application, at the city.
+    let long_name = "很长的资源名称".repeat(20);
+    let draft = example_draft(&k, "org-01", |d| d["resource_name"] = long_name.clone().into());
+    let mine = k.save_draft("org-01", "er-2024q3", None, draft).unwrap().application.id;
+    let other = k.save_draft("org-02", "er-2024q3", None, example_draft(&k, "org-02", |_| {})).unwrap().application.id;
+    k.act("org-02", &other, &ActionRequest::new("submit")).unwrap();
+    let rec = ActionRequest { opinion: Some("同意推荐".into()), ..ActionRequest::new("district-recommend") };
+    k.act("huicheng", &other, &rec).unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = ApiConfig { secure_cookies: false, ..ApiConfig::default() };
+    rt.spawn(shenbao::http::serve_on(listener, k.clone(), config, std::future::pending()));
+
+    let shots = testkit::root().join("target").join("console").join("shots");
+    let scenario = serde_json::json!({
+        "base": base,
+        "chromium": chromium,
+        "shots": shots,
+        "round": "er-2024q3",
+        "draft": mine,
+        "applicant": { "user": "org-01", "password": PASSWORD },
+        "district": { "user": "huicheng", "password": PASSWORD },
+        "city": { "user": "huizhou", "password": PASSWORD },
+        "fix": { "field_id": "root_resource_name", "finding": "资源名称", "value": "示例视觉质检赋能方案" },
+        "return_title": "区县回退",
+        "recommend_title": "区县推荐",
+        "draft_stage_title": "申报人申报",
+        "city_recommend_title": "地市推荐",
+        "city_batch": [mine, other],
+        "quota_refusal": "已推荐 1/1",
+        "forms": forms,
+    });
+    let file = dir.path().join("scenario.json");
+    std::fs::write(&file, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(console.join("tests").join("browser.mjs"))
+        .arg(&file)
+        .current_dir(&console)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("ok: console walk passed"), "{text}");
+    // What the browser did, the kernel recorded.
+    assert_eq!(k.application(&mine).unwrap().state.stage, "city-review");
+    let decisions: Vec<String> = k.decisions_of(&mine).unwrap().into_iter().map(|d| d.action).collect();
+    for a in ["submit", "district-return", "district-recommend"] {
+        assert!(decisions.iter().any(|d| d == a), "{a} in {decisions:?}");
+    }
+    assert_eq!(k.application(&mine).unwrap().data.to_value()["resource_name"], "示例视觉质检赋能方案");
+    for shot in ["applicant-form.png", "applicant-finding.png", "officer-queue.png", "quota-refusal.png"] {
+        assert!(shots.join(shot).is_file(), "{shot}");
+    }
+}
