@@ -146,5 +146,11 @@ fn the_console_walks_a_round_in_a_real_browser() {
     assert_eq!(k.application(&mine).unwrap().data.to_value()["resource_name"], "示例视觉质检赋能方案");
     for shot in ["applicant-form.png", "applicant-finding.png", "officer-queue.png", "quota-refusal.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");
+        // The README's screenshots are this run's.
+        if std::env::var_os("SHENBAO_BLESS").is_some() {
+            let docs = testkit::root().join("docs").join("screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::copy(shots.join(shot), docs.join(shot)).unwrap();
+        }
     }
 }

@@ -9,12 +9,27 @@ import { Apply } from "./Apply.jsx";
 
 export function AppView({ user, id }) {
   const app = useApi(`/v1/applications/${encodeURIComponent(id)}`, [id]);
+  // What the last action on this page did, kept across the reload it causes.
+  const [notice, setNotice] = useState(null);
   if (app.error) return <Problem error={app.error} />;
   if (!app.data) return <p>正在加载…</p>;
-  return <Loaded user={user} app={app.data} reload={app.reload} />;
+  const done = (message) => {
+    setNotice(message);
+    app.reload();
+  };
+  return (
+    <>
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
+      <Loaded user={user} app={app.data} done={done} />
+    </>
+  );
 }
 
-function Loaded({ user, app, reload }) {
+function Loaded({ user, app, done }) {
   const q = encodeURIComponent(app.id);
   const r = encodeURIComponent(app.round);
   const loaded = useApi([`/v1/rounds/${r}`, `/v1/rounds/${r}/forms/${encodeURIComponent(app.form)}`], [app.id, app.state.version]);
@@ -22,7 +37,7 @@ function Loaded({ user, app, reload }) {
   if (loaded.error) return <Problem error={loaded.error} />;
   if (!loaded.data) return <p>正在加载…</p>;
   const [round, schema] = loaded.data;
-  if (own && app.state.stage === round.graph.initial) return <Apply app={app} onSaved={reload} />;
+  if (own && app.state.stage === round.graph.initial) return <Apply app={app} onSubmitted={done} />;
   return (
     <section aria-labelledby="app">
       <h2 id="app">
@@ -46,7 +61,7 @@ function Loaded({ user, app, reload }) {
           </>
         )}
       </dl>
-      <Actions app={app} round={round} onDone={reload} />
+      <Actions app={app} round={round} onDone={done} />
       <h3>申报内容</h3>
       <ProgramForm schema={schema} data={app.data} disabled>
         <></>
@@ -93,9 +108,9 @@ function Actions({ app, round, onDone }) {
       if (a.needs.includes("experts")) payload.experts = experts.split(/[,，\s]+/).filter(Boolean);
       if (a.needs.includes("confirm")) payload.confirm = app.state.warnings;
       if (Object.keys(payload).length) body.payload = payload;
-      await post(`/v1/applications/${encodeURIComponent(app.id)}/actions`, body);
+      const r = await post(`/v1/applications/${encodeURIComponent(app.id)}/actions`, body);
       setOpinion("");
-      onDone();
+      onDone(`已${zh(a.title)}，当前环节：${stageTitle(round, r.application.state.stage)}`);
     } catch (e) {
       setProblem(e);
     } finally {

@@ -8,7 +8,7 @@ import { ProgramForm } from "../form.jsx";
 import { Problem, zh } from "../common.jsx";
 
 /** A new application in `round` (no `app`), or the draft `app` (an Application). */
-export function Apply({ round: roundId, app: existing, onSaved }) {
+export function Apply({ round: roundId, app: existing, onSubmitted }) {
   const [round, setRound] = useState(null);
   const [direction, setDirection] = useState(existing?.direction ?? "");
   const [schema, setSchema] = useState(null);
@@ -58,8 +58,10 @@ export function Apply({ round: roundId, app: existing, onSaved }) {
         const r = await post(`/v1/applications/${encodeURIComponent(saved.id)}/actions`, { action: "submit" });
         setErrors({});
         setFindings([]);
-        setNotice(`已提交，当前环节：${zh(round.graph.stages.find((s) => s.id === r.application.state.stage)?.title)}`);
-        onSaved?.(r.application);
+        const message = `已提交，当前环节：${zh(round.graph.stages.find((s) => s.id === r.application.state.stage)?.title)}`;
+        // Shown by the page that shows the submitted application, or here.
+        if (onSubmitted) onSubmitted(message);
+        else setNotice(message);
       } else {
         setNotice(`草稿已保存（${saved.id}）`);
       }
