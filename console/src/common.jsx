@@ -63,3 +63,9 @@ export function roundName(round, plugins) {
   const name = zh(p?.manifest?.name) || round.spec.program;
   return `${name} ${round.spec.year}${round.spec.batch ? ` ${round.spec.batch}` : ""}`;
 }
+
+/** Region names by id (惠州市 for `huizhou`), for showing places, not ids. */
+export function useRegionNames() {
+  const regions = useApi("/v1/regions");
+  return (id) => regions.data?.find((r) => r.id === id)?.name ?? id;
+}

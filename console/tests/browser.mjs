@@ -108,7 +108,49 @@ try {
   await c.page.screenshot({ path: `${s.shots}/quota-refusal.png`, fullPage: false });
   step("the city's batch is refused by the quota");
 
-  // 6. Every form of every program renders, with every example case's data.
+  // 6. The city recommends one, within its quota; the province recommends it on
+  //    and assigns an expert; the expert scores; the notice is published.
+  const act = async (page, title, fill = {}) => {
+    await page.goto(`${s.base}/#/app/${s.draft}`);
+    await page.reload();
+    for (const [label, value] of Object.entries(fill)) await page.getByLabel(label).fill(value);
+    await page.getByRole("button", { name: title, exact: true }).click();
+    await page.getByRole("status").filter({ hasText: `已${title}` }).waitFor();
+  };
+  await act(c.page, s.city_recommend_title, { 审核意见: "同意推荐" });
+  step("the city recommended it within its quota");
+  const p = await signedIn(s.province.user, s.province.password);
+  await act(p.page, "省级推荐", { 审核意见: "同意推荐" });
+  await act(p.page, "分配专家", { "分配专家（用户名，逗号分隔）": s.expert.user });
+  step("the province recommended it and assigned an expert");
+  const x = await signedIn(s.expert.user, s.expert.password);
+  await act(x.page, "专家评分", { "评分（百分制）": "88", 审核意见: "技术先进，案例扎实" });
+  step("the expert scored it");
+  await act(p.page, "发布公示");
+  step("the notice is published");
+
+  // 7. The public objects; the decision waits for the objection to be resolved.
+  const pub = await signedIn(s.public.user, s.public.password);
+  await act(pub.page, "公示异议", { 审核意见: "案例真实性存疑" });
+  step("the public objected");
+  await p.page.goto(`${s.base}/#/app/${s.draft}`);
+  await p.page.reload();
+  const held = p.page.getByRole("list", { name: "暂不能办理" });
+  await held.waitFor();
+  const why = await held.textContent();
+  expect(why.includes("审定通过") && why.includes("异议"), `approval waits for the objection: ${why}`);
+  step("approval waits for the objection");
+
+  // 8. The province downloads its summary table (the Rust test reads it).
+  await p.page.goto(`${s.base}/#/queue/${s.round}`);
+  const [download] = await Promise.all([
+    p.page.waitForEvent("download"),
+    p.page.getByRole("link", { name: "Excel" }).click(),
+  ]);
+  await download.saveAs(s.summary_file);
+  step("the province downloaded the summary table");
+
+  // 9. Every form of every program renders, with every example case's data.
   for (const f of s.forms) {
     for (const cse of f.cases) {
       await a.page.goto(`${s.base}/#/preview/${f.round}/${f.form}`);

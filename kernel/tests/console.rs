@@ -56,7 +56,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
     k.import_regions_file(&demo.join("regions.csv")).unwrap();
     k.import_orgs_file(&demo.join("orgs.csv")).unwrap();
     k.import_users_file(&demo.join("users.csv")).unwrap();
-    for user in ["org-01", "org-02", "huicheng", "huizhou"] {
+    for user in ["org-01", "org-02", "huicheng", "huizhou", "province", "expert-1", "public"] {
         k.set_password(user, PASSWORD).unwrap();
     }
     // The three programs, each with the round of its examples, open.
@@ -118,6 +118,10 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "applicant": { "user": "org-01", "password": PASSWORD },
         "district": { "user": "huicheng", "password": PASSWORD },
         "city": { "user": "huizhou", "password": PASSWORD },
+        "province": { "user": "province", "password": PASSWORD },
+        "expert": { "user": "expert-1", "password": PASSWORD },
+        "public": { "user": "public", "password": PASSWORD },
+        "summary_file": dir.path().join("summary.xlsx"),
         "fix": { "field_id": "root_resource_name", "finding": "资源名称", "value": "示例视觉质检赋能方案" },
         "return_title": "区县回退",
         "recommend_title": "区县推荐",
@@ -137,12 +141,30 @@ fn the_console_walks_a_round_in_a_real_browser() {
         .expect("node runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && text.contains("ok: console walk passed"), "{text}");
-    // What the browser did, the kernel recorded.
-    assert_eq!(k.application(&mine).unwrap().state.stage, "city-review");
+    // What the browser did, the kernel recorded: the application waits at the
+    // notice with the public's objection open.
+    let app = k.application(&mine).unwrap();
+    assert_eq!((app.state.stage.as_str(), app.state.open_objections), ("public-notice", 1));
     let decisions: Vec<String> = k.decisions_of(&mine).unwrap().into_iter().map(|d| d.action).collect();
-    for a in ["submit", "district-return", "district-recommend"] {
+    for a in [
+        "submit",
+        "district-return",
+        "district-recommend",
+        "city-recommend",
+        "province-recommend",
+        "assign-experts",
+        "score",
+        "publish-notice",
+        "object",
+    ] {
         assert!(decisions.iter().any(|d| d == a), "{a} in {decisions:?}");
     }
+    // The summary table the province downloaded lists the application by its name.
+    use calamine::{Reader, open_workbook_auto};
+    let mut book = open_workbook_auto(dir.path().join("summary.xlsx")).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = sheet.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(cells.iter().any(|c| c.contains("示例视觉质检赋能方案")), "{cells:?}");
     assert_eq!(k.application(&mine).unwrap().data.to_value()["resource_name"], "示例视觉质检赋能方案");
     for shot in ["applicant-form.png", "applicant-finding.png", "officer-queue.png", "quota-refusal.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");

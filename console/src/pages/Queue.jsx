@@ -3,11 +3,12 @@
 // (批量推荐), and the quota figures stay in view.
 import { useState } from "react";
 import { ApiError, get, post } from "../api.js";
-import { Problem, stageTitle, useApi, zh } from "../common.jsx";
+import { Problem, stageTitle, useApi, useRegionNames, zh } from "../common.jsx";
 
 export function Queue({ user, round: rid }) {
   const r = encodeURIComponent(rid);
   const loaded = useApi([`/v1/rounds/${r}`, `/v1/rounds/${r}/queue?limit=500`, `/v1/rounds/${r}/quotas`], [rid]);
+  const place = useRegionNames();
   const [tab, setTab] = useState(null);
   const [picked, setPicked] = useState(new Set());
   const [opinion, setOpinion] = useState("");
@@ -64,7 +65,7 @@ export function Queue({ user, round: rid }) {
             {quotaRows.map(({ def, scope, used }) => (
               <tr key={`${def.id}/${scope}`}>
                 <td>{zh(def.title) || def.id}</td>
-                <td>{scope}</td>
+                <td>{place(scope)}</td>
                 <td>{used}</td>
                 <td>{limitOf(def, scope) ?? "—"}</td>
               </tr>
@@ -109,8 +110,8 @@ export function Queue({ user, round: rid }) {
                 <td>
                   <a href={`#/app/${encodeURIComponent(i.application)}`}>{i.application}</a>
                 </td>
-                <td>{i.city}</td>
-                <td>{i.district}</td>
+                <td>{place(i.city)}</td>
+                <td>{place(i.district)}</td>
               </tr>
             ))}
           </tbody>
@@ -132,13 +133,31 @@ export function Queue({ user, round: rid }) {
       )}
       {done && <p role="status">{done}</p>}
       <Problem error={problem} />
-      <p>
-        <a href={`/v1/rounds/${r}/summary?level=city&format=xlsx`} download>
-          下载汇总表（Excel）
-        </a>
-      </p>
+      {summaryLevel(user) && (
+        <p>
+          下载{LEVEL_ZH[summaryLevel(user)]}推荐汇总表：
+          <a href={`/v1/rounds/${r}/summary?level=${summaryLevel(user)}&format=xlsx`} download>
+            Excel
+          </a>
+          {" · "}
+          <a href={`/v1/rounds/${r}/summary?level=${summaryLevel(user)}&format=csv`} download>
+            CSV
+          </a>
+        </p>
+      )}
     </section>
   );
+}
+
+const LEVEL_ZH = { district: "区县", city: "地市", province: "省级" };
+
+/** The summary level a reviewer exports: its own (the highest it holds). */
+function summaryLevel(user) {
+  const levels = user.grants.map((g) => g.scope?.level);
+  if (levels.includes("province")) return "province";
+  if (levels.includes("city")) return "city";
+  if (levels.includes("district")) return "district";
+  return null;
 }
 
 function limitOf(def, scope) {

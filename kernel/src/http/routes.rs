@@ -333,6 +333,11 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             post(upload),
         ),
         (
+            doc("get", "/v1/regions", "Every region (province, cities, districts) with its name: reference data for showing places by name", Scoped)
+                .res(s::<Vec<Region>>),
+            get(regions),
+        ),
+        (
             doc("post", "/v1/regions", "Add or replace regions (parents first)", Admin).req(s::<Vec<Region>>),
             post(import_regions),
         ),
@@ -894,6 +899,10 @@ async fn import_orgs(State(api): State<Api>, h: HeaderMap, body: Body) -> Respon
         Ok(c.kernel.upsert_orgs(&orgs)?)
     })
     .await
+}
+
+async fn regions(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, _, _| value(&k.regions()?)).await
 }
 
 async fn org(State(api): State<Api>, h: HeaderMap, Path(code): Path<String>) -> Response {
