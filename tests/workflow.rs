@@ -1394,3 +1394,28 @@ fn sessions_end_when_idle_when_old_and_when_the_password_changes() {
     assert!(k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").is_err());
     k.sign_in("applicant-1", "another horse battery", "127.0.0.1").unwrap();
 }
+
+/// Issue 17: text people read carries no control or bidi-control characters — a
+/// form field holding one is a blocking finding at that field, an opinion holding
+/// one is refused; line breaks and tabs are text.
+#[test]
+fn control_and_bidi_characters_are_refused_where_people_read_them() {
+    let w = world();
+    let mut data = valid_data();
+    data["resource_name"] = serde_json::json!("质检方案\u{202e}gnp.exe");
+    data["summary"] = serde_json::json!("第一行\n第二行\t缩进");
+    let r = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(data)).unwrap();
+    let e = w.kernel.act("applicant-1", &r.application.id, &ActionRequest::new("submit")).unwrap_err();
+    let ActError::BlockingFindings { findings } = e else { panic!("{e:?}") };
+    let bad: Vec<_> = findings.iter().filter(|f| f.rule_id == "schema.control-characters").collect();
+    assert_eq!(bad.len(), 1, "{findings:#?}");
+    assert_eq!(bad[0].path, "$.resource_name");
+    assert!(bad[0].message.zh.contains("「资源名称」") && bad[0].message.zh.contains("U+202E"), "{:?}", bad[0]);
+
+    let id = w.submitted(2);
+    for opinion in ["请补正\u{1b}[2J", "请补正\u{2066}", "请补正\u{0}"] {
+        let e = w.act("district-huicheng", &id, "district-return", Some(opinion)).unwrap_err();
+        assert_eq!(e.code(), "invalid_payload", "{opinion:?}: {e}");
+    }
+    w.act("district-huicheng", &id, "district-return", Some("请补正：\n1. 客户反馈\t日期")).unwrap();
+}

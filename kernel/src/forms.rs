@@ -71,9 +71,63 @@ impl FormSet {
                     let schema_path = e.schema_path().as_str().to_string();
                     finding(schema, &schema_path, &pointer, e.kind(), e.instance(), &e.to_string())
                 })
+                .chain(control_characters(schema, data))
                 .collect(),
         )
     }
+}
+
+/// Text a person reads (officers, the public, a spreadsheet) carries no control
+/// characters but line breaks and tabs, and no bidirectional controls (U+202E makes
+/// “gnp.exe” read “exe.png”): one blocking finding per such text, at its field.
+fn control_characters(schema: &Value, data: &Value) -> Vec<Finding> {
+    fn walk(schema: &Value, v: &Value, at: &mut String, out: &mut Vec<Finding>) {
+        match v {
+            Value::String(s) => {
+                let bad = s.chars().find(|c| !matches!(c, '\n' | '\r' | '\t') && crate::text::is_unsafe(*c));
+                if let Some(c) = bad {
+                    let title = title_at_instance(schema, at).unwrap_or_else(|| "文字".into());
+                    out.push(Finding {
+                        rule_id: "schema.control-characters".into(),
+                        severity: Severity::Blocking,
+                        path: pointer_to_path(at),
+                        message: Text::new(
+                            format!(
+                                "「{title}」含有不可见的控制字符或文字方向控制字符（U+{:04X}），请删除后重新填写",
+                                c as u32
+                            ),
+                            format!(
+                                "{} holds a control or bidirectional-control character (U+{:04X})",
+                                pointer_to_path(at),
+                                c as u32
+                            ),
+                        ),
+                    });
+                }
+            }
+            Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    walk(schema, x, at, out);
+                    at.truncate(len);
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    walk(schema, x, at, out);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, data, &mut String::new(), &mut out);
+    out
 }
 
 /// The JSON pointer of the first property marked `"x-project-key": true`, following

@@ -15,6 +15,8 @@ fn shenbao(db: &std::path::Path, args: &[&str]) -> std::process::Output {
 /// An opinion as a hostile reviewer might write it: clear screen, right-to-left
 /// override, a forged line and column, C1 CSI and DEL.
 const HOSTILE: &str = "名额已满\u{1b}[2J\u{202e}\nok\tforged\u{9b}31m\u{7f}";
+/// Text that may be stored but must not forge lines or columns when printed.
+const FORGING: &str = "名额已满\nok\tforged";
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -354,8 +356,14 @@ fn a_round_scripted_through_the_cli() {
     let out = at("2024-09-02 10:06", &["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend"]);
     assert_eq!(out.status.code(), Some(4), "an opinion is required: {}", text(&out.stderr));
     // Idempotency keys from the command line: the repeat returns the first decision.
+    // An opinion with control or bidi characters is refused (exit 4, nothing recorded);
+    // line breaks and tabs are text.
+    let out =
+        shenbao(&db, &["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", HOSTILE]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("控制字符"), "{}", text(&out.stderr));
     let args =
-        ["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", HOSTILE, "--key", "k-1"];
+        ["review", "act", "--as", "huizhou", &ids[1].1, "city-not-recommend", "--opinion", FORGING, "--key", "k-1"];
     let first = ok(&at("2024-09-02 10:07", &args));
     let again = ok(&at("2024-09-02 10:08", &args));
     assert!(again.contains("repeated key") && again.starts_with(first.trim_end()), "{first} / {again}");
@@ -366,12 +374,12 @@ fn a_round_scripted_through_the_cli() {
     // line or column reaches the terminal; the JSON keeps the text itself.
     let history = ok(&shenbao(&db, &["app", "history", &ids[1].1]));
     assert!(!history.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{history:?}");
-    assert!(history.contains("名额已满\\u{1b}[2J\\u{202e}\\u{a}ok\\u{9}"), "{history:?}");
+    assert!(history.contains("名额已满\\u{a}ok\\u{9}forged"), "{history:?}");
     assert!(history.lines().filter(|l| !l.starts_with("  ")).all(|l| l.split('\t').count() == 7), "{history:?}");
     let json = ok(&shenbao(&db, &["--json", "app", "history", &ids[1].1]));
     assert!(!json.contains(['\u{1b}', '\u{202e}', '\u{9b}', '\u{7f}']), "{json:?}");
     let ds: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
-    assert!(ds.iter().any(|d| d["opinion"] == HOSTILE));
+    assert!(ds.iter().any(|d| d["opinion"] == FORGING));
 
     // The human history shows each recorded check's findings and signals, one line each.
     let human = ok(&shenbao(&db, &["app", "history", &ids[0].1]));

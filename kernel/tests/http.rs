@@ -570,8 +570,8 @@ async fn openapi_is_committed_and_every_route_exists() {
         let method = Method::from_bytes(d.method.to_uppercase().as_bytes()).unwrap();
         let (st, b) = s.call("anonymous", method, &path, None).await;
         if matches!(d.access, shenbao::http::Access::Open) {
-            // Open: answered (a sign-in without a body is malformed, not missing).
-            let expect = if d.method == "post" { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            // Open: answered (a sign-in without a JSON body is refused, not missing).
+            let expect = if d.method == "post" { StatusCode::FORBIDDEN } else { StatusCode::OK };
             assert_eq!(st, expect, "{} {path}: {b}", d.method);
         } else {
             // Authentication comes first: a 401 proves the route is there (the fallback is 404).
@@ -1377,6 +1377,27 @@ async fn people_sign_in_with_a_password_and_a_session_cookie() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a code is used once");
     let r = sign_in(json!({"user": "huicheng", "password": "district officer's own"})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
+    // Login CSRF: a sign-in is same-site JSON — a cross-site HTML form posts
+    // `text/plain`, a browser marks cross-site requests.
+    let r = raw(Method::POST, "/v1/session")
+        .header("content-type", "text/plain")
+        .body(r#"{"user":"huicheng","password":"district officer's own"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = raw(Method::POST, "/v1/session")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"user": "huicheng", "password": "district officer's own"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.headers().get("set-cookie").is_none());
+    // API answers are not cached nor sniffed.
+    let r = raw(Method::GET, "/v1/health").send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     // Anything else in the body is refused, naming it.
     let r = sign_in(json!({"user": "huicheng", "password": "x", "remember": true})).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -558,6 +558,21 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             reason: format!("an opinion has at most {MAX_OPINION_CHARS} characters, got {n}"),
         });
     }
+    // An opinion is read by people (the applicant, the handling record, the public
+    // notice): no control characters but line breaks and tabs, no bidi controls.
+    let unreadable = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if let Some(c) = req.opinion.as_deref().and_then(|o| o.chars().find(|c| unreadable(*c))) {
+        return Err(Refusal::InvalidPayload {
+            action: action.id.clone(),
+            title: action.title.zh.clone(),
+            field: "opinion".into(),
+            reason_zh: format!("意见含有不可见的控制字符或文字方向控制字符（U+{:04X}）", c as u32),
+            reason: format!("the opinion holds a control or bidirectional-control character (U+{:04X})", c as u32),
+        });
+    }
     if action.opinion == OpinionRule::Required && !opinion_given {
         return Err(Refusal::OpinionRequired { action: action.id.clone(), title: action.title.zh.clone() });
     }

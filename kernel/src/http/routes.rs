@@ -408,6 +408,15 @@ pub(super) fn build(api: Api) -> Router {
         ApiError::NotFound { what: "接口 endpoint", id: uri.path().to_string() }
     })
     .layer(DefaultBodyLimit::max(api.config.max_body))
+    // Every answer of the API: not stored by caches (applications, tokens and
+    // summaries are personal) and never sniffed into another type. The console's
+    // own files set their own caching.
+    .layer(axum::middleware::map_response(|mut r: Response| async move {
+        let h = r.headers_mut();
+        h.entry(header::CACHE_CONTROL).or_insert(axum::http::HeaderValue::from_static("no-store"));
+        h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(axum::http::HeaderValue::from_static("nosniff"));
+        r
+    }))
     .with_state(api)
 }
 

@@ -112,6 +112,23 @@ fn cookie(config: &ApiConfig, value: &str, max_age: i64) -> HeaderValue {
 /// `POST /v1/session`: sign in.
 pub(super) async fn sign_in(State(api): State<Api>, ext: axum::extract::Request) -> Response {
     let client = client_of(ext.extensions());
+    // Login CSRF (OWASP): an HTML form on another site can post `text/plain` with a
+    // cookie-less body that signs the victim into the attacker's account. A sign-in
+    // is JSON (which a cross-site form cannot send without a CORS preflight this
+    // server never grants), and a browser that says the request is cross-site is
+    // refused outright.
+    let json = ext
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    let cross_site = ext.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
+    if !json || cross_site {
+        return ApiError::Forbidden(
+            "登录请求须为本站发出的 JSON 请求 / a sign-in must be a same-site request with Content-Type: application/json".into(),
+        )
+        .into_response();
+    }
     let body = match body_bytes(ext.into_body(), MAX_SIGN_IN_BODY, api.config.body_read_timeout).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
