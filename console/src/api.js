@@ -39,7 +39,11 @@ export async function call(method, path, body, { raw = false, headers = {} } = {
   if (raw && r.ok) return r;
   const text = await r.text();
   const json = text ? JSON.parse(text) : null;
-  if (!r.ok) throw new ApiError(r.status, json);
+  if (!r.ok) {
+    // The session ended (idle, signed out elsewhere, a new password): back to sign-in.
+    if (r.status === 401 && !path.startsWith("/v1/session")) window.dispatchEvent(new Event("shenbao:signed-out"));
+    throw new ApiError(r.status, json);
+  }
   return json;
 }
 

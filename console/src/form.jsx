@@ -50,6 +50,23 @@ function translate(key, params) {
   return zh ? replaceStringParameters(zh, params) : englishStringTranslator(key, params);
 }
 
+/** `v` without the `null`s and empty objects a form leaves behind: an optional
+ * field is absent, never `null` (the kernel refuses `null` where a value is typed). */
+export function prune(v) {
+  if (Array.isArray(v)) return v.map(prune);
+  if (v && typeof v === "object") {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      const p = prune(x);
+      if (p === null || p === undefined) continue;
+      if (typeof p === "object" && !Array.isArray(p) && Object.keys(p).length === 0) continue;
+      out[k] = p;
+    }
+    return out;
+  }
+  return v;
+}
+
 /** The form of `schema` with `data`; `errors` are the kernel's (rjsf error schema). */
 export function ProgramForm({ schema, data, onChange, errors, disabled, children }) {
   return (
@@ -64,7 +81,13 @@ export function ProgramForm({ schema, data, onChange, errors, disabled, children
       disabled={disabled}
       readonly={disabled}
       translateString={translate}
-      liveOmit={false}
+      // Only what the person fills in: no first option preset for a choice, no
+      // optional object or array made up (an optional field is absent).
+      experimental_defaultFormStateBehavior={{
+        emptyObjectFields: "skipDefaults",
+        constAsDefaults: "never",
+        arrayMinItems: { populate: "never" },
+      }}
     >
       {children ?? <></>}
     </Form>

@@ -27,8 +27,15 @@ function App() {
   const hash = useHash();
   const [user, setUser] = useState(undefined);
   const [error, setError] = useState(null);
+  const [expired, setExpired] = useState(false);
   useEffect(() => {
     currentSession().then(setUser, (e) => setError(e));
+    const out = () => {
+      setExpired(true);
+      setUser(null);
+    };
+    window.addEventListener("shenbao:signed-out", out);
+    return () => window.removeEventListener("shenbao:signed-out", out);
   }, []);
   const out = useCallback(async () => {
     await signOut().catch(() => {});
@@ -37,12 +44,28 @@ function App() {
   }, []);
   if (error) return <p role="alert">{error instanceof ApiError ? error.zh : String(error)}</p>;
   if (user === undefined) return <p>正在加载…</p>;
-  if (!user) return <SignIn onSignedIn={setUser} />;
+  if (!user)
+    return (
+      <>
+        {expired && (
+          <p role="alert" className="problem">
+            登录已失效，请重新登录
+          </p>
+        )}
+        <SignIn
+          onSignedIn={(u) => {
+            setExpired(false);
+            setUser(u);
+          }}
+        />
+      </>
+    );
   const [, page, arg, arg2] = hash.split("/");
   let body;
-  if (page === "apply" && arg) body = <Apply user={user} round={decodeURIComponent(arg)} />;
-  else if (page === "app" && arg) body = <AppView user={user} id={decodeURIComponent(arg)} />;
-  else if (page === "queue" && arg) body = <Queue user={user} round={decodeURIComponent(arg)} />;
+  // Keyed by what they show: another round or application starts afresh.
+  if (page === "apply" && arg) body = <Apply key={hash} user={user} round={decodeURIComponent(arg)} />;
+  else if (page === "app" && arg) body = <AppView key={hash} user={user} id={decodeURIComponent(arg)} />;
+  else if (page === "queue" && arg) body = <Queue key={hash} user={user} round={decodeURIComponent(arg)} />;
   else if (page === "preview" && arg && arg2)
     body = <Preview round={decodeURIComponent(arg)} form={decodeURIComponent(arg2)} />;
   else body = <Home user={user} />;

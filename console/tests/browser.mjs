@@ -62,6 +62,15 @@ try {
   await field.scrollIntoViewIfNeeded();
   await a.page.screenshot({ path: `${s.shots}/applicant-finding.png`, fullPage: false });
   step("the blocking finding shows at its field");
+  // A real upload of a declared type, with the date the type asks for.
+  await a.page.getByLabel("上传用户反馈").setInputFiles({
+    name: "用户反馈.pdf",
+    mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.7 用户反馈（浏览器上传）"),
+  });
+  await a.page.getByText("用户反馈.pdf").waitFor();
+  await a.page.getByLabel(/出具日期/).last().fill("2024-07-01");
+  step("an attachment uploaded in the browser");
   await field.fill(s.fix.value);
   await a.page.getByRole("button", { name: "提交" }).click();
   await a.page.getByRole("status").filter({ hasText: "已提交" }).waitFor();
@@ -77,9 +86,11 @@ try {
   await d.page.getByRole("heading", { name: new RegExp(`${s.draft}：`) }).filter({ hasText: s.draft_stage_title }).waitFor();
   step("the district returned it");
 
-  // 4. The applicant sees it back in its drafts and submits again.
+  // 4. The applicant sees it back, with why, and submits again.
   await a.page.goto(`${s.base}/#/app/${s.draft}`);
   await a.page.reload();
+  await a.page.getByRole("cell", { name: "请补充客户反馈的日期" }).waitFor();
+  step("the applicant reads why it came back");
   await a.page.getByRole("button", { name: "提交" }).click();
   await a.page.getByRole("status").filter({ hasText: "已提交" }).waitFor();
   step("resubmitted");
@@ -124,6 +135,11 @@ try {
   await act(p.page, "分配专家", { "分配专家（用户名，逗号分隔）": s.expert.user });
   step("the province recommended it and assigned an expert");
   const x = await signedIn(s.expert.user, s.expert.password);
+  // The expert finds it on the home page, and an empty score is not a score.
+  await x.page.getByRole("heading", { name: "待评审的申报" }).waitFor();
+  await x.page.getByRole("link", { name: s.draft }).click();
+  await x.page.getByRole("button", { name: "专家评分", exact: true }).click();
+  await x.page.getByRole("alert").waitFor();
   await act(x.page, "专家评分", { "评分（百分制）": "88", 审核意见: "技术先进，案例扎实" });
   step("the expert scored it");
   await act(p.page, "发布公示");

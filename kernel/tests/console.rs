@@ -166,6 +166,13 @@ fn the_console_walks_a_round_in_a_real_browser() {
     let cells: Vec<String> = sheet.rows().flatten().map(|c| c.to_string()).collect();
     assert!(cells.iter().any(|c| c.contains("示例视觉质检赋能方案")), "{cells:?}");
     assert_eq!(k.application(&mine).unwrap().data.to_value()["resource_name"], "示例视觉质检赋能方案");
+    // The attachment uploaded in the browser, with its date, is on the application.
+    let uploaded = app.attachments.iter().find(|a| a.name == "用户反馈.pdf").expect("the browser's upload");
+    assert_eq!(
+        (uploaded.kind.as_str(), uploaded.issued_on.map(|d| d.to_string())),
+        ("customer-feedback", Some("2024-07-01".into()))
+    );
+    assert!(k.blob_path(&uploaded.sha256).exists());
     for shot in ["applicant-form.png", "applicant-finding.png", "officer-queue.png", "quota-refusal.png"] {
         assert!(shots.join(shot).is_file(), "{shot}");
         // The README's screenshots are this run's.

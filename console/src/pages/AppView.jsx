@@ -37,7 +37,15 @@ function Loaded({ user, app, done }) {
   if (loaded.error) return <Problem error={loaded.error} />;
   if (!loaded.data) return <p>正在加载…</p>;
   const [round, schema] = loaded.data;
-  if (own && app.state.stage === round.graph.initial) return <Apply app={app} onSubmitted={done} />;
+  if (own && app.state.stage === round.graph.initial) {
+    // A returned application: the form again, with why it came back.
+    return (
+      <>
+        <Apply app={app} onSubmitted={done} />
+        {app.state.trail.length > 1 && <History id={app.id} round={round} version={app.state.version} />}
+      </>
+    );
+  }
   return (
     <section aria-labelledby="app">
       <h2 id="app">
@@ -103,8 +111,9 @@ function Actions({ app, round, onDone }) {
       const body = { action: a.id };
       if (opinion.trim()) body.opinion = opinion;
       const payload = {};
-      if (a.needs.includes("rank")) payload.rank = Number(rank);
-      if (a.needs.includes("score")) payload.score = Number(score);
+      // An empty field is not a 0: left out, the kernel names what is missing.
+      if (a.needs.includes("rank") && rank.trim() !== "") payload.rank = Number(rank);
+      if (a.needs.includes("score") && score.trim() !== "") payload.score = Number(score);
       if (a.needs.includes("experts")) payload.experts = experts.split(/[,，\s]+/).filter(Boolean);
       if (a.needs.includes("confirm")) payload.confirm = app.state.warnings;
       if (Object.keys(payload).length) body.payload = payload;
@@ -176,6 +185,7 @@ function History({ id, round, version }) {
         <thead>
           <tr>
             <th>时间</th>
+            <th>办理人</th>
             <th>办理</th>
             <th>从</th>
             <th>到</th>
@@ -183,9 +193,10 @@ function History({ id, round, version }) {
           </tr>
         </thead>
         <tbody>
-          {decisions.data.map((d) => (
+          {decisions.data.filter((d) => d.kind !== "save-draft").map((d) => (
             <tr key={d.index}>
               <td>{when(d.at)}</td>
+              <td>{d.actor?.user ?? ""}</td>
               <td>{zh(round.graph.actions.find((a) => a.id === d.action)?.title) || d.action}</td>
               <td>{stageTitle(round, d.from)}</td>
               <td>{stageTitle(round, d.to)}</td>

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "react";
 import { ApiError, call, get, post, put } from "../api.js";
 import { errorSchema } from "../findings.js";
-import { ProgramForm } from "../form.jsx";
+import { ProgramForm, prune } from "../form.jsx";
 import { Problem, zh } from "../common.jsx";
 
 /** A new application in `round` (no `app`), or the draft `app` (an Application). */
@@ -39,7 +39,7 @@ export function Apply({ round: roundId, app: existing, onSubmitted }) {
   }, [rid, form]);
 
   async function save() {
-    const draft = { direction: direction || null, data: latest.current, attachments };
+    const draft = { direction: direction || null, data: prune(latest.current), attachments };
     const r = app
       ? await put(`/v1/applications/${encodeURIComponent(app.id)}`, draft)
       : await post(`/v1/rounds/${encodeURIComponent(rid)}/applications`, draft);
@@ -107,15 +107,19 @@ export function Apply({ round: roundId, app: existing, onSubmitted }) {
       )}
       {schema && (
         <ProgramForm schema={schema} data={data} onChange={setData} errors={errors} disabled={!editable}>
-          <div className="actions">
-            <button type="button" disabled={busy || !editable} onClick={() => run("save")}>
-              保存草稿
-            </button>
-            <button type="button" disabled={busy || !editable} onClick={() => run("submit")}>
-              提交
-            </button>
-          </div>
+          <></>
         </ProgramForm>
+      )}
+      {schema && (
+        // Outside the form: its buttons would keep the state of its last render.
+        <div className="actions">
+          <button type="button" disabled={busy || !editable} onClick={() => run("save")}>
+            保存草稿
+          </button>
+          <button type="button" disabled={busy || !editable} onClick={() => run("submit")}>
+            提交
+          </button>
+        </div>
       )}
       {notice && (
         <p role="status" className="notice">
@@ -143,7 +147,9 @@ function Attachments({ types, value, onChange, disabled }) {
     }
     try {
       const blob = await call("POST", "/v1/attachments", file, { headers: { "Content-Type": "application/octet-stream" } });
-      const n = value.filter((a) => a.kind === type.id).length + 1;
+      // A new id, never one already on the draft.
+      let n = value.filter((a) => a.kind === type.id).length + 1;
+      while (value.some((a) => a.id === `${type.id}-${n}`)) n += 1;
       onChange([
         ...value,
         { id: `${type.id}-${n}`, kind: type.id, name: file.name, media_type: file.type || "application/octet-stream", size: blob.size, sha256: blob.sha256 },
@@ -171,6 +177,28 @@ function Attachments({ types, value, onChange, disabled }) {
                     <button type="button" className="link" onClick={() => onChange(value.filter((x) => x !== a))}>
                       删除
                     </button>
+                  )}
+                  {t.max_age_months && (
+                    <label>
+                      出具日期（须在 {t.max_age_months} 个月内）
+                      <input
+                        type="date"
+                        value={a.issued_on ?? ""}
+                        disabled={disabled}
+                        onChange={(e) => onChange(value.map((x) => (x === a ? { ...x, issued_on: e.target.value || null } : x)))}
+                      />
+                    </label>
+                  )}
+                  {t.must_be_valid && (
+                    <label>
+                      有效期至
+                      <input
+                        type="date"
+                        value={a.valid_until ?? ""}
+                        disabled={disabled}
+                        onChange={(e) => onChange(value.map((x) => (x === a ? { ...x, valid_until: e.target.value || null } : x)))}
+                      />
+                    </label>
                   )}
                 </li>
               ))}

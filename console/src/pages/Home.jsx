@@ -5,7 +5,8 @@ import { get } from "../api.js";
 import { Problem, roundName, stageTitle, useApi, when, zh } from "../common.jsx";
 
 const isApplicant = (u) => u.grants.some((g) => g.scope?.level === "organisation");
-const isReviewer = (u) => u.grants.some((g) => !["applicant", "public"].includes(g.role));
+const isReviewer = (u) => u.grants.some((g) => ["district", "city", "province"].includes(g.scope?.level));
+const seesAssigned = (u) => u.grants.some((g) => ["expert", "public"].includes(g.scope?.level));
 
 export function Home({ user }) {
   const loaded = useApi(["/v1/rounds", "/v1/plugins"]);
@@ -16,6 +17,7 @@ export function Home({ user }) {
     <>
       {isApplicant(user) && <MyApplications rounds={rounds} plugins={plugins} />}
       {isReviewer(user) && <Review rounds={rounds} plugins={plugins} />}
+      {seesAssigned(user) && <Visible user={user} rounds={rounds} plugins={plugins} />}
     </>
   );
 }
@@ -93,6 +95,38 @@ function Review({ rounds, plugins }) {
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+/** Experts: the applications assigned to them; the public: those on notice (公示). */
+function Visible({ user, rounds, plugins }) {
+  const [apps, setApps] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    Promise.all(rounds.map((r) => get(`/v1/rounds/${encodeURIComponent(r.spec.id)}/applications?limit=500`)))
+      .then((pages) => setApps(pages.flatMap((p, i) => p.items.map((a) => ({ app: a, round: rounds[i] })))))
+      .catch(setError);
+  }, [rounds]);
+  const expert = user.grants.some((g) => g.scope?.level === "expert");
+  return (
+    <section aria-labelledby="visible">
+      <h2 id="visible">{expert ? "待评审的申报" : "公示中的申报"}</h2>
+      <Problem error={error} />
+      {apps === null ? (
+        <p>正在加载…</p>
+      ) : apps.length === 0 ? (
+        <p>{expert ? "暂无分配给您的申报。" : "暂无公示中的申报。"}</p>
+      ) : (
+        <ul>
+          {apps.map(({ app, round }) => (
+            <li key={app.id}>
+              <a href={`#/app/${encodeURIComponent(app.id)}`}>{app.id}</a> {roundName(round, plugins)} ·{" "}
+              {stageTitle(round, app.state.stage)}
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
