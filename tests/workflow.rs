@@ -1419,3 +1419,17 @@ fn control_and_bidi_characters_are_refused_where_people_read_them() {
     }
     w.act("district-huicheng", &id, "district-return", Some("请补正：\n1. 客户反馈\t日期")).unwrap();
 }
+
+/// Issue 17: two attachments of a draft with one id are refused, nothing saved.
+#[test]
+fn a_draft_names_each_attachment_once() {
+    let w = world();
+    let mut draft = w.draft(valid_data());
+    let mut twin = draft.attachments[0].clone();
+    twin.kind = draft.attachments[1].kind.clone();
+    draft.attachments.push(twin);
+    let e = w.kernel.save_draft("applicant-1", ROUND, None, draft).unwrap_err();
+    let ActError::BlockingFindings { findings } = e else { panic!("{e:?}") };
+    assert_eq!(findings[0].rule_id, "attachment.id-unique");
+    assert!(w.kernel.applications_in(ROUND).unwrap().is_empty());
+}

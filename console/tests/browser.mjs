@@ -166,7 +166,16 @@ try {
   await download.saveAs(s.summary_file);
   step("the province downloaded the summary table");
 
-  // 9. Every form of every program renders, with every example case's data.
+  // 9. A new application in another program: a draft holds only what was filled in
+  //    (no preset choices, no made-up optional sections, no nulls).
+  await a.page.goto(`${s.base}/#/apply/${s.eco_round}`);
+  await a.page.getByLabel("申报方向").selectOption({ index: 1 });
+  await a.page.locator("form.rjsf").waitFor();
+  await a.page.getByRole("button", { name: "保存草稿" }).click();
+  await a.page.getByRole("status").filter({ hasText: "草稿已保存" }).waitFor();
+  step("a fresh draft in another program");
+
+  // 10. Every form of every program renders, with every example case's data.
   for (const f of s.forms) {
     for (const cse of f.cases) {
       await a.page.goto(`${s.base}/#/preview/${f.round}/${f.form}`);

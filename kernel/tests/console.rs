@@ -114,6 +114,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "chromium": chromium,
         "shots": shots,
         "round": "er-2024q3",
+        "eco_round": "eco-2024",
         "draft": mine,
         "applicant": { "user": "org-01", "password": PASSWORD },
         "district": { "user": "huicheng", "password": PASSWORD },
@@ -166,6 +167,30 @@ fn the_console_walks_a_round_in_a_real_browser() {
     let cells: Vec<String> = sheet.rows().flatten().map(|c| c.to_string()).collect();
     assert!(cells.iter().any(|c| c.contains("示例视觉质检赋能方案")), "{cells:?}");
     assert_eq!(k.application(&mine).unwrap().data.to_value()["resource_name"], "示例视觉质检赋能方案");
+    // The fresh eco draft holds nothing the applicant did not fill in.
+    let org01 = k.user("org-01").unwrap().unwrap();
+    let code = org01
+        .grants
+        .iter()
+        .find_map(|g| match &g.scope {
+            shenbao::Scope::Organisation(c) => Some(c.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let eco = k.applications_of(&code).unwrap().into_iter().find(|a| a.round == "eco-2024").expect("the eco draft");
+    let data = eco.data.to_value();
+    fn no_nulls(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Array(xs) => xs.iter().all(no_nulls),
+            serde_json::Value::Object(m) => m.values().all(no_nulls),
+            _ => true,
+        }
+    }
+    assert!(no_nulls(&data), "{data}");
+    for preset in ["enterprise_type", "listing", "direct", "rd_organisation"] {
+        assert!(data.get(preset).is_none(), "{preset} was not filled in: {data}");
+    }
     // The attachment uploaded in the browser, with its date, is on the application.
     let uploaded = app.attachments.iter().find(|a| a.name == "用户反馈.pdf").expect("the browser's upload");
     assert_eq!(

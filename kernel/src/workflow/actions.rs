@@ -108,6 +108,23 @@ impl Kernel {
             Some(f) => return Err(ActError::Check(CheckError::UnknownForm { form: f.clone(), known: forms })),
             None => forms.first().cloned().unwrap_or_default(),
         };
+        // Each attachment of a draft has its own id.
+        let mut ids = std::collections::BTreeSet::new();
+        for a in &draft.attachments {
+            if !ids.insert(a.id.as_str()) {
+                return Err(ActError::BlockingFindings {
+                    findings: vec![Finding {
+                        rule_id: "attachment.id-unique".into(),
+                        severity: Severity::Blocking,
+                        path: "$".into(),
+                        message: Text::new(
+                            format!("附件编号“{}”重复，每个附件须有自己的编号", crate::text::display(&a.id)),
+                            format!("attachment id {:?} appears twice; each attachment has its own id", a.id),
+                        ),
+                    }],
+                });
+            }
+        }
         // Every attachment names stored content of the stated size, that this user
         // uploaded or that is already on the application (issue 15.1).
         for a in &draft.attachments {
