@@ -76,6 +76,25 @@ try {
   await a.page.getByRole("status").filter({ hasText: "已提交" }).waitFor();
   step("fixed and submitted");
 
+  // Access: another organisation's application, asked for by URL, is not found.
+  await a.page.goto(`${s.base}/#/app/${s.other}`);
+  await a.page.reload();
+  await a.page.getByRole("alert").filter({ hasText: "不存在" }).waitFor();
+  // The session cookie does not go along from another site (a page of no origin
+  // of ours, as an attacker's would be): its form post reaches the API
+  // unauthenticated. (Our own pages could not even send it: CSP form-action 'self'.)
+  const evil = await a.ctx.newPage();
+  await evil.goto("about:blank");
+  await evil.setContent(
+    `<form id="f" method="post" enctype="text/plain" action="${s.base}/v1/rounds/${s.round}/applications">` +
+      `<input name='{"data":{},"x":"' value='"}'></form>`,
+  );
+  await Promise.all([evil.waitForNavigation(), evil.evaluate(() => document.getElementById("f").submit())]);
+  const answer = await evil.textContent("body");
+  expect(answer.includes("unauthenticated"), `a cross-site post is not signed in: ${answer}`);
+  await evil.close();
+  step("another organisation's application and a cross-site post are refused");
+
   // 3. The district officer: the queue, the application, a return with an opinion.
   const d = await signedIn(s.district.user, s.district.password);
   await d.page.goto(`${s.base}/#/queue/${s.round}`);

@@ -116,6 +116,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "round": "er-2024q3",
         "eco_round": "eco-2024",
         "draft": mine,
+        "other": other,
         "applicant": { "user": "org-01", "password": PASSWORD },
         "district": { "user": "huicheng", "password": PASSWORD },
         "city": { "user": "huizhou", "password": PASSWORD },
