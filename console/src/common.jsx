@@ -64,8 +64,14 @@ export function roundName(round, plugins) {
   return `${name} ${round.spec.year}${round.spec.batch ? ` ${round.spec.batch}` : ""}`;
 }
 
-/** Region names by id (惠州市 for `huizhou`), for showing places, not ids. */
+const GROUP_NAMES = { prd: "珠三角", east: "粤东", west: "粤西", north: "粤北" };
+
+/** Region names by id (惠州市 for `huizhou`, 珠三角 for its group), for showing
+ * places, not ids; `.region(id)` gives the region itself. */
 export function useRegionNames() {
   const regions = useApi("/v1/regions");
-  return (id) => regions.data?.find((r) => r.id === id)?.name ?? id;
+  const region = (id) => regions.data?.find((r) => r.id === id);
+  const name = (id) => region(id)?.name ?? GROUP_NAMES[id] ?? id;
+  name.region = region;
+  return name;
 }

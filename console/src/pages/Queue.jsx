@@ -26,7 +26,12 @@ export function Queue({ user, round: rid }) {
   const quotaRows = [];
   for (const def of round.quotas) {
     const scopes = new Set(quotas.filter((q) => q.quota === def.id).map((q) => q.scope));
-    for (const g of user.grants) if (g.scope?.id && g.scope.level === def.group_by) scopes.add(g.scope.id);
+    for (const g of user.grants) {
+      if (g.scope?.id && g.scope.level === def.group_by) scopes.add(g.scope.id);
+      // A quota per city group (珠三角): the group of the officer's city.
+      const group = g.scope?.level === "city" && place.region(g.scope.id)?.group;
+      if (def.group_by === "city-group" && group) scopes.add(group);
+    }
     if (scopes.size === 0) for (const l of def.limits ?? []) scopes.add(l.scope);
     for (const scope of scopes) {
       const used = quotas.find((q) => q.quota === def.id && q.scope === scope)?.used ?? 0;
