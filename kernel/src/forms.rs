@@ -125,8 +125,22 @@ fn control_characters(schema: &Value, data: &Value) -> Vec<Finding> {
             _ => {}
         }
     }
+    fn unreadable(s: &str) -> bool {
+        s.chars().any(|c| !matches!(c, '\n' | '\r' | '\t') && crate::text::is_unsafe(c))
+    }
+    // A scan without paths first: almost all data has none, and pays only this.
+    fn any(v: &Value) -> bool {
+        match v {
+            Value::String(s) => unreadable(s),
+            Value::Array(xs) => xs.iter().any(any),
+            Value::Object(m) => m.iter().any(|(k, x)| unreadable(k) || any(x)),
+            _ => false,
+        }
+    }
     let mut out = Vec::new();
-    walk(schema, data, &mut String::new(), &mut out);
+    if any(data) {
+        walk(schema, data, &mut String::new(), &mut out);
+    }
     out
 }
 
