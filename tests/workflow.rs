@@ -1392,7 +1392,15 @@ fn sessions_end_when_idle_when_old_and_when_the_password_changes() {
     k.set_password("applicant-1", "another horse battery").unwrap();
     assert!(k.session_user(&s.secret).unwrap().is_none(), "a new password signs out everywhere");
     assert!(k.sign_in("applicant-1", "correct horse battery", "127.0.0.1").is_err());
-    k.sign_in("applicant-1", "another horse battery", "127.0.0.1").unwrap();
+    let first = k.sign_in("applicant-1", "another horse battery", "127.0.0.1").unwrap();
+    // A user keeps at most MAX_SESSIONS_PER_USER sessions: a new one ends the oldest.
+    let mut last = None;
+    for i in 0..shenbao::MAX_SESSIONS_PER_USER {
+        w.clock.advance(1);
+        last = Some(k.sign_in("applicant-1", "another horse battery", &format!("10.0.0.{i}")).unwrap());
+    }
+    assert!(k.session_user(&first.secret).unwrap().is_none(), "the oldest session ended");
+    assert!(k.session_user(&last.unwrap().secret).unwrap().is_some());
 }
 
 /// Issue 17: text people read carries no control or bidi-control characters — a

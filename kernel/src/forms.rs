@@ -84,7 +84,7 @@ fn control_characters(schema: &Value, data: &Value) -> Vec<Finding> {
     fn walk(schema: &Value, v: &Value, at: &mut String, out: &mut Vec<Finding>) {
         match v {
             Value::String(s) => {
-                let bad = s.chars().find(|c| !matches!(c, '\n' | '\r' | '\t') && crate::text::is_unsafe(*c));
+                let bad = s.chars().find(|c| shenbao_engine::text::unreadable(*c));
                 if let Some(c) = bad {
                     let title = title_at_instance(schema, at).unwrap_or_else(|| "文字".into());
                     out.push(Finding {
@@ -126,7 +126,7 @@ fn control_characters(schema: &Value, data: &Value) -> Vec<Finding> {
         }
     }
     fn unreadable(s: &str) -> bool {
-        s.chars().any(|c| !matches!(c, '\n' | '\r' | '\t') && crate::text::is_unsafe(c))
+        s.chars().any(shenbao_engine::text::unreadable)
     }
     // A scan without paths first: almost all data has none, and pays only this.
     fn any(v: &Value) -> bool {

@@ -87,8 +87,9 @@ pub use plugin::{CallKind, Metered, PluginId, PluginLimits, ProgramPlugin};
 pub use regions::{CHANNELS, CITY_GROUPS, Region, RegionKind, guangdong};
 pub use registry::PluginRecord;
 pub use sessions::{
-    CODE_VALID_SECS, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
-    SESSION_IDLE_SECS, SESSION_MAX_SECS, Session, SignInError, THROTTLE_WINDOW_SECS, password_problem,
+    CODE_VALID_SECS, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, MAX_PASSWORD_CHARS, MAX_SESSIONS_PER_USER,
+    MIN_PASSWORD_CHARS, SESSION_IDLE_SECS, SESSION_MAX_SECS, Session, SignInError, THROTTLE_WINDOW_SECS,
+    password_problem,
 };
 pub use shenbao_contract as contract;
 pub use shenbao_engine::access::Disclosure;

@@ -38,6 +38,11 @@ pub const MAX_FAILURES_PER_ADDRESS: u32 = 30;
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 /// Most throttle entries kept in memory; past it the oldest are forgotten.
 const MAX_THROTTLE_ENTRIES: usize = 100_000;
+/// Password hashes computed at once (each takes 19 MiB and ~30 ms): further
+/// sign-ins wait their turn, so concurrent attempts cannot exhaust memory.
+const MAX_CONCURRENT_HASHES: usize = 4;
+/// Sessions one user keeps at once; signing in again ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 16;
 
 /// A password as stored: its PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +179,21 @@ fn random_hex(bytes: usize) -> Result<String, AdminError> {
     Ok(hex::encode(raw))
 }
 
+/// Run `f` (a password hash or verification) as one of at most
+/// [`MAX_CONCURRENT_HASHES`] at once.
+fn hashing<T>(f: impl FnOnce() -> T) -> T {
+    static RUNNING: (Mutex<usize>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+    let (count, turn) = &RUNNING;
+    let mut n =
+        turn.wait_while(count.lock().expect("not poisoned"), |n| *n >= MAX_CONCURRENT_HASHES).expect("not poisoned");
+    *n += 1;
+    drop(n);
+    let out = f();
+    *count.lock().expect("not poisoned") -= 1;
+    turn.notify_one();
+    out
+}
+
 fn argon2() -> argon2::Argon2<'static> {
     // argon2id, m = 19 MiB, t = 2, p = 1: OWASP's Password Storage Cheat Sheet.
     argon2::Argon2::default()
@@ -184,14 +204,15 @@ fn hash_password(password: &str) -> Result<String, AdminError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| AdminError::Invalid(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| AdminError::Invalid(e.to_string()))?;
-    let hash = argon2().hash_password(password.as_bytes(), &salt).map_err(|e| AdminError::Invalid(e.to_string()))?;
-    Ok(hash.to_string())
+    let hash = hashing(|| argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()))
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    Ok(hash)
 }
 
 /// Whether `password` matches the PHC string `phc` (constant time in the hash).
 fn verify_password(password: &str, phc: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(phc).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| hashing(|| argon2().verify_password(password.as_bytes(), &h).is_ok()))
 }
 
 /// A hash verified when there is no password to check, so an unknown user takes as
@@ -381,16 +402,24 @@ impl Kernel {
         let csrf = random_hex(32)?;
         let rec = SessionRecord { user: user.id.clone(), csrf: csrf.clone(), created_at: now, last_seen: now };
         self.write(|tx| {
+            // One pass: ended sessions are removed as new ones begin (at most 64 at a
+            // time), and so are this user's oldest past MAX_SESSIONS_PER_USER.
             let t = SESSIONS.open(tx)?;
-            // Ended sessions are removed as new ones begin (a bounded sweep).
-            let stale: Vec<String> = t
-                .iter()?
-                .filter_map(Result::ok)
-                .filter(|(_, s)| now.0 - s.last_seen.0 > SESSION_IDLE_SECS || now.0 - s.created_at.0 > SESSION_MAX_SECS)
-                .take(64)
-                .map(|(k, _)| k.value().to_string())
-                .collect();
+            let mut stale: Vec<String> = Vec::new();
+            let mut mine: Vec<(Timestamp, String)> = Vec::new();
+            for (k, s) in t.iter()?.filter_map(Result::ok) {
+                if now.0 - s.last_seen.0 > SESSION_IDLE_SECS || now.0 - s.created_at.0 > SESSION_MAX_SECS {
+                    if stale.len() < 64 {
+                        stale.push(k.value().to_string());
+                    }
+                } else if s.user == user.id {
+                    mine.push((s.created_at, k.value().to_string()));
+                }
+            }
             drop(t);
+            mine.sort();
+            let over = (mine.len() + 1).saturating_sub(MAX_SESSIONS_PER_USER);
+            stale.extend(mine.into_iter().take(over).map(|(_, k)| k));
             let mut raw = tx.open_table(SESSIONS.raw())?;
             for k in stale {
                 raw.remove(k.as_str())?;

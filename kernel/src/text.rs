@@ -15,10 +15,7 @@ pub const MAX_FINDING_PATH_CHARS: usize = 256;
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// Whether `c` is shown escaped: a control character or a bidirectional control.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+pub use shenbao_engine::text::is_unsafe;
 
 /// `s` with every [`is_unsafe`] character written as `\u{hex}`; borrowed when
 /// there is none.

@@ -8,6 +8,19 @@ const isApplicant = (u) => u.grants.some((g) => g.scope?.level === "organisation
 const isReviewer = (u) => u.grants.some((g) => ["district", "city", "province"].includes(g.scope?.level));
 const seesAssigned = (u) => u.grants.some((g) => ["expert", "public"].includes(g.scope?.level));
 
+/** The applications of every round the caller may see (its own, assigned, on
+ * notice …), each with its round: `[list or null while loading, error]`. */
+function useApplications(rounds) {
+  const [apps, setApps] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    Promise.all(rounds.map((r) => get(`/v1/rounds/${encodeURIComponent(r.spec.id)}/applications?limit=500`)))
+      .then((pages) => setApps(pages.flatMap((p, i) => p.items.map((a) => ({ app: a, round: rounds[i] })))))
+      .catch(setError);
+  }, [rounds]);
+  return [apps, error];
+}
+
 export function Home({ user }) {
   const loaded = useApi(["/v1/rounds", "/v1/plugins"]);
   if (loaded.error) return <Problem error={loaded.error} />;
@@ -23,13 +36,7 @@ export function Home({ user }) {
 }
 
 function MyApplications({ rounds, plugins }) {
-  const [apps, setApps] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    Promise.all(rounds.map((r) => get(`/v1/rounds/${encodeURIComponent(r.spec.id)}/applications?limit=500`)))
-      .then((pages) => setApps(pages.flatMap((p, i) => p.items.map((a) => ({ app: a, round: rounds[i] })))))
-      .catch(setError);
-  }, [rounds]);
+  const [apps, error] = useApplications(rounds);
   const open = rounds.filter((r) => r.status === "open");
   return (
     <section aria-labelledby="mine">
@@ -101,13 +108,7 @@ function Review({ rounds, plugins }) {
 
 /** Experts: the applications assigned to them; the public: those on notice (公示). */
 function Visible({ user, rounds, plugins }) {
-  const [apps, setApps] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    Promise.all(rounds.map((r) => get(`/v1/rounds/${encodeURIComponent(r.spec.id)}/applications?limit=500`)))
-      .then((pages) => setApps(pages.flatMap((p, i) => p.items.map((a) => ({ app: a, round: rounds[i] })))))
-      .catch(setError);
-  }, [rounds]);
+  const [apps, error] = useApplications(rounds);
   const expert = user.grants.some((g) => g.scope?.level === "expert");
   return (
     <section aria-labelledby="visible">

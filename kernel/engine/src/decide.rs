@@ -560,11 +560,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     }
     // An opinion is read by people (the applicant, the handling record, the public
     // notice): no control characters but line breaks and tabs, no bidi controls.
-    let unreadable = |c: char| {
-        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    if let Some(c) = req.opinion.as_deref().and_then(|o| o.chars().find(|c| unreadable(*c))) {
+    if let Some(c) = req.opinion.as_deref().and_then(|o| o.chars().find(|c| crate::text::unreadable(*c))) {
         return Err(Refusal::InvalidPayload {
             action: action.id.clone(),
             title: action.title.zh.clone(),

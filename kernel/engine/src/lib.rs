@@ -19,6 +19,7 @@ mod decide;
 mod error;
 pub mod graph;
 pub mod model;
+pub mod text;
 pub mod time;
 
 pub use decide::{
