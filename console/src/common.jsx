@@ -75,3 +75,42 @@ export function useRegionNames() {
   name.region = region;
   return name;
 }
+
+/** The JSON pointer of the field a form's schema marks `"x-project-key": true`
+ * (the project's name), following `properties`, `$ref` and `anyOf`/`oneOf`. */
+export function projectPointer(schema, node = schema, at = "", depth = 0) {
+  if (!node || depth > 8) return null;
+  if (node.$ref?.startsWith("#/")) {
+    node = node.$ref.slice(2).split("/").reduce((n, k) => n?.[k.replace(/~1/g, "/").replace(/~0/g, "~")], schema);
+    if (!node) return null;
+  }
+  for (const [name, prop] of Object.entries(node.properties ?? {})) {
+    const here = `${at}/${name}`;
+    if (prop?.["x-project-key"] === true) return here;
+    const found = projectPointer(schema, prop, here, depth + 1);
+    if (found) return found;
+  }
+  for (const alt of [...(node.anyOf ?? []), ...(node.oneOf ?? [])]) {
+    const found = projectPointer(schema, alt, at, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** The value at JSON pointer `p` in `data`. */
+export function at(data, p) {
+  return p?.split("/").slice(1).reduce((d, k) => d?.[k], data);
+}
+
+/** Days from today (Beijing) to `date` (`YYYY-MM-DD` or a timestamp), as people
+ * read a deadline: 剩 3 天 / 今天截止 / 已超期 2 天. */
+export function countdown(date) {
+  if (!date) return null;
+  const day = typeof date === "number" ? when(date).slice(0, 10) : String(date).slice(0, 10);
+  const today = when(Date.now() / 1000).slice(0, 10);
+  const days = Math.round((Date.parse(day) - Date.parse(today)) / 86400e3);
+  if (Number.isNaN(days)) return null;
+  if (days > 0) return { text: `剩 ${days} 天`, overdue: false };
+  if (days === 0) return { text: "今天截止", overdue: false };
+  return { text: `已超期 ${-days} 天`, overdue: true };
+}

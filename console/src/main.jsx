@@ -1,6 +1,7 @@
 // Shenbao's console: sign-in, the applicant's projects and forms, the reviewers'
 // queues and decisions — a thin client over the public HTTP API (no private
-// endpoint), in Chinese. Hash routes: #/, #/apply/ROUND, #/app/ID, #/queue/ROUND.
+// endpoint), in Chinese. Hash routes: #/, #/apply/ROUND, #/app/ID, #/queue/ROUND,
+// #/preview/ROUND/FORM, #/admin/SECTION.
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, currentSession, signOut } from "./api.js";
@@ -11,6 +12,7 @@ import { Apply } from "./pages/Apply.jsx";
 import { AppView } from "./pages/AppView.jsx";
 import { Queue } from "./pages/Queue.jsx";
 import { Preview } from "./pages/Preview.jsx";
+import { Admin } from "./pages/Admin.jsx";
 import "./styles.css";
 
 function useHash() {
@@ -22,6 +24,8 @@ function useHash() {
   }, []);
   return hash;
 }
+
+const isAdmin = (u) => u.grants.some((g) => g.role === "admin" && g.scope?.level === "province");
 
 function App() {
   const hash = useHash();
@@ -66,6 +70,7 @@ function App() {
   if (page === "apply" && arg) body = <Apply key={hash} user={user} round={decodeURIComponent(arg)} />;
   else if (page === "app" && arg) body = <AppView key={hash} user={user} id={decodeURIComponent(arg)} />;
   else if (page === "queue" && arg) body = <Queue key={hash} user={user} round={decodeURIComponent(arg)} />;
+  else if (page === "admin" && isAdmin(user)) body = <Admin key={hash} section={arg} />;
   else if (page === "preview" && arg && arg2)
     body = <Preview round={decodeURIComponent(arg)} form={decodeURIComponent(arg2)} />;
   else body = <Home user={user} />;
@@ -75,6 +80,11 @@ function App() {
         <a href="#/" className="brand">
           申报系统
         </a>
+        {isAdmin(user) && (
+          <a href="#/admin/plugins" className="nav">
+            系统管理
+          </a>
+        )}
         <span className="who">
           {user.name || user.id}（{roleNames(user)}）
         </span>

@@ -104,6 +104,22 @@ try {
   await d.page.getByRole("button", { name: s.return_title, exact: true }).click();
   await d.page.getByRole("heading", { name: new RegExp(`${s.draft}：`) }).filter({ hasText: s.draft_stage_title }).waitFor();
   step("the district returned it");
+  // Its queue by tab: the returned application under 退回待提交, with the unit and
+  // the project; the arrow keys move between the tabs.
+  await d.page.goto(`${s.base}/#/queue/${s.round}`);
+  await d.page.getByRole("tab", { name: "退回待提交" }).click();
+  const returnedRow = d.page.getByRole("row").filter({ hasText: s.draft });
+  await returnedRow.waitFor();
+  const rowText = await returnedRow.textContent();
+  expect(rowText.includes(s.applicant.name), `the row names the unit: ${rowText}`);
+  await d.page.getByRole("tab", { name: "退回待提交" }).press("ArrowRight");
+  await d.page.getByRole("tab", { name: "不受理", selected: true }).waitFor();
+  expect(
+    (await d.page.evaluate(() => document.activeElement?.textContent)) === "不受理",
+    "focus follows the arrow key",
+  );
+  await d.page.screenshot({ path: `${s.shots}/queue-tabs.png`, fullPage: false });
+  step("the district's tabs list the returned application");
 
   // 4. The applicant sees it back, with why, and submits again.
   await a.page.goto(`${s.base}/#/app/${s.draft}`);
@@ -121,6 +137,16 @@ try {
   await d.page.getByRole("button", { name: s.recommend_title, exact: true }).click();
   await d.page.getByRole("button", { name: s.recommend_title, exact: true }).waitFor({ state: "detached" });
   step("the district recommended it");
+  // The attachment the applicant uploaded downloads under its own name.
+  const [file] = await Promise.all([
+    d.page.waitForEvent("download"),
+    d.page.getByRole("link", { name: "用户反馈.pdf" }).click(),
+  ]);
+  expect(file.suggestedFilename() === "用户反馈.pdf", `the download is named: ${file.suggestedFilename()}`);
+  await d.page.goto(`${s.base}/#/queue/${s.round}`);
+  await d.page.getByRole("tab", { name: "已推荐" }).click();
+  await d.page.getByRole("row").filter({ hasText: s.draft }).waitFor();
+  step("the district downloads the attachment and finds the application under 已推荐");
   const c = await signedIn(s.city.user, s.city.password);
   await c.page.goto(`${s.base}/#/queue/${s.round}`);
   await c.page.getByRole("table", { name: "名额" }).waitFor();
@@ -166,7 +192,8 @@ try {
 
   // 7. The public objects; the decision waits for the objection to be resolved.
   const pub = await signedIn(s.public.user, s.public.password);
-  await act(pub.page, "公示异议", { 审核意见: "案例真实性存疑" });
+  // The public's form asks for the objection, not a review opinion.
+  await act(pub.page, "公示异议", { 异议内容: "案例真实性存疑" });
   step("the public objected");
   await p.page.goto(`${s.base}/#/app/${s.draft}`);
   await p.page.reload();
@@ -212,6 +239,74 @@ try {
     }
     step(`form ${f.round}/${f.form} renders (${f.cases.length} cases)`);
   }
+  // 11. The administrator: programs with their sha256, a plugin installed, imports
+  //     with every refused row shown, a calendar, a sign-in code used, a round made
+  //     from another with a city's settings and opened, the chain verified, a backup.
+  const adm = await signedIn(s.admin.user, s.admin.password);
+  await adm.page.getByRole("link", { name: "系统管理" }).click();
+  await adm.page.getByText(s.er_sha256).waitFor();
+  await adm.page.getByLabel(/安装插件/).setInputFiles(s.minimal_wasm);
+  await adm.page.getByRole("button", { name: "安装", exact: true }).click();
+  await adm.page.getByRole("status").filter({ hasText: "已安装" }).waitFor();
+  step("the administrator sees the programs and installs a plugin");
+  await adm.page.getByRole("link", { name: "数据导入" }).click();
+  await adm.page.getByLabel("导入内容").selectOption("orgs");
+  await adm.page.getByLabel("文件").setInputFiles({ name: "单位.csv", mimeType: "text/csv", buffer: Buffer.from(s.bad_orgs_csv) });
+  await adm.page.getByRole("button", { name: "导入", exact: true }).click();
+  const refused = adm.page.getByRole("table", { name: "有误的行" });
+  await refused.waitFor();
+  const refusedRows = await refused.locator("tbody tr").count();
+  expect(refusedRows === 2, `both refused rows are listed: ${refusedRows}`);
+  await adm.page.screenshot({ path: `${s.shots}/admin-import-errors.png`, fullPage: false });
+  await adm.page.getByLabel("文件").setInputFiles({ name: "单位.csv", mimeType: "text/csv", buffer: Buffer.from(s.good_orgs_csv) });
+  await adm.page.getByRole("button", { name: "导入", exact: true }).click();
+  await adm.page.getByRole("status").filter({ hasText: "已导入 1 条" }).waitFor();
+  step("an import names every refused row; a good one imports");
+  await adm.page.getByRole("link", { name: "工作日历" }).click();
+  await adm.page.getByLabel("年度").fill("2025");
+  await adm.page.getByRole("button", { name: "保存 2025 年日历" }).waitFor();
+  await adm.page.getByLabel(/法定节假日/).fill("2025-10-01, 2025-10-02");
+  await adm.page.getByLabel(/调休上班日/).fill("2025-09-28");
+  await adm.page.getByRole("button", { name: "保存 2025 年日历" }).click();
+  await adm.page.getByRole("status").filter({ hasText: "已保存 2025 年日历" }).waitFor();
+  step("a year's calendar set");
+  await adm.page.getByRole("link", { name: "用户与令牌" }).click();
+  await adm.page.getByRole("row").filter({ hasText: s.code_user }).getByRole("button", { name: "一次性登录码" }).click();
+  const code = (await adm.page.locator("code.secret").textContent()).trim();
+  {
+    const ctx = await browser.newContext({ locale: "zh-CN" });
+    const page = await ctx.newPage();
+    await page.goto(s.base + "/");
+    await page.getByRole("button", { name: /首次登录/ }).click();
+    await page.getByLabel("用户名").fill(s.code_user);
+    await page.getByLabel("一次性登录码").fill(code);
+    await page.getByLabel(/设置新密码/).fill("a new password of my own");
+    await page.getByRole("button", { name: "设置密码并登录" }).click();
+    await page.getByRole("button", { name: "退出登录" }).waitFor();
+    await ctx.close();
+  }
+  step("a one-time code from the console signs a new user in");
+  await adm.page.getByRole("link", { name: "申报批次" }).click();
+  await adm.page.getByRole("row").filter({ hasText: s.round }).getByRole("button", { name: "以此为模板新建" }).click();
+  await adm.page.getByLabel("批次编号").fill(s.new_round);
+  await adm.page.getByLabel("批次（可选）").fill("2024Q4");
+  await adm.page.getByLabel("广州市 需要区县审核").check();
+  await adm.page.getByLabel("广州市 区县审核截止").fill("2024-09-06 23:59:59");
+  await adm.page.getByRole("button", { name: "保存", exact: true }).click();
+  const newRow = adm.page.getByRole("row").filter({ hasText: s.new_round });
+  await newRow.getByRole("button", { name: "开启" }).click();
+  await newRow.getByRole("cell", { name: "进行中" }).waitFor();
+  step("a round made from another, with a city's settings, and opened");
+  await adm.page.getByRole("link", { name: "审计与备份" }).click();
+  await adm.page.getByRole("button", { name: "校验" }).click();
+  await adm.page.getByRole("status").filter({ hasText: "决定链完整" }).waitFor();
+  await adm.page.getByRole("button", { name: "备份", exact: true }).click();
+  const backupLink = adm.page.getByRole("link", { name: /下载/ });
+  await backupLink.waitFor();
+  const [backup] = await Promise.all([adm.page.waitForEvent("download"), backupLink.click()]);
+  await backup.saveAs(s.backup_file);
+  step("the chain verified and a backup downloaded");
+
   console.log("ok: console walk passed");
 } catch (e) {
   console.error(`FAILED: ${e.message}`);

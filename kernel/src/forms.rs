@@ -53,6 +53,13 @@ impl FormSet {
         (!key.is_empty()).then_some(key)
     }
 
+    /// The project's name as the applicant wrote it: the string at the field of
+    /// `form` marked `"x-project-key": true` (trimmed), if there is one and it is not empty.
+    pub fn project_name(&self, form: &str, data: &Value) -> Option<String> {
+        let name = data.pointer(self.project_keys.get(form)?)?.as_str()?.trim();
+        (!name.is_empty()).then(|| name.to_string())
+    }
+
     /// The JSON pointers of the fields of `form` that its schema marks `"x-public": true`:
     /// what the public notice (公示) shows of the form, besides the unit, project,
     /// direction and stage. Empty for an unknown form or one that marks none.

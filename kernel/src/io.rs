@@ -24,6 +24,9 @@ pub enum ImportError {
         "{file}: 缺少必填列「{column}」（可用列名：{accepted}） / missing required column {column:?} (accepted headers: {accepted})"
     )]
     MissingColumn { file: String, column: String, accepted: String },
+    /// Several rows refused: each named (the first [`MAX_ROW_ERRORS`]), with how many there were.
+    #[error("{file}：共 {total} 处错误 / {total} rows refused: {}", rows_text(rows))]
+    Rows { file: String, rows: Vec<ImportError>, total: usize },
     #[error(transparent)]
     Admin(#[from] AdminError),
     /// The file to import is not there (as a missing plugin file: `not_found`).
@@ -51,6 +54,55 @@ impl crate::error::Classified for ImportError {
             ImportError::Admin(e) => e.advice(),
             ImportError::Missing { .. } => "check the file's path; nothing was imported",
             _ => "fix the file where named; nothing was imported",
+        }
+    }
+}
+
+/// How many refused rows an import names (the rest are counted).
+pub const MAX_ROW_ERRORS: usize = 100;
+
+fn rows_text(rows: &[ImportError]) -> String {
+    rows.iter()
+        .map(|e| match e {
+            ImportError::Row { row, column, message, .. } => {
+                format!("第 {row} 行「{column}」 / row {row}, column {column:?}: {message}")
+            }
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The refused rows of a sheet, gathered so that one import names them all.
+struct RowErrors {
+    file: String,
+    rows: Vec<ImportError>,
+    total: usize,
+}
+
+impl RowErrors {
+    fn new(sheet: &Sheet) -> Self {
+        RowErrors { file: sheet.file.clone(), rows: Vec::new(), total: 0 }
+    }
+    /// The row's value, or `None` with its refusal kept.
+    fn take<T>(&mut self, r: Result<T, ImportError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.total += 1;
+                if self.rows.len() < MAX_ROW_ERRORS {
+                    self.rows.push(e);
+                }
+                None
+            }
+        }
+    }
+    /// Refuse the import if any row was refused: one row as itself, several together.
+    fn finish(mut self) -> Result<(), ImportError> {
+        match self.total {
+            0 => Ok(()),
+            1 => Err(self.rows.remove(0)),
+            total => Err(ImportError::Rows { file: self.file, rows: self.rows, total }),
         }
     }
 }
@@ -344,17 +396,19 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
     let (parent, group, planned) = (sheet.find(&R_PARENT), sheet.find(&R_GROUP), sheet.find(&R_PLANNED));
     let mut out = Vec::new();
     let mut seen = std::collections::HashMap::new();
+    let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
+        let row = (|| -> Result<Region, ImportError> {
         let kind = match get(r, Some(kind)) {
             Some("province" | "省") => RegionKind::Province,
             Some("city" | "市" | "地市") => RegionKind::City,
             Some("district" | "区县" | "区") => RegionKind::District,
             other => {
-                return Err(sheet.bad(
+                Err(sheet.bad(
                     *n,
                     &R_KIND,
                     format!("“{}”不是省、市或区县 / {other:?} is not province, city or district", other.unwrap_or("")),
-                ));
+                ))?
             }
         };
         let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "为空 / empty"))?.to_string();
@@ -374,8 +428,13 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
                 "市或区县须填写上级区域 / a city or district needs its parent region",
             ));
         }
-        out.push(region);
+        Ok(region)
+        })();
+        if let Some(region) = errors.take(row) {
+            out.push(region);
+        }
     }
+    errors.finish()?;
     Ok(out)
 }
 
@@ -399,7 +458,9 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
     };
     let mut out = Vec::new();
     let mut seen = std::collections::HashMap::new();
+    let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
+        let row = (|| -> Result<Organisation, ImportError> {
         let credit_code = sheet.credit_code(*n, r, code, &O_CODE)?;
         sheet.unique(&mut seen, *n, &credit_code, &O_CODE)?;
         let city = match get(r, known[3]) {
@@ -428,7 +489,7 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
                 profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
             }
         }
-        out.push(Organisation {
+        Ok(Organisation {
             credit_code,
             name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "为空 / empty"))?.to_string(),
             channel: get(r, known[2]).unwrap_or("region").to_string(),
@@ -440,8 +501,13 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
                 .unwrap_or_default(),
             qualifications: Vec::new(),
             profile: serde_json::Value::Object(profile),
-        });
+        })
+        })();
+        if let Some(org) = errors.take(row) {
+            out.push(org);
+        }
     }
+    errors.finish()?;
     Ok(out)
 }
 
@@ -475,7 +541,9 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
     let (name, office) = (sheet.find(&U_NAME), sheet.find(&U_OFFICE));
     let mut users: BTreeMap<String, User> = BTreeMap::new();
     let mut first_row: BTreeMap<String, usize> = BTreeMap::new();
+    let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
+        let row = (|| -> Result<(), ImportError> {
         let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "为空 / empty"))?.to_string();
         let first = *first_row.entry(uid.clone()).or_insert(*n);
         if let (Some(u), Some(given)) = (users.get(&uid), get(r, name)) {
@@ -500,7 +568,11 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
         if !u.grants.contains(&grant) {
             u.grants.push(grant);
         }
+        Ok(())
+        })();
+        errors.take(row);
     }
+    errors.finish()?;
     Ok(users.into_values().collect())
 }
 
@@ -536,21 +608,48 @@ const C_NAME: Col = Col(&["单位名称", "企业名称", "名称", "name"]);
 impl Kernel {
     /// Import regions from a sheet. Nothing is written if a row is bad.
     pub fn import_regions_file(&self, path: &Path) -> Result<usize, ImportError> {
-        let regions = parse_regions(&read_sheet(path)?)?;
-        Ok(self.import_regions(&regions)?)
+        self.import_regions_sheet(&read_sheet(path)?)
     }
 
     /// Import organisations from a sheet, all or none.
     pub fn import_orgs_file(&self, path: &Path) -> Result<usize, ImportError> {
-        let regions = self.regions().map_err(AdminError::from)?;
-        let orgs = parse_orgs(&read_sheet(path)?, &regions)?;
-        self.upsert_orgs(&orgs)?;
-        Ok(orgs.len())
+        self.import_orgs_sheet(&read_sheet(path)?)
     }
 
     /// Import users (one row per grant) from a sheet, all or none.
     pub fn import_users_file(&self, path: &Path) -> Result<usize, ImportError> {
-        let users = parse_users(&read_sheet(path)?)?;
+        self.import_users_sheet(&read_sheet(path)?)
+    }
+
+    /// Import regions from a sheet already read ([`read_sheet_bytes`]): every bad
+    /// row is named and nothing is written. Returns how many were imported.
+    ///
+    /// # Errors
+    /// The refused rows ([`ImportError::Row`] or [`ImportError::Rows`]) or a missing column.
+    pub fn import_regions_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
+        let regions = parse_regions(sheet)?;
+        Ok(self.import_regions(&regions)?)
+    }
+
+    /// Import organisations from a sheet already read, all or none (see
+    /// [`Kernel::import_regions_sheet`]).
+    ///
+    /// # Errors
+    /// As [`Kernel::import_regions_sheet`].
+    pub fn import_orgs_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
+        let regions = self.regions().map_err(AdminError::from)?;
+        let orgs = parse_orgs(sheet, &regions)?;
+        self.upsert_orgs(&orgs)?;
+        Ok(orgs.len())
+    }
+
+    /// Import users (one row per grant) from a sheet already read, all or none.
+    /// Returns how many users (not rows) were imported.
+    ///
+    /// # Errors
+    /// As [`Kernel::import_regions_sheet`].
+    pub fn import_users_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
+        let users = parse_users(sheet)?;
         self.upsert_users(&users)?;
         Ok(users.len())
     }
@@ -560,7 +659,14 @@ impl Kernel {
     /// dishonesty. With `mark_dishonest`, every registered organisation listed is
     /// marked dishonest (a dishonest-list import), all in one transaction.
     pub fn credit_lookup_file(&self, path: &Path, mark_dishonest: bool) -> Result<Vec<CreditRow>, ImportError> {
-        let sheet = read_sheet(path)?;
+        self.credit_lookup_sheet(&read_sheet(path)?, mark_dishonest)
+    }
+
+    /// [`Kernel::credit_lookup_file`] on a sheet already read ([`read_sheet_bytes`]).
+    ///
+    /// # Errors
+    /// A missing 统一社会信用代码 column or an empty code; storage errors.
+    pub fn credit_lookup_sheet(&self, sheet: &Sheet, mark_dishonest: bool) -> Result<Vec<CreditRow>, ImportError> {
         let code = sheet.require(&C_CODE)?;
         let name = sheet.find(&C_NAME);
         let mut out = Vec::new();

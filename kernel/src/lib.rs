@@ -92,7 +92,7 @@ pub use sessions::{
     password_problem,
 };
 pub use shenbao_contract as contract;
-pub use shenbao_engine::access::Disclosure;
+pub use shenbao_engine::access::{Disclosure, QueueView};
 pub use shenbao_engine::{
     Command, Decided, ErrorKind, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_limit_of, stage_open, window_open,
 };
@@ -101,5 +101,5 @@ pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
     ActError, ActionOption, ActionOptions, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared,
-    QueueItem, Receipt, RefusedAction, ReplayReport, RoundError, decision_hash,
+    QueueItem, QueueQuery, Receipt, RefusedAction, ReplayReport, RoundError, decision_hash,
 };

@@ -56,7 +56,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
     k.import_regions_file(&demo.join("regions.csv")).unwrap();
     k.import_orgs_file(&demo.join("orgs.csv")).unwrap();
     k.import_users_file(&demo.join("users.csv")).unwrap();
-    for user in ["org-01", "org-02", "huicheng", "huizhou", "province", "expert-1", "public"] {
+    for user in ["org-01", "org-02", "huicheng", "huizhou", "province", "expert-1", "public", "admin"] {
         k.set_password(user, PASSWORD).unwrap();
     }
     // The three programs, each with the round of its examples, open.
@@ -102,10 +102,13 @@ fn the_console_walks_a_round_in_a_real_browser() {
     let rec = ActionRequest { opinion: Some("同意推荐".into()), ..ActionRequest::new("district-recommend") };
     k.act("huicheng", &other, &rec).unwrap();
 
+    let er_sha256 = k.plugins().unwrap().into_iter().find(|p| p.id.program == "enabling-resources").unwrap().id.sha256;
+    let new_org = shenbao::contract::credit_code::complete("91441302MA5D00099").unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let config = ApiConfig { secure_cookies: false, ..ApiConfig::default() };
+    let config =
+        ApiConfig { secure_cookies: false, backup_dir: Some(dir.path().join("backups")), ..ApiConfig::default() };
     rt.spawn(shenbao::http::serve_on(listener, k.clone(), config, std::future::pending()));
 
     let shots = testkit::root().join("target").join("console").join("shots");
@@ -117,7 +120,15 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "eco_round": "eco-2024",
         "draft": mine,
         "other": other,
-        "applicant": { "user": "org-01", "password": PASSWORD },
+        "applicant": { "user": "org-01", "password": PASSWORD, "name": "示例惠城智能装备1号有限公司" },
+        "admin": { "user": "admin", "password": PASSWORD },
+        "er_sha256": er_sha256,
+        "minimal_wasm": testkit::plugin_path("minimal"),
+        "bad_orgs_csv": "统一社会信用代码,单位名称,所属市\n91441302MA5D0009XX,坏代码单位,huizhou\n91441302MA5D00001E,,huizhou\n",
+        "good_orgs_csv": format!("统一社会信用代码,单位名称,所属市\n{new_org},浏览器导入的单位,惠州市\n"),
+        "code_user": "org-03",
+        "new_round": "er-2024q4",
+        "backup_file": dir.path().join("backup.redb"),
         "district": { "user": "huicheng", "password": PASSWORD },
         "city": { "user": "huizhou", "password": PASSWORD },
         "province": { "user": "province", "password": PASSWORD },
@@ -192,6 +203,19 @@ fn the_console_walks_a_round_in_a_real_browser() {
     for preset in ["enterprise_type", "listing", "direct", "rd_organisation"] {
         assert!(data.get(preset).is_none(), "{preset} was not filled in: {data}");
     }
+    // What the administrator did in the browser, the kernel holds.
+    assert_eq!(k.org(&new_org).unwrap().unwrap().name, "浏览器导入的单位");
+    assert!(k.org("91441302MA5D00001E").unwrap().unwrap().name.starts_with("示例惠城"), "the refused import wrote nothing");
+    let cal = k.calendar(2025).unwrap();
+    assert!(cal.holidays.contains(&shenbao::contract::Date::new(2025, 10, 1)), "{cal:?}");
+    let made = k.round("er-2024q4").unwrap();
+    assert_eq!(made.status, shenbao::RoundStatus::Open);
+    assert!(made.spec.cities["guangzhou"].district_review, "{:?}", made.spec.cities);
+    assert_eq!(made.spec.cities["huizhou"], k.round("er-2024q3").unwrap().spec.cities["huizhou"], "the template's settings");
+    assert!(k.plugins().unwrap().iter().any(|p| p.id.program == "minimal"), "the plugin installed in the browser");
+    let copy = Kernel::open(dir.path().join("backup.redb")).unwrap();
+    assert!(copy.decision_count().unwrap() > 0);
+    assert_eq!(copy.application(&mine).unwrap().id, mine);
     // The attachment uploaded in the browser, with its date, is on the application.
     let uploaded = app.attachments.iter().find(|a| a.name == "用户反馈.pdf").expect("the browser's upload");
     assert_eq!(

@@ -13,6 +13,7 @@ use std::sync::Arc;
 const ROUND: &str = "er-2024q3";
 
 struct Server {
+    clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
     base: String,
     kernel: Arc<Kernel>,
@@ -36,8 +37,8 @@ const USERS: &[(&str, &str)] = &[
 
 async fn server(config: ApiConfig) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(Timestamp::at(Date::new(2024, 8, 10), 9, 0));
-    let mut kc = KernelConfig { clock: Arc::new(clock), ..Default::default() };
+    let clock = Arc::new(ManualClock::new(Timestamp::at(Date::new(2024, 8, 10), 9, 0)));
+    let mut kc = KernelConfig { clock: clock.clone(), ..Default::default() };
     kc.host.cache_dir = Some(dir.path().join("cache"));
     let kernel = Arc::new(Kernel::open_with(dir.path().join("api.redb"), kc).unwrap());
     kernel.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
@@ -53,10 +54,42 @@ async fn server(config: ApiConfig) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = ApiConfig { backup_dir: Some(dir.path().join("backups")), ..config };
     tokio::spawn(shenbao::http::serve_on(listener, kernel.clone(), config, std::future::pending()));
-    Server { _dir: dir, base, kernel, tokens, client: Client::new() }
+    Server { clock, _dir: dir, base, kernel, tokens, client: Client::new() }
 }
 
 impl Server {
+    /// `GET path` as `who`: status, headers and the body's bytes.
+    async fn raw(&self, who: &str, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = self.tokens.get(who) {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    }
+
+    /// The application ids of a page of `who`'s queue (`q`: the query string).
+    async fn list(&self, who: &str, q: &str) -> Vec<String> {
+        let (st, page) = self.call(who, Method::GET, &format!("/v1/rounds/{ROUND}/queue{q}"), None).await;
+        assert_eq!(st, StatusCode::OK, "{q}: {page}");
+        page["items"].as_array().unwrap().iter().map(|i| i["application"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// `POST path` as `who` with `bytes` as the body.
+    async fn post_bytes(&self, who: &str, path: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.tokens[who])
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     async fn call(&self, who: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call_with(who, method, path, body, None).await
     }
@@ -1418,4 +1451,181 @@ async fn session_cookies_are_secure_by_default() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let set = r.headers()["set-cookie"].to_str().unwrap();
     assert!(set.starts_with("__Host-shenbao_session=ss_") && set.contains("; Secure"), "{set}");
+}
+
+/// Issue 17: a reviewer's lists by tab (待审核 / 已推荐 / 退回待提交 / 不受理) with
+/// the rows people read, within the reviewer's reach; each one paged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewers_lists_by_tab() {
+    use shenbao::ActionRequest;
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let k = &s.kernel;
+    let opinion = |a: &str| ActionRequest { opinion: Some("意见".into()), ..ActionRequest::new(a) };
+    // org-01's goes on to the city, org-02's comes back to it, org-03's ends there,
+    // org-04's waits; org-09's is another district's.
+    let recommended = s.submitted("applicant").await;
+    let mut ids = Vec::new();
+    for org in ["org-02", "org-03", "org-04", "org-09"] {
+        let draft: shenbao::Draft = serde_json::from_value(s.draft("applicant").await).unwrap();
+        // Re-own the attachments: each applicant uploads its own.
+        let mut draft = draft;
+        for a in &mut draft.attachments {
+            let blob = k.store_blob(org, format!("%PDF-1.7 {}", a.kind).as_bytes(), None).unwrap();
+            (a.sha256, a.size) = (blob.sha256, blob.size);
+        }
+        let id = k.save_draft(org, ROUND, None, draft).unwrap().application.id;
+        k.act(org, &id, &ActionRequest::new("submit")).unwrap();
+        ids.push(id);
+    }
+    let [returned, ended, waiting, elsewhere] = <[String; 4]>::try_from(ids).unwrap();
+    k.act("huicheng", &recommended, &opinion("district-recommend")).unwrap();
+    k.act("huicheng", &returned, &opinion("district-return")).unwrap();
+    k.act("huicheng", &ended, &opinion("district-not-recommend")).unwrap();
+    assert_eq!(s.list("district", "").await, [waiting.clone()]);
+    assert_eq!(s.list("district", "?view=pending").await, [waiting.clone()]);
+    assert_eq!(s.list("district", "?view=recommended").await, [recommended.clone()]);
+    assert_eq!(s.list("district", "?view=returned").await, [returned.clone()]);
+    assert_eq!(s.list("district", "?view=not-recommended").await, [ended.clone()]);
+    // Another district sees only its own; the city has only what reached it.
+    assert_eq!(s.list("other-district", "").await, [elsewhere.clone()]);
+    for view in ["recommended", "returned", "not-recommended"] {
+        assert!(s.list("other-district", &format!("?view={view}")).await.is_empty());
+        assert!(s.list("applicant", &format!("?view={view}")).await.is_empty());
+    }
+    assert_eq!(s.list("city", "").await, [recommended.clone()]);
+    assert_eq!(s.list("city", "?stage=city-review").await, [recommended.clone()]);
+    assert!(s.list("city", "?stage=province-review").await.is_empty());
+    assert!(s.list("city", "?view=recommended").await.is_empty(), "the city has recommended nothing yet");
+    // The row people read: the unit, the project, when it came, when it is due.
+    let (_, page) = s.call("city", Method::GET, &format!("/v1/rounds/{ROUND}/queue"), None).await;
+    let row = &page["items"][0];
+    assert_eq!(row["applicant_name"], "示例惠城智能装备1号有限公司", "{row}");
+    assert_eq!(row["applicant"], "91441302MA5D00001E");
+    assert!(row["project_name"].as_str().is_some_and(|p| !p.is_empty()), "{row}");
+    assert!(row["submitted_at"].is_number() && row["due"].is_string(), "{row}");
+    assert_eq!(row["overdue"], false);
+    // Past its due date the row says so.
+    s.clock.advance(90 * 86_400);
+    let (_, page) = s.call("city", Method::GET, &format!("/v1/rounds/{ROUND}/queue"), None).await;
+    assert_eq!(page["items"][0]["overdue"], true, "{page}");
+    // Paging: one at a time, each list to its end.
+    let (_, p1) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1"), None).await;
+    let next = p1["next"].as_str().expect("a full page has a next cursor").to_string();
+    let (_, p2) = s
+        .call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1&after={}", urlencode(&next)), None)
+        .await;
+    assert_eq!(p2["items"], json!([]), "{p2}");
+    // A view or stage that is not one is refused, naming it.
+    for q in ["?view=approved", "?stage=no-such-stage"] {
+        let (st, b) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue{q}"), None).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")), "{q}: {b}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Issue 17: an attachment is downloaded by those who may read the application
+/// (the bytes uploaded, named, never rendered in place); nobody else learns it exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_download_for_readers_only() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let id = s.submitted("applicant").await;
+    let app = s.kernel.application(&id).unwrap();
+    let a = &app.attachments[0];
+    let path = format!("/v1/applications/{id}/attachments/{}", a.sha256);
+    for who in ["applicant", "district", "admin"] {
+        let (st, headers, bytes) = s.raw(who, &path).await;
+        assert_eq!(st, StatusCode::OK, "{who}");
+        // As `Server::draft` uploaded it: the kind as a JSON string.
+        assert_eq!(bytes, format!("%PDF-1.7 \"{}\"", a.kind).into_bytes(), "{who}");
+        let disp = headers["content-disposition"].to_str().unwrap();
+        assert!(disp.starts_with("attachment;") && disp.contains("filename*=UTF-8''"), "{disp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["content-security-policy"], "sandbox");
+    }
+    for who in ["other-applicant", "other-district", "city", "public", "expert"] {
+        let (st, _, _) = s.raw(who, &path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{who}");
+    }
+    let (st, _, _) = s.raw("anonymous", &path).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // An address the application does not carry: not found, even for its reader.
+    let other = "0".repeat(64);
+    let (st, _, _) = s.raw("applicant", &format!("/v1/applications/{id}/attachments/{other}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+/// Issue 17: administrators import sheets over HTTP (the console's 数据导入): every
+/// refused row is named and nothing is imported; a good sheet is; users, calendars
+/// and backups can be read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_import_sheets_and_take_backups() {
+    let s = server(ApiConfig::default()).await;
+    let bad = "统一社会信用代码,单位名称,所属市,所属区县\n\
+               91441302MA5D0009XX,坏代码单位,huizhou,\n\
+               91441302MA5D00001E,,huizhou,\n\
+               91441302MA5D00002H,不存在的区县单位,huizhou,nowhere\n";
+    let (st, b) = s.post_bytes("admin", "/v1/imports/orgs?file=orgs.csv", bad.as_bytes().to_vec()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_import")), "{b}");
+    let rows: Vec<u64> = b["details"]["rows"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3, 4], "every refused row, in order: {b}");
+    assert_eq!(b["details"]["total"], 3);
+    assert_eq!(b["details"]["rows"][1]["column"], "单位名称", "{b}");
+    assert!(b["message"].as_str().unwrap().contains("共 3 处错误"), "{b}");
+    // Nothing of it was written (the second row's code was already registered).
+    assert_eq!(s.kernel.org("91441302MA5D00001E").unwrap().unwrap().name, "示例惠城智能装备1号有限公司");
+    let code = shenbao::contract::credit_code::complete("91441302MA5D00099").unwrap();
+    let good = format!("统一社会信用代码,单位名称,所属市,所属区县\n{code},新导入的单位,惠州市,\n");
+    let (st, b) = s.post_bytes("admin", "/v1/imports/orgs?file=orgs.csv", good.into_bytes()).await;
+    assert_eq!((st, b["imported"].as_u64()), (StatusCode::OK, Some(1)), "{b}");
+    assert_eq!(s.kernel.org(&code).unwrap().unwrap().city.as_deref(), Some("huizhou"));
+    // A credit look-up that marks the listed, registered units dishonest.
+    let list = "统一社会信用代码,单位名称\n91441302MA5D00003L,示例惠城精密制造3号有限公司\n";
+    let (st, b) =
+        s.post_bytes("admin", "/v1/imports/credit?file=list.csv&mark_dishonest=true", list.as_bytes().to_vec()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b[0]["registered_name"].as_str(), b[0]["marked"].as_bool()), (Some("示例惠城精密制造3号有限公司"), Some(true)));
+    assert!(s.kernel.org("91441302MA5D00003L").unwrap().unwrap().dishonest);
+    // Users from a sheet; read back by the administrator only.
+    let users = "id,name,role,scope\nnew-officer,新审核员,district-officer,district:huizhou.huicheng\n";
+    let (st, b) = s.post_bytes("admin", "/v1/imports/users?file=users.csv", users.as_bytes().to_vec()).await;
+    assert_eq!((st, b["imported"].as_u64()), (StatusCode::OK, Some(1)), "{b}");
+    let (st, all) = s.call("admin", Method::GET, "/v1/users", None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(all.as_array().unwrap().iter().any(|u| u["id"] == "new-officer" && u["name"] == "新审核员"), "{all}");
+    for who in ["applicant", "province", "district"] {
+        let (st, _) = s.call(who, Method::GET, "/v1/users", None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
+        let (st, _) = s.post_bytes(who, "/v1/imports/users?file=users.csv", users.as_bytes().to_vec()).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
+    }
+    let (st, b) = s.post_bytes("admin", "/v1/imports/planets?file=x.csv", b"a\n1\n".to_vec()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{b}");
+    let (st, b) = s.post_bytes("admin", "/v1/imports/orgs?file=orgs.pdf", b"%PDF".to_vec()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_import")), "{b}");
+    // Calendars read back as set.
+    let cal = json!({ "holidays": ["2024-10-01", "2024-10-02"], "makeup_workdays": ["2024-09-29"] });
+    let (st, b) = s.call("admin", Method::PUT, "/v1/calendars/2024", Some(cal.clone())).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, b) = s.call("district", Method::GET, "/v1/calendars/2024", None).await;
+    assert_eq!((st, b), (StatusCode::OK, cal));
+    // A backup, downloaded whole; only by an administrator, only from the backup folder.
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"name": "dl.redb"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, headers, bytes) = s.raw("admin", "/v1/admin/backups/dl.redb").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(bytes, std::fs::read(s._dir.path().join("backups/dl.redb")).unwrap());
+    assert!(headers["content-disposition"].to_str().unwrap().contains("dl.redb"));
+    let (st, _, _) = s.raw("province", "/v1/admin/backups/dl.redb").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = s.raw("admin", "/v1/admin/backups/none.redb").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = s.raw("admin", "/v1/admin/backups/..%2Fapi.redb").await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a name, never a path");
 }

@@ -9,7 +9,8 @@ export const SCHEMA = {
       "title": "资源名称",
       "minLength": 1,
       "maxLength": 100,
-      "x-public": true
+      "x-public": true,
+      "x-project-key": true
     },
     "scope": {
       "$ref": "#/$defs/Scope",

@@ -80,7 +80,11 @@ function Loaded({ user, app, done }) {
           <ul>
             {app.attachments.map((a) => (
               <li key={a.id}>
-                {zh(round.directions.flatMap((d) => d.attachments).find((t) => t.id === a.kind)?.title) || a.kind}：{a.name}
+                {zh(round.directions.flatMap((d) => d.attachments).find((t) => t.id === a.kind)?.title) || a.kind}：
+                <a href={`/v1/applications/${q}/attachments/${a.sha256}`} download={a.name}>
+                  {a.name}
+                </a>{" "}
+                （{formatSize(a.size)}{a.valid_until ? `，有效期至 ${a.valid_until}` : ""}）
               </li>
             ))}
           </ul>
@@ -104,6 +108,10 @@ function Actions({ app, round, onDone }) {
   const { available, refused } = options.data;
   if (available.length === 0 && refused.length === 0) return null;
   const needs = new Set(available.flatMap((a) => a.needs));
+  // The public's objection (公示异议) is not a review: its text is the objection.
+  const kindOf = (a) => round.graph.actions.find((x) => x.id === a.id)?.kind;
+  const objecting = available.length > 0 && available.every((a) => kindOf(a) === "object");
+  const opinionLabel = objecting ? "异议内容（请写明异议事实与理由）" : "审核意见";
   async function take(a) {
     setBusy(true);
     setProblem(null);
@@ -128,10 +136,10 @@ function Actions({ app, round, onDone }) {
   }
   return (
     <fieldset className="decide">
-      <legend>办理</legend>
+      <legend>{objecting ? "提出异议" : "办理"}</legend>
       {(needs.has("opinion") || available.length > 0) && (
         <label>
-          审核意见{needs.has("opinion") ? "（必填）" : ""}
+          {opinionLabel}{needs.has("opinion") ? "（必填）" : ""}
           <textarea value={opinion} onChange={(e) => setOpinion(e.target.value)} maxLength={5000} rows={3} />
         </label>
       )}
@@ -207,4 +215,11 @@ function History({ id, round, version }) {
       </table>
     </>
   );
+}
+
+/** A size in bytes as people read it: 812 B, 45.2 KB, 3.1 MB. */
+function formatSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

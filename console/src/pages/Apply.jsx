@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "react";
 import { ApiError, call, get, post, put } from "../api.js";
 import { errorSchema } from "../findings.js";
-import { ProgramForm, prune } from "../form.jsx";
+import { ProgramForm, prune, validator } from "../form.jsx";
 import { Problem, zh } from "../common.jsx";
 
 /** A new application in `round` (no `app`), or the draft `app` (an Application). */
@@ -54,6 +54,21 @@ export function Apply({ round: roundId, app: existing, onSubmitted }) {
     setNotice(null);
     try {
       const saved = await save();
+      if (what === "submit" && schema) {
+        // The form's own rules first, in the browser (the same JSON Schema the
+        // kernel checks): what fails is shown at its field and nothing is submitted.
+        const local = validator.validateFormData(prune(latest.current), schema);
+        if (local.errors.length > 0) {
+          setErrors(local.errorSchema);
+          setFindings(local.errors.map((e) => ({ severity: "blocking", message: e.stack })));
+          setProblem(
+            new ApiError(422, {
+              message: `草稿已保存；有 ${local.errors.length} 处不符合填写要求，请修改后再提交 / fix the form first`,
+            }),
+          );
+          return;
+        }
+      }
       if (what === "submit") {
         const r = await post(`/v1/applications/${encodeURIComponent(saved.id)}/actions`, { action: "submit" });
         setErrors({});

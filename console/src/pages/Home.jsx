@@ -2,7 +2,7 @@
 // rounds with their queues.
 import { useEffect, useState } from "react";
 import { get } from "../api.js";
-import { Problem, roundName, stageTitle, useApi, when, zh } from "../common.jsx";
+import { Problem, at, countdown, projectPointer, roundName, stageTitle, useApi, when, zh } from "../common.jsx";
 
 const isApplicant = (u) => u.grants.some((g) => g.scope?.level === "organisation");
 const isReviewer = (u) => u.grants.some((g) => ["district", "city", "province"].includes(g.scope?.level));
@@ -35,8 +35,37 @@ export function Home({ user }) {
   );
 }
 
+/** The project-name pointer of each (round, form) the applications use. */
+function useProjectPointers(apps) {
+  const [pointers, setPointers] = useState({});
+  useEffect(() => {
+    if (!apps) return;
+    const wanted = [...new Set(apps.map(({ app }) => `${app.round}\u0000${app.form}`))];
+    Promise.all(
+      wanted.map((k) => {
+        const [r, f] = k.split("\u0000");
+        return get(`/v1/rounds/${encodeURIComponent(r)}/forms/${encodeURIComponent(f)}`).then(
+          (schema) => [k, projectPointer(schema)],
+          () => [k, null],
+        );
+      }),
+    ).then((entries) => setPointers(Object.fromEntries(entries)));
+  }, [apps]);
+  return (app) => at(app.data, pointers[`${app.round}\u0000${app.form}`]);
+}
+
+/** The deadline an applicant works to: a rectification or correction deadline, the
+ * stage's due date, or — while drafting — the end of the applicant window. */
+function deadlineOf(app, round) {
+  if (app.state.deadline) return app.state.deadline;
+  if (app.state.correction_until) return app.state.correction_until;
+  if (app.state.stage === round.graph.initial && app.state.outcome === "pending") return round.spec.province?.end;
+  return app.state.due ?? null;
+}
+
 function MyApplications({ rounds, plugins }) {
   const [apps, error] = useApplications(rounds);
+  const project = useProjectPointers(apps);
   const open = rounds.filter((r) => r.status === "open");
   return (
     <section aria-labelledby="mine">
@@ -63,13 +92,17 @@ function MyApplications({ rounds, plugins }) {
               <th>年度</th>
               <th>专项</th>
               <th>申报方向</th>
+              <th>项目名称</th>
               <th>提交时间</th>
               <th>办理期限</th>
               <th>当前环节</th>
             </tr>
           </thead>
           <tbody>
-            {apps.map(({ app, round }) => (
+            {apps.map(({ app, round }) => {
+              const deadline = deadlineOf(app, round);
+              const left = countdown(deadline);
+              return (
               <tr key={app.id}>
                 <td>
                   <a href={`#/app/${encodeURIComponent(app.id)}`}>{app.id}</a>
@@ -77,11 +110,15 @@ function MyApplications({ rounds, plugins }) {
                 <td>{round.spec.year}</td>
                 <td>{roundName(round, plugins)}</td>
                 <td>{zh(round.directions.find((d) => d.id === app.direction)?.title) || "—"}</td>
+                <td>{project(app) ?? "—"}</td>
                 <td>{app.submitted_at ? when(app.submitted_at) : "未提交"}</td>
-                <td>{app.state.deadline ?? app.state.due ?? "—"}</td>
+                <td className={left?.overdue ? "overdue" : ""}>
+                  {deadline ? `${typeof deadline === "number" ? when(deadline) : String(deadline).slice(0, 16)}（${left?.text ?? ""}）` : "—"}
+                </td>
                 <td>{stageTitle(round, app.state.stage)}</td>
               </tr>
-            ))}
+              );
+            })}
           </tbody>
         </table>
       )}

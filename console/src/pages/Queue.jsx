@@ -1,26 +1,66 @@
-// 审核队列: the applications waiting at the stages the caller reviews, by stage
-// tab, page by page; several can be recommended at once with one opinion
+// 审核队列: the caller's lists by tab — 待审核 (optionally one stage), 已推荐,
+// 退回待提交, 不受理 — page by page (GET …/queue?view=); in 待审核 several can be recommended at once with one opinion
 // (批量推荐), and the quota figures stay in view.
-import { useState } from "react";
-import { ApiError, get, post } from "../api.js";
-import { Problem, stageTitle, useApi, useRegionNames, zh } from "../common.jsx";
+import { useRef, useState } from "react";
+import { post } from "../api.js";
+import { Problem, stageTitle, useApi, useRegionNames, when, zh } from "../common.jsx";
+
+const VIEWS = [
+  { id: "pending", title: "待审核" },
+  { id: "recommended", title: "已推荐" },
+  { id: "returned", title: "退回待提交" },
+  { id: "not-recommended", title: "不受理" },
+];
+const PAGE = 50;
 
 export function Queue({ user, round: rid }) {
   const r = encodeURIComponent(rid);
-  const loaded = useApi([`/v1/rounds/${r}`, `/v1/rounds/${r}/queue?limit=500`, `/v1/rounds/${r}/quotas`], [rid]);
+  const loaded = useApi([`/v1/rounds/${r}`, `/v1/rounds/${r}/quotas`], [rid]);
   const place = useRegionNames();
-  const [tab, setTab] = useState(null);
+  const [view, setView] = useState("pending");
+  const [stage, setStage] = useState("");
+  // The cursors of the pages before this one (paging back) and of this one.
+  const [cursors, setCursors] = useState([]);
+  const [cursor, setCursor] = useState(null);
+  const [refresh, setRefresh] = useState(0);
+  const pageUrl =
+    `/v1/rounds/${r}/queue?view=${view}&limit=${PAGE}` +
+    (stage && view === "pending" ? `&stage=${encodeURIComponent(stage)}` : "") +
+    (cursor ? `&after=${encodeURIComponent(cursor)}` : "");
+  const page = useApi(pageUrl, [pageUrl, refresh]);
   const [picked, setPicked] = useState(new Set());
   const [opinion, setOpinion] = useState("");
   const [problem, setProblem] = useState(null);
   const [done, setDone] = useState(null);
+  const tabs = useRef([]);
   if (loaded.error) return <Problem error={loaded.error} />;
   if (!loaded.data) return <p>正在加载…</p>;
-  const [round, page, quotas] = loaded.data;
-  const stages = [...new Set(page.items.map((i) => i.stage))];
-  const current = tab ?? stages[0];
-  const items = page.items.filter((i) => i.stage === current);
-  const batchActions = round.graph.actions.filter((a) => a.batch && a.from_stages.includes(current));
+  const [round, quotas] = loaded.data;
+  const roles = new Set(user.grants.filter((g) => ["district", "city", "province"].includes(g.scope?.level)).map((g) => g.role));
+  // The stages the caller's roles own (as the kernel's lists count them).
+  const myStages = round.graph.stages.filter((s) => roles.has(s.role));
+  const items = page.data?.items ?? [];
+  const batchActions =
+    view === "pending"
+      ? round.graph.actions.filter(
+          (a) => a.batch && a.roles.some((x) => roles.has(x)) && items.some((i) => a.from_stages.includes(i.stage)),
+        )
+      : [];
+  const go = (v) => {
+    setView(v);
+    setCursor(null);
+    setCursors([]);
+    setPicked(new Set());
+  };
+  // Arrow keys move between the tabs (WAI-ARIA tabs pattern).
+  const onTabKey = (e, i) => {
+    const n = VIEWS.length;
+    const to = e.key === "ArrowRight" ? (i + 1) % n : e.key === "ArrowLeft" ? (i + n - 1) % n : e.key === "Home" ? 0 : e.key === "End" ? n - 1 : null;
+    if (to === null) return;
+    e.preventDefault();
+    go(VIEWS[to].id);
+    tabs.current[to]?.focus();
+  };
   // Every quota of the round where it applies to the caller (its own region), with
   // what is used — 0 before the first recommendation.
   const quotaRows = [];
@@ -48,11 +88,14 @@ export function Queue({ user, round: rid }) {
       });
       setDone(`已${zh(a.title)} ${rs.length} 项`);
       setPicked(new Set());
+      setOpinion("");
       loaded.reload();
+      setRefresh((x) => x + 1);
     } catch (e) {
       setProblem(e);
     }
   }
+  const direction = (id) => zh(round.directions.find((d) => d.id === id)?.title) || "—";
   return (
     <section aria-labelledby="queue">
       <h2 id="queue">审核队列</h2>
@@ -78,50 +121,125 @@ export function Queue({ user, round: rid }) {
           </tbody>
         </table>
       )}
-      <div role="tablist" className="tabs">
-        {stages.map((s) => (
-          <button key={s} role="tab" aria-selected={s === current} type="button" onClick={() => setTab(s)}>
-            {stageTitle(round, s)}（{page.items.filter((i) => i.stage === s).length}）
+      <div role="tablist" className="tabs" aria-label="审核队列">
+        {VIEWS.map((v, i) => (
+          <button
+            key={v.id}
+            id={`tab-${v.id}`}
+            ref={(el) => (tabs.current[i] = el)}
+            role="tab"
+            aria-selected={v.id === view}
+            aria-controls="queue-panel"
+            tabIndex={v.id === view ? 0 : -1}
+            type="button"
+            onClick={() => go(v.id)}
+            onKeyDown={(e) => onTabKey(e, i)}
+          >
+            {v.title}
           </button>
         ))}
       </div>
-      {items.length === 0 ? (
-        <p>没有待办的申报。</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>选择</th>
-              <th>编号</th>
-              <th>城市</th>
-              <th>区县</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((i) => (
-              <tr key={i.application}>
-                <td>
-                  <input
-                    type="checkbox"
-                    aria-label={`选择 ${i.application}`}
-                    checked={picked.has(i.application)}
-                    onChange={(e) => {
-                      const next = new Set(picked);
-                      e.target.checked ? next.add(i.application) : next.delete(i.application);
-                      setPicked(next);
-                    }}
-                  />
-                </td>
-                <td>
-                  <a href={`#/app/${encodeURIComponent(i.application)}`}>{i.application}</a>
-                </td>
-                <td>{place(i.city)}</td>
-                <td>{place(i.district)}</td>
+      <div role="tabpanel" id="queue-panel" aria-labelledby={`tab-${view}`}>
+        {view === "pending" && myStages.length > 1 && (
+          <label>
+            环节
+            <select
+              value={stage}
+              onChange={(e) => {
+                setStage(e.target.value);
+                setCursor(null);
+                setCursors([]);
+              }}
+            >
+              <option value="">全部环节</option>
+              {myStages.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {zh(s.title)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <Problem error={page.error} />
+        {!page.data ? (
+          <p>正在加载…</p>
+        ) : items.length === 0 ? (
+          <p>{cursor ? "没有更多了。" : view === "pending" ? "没有待办的申报。" : "暂无。"}</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                {view === "pending" && <th>选择</th>}
+                <th>编号</th>
+                <th>申报单位</th>
+                <th>项目名称</th>
+                <th>申报方向</th>
+                <th>地市</th>
+                <th>区县</th>
+                <th>当前环节</th>
+                <th>提交时间</th>
+                <th>办理期限</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((i) => (
+                <tr key={i.application} className={i.overdue ? "overdue-row" : ""}>
+                  {view === "pending" && (
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`选择 ${i.application}`}
+                        checked={picked.has(i.application)}
+                        onChange={(e) => {
+                          const next = new Set(picked);
+                          e.target.checked ? next.add(i.application) : next.delete(i.application);
+                          setPicked(next);
+                        }}
+                      />
+                    </td>
+                  )}
+                  <td>
+                    <a href={`#/app/${encodeURIComponent(i.application)}`}>{i.application}</a>
+                  </td>
+                  <td>{i.applicant_name ?? i.applicant}</td>
+                  <td>{i.project_name ?? "—"}</td>
+                  <td>{direction(i.direction)}</td>
+                  <td>{place(i.city)}</td>
+                  <td>{i.district ? place(i.district) : "—"}</td>
+                  <td>{stageTitle(round, i.stage)}</td>
+                  <td>{i.submitted_at ? when(i.submitted_at) : "—"}</td>
+                  <td className={i.overdue ? "overdue" : ""}>
+                    {i.due ?? "—"}
+                    {i.overdue && "（已超期）"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <nav className="pager" aria-label="翻页">
+          <button
+            type="button"
+            disabled={cursors.length === 0 && !cursor}
+            onClick={() => {
+              setCursor(cursors.at(-1) ?? null);
+              setCursors(cursors.slice(0, -1));
+            }}
+          >
+            上一页
+          </button>
+          <button
+            type="button"
+            disabled={!page.data?.next}
+            onClick={() => {
+              setCursors([...cursors, cursor]);
+              setCursor(page.data.next);
+            }}
+          >
+            下一页
+          </button>
+        </nav>
+      </div>
       {batchActions.length > 0 && items.length > 0 && (
         <fieldset>
           <legend>批量办理（已选 {picked.size} 项）</legend>

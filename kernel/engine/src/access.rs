@@ -4,6 +4,8 @@
 //! [`may_see`], [`may_see_org`] and [`queue_reach`]. Pure functions of records.
 
 use crate::model::{AppState, Application, Decision, FormData, Organisation, RoleGrant, Round, Scope, User};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use shenbao_contract::ScopeLevel;
 
 /// Does `grant` let its holder (`user`) act on an application of `applicant` in
@@ -286,4 +288,71 @@ pub fn summary_region(
         }
     }
     Err(())
+}
+
+/// A reviewer's lists of a round (审核队列的页签).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueView {
+    /// 待审核: waiting at a stage the caller acts at.
+    #[default]
+    Pending,
+    /// 已推荐: moved on (forward in the graph) from the caller's stage, still alive.
+    Recommended,
+    /// 退回待提交: returned from the caller's stage to the applicant, not resubmitted.
+    Returned,
+    /// 不受理: ended as not passed (不予推荐) at the caller's stage.
+    NotRecommended,
+}
+
+/// The stages `user`'s reviewing grants (district, city, province; not applicants,
+/// experts, the public or administrators) own in `round`'s graph: those whose
+/// `role` is one of theirs (a district officer's 区县审核, not the city review it
+/// may still withdraw from).
+pub fn reviewing_stages<'r>(user: &User, round: &'r Round) -> Vec<&'r str> {
+    let roles: Vec<&str> = user
+        .grants
+        .iter()
+        .filter(|g| matches!(g.scope, Scope::District(_) | Scope::City(_) | Scope::Province) && g.role != "admin")
+        .map(|g| g.role.as_str())
+        .collect();
+    round
+        .graph
+        .stages
+        .iter()
+        .filter(|s| s.role.as_deref().is_some_and(|r| roles.contains(&r)))
+        .map(|s| s.id.as_str())
+        .collect()
+}
+
+/// Which of a reviewer's handled lists `app` belongs in, given the stages the
+/// reviewer acts at (`mine`, from [`reviewing_stages`]); `None` for none of them
+/// (in particular while it waits at one of `mine`: that is the pending queue, read
+/// from its index). Decided by the application's trail: the stage it last left and
+/// where it went. Visibility is the caller's business ([`may_see`]).
+pub fn handled_view(mine: &[&str], round: &Round, app: &Application) -> Option<QueueView> {
+    use shenbao_contract::{Outcome, StageKind};
+    let trail = &app.state.trail;
+    let n = trail.len();
+    if n < 2 {
+        return None;
+    }
+    let stage = |id: &str| round.graph.stages.iter().position(|s| s.id == id);
+    let left = trail[n - 2].stage.as_str();
+    if mine.contains(&left) {
+        if app.state.outcome == Outcome::NotPassed {
+            return Some(QueueView::NotRecommended);
+        }
+        let kind = stage(&app.state.stage).map(|i| round.graph.stages[i].kind);
+        if kind == Some(StageKind::Draft) && app.state.outcome == Outcome::Pending {
+            return Some(QueueView::Returned);
+        }
+    }
+    if mine.contains(&app.state.stage.as_str()) {
+        return None;
+    }
+    let last_mine = trail.iter().rposition(|v| mine.contains(&v.stage.as_str()))?;
+    let next = trail.get(last_mine + 1)?;
+    let forward = stage(&next.stage)? > stage(&trail[last_mine].stage)?;
+    (forward && matches!(app.state.outcome, Outcome::Pending | Outcome::Passed)).then_some(QueueView::Recommended)
 }

@@ -198,6 +198,14 @@ impl Classified for ApiError {
     }
 }
 
+/// One refused row of an import, as `details.rows[]`: `{row, column, message}`.
+fn row_detail(e: &ImportError) -> Value {
+    match e {
+        ImportError::Row { row, column, message, .. } => json!({ "row": row, "column": column, "message": message }),
+        other => json!({ "message": other.to_string() }),
+    }
+}
+
 impl ApiError {
     /// The HTTP status: [`status_of`] the error's kind, except the two answers about
     /// the connection itself (408 and 429, which have no CLI counterpart).
@@ -224,6 +232,13 @@ impl ApiError {
                 d
             }
             ApiError::Round(RoundError::Invalid { findings }) => json!({ "findings": findings }),
+            ApiError::Import(e @ ImportError::Row { .. }) => json!({ "rows": [row_detail(e)], "total": 1 }),
+            ApiError::Import(ImportError::Rows { rows, total, .. }) => {
+                json!({ "rows": rows.iter().map(row_detail).collect::<Vec<_>>(), "total": total })
+            }
+            ApiError::Import(ImportError::MissingColumn { column, accepted, .. }) => {
+                json!({ "column": column, "accepted": accepted })
+            }
             ApiError::TooLarge { limit } => json!({ "limit": limit }),
             ApiError::PageTooLarge { max, .. } => json!({ "max": max }),
             ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),

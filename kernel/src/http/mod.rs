@@ -54,6 +54,8 @@ pub struct ApiConfig {
     pub max_upload: u64,
     /// Largest plugin component upload, in bytes.
     pub max_plugin: usize,
+    /// Largest sheet (CSV or XLSX) an administrator imports over HTTP, in bytes.
+    pub max_import: usize,
     /// Largest page a list may return.
     pub max_page: usize,
     /// How long a request waits for a running request with the same
@@ -99,6 +101,7 @@ impl Default for ApiConfig {
             max_body: 1 << 20,
             max_upload: 100 << 20,
             max_plugin: 64 << 20,
+            max_import: 32 << 20,
             max_page: 500,
             idempotency_wait: std::time::Duration::from_secs(30),
             idempotency_secret_window: std::time::Duration::from_secs(60),

@@ -72,6 +72,15 @@ struct PageQuery {
 }
 
 #[derive(Deserialize)]
+struct QueuePageQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+    #[serde(default)]
+    view: crate::QueueView,
+    stage: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct SummaryQuery {
     level: Option<SummaryLevel>,
     scope: Option<String>,
@@ -261,10 +270,15 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             doc(
                 "get",
                 "/v1/rounds/{round}/queue",
-                "What waits for the caller, in (stage, city, district) order",
+                "The caller's lists (审核队列): what waits for it (view=pending, the default, in (stage, city, district) order; stage= narrows to one stage), or what it handled — recommended on (recommended), returned to the applicant (returned), not recommended (not-recommended) — in (city, district) order. Each row names the applicant, project, submission time, due date and whether it is overdue",
                 Scoped,
             )
-            .q(PAGE_Q)
+            .q(&[
+                ("after", "cursor: the `next` of the previous page"),
+                ("limit", "page size (default 50, at most 500)"),
+                ("view", "pending (default), recommended, returned or not-recommended"),
+                ("stage", "pending only: one stage's id"),
+            ])
             .res(s::<Page<QueueItem>>),
             get(queue),
         ),
@@ -333,6 +347,15 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             post(upload),
         ),
         (
+            doc(
+                "get",
+                "/v1/applications/{id}/attachments/{sha256}",
+                "Download one of the application's attachments (by its sha256), for those who may read them (not the public notice)",
+                Scoped,
+            ),
+            get(download_attachment),
+        ),
+        (
             doc("get", "/v1/regions", "Every region (province, cities, districts) with its name: reference data for showing places by name", Scoped)
                 .res(s::<Vec<Region>>),
             get(regions),
@@ -347,6 +370,26 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         ),
         (doc("get", "/v1/orgs/{code}", "One organisation", Scoped).res(s::<Organisation>), get(org)),
         (doc("post", "/v1/users", "Add or replace users, all or none", Admin).req(s::<Vec<User>>), post(import_users)),
+        (doc("get", "/v1/users", "Every user with its grants", Admin).res(s::<Vec<User>>), get(users)),
+        (
+            doc(
+                "post",
+                "/v1/imports/{kind}",
+                "Import a sheet as administrators keep them (CSV in UTF-8, UTF-16 or GB18030, or XLSX, by the `file` name's extension): kind regions, orgs or users (all or none; every refused row named, answer {imported}), or credit (a credit look-up, answer one row per code; mark_dishonest=true marks the registered ones listed as dishonest)",
+                Admin,
+            )
+            .q(&[
+                ("file", "the file's name as uploaded (its extension gives the type; named in errors)"),
+                ("mark_dishonest", "credit only: mark every registered organisation listed as dishonest (失信)"),
+            ])
+            .body_type("application/octet-stream"),
+            post(import_file).layer(DefaultBodyLimit::max(config.max_import)),
+        ),
+        (
+            doc("get", "/v1/calendars/{year}", "A year's holidays and make-up working days (empty lists when none are set)", Scoped)
+                .res(s::<Calendar>),
+            get(calendar),
+        ),
         (
             doc("put", "/v1/calendars/{year}", "Set a year's holidays and make-up working days", Admin)
                 .req(s::<Calendar>),
@@ -373,6 +416,10 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             .res(s::<BackupReport>)
             .created(),
             post(backup),
+        ),
+        (
+            doc("get", "/v1/admin/backups/{name}", "Download a backup written by POST /v1/admin/backup (streamed)", Admin),
+            get(download_backup),
         ),
         (
             doc("get", "/v1/decisions/{index}/replay", "Re-run a recorded check with the pinned plugin", Admin)
@@ -565,11 +612,11 @@ async fn queue(
     State(api): State<Api>,
     h: HeaderMap,
     Path(round): Path<String>,
-    q: Result<Query<PageQuery>, QueryRejection>,
+    q: Result<Query<QueuePageQuery>, QueryRejection>,
 ) -> Response {
     query(api, h, move |k, u, cfg| {
         let q = query_of(q)?;
-        let limit = page_limit(&q, cfg.max_page)?;
+        let limit = page_limit(&PageQuery { after: None, limit: q.limit }, cfg.max_page)?;
         let after = match &q.after {
             Some(c) => {
                 let parts: Vec<&str> = c.split('|').collect();
@@ -581,11 +628,19 @@ async fn queue(
                     city: parts[1].into(),
                     district: parts[2].into(),
                     application: parts[3].into(),
+                    ..QueueItem::default()
                 })
             }
             None => None,
         };
-        let items = k.queue(&u.id, &round, after.as_ref(), limit)?;
+        let round_record = k.round(&round)?;
+        if let Some(s) = &q.stage {
+            if !round_record.graph.stages.iter().any(|x| x.id == *s) {
+                return Err(ApiError::Invalid(format!("stage {s:?} is not a stage of round {round:?}")));
+            }
+        }
+        let items =
+            k.queue_page(&u.id, &round, &crate::QueueQuery { view: q.view, stage: q.stage.clone(), after, limit })?;
         let next = (items.len() == limit)
             .then(|| items.last().map(|l| format!("{}|{}|{}|{}", l.stage, l.city, l.district, l.application)))
             .flatten();
@@ -1021,6 +1076,165 @@ async fn backup(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         Ok(c.kernel.backup(&dir.join(name))?)
     })
     .await
+}
+
+async fn users(State(api): State<Api>, h: HeaderMap) -> Response {
+    query(api, h, |k, u, _| {
+        require_admin(u)?;
+        value(&k.users()?)
+    })
+    .await
+}
+
+async fn calendar(State(api): State<Api>, h: HeaderMap, Path(year): Path<String>) -> Response {
+    query(api, h, move |k, _, _| {
+        let y = year.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y));
+        let y = y.ok_or_else(|| ApiError::NotFound { what: "calendar year", id: year.clone() })?;
+        value(&k.calendar(y)?)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    file: Option<String>,
+    #[serde(default)]
+    mark_dishonest: bool,
+}
+
+async fn import_file(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(kind): Path<String>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    body: Body,
+) -> Response {
+    let limit = api.config.max_import;
+    let answer = Answer::new(|v: &Value| ok(StatusCode::OK, v)).admin();
+    let what = match &q {
+        Ok(Query(q)) => format!("POST /v1/imports/{kind}?file={:?}&mark_dishonest={}", q.file, q.mark_dishonest),
+        Err(_) => format!("POST /v1/imports/{kind}"),
+    };
+    mutate(api, h, what, body, limit, answer, move |c| {
+        let q = query_of(q)?;
+        let name: String = q.file.as_deref().unwrap_or("import.csv").chars().take(100).collect();
+        let sheet = || crate::io::read_sheet_bytes(&name, c.body);
+        Ok(match kind.as_str() {
+            "regions" => json!({ "imported": c.kernel.import_regions_sheet(&sheet()?)? }),
+            "orgs" => json!({ "imported": c.kernel.import_orgs_sheet(&sheet()?)? }),
+            "users" => json!({ "imported": c.kernel.import_users_sheet(&sheet()?)? }),
+            "credit" => serde_json::to_value(c.kernel.credit_lookup_sheet(&sheet()?, q.mark_dishonest)?)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            other => {
+                return Err(ApiError::NotFound { what: "import kind (regions, orgs, users, credit)", id: other.into() });
+            }
+        })
+    })
+    .await
+}
+
+/// A file as a response body, read in 64 KiB pieces as the client takes them.
+fn file_body(file: std::fs::File) -> Body {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::from_std(file);
+    Body::from_stream(futures_util::stream::unfold(Some(file), |f| async move {
+        let mut f = f?;
+        let mut buf = vec![0u8; 64 << 10];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(f)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    }))
+}
+
+/// `Content-Disposition: attachment` naming `name` (RFC 6266: an ASCII fallback and
+/// the UTF-8 name percent-encoded).
+fn attachment_disposition(name: &str) -> String {
+    let fallback: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Media types an attachment is served as; anything else is `application/octet-stream`
+/// (an uploaded page is never served as a page of this origin).
+const SERVED_MEDIA_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "application/zip",
+    "video/mp4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+];
+
+/// A download: the file, its type and name, never sniffed or rendered in place.
+fn download(file: std::fs::File, size: u64, media_type: &str, name: &str) -> Response {
+    let media_type = if SERVED_MEDIA_TYPES.contains(&media_type) { media_type } else { "application/octet-stream" };
+    (
+        [
+            (header::CONTENT_TYPE, media_type.to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (header::CONTENT_DISPOSITION, attachment_disposition(name)),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_string()),
+        ],
+        file_body(file),
+    )
+        .into_response()
+}
+
+async fn download_attachment(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Response {
+    let found = blocking(move || {
+        let k = &*api.kernel;
+        let u = caller(k, &h, false)?;
+        // As the caller may read it: the public notice carries no attachments.
+        let app = visible_app(k, &u, &id)?;
+        let a = app
+            .attachments
+            .into_iter()
+            .find(|a| a.sha256 == sha256)
+            .ok_or_else(|| ApiError::NotFound { what: "attachment", id: sha256.clone() })?;
+        let file = std::fs::File::open(k.blobs().path(&a.sha256))
+            .map_err(|e| ApiError::Internal(format!("attachment {} of {id}: {e}", a.sha256)))?;
+        Ok((file, a))
+    })
+    .await;
+    match found {
+        Ok((file, a)) => download(file, a.size, &a.media_type, &a.name),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn download_backup(State(api): State<Api>, h: HeaderMap, Path(name): Path<String>) -> Response {
+    let found = blocking(move || {
+        let k = &*api.kernel;
+        let u = caller(k, &h, false)?;
+        require_admin(&u)?;
+        let dir = api.config.backup_dir.as_ref().ok_or_else(|| {
+            ApiError::Forbidden("未配置备份目录 / backups over HTTP are off (`shenbao serve --backup-dir DIR`)".into())
+        })?;
+        let name = backup_name(&name)?.to_string();
+        let missing = || ApiError::NotFound { what: "backup", id: name.clone() };
+        let file = std::fs::File::open(dir.join(&name)).map_err(|_| missing())?;
+        let meta = file.metadata().map_err(|e| ApiError::Internal(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(missing());
+        }
+        Ok((file, meta.len(), name))
+    })
+    .await;
+    match found {
+        Ok((file, size, name)) => download(file, size, "application/octet-stream", &name),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn audit_chain(State(api): State<Api>, h: HeaderMap) -> Response {

@@ -382,13 +382,48 @@ pub struct ReplayReport {
     pub identical: bool,
 }
 
-/// One line of a reviewer's queue.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// One line of a reviewer's queue (a page of [`Kernel::queue_page`]): where the
+/// application is (stage, the applicant's city and district ids) and what a
+/// reviewer reads in the row.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct QueueItem {
     pub application: String,
+    /// The application's current stage.
     pub stage: String,
     pub city: String,
     pub district: String,
+    /// The applicant's credit code (统一社会信用代码).
+    #[serde(default)]
+    pub applicant: String,
+    /// The applicant's registered name (单位名称).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_name: Option<String>,
+    /// The project's name (项目名称): the form field the program marks `x-project-key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Last submitted (seconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<crate::Timestamp>,
+    /// The current stage's due date (办理期限, working days), or the rectification deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<shenbao_contract::Date>,
+    /// Past `due` (or the yearly report's due date) today, Beijing time (已超期).
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+/// Which page of which list (审核队列) [`Kernel::queue_page`] reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueQuery {
+    pub view: crate::engine::access::QueueView,
+    /// Only applications at this stage (the pending list) — `None`: every stage.
+    pub stage: Option<String>,
+    /// The last item of the previous page (its stage, city, district and application).
+    pub after: Option<QueueItem>,
+    /// Page size.
+    pub limit: usize,
 }
 
 /// The receipts an idempotency key recorded, read from the given tables; refused if

@@ -323,6 +323,10 @@ impl Kernel {
     /// What waits for `user` in `round`: applications at the stages its grants
     /// handle, within its scope, ordered by (stage, city, district, application).
     /// Pages: pass the last item of a page as `after` to get the next `limit` items.
+    /// The pending list of [`Kernel::queue_page`].
+    ///
+    /// # Errors
+    /// `not_found` for a missing user or round; storage errors.
     pub fn queue(
         &self,
         user_id: &str,
@@ -330,8 +334,70 @@ impl Kernel {
         after: Option<&QueueItem>,
         limit: usize,
     ) -> Result<Vec<QueueItem>, ActError> {
+        let q = QueueQuery { after: after.cloned(), limit, ..QueueQuery::default() };
+        self.queue_page(user_id, round_id, &q)
+    }
+
+    /// A page of one of `user`'s lists in `round` (审核队列的页签, see
+    /// [`QueueView`](crate::engine::access::QueueView)): pending (待审核, from the
+    /// queue index, in (stage, city, district, application) order, optionally one
+    /// stage), or the applications it handled that were recommended on, returned to
+    /// the applicant or not recommended (each in (city, district, application)
+    /// order, among those it may see). Each row carries the applicant's name, the
+    /// project, submission time, due date and whether it is overdue.
+    ///
+    /// # Errors
+    /// `not_found` for a missing user or round; storage errors.
+    pub fn queue_page(&self, user_id: &str, round_id: &str, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
+        use crate::engine::access::{QueueView, handled_view, may_see, reviewing_stages};
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id)?;
+        let mut rows = if query.view == QueueView::Pending {
+            self.pending_keys(&user, &round, query)?
+        } else {
+            let mine = reviewing_stages(&user, &round);
+            let mut rows = Vec::new();
+            for app in self.applications_in(round_id)? {
+                let Some(org) = self.org(&app.applicant)? else { continue };
+                if handled_view(&mine, &round, &app) != Some(query.view) || !may_see(&user, &app, &round, &org) {
+                    continue;
+                }
+                rows.push(QueueItem {
+                    application: app.id.clone(),
+                    stage: app.state.stage.clone(),
+                    city: org.city.clone().unwrap_or_default(),
+                    district: org.district.clone().unwrap_or_default(),
+                    ..QueueItem::default()
+                });
+            }
+            rows.sort_by(|a, b| (&a.city, &a.district, &a.application).cmp(&(&b.city, &b.district, &b.application)));
+            if let Some(a) = &query.after {
+                let cursor = (&a.city, &a.district, &a.application);
+                rows.retain(|r| (&r.city, &r.district, &r.application) > cursor);
+            }
+            rows.truncate(query.limit);
+            rows
+        };
+        // What a reviewer reads in each row.
+        let forms = self.plugin_by_sha(&round.plugin.sha256).ok();
+        let today = self.now().local_date();
+        for row in &mut rows {
+            let Some(app) = self.read::<Application>(APPS, &row.application)? else { continue };
+            let org = self.org(&app.applicant)?;
+            row.applicant_name = org.map(|o| o.name);
+            row.project_name = forms.as_ref().and_then(|l| l.forms().project_name(&app.form, &app.data.to_value()));
+            row.direction = app.direction.clone();
+            row.submitted_at = app.submitted_at;
+            row.due = app.state.deadline.or(app.state.due);
+            row.overdue = is_overdue(&app.state, today);
+            row.applicant = app.applicant;
+        }
+        Ok(rows)
+    }
+
+    /// The pending list's keys from the queue index (see [`Kernel::queue_page`]).
+    fn pending_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
+        let (round_id, after, limit) = (round.spec.id.as_str(), query.after.as_ref(), query.limit);
         let tx = self.begin_read()?;
         let q = tx.open_table(QUEUE)?;
         const MAX: &str = "\u{10ffff}";
@@ -347,7 +413,7 @@ impl Kernel {
             }
         }
         let reach: Vec<(&str, (Option<String>, Option<String>))> =
-            crate::engine::access::queue_reach(&user, |d| parents.get(d).cloned())
+            crate::engine::access::queue_reach(user, |d| parents.get(d).cloned())
                 .into_iter()
                 .map(|(role, r)| {
                     let p = match r {
@@ -359,6 +425,9 @@ impl Kernel {
                 })
                 .collect();
         for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
+            if query.stage.as_ref().is_some_and(|only| *only != stage.id) {
+                continue;
+            }
             let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
             for (_, p) in reach.iter().filter(|(role, _)| stage.role.as_deref() == Some(*role)) {
                 let p = p.clone();
@@ -407,6 +476,7 @@ impl Kernel {
                         stage: s.to_string(),
                         city: k.2.to_string(),
                         district: k.3.to_string(),
+                        ..QueueItem::default()
                     });
                     if out.len() >= limit {
                         return Ok(out);
@@ -420,14 +490,14 @@ impl Kernel {
     /// Applications past their stage's SLA (working days) or rectification deadline.
     pub fn overdue(&self, round_id: &str) -> Result<Vec<Application>, StoreError> {
         let today = self.now().local_date();
-        Ok(self
-            .applications_in(round_id)?
-            .into_iter()
-            .filter(|a| {
-                a.state.due.is_some_and(|d| d < today)
-                    || a.state.deadline.is_some_and(|d| d < today)
-                    || a.state.annual_due.is_some_and(|d| d < today)
-            })
-            .collect())
+        Ok(self.applications_in(round_id)?.into_iter().filter(|a| is_overdue(&a.state, today)).collect())
     }
+}
+
+/// Past the stage's due date, the rectification deadline or the yearly report's
+/// due date on `today` (all inclusive: due on the day itself is not overdue).
+fn is_overdue(state: &crate::model::AppState, today: shenbao_contract::Date) -> bool {
+    state.due.is_some_and(|d| d < today)
+        || state.deadline.is_some_and(|d| d < today)
+        || state.annual_due.is_some_and(|d| d < today)
 }

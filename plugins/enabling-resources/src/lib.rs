@@ -283,8 +283,9 @@ pub struct Commitment {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "广东省制造业赋能资源申报表", description = "请逐项如实填写，标 * 的为必填项")]
 pub struct ResourceForm {
-    // `x-public`: shown in the public notice (公示).
-    #[schemars(title = "资源名称", length(min = 1, max = 100), extend("x-public" = true))]
+    // `x-public`: shown in the public notice (公示); `x-project-key`: the project's
+    // name, as reviewers' lists and the applicant's projects show it.
+    #[schemars(title = "资源名称", length(min = 1, max = 100), extend("x-public" = true, "x-project-key" = true))]
     pub resource_name: String,
     #[schemars(title = "赋能范围")]
     pub scope: Scope,
