@@ -185,8 +185,9 @@ try {
   await x.page.getByRole("link", { name: s.draft }).click();
   await x.page.getByRole("button", { name: "专家评分", exact: true }).click();
   await x.page.getByRole("alert").waitFor();
-  await act(x.page, "专家评分", { "评分（百分制）": "88", 审核意见: "技术先进，案例扎实" });
-  step("the expert scored it");
+  // One score per expert-review item of the program (专家评审要点).
+  await act(x.page, "专家评分", { ...s.expert_items, 审核意见: "技术先进，案例扎实" });
+  step("the expert scored it item by item");
   await act(p.page, "发布公示");
   step("the notice is published");
 

@@ -127,6 +127,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "bad_orgs_csv": "统一社会信用代码,单位名称,所属市\n91441302MA5D0009XX,坏代码单位,huizhou\n91441302MA5D00001E,,huizhou\n",
         "good_orgs_csv": format!("统一社会信用代码,单位名称,所属市\n{new_org},浏览器导入的单位,惠州市\n"),
         "code_user": "org-03",
+        "expert_items": { "技术国内先进或省内领先，具备服务保障体系": "90", "成熟、可推广，经济社会效益明显": "85" },
         "new_round": "er-2024q4",
         "backup_file": dir.path().join("backup.redb"),
         "district": { "user": "huicheng", "password": PASSWORD },
@@ -203,6 +204,10 @@ fn the_console_walks_a_round_in_a_real_browser() {
     for preset in ["enterprise_type", "listing", "direct", "rd_organisation"] {
         assert!(data.get(preset).is_none(), "{preset} was not filled in: {data}");
     }
+    // The expert's item scores, and their mean as its score.
+    let scored = k.application(&mine).unwrap().state;
+    assert_eq!(scored.scores["expert-1"], 87.5, "{scored:?}");
+    assert_eq!(scored.item_scores["expert-1"].len(), 2, "{scored:?}");
     // What the administrator did in the browser, the kernel holds.
     assert_eq!(k.org(&new_org).unwrap().unwrap().name, "浏览器导入的单位");
     assert!(k.org("91441302MA5D00001E").unwrap().unwrap().name.starts_with("示例惠城"), "the refused import wrote nothing");

@@ -100,6 +100,7 @@ function Actions({ app, round, onDone }) {
   const [opinion, setOpinion] = useState("");
   const [rank, setRank] = useState("");
   const [score, setScore] = useState("");
+  const [itemScores, setItemScores] = useState({});
   const [experts, setExperts] = useState("");
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -108,6 +109,8 @@ function Actions({ app, round, onDone }) {
   const { available, refused } = options.data;
   if (available.length === 0 && refused.length === 0) return null;
   const needs = new Set(available.flatMap((a) => a.needs));
+  // The program's expert-review items that apply to this application's direction.
+  const items = (round.expert_items ?? []).filter((i) => i.directions.length === 0 || i.directions.includes(app.direction));
   // The public's objection (公示异议) is not a review: its text is the objection.
   const kindOf = (a) => round.graph.actions.find((x) => x.id === a.id)?.kind;
   const objecting = available.length > 0 && available.every((a) => kindOf(a) === "object");
@@ -121,7 +124,11 @@ function Actions({ app, round, onDone }) {
       const payload = {};
       // An empty field is not a 0: left out, the kernel names what is missing.
       if (a.needs.includes("rank") && rank.trim() !== "") payload.rank = Number(rank);
-      if (a.needs.includes("score") && score.trim() !== "") payload.score = Number(score);
+      if (a.needs.includes("score") && items.length > 0) {
+        // Scored item by item (专家评审要点): the kernel takes their mean as the total.
+        const given = Object.entries(itemScores).filter(([, v]) => v.trim() !== "");
+        if (given.length) payload.item_scores = Object.fromEntries(given.map(([k, v]) => [k, Number(v)]));
+      } else if (a.needs.includes("score") && score.trim() !== "") payload.score = Number(score);
       if (a.needs.includes("experts")) payload.experts = experts.split(/[,，\s]+/).filter(Boolean);
       if (a.needs.includes("confirm")) payload.confirm = app.state.warnings;
       if (Object.keys(payload).length) body.payload = payload;
@@ -149,7 +156,25 @@ function Actions({ app, round, onDone }) {
           <input type="number" min="1" value={rank} onChange={(e) => setRank(e.target.value)} />
         </label>
       )}
-      {needs.has("score") && (
+      {needs.has("score") && items.length > 0 && (
+        <fieldset>
+          <legend>逐项评分（每项百分制，总分为各项平均分）</legend>
+          {items.map((i) => (
+            <label key={i.id}>
+              {zh(i.title)}
+              <input
+                type="number"
+                min="0"
+                max="100"
+                step="0.5"
+                value={itemScores[i.id] ?? ""}
+                onChange={(e) => setItemScores({ ...itemScores, [i.id]: e.target.value })}
+              />
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {needs.has("score") && items.length === 0 && (
         <label>
           评分（百分制）
           <input type="number" min="0" max="100" step="0.5" value={score} onChange={(e) => setScore(e.target.value)} />

@@ -102,6 +102,7 @@ pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str
             let s = &mut app.state;
             s.experts.retain(|e| e == viewer);
             s.scores.retain(|e, _| e == viewer);
+            s.item_scores.retain(|e, _| e == viewer);
         }
         Disclosure::Notice => {
             let data = app.data.to_value();
@@ -139,6 +140,7 @@ pub fn redact_decision(d: &mut Decision, level: Disclosure, viewer: &str) {
     if by_expert && d.actor.user != viewer {
         d.actor.user = String::new();
         d.payload.score = None;
+        d.payload.item_scores.clear();
         d.opinion = None;
     }
     d.payload.experts.retain(|e| e == viewer);

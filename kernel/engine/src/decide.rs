@@ -240,6 +240,8 @@ pub struct Snapshot<'a> {
     pub applicant: &'a Organisation,
     /// The application's state as stored (for a new draft: the graph's initial stage).
     pub state: &'a AppState,
+    /// The application's direction (which expert-review items apply).
+    pub direction: Option<&'a str>,
     /// The category of the application's direction (for `applicant-category` quotas).
     pub direction_category: Option<&'a str>,
     pub calendar: &'a Calendar,
@@ -519,6 +521,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         ("rank", p.rank.is_some(), ActionKind::Rank),
         ("experts", !p.experts.is_empty(), ActionKind::AssignExperts),
         ("score", p.score.is_some(), ActionKind::Score),
+        ("item_scores", !p.item_scores.is_empty(), ActionKind::Score),
     ] {
         if given && action.kind != kind {
             return Err(Refusal::UnexpectedPayload {
@@ -686,7 +689,62 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             next.experts = req.payload.experts.clone();
         }
         ActionKind::Score => {
-            let score = req.payload.score.ok_or_else(|| missing("score"))?;
+            let invalid = |field: &str, reason_zh: String, reason: String| Refusal::InvalidPayload {
+                action: action.id.clone(),
+                title: action.title.zh.clone(),
+                field: field.into(),
+                reason_zh,
+                reason,
+            };
+            let per_item = &req.payload.item_scores;
+            let score = if per_item.is_empty() {
+                next.item_scores.remove(&actor.id);
+                req.payload.score.ok_or_else(|| missing("score"))?
+            } else {
+                // Every item that applies to the direction, and only those, each 0–100.
+                let items: Vec<&shenbao_contract::ExpertItem> = round
+                    .expert_items
+                    .iter()
+                    .filter(|i| i.directions.is_empty() || ctx.direction.is_some_and(|d| i.directions.iter().any(|x| x == d)))
+                    .collect();
+                let ids = || items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ");
+                for (id, s) in per_item {
+                    if !items.iter().any(|i| i.id == *id) {
+                        return Err(invalid(
+                            &format!("item_scores.{id}"),
+                            format!("“{id}”不是本申报的专家评审要点（可评：{}）", ids()),
+                            format!("{id:?} is not an expert-review item of this application (items: {})", ids()),
+                        ));
+                    }
+                    if !(s.is_finite() && (0.0..=100.0).contains(s)) {
+                        return Err(invalid(
+                            &format!("item_scores.{id}"),
+                            format!("评分应在 0 到 100 之间，收到 {s}"),
+                            format!("a score is from 0 to 100, got {s}"),
+                        ));
+                    }
+                }
+                if let Some(left) = items.iter().find(|i| !per_item.contains_key(&i.id)) {
+                    return Err(invalid(
+                        &format!("item_scores.{}", left.id),
+                        format!("未对评审要点“{}”评分：逐项评分须评全部要点", left.title.zh),
+                        format!("item {:?} is not scored: scoring by item scores every item", left.id),
+                    ));
+                }
+                let mean = per_item.values().sum::<f64>() / per_item.len() as f64;
+                let mean = (mean * 100.0).round() / 100.0;
+                if let Some(given) = req.payload.score {
+                    if (given - mean).abs() > 0.005 {
+                        return Err(invalid(
+                            "score",
+                            format!("总分应为各要点评分的平均分 {mean}，收到 {given}"),
+                            format!("the total is the mean of the item scores, {mean}; got {given}"),
+                        ));
+                    }
+                }
+                next.item_scores.insert(actor.id.clone(), per_item.iter().map(|(k, v)| (k.clone(), v + 0.0)).collect());
+                mean
+            };
             // Expert scores are out of 100 (百分制).
             if !(score.is_finite() && (0.0..=100.0).contains(&score)) {
                 return Err(Refusal::InvalidPayload {
@@ -991,6 +1049,7 @@ mod tests {
             graph,
             quotas: Vec::new(),
             directions: Vec::new(),
+            expert_items: Vec::new(),
             status: RoundStatus::Open,
             created_at: t,
         }
@@ -1022,6 +1081,7 @@ mod tests {
             round,
             applicant: &org,
             state,
+            direction: None,
             direction_category: None,
             calendar: &cal,
             city_groups: &groups,
@@ -1392,6 +1452,7 @@ mod tests {
                 round: &r,
                 applicant: &org,
                 state,
+                direction: None,
                 direction_category: None,
                 calendar: &cal,
                 city_groups: &groups,
@@ -1427,6 +1488,116 @@ mod tests {
         assert_eq!(early.state.correction_until, None);
     }
 
+    /// Scores by expert-review item (专家评审要点): every item that applies to the
+    /// direction, each 0–100; the total is their mean; an item of another direction,
+    /// a missing item or a total that is not the mean is refused, naming the item.
+    #[test]
+    fn scores_by_expert_review_item() {
+        use shenbao_contract::ExpertItem;
+        let mut r = full_round();
+        let item = |id: &str, dirs: &[&str]| ExpertItem {
+            id: id.into(),
+            clause: "第七条".into(),
+            title: Text::new(&format!("要点{id}"), id),
+            directions: dirs.iter().map(|d| d.to_string()).collect(),
+        };
+        r.expert_items = vec![item("a", &[]), item("b", &[]), item("x-only", &["x"])];
+        let (groups, names, used, named) = (HashMap::new(), HashMap::new(), BTreeMap::new(), BTreeMap::new());
+        let cal = Calendar::default();
+        let org = org();
+        let expert = user("e", "expert", Scope::Expert);
+        let mut assigned = at("expert");
+        assigned.experts = vec!["e".into()];
+        let score = |direction: Option<&str>, items: &[(&str, f64)], total: Option<f64>| {
+            let s = Snapshot {
+                round: &r,
+                applicant: &org,
+                state: &assigned,
+                direction,
+                direction_category: None,
+                calendar: &cal,
+                city_groups: &groups,
+                scope_names: &names,
+                quota_used: &used,
+                banned_until: None,
+                named_users: &named,
+                now: Timestamp(1_700_000_000),
+                last_decision_at: None,
+                decision_index: 3,
+            };
+            let mut request = req("score");
+            request.payload.item_scores = items.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+            request.payload.score = total;
+            decide(&s, &Command { request: &request, actor: &expert, batch: false, check_warnings: None })
+        };
+        let ok = score(Some("y"), &[("a", 90.0), ("b", 85.0)], None).unwrap();
+        assert_eq!(ok.state.scores["e"], 87.5);
+        assert_eq!(ok.state.item_scores["e"], BTreeMap::from([("a".to_string(), 90.0), ("b".to_string(), 85.0)]));
+        assert_eq!(score(Some("y"), &[("a", 90.0), ("b", 85.0)], Some(87.5)).unwrap().state.scores["e"], 87.5);
+        // Direction x has a third item, which must be scored too.
+        let x = score(Some("x"), &[("a", 80.0), ("b", 70.0), ("x-only", 60.0)], None).unwrap();
+        assert_eq!(x.state.scores["e"], 70.0);
+        let refused = |d, items: &[(&str, f64)], total| {
+            let e = score(d, items, total).unwrap_err();
+            let Refusal::InvalidPayload { field, .. } = &e else { panic!("{e:?}") };
+            (e.code(), field.clone())
+        };
+        assert_eq!(refused(Some("x"), &[("a", 80.0), ("b", 70.0)], None), ("invalid_payload", "item_scores.x-only".into()));
+        assert_eq!(
+            refused(Some("y"), &[("a", 80.0), ("b", 70.0), ("x-only", 1.0)], None),
+            ("invalid_payload", "item_scores.x-only".into())
+        );
+        assert_eq!(refused(Some("y"), &[("a", 101.0), ("b", 70.0)], None), ("invalid_payload", "item_scores.a".into()));
+        assert_eq!(refused(Some("y"), &[("a", f64::NAN), ("b", 70.0)], None), ("invalid_payload", "item_scores.a".into()));
+        assert_eq!(refused(Some("y"), &[("a", 80.0), ("b", 70.0)], Some(80.0)), ("invalid_payload", "score".into()));
+        // A single total is still a score; it replaces earlier item scores.
+        let mut later = ok.state.clone();
+        later.version += 1;
+        let total = {
+            let s = Snapshot {
+                round: &r,
+                applicant: &org,
+                state: &later,
+                direction: Some("y"),
+                direction_category: None,
+                calendar: &cal,
+                city_groups: &groups,
+                scope_names: &names,
+                quota_used: &used,
+                banned_until: None,
+                named_users: &named,
+                now: Timestamp(1_700_000_000),
+                last_decision_at: None,
+                decision_index: 4,
+            };
+            let request = ActionRequest { payload: crate::model::Payload { score: Some(60.0), ..Default::default() }, ..req("score") };
+            decide(&s, &Command { request: &request, actor: &expert, batch: false, check_warnings: None }).unwrap()
+        };
+        assert_eq!((total.state.scores["e"], total.state.item_scores.get("e")), (60.0, None));
+        // Item scores on another action are refused like any payload it does not take.
+        let mut request = req("assign");
+        request.payload.item_scores = BTreeMap::from([("a".to_string(), 1.0)]);
+        let s = Snapshot {
+            round: &r,
+            applicant: &org,
+            state: &assigned,
+            direction: None,
+            direction_category: None,
+            calendar: &cal,
+            city_groups: &groups,
+            scope_names: &names,
+            quota_used: &used,
+            banned_until: None,
+            named_users: &named,
+            now: Timestamp(1_700_000_000),
+            last_decision_at: None,
+            decision_index: 3,
+        };
+        let province = user("p", "province-officer", Scope::Province);
+        let e = decide(&s, &Command { request: &request, actor: &province, batch: false, check_warnings: None });
+        assert_eq!(e.unwrap_err().code(), "unexpected_payload");
+    }
+
     #[test]
     fn refusal_table() {
         let cal = Calendar::default();
@@ -1443,6 +1614,7 @@ mod tests {
                 round: &c.round,
                 applicant: &c.org,
                 state: &c.state,
+                direction: None,
                 direction_category: None,
                 calendar: &cal,
                 city_groups: &groups,

@@ -7,7 +7,7 @@ use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{
-    ActionKind, Attachment, Date, Direction, Finding, Graph, Outcome, Qualification, Quota, Signal,
+    ActionKind, Attachment, Date, Direction, ExpertItem, Finding, Graph, Outcome, Qualification, Quota, Signal,
 };
 use std::collections::BTreeMap;
 
@@ -225,6 +225,10 @@ pub struct Round {
     pub graph: Graph,
     pub quotas: Vec<Quota>,
     pub directions: Vec<Direction>,
+    /// The program's expert-review items (专家评审要点), as its manifest declared them
+    /// when the round was created: each scored 0–100 by an expert (`Payload::item_scores`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expert_items: Vec<ExpertItem>,
     pub status: RoundStatus,
     pub created_at: Timestamp,
 }
@@ -270,7 +274,11 @@ pub struct AppState {
     /// Priority order given by the recommender (1 = first).
     pub rank: Option<u32>,
     pub experts: Vec<String>,
+    /// Each expert's total (百分制): its single score, or the mean of its item scores.
     pub scores: BTreeMap<String, f64>,
+    /// Each expert's score per expert-review item (item id → 0–100), when it scored by item.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub item_scores: BTreeMap<String, BTreeMap<String, f64>>,
     pub open_objections: u32,
     /// SLA due date at the current stage (working days).
     pub due: Option<Date>,
@@ -302,6 +310,7 @@ impl AppState {
             rank: None,
             experts: Vec::new(),
             scores: BTreeMap::new(),
+            item_scores: BTreeMap::new(),
             open_objections: 0,
             due: None,
             deadline: None,
@@ -469,6 +478,11 @@ pub struct Payload {
     pub experts: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// A score (0–100) for each of the round's expert-review items that apply to the
+    /// application's direction (`Round::expert_items`), all of them; the expert's
+    /// total is their mean (rounded to 0.01), and `score`, if also given, must equal it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub item_scores: BTreeMap<String, f64>,
     /// Warning rule ids the province confirms with this action (the opinion is the reason),
     /// e.g. the years-in-business exemption of enabling resources.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -590,6 +590,7 @@ impl Kernel {
             round: &round,
             applicant: &org,
             state: &app.state,
+            direction: app.direction.as_deref(),
             direction_category: category.as_deref(),
             calendar: &calendar,
             city_groups: &maps.groups,

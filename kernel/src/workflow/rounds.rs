@@ -204,6 +204,7 @@ impl Kernel {
             graph,
             quotas,
             directions: checked.value.directions,
+            expert_items: crate::plugin::ProgramPlugin::manifest(plugin).expert_items.clone(),
             status: RoundStatus::Configured,
             created_at: self.now(),
         };

@@ -294,12 +294,23 @@ struct ActArgs {
     /// An expert's score.
     #[arg(long)]
     score: Option<f64>,
+    /// An expert's score for one expert-review item, as ITEM=SCORE (repeat for each
+    /// item; scoring by item scores every item, the total is their mean).
+    #[arg(long = "item-score", value_parser = item_score)]
+    item_scores: Vec<(String, f64)>,
     /// Warning rule ids the province confirms.
     #[arg(long, value_delimiter = ',')]
     confirm: Vec<String>,
     /// Idempotency key: a repeat with the same key returns the first decision.
     #[arg(long)]
     key: Option<String>,
+}
+
+/// `ITEM=SCORE` of `--item-score`.
+fn item_score(s: &str) -> Result<(String, f64), String> {
+    let (item, score) = s.split_once('=').ok_or_else(|| format!("{s:?}: write ITEM=SCORE, e.g. er.expert.technology-advanced=85"))?;
+    let score = score.trim().parse::<f64>().map_err(|e| format!("{s:?}: the score is not a number ({e})"))?;
+    Ok((item.trim().to_string(), score))
 }
 
 impl ActArgs {
@@ -312,6 +323,7 @@ impl ActArgs {
                 rank: self.rank,
                 experts: self.experts.clone(),
                 score: self.score,
+                item_scores: self.item_scores.iter().cloned().collect(),
                 confirm: self.confirm.clone(),
             },
         }
