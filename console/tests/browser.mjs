@@ -100,6 +100,8 @@ try {
   await d.page.goto(`${s.base}/#/queue/${s.round}`);
   await d.page.getByRole("link", { name: s.draft }).click();
   await d.page.getByRole("heading", { name: new RegExp(s.draft) }).waitFor();
+  // What the submission's check found, as the kernel recorded it.
+  await d.page.getByRole("heading", { name: /检查结果/ }).waitFor();
   await d.page.getByLabel(/审核意见/).fill("请补充客户反馈的日期");
   await d.page.getByRole("button", { name: s.return_title, exact: true }).click();
   await d.page.getByRole("heading", { name: new RegExp(`${s.draft}：`) }).filter({ hasText: s.draft_stage_title }).waitFor();

@@ -211,8 +211,33 @@ function History({ id, round, version }) {
   const decisions = useApi(`/v1/applications/${encodeURIComponent(id)}/decisions`, [id, version]);
   if (decisions.error) return decisions.error instanceof ApiError && decisions.error.status === 403 ? null : <Problem error={decisions.error} />;
   if (!decisions.data) return null;
+  // The last check the kernel ran (at submission): its findings and signals, as recorded.
+  const checked = [...decisions.data].reverse().find((d) => d.check);
+  const found = checked ? [...checked.check.findings, ...(checked.check.kernel_findings ?? [])] : [];
+  const SEVERITY = { blocking: "阻断", warning: "警告", info: "提示" };
   return (
     <>
+      {checked && (
+        <>
+          <h3>检查结果（{when(checked.at)} 提交时）</h3>
+          {found.length === 0 && checked.check.signals.length === 0 ? (
+            <p>未发现问题。</p>
+          ) : (
+            <ul className="findings" aria-label="提交时的检查结果">
+              {found.map((f, i) => (
+                <li key={`f${i}`} className={f.severity}>
+                  【{SEVERITY[f.severity] ?? f.severity}】{zh(f.message)}
+                </li>
+              ))}
+              {checked.check.signals.map((x, i) => (
+                <li key={`s${i}`} className="signal">
+                  【关注】{zh(x.message)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
       <h3>办理记录</h3>
       <table className="history">
         <thead>
