@@ -17,6 +17,7 @@ macro_rules! esay {
 
 mod demo;
 mod runner;
+mod scaffold;
 
 use clap::{Args, Parser, Subcommand};
 use shenbao::{ActionRequest, Classified, Draft, InstallError, Kernel, Payload, RoundSpec, StoreError, SummaryLevel};
@@ -168,6 +169,12 @@ enum PluginCommand {
         after_help = "Example:\n  shenbao plugin test target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm examples/enabling-resources\n  shenbao plugin test my_program.wasm cases/ --case fail- --update\n\nA folder holds round.json (the round), cases/*.json (one application each: applicant, history,\nattachments, as_of, data; or `extends` another case with a JSON Patch) and expected.json.\nExit code 1 when a case fails."
     )]
     Test(runner::TestArgs),
+    /// Write a new program project (Rust, Python or JavaScript) outside this
+    /// repository: the program, its cases, round and draft, the SDK and the WIT.
+    #[command(
+        after_help = "Example:\n  shenbao plugin new smart-factory --lang rust --dir ~/smart-factory\n  shenbao plugin new smart-factory --lang python\n\nThe project's README gives its build command; `shenbao plugin test COMPONENT cases` passes as written."
+    )]
+    New(scaffold::NewArgs),
     /// Re-hash a plugin's stored bytes and check it still describes itself as recorded.
     #[command(after_help = "Example:\n  shenbao --db round.redb plugin verify enabling-resources 0.1.0")]
     Verify { program: String, version: String },
@@ -580,6 +587,8 @@ fn run(cli: Cli) -> Res {
     match cli.command {
         Command::Demo(args) => demo::run(args, cli.db, json),
         Command::Plugin(PluginCommand::Test(args)) => runner::run(args, json),
+        Command::Plugin(PluginCommand::New(args)) => scaffold::run(&args, json)
+            .map_err(|e| Failure::new(exit::REFUSED, e, "nothing was written; fix what is named and run it again")),
         Command::Restore { backup } => {
             let r = Kernel::restore(&backup, &db)?;
             if json {
@@ -788,7 +797,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                 }
             }
         }
-        PluginCommand::Test(_) => unreachable!("runs without a database"),
+        PluginCommand::Test(_) | PluginCommand::New(_) => unreachable!("runs without a database"),
         PluginCommand::Show { program, version } => print_json(&k.plugin_record(&program, &version)?),
         PluginCommand::Verify { program, version } => {
             let v = k.verify_plugin(&program, &version)?;
