@@ -3,6 +3,24 @@
 // and an error answer becomes an `ApiError` with the API's stable code.
 
 let csrf = null;
+// The server's clock minus the browser's, in seconds: deadlines count from the
+// server's time (a rehearsal runs on a set clock; a browser's may be wrong).
+let clockOffset = 0;
+
+/** Now, by the server's clock, in seconds since the epoch. */
+export function serverNow() {
+  return Date.now() / 1000 + clockOffset;
+}
+
+function keepServerTime(s) {
+  if (typeof s?.now === "number") clockOffset = s.now - Date.now() / 1000;
+}
+
+/** A session answer (sign-in or `GET /v1/session`): keep its CSRF token and the server's time. */
+export function sessionStarted(s) {
+  setCsrf(s.csrf_token);
+  keepServerTime(s);
+}
 
 /** The session's CSRF token, from sign-in or `GET /v1/session`. */
 export function setCsrf(token) {
@@ -56,6 +74,7 @@ export const del = (path) => call("DELETE", path);
 export async function signIn(user, password) {
   const s = await post("/v1/session", { user, password });
   setCsrf(s.csrf_token);
+  keepServerTime(s);
   return s.user;
 }
 
@@ -64,6 +83,7 @@ export async function currentSession() {
   try {
     const s = await get("/v1/session");
     setCsrf(s.csrf_token);
+    keepServerTime(s);
     return s.user;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return null;

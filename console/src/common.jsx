@@ -1,6 +1,6 @@
 // Shared pieces of the console's pages.
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, get } from "./api.js";
+import { ApiError, get, serverNow } from "./api.js";
 
 /** Who the user is, as people say it: 申报单位 / 区县 / 地市 / 省级 / 专家 / 管理员. */
 export function roleNames(user) {
@@ -107,7 +107,7 @@ export function at(data, p) {
 export function countdown(date) {
   if (!date) return null;
   const day = typeof date === "number" ? when(date).slice(0, 10) : String(date).slice(0, 10);
-  const today = when(Date.now() / 1000).slice(0, 10);
+  const today = when(serverNow()).slice(0, 10);
   const days = Math.round((Date.parse(day) - Date.parse(today)) / 86400e3);
   if (Number.isNaN(days)) return null;
   if (days > 0) return { text: `剩 ${days} 天`, overdue: false };

@@ -198,8 +198,15 @@ impl Kernel {
         let io = |e: std::io::Error| BackupError::Io { path: to.display().to_string(), message: e.to_string() };
         std::fs::copy(from, &partial).map_err(io)?;
         drop(probe);
-        // `copy` keeps a read-only backup's mode; the restored database is written to.
+        // `copy` keeps the backup's mode; the restored database is written to, by
+        // its owner only (never world-writable, whatever the backup's mode was).
         let mut mode = std::fs::metadata(&partial).map_err(io)?.permissions();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            mode.set_mode(0o600);
+        }
+        #[cfg(not(unix))]
         #[allow(clippy::permissions_set_readonly_false)]
         mode.set_readonly(false);
         std::fs::set_permissions(&partial, mode).map_err(io)?;
@@ -212,6 +219,24 @@ impl Kernel {
             let problems = k.verify_indexes()?;
             if !problems.is_empty() {
                 return Err(invalid(problems.join("; ")));
+            }
+            // Every attachment an application carries is in the backup's folder
+            // (`NAME.blobs`): a database without them is not a whole backup.
+            let blobs = crate::attachments::BlobStore::new(crate::kernel::default_blob_dir(from));
+            let tx = k.begin_read()?;
+            for row in crate::tables::APPS.open(&tx)?.iter()? {
+                let (_, app) = row?;
+                if let Some(a) = app.attachments.iter().find(|a| !blobs.path(&a.sha256).is_file()) {
+                    return Err(invalid(format!(
+                        "附件 {} 不在备份的附件目录 {} 中 / attachment {} of application {} is not in the backup's \
+                         attachments folder {} (a backup is the database file and that folder together)",
+                        a.sha256,
+                        blobs.dir().display(),
+                        a.sha256,
+                        app.id,
+                        blobs.dir().display()
+                    )));
+                }
             }
             Ok(BackupReport {
                 path: to.display().to_string(),

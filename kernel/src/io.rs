@@ -352,7 +352,7 @@ impl Sheet {
         }
         let code = shenbao_contract::credit_code::normalise(raw);
         shenbao_contract::credit_code::validate(&code)
-            .map_err(|e| self.bad(n, col, format!("统一社会信用代码无效 / invalid credit code: {e}")))?;
+            .map_err(|e| self.bad(n, col, format!("统一社会信用代码无效：{} / invalid credit code: {}", e.zh(), e.en())))?;
         Ok(code)
     }
 
@@ -650,6 +650,21 @@ impl Kernel {
     /// As [`Kernel::import_regions_sheet`].
     pub fn import_users_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
         let users = parse_users(sheet)?;
+        // Each grant's place (organisation, city, district) exists: checked row by
+        // row, so that every row naming one that does not is listed.
+        let mut errors = RowErrors::new(sheet);
+        if let Some(scope_col) = sheet.find(&U_SCOPE) {
+            for (n, r) in &sheet.rows {
+                let Some(scope) = get(r, Some(scope_col)).and_then(|s| parse_scope(s).ok()) else { continue };
+                let probe = User {
+                    id: "probe".into(),
+                    name: String::new(),
+                    grants: vec![RoleGrant { role: "probe".into(), scope, office: None }],
+                };
+                errors.take(self.check_user(&probe).map_err(|e| sheet.bad(*n, &U_SCOPE, e.to_string())));
+            }
+        }
+        errors.finish()?;
         self.upsert_users(&users)?;
         Ok(users.len())
     }

@@ -82,6 +82,9 @@ pub struct Session {
     pub csrf_token: String,
     /// The latest the session lasts (it ends sooner after [`SESSION_IDLE_SECS`] idle).
     pub expires_at: Timestamp,
+    /// The server's time at the answer (its clock, which a rehearsal sets with
+    /// `--now`): what deadlines count from, not the browser's clock.
+    pub now: Timestamp,
 }
 
 /// A sign-in refused.
@@ -224,9 +227,20 @@ fn dummy_phc() -> &'static str {
 
 /// What is wrong with `password` as a new password for `user`, if anything: its
 /// length ([`MIN_PASSWORD_CHARS`]–[`MAX_PASSWORD_CHARS`] characters), or being the
-/// user's id. No composition rules (ASVS 2.1.9).
+/// user's id, or being unusable: control or bidirectional-control characters (which
+/// no keyboard types the same way twice), or 12 characters with fewer than 4 that
+/// are not white space. No composition rules (ASVS 2.1.9).
 pub fn password_problem(user: &str, password: &str) -> Option<String> {
     let n = password.chars().count();
+    if password.chars().any(shenbao_engine::text::is_unsafe) {
+        return Some(
+            "密码不能含控制字符或双向控制字符 / a password cannot hold control or bidirectional-control characters"
+                .into(),
+        );
+    }
+    if password.chars().filter(|c| !c.is_whitespace()).count() < 4 {
+        return Some("密码不能几乎全是空格 / a password cannot be (almost) all white space".into());
+    }
     if n < MIN_PASSWORD_CHARS {
         return Some(format!(
             "密码至少 {MIN_PASSWORD_CHARS} 个字符，收到 {n} 个 / a password has at least {MIN_PASSWORD_CHARS} characters, got {n}"
@@ -428,7 +442,7 @@ impl Kernel {
             SESSIONS.open(tx)?.insert(digest(&secret).as_str(), &rec)?;
             Ok::<_, StoreError>(())
         })?;
-        Ok(Session { secret, user, csrf_token: csrf, expires_at: now.plus_secs(SESSION_MAX_SECS) })
+        Ok(Session { secret, user, csrf_token: csrf, expires_at: now.plus_secs(SESSION_MAX_SECS), now })
     }
 
     fn throttled(&self, user_id: &str, client: &str) -> Result<(), SignInError> {

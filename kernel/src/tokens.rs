@@ -38,6 +38,13 @@ impl Kernel {
         if self.user(user_id)?.is_none() {
             return Err(AdminError::NotFound { what: "user", id: user_id.to_string() });
         }
+        if label.chars().count() > 200 || label.chars().any(shenbao_engine::text::is_unsafe) {
+            return Err(AdminError::Invalid(
+                "令牌用途至多 200 个字符，且不能含控制字符 / a token label is at most 200 characters, without control \
+                 or bidirectional-control characters"
+                    .into(),
+            ));
+        }
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw).map_err(|e| AdminError::Invalid(format!("no randomness for a token: {e}")))?;
         let secret = format!("sb_{}", hex::encode(raw));

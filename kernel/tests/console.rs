@@ -129,7 +129,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "code_user": "org-03",
         "expert_items": { "技术国内先进或省内领先，具备服务保障体系": "90", "成熟、可推广，经济社会效益明显": "85" },
         "new_round": "er-2024q4",
-        "backup_file": dir.path().join("backup.redb"),
+        "backup_file": dir.path().join("backup.zip"),
         "district": { "user": "huicheng", "password": PASSWORD },
         "city": { "user": "huizhou", "password": PASSWORD },
         "province": { "user": "province", "password": PASSWORD },
@@ -218,7 +218,15 @@ fn the_console_walks_a_round_in_a_real_browser() {
     assert!(made.spec.cities["guangzhou"].district_review, "{:?}", made.spec.cities);
     assert_eq!(made.spec.cities["huizhou"], k.round("er-2024q3").unwrap().spec.cities["huizhou"], "the template's settings");
     assert!(k.plugins().unwrap().iter().any(|p| p.id.program == "minimal"), "the plugin installed in the browser");
-    let copy = Kernel::open(dir.path().join("backup.redb")).unwrap();
+    // The backup downloads as a ZIP of the database and its attachments.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(dir.path().join("backup.zip")).unwrap()).unwrap();
+    let unpacked = dir.path().join("unpacked");
+    zip.extract(&unpacked).unwrap();
+    let db = std::fs::read_dir(&unpacked).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "redb")).unwrap();
+    assert!(db.with_file_name(format!("{}.blobs", db.file_name().unwrap().to_string_lossy())).is_dir());
+    let restored = dir.path().join("restored.redb");
+    Kernel::restore(&db, &restored).unwrap();
+    let copy = Kernel::open(&restored).unwrap();
     assert!(copy.decision_count().unwrap() > 0);
     assert_eq!(copy.application(&mine).unwrap().id, mine);
     // The attachment uploaded in the browser, with its date, is on the application.

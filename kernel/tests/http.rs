@@ -989,6 +989,10 @@ async fn a_replay_is_authorised_like_the_request() {
     assert_eq!(st, StatusCode::CREATED, "{first}");
     let (st, again) = s.call_with("admin", Method::POST, path, Some(json!({"label": "一次"})), Some("t-9")).await;
     assert_eq!((st, &again), (StatusCode::CREATED, &first), "the administrator's own retry replays");
+    // Another administrator first: the last one's grant cannot be taken away.
+    let mut second = s.kernel.user("admin").unwrap().unwrap();
+    second.id = "admin-2".into();
+    s.kernel.upsert_user(&second).unwrap();
     let mut demoted = s.kernel.user("admin").unwrap().unwrap();
     demoted.grants.retain(|g| g.role != "admin");
     s.kernel.upsert_user(&demoted).unwrap();
@@ -1034,6 +1038,9 @@ async fn the_public_reads_the_notice_and_addresses_grant_nothing() {
     assert_eq!(fields, ["resource_name"], "only the fields the program marks x-public");
     assert_eq!(app["attachments"], json!([]));
     assert_eq!((app["state"]["experts"].clone(), app["state"]["scores"].clone()), (json!([]), json!({})));
+    // Where it is now, not the path it took (that is the handling record's).
+    assert_eq!(app["state"]["trail"].as_array().unwrap().len(), 1, "{app}");
+    assert_eq!(app["state"]["trail"][0]["stage"], "public-notice");
     let (st, b) = s.call("public", Method::GET, &format!("/v1/applications/{id}/decisions"), None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
     let (st, page) = s.call("public", Method::GET, &format!("/v1/rounds/{ROUND}/applications"), None).await;
@@ -1620,12 +1627,106 @@ async fn administrators_import_sheets_and_take_backups() {
     assert_eq!(st, StatusCode::CREATED, "{b}");
     let (st, headers, bytes) = s.raw("admin", "/v1/admin/backups/dl.redb").await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(bytes, std::fs::read(s._dir.path().join("backups/dl.redb")).unwrap());
-    assert!(headers["content-disposition"].to_str().unwrap().contains("dl.redb"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut db = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("dl.redb").unwrap(), &mut db).unwrap();
+    assert_eq!(db, std::fs::read(s._dir.path().join("backups/dl.redb")).unwrap());
+    assert!(headers["content-disposition"].to_str().unwrap().contains("dl.redb.zip"));
     let (st, _, _) = s.raw("province", "/v1/admin/backups/dl.redb").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _, _) = s.raw("admin", "/v1/admin/backups/none.redb").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _, _) = s.raw("admin", "/v1/admin/backups/..%2Fapi.redb").await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a name, never a path");
+}
+
+/// The review's findings (issue 17): what an import, a round id, a backup, a level an
+/// application skips, an attachment's name, a password or a token label must not do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_administrative_input_is_refused() {
+    use shenbao::{ActionRequest, Payload};
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    // An import may not take away the last administrator's grant.
+    let coup = "id,name,role,scope\nadmin,夺权,applicant,organisation:91441302MA5D00001E\n";
+    let (st, b) = s.post_bytes("admin", "/v1/imports/users?file=u.csv", coup.as_bytes().to_vec()).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("last_administrator")), "{b}");
+    let (_, me) = s.call("admin", Method::GET, "/v1/me", None).await;
+    assert!(me["grants"].as_array().unwrap().iter().any(|g| g["role"] == "admin"), "{me}");
+    // Every row naming a place or unit that does not exist is listed.
+    let users = "id,name,role,scope\nu1,甲,applicant,organisation:91441302MA5D0009XX\nu2,乙,district-officer,district:nowhere\nu3,丙,city-officer,city:huizhou\n";
+    let (st, b) = s.post_bytes("admin", "/v1/imports/users?file=u.csv", users.as_bytes().to_vec()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let rows: Vec<u64> = b["details"]["rows"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [2, 3], "{b}");
+    assert!(s.kernel.user("u3").unwrap().is_none(), "all or none");
+    // A round id is a name, never header or path material.
+    let mut spec: Value = serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+    for id in ["q\"; filename=evil.html", "crlf\r\nSet-Cookie: a=b", "../x", "\u{202e}evil", &"a".repeat(65)] {
+        spec["id"] = json!(id);
+        let (st, b) = s.call("admin", Method::POST, "/v1/rounds", Some(spec.clone())).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("round_invalid")), "{id:?}: {b}");
+        assert!(b.to_string().contains("$.id"), "{b}");
+    }
+    let (_, headers, _) = s.raw("province", &format!("/v1/rounds/{ROUND}/summary?level=province&format=csv")).await;
+    let disp = headers["content-disposition"].to_str().unwrap();
+    assert!(disp.contains("filename*=UTF-8''er-2024q3-province-summary.csv"), "{disp}");
+    // A page of none is not a page.
+    let (st, _) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?limit=0"), None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    // A city without district review: its districts' officers neither see nor act
+    // on its applications (the level is skipped, not theirs).
+    let k = &s.kernel;
+    let mut draft: shenbao::Draft = serde_json::from_value(s.draft("applicant").await).unwrap();
+    for a in &mut draft.attachments {
+        let blob = k.store_blob("org-18", format!("%PDF-1.7 {}", a.kind).as_bytes(), None).unwrap();
+        (a.sha256, a.size) = (blob.sha256, blob.size);
+    }
+    let id = k.save_draft("org-18", ROUND, None, draft.clone()).unwrap().application.id;
+    k.act("org-18", &id, &ActionRequest::new("submit")).unwrap();
+    assert_eq!(k.application(&id).unwrap().state.stage, "city-review");
+    let nanshan = k.issue_token("nanshan", "test").unwrap().secret;
+    let resp = s.client.get(format!("{}/v1/applications/{id}", s.base)).bearer_auth(&nanshan).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let rank = ActionRequest { payload: Payload { rank: Some(1), ..Default::default() }, ..ActionRequest::new("district-rank") };
+    if k.round(ROUND).unwrap().graph.actions.iter().any(|a| a.id == "district-rank") {
+        assert!(k.act("nanshan", &id, &rank).is_err(), "a skipped level cannot rank");
+    }
+    // An attachment whose name reorders what is shown is refused at the draft.
+    let mut bidi = draft.clone();
+    bidi.attachments[0].name = "报告\u{202e}fdp.exe".into();
+    let e = k.save_draft("org-18", ROUND, None, bidi).unwrap_err();
+    assert!(e.to_string().contains("控制字符"), "{e}");
+    // Passwords of white space, token labels past 200 characters or with controls.
+    let (st, b) = s.call("admin", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": " ".repeat(12)}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    for label in ["x".repeat(201), "标签\n第二行".into()] {
+        let (st, b) = s.call("admin", Method::POST, "/v1/users/org-01/tokens", Some(json!({"label": label}))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    }
+    // A backup downloads whole: the database and its attachments, as one ZIP, and a
+    // database restored without its attachments is refused.
+    let (st, b) = s.call("admin", Method::POST, "/v1/admin/backup", Some(json!({"name": "whole.redb"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, headers, bytes) = s.raw("admin", "/v1/admin/backups/whole.redb").await;
+    assert_eq!((st, headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/zip"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(names.contains(&"whole.redb".to_string()), "{names:?}");
+    let blobs = names.iter().filter(|n| n.starts_with("whole.redb.blobs/")).count();
+    assert!(blobs >= draft.attachments.len(), "the attachments travel with it: {names:?}");
+    let out = tempfile::tempdir().unwrap();
+    zip.extract(out.path()).unwrap();
+    let restored = out.path().join("restored.redb");
+    Kernel::restore(&out.path().join("whole.redb"), &restored).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&restored).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a restored database is its owner's alone");
+    }
+    std::fs::remove_dir_all(out.path().join("whole.redb.blobs")).unwrap();
+    let e = Kernel::restore(&out.path().join("whole.redb"), &out.path().join("again.redb")).unwrap_err();
+    assert!(e.to_string().contains("blobs"), "{e}");
+    assert!(!out.path().join("again.redb").exists());
 }

@@ -467,7 +467,14 @@ function Imports() {
       {state.result?.kind === "credit" && <CreditRows rows={state.result.answer} />}
       {state.error && (
         <div role="alert" className="problem">
-          <p>导入未进行：{rows.length > 1 ? `共 ${state.error.details?.total ?? rows.length} 处错误` : state.error.zh}</p>
+          <p>
+            导入未进行：
+            {rows.length > 1
+              ? `共 ${state.error.details?.total ?? rows.length} 处错误${
+                  (state.error.details?.total ?? 0) > rows.length ? `（列出前 ${rows.length} 处）` : ""
+                }`
+              : state.error.zh}
+          </p>
           {rows.length > 1 && (
             <table aria-label="有误的行">
               <thead>

@@ -2,7 +2,7 @@
 // and the actions the caller may take now (from GET …/actions: exactly what the
 // kernel would accept), each with what it needs (an opinion, a rank, a score …).
 import { useState } from "react";
-import { ApiError, post } from "../api.js";
+import { ApiError, post, serverNow } from "../api.js";
 import { ProgramForm } from "../form.jsx";
 import { Problem, stageTitle, useApi, when, zh } from "../common.jsx";
 import { Apply } from "./Apply.jsx";
@@ -59,7 +59,7 @@ function Loaded({ user, app, done }) {
         {app.state.due && (
           <>
             <dt>本环节办理期限</dt>
-            <dd className={app.state.due < new Date().toISOString().slice(0, 10) ? "overdue" : ""}>{app.state.due}</dd>
+            <dd className={app.state.due < when(serverNow()).slice(0, 10) ? "overdue" : ""}>{app.state.due}</dd>
           </>
         )}
         {app.state.warnings?.length > 0 && (

@@ -23,6 +23,12 @@ export function Queue({ user, round: rid }) {
   const [cursors, setCursors] = useState([]);
   const [cursor, setCursor] = useState(null);
   const [refresh, setRefresh] = useState(0);
+  // What is picked is on the page in view: another page, stage or tab starts afresh.
+  const turn = (next) => {
+    setCursor(next.cursor);
+    setCursors(next.cursors);
+    setPicked(new Set());
+  };
   const pageUrl =
     `/v1/rounds/${r}/queue?view=${view}&limit=${PAGE}` +
     (stage && view === "pending" ? `&stage=${encodeURIComponent(stage)}` : "") +
@@ -147,8 +153,7 @@ export function Queue({ user, round: rid }) {
               value={stage}
               onChange={(e) => {
                 setStage(e.target.value);
-                setCursor(null);
-                setCursors([]);
+                turn({ cursor: null, cursors: [] });
               }}
             >
               <option value="">全部环节</option>
@@ -221,20 +226,14 @@ export function Queue({ user, round: rid }) {
           <button
             type="button"
             disabled={cursors.length === 0 && !cursor}
-            onClick={() => {
-              setCursor(cursors.at(-1) ?? null);
-              setCursors(cursors.slice(0, -1));
-            }}
+            onClick={() => turn({ cursor: cursors.at(-1) ?? null, cursors: cursors.slice(0, -1) })}
           >
             上一页
           </button>
           <button
             type="button"
             disabled={!page.data?.next}
-            onClick={() => {
-              setCursors([...cursors, cursor]);
-              setCursor(page.data.next);
-            }}
+            onClick={() => turn({ cursor: page.data.next, cursors: [...cursors, cursor] })}
           >
             下一页
           </button>

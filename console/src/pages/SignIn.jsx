@@ -1,6 +1,6 @@
 // 登录: a password, or a one-time code (首次登录) with the new password it sets.
 import { useState } from "react";
-import { ApiError, post, setCsrf } from "../api.js";
+import { ApiError, post, sessionStarted } from "../api.js";
 
 export function SignIn({ onSignedIn }) {
   const [user, setUser] = useState("");
@@ -16,7 +16,7 @@ export function SignIn({ onSignedIn }) {
     try {
       const body = withCode ? { user, code, new_password: password } : { user, password };
       const s = await post("/v1/session", body);
-      setCsrf(s.csrf_token);
+      sessionStarted(s);
       onSignedIn(s.user);
     } catch (err) {
       setError(err instanceof ApiError ? err.zh : String(err));

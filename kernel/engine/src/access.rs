@@ -54,11 +54,7 @@ pub enum Disclosure {
 /// The most `user` may read of `app` (see [`Disclosure`]), or `None` when it may
 /// not see it at all (answered as if it did not exist).
 pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Organisation) -> Option<Disclosure> {
-    let reached = |role: &str| {
-        app.state.trail.iter().any(|v| {
-            round.graph.actions.iter().any(|a| a.roles.iter().any(|r| r == role) && a.from_stages.contains(&v.stage))
-        })
-    };
+    let reached = |role: &str| role_reached(&round.graph, &app.state, role);
     // While an action open to anyone is possible (公示异议 during the public notice),
     // anyone may see it — as anyone may take that action (`covers`).
     let open_to_all =
@@ -116,8 +112,9 @@ pub fn redact_application(app: &mut Application, level: Disclosure, viewer: &str
             app.attachments.clear();
             app.saves = 0;
             let s = &app.state;
-            let mut state = AppState::new(&s.stage, s.trail.first().map_or(app.created_at, |v| v.entered_at));
-            state.trail = s.trail.iter().map(|v| crate::model::Visit { decision: None, ..v.clone() }).collect();
+            // Only where it is now: the path it took (returns, reviews) is the
+            // handling record's, which the notice does not show.
+            let mut state = AppState::new(&s.stage, s.trail.last().map_or(app.created_at, |v| v.entered_at));
             state.outcome = s.outcome;
             state.version = s.version;
             state.open_objections = s.open_objections;
@@ -202,6 +199,23 @@ fn put_at(root: &mut serde_json::Value, ptr: &str, v: serde_json::Value) {
         }
         cur = m.entry(seg.clone()).or_insert_with(|| serde_json::Value::Object(Default::default()));
     }
+}
+
+/// Whether an application in `state` has reached `role`: it has been at a stage the
+/// role owns (a stage whose `role` it is — a district's 区县审核), or, for a role that
+/// owns no stage, at a stage where one of the role's actions starts. An application
+/// routed past a level (a city without district review) never reaches that level's
+/// officers: they neither see it nor act on it. Visibility ([`disclosure`]) and
+/// authorisation ([`crate::decide`]) both ask this.
+pub fn role_reached(graph: &shenbao_contract::Graph, state: &AppState, role: &str) -> bool {
+    let owned: Vec<&str> =
+        graph.stages.iter().filter(|s| s.role.as_deref() == Some(role)).map(|s| s.id.as_str()).collect();
+    if owned.is_empty() {
+        return state.trail.iter().any(|v| {
+            graph.actions.iter().any(|a| a.roles.iter().any(|r| r == role) && a.from_stages.contains(&v.stage))
+        });
+    }
+    state.trail.iter().any(|v| owned.contains(&v.stage.as_str())) || owned.contains(&state.stage.as_str())
 }
 
 /// Whether `user` may see an organisation's record: its own people, the province's
@@ -299,7 +313,8 @@ pub enum QueueView {
     /// 待审核: waiting at a stage the caller acts at.
     #[default]
     Pending,
-    /// 已推荐: moved on (forward in the graph) from the caller's stage, still alive.
+    /// 已推荐: moved on (forward in the graph) from the caller's stage, whatever
+    /// became of it later (a higher level's refusal included).
     Recommended,
     /// 退回待提交: returned from the caller's stage to the applicant, not resubmitted.
     Returned,
@@ -356,5 +371,5 @@ pub fn handled_view(mine: &[&str], round: &Round, app: &Application) -> Option<Q
     let last_mine = trail.iter().rposition(|v| mine.contains(&v.stage.as_str()))?;
     let next = trail.get(last_mine + 1)?;
     let forward = stage(&next.stage)? > stage(&trail[last_mine].stage)?;
-    (forward && matches!(app.state.outcome, Outcome::Pending | Outcome::Passed)).then_some(QueueView::Recommended)
+    forward.then_some(QueueView::Recommended)
 }

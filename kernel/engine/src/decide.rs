@@ -291,7 +291,13 @@ pub struct Decided {
 }
 
 /// Which grant of the actor authorises `action`, if any.
-fn authorise(action: &Action, applicant: &Organisation, state: &AppState, actor: &User) -> Result<RoleGrant, Refusal> {
+fn authorise(
+    graph: &shenbao_contract::Graph,
+    action: &Action,
+    applicant: &Organisation,
+    state: &AppState,
+    actor: &User,
+) -> Result<RoleGrant, Refusal> {
     if action.scope == ScopeLevel::Public {
         let role = action.roles.first().cloned().unwrap_or_else(|| "public".into());
         return Ok(RoleGrant { role, scope: Scope::Public, office: None });
@@ -299,7 +305,11 @@ fn authorise(action: &Action, applicant: &Organisation, state: &AppState, actor:
     actor
         .grants
         .iter()
-        .find(|g| action.roles.contains(&g.role) && covers(g, action.scope, applicant, state, &actor.id))
+        .find(|g| {
+            action.roles.contains(&g.role)
+                && covers(g, action.scope, applicant, state, &actor.id)
+                && crate::access::role_reached(graph, state, &g.role)
+        })
         .cloned()
         .ok_or_else(|| Refusal::Forbidden {
             action: action.id.clone(),
@@ -372,22 +382,26 @@ pub fn window_open(round: &Round, applicant: &Organisation, window: &str, now: T
                 )
             }
         }
-        "district" => {
-            let deadline = city.and_then(|c| c.district_deadline).or(spec.city_deadline);
-            match deadline {
-                Some(d) if now > d => past(&d),
-                _ => Ok(()),
-            }
-        }
-        "city" => match spec.city_deadline {
+        other => match window_end(round, applicant, other) {
             Some(d) if now > d => past(&d),
             _ => Ok(()),
         },
-        "province" => match spec.province_deadline {
-            Some(d) if now > d => past(&d),
-            _ => Ok(()),
-        },
-        _ => Ok(()),
+    }
+}
+
+/// When `window` ends (inclusive) for `applicant` in `round`, if it ends: the
+/// applicant window (the city's own, else the province's), the district deadline
+/// (the city's for its districts, else the city deadline), the city and province
+/// deadlines. What [`window_open`] enforces; what a reviewer's list shows as due.
+pub fn window_end(round: &Round, applicant: &Organisation, window: &str) -> Option<Timestamp> {
+    let spec = &round.spec;
+    let city = applicant.city.as_deref().and_then(|c| spec.cities.get(c));
+    match window {
+        "applicant" => Some(city.and_then(|c| c.applicants).unwrap_or(spec.province).end),
+        "district" => city.and_then(|c| c.district_deadline).or(spec.city_deadline),
+        "city" => spec.city_deadline,
+        "province" => spec.province_deadline,
+        _ => None,
     }
 }
 
@@ -535,7 +549,7 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
     if cmd.batch && !action.batch {
         return Err(Refusal::NotBatchable { action: action.id.clone(), title: action.title.zh.clone() });
     }
-    let grant = authorise(action, ctx.applicant, state, actor)?;
+    let grant = authorise(graph, action, ctx.applicant, state, actor)?;
     // From a draft: a regional applicant's profile names its city and district, and a
     // ban (不得申报) from an earlier round of the program has run out.
     if here.kind == StageKind::Draft {

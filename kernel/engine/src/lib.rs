@@ -24,6 +24,6 @@ pub mod time;
 
 pub use decide::{
     Command, Decided, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_counters, quota_limit_of, stage_open,
-    stage_outcome, window_open,
+    stage_outcome, window_end, window_open,
 };
 pub use error::ErrorKind;

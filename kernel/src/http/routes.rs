@@ -270,14 +270,14 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             doc(
                 "get",
                 "/v1/rounds/{round}/queue",
-                "The caller's lists (审核队列): what waits for it (view=pending, the default, in (stage, city, district) order; stage= narrows to one stage), or what it handled — recommended on (recommended), returned to the applicant (returned), not recommended (not-recommended) — in (city, district) order. Each row names the applicant, project, submission time, due date and whether it is overdue",
+                "The caller's lists (审核队列): what waits for it (view=pending, the default, in (stage, city, district) order; stage= narrows any list to the applications now at that stage), or what it handled — recommended on (recommended), returned to the applicant (returned), not recommended (not-recommended) — in (city, district) order. Each row names the applicant, project, submission time, due date and whether it is overdue",
                 Scoped,
             )
             .q(&[
                 ("after", "cursor: the `next` of the previous page"),
                 ("limit", "page size (default 50, at most 500)"),
                 ("view", "pending (default), recommended, returned or not-recommended"),
-                ("stage", "pending only: one stage's id"),
+                ("stage", "only the applications now at this stage (a stage id of the round's graph)"),
             ])
             .res(s::<Page<QueueItem>>),
             get(queue),
@@ -418,7 +418,12 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             post(backup),
         ),
         (
-            doc("get", "/v1/admin/backups/{name}", "Download a backup written by POST /v1/admin/backup (streamed)", Admin),
+            doc(
+                "get",
+                "/v1/admin/backups/{name}",
+                "Download a backup written by POST /v1/admin/backup: a ZIP of the database file NAME and its attachments folder NAME.blobs (unzip, then `shenbao restore NAME`), streamed",
+                Admin,
+            ),
             get(download_backup),
         ),
         (
@@ -490,7 +495,10 @@ fn page_limit(q: &PageQuery, max: usize) -> Result<usize, ApiError> {
     if n > max {
         return Err(ApiError::PageTooLarge { asked: n, max });
     }
-    Ok(n.max(1))
+    if n == 0 {
+        return Err(ApiError::Invalid(format!("limit must be from 1 to {max}, got 0")));
+    }
+    Ok(n)
 }
 
 async fn health() -> impl IntoResponse {
@@ -620,8 +628,9 @@ async fn queue(
         let after = match &q.after {
             Some(c) => {
                 let parts: Vec<&str> = c.split('|').collect();
-                if parts.len() != 4 {
-                    return Err(ApiError::Invalid(format!("cursor {c:?} is not one this API gave")));
+                if parts.len() != 4 || parts[3].is_empty() {
+                    let shown: String = c.chars().take(100).collect();
+                    return Err(ApiError::Invalid(format!("cursor {shown:?} is not one this API gave")));
                 }
                 Some(QueueItem {
                     stage: parts[0].into(),
@@ -811,7 +820,7 @@ async fn summary(
             "json" => (StatusCode::OK, axum::Json(table)).into_response(),
             "csv" => {
                 let bytes = crate::io::summary_csv(&table).map_err(ApiError::Internal)?;
-                let disp = format!("attachment; filename=\"{name}.csv\"");
+                let disp = attachment_disposition(&format!("{name}.csv"));
                 (
                     [
                         (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -823,7 +832,7 @@ async fn summary(
             }
             "xlsx" => {
                 let bytes = crate::io::summary_xlsx(&table).map_err(ApiError::Internal)?;
-                let disp = format!("attachment; filename=\"{name}.xlsx\"");
+                let disp = attachment_disposition(&format!("{name}.xlsx"));
                 (
                     [
                         (
@@ -1156,7 +1165,10 @@ fn file_body(file: std::fs::File) -> Body {
 fn attachment_disposition(name: &str) -> String {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    // RFC 5987 attr-char: letters, digits and these stay as they are.
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(name, KEEP);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
@@ -1222,19 +1234,64 @@ async fn download_backup(State(api): State<Api>, h: HeaderMap, Path(name): Path<
             ApiError::Forbidden("未配置备份目录 / backups over HTTP are off (`shenbao serve --backup-dir DIR`)".into())
         })?;
         let name = backup_name(&name)?.to_string();
-        let missing = || ApiError::NotFound { what: "backup", id: name.clone() };
-        let file = std::fs::File::open(dir.join(&name)).map_err(|_| missing())?;
-        let meta = file.metadata().map_err(|e| ApiError::Internal(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(missing());
+        if !dir.join(&name).is_file() {
+            return Err(ApiError::NotFound { what: "backup", id: name.clone() });
         }
-        Ok((file, meta.len(), name))
+        // The database and its attachments (`NAME.blobs/`) together: one ZIP.
+        let zip = backup_archive(dir, &name)?;
+        let file = std::fs::File::open(&zip).map_err(|e| ApiError::Internal(format!("{}: {e}", zip.display())))?;
+        let size = file.metadata().map_err(|e| ApiError::Internal(e.to_string()))?.len();
+        Ok((file, size, format!("{name}.zip")))
     })
     .await;
     match found {
-        Ok((file, size, name)) => download(file, size, "application/octet-stream", &name),
+        Ok((file, size, name)) => download(file, size, "application/zip", &name),
         Err(e) => e.into_response(),
     }
+}
+
+/// `NAME.zip` beside the backup `NAME` in `dir`: the database file and its
+/// attachments folder (`NAME.blobs/…`), made once (kept for later downloads; a
+/// backup never changes) through a partial file renamed into place.
+fn backup_archive(dir: &std::path::Path, name: &str) -> Result<std::path::PathBuf, ApiError> {
+    use std::io::Write;
+    let out = dir.join(format!("{name}.zip"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let fail = |e: &dyn std::fmt::Display| ApiError::Internal(format!("archiving backup {name}: {e}"));
+    let partial = dir.join(format!(".{name}.zip.partial"));
+    let file = std::fs::File::create(&partial).map_err(|e| fail(&e))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    let mut add = |path: &std::path::Path, entry: String| -> Result<(), ApiError> {
+        zip.start_file(entry, options).map_err(|e| fail(&e))?;
+        let mut f = std::fs::File::open(path).map_err(|e| fail(&e))?;
+        std::io::copy(&mut f, &mut zip).map_err(|e| fail(&e))?;
+        Ok(())
+    };
+    add(&dir.join(name), name.to_string())?;
+    let blobs = dir.join(format!("{name}.blobs"));
+    let mut stack = vec![blobs.clone()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                add(&p, rel.to_string_lossy().replace('\\', "/"))?;
+            }
+        }
+    }
+    let mut file = zip.finish().map_err(|e| fail(&e))?;
+    file.flush().map_err(|e| fail(&e))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    std::fs::rename(&partial, &out).map_err(|e| fail(&e))?;
+    Ok(out)
 }
 
 async fn audit_chain(State(api): State<Api>, h: HeaderMap) -> Response {

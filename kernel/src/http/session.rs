@@ -166,7 +166,7 @@ pub(super) async fn current(State(api): State<Api>, h: HeaderMap) -> Response {
     let result = blocking(move || {
         let secret = session_cookie(&h).ok_or(ApiError::Unauthenticated)?;
         let (user, csrf) = k.session_user(&secret)?.ok_or(ApiError::Unauthenticated)?;
-        Ok(json!({ "user": user, "csrf_token": csrf }))
+        Ok(json!({ "user": user, "csrf_token": csrf, "now": k.now() }))
     })
     .await;
     match result {

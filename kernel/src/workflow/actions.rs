@@ -108,9 +108,33 @@ impl Kernel {
             Some(f) => return Err(ActError::Check(CheckError::UnknownForm { form: f.clone(), known: forms })),
             None => forms.first().cloned().unwrap_or_default(),
         };
-        // Each attachment of a draft has its own id.
+        // Each attachment of a draft has its own id, and a name people can read (no
+        // control or bidirectional-control characters: “gnp.exe” must not read “exe.png”).
         let mut ids = std::collections::BTreeSet::new();
         for a in &draft.attachments {
+            let bad_text = [&a.name, &a.id, &a.kind, &a.media_type]
+                .iter()
+                .any(|t| t.chars().any(crate::engine::text::is_unsafe) || t.chars().count() > 255);
+            if bad_text || a.name.trim().is_empty() {
+                return Err(ActError::BlockingFindings {
+                    findings: vec![Finding {
+                        rule_id: "attachment.name-unreadable".into(),
+                        severity: Severity::Blocking,
+                        path: "$".into(),
+                        message: Text::new(
+                            format!(
+                                "附件“{}”的名称、编号或类型为空、过长（超过 255 个字符）或含控制字符、双向控制字符，请改名后重新上传",
+                                crate::text::display(&a.name)
+                            ),
+                            format!(
+                                "attachment {:?}: its name, id, kind or media type is empty, longer than 255 characters, \
+                                 or holds control or bidirectional-control characters; rename it and attach it again",
+                                a.name.chars().take(80).collect::<String>()
+                            ),
+                        ),
+                    }],
+                });
+            }
             if !ids.insert(a.id.as_str()) {
                 return Err(ActError::BlockingFindings {
                     findings: vec![Finding {

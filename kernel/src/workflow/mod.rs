@@ -55,6 +55,13 @@ pub enum AdminError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Invalid(String),
+    /// The import would leave no administrator (admin at province scope): nobody
+    /// could administer the system over the API any more.
+    #[error(
+        "导入后将没有管理员（{user} 的管理员授权被替换）：请保留至少一个 admin@province 授权 / this would leave no \
+         administrator (user {user:?} loses its admin grant): keep at least one admin grant at province scope"
+    )]
+    LastAdministrator { user: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -132,6 +139,7 @@ impl Classified for AdminError {
         match self {
             AdminError::Store(e) => e.kind(),
             AdminError::NotFound { .. } => ErrorKind::NotFound,
+            AdminError::LastAdministrator { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -139,6 +147,7 @@ impl Classified for AdminError {
         match self {
             AdminError::Store(e) => e.code(),
             AdminError::NotFound { .. } => "not_found",
+            AdminError::LastAdministrator { .. } => "last_administrator",
             _ => "invalid_reference_data",
         }
     }
@@ -406,10 +415,12 @@ pub struct QueueItem {
     /// Last submitted (seconds since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<crate::Timestamp>,
-    /// The current stage's due date (办理期限, working days), or the rectification deadline.
+    /// The earliest of the current stage's due date (办理期限, working days), the
+    /// rectification deadline and the end of the stage's window for this applicant
+    /// (a district or city deadline, or a correction period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<shenbao_contract::Date>,
-    /// Past `due` (or the yearly report's due date) today, Beijing time (已超期).
+    /// Past `due`, the window's end or the yearly report's due date now, Beijing time (已超期).
     #[serde(default)]
     pub overdue: bool,
 }

@@ -359,7 +359,10 @@ impl Kernel {
             let mut rows = Vec::new();
             for app in self.applications_in(round_id)? {
                 let Some(org) = self.org(&app.applicant)? else { continue };
-                if handled_view(&mine, &round, &app) != Some(query.view) || !may_see(&user, &app, &round, &org) {
+                if handled_view(&mine, &round, &app) != Some(query.view)
+                    || query.stage.as_ref().is_some_and(|s| *s != app.state.stage)
+                    || !may_see(&user, &app, &round, &org)
+                {
                     continue;
                 }
                 rows.push(QueueItem {
@@ -380,16 +383,24 @@ impl Kernel {
         };
         // What a reviewer reads in each row.
         let forms = self.plugin_by_sha(&round.plugin.sha256).ok();
-        let today = self.now().local_date();
+        let now = self.now();
+        let today = now.local_date();
         for row in &mut rows {
             let Some(app) = self.read::<Application>(APPS, &row.application)? else { continue };
             let org = self.org(&app.applicant)?;
+            // The stage's window closes for this applicant (a district deadline …),
+            // unless a correction period keeps it open longer.
+            let window = round.graph.stages.iter().find(|s| s.id == app.state.stage).and_then(|s| s.window.as_deref());
+            let closes = app
+                .state
+                .correction_until
+                .or_else(|| org.as_ref().zip(window).and_then(|(o, w)| crate::engine::window_end(&round, o, w)));
+            row.due = [app.state.deadline, app.state.due, closes.map(|t| t.local_date())].into_iter().flatten().min();
+            row.overdue = is_overdue(&app.state, today) || closes.is_some_and(|t| now > t);
             row.applicant_name = org.map(|o| o.name);
             row.project_name = forms.as_ref().and_then(|l| l.forms().project_name(&app.form, &app.data.to_value()));
             row.direction = app.direction.clone();
             row.submitted_at = app.submitted_at;
-            row.due = app.state.deadline.or(app.state.due);
-            row.overdue = is_overdue(&app.state, today);
             row.applicant = app.applicant;
         }
         Ok(rows)

@@ -177,7 +177,26 @@ impl Kernel {
         for u in &users {
             self.check_user(u)?;
         }
-        Ok(self.write_all(USERS, &users, |u| &u.id)?)
+        // In the writing transaction: an import may not take away the last
+        // administrator's grant (a database that had one keeps one).
+        self.write(|tx| -> Result<usize, AdminError> {
+            let mut t = USERS.open(tx)?;
+            let mut before: Vec<User> = Vec::new();
+            for row in t.iter()? {
+                before.push(row?.1);
+            }
+            let had = before.iter().any(crate::engine::access::is_admin);
+            let keeps = before.iter().any(|u| crate::engine::access::is_admin(u) && !users.iter().any(|n| n.id == u.id))
+                || users.iter().any(crate::engine::access::is_admin);
+            if had && !keeps {
+                let lost = before.iter().find(|u| crate::engine::access::is_admin(u)).map(|u| u.id.clone());
+                return Err(AdminError::LastAdministrator { user: lost.unwrap_or_default() });
+            }
+            for u in &users {
+                t.insert(u.id.as_str(), u)?;
+            }
+            Ok(users.len())
+        })
     }
 
     /// Every user.
@@ -185,7 +204,7 @@ impl Kernel {
         self.read_all(USERS)
     }
 
-    pub(super) fn check_user(&self, user: &User) -> Result<(), AdminError> {
+    pub(crate) fn check_user(&self, user: &User) -> Result<(), AdminError> {
         if user.id.trim().is_empty() {
             return Err(AdminError::Invalid("user id is empty".into()));
         }

@@ -57,6 +57,22 @@ impl Kernel {
                 message: Text::new(zh, en),
             })
         };
+        // The id names the round in URLs, file names and download headers.
+        let id_ok = spec.id.len() <= 64
+            && spec.id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !id_ok {
+            fail(
+                "round.id-invalid",
+                "$.id",
+                "批次编号只能含字母、数字、-、_、.，以字母或数字开头，不超过 64 个字符".into(),
+                format!(
+                    "a round id is letters, digits, '-', '_' or '.', starting with a letter or digit, at most 64 \
+                     characters (e.g. er-2024q3); got {:?}",
+                    spec.id.chars().take(80).collect::<String>()
+                ),
+            );
+        }
         let edition = spec.edition.clone().unwrap_or_else(|| manifest.default_edition.clone());
         if !manifest.editions.is_empty() && !manifest.editions.iter().any(|e| e.id == edition) {
             fail(
