@@ -1240,12 +1240,25 @@ mod tests {
         r
     }
 
+    /// At `stage`, having come the main path there (draft → city → province →
+    /// expert → notice → library), entered by no recorded decision.
     fn at(stage: &str) -> AppState {
+        const PATH: [&str; 5] = ["city", "province", "expert", "notice", "library"];
         let mut s = AppState::new("draft", Timestamp(0));
         if stage != "draft" {
-            s.trail.push(Visit { stage: stage.into(), entered_at: Timestamp(0), decision: Some(0) });
+            let through = PATH.iter().position(|p| *p == stage).map_or(&[][..], |i| &PATH[..i]);
+            for p in through.iter().copied().chain([stage]) {
+                s.trail.push(Visit { stage: p.into(), entered_at: Timestamp(0), decision: Some(0) });
+            }
             s.stage = stage.into();
         }
+        s
+    }
+
+    /// At the province, routed past the city (a level it never reached).
+    fn past_the_city() -> AppState {
+        let mut s = at("province");
+        s.trail.retain(|v| v.stage != "city");
         s
     }
 
@@ -1283,6 +1296,8 @@ mod tests {
                 ..base("an opinion of invisible characters", at("city"), &city, req("return"), "opinion_required")
             },
             base("nothing was recommended to withdraw", at("province"), &city, req("withdraw"), "nothing_to_withdraw"),
+            // A level the application never reached (routed past it) may not act on it.
+            base("a level it never reached", past_the_city(), &city, req("withdraw"), "forbidden"),
             base("assign without experts", at("expert"), &province, req("assign"), "missing_payload"),
             base("resolve with nothing open", at("notice"), &province, req("resolve"), "no_open_objection"),
             base("nothing after the library", at("library"), &province, req("nowhere"), "no_next_stage"),
