@@ -107,6 +107,40 @@ impl RowErrors {
     }
 }
 
+/// Most rows (below the header) and columns a sheet may have: a workbook that
+/// unpacks to more is refused as it is read, before it takes the memory.
+pub const MAX_SHEET_ROWS: usize = 200_000;
+/// See [`MAX_SHEET_ROWS`].
+pub const MAX_SHEET_COLUMNS: usize = 256;
+
+/// A workbook cell as text: whole numbers without ".0", dates as the day (with the
+/// time of day when the cell has one), ISO date-times with a space.
+fn cell_text(c: &calamine::Data) -> String {
+    match c {
+        calamine::Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                f.to_string()
+            }
+        }
+        calamine::Data::Int(n) => n.to_string(),
+        calamine::Data::DateTime(d) if d.is_datetime() => excel_date(d.as_f64()).map_or_else(
+            || d.to_string(),
+            |day| {
+                let secs = (d.as_f64().fract() * 86_400.0).round() as u32;
+                if secs == 0 || secs >= 86_400 {
+                    day.to_string()
+                } else {
+                    format!("{day} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+                }
+            },
+        ),
+        calamine::Data::DateTimeIso(s) => s.replacen('T', " ", 1),
+        other => other.to_string(),
+    }
+}
+
 /// One sheet: its header and rows (row numbers as a spreadsheet shows them: header = 1).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sheet {
@@ -214,49 +248,56 @@ pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> 
     let mut numeric_at: Vec<(usize, usize)> = Vec::new();
     match ext.as_str() {
         "xlsx" | "xlsm" => {
-            use calamine::{Reader, open_workbook_auto_from_rs};
-            let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+            use calamine::{Reader, Xlsx};
+            let mut wb = Xlsx::new(std::io::Cursor::new(bytes))
                 .map_err(|e| err(format!("不是可读的 Excel 工作簿 / not a readable workbook: {e}")))?;
-            let range = wb
-                .worksheet_range_at(0)
-                .ok_or_else(|| err("工作簿中没有工作表 / the workbook has no sheet".into()))?
+            let first = wb
+                .sheet_names()
+                .first()
+                .cloned()
+                .ok_or_else(|| err("工作簿中没有工作表 / the workbook has no sheet".into()))?;
+            // Cell by cell, never the whole sheet at once: a small file can unpack to
+            // millions of cells, so rows and columns are bounded as they are read.
+            let mut cells = wb
+                .worksheet_cells_reader(&first)
                 .map_err(|e| err(format!("读取第一个工作表失败 / reading the first sheet: {e}")))?;
-            for (i, row) in range.rows().enumerate() {
-                all.push(
-                    row.iter()
-                        .enumerate()
-                        .map(|(j, c)| match c {
-                            calamine::Data::Float(f) => {
-                                numeric_at.push((i, j));
-                                if f.fract() == 0.0 && f.abs() < 1e15 {
-                                    format!("{}", *f as i64)
-                                } else {
-                                    f.to_string()
-                                }
-                            }
-                            calamine::Data::Int(n) => {
-                                numeric_at.push((i, j));
-                                n.to_string()
-                            }
-                            // Date cells: the day, not Excel's serial number; with its
-                            // time of day when the cell has one (a date column keeps the day).
-                            calamine::Data::DateTime(d) if d.is_datetime() => excel_date(d.as_f64()).map_or_else(
-                                || d.to_string(),
-                                |day| {
-                                    let secs = (d.as_f64().fract() * 86_400.0).round() as u32;
-                                    if secs == 0 || secs >= 86_400 {
-                                        day.to_string()
-                                    } else {
-                                        format!("{day} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-                                    }
-                                },
-                            ),
-                            calamine::Data::DateTimeIso(s) => s.replacen('T', " ", 1),
-                            other => other.to_string(),
-                        })
-                        .collect(),
-                );
+            let too_big = |what: &str, n: u64, max: usize| {
+                err(format!(
+                    "工作表过大：{what}达到 {n}，上限 {max} / the sheet is too large: {n} {what_en}, at most {max}",
+                    what_en = if what == "行数" { "rows" } else { "columns" }
+                ))
+            };
+            while let Some(cell) =
+                cells.next_cell().map_err(|e| err(format!("读取第一个工作表失败 / reading the first sheet: {e}")))?
+            {
+                let (r, c) = cell.get_position();
+                let (r, c) = (r as usize, c as usize);
+                if r >= MAX_SHEET_ROWS + 1 {
+                    return Err(too_big("行数", r as u64 + 1, MAX_SHEET_ROWS));
+                }
+                if c >= MAX_SHEET_COLUMNS {
+                    return Err(too_big("列数", c as u64 + 1, MAX_SHEET_COLUMNS));
+                }
+                let value = calamine::Data::from(cell.get_value().clone());
+                if matches!(value, calamine::Data::Empty) {
+                    continue;
+                }
+                while all.len() <= r {
+                    all.push(Vec::new());
+                }
+                let row = &mut all[r];
+                while row.len() <= c {
+                    row.push(String::new());
+                }
+                if matches!(value, calamine::Data::Float(_) | calamine::Data::Int(_)) {
+                    numeric_at.push((r, c));
+                }
+                row[c] = cell_text(&value);
             }
+            // Rows above the first used one are not there (as a range would start).
+            let first_used = all.iter().position(|r| !r.is_empty()).unwrap_or(0);
+            all.drain(..first_used);
+            numeric_at = numeric_at.into_iter().map(|(r, c)| (r - first_used, c)).collect();
         }
         "csv" | "txt" => {
             let (text, delimiter) = decode_csv(&file, bytes)?;

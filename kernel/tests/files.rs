@@ -289,3 +289,26 @@ fn exports_keep_numbers_cut_what_excel_cannot_hold_and_defuse_formulas() {
     let csv = String::from_utf8(shenbao::io::summary_csv(&summary).unwrap()).unwrap();
     assert!(csv.contains("'=HYPERLINK") && !csv.contains(",=HYPERLINK"), "{}", &csv[..200]);
 }
+
+/// A small workbook can unpack to millions of cells: the reader bounds rows and
+/// columns as it reads, and refuses a sheet past them naming the bound.
+#[test]
+fn a_workbook_past_the_bounds_is_refused_as_it_is_read() {
+    for (row, col, what) in [(250_000u32, 0u16, "rows"), (1, 300, "columns")] {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "统一社会信用代码").unwrap();
+        ws.write_string(row, col, "x").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let e = shenbao::io::read_sheet_bytes("big.xlsx", &bytes).unwrap_err();
+        assert!(e.to_string().contains("too large") && e.to_string().contains(what), "{e}");
+    }
+    // Within them, the same workbook reads (a header and a row after blank rows).
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(2, 1, "统一社会信用代码").unwrap();
+    ws.write_string(3, 1, "91441302MA5D00001E").unwrap();
+    let sheet = shenbao::io::read_sheet_bytes("ok.xlsx", &wb.save_to_buffer().unwrap()).unwrap();
+    assert!(sheet.header.iter().any(|h| h == "统一社会信用代码"), "{sheet:?}");
+    assert_eq!(sheet.rows.len(), 1, "{sheet:?}");
+}
