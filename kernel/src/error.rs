@@ -182,6 +182,15 @@ impl Classified for InstallError {
             _ => "plugin_refused",
         }
     }
+    fn advice(&self) -> &'static str {
+        match self {
+            InstallError::VersionConflict { .. } => {
+                "an installed version never changes (rounds pin it): give the rebuilt component a new version \
+                 in its manifest (and in round.json), or try it in a fresh database"
+            }
+            _ => self.kind().advice(),
+        }
+    }
 }
 
 impl Classified for LookupError {

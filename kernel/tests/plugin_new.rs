@@ -79,7 +79,8 @@ fn walk(lang: &str) {
     let text = ok(&out, "plugin test");
     assert!(text.contains("4 passed, 0 failed") && text.contains(&format!("{NAME}@0.1.0")), "{text}");
     // Installed, a round opened, the draft submitted.
-    let demo = testkit::root().join("examples/demo");
+    // The project's own demo data, as its README says.
+    let demo = proj.join("demo");
     let db = tmp.path().join("trial.redb");
     let db = db.to_str().unwrap();
     let run = |args: &[&str]| ok(&shenbao(&[&["--db", db, "--now", "2026-03-10 09:00"][..], args].concat(), &proj), &args.join(" "));
@@ -151,14 +152,27 @@ fn the_scaffold_carries_every_sdk_file() {
         }
     }
     // A bad name or a folder in use writes nothing.
+    std::fs::write(tmp.path().join("a-file"), "x").unwrap();
     for (args, why) in [
         (vec!["plugin", "new", "Smart_Factory", "--lang", "rust"], "an id with capitals"),
+        (vec!["plugin", "new", "self", "--lang", "rust"], "a Rust keyword"),
+        (vec!["plugin", "new", "a--b", "--lang", "js"], "a double dash"),
         (vec!["plugin", "new", NAME, "--lang", "rust", "--dir", "rust"], "a folder that is not empty"),
+        (vec!["plugin", "new", NAME, "--lang", "rust", "--dir", "a-file"], "a file"),
     ] {
         let out = shenbao(&args, tmp.path());
         assert!(!out.status.success(), "{why}");
         let said = String::from_utf8_lossy(&out.stderr);
-        assert!(said.contains("无效") || said.contains("不为空"), "{why}: {said}");
+        assert!(said.contains("无效") || said.contains("不为空") || said.contains("不是文件夹"), "{why}: {said}");
     }
     assert!(!tmp.path().join("Smart_Factory").exists());
+    // A program named like an SDK type gets a type of its own (`CheckerProgram`).
+    for (lang, file, decl) in [("python", "app.py", "class CheckerProgram(Program)"), ("js", "index.js", "class CheckerProgram extends Program")] {
+        let proj = tmp.path().join(format!("checker-{lang}"));
+        ok(&shenbao(&["plugin", "new", "checker", "--lang", lang, "--dir", proj.to_str().unwrap()], tmp.path()), lang);
+        let text = std::fs::read_to_string(proj.join(file)).unwrap();
+        assert!(text.contains(decl) && !text.contains("class Checker("), "{lang}: {text:.400}");
+        let readme = std::fs::read_to_string(proj.join("README.md")).unwrap();
+        assert!(readme.contains("import users demo/users.csv") && readme.contains("SHENBAO_NOW"), "{readme}");
+    }
 }

@@ -32,6 +32,9 @@ const CASES: &[File] = files! {
     "cases/cases/declared-attachment-missing-licence.json" => "../../../../plugins/minimal/cases/cases/declared-attachment-missing-licence.json",
     "draft.json" => "../../../../plugins/minimal/draft.json",
     "licence.txt" => "../../../../plugins/minimal/licence.txt",
+    "demo/regions.csv" => "../../../../examples/demo/regions.csv",
+    "demo/orgs.csv" => "../../../../examples/demo/orgs.csv",
+    "demo/users.csv" => "../../../../examples/demo/users.csv",
 };
 
 /// The Rust SDK and the contract crate it re-exports, vendored.
@@ -94,11 +97,33 @@ fn componentize_py() -> &'static str {
     PY_PINS.lines().map(str::trim).find(|l| l.starts_with("componentize-py")).unwrap_or("componentize-py")
 }
 
-/// A project's text with the template's program id replaced by `name`.
+/// The template's header sentences that describe it in Shenbao's repository.
+const TEMPLATE_NOTES: &[(&str, &str)] = &[
+    (" — the author guide's example (`plugins/README.md`).", " (made by `shenbao plugin new`)."),
+    (" — the author guide's example (plugins/README.md).", " (made by `shenbao plugin new`)."),
+    (
+        " The same program\n//! is written in Python (`../python`) and JavaScript (`../js`); the test suite builds all\n//! three and requires the same manifest and findings.",
+        " Start from it:\n//! the manifest in `describe`, the rules in `check`, the cases in `cases/`.",
+    ),
+    (
+        " The same program is\nwritten in Rust (`../rust`) and JavaScript (`../js`); the test suite builds all three and\nrequires the same manifest and findings.",
+        " Start from it: the\nmanifest in `describe`, the rules in `check`, the cases in `cases/`.",
+    ),
+    (
+        " The same program is\n// written in Rust (`../rust`) and Python (`../python`); the test suite builds all three and\n// requires the same manifest and findings.",
+        " Start from it: the\n// manifest in `describe`, the rules in `check`, the cases in `cases/`.",
+    ),
+    ("A minimal complete program", "A complete program"),
+];
+
+/// A project's text with the template's program id replaced by `name`; its type is
+/// `<Name>Program` (never an SDK or language name: `checker` → `CheckerProgram`).
 fn rename(text: &str, name: &str) -> String {
-    text.replace("A minimal complete program", "A complete program")
-        .replace("minimal", name)
-        .replace("Minimal", &pascal(name))
+    let mut text = text.to_string();
+    for (from, to) in TEMPLATE_NOTES {
+        text = text.replace(from, to);
+    }
+    text.replace("Minimal", &format!("{}Program", pascal(name))).replace("minimal", name)
 }
 
 fn pascal(name: &str) -> String {
@@ -110,14 +135,25 @@ fn pascal(name: &str) -> String {
         .collect()
 }
 
-/// Whether `name` may be a program id (and so a Cargo package, a file name, a rule-id prefix).
+/// Whether `name` may be a program id (and so a Cargo package, a file name, a
+/// rule-id prefix): lower-case letters, digits and single '-' between them,
+/// starting with a letter, at most 40 characters, and not a name Cargo keeps for
+/// itself (Rust's keywords and built-in crates).
 pub fn valid_name(name: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "self", "super", "crate", "std", "core", "alloc", "test", "proc-macro", "as", "break", "const", "continue",
+        "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
+        "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+        "typeof", "unsized", "virtual", "yield", "try", "gen",
+    ];
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && name.len() <= 40
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
         && !name.contains("--")
+        && !RESERVED.contains(&name)
 }
 
 /// Write the project; returns its folder and the files written.
@@ -129,11 +165,27 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
     let name = args.name.as_str();
     if !valid_name(name) {
         return Err(format!(
-            "程序标识“{name}”无效：只能含小写字母、数字和 -，以字母开头，不超过 40 个字符 / program id {name:?} must be \
-             lower-case letters, digits and '-', start with a letter, at most 40 characters (e.g. smart-factory-2026)"
+            "程序标识“{name}”无效：只能含小写字母、数字和单个 -（不在末尾），以字母开头，不超过 40 个字符，不能是 Rust \
+             保留字 / program id {name:?} must be lower-case letters and digits with single '-' between them, start \
+             with a letter, be at most 40 characters and not a Rust keyword or built-in crate name (e.g. smart-factory; \
+             the year goes in the round's id)"
         ));
     }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(name));
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "{} 已存在且不是文件夹 / {} exists and is not a folder: choose another --dir",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    if dir.is_symlink() && !dir.exists() {
+        return Err(format!(
+            "{} 是指向不存在位置的链接 / {} is a link to nothing: choose another --dir",
+            dir.display(),
+            dir.display()
+        ));
+    }
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(format!(
             "{} 已存在且不为空 / {} exists and is not empty: choose another --dir",
@@ -327,15 +379,27 @@ what it got; the run ends with a summary and exit code 1.
 
 ## Try it in a database
 
+`demo/` holds regions, organisations and users to try it with (`org-01` applies for
+an organisation in Huizhou, `huizhou` is its city's officer). The round's applicant
+window is in March 2026: `--now` sets the clock for a rehearsal.
+
 ```sh
-shenbao --db trial.redb plugin install {out}
-shenbao --db trial.redb round create cases/round.json
-shenbao --db trial.redb round open {name}-2026
+export SHENBAO_DB=trial.redb SHENBAO_NOW="2026-03-10 09:00"
+shenbao plugin install {out}
+shenbao import regions demo/regions.csv
+shenbao import orgs demo/orgs.csv
+shenbao import users demo/users.csv
+shenbao round create cases/round.json
+shenbao round open {name}-2026
+shenbao app attach --as org-01 licence.txt      # prints the sha256 and size draft.json names
+shenbao app draft --as org-01 --round {name}-2026 draft.json
+shenbao app submit --as org-01 A0000001
+shenbao queue --as huizhou --round {name}-2026
 ```
 
-`draft.json` is an application draft (`shenbao app draft --as USER --round {name}-2026
-draft.json`, after `shenbao app attach` for `licence.txt` gives the attachment's
-sha256 and size).
+An installed version never changes (rounds pin it): after changing the program,
+give it a new version (in its manifest and in `cases/round.json`) or use a fresh
+database.
 
 The author guide (Shenbao's `plugins/README.md`) explains every part: the manifest,
 rule tables, `PlatformGraph` and its action ids, the summary column sources, the
