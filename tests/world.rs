@@ -117,6 +117,7 @@ pub fn spec() -> RoundSpec {
         quotas: None,
         config: serde_json::json!({}),
         correction_working_days: None,
+        channels: Vec::new(),
     }
 }
 

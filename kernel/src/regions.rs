@@ -34,6 +34,14 @@ pub const CHANNELS: &[(&str, &str)] = &[
     ("provincial-soe", "省属国有企业"),
 ];
 
+/// Whether `id` may be a channel's id (the platform's or one a round declares):
+/// lower-case letters, digits and '-', starting with a letter, at most 40 characters.
+pub fn valid_channel_id(id: &str) -> bool {
+    id.len() <= 40
+        && id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// City groups of Guangdong.
 pub const CITY_GROUPS: &[(&str, &str)] = &[("prd", "珠三角"), ("east", "粤东"), ("west", "粤西"), ("north", "粤北")];
 

@@ -1730,3 +1730,54 @@ async fn hostile_administrative_input_is_refused() {
     assert!(e.to_string().contains("blobs"), "{e}");
     assert!(!out.path().join("again.redb").exists());
 }
+
+/// Issue 18: a round declares channels beyond the platform's (行业协会), each with
+/// the stages its applications skip; an organisation of that channel is reviewed by
+/// the body the round names (here the province, past district and city review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_declares_its_own_channels() {
+    use shenbao::ActionRequest;
+    let s = server(ApiConfig::default()).await;
+    let k = &s.kernel;
+    let mut spec: Value = serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+    let association = json!({
+        "id": "industry-association",
+        "title": { "zh": "行业协会", "en": "industry association" },
+        "skip": ["district-review", "city-review"]
+    });
+    // Refused: a platform channel, a bad id, a stage the graph lacks.
+    for (bad, rule) in [
+        (json!({"id": "region", "title": {"zh": "属地", "en": "region"}, "skip": []}), "round.channel-duplicate"),
+        (json!({"id": "Bad Id", "title": {"zh": "坏", "en": "bad"}, "skip": []}), "round.channel-invalid"),
+        (json!({"id": "x", "title": {"zh": "某", "en": "x"}, "skip": ["no-such-stage"]}), "graph.route-unknown-stage"),
+    ] {
+        spec["channels"] = json!([bad]);
+        let (st, b) = s.call("admin", Method::POST, "/v1/rounds", Some(spec.clone())).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b.to_string().contains(rule), "{rule}: {b}");
+    }
+    spec["channels"] = json!([association]);
+    let (st, b) = s.call("admin", Method::POST, "/v1/rounds", Some(spec)).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, b) = s.call("admin", Method::POST, &format!("/v1/rounds/{ROUND}/open"), None).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    // An association registered in Huicheng: its application goes to the province.
+    let mut org = k.org("91441302MA5D00002H").unwrap().unwrap();
+    org.channel = "industry-association".into();
+    k.upsert_orgs(&[org]).unwrap();
+    let mut draft: shenbao::Draft = serde_json::from_value(s.draft("applicant").await).unwrap();
+    for a in &mut draft.attachments {
+        let blob = k.store_blob("org-02", format!("%PDF-1.7 {}", a.kind).as_bytes(), None).unwrap();
+        (a.sha256, a.size) = (blob.sha256, blob.size);
+    }
+    let id = k.save_draft("org-02", ROUND, None, draft).unwrap().application.id;
+    let r = k.act("org-02", &id, &ActionRequest::new("submit")).unwrap();
+    assert_eq!(r.application.state.stage, "province-review", "{:?}", r.decision.explain);
+    assert!(r.decision.explain.iter().any(|e| e.contains("channel:industry-association")), "{:?}", r.decision.explain);
+    // Its district never sees it; the province does. A channel id must still be one.
+    assert!(s.list("district", "").await.is_empty());
+    assert_eq!(s.list("province", "").await, [id]);
+    let mut bad = k.org("91441302MA5D00003L").unwrap().unwrap();
+    bad.channel = "行业协会".into();
+    assert!(k.upsert_orgs(&[bad]).is_err());
+}

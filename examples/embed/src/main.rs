@@ -122,6 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config: serde_json::json!({}),
         // 补正期限: a return after a window closed gives five working days to correct.
         correction_working_days: Some(5),
+        channels: Vec::new(),
     })?;
     kernel.open_round("er-2024q3")?;
 

@@ -1052,6 +1052,7 @@ mod tests {
                 quotas: None,
                 config: serde_json::Value::Null,
                 correction_working_days: None,
+                channels: Vec::new(),
             },
             plugin: crate::model::PluginId {
                 program: "p".into(),

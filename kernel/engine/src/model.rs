@@ -213,6 +213,27 @@ pub struct RoundSpec {
     /// closed window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction_working_days: Option<u32>,
+    /// Channels (渠道) this round addresses beyond the platform's own (`region`,
+    /// `central-enterprise`, `out-of-province`, `provincial-soe`), each with the
+    /// stages its applications skip: the body that reviews them is the first stage
+    /// they keep (an industry association's skip district and city review and go to
+    /// the province). They become routes of the round's graph.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelRoute>,
+}
+
+/// A channel a round declares (`RoundSpec::channels`), e.g. 行业协会 or 省属企业集团.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelRoute {
+    /// The channel's id, as organisations carry it (`industry-association`):
+    /// lower-case letters, digits and '-'.
+    pub id: String,
+    /// Its name, in Chinese and English.
+    pub title: shenbao_contract::Text,
+    /// The stages its applications skip (ids of the round's graph).
+    #[serde(default)]
+    pub skip: Vec<String>,
 }
 
 /// A round as stored: the spec plus what was pinned when it was created.

@@ -49,7 +49,11 @@ pub enum AdminError {
     CreditCode { code: String, error: shenbao_contract::credit_code::CreditCodeError },
     #[error("{what} {id:?} does not exist (import regions first)")]
     UnknownRegion { what: &'static str, id: String },
-    #[error("unknown channel {0:?}; channels are region, central-enterprise, out-of-province, provincial-soe")]
+    #[error(
+        "渠道“{0}”无效：小写字母、数字和 -（平台的渠道为 region、central-enterprise、out-of-province、provincial-soe，其他渠道由批次声明） / \
+         channel {0:?} is not a channel id: lower-case letters, digits and '-' (the platform's are region, central-enterprise, \
+         out-of-province, provincial-soe; a round declares others in `channels`)"
+    )]
     UnknownChannel(String),
     #[error("{}“{id}”不存在 / {what} {id:?} does not exist", what_zh(what))]
     NotFound { what: &'static str, id: String },

@@ -116,7 +116,8 @@ impl Kernel {
     pub(super) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
         shenbao_contract::credit_code::validate(&org.credit_code)
             .map_err(|error| AdminError::CreditCode { code: org.credit_code.clone(), error })?;
-        if !crate::regions::CHANNELS.iter().any(|(c, _)| *c == org.channel) {
+        // The platform's channels, or one a round declares (`RoundSpec::channels`).
+        if !crate::regions::valid_channel_id(&org.channel) {
             return Err(AdminError::UnknownChannel(org.channel.clone()));
         }
         if org.name.trim().is_empty() {

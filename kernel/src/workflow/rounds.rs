@@ -82,7 +82,34 @@ impl Kernel {
                 format!("unknown edition {edition:?}"),
             );
         }
-        let graph = spec.graph.clone().unwrap_or_else(|| manifest.graph.clone());
+        let mut graph = spec.graph.clone().unwrap_or_else(|| manifest.graph.clone());
+        // The round's own channels, each a route of its graph.
+        for (i, c) in spec.channels.iter().enumerate() {
+            let path = format!("$.channels[{i}].id");
+            if !crate::regions::valid_channel_id(&c.id) {
+                fail(
+                    "round.channel-invalid",
+                    &path,
+                    format!("渠道编号“{}”无效：小写字母、数字和 -，以字母开头，不超过 40 个字符", c.id.chars().take(60).collect::<String>()),
+                    format!("channel id {:?} must be lower-case letters, digits and '-', starting with a letter, at most 40 characters", c.id.chars().take(60).collect::<String>()),
+                );
+            } else if crate::regions::CHANNELS.iter().any(|(b, _)| *b == c.id)
+                || spec.channels[..i].iter().any(|x| x.id == c.id)
+            {
+                fail(
+                    "round.channel-duplicate",
+                    &path,
+                    format!("渠道“{}”已由平台或本批次定义", c.id),
+                    format!("channel {:?} is the platform's own or declared twice; the program's graph routes the platform's channels", c.id),
+                );
+            }
+            graph.routes.push(shenbao_contract::Route {
+                id: format!("channel:{}", c.id),
+                title: c.title.clone(),
+                when: shenbao_contract::RouteCondition::Channel(vec![c.id.clone()]),
+                skip: c.skip.clone(),
+            });
+        }
         findings.extend(check_graph(&graph));
         let p = spec.province;
         let mut fail = |rule: &str, path: &str, zh: String, en: String| {
