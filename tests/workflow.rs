@@ -714,7 +714,8 @@ fn bad_reference_data_is_refused() {
     assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
     let o = org(99, Some("huizhou"), Some("shenzhen.nanshan"), "region");
     assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
-    let o = org(99, Some("huizhou"), None, "moon-base");
+    // A channel is an id (a round may declare one beyond the platform's four).
+    let o = org(99, Some("huizhou"), None, "Moon Base");
     assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownChannel(_))));
     // An organisation without its district cannot apply (必须选择企业所属市、所属行政区).
     w.kernel.upsert_org(&org(98, Some("huizhou"), None, "region")).unwrap();
