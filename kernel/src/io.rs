@@ -669,6 +669,18 @@ impl Kernel {
     /// The refused rows ([`ImportError::Row`] or [`ImportError::Rows`]) or a missing column.
     pub fn import_regions_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
         let regions = parse_regions(sheet)?;
+        // Each row's parent exists (stored or in the file) and is of the level above.
+        let stored = self.regions().map_err(AdminError::from)?;
+        let mut errors = RowErrors::new(sheet);
+        for ((n, _), r) in sheet.rows.iter().zip(&regions) {
+            let parent = r.parent.as_ref().and_then(|p| {
+                regions.iter().find(|x| &x.id == p).or_else(|| stored.iter().find(|x| &x.id == p))
+            });
+            if let Some(problem) = crate::regions::parent_problem(r, parent) {
+                errors.take::<()>(Err(sheet.bad(*n, &R_PARENT, problem)));
+            }
+        }
+        errors.finish()?;
         Ok(self.import_regions(&regions)?)
     }
 

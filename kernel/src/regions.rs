@@ -34,6 +34,29 @@ pub const CHANNELS: &[(&str, &str)] = &[
     ("provincial-soe", "省属国有企业"),
 ];
 
+/// What is wrong with `r`'s parent, if anything: a city's parent is the province,
+/// a district's a city; a province has none. `parent` is the parent region as
+/// known (stored or in the same import), `None` when there is no such region.
+pub fn parent_problem(r: &Region, parent: Option<&Region>) -> Option<String> {
+    let want = match r.kind {
+        RegionKind::Province => return None,
+        RegionKind::City => RegionKind::Province,
+        RegionKind::District => RegionKind::City,
+    };
+    let (zh, en) = match want {
+        RegionKind::Province => ("省", "the province"),
+        _ => ("地市", "a city"),
+    };
+    match (&r.parent, parent) {
+        (None, _) => Some(format!("须填写上级区域（{zh}） / needs its parent region ({en})")),
+        (Some(p), None) => Some(format!("上级区域“{p}”不存在 / parent region {p:?} does not exist")),
+        (Some(p), Some(found)) if found.kind != want => Some(format!(
+            "上级区域“{p}”不是{zh} / parent region {p:?} is not {en}"
+        )),
+        _ => None,
+    }
+}
+
 /// Whether `id` may be a channel's id (the platform's or one a round declares):
 /// lower-case letters, digits and '-', starting with a letter, at most 40 characters.
 pub fn valid_channel_id(id: &str) -> bool {

@@ -312,3 +312,26 @@ fn a_workbook_past_the_bounds_is_refused_as_it_is_read() {
     assert!(sheet.header.iter().any(|h| h == "统一社会信用代码"), "{sheet:?}");
     assert_eq!(sheet.rows.len(), 1, "{sheet:?}");
 }
+
+/// A region's parent is the level above (a city's the province, a district's a
+/// city), stored or in the same file; every row that is not is named.
+#[test]
+fn region_parents_are_the_level_above_and_every_bad_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = Kernel::open(dir.path().join("r.redb")).unwrap();
+    k.import_regions_file(&testkit::root().join("examples/demo/regions.csv")).unwrap();
+    let csv = "id,name,kind,parent\nbar,巴,district,guangdong\nfoo,福,district,nowhere\nqux,曲,city,huizhou\nok,好,district,huizhou\n";
+    let sheet = shenbao::io::read_sheet_bytes("regions.csv", csv.as_bytes()).unwrap();
+    let e = k.import_regions_sheet(&sheet).unwrap_err();
+    let shenbao::io::ImportError::Rows { rows, total, .. } = &e else { panic!("{e}") };
+    assert_eq!(*total, 3, "{e}");
+    let named: Vec<usize> = rows
+        .iter()
+        .map(|r| match r {
+            shenbao::io::ImportError::Row { row, .. } => *row,
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(named, [2, 3, 4], "{e}");
+    assert!(k.region("ok").unwrap().is_none(), "all or none");
+}

@@ -11,9 +11,15 @@ impl Kernel {
             let mut t = REGIONS.open(tx)?;
             for r in regions {
                 if let Some(p) = &r.parent {
-                    let known = t.get(p.as_str())?.is_some() || regions.iter().any(|x| &x.id == p);
-                    if !known {
+                    let parent = match regions.iter().find(|x| &x.id == p) {
+                        Some(x) => Some(x.clone()),
+                        None => t.get(p.as_str())?,
+                    };
+                    if parent.is_none() {
                         return Err(AdminError::UnknownRegion { what: "parent region", id: p.clone() });
+                    }
+                    if let Some(problem) = crate::regions::parent_problem(r, parent.as_ref()) {
+                        return Err(AdminError::Invalid(format!("{}: {problem}", r.id)));
                     }
                 }
                 t.insert(r.id.as_str(), r)?;
