@@ -392,8 +392,9 @@ impl Sheet {
             ));
         }
         let code = shenbao_contract::credit_code::normalise(raw);
-        shenbao_contract::credit_code::validate(&code)
-            .map_err(|e| self.bad(n, col, format!("统一社会信用代码无效：{} / invalid credit code: {}", e.zh(), e.en())))?;
+        shenbao_contract::credit_code::validate(&code).map_err(|e| {
+            self.bad(n, col, format!("统一社会信用代码无效：{} / invalid credit code: {}", e.zh(), e.en()))
+        })?;
         Ok(code)
     }
 
@@ -440,36 +441,34 @@ pub fn parse_regions(sheet: &Sheet) -> Result<Vec<Region>, ImportError> {
     let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
         let row = (|| -> Result<Region, ImportError> {
-        let kind = match get(r, Some(kind)) {
-            Some("province" | "省") => RegionKind::Province,
-            Some("city" | "市" | "地市") => RegionKind::City,
-            Some("district" | "区县" | "区") => RegionKind::District,
-            other => {
-                Err(sheet.bad(
+            let kind = match get(r, Some(kind)) {
+                Some("province" | "省") => RegionKind::Province,
+                Some("city" | "市" | "地市") => RegionKind::City,
+                Some("district" | "区县" | "区") => RegionKind::District,
+                other => Err(sheet.bad(
                     *n,
                     &R_KIND,
                     format!("“{}”不是省、市或区县 / {other:?} is not province, city or district", other.unwrap_or("")),
-                ))?
+                ))?,
+            };
+            let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "为空 / empty"))?.to_string();
+            sheet.unique(&mut seen, *n, &id, &R_ID)?;
+            let region = Region {
+                name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "为空 / empty"))?.to_string(),
+                parent: get(r, parent).map(str::to_string),
+                group: get(r, group).map(str::to_string),
+                separately_planned: get(r, planned).is_some_and(yes),
+                kind,
+                id,
+            };
+            if region.kind != RegionKind::Province && region.parent.is_none() {
+                return Err(sheet.bad(
+                    *n,
+                    &R_PARENT,
+                    "市或区县须填写上级区域 / a city or district needs its parent region",
+                ));
             }
-        };
-        let id = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &R_ID, "为空 / empty"))?.to_string();
-        sheet.unique(&mut seen, *n, &id, &R_ID)?;
-        let region = Region {
-            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &R_NAME, "为空 / empty"))?.to_string(),
-            parent: get(r, parent).map(str::to_string),
-            group: get(r, group).map(str::to_string),
-            separately_planned: get(r, planned).is_some_and(yes),
-            kind,
-            id,
-        };
-        if region.kind != RegionKind::Province && region.parent.is_none() {
-            return Err(sheet.bad(
-                *n,
-                &R_PARENT,
-                "市或区县须填写上级区域 / a city or district needs its parent region",
-            ));
-        }
-        Ok(region)
+            Ok(region)
         })();
         if let Some(region) = errors.take(row) {
             out.push(region);
@@ -502,47 +501,47 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
     let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
         let row = (|| -> Result<Organisation, ImportError> {
-        let credit_code = sheet.credit_code(*n, r, code, &O_CODE)?;
-        sheet.unique(&mut seen, *n, &credit_code, &O_CODE)?;
-        let city = match get(r, known[3]) {
-            Some(v) => Some(
-                region(v, RegionKind::City)
-                    .ok_or_else(|| sheet.bad(*n, &O_CITY, format!("没有城市“{v}” / no city {v:?}")))?,
-            ),
-            None => None,
-        };
-        let district = match get(r, known[4]) {
-            Some(v) => Some(region(v, RegionKind::District).ok_or_else(|| {
-                sheet.bad(
-                    *n,
-                    &O_DISTRICT,
-                    format!("没有区县“{v}”（请先导入行政区划） / no district {v:?} (import regions first)"),
-                )
-            })?),
-            None => None,
-        };
-        let mut profile = serde_json::Map::new();
-        for (i, h) in sheet.header.iter().enumerate() {
-            if known.contains(&Some(i)) || h.is_empty() {
-                continue;
+            let credit_code = sheet.credit_code(*n, r, code, &O_CODE)?;
+            sheet.unique(&mut seen, *n, &credit_code, &O_CODE)?;
+            let city = match get(r, known[3]) {
+                Some(v) => Some(
+                    region(v, RegionKind::City)
+                        .ok_or_else(|| sheet.bad(*n, &O_CITY, format!("没有城市“{v}” / no city {v:?}")))?,
+                ),
+                None => None,
+            };
+            let district = match get(r, known[4]) {
+                Some(v) => Some(region(v, RegionKind::District).ok_or_else(|| {
+                    sheet.bad(
+                        *n,
+                        &O_DISTRICT,
+                        format!("没有区县“{v}”（请先导入行政区划） / no district {v:?} (import regions first)"),
+                    )
+                })?),
+                None => None,
+            };
+            let mut profile = serde_json::Map::new();
+            for (i, h) in sheet.header.iter().enumerate() {
+                if known.contains(&Some(i)) || h.is_empty() {
+                    continue;
+                }
+                if let Some(v) = get(r, Some(i)) {
+                    profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
+                }
             }
-            if let Some(v) = get(r, Some(i)) {
-                profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
-            }
-        }
-        Ok(Organisation {
-            credit_code,
-            name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "为空 / empty"))?.to_string(),
-            channel: get(r, known[2]).unwrap_or("region").to_string(),
-            city,
-            district,
-            dishonest: get(r, known[5]).is_some_and(yes),
-            tags: get(r, known[6])
-                .map(|t| t.split([';', '；']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-                .unwrap_or_default(),
-            qualifications: Vec::new(),
-            profile: serde_json::Value::Object(profile),
-        })
+            Ok(Organisation {
+                credit_code,
+                name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "为空 / empty"))?.to_string(),
+                channel: get(r, known[2]).unwrap_or("region").to_string(),
+                city,
+                district,
+                dishonest: get(r, known[5]).is_some_and(yes),
+                tags: get(r, known[6])
+                    .map(|t| t.split([';', '；']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                    .unwrap_or_default(),
+                qualifications: Vec::new(),
+                profile: serde_json::Value::Object(profile),
+            })
         })();
         if let Some(org) = errors.take(row) {
             out.push(org);
@@ -585,31 +584,31 @@ pub fn parse_users(sheet: &Sheet) -> Result<Vec<User>, ImportError> {
     let mut errors = RowErrors::new(sheet);
     for (n, r) in &sheet.rows {
         let row = (|| -> Result<(), ImportError> {
-        let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "为空 / empty"))?.to_string();
-        let first = *first_row.entry(uid.clone()).or_insert(*n);
-        if let (Some(u), Some(given)) = (users.get(&uid), get(r, name)) {
-            if u.name != given {
-                return Err(sheet.bad(
+            let uid = get(r, Some(id)).ok_or_else(|| sheet.bad(*n, &U_ID, "为空 / empty"))?.to_string();
+            let first = *first_row.entry(uid.clone()).or_insert(*n);
+            if let (Some(u), Some(given)) = (users.get(&uid), get(r, name)) {
+                if u.name != given {
+                    return Err(sheet.bad(
                     *n,
                     &U_NAME,
                     format!("用户“{uid}”在第 {first} 行名为“{}”，此处为“{given}” / user {uid:?} is named {:?} in row {first}, {given:?} here", u.name, u.name),
                 ));
+                }
             }
-        }
-        let grant = RoleGrant {
-            role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "为空 / empty"))?.to_string(),
-            scope: parse_scope(get(r, Some(scope)).unwrap_or("")).map_err(|e| sheet.bad(*n, &U_SCOPE, e))?,
-            office: get(r, office).map(str::to_string),
-        };
-        let u = users.entry(uid.clone()).or_insert_with(|| User {
-            id: uid.clone(),
-            name: get(r, name).unwrap_or(&uid).to_string(),
-            grants: Vec::new(),
-        });
-        if !u.grants.contains(&grant) {
-            u.grants.push(grant);
-        }
-        Ok(())
+            let grant = RoleGrant {
+                role: get(r, Some(role)).ok_or_else(|| sheet.bad(*n, &U_ROLE, "为空 / empty"))?.to_string(),
+                scope: parse_scope(get(r, Some(scope)).unwrap_or("")).map_err(|e| sheet.bad(*n, &U_SCOPE, e))?,
+                office: get(r, office).map(str::to_string),
+            };
+            let u = users.entry(uid.clone()).or_insert_with(|| User {
+                id: uid.clone(),
+                name: get(r, name).unwrap_or(&uid).to_string(),
+                grants: Vec::new(),
+            });
+            if !u.grants.contains(&grant) {
+                u.grants.push(grant);
+            }
+            Ok(())
         })();
         errors.take(row);
     }
@@ -673,9 +672,10 @@ impl Kernel {
         let stored = self.regions().map_err(AdminError::from)?;
         let mut errors = RowErrors::new(sheet);
         for ((n, _), r) in sheet.rows.iter().zip(&regions) {
-            let parent = r.parent.as_ref().and_then(|p| {
-                regions.iter().find(|x| &x.id == p).or_else(|| stored.iter().find(|x| &x.id == p))
-            });
+            let parent = r
+                .parent
+                .as_ref()
+                .and_then(|p| regions.iter().find(|x| &x.id == p).or_else(|| stored.iter().find(|x| &x.id == p)));
             if let Some(problem) = crate::regions::parent_problem(r, parent) {
                 errors.take::<()>(Err(sheet.bad(*n, &R_PARENT, problem)));
             }

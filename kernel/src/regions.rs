@@ -50,9 +50,9 @@ pub fn parent_problem(r: &Region, parent: Option<&Region>) -> Option<String> {
     match (&r.parent, parent) {
         (None, _) => Some(format!("须填写上级区域（{zh}） / needs its parent region ({en})")),
         (Some(p), None) => Some(format!("上级区域“{p}”不存在 / parent region {p:?} does not exist")),
-        (Some(p), Some(found)) if found.kind != want => Some(format!(
-            "上级区域“{p}”不是{zh} / parent region {p:?} is not {en}"
-        )),
+        (Some(p), Some(found)) if found.kind != want => {
+            Some(format!("上级区域“{p}”不是{zh} / parent region {p:?} is not {en}"))
+        }
         _ => None,
     }
 }

@@ -210,19 +210,31 @@ fn the_console_walks_a_round_in_a_real_browser() {
     assert_eq!(scored.item_scores["expert-1"].len(), 2, "{scored:?}");
     // What the administrator did in the browser, the kernel holds.
     assert_eq!(k.org(&new_org).unwrap().unwrap().name, "浏览器导入的单位");
-    assert!(k.org("91441302MA5D00001E").unwrap().unwrap().name.starts_with("示例惠城"), "the refused import wrote nothing");
+    assert!(
+        k.org("91441302MA5D00001E").unwrap().unwrap().name.starts_with("示例惠城"),
+        "the refused import wrote nothing"
+    );
     let cal = k.calendar(2025).unwrap();
     assert!(cal.holidays.contains(&shenbao::contract::Date::new(2025, 10, 1)), "{cal:?}");
     let made = k.round("er-2024q4").unwrap();
     assert_eq!(made.status, shenbao::RoundStatus::Open);
     assert!(made.spec.cities["guangzhou"].district_review, "{:?}", made.spec.cities);
-    assert_eq!(made.spec.cities["huizhou"], k.round("er-2024q3").unwrap().spec.cities["huizhou"], "the template's settings");
+    assert_eq!(
+        made.spec.cities["huizhou"],
+        k.round("er-2024q3").unwrap().spec.cities["huizhou"],
+        "the template's settings"
+    );
     assert!(k.plugins().unwrap().iter().any(|p| p.id.program == "minimal"), "the plugin installed in the browser");
     // The backup downloads as a ZIP of the database and its attachments.
     let mut zip = zip::ZipArchive::new(std::fs::File::open(dir.path().join("backup.zip")).unwrap()).unwrap();
     let unpacked = dir.path().join("unpacked");
     zip.extract(&unpacked).unwrap();
-    let db = std::fs::read_dir(&unpacked).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "redb")).unwrap();
+    let db = std::fs::read_dir(&unpacked)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "redb"))
+        .unwrap();
     assert!(db.with_file_name(format!("{}.blobs", db.file_name().unwrap().to_string_lossy())).is_dir());
     let restored = dir.path().join("restored.redb");
     Kernel::restore(&db, &restored).unwrap();

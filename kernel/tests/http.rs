@@ -1517,10 +1517,16 @@ async fn reviewers_lists_by_tab() {
     let (_, page) = s.call("city", Method::GET, &format!("/v1/rounds/{ROUND}/queue"), None).await;
     assert_eq!(page["items"][0]["overdue"], true, "{page}");
     // Paging: one at a time, each list to its end.
-    let (_, p1) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1"), None).await;
+    let (_, p1) =
+        s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1"), None).await;
     let next = p1["next"].as_str().expect("a full page has a next cursor").to_string();
     let (_, p2) = s
-        .call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1&after={}", urlencode(&next)), None)
+        .call(
+            "district",
+            Method::GET,
+            &format!("/v1/rounds/{ROUND}/queue?view=returned&limit=1&after={}", urlencode(&next)),
+            None,
+        )
         .await;
     assert_eq!(p2["items"], json!([]), "{p2}");
     // A view or stage that is not one is refused, naming it.
@@ -1532,7 +1538,13 @@ async fn reviewers_lists_by_tab() {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -1597,7 +1609,10 @@ async fn administrators_import_sheets_and_take_backups() {
     let (st, b) =
         s.post_bytes("admin", "/v1/imports/credit?file=list.csv&mark_dishonest=true", list.as_bytes().to_vec()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    assert_eq!((b[0]["registered_name"].as_str(), b[0]["marked"].as_bool()), (Some("示例惠城精密制造3号有限公司"), Some(true)));
+    assert_eq!(
+        (b[0]["registered_name"].as_str(), b[0]["marked"].as_bool()),
+        (Some("示例惠城精密制造3号有限公司"), Some(true))
+    );
     assert!(s.kernel.org("91441302MA5D00003L").unwrap().unwrap().dishonest);
     // Users from a sheet; read back by the administrator only.
     let users = "id,name,role,scope\nnew-officer,新审核员,district-officer,district:huizhou.huicheng\n";
@@ -1688,7 +1703,10 @@ async fn hostile_administrative_input_is_refused() {
     let nanshan = k.issue_token("nanshan", "test").unwrap().secret;
     let resp = s.client.get(format!("{}/v1/applications/{id}", s.base)).bearer_auth(&nanshan).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let rank = ActionRequest { payload: Payload { rank: Some(1), ..Default::default() }, ..ActionRequest::new("district-rank") };
+    let rank = ActionRequest {
+        payload: Payload { rank: Some(1), ..Default::default() },
+        ..ActionRequest::new("district-rank")
+    };
     if k.round(ROUND).unwrap().graph.actions.iter().any(|a| a.id == "district-rank") {
         assert!(k.act("nanshan", &id, &rank).is_err(), "a skipped level cannot rank");
     }
@@ -1698,7 +1716,8 @@ async fn hostile_administrative_input_is_refused() {
     let e = k.save_draft("org-18", ROUND, None, bidi).unwrap_err();
     assert!(e.to_string().contains("控制字符"), "{e}");
     // Passwords of white space, token labels past 200 characters or with controls.
-    let (st, b) = s.call("admin", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": " ".repeat(12)}))).await;
+    let (st, b) =
+        s.call("admin", Method::PUT, "/v1/users/org-01/password", Some(json!({"password": " ".repeat(12)}))).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     for label in ["x".repeat(201), "标签\n第二行".into()] {
         let (st, b) = s.call("admin", Method::POST, "/v1/users/org-01/tokens", Some(json!({"label": label}))).await;

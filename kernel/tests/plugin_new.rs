@@ -51,7 +51,8 @@ fn build(lang: &str, proj: &Path) -> PathBuf {
             let package: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(proj.join("package.json")).unwrap()).unwrap();
             let script = package["scripts"]["build"].as_str().unwrap();
-            let args: Vec<&str> = script.strip_prefix("componentize-js ").expect("the build script").split(' ').collect();
+            let args: Vec<&str> =
+                script.strip_prefix("componentize-js ").expect("the build script").split(' ').collect();
             let out = Command::new(tool).args(&args).current_dir(proj).output().unwrap();
             ok(&out, "componentize-js");
             assert!(readme.contains("npm install && npm run build"), "{readme}");
@@ -72,7 +73,11 @@ fn walk(lang: &str) {
     assert!(proj.join("wit/0.1.0/program.wit").is_file());
     for f in walk_files(&proj) {
         let t = std::fs::read_to_string(&f).unwrap_or_default();
-        assert!(!t.contains("../../sdk") && !t.contains("workspace = true"), "{} refers outside: {t:.200}", f.display());
+        assert!(
+            !t.contains("../../sdk") && !t.contains("workspace = true"),
+            "{} refers outside: {t:.200}",
+            f.display()
+        );
     }
     let component = build(lang, &proj);
     let out = shenbao(&["plugin", "test", component.to_str().unwrap(), "cases"], &proj);
@@ -83,7 +88,9 @@ fn walk(lang: &str) {
     let demo = proj.join("demo");
     let db = tmp.path().join("trial.redb");
     let db = db.to_str().unwrap();
-    let run = |args: &[&str]| ok(&shenbao(&[&["--db", db, "--now", "2026-03-10 09:00"][..], args].concat(), &proj), &args.join(" "));
+    let run = |args: &[&str]| {
+        ok(&shenbao(&[&["--db", db, "--now", "2026-03-10 09:00"][..], args].concat(), &proj), &args.join(" "))
+    };
     run(&["plugin", "install", component.to_str().unwrap()]);
     for (what, file) in [("regions", "regions.csv"), ("orgs", "orgs.csv"), ("users", "users.csv")] {
         run(&["import", what, demo.join(file).to_str().unwrap()]);
@@ -134,7 +141,11 @@ fn a_new_javascript_program_builds_tests_installs_and_takes_an_application() {
 fn the_scaffold_carries_every_sdk_file() {
     let tmp = tempfile::tempdir().unwrap();
     for (lang, ext, dirs) in [
-        ("rust", ".rs", vec![("plugins/sdk/src", "vendor/shenbao-sdk/src"), ("kernel/contract/src", "vendor/shenbao-contract/src")]),
+        (
+            "rust",
+            ".rs",
+            vec![("plugins/sdk/src", "vendor/shenbao-sdk/src"), ("kernel/contract/src", "vendor/shenbao-contract/src")],
+        ),
         ("python", ".py", vec![("plugins/sdk-python/shenbao_sdk", "vendor/shenbao_sdk")]),
         ("js", ".js", vec![("plugins/sdk-js", "vendor")]),
     ] {
@@ -146,7 +157,8 @@ fn the_scaffold_carries_every_sdk_file() {
                 if e.path().is_dir() || !name.ends_with(ext) {
                     continue;
                 }
-                let copied = std::fs::read(proj.join(dst).join(&name)).unwrap_or_else(|_| panic!("{lang}: {src}/{name} is not carried"));
+                let copied = std::fs::read(proj.join(dst).join(&name))
+                    .unwrap_or_else(|_| panic!("{lang}: {src}/{name} is not carried"));
                 assert_eq!(copied, std::fs::read(e.path()).unwrap(), "{lang}: {src}/{name} is carried as it is");
             }
         }
@@ -167,7 +179,10 @@ fn the_scaffold_carries_every_sdk_file() {
     }
     assert!(!tmp.path().join("Smart_Factory").exists());
     // A program named like an SDK type gets a type of its own (`CheckerProgram`).
-    for (lang, file, decl) in [("python", "app.py", "class CheckerProgram(Program)"), ("js", "index.js", "class CheckerProgram extends Program")] {
+    for (lang, file, decl) in [
+        ("python", "app.py", "class CheckerProgram(Program)"),
+        ("js", "index.js", "class CheckerProgram extends Program"),
+    ] {
         let proj = tmp.path().join(format!("checker-{lang}"));
         ok(&shenbao(&["plugin", "new", "checker", "--lang", lang, "--dir", proj.to_str().unwrap()], tmp.path()), lang);
         let text = std::fs::read_to_string(proj.join(file)).unwrap();

@@ -719,7 +719,9 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 let items: Vec<&shenbao_contract::ExpertItem> = round
                     .expert_items
                     .iter()
-                    .filter(|i| i.directions.is_empty() || ctx.direction.is_some_and(|d| i.directions.iter().any(|x| x == d)))
+                    .filter(|i| {
+                        i.directions.is_empty() || ctx.direction.is_some_and(|d| i.directions.iter().any(|x| x == d))
+                    })
                     .collect();
                 let ids = || items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ");
                 for (id, s) in per_item {
@@ -1538,11 +1540,12 @@ mod tests {
         let expert = user("e", "expert", Scope::Expert);
         let mut assigned = at("expert");
         assigned.experts = vec!["e".into()];
-        let score = |direction: Option<&str>, items: &[(&str, f64)], total: Option<f64>| {
+        // One decision on `state` in direction `direction`, by `actor`.
+        let run = |state: &AppState, direction: Option<&str>, request: &ActionRequest, actor: &User| {
             let s = Snapshot {
                 round: &r,
                 applicant: &org,
-                state: &assigned,
+                state,
                 direction,
                 direction_category: None,
                 calendar: &cal,
@@ -1553,12 +1556,15 @@ mod tests {
                 named_users: &named,
                 now: Timestamp(1_700_000_000),
                 last_decision_at: None,
-                decision_index: 3,
+                decision_index: state.version + 3,
             };
+            decide(&s, &Command { request, actor, batch: false, check_warnings: None })
+        };
+        let score = |direction: Option<&str>, items: &[(&str, f64)], total: Option<f64>| {
             let mut request = req("score");
             request.payload.item_scores = items.iter().map(|(k, v)| (k.to_string(), *v)).collect();
             request.payload.score = total;
-            decide(&s, &Command { request: &request, actor: &expert, batch: false, check_warnings: None })
+            run(&assigned, direction, &request, &expert)
         };
         let ok = score(Some("y"), &[("a", 90.0), ("b", 85.0)], None).unwrap();
         assert_eq!(ok.state.scores["e"], 87.5);
@@ -1572,60 +1578,34 @@ mod tests {
             let Refusal::InvalidPayload { field, .. } = &e else { panic!("{e:?}") };
             (e.code(), field.clone())
         };
-        assert_eq!(refused(Some("x"), &[("a", 80.0), ("b", 70.0)], None), ("invalid_payload", "item_scores.x-only".into()));
+        assert_eq!(
+            refused(Some("x"), &[("a", 80.0), ("b", 70.0)], None),
+            ("invalid_payload", "item_scores.x-only".into())
+        );
         assert_eq!(
             refused(Some("y"), &[("a", 80.0), ("b", 70.0), ("x-only", 1.0)], None),
             ("invalid_payload", "item_scores.x-only".into())
         );
         assert_eq!(refused(Some("y"), &[("a", 101.0), ("b", 70.0)], None), ("invalid_payload", "item_scores.a".into()));
-        assert_eq!(refused(Some("y"), &[("a", f64::NAN), ("b", 70.0)], None), ("invalid_payload", "item_scores.a".into()));
+        assert_eq!(
+            refused(Some("y"), &[("a", f64::NAN), ("b", 70.0)], None),
+            ("invalid_payload", "item_scores.a".into())
+        );
         assert_eq!(refused(Some("y"), &[("a", 80.0), ("b", 70.0)], Some(80.0)), ("invalid_payload", "score".into()));
         // A single total is still a score; it replaces earlier item scores.
         let mut later = ok.state.clone();
         later.version += 1;
-        let total = {
-            let s = Snapshot {
-                round: &r,
-                applicant: &org,
-                state: &later,
-                direction: Some("y"),
-                direction_category: None,
-                calendar: &cal,
-                city_groups: &groups,
-                scope_names: &names,
-                quota_used: &used,
-                banned_until: None,
-                named_users: &named,
-                now: Timestamp(1_700_000_000),
-                last_decision_at: None,
-                decision_index: 4,
-            };
-            let request = ActionRequest { payload: crate::model::Payload { score: Some(60.0), ..Default::default() }, ..req("score") };
-            decide(&s, &Command { request: &request, actor: &expert, batch: false, check_warnings: None }).unwrap()
+        let request = ActionRequest {
+            payload: crate::model::Payload { score: Some(60.0), ..Default::default() },
+            ..req("score")
         };
+        let total = run(&later, Some("y"), &request, &expert).unwrap();
         assert_eq!((total.state.scores["e"], total.state.item_scores.get("e")), (60.0, None));
         // Item scores on another action are refused like any payload it does not take.
         let mut request = req("assign");
         request.payload.item_scores = BTreeMap::from([("a".to_string(), 1.0)]);
-        let s = Snapshot {
-            round: &r,
-            applicant: &org,
-            state: &assigned,
-            direction: None,
-            direction_category: None,
-            calendar: &cal,
-            city_groups: &groups,
-            scope_names: &names,
-            quota_used: &used,
-            banned_until: None,
-            named_users: &named,
-            now: Timestamp(1_700_000_000),
-            last_decision_at: None,
-            decision_index: 3,
-        };
         let province = user("p", "province-officer", Scope::Province);
-        let e = decide(&s, &Command { request: &request, actor: &province, batch: false, check_warnings: None });
-        assert_eq!(e.unwrap_err().code(), "unexpected_payload");
+        assert_eq!(run(&assigned, None, &request, &province).unwrap_err().code(), "unexpected_payload");
     }
 
     #[test]

@@ -1135,7 +1135,10 @@ async fn import_file(
             "credit" => serde_json::to_value(c.kernel.credit_lookup_sheet(&sheet()?, q.mark_dishonest)?)
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
             other => {
-                return Err(ApiError::NotFound { what: "import kind (regions, orgs, users, credit)", id: other.into() });
+                return Err(ApiError::NotFound {
+                    what: "import kind (regions, orgs, users, credit)",
+                    id: other.into(),
+                });
             }
         })
     })
@@ -1263,9 +1266,8 @@ fn backup_archive(dir: &std::path::Path, name: &str) -> Result<std::path::PathBu
     let partial = dir.join(format!(".{name}.zip.partial"));
     let file = std::fs::File::create(&partial).map_err(|e| fail(&e))?;
     let mut zip = zip::ZipWriter::new(file);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     let mut add = |path: &std::path::Path, entry: String| -> Result<(), ApiError> {
         zip.start_file(entry, options).map_err(|e| fail(&e))?;
         let mut f = std::fs::File::open(path).map_err(|e| fail(&e))?;

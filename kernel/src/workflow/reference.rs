@@ -193,8 +193,9 @@ impl Kernel {
                 before.push(row?.1);
             }
             let had = before.iter().any(crate::engine::access::is_admin);
-            let keeps = before.iter().any(|u| crate::engine::access::is_admin(u) && !users.iter().any(|n| n.id == u.id))
-                || users.iter().any(crate::engine::access::is_admin);
+            let keeps =
+                before.iter().any(|u| crate::engine::access::is_admin(u) && !users.iter().any(|n| n.id == u.id))
+                    || users.iter().any(crate::engine::access::is_admin);
             if had && !keeps {
                 let lost = before.iter().find(|u| crate::engine::access::is_admin(u)).map(|u| u.id.clone());
                 return Err(AdminError::LastAdministrator { user: lost.unwrap_or_default() });

@@ -90,8 +90,14 @@ impl Kernel {
                 fail(
                     "round.channel-invalid",
                     &path,
-                    format!("渠道编号“{}”无效：小写字母、数字和 -，以字母开头，不超过 40 个字符", c.id.chars().take(60).collect::<String>()),
-                    format!("channel id {:?} must be lower-case letters, digits and '-', starting with a letter, at most 40 characters", c.id.chars().take(60).collect::<String>()),
+                    format!(
+                        "渠道编号“{}”无效：小写字母、数字和 -，以字母开头，不超过 40 个字符",
+                        c.id.chars().take(60).collect::<String>()
+                    ),
+                    format!(
+                        "channel id {:?} must be lower-case letters, digits and '-', starting with a letter, at most 40 characters",
+                        c.id.chars().take(60).collect::<String>()
+                    ),
                 );
             } else if crate::regions::CHANNELS.iter().any(|(b, _)| *b == c.id)
                 || spec.channels[..i].iter().any(|x| x.id == c.id)
@@ -100,7 +106,10 @@ impl Kernel {
                     "round.channel-duplicate",
                     &path,
                     format!("渠道“{}”已由平台或本批次定义", c.id),
-                    format!("channel {:?} is the platform's own or declared twice; the program's graph routes the platform's channels", c.id),
+                    format!(
+                        "channel {:?} is the platform's own or declared twice; the program's graph routes the platform's channels",
+                        c.id
+                    ),
                 );
             }
             graph.routes.push(shenbao_contract::Route {

@@ -315,7 +315,8 @@ struct ActArgs {
 
 /// `ITEM=SCORE` of `--item-score`.
 fn item_score(s: &str) -> Result<(String, f64), String> {
-    let (item, score) = s.split_once('=').ok_or_else(|| format!("{s:?}: write ITEM=SCORE, e.g. er.expert.technology-advanced=85"))?;
+    let (item, score) =
+        s.split_once('=').ok_or_else(|| format!("{s:?}: write ITEM=SCORE, e.g. er.expert.technology-advanced=85"))?;
     let score = score.trim().parse::<f64>().map_err(|e| format!("{s:?}: the score is not a number ({e})"))?;
     Ok((item.trim().to_string(), score))
 }

@@ -141,11 +141,62 @@ fn pascal(name: &str) -> String {
 /// itself (Rust's keywords and built-in crates).
 pub fn valid_name(name: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "self", "super", "crate", "std", "core", "alloc", "test", "proc-macro", "as", "break", "const", "continue",
-        "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-        "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
-        "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
-        "typeof", "unsized", "virtual", "yield", "try", "gen",
+        "self",
+        "super",
+        "crate",
+        "std",
+        "core",
+        "alloc",
+        "test",
+        "proc-macro",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "enum",
+        "extern",
+        "false",
+        "fn",
+        "for",
+        "if",
+        "impl",
+        "in",
+        "let",
+        "loop",
+        "match",
+        "mod",
+        "move",
+        "mut",
+        "pub",
+        "ref",
+        "return",
+        "static",
+        "struct",
+        "trait",
+        "true",
+        "type",
+        "unsafe",
+        "use",
+        "where",
+        "while",
+        "async",
+        "await",
+        "dyn",
+        "abstract",
+        "become",
+        "box",
+        "do",
+        "final",
+        "macro",
+        "override",
+        "priv",
+        "typeof",
+        "unsized",
+        "virtual",
+        "yield",
+        "try",
+        "gen",
     ];
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -193,7 +244,6 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
             dir.display()
         ));
     }
-    let wasm = name.replace('-', "_");
     let mut files: Vec<(String, String)> = Vec::new();
     for (p, t) in WIT {
         files.push((p.to_string(), t.to_string()));
@@ -233,7 +283,7 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
             files.push((".gitignore".into(), "*.wasm\nnode_modules/\n".into()));
         }
     }
-    files.push(("README.md".into(), readme(name, &wasm, args.lang)));
+    files.push(("README.md".into(), readme(name, args.lang)));
     let mut written = Vec::new();
     for (p, t) in &files {
         let path = dir.join(p);
@@ -341,9 +391,8 @@ pub fn build_command(name: &str, lang: Lang) -> (String, String) {
     }
 }
 
-fn readme(name: &str, wasm: &str, lang: Lang) -> String {
+fn readme(name: &str, lang: Lang) -> String {
     let (build, out) = build_command(name, lang);
-    let _ = wasm;
     let source = match lang {
         Lang::Rust => "`src/lib.rs`",
         Lang::Python => "`app.py`",
@@ -429,5 +478,9 @@ pub fn run(args: &NewArgs, json: bool) -> Result<(), String> {
 
 fn shell_path(p: &Path) -> String {
     let s = p.display().to_string();
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) { s } else { format!("'{}'", s.replace('\'', "'\\''")) }
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
