@@ -371,3 +371,253 @@ fn a_refusal_is_the_same_in_three_languages() {
         .collect();
     assert!(errors.iter().all(|e| e == &errors[0]), "{errors:#?}");
 }
+
+// ------------------------------------------------------------------ the SDKs' builders
+
+/// Run `script` with `program` (`python3` or `node`) and parse what it prints as JSON.
+fn run_json(program: &str, args: &[&str], script: &str) -> Value {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .arg(script)
+        .current_dir(testkit::root())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A graph written in JSON with the SDKs' defaults left out (`optional: false`, absent
+/// options) as the contract's `Graph`.
+fn graph_of(mut v: Value) -> shenbao::contract::Graph {
+    for s in v["stages"].as_array_mut().unwrap() {
+        let s = s.as_object_mut().unwrap();
+        s.entry("optional").or_insert(json!(false));
+        for k in ["role", "sla_working_days", "window", "outcome"] {
+            s.entry(k).or_insert(Value::Null);
+        }
+    }
+    for a in v["actions"].as_array_mut().unwrap() {
+        let a = a.as_object_mut().unwrap();
+        a.entry("batch").or_insert(json!(false));
+        a.entry("runs_check").or_insert(json!(false));
+        for k in ["deadline_months", "ban_months", "annual_due"] {
+            a.entry(k).or_insert(Value::Null);
+        }
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+/// Issue 18: Python's `platform_graph` and JavaScript's `platformGraph` build the Rust
+/// SDK's `PlatformGraph` — the same stages and action ids — for every combination of
+/// options, not only the one the enabling-resources program uses.
+#[test]
+fn the_platform_graph_builders_agree_in_three_languages() {
+    use shenbao_sdk::{Library, MonthDay, PlatformGraph};
+    let mut configs = Vec::new();
+    for district in [true, false] {
+        for city_sla in [None, Some(10)] {
+            for experts in [None, Some(0), Some(5)] {
+                for notice in [None, Some(0), Some(3)] {
+                    for library in [false, true] {
+                        configs.push((district, city_sla, experts, notice, library));
+                    }
+                }
+            }
+        }
+    }
+    let route = json!({"id": "direct", "title": {"zh": "直报", "en": "direct"},
+                       "when": {"channel": ["central-enterprise"]}, "skip": ["city-review"]});
+    let py_args: Vec<Value> = configs
+        .iter()
+        .map(|(d, c, e, n, l)| {
+            json!({"district_review": d, "city_sla": c, "expert_review": e, "public_notice": n,
+                   "library": l.then(|| json!({"annual_due": {"month": 3, "day": 31}, "rectify_months": 6, "ban_months": 36})),
+                   "routes": [route]})
+        })
+        .collect();
+    let js_args: Vec<Value> = configs
+        .iter()
+        .map(|(d, c, e, n, l)| {
+            json!({"districtReview": d, "citySla": c, "expertReview": e, "publicNotice": n,
+                   "library": l.then(|| json!({"annualDue": [3, 31], "rectifyMonths": 6, "banMonths": 36})),
+                   "routes": [route]})
+        })
+        .collect();
+    let py = run_json(
+        "python3",
+        &["-c"],
+        &format!(
+            "import json, sys\nsys.path.insert(0, 'plugins/sdk-python/shenbao_sdk')\nimport graph\n\
+             cfgs = json.loads({:?})\n\
+             print(json.dumps([graph.platform_graph(**c) for c in cfgs]))",
+            serde_json::to_string(&py_args).unwrap()
+        ),
+    );
+    let js = run_json(
+        "node",
+        &["--input-type=module", "-e"],
+        &format!(
+            "import {{ platformGraph }} from './plugins/sdk-js/graph.js';\n\
+             console.log(JSON.stringify(JSON.parse({:?}).map(platformGraph)));",
+            serde_json::to_string(&js_args).unwrap()
+        ),
+    );
+    for (i, (district, city_sla, experts, notice, library)) in configs.iter().enumerate() {
+        let rust = PlatformGraph {
+            district_review: *district,
+            city_sla: *city_sla,
+            expert_review: *experts,
+            public_notice: *notice,
+            library: library.then_some(Library {
+                annual_due: MonthDay { month: 3, day: 31 },
+                rectify_months: 6,
+                ban_months: 36,
+            }),
+            routes: vec![serde_json::from_value(route.clone()).unwrap()],
+        }
+        .build();
+        let what = format!("{:?}", configs[i]);
+        assert_eq!(graph_of(py[i].clone()), rust, "Python, {what}");
+        assert_eq!(graph_of(js[i].clone()), rust, "JavaScript, {what}");
+    }
+}
+
+/// Issue 18: a form written as Python types and as TypeBox types gives the JSON Schema
+/// the Rust SDK derives from the same Rust types — beyond the two programs' forms:
+/// TypedDicts, `Literal` and plain string enums, optional choices and sections, lists
+/// of bounded integers, `datetime.date`, a section's description, `extra`.
+#[test]
+fn forms_from_types_agree_in_three_languages() {
+    use schemars::JsonSchema;
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    #[serde(rename_all = "kebab-case")]
+    enum Level {
+        /// 国家级
+        National,
+        /// 省级
+        Provincial,
+    }
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    #[serde(rename_all = "kebab-case")]
+    enum Plain {
+        Alpha,
+        Beta,
+    }
+    /// 联系人信息
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Contact {
+        #[schemars(title = "姓名", length(min = 1, max = 20))]
+        name: String,
+        #[schemars(title = "电话", regex(pattern = r"^[0-9-]{7,20}$"))]
+        phone: Option<String>,
+    }
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    #[schemars(title = "测试表", description = "各类字段")]
+    struct TestForm {
+        #[schemars(title = "级别")]
+        level: Option<Level>,
+        #[schemars(title = "代号")]
+        plain: Plain,
+        #[schemars(title = "联系人")]
+        contact: Contact,
+        #[schemars(title = "备用联系人")]
+        backup: Option<Contact>,
+        #[schemars(title = "年份", length(min = 1, max = 5), inner(range(min = 2000, max = 2100)))]
+        years: Vec<u16>,
+        #[schemars(title = "比例（%）", range(min = 0, max = 100))]
+        share: f64,
+        #[schemars(title = "人数")]
+        count: i32,
+        #[schemars(title = "成立日期")]
+        founded: shenbao_sdk::Date,
+        #[schemars(title = "已盖章")]
+        #[serde(default)]
+        stamped: bool,
+        #[schemars(title = "标签")]
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+    let extra = json!({"dependentRequired": {"backup": ["contact"]}});
+    let rust: Value = serde_json::from_str(
+        &shenbao_sdk::form_with::<TestForm>("t", shenbao_sdk::Text::new("t", "t"), extra.clone()).schema,
+    )
+    .unwrap();
+    let py = run_json(
+        "python3",
+        &["-c"],
+        &format!(
+            r#"
+import dataclasses, datetime, enum, json, sys
+from typing import Annotated, Literal, Optional, TypedDict
+sys.path.insert(0, "plugins/sdk-python/shenbao_sdk")
+from forms import U16, I32, Choice, Field, form_meta, form_schema
+
+class Level(Choice):
+    NATIONAL = "national", "国家级"
+    PROVINCIAL = "provincial", "省级"
+
+class Plain(str, enum.Enum):
+    ALPHA = "alpha"
+    BETA = "beta"
+
+class Contact(TypedDict):
+    """联系人信息"""
+    name: Annotated[str, Field(title="姓名", min_length=1, max_length=20)]
+    phone: Annotated[Optional[str], Field(title="电话", pattern="^[0-9-]{{7,20}}$")]
+
+@form_meta(title="测试表", description="各类字段")
+@dataclasses.dataclass(kw_only=True)
+class TestForm:
+    level: Annotated[Optional[Level], Field(title="级别")] = None
+    plain: Annotated[Plain, Field(title="代号")]
+    contact: Annotated[Contact, Field(title="联系人")]
+    backup: Annotated[Optional[Contact], Field(title="备用联系人")] = None
+    years: Annotated[list[Annotated[U16, Field(minimum=2000, maximum=2100)]], Field(title="年份", min_items=1, max_items=5)]
+    share: Annotated[float, Field(title="比例（%）", minimum=0, maximum=100)]
+    count: Annotated[I32, Field(title="人数")]
+    founded: Annotated[datetime.date, Field(title="成立日期")]
+    stamped: Annotated[bool, Field(title="已盖章")] = False
+    tags: Annotated[list[str], Field(title="标签")] = dataclasses.field(default_factory=list)
+
+print(json.dumps(form_schema(TestForm, extra=json.loads({extra:?}))))
+"#,
+            extra = extra.to_string()
+        ),
+    );
+    let js = run_json(
+        "node",
+        &["--input-type=module", "-e"],
+        &format!(
+            r#"
+import {{ Type }} from "./plugins/sdk-js/typebox.js";
+import {{ Field, formSchema }} from "./plugins/sdk-js/forms.js";
+const Level = Type.Union([Type.Literal("national", {{ title: "国家级" }}), Type.Literal("provincial", {{ title: "省级" }})], {{ $id: "Level" }});
+const Plain = Type.Unsafe({{ $id: "Plain", type: "string", enum: ["alpha", "beta"] }});
+const Contact = Type.Object({{
+  name: Type.String({{ title: "姓名", minLength: 1, maxLength: 20 }}),
+  phone: Type.Optional(Type.String({{ title: "电话", pattern: "^[0-9-]{{7,20}}$" }})),
+}}, {{ $id: "Contact", description: "联系人信息" }});
+const TestForm = Type.Object({{
+  level: Type.Optional(Type.Ref(Level, {{ title: "级别" }})),
+  plain: Type.Ref(Plain, {{ title: "代号" }}),
+  contact: Type.Ref(Contact, {{ title: "联系人" }}),
+  backup: Type.Optional(Type.Ref(Contact, {{ title: "备用联系人" }})),
+  years: Type.Array(Field.u16({{ minimum: 2000, maximum: 2100 }}), {{ title: "年份", minItems: 1, maxItems: 5 }}),
+  share: Type.Number({{ title: "比例（%）", minimum: 0, maximum: 100 }}),
+  count: Field.i32({{ title: "人数" }}),
+  founded: Field.date({{ title: "成立日期" }}),
+  stamped: Type.Boolean({{ title: "已盖章", default: false }}),
+  tags: Type.Array(Type.String(), {{ title: "标签", default: [] }}),
+}}, {{ title: "测试表", description: "各类字段" }});
+console.log(JSON.stringify(formSchema(TestForm, {{ defs: [Level, Plain, Contact], extra: JSON.parse({extra:?}) }})));
+"#,
+            extra = extra.to_string()
+        ),
+    );
+    assert_eq!(py, rust, "Python\n{py:#}\nRust\n{rust:#}");
+    assert_eq!(js, rust, "JavaScript\n{js:#}\nRust\n{rust:#}");
+}

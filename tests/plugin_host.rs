@@ -126,6 +126,17 @@ fn a_summary_column_of_an_unknown_source_is_refused_naming_it() {
         m.summary.columns[1].source = good.into();
         assert!(shenbao::manifest_problems(&m).is_empty());
     }
+    // The experts' mean total, and one expert-review item's mean, by the item's id.
+    for good in ["expert:score", "expert:score:er.expert.technology-advanced"] {
+        m.summary.columns[1].source = good.into();
+        assert!(shenbao::manifest_problems(&m).is_empty(), "{good}: {:?}", shenbao::manifest_problems(&m));
+    }
+    m.summary.columns[1].source = "expert:score:er.expert.nope".into();
+    let problems = shenbao::manifest_problems(&m);
+    assert!(
+        problems.len() == 1 && problems[0].contains("er.expert.mature-and-promotable"),
+        "the declared items are named: {problems:?}"
+    );
 }
 
 #[test]

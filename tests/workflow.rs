@@ -1442,3 +1442,54 @@ fn a_draft_names_each_attachment_once() {
     assert_eq!(findings[0].rule_id, "attachment.id-unique");
     assert!(w.kernel.applications_in(ROUND).unwrap().is_empty());
 }
+
+/// Issue 18: experts score each expert-review item; the province's summary table lists
+/// the applications it did not rank by the experts' mean total, highest first (ranks
+/// the province gave still come first), and each row carries that score.
+#[test]
+fn the_province_summary_ranks_by_expert_item_scores() {
+    let w = world();
+    let k = &w.kernel;
+    let items = ["er.expert.technology-advanced", "er.expert.mature-and-promotable"];
+    // Three applications in expert review, recommended in this order.
+    let ids: Vec<String> = (1..=3)
+        .map(|n| {
+            let id = w.submitted(n);
+            w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+            w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+            w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
+            let assign = Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() };
+            k.act(
+                "province",
+                &id,
+                &ActionRequest { action: "assign-experts".into(), payload: assign, ..Default::default() },
+            )
+            .unwrap();
+            id
+        })
+        .collect();
+    let score = |id: &str, expert: &str, a: f64, b: f64| {
+        let item_scores = items.iter().map(|i| i.to_string()).zip([a, b]).collect();
+        let payload = Payload { item_scores, ..Default::default() };
+        k.act(expert, id, &ActionRequest { action: "score".into(), payload, ..Default::default() }).unwrap();
+    };
+    // Totals: first 75 and 80 → 77.5; second 90 and 95 → 92.5; third 85 and 86 → 85.5.
+    score(&ids[0], "expert-1", 70.0, 80.0);
+    score(&ids[0], "expert-2", 80.0, 80.0);
+    score(&ids[1], "expert-1", 90.0, 90.0);
+    score(&ids[1], "expert-2", 95.0, 95.0);
+    score(&ids[2], "expert-1", 85.0, 85.0);
+    score(&ids[2], "expert-2", 84.0, 88.0);
+    let rows = |s: &shenbao::Summary| {
+        s.sections.iter().flat_map(|x| &x.rows).map(|r| (r.application.clone(), r.score)).collect::<Vec<_>>()
+    };
+    let table = k.summary(ROUND, shenbao::SummaryLevel::Province, None).unwrap();
+    assert_eq!(
+        rows(&table),
+        [(ids[1].clone(), Some(92.5)), (ids[2].clone(), Some(85.5)), (ids[0].clone(), Some(77.5))],
+        "highest mean first"
+    );
+    // The city's table is in the city's order: no scores there.
+    let city = k.summary(ROUND, shenbao::SummaryLevel::City, None).unwrap();
+    assert_eq!(rows(&city), ids.iter().map(|i| (i.clone(), None)).collect::<Vec<_>>());
+}

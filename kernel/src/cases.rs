@@ -200,7 +200,15 @@ fn resolve(path: &Path, depth: usize) -> Result<Value, CaseError> {
             message: format!("a case that extends another has only title, extends and patch (found {k:?})"),
         });
     }
-    let mut doc = resolve(&path.with_file_name(&base), depth + 1)?;
+    let base_path = path.with_file_name(&base);
+    let mut doc = resolve(&base_path, depth + 1).map_err(|e| match e {
+        // A base that cannot be read is the extending case's mistake: name that case.
+        CaseError::Read { path: p, message } if p == base_path => CaseError::Invalid {
+            path: path.into(),
+            message: format!("\"extends\": {base:?} cannot be read ({message}); name a case file beside it"),
+        },
+        other => other,
+    })?;
     let patch: json_patch::Patch = serde_json::from_value(patch)
         .map_err(|e| CaseError::Invalid { path: path.into(), message: format!("patch: {e}") })?;
     json_patch::patch(&mut doc, &patch).map_err(|e| CaseError::Patch { path: path.into(), message: e.to_string() })?;
@@ -343,6 +351,11 @@ impl CaseSet {
     /// Write what `runs` got as the expectation (`expected.json`). Expectations of
     /// cases not run (or that failed to run) are kept while the case exists; those of
     /// deleted cases are dropped.
+    /// Expectations in `expected.json` whose case file is gone (`--update` drops them).
+    pub fn stale_expectations(&self) -> Vec<&str> {
+        self.expected.keys().filter(|name| !self.cases.contains_key(name.as_str())).map(String::as_str).collect()
+    }
+
     pub fn write_expected(&self, runs: &[CaseRun]) -> Result<(), CaseError> {
         let mut map: BTreeMap<&str, &Expected> = self
             .expected

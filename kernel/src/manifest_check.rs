@@ -151,13 +151,18 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     }
     p.unique("summary section", m.summary.sections.iter().map(|s| s.id.as_str()));
     for c in &m.summary.columns {
-        let known = crate::summary::COLUMN_SOURCES.contains(&c.source.as_str()) || c.source.starts_with('/');
+        let item = c.source.strip_prefix(crate::summary::ITEM_SCORE_SOURCE);
+        let known = crate::summary::COLUMN_SOURCES.contains(&c.source.as_str())
+            || c.source.starts_with('/')
+            || item.is_some_and(|i| m.expert_items.iter().any(|e| e.id == i));
         p.refers(known, || {
+            let items: Vec<&str> = m.expert_items.iter().map(|e| e.id.as_str()).collect();
             format!(
-                "summary column {:?} names the source {:?}, which the kernel does not know (known: {}, or a JSON pointer into the form such as \"/contact/name\")",
+                "summary column {:?} names the source {:?}, which the kernel does not know (known: {}, expert:score:ITEM for an expert-review item ({}), or a JSON pointer into the form such as \"/contact/name\")",
                 c.title.zh,
                 c.source,
-                crate::summary::COLUMN_SOURCES.join(", ")
+                crate::summary::COLUMN_SOURCES.join(", "),
+                if items.is_empty() { "none declared".to_string() } else { items.join(", ") }
             )
         });
     }

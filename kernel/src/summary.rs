@@ -52,6 +52,10 @@ pub struct SummaryRow {
     pub rank: Option<u32>,
     /// Index of the recommending decision.
     pub decision: u64,
+    /// The experts' mean total (百分制, 0–100), once experts scored it: rows the
+    /// recommender did not rank follow in this order, highest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
     /// One cell per column, as text.
     pub cells: Vec<String>,
 }
@@ -162,11 +166,26 @@ impl Kernel {
             }
             let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages)? else { continue };
             let data = app.data.to_value();
-            let cells = table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source)).collect();
-            found.push((section_of(&data), SummaryRow { application: app.id, rank, decision: decision.index, cells }));
+            // Experts' scores are the province's (redacted below it, as in the trail).
+            let scored = level == SummaryLevel::Province;
+            let cells =
+                table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source, scored)).collect();
+            let score = expert_mean(app.state.scores.values().copied()).filter(|_| scored);
+            found.push((
+                section_of(&data),
+                SummaryRow { application: app.id, rank, decision: decision.index, score, cells },
+            ));
         }
+        // The recommender's ranks first; then the experts' scores, highest first; then
+        // the order of the recommendations.
         found.sort_by(|(_, a), (_, b)| {
-            (a.rank.is_none(), a.rank, a.decision).cmp(&(b.rank.is_none(), b.rank, b.decision))
+            (a.rank.is_none(), a.rank)
+                .cmp(&(b.rank.is_none(), b.rank))
+                .then_with(|| match (a.score, b.score) {
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (x, y) => x.is_none().cmp(&y.is_none()),
+                })
+                .then(a.decision.cmp(&b.decision))
         });
         let mut sections: Vec<SummarySectionRows> = if table.sections.is_empty() {
             vec![SummarySectionRows { id: "all".into(), title: table.title.clone(), rows: Vec::new() }]
@@ -246,7 +265,9 @@ fn recommended_at(
 /// The sources a summary column may name besides a JSON pointer into the form data
 /// (`/contact/name`): the recommender's order, the application id, the applicant's
 /// name, credit code, city and district (their names), the direction's title, the
-/// stage's title. Install refuses any other (`manifest_check`).
+/// stage's title, the experts' mean total (`expert:score`, 0–100, in the province's
+/// table only) — and [`ITEM_SCORE_SOURCE`]`ITEM` for one expert-review item's mean.
+/// Install refuses any other (`manifest_check`).
 pub const COLUMN_SOURCES: &[&str] = &[
     "rank",
     "application",
@@ -256,7 +277,27 @@ pub const COLUMN_SOURCES: &[&str] = &[
     "applicant:district",
     "direction:title",
     "stage",
+    "expert:score",
 ];
+
+/// The prefix of a column of one expert-review item's mean score: `expert:score:ITEM`,
+/// ITEM one of the manifest's `expert_items`.
+pub const ITEM_SCORE_SOURCE: &str = "expert:score:";
+
+/// The mean of some scores rounded to 0.01 (百分制), none for none.
+fn expert_mean(scores: impl Iterator<Item = f64>) -> Option<f64> {
+    let (n, sum) = scores.fold((0u32, 0.0), |(n, s), x| (n + 1, s + x));
+    (n > 0).then(|| (sum / f64::from(n) * 100.0).round() / 100.0)
+}
+
+/// A score as the table writes it: `87.5`, `90`, `86.33`.
+fn score_text(x: Option<f64>) -> String {
+    x.map(|x| {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    })
+    .unwrap_or_default()
+}
 
 /// One cell of a row: a column's `source` (`rank` is filled in by position later).
 fn source(
@@ -266,6 +307,7 @@ fn source(
     org: &Organisation,
     names: &std::collections::HashMap<String, String>,
     source: &str,
+    scored: bool,
 ) -> String {
     let region = |id: &Option<String>| {
         id.as_ref().map(|r| names.get(r).cloned().unwrap_or_else(|| r.clone())).unwrap_or_default()
@@ -289,6 +331,12 @@ fn source(
             .iter()
             .find(|s| s.id == app.state.stage)
             .map_or_else(|| app.state.stage.clone(), |s| s.title.zh.clone()),
+        _ if source.starts_with("expert:score") && !scored => String::new(),
+        "expert:score" => score_text(expert_mean(app.state.scores.values().copied())),
+        item if item.starts_with(ITEM_SCORE_SOURCE) => {
+            let item = &item[ITEM_SCORE_SOURCE.len()..];
+            score_text(expert_mean(app.state.item_scores.values().filter_map(|by_item| by_item.get(item).copied())))
+        }
         pointer if pointer.starts_with('/') => cell(data.pointer(pointer)),
         _ => String::new(),
     }

@@ -728,9 +728,9 @@ fn plugin_test_runs_case_folders() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("FAIL  fail-minimal.staff.min-20"), "{stdout}");
-    assert!(stdout.contains("  - minimal.staff.min-20 [Blocking] $.rd_staff — 研发人员 12 人"), "{stdout}");
-    assert!(stdout.contains("  + minimal.staff.min-20 [Blocking] $.rd_staff"), "{stdout}");
-    assert!(stdout.lines().last().unwrap().starts_with("3 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("  - minimal.staff.min-20 [Blocking] $.team.rd_staff — 研发人员 12 人"), "{stdout}");
+    assert!(stdout.contains("  + minimal.staff.min-20 [Blocking] $.team.rd_staff"), "{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("4 passed, 1 failed"), "{stdout}");
     assert!(text(&out.stderr).contains("fail-minimal.staff.min-20"));
     // --json: the same verdicts, machine-readable.
     let json = Command::new(env!("CARGO_BIN_EXE_shenbao"))
@@ -739,7 +739,7 @@ fn plugin_test_runs_case_folders() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!((v["passed"].as_u64(), v["failed"].as_u64()), (Some(3), Some(1)));
+    assert_eq!((v["passed"].as_u64(), v["failed"].as_u64()), (Some(4), Some(1)));
 
     // --update with a filter rewrites that case's expectation and keeps the others.
     let upd = runner(&[&p("minimal"), d, "--update", "--case", "fail-"]);
@@ -802,6 +802,71 @@ fn plugin_test_runs_case_folders() {
     assert!(text(&out.stdout).lines().last().unwrap().starts_with("1 passed, 2 failed"), "{}", text(&out.stdout));
 }
 
+/// Issue 18: the runner points at what a newcomer forgot — a declared rule no case
+/// fires (a note naming the file to add), an expectation whose case is gone (`--update`
+/// says it drops it), a case extending a file that is not there (the extending case is
+/// named).
+#[test]
+fn plugin_test_names_uncovered_rules_stale_expectations_and_broken_extends() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shenbao"))
+            .args(["plugin", "test"])
+            .args(args)
+            .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
+            .output()
+            .unwrap()
+    };
+    let wasm = testkit::plugin_path("minimal");
+    let wasm = wasm.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cases");
+    std::fs::create_dir_all(dir.join("cases")).unwrap();
+    let src = testkit::root().join("plugins/minimal/cases");
+    for f in ["round.json", "expected.json"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("cases")).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "fail-minimal.grant.max-50.json" {
+            std::fs::copy(e.path(), dir.join("cases").join(e.file_name())).unwrap();
+        }
+    }
+    let d = dir.to_str().unwrap();
+    let out = run(&[wasm, d]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "the cases that are there pass: {stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("note: rule minimal.grant.max-50 (申请资助不超过 50 万元) fires in no case")
+            && stdout.contains("cases/fail-minimal.grant.max-50.json"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("note: rule minimal.staff.min-20"), "{stdout}");
+    let json = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["--json", "plugin", "test", wasm, d])
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["uncovered_rules"], serde_json::json!(["minimal.grant.max-50"]));
+    // --update drops the removed case's expectation, and says so.
+    let upd = run(&[wasm, d, "--update"]);
+    assert!(upd.status.success(), "{}", text(&upd.stderr));
+    assert!(
+        text(&upd.stdout).contains("dropped fail-minimal.grant.max-50 — its case file is gone"),
+        "{}",
+        text(&upd.stdout)
+    );
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    assert!(expected.get("fail-minimal.grant.max-50").is_none());
+    // A case extending a file that is not there: that case is named, and what to do.
+    std::fs::write(dir.join("cases/broken.json"), r#"{"extends": "pas.json", "patch": []}"#).unwrap();
+    let out = run(&[wasm, d]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(err.contains("broken.json") && err.contains("\"pas.json\"") && err.contains("name a case file"), "{err}");
+}
+
 /// Issue 18: a reader that goes away (`| head`) ends the command quietly — no panic,
 /// no backtrace, exit 0.
 #[test]
@@ -860,7 +925,7 @@ fn the_author_guides_walkthrough_runs_verbatim() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(dir.path().join("guide.redb").exists(), "the walkthrough's database is in its own folder");
-    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
     assert!(stdout.contains("installed minimal@0.1.0"), "{stdout}");
     assert!(stdout.contains("city-recommend"), "the history shows the recommendation: {stdout}");
     // The application ended in the terminal stage `passed`.

@@ -8,7 +8,8 @@ import {
   BLOCKING, INFO, WARNING, Checker, Day, PluginError, Program, blank, exportProgram, hasTag, msg, path, quoted,
   rulesJson, wan,
 } from "../sdk-js/shenbao.js";
-import { SCHEMA } from "./form.js";
+import { form } from "../sdk-js/forms.js";
+import { DEFS, ResourceForm } from "./form.js";
 import { GRAPH } from "./graph.js";
 
 const PROGRAM = "enabling-resources";
@@ -110,7 +111,7 @@ class EnablingResources extends Program {
       version: "0.1.0",
       editions: [{ id: "2025", year: 2025, title: { zh: "管理办法（送审稿）", en: "draft management measures" } }],
       default_edition: "2025",
-      forms: [{ id: FORM, title: { zh: "赋能资源申报表", en: "enabling-resource application" }, schema: JSON.stringify(SCHEMA) }],
+      forms: [form(FORM, msg("赋能资源申报表", "enabling-resource application"), ResourceForm, { defs: DEFS })],
       directions: SCOPES.map(([id, zh, en]) => ({
         id, title: { zh, en }, form: FORM, handled_by: ["diit"], attachments: ATTACHMENTS,
       })),

@@ -5,12 +5,13 @@ The same program as `plugins/enabling-resources` (Rust), rule by rule from
 `tests/differential.rs` holds the three languages to identical findings.
 """
 
-import json
 
 from shenbao_sdk import BLOCKING, INFO, WARNING, Checker, Day, PluginError, Program, export, msg, path, quoted, wan
 from shenbao_sdk import blank, has_tag, rules_json
 
-from er_form import SCHEMA
+from shenbao_sdk.forms import form
+
+from er_form import ResourceForm
 from er_graph import GRAPH
 
 PROGRAM = "enabling-resources"
@@ -116,11 +117,7 @@ class EnablingResources(Program):
             "version": "0.1.0",
             "editions": [{"id": "2025", "year": 2025, "title": {"zh": "管理办法（送审稿）", "en": "draft management measures"}}],
             "default_edition": "2025",
-            "forms": [{
-                "id": FORM,
-                "title": {"zh": "赋能资源申报表", "en": "enabling-resource application"},
-                "schema": json.dumps(SCHEMA, ensure_ascii=False, separators=(",", ":")),
-            }],
+            "forms": [form(FORM, msg("赋能资源申报表", "enabling-resource application"), ResourceForm)],
             "directions": [
                 {"id": id, "title": {"zh": zh, "en": en}, "form": FORM, "handled_by": ["diit"], "attachments": ATTACHMENTS}
                 for id, zh, en in SCOPES

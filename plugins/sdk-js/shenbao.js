@@ -180,6 +180,17 @@ export function wan(amount) {
   return fixed2(amount).replace(/0+$/, "").replace(/\.$/, "") + " 万元";
 }
 
+/// An amount in 万元 as English messages write it, in yuan: `80` → `800,000 yuan`,
+/// `123.45678` → `1,234,567.8 yuan` (the Rust SDK's `Wan::en`).
+export function wanEn(amount) {
+  let s = fixed2(amount * 10000).replace(/0+$/, "").replace(/\.$/, "");
+  const sign = s.startsWith("-") ? "-" : "";
+  if (sign) s = s.slice(1);
+  const [whole, frac] = s.split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${grouped}${frac ? "." + frac : ""} yuan`;
+}
+
 /// Unicode White_Space: what Rust's `str::trim` removes (JavaScript's `trim` also removes U+FEFF and keeps U+0085).
 const WHITE_SPACE = new Set(
   "\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000",

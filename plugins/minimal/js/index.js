@@ -1,27 +1,37 @@
 // A minimal complete program in JavaScript — the author guide's example (plugins/README.md).
 //
-// One form, one rule, one quota, a two-step review (city → decided). The same program is
-// written in Rust (`../rust`) and Python (`../python`); the test suite builds all three and
-// requires the same manifest and findings.
+// One form in two sections, two rules, one quota, a two-step review (city → decided). The same
+// program is written in Rust (`../rust`) and Python (`../python`); the test suite builds all
+// three and requires the same manifest and findings.
 
-import { BLOCKING, Checker, Program, exportProgram, msg, path, rulesJson } from "../../sdk-js/shenbao.js";
+import { BLOCKING, Checker, Program, exportProgram, msg, path, rulesJson, wan, wanEn } from "../../sdk-js/shenbao.js";
+import { Field, form } from "../../sdk-js/forms.js";
+import { Type } from "../../sdk-js/typebox.js";
 
 // The rule table: one row per machine-checkable clause — id, severity, clause, zh, en.
 const RULES = [
   ["minimal.staff.min-20", BLOCKING, "示例通知 第三条", "研发人员不少于 20 人", "at least 20 R&D staff"],
+  ["minimal.grant.max-50", BLOCKING, "示例通知 第五条", "申请资助不超过 50 万元", "a grant of at most 500,000 yuan"],
 ];
 
-// The form: a JSON Schema (draft 2020-12). The kernel validates data against it before `check` runs.
-const SCHEMA = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  title: "研发团队小额资助申报表",
-  type: "object",
-  properties: {
-    project_name: { title: "项目名称", type: "string", minLength: 1, maxLength: 60 },
-    rd_staff: { title: "研发人员数（人）", type: "integer", minimum: 0, maximum: 4294967295 },
-  },
-  required: ["project_name", "rd_staff"],
-};
+// The form, as TypeBox types: the SDK derives its JSON Schema, and the kernel validates data
+// against it before `check` runs. Each section is a named type (`$id`) of its own: it renders
+// as a titled group.
+const Project = Type.Object({
+  // `x-project-key`: the project's name, as reviewers' lists show it.
+  name: Type.String({ title: "项目名称", minLength: 1, maxLength: 60, "x-project-key": true }),
+  grant: Field.wan({ title: "申请资助金额（万元）", minimum: 0 }),
+}, { $id: "Project" });
+
+const Team = Type.Object({
+  rd_staff: Field.u32({ title: "研发人员数（人）" }),
+  lead: Type.String({ title: "项目负责人", minLength: 1, maxLength: 30 }),
+}, { $id: "Team" });
+
+const MainForm = Type.Object({
+  project: Type.Ref(Project, { title: "项目信息" }),
+  team: Type.Ref(Team, { title: "研发团队" }),
+}, { title: "研发团队小额资助申报表" });
 
 const text = (zh, en) => ({ zh, en });
 
@@ -52,7 +62,7 @@ class Minimal extends Program {
       version: "0.1.0",
       editions: [{ id: "2026", year: 2026, title: text("2026 年度", "2026") }],
       default_edition: "2026",
-      forms: [{ id: "main", title: text("申报表", "application form"), schema: JSON.stringify(SCHEMA) }],
+      forms: [form("main", text("申报表", "application form"), MainForm, { defs: [Project, Team] })],
       directions: [{
         id: "general", title: text("研发团队", "R&D teams"), form: "main", handled_by: ["diit"],
         attachments: [{ id: "business-licence", title: text("营业执照", "business licence"), min_count: 1 }],
@@ -70,7 +80,7 @@ class Minimal extends Program {
         columns: [
           { title: text("序号", "rank"), source: "rank" },
           { title: text("申报单位", "applicant"), source: "applicant:name" },
-          { title: text("项目名称", "project"), source: "/project_name" },
+          { title: text("项目名称", "project"), source: "/project/name" },
         ],
       },
     };
@@ -79,9 +89,12 @@ class Minimal extends Program {
   check(req) {
     const form = req.formData();
     const c = new Checker(RULES);
-    const staff = form.rd_staff;
-    c.ensure("minimal.staff.min-20", path("rd_staff"), staff >= 20, () =>
+    const staff = form.team.rd_staff;
+    c.ensure("minimal.staff.min-20", path("team", "rd_staff"), staff >= 20, () =>
       msg(`研发人员 ${staff} 人，要求不少于 20 人`, `${staff} R&D staff, at least 20 required`));
+    const grant = form.project.grant;
+    c.ensure("minimal.grant.max-50", path("project", "grant"), grant <= 50, () =>
+      msg(`申请资助 ${wan(grant)}，要求不超过 50 万元`, `a grant of ${wanEn(grant)} asked, at most 500,000 yuan`));
     return c.finish();
   }
 }

@@ -1,30 +1,44 @@
 """A minimal complete program in Python — the author guide's example (plugins/README.md).
 
-One form, one rule, one quota, a two-step review (city → decided). The same program is
-written in Rust (`../rust`) and JavaScript (`../js`); the test suite builds all three and
-requires the same manifest and findings.
+One form in two sections, two rules, one quota, a two-step review (city → decided). The
+same program is written in Rust (`../rust`) and JavaScript (`../js`); the test suite builds
+all three and requires the same manifest and findings.
 """
 
-import json
+import dataclasses
+from typing import Annotated
 
-from shenbao_sdk import BLOCKING, Checker, Program, export, msg, path, rules_json
+from shenbao_sdk import BLOCKING, Checker, Program, export, msg, path, rules_json, wan, wan_en
+from shenbao_sdk.forms import U32, Field, Wan, form, form_meta
 
 # The rule table: one row per machine-checkable clause — id, severity, clause, zh, en.
 RULES = [
     ("minimal.staff.min-20", BLOCKING, "示例通知 第三条", "研发人员不少于 20 人", "at least 20 R&D staff"),
+    ("minimal.grant.max-50", BLOCKING, "示例通知 第五条", "申请资助不超过 50 万元", "a grant of at most 500,000 yuan"),
 ]
 
-# The form: a JSON Schema (draft 2020-12). The kernel validates data against it before `check` runs.
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "研发团队小额资助申报表",
-    "type": "object",
-    "properties": {
-        "project_name": {"title": "项目名称", "type": "string", "minLength": 1, "maxLength": 60},
-        "rd_staff": {"title": "研发人员数（人）", "type": "integer", "minimum": 0, "maximum": 4294967295},
-    },
-    "required": ["project_name", "rd_staff"],
-}
+
+# The form, as Python types: the SDK derives its JSON Schema (a class docstring becomes its
+# "description"), and the kernel validates data against it before `check` runs. Each section
+# is a class of its own: it renders as a titled group.
+@dataclasses.dataclass
+class Project:
+    # `x-project-key`: the project's name, as reviewers' lists show it.
+    name: Annotated[str, Field(title="项目名称", min_length=1, max_length=60, extra={"x-project-key": True})]
+    grant: Annotated[Wan, Field(title="申请资助金额（万元）", minimum=0)]
+
+
+@dataclasses.dataclass
+class Team:
+    rd_staff: Annotated[U32, Field(title="研发人员数（人）")]
+    lead: Annotated[str, Field(title="项目负责人", min_length=1, max_length=30)]
+
+
+@form_meta(title="研发团队小额资助申报表")
+@dataclasses.dataclass
+class MainForm:
+    project: Annotated[Project, Field(title="项目信息")]
+    team: Annotated[Team, Field(title="研发团队")]
 
 
 def text(zh, en):
@@ -70,8 +84,7 @@ class Minimal(Program):
             "version": "0.1.0",
             "editions": [{"id": "2026", "year": 2026, "title": text("2026 年度", "2026")}],
             "default_edition": "2026",
-            "forms": [{"id": "main", "title": text("申报表", "application form"),
-                       "schema": json.dumps(SCHEMA, ensure_ascii=False, separators=(",", ":"))}],
+            "forms": [form("main", text("申报表", "application form"), MainForm)],
             "directions": [{
                 "id": "general", "title": text("研发团队", "R&D teams"), "form": "main", "handled_by": ["diit"],
                 "attachments": [{"id": "business-licence", "title": text("营业执照", "business licence"), "min_count": 1}],
@@ -88,16 +101,20 @@ class Minimal(Program):
             "summary": {"title": text("推荐汇总表", "recommendation summary"), "columns": [
                 {"title": text("序号", "rank"), "source": "rank"},
                 {"title": text("申报单位", "applicant"), "source": "applicant:name"},
-                {"title": text("项目名称", "project"), "source": "/project_name"},
+                {"title": text("项目名称", "project"), "source": "/project/name"},
             ]},
         }
 
     def check(self, req):
         form = req.form_data()
         c = Checker(RULES)
-        staff = form["rd_staff"]
-        c.ensure("minimal.staff.min-20", path("rd_staff"), staff >= 20,
+        staff = form["team"]["rd_staff"]
+        c.ensure("minimal.staff.min-20", path("team", "rd_staff"), staff >= 20,
                  lambda: msg(f"研发人员 {staff} 人，要求不少于 20 人", f"{staff} R&D staff, at least 20 required"))
+        grant = form["project"]["grant"]
+        c.ensure("minimal.grant.max-50", path("project", "grant"), grant <= 50,
+                 lambda: msg(f"申请资助 {wan(grant)}，要求不超过 50 万元",
+                             f"a grant of {wan_en(grant)} asked, at most 500,000 yuan"))
         return c.finish()
 
 

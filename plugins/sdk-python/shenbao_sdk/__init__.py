@@ -21,6 +21,10 @@ build time; this module hides them:
 
     Plugin = export(Demo())                   # componentize-py looks for `Plugin`
 
+Forms come from dataclasses (`shenbao_sdk.forms`: `form(id, title, MyForm)`, the same
+JSON Schema the Rust SDK derives) and the platform's review path from
+`shenbao_sdk.graph.platform_graph(...)` (the Rust SDK's `PlatformGraph`, same ids).
+
 Build: `componentize-py -d wit/0.1.0 -w program componentize app -p . -p plugins/sdk-python -o demo.wasm`.
 
 Messages that quote text write it as Rust's `{:?}` does ([`quoted`]) and money as the
@@ -40,7 +44,7 @@ from wit_world.imports import types
 
 __all__ = [
     "BLOCKING", "WARNING", "INFO", "Program", "Checker", "Day", "PluginError", "Request",
-    "export", "from_json", "msg", "quoted", "wan", "path", "has_tag", "blank", "rules_json",
+    "export", "from_json", "msg", "quoted", "wan", "wan_en", "path", "has_tag", "blank", "rules_json",
 ]
 
 BLOCKING = "blocking"
@@ -180,6 +184,16 @@ def wan(amount):
     """An amount in 万元 as the forms write it: `1500 万元`, `987.5 万元`, `1234.57 万元`."""
     s = "%.2f" % amount
     return s.rstrip("0").rstrip(".") + " 万元"
+
+
+def wan_en(amount):
+    """An amount in 万元 as English messages write it, in yuan: `80` → `800,000 yuan`,
+    `123.45678` → `1,234,567.8 yuan` (the Rust SDK's `Wan::en`)."""
+    s = "%.2f" % (amount * 10_000.0)
+    s = s.rstrip("0").rstrip(".")
+    sign, s = ("-", s[1:]) if s.startswith("-") else ("", s)
+    whole, _, frac = s.partition(".")
+    return f"{sign}{int(whole):,}{'.' + frac if frac else ''} yuan"
 
 
 # Unicode White_Space: what Rust's `str::trim` removes (Python's `str.strip` also removes U+001C–U+001F).

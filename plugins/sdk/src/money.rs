@@ -18,6 +18,24 @@ impl Wan {
     pub fn yuan(self) -> f64 {
         self.0 * 10_000.0
     }
+    /// The amount in yuan as English messages write it: `Wan(80.0)` → `800,000 yuan`,
+    /// `Wan(123.45678)` → `1,234,567.8 yuan` (two decimals at most, thousands separated).
+    /// The Python SDK's `wan_en` and the JavaScript SDK's `wanEn` write the same.
+    pub fn en(self) -> String {
+        let s = format!("{:.2}", self.yuan());
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+        let (int, frac) = rest.split_once('.').map_or((rest, ""), |(i, f)| (i, f));
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let dot = if frac.is_empty() { "" } else { "." };
+        format!("{sign}{grouped}{dot}{frac} yuan")
+    }
 }
 
 impl fmt::Display for Wan {
@@ -56,5 +74,11 @@ mod tests {
         assert_eq!(Wan(987.5).to_string(), "987.5 万元");
         assert_eq!(Wan(1234.567).to_string(), "1234.57 万元");
         assert_eq!(Wan(2.5).yuan(), 25_000.0);
+        assert_eq!(Wan(80.0).en(), "800,000 yuan");
+        assert_eq!(Wan(123.45678).en(), "1,234,567.8 yuan");
+        assert_eq!(Wan(0.0).en(), "0 yuan");
+        assert_eq!(Wan(0.01).en(), "100 yuan");
+        assert_eq!(Wan(-1500.5).en(), "-15,005,000 yuan");
+        assert_eq!(Wan(0.000001).en(), "0.01 yuan");
     }
 }

@@ -84,16 +84,40 @@ pub fn run(args: TestArgs, json: bool) -> Res {
     }
 
     let broken: Vec<&CaseRun> = runs.iter().filter(|r| r.error.is_some()).collect();
+    // The program's declared rules no case fires (only when every case ran).
+    let uncovered: Vec<&shenbao::contract::Rule> = if args.case.is_none() {
+        let fired: std::collections::BTreeSet<&str> = runs.iter().flat_map(|r| r.rule_ids()).collect();
+        plugin.plugin().manifest().rules.iter().filter(|r| !fired.contains(r.id.as_str())).collect()
+    } else {
+        Vec::new()
+    };
+    let note_uncovered = || {
+        for r in &uncovered {
+            say!(
+                "note: rule {} ({}) fires in no case — add cases/fail-{}.json (\"extends\": \"pass.json\", a patch that breaks it) and run --update, unless it checks the round (check-round)",
+                r.id,
+                r.title.zh,
+                r.id
+            );
+        }
+    };
     if args.update {
+        let stale = set.stale_expectations();
         let changed: Vec<&CaseRun> = runs.iter().filter(|r| !r.passed() && r.error.is_none()).collect();
         set.write_expected(&runs).map_err(|e| Failure::new(exit::STORAGE, e, "check the folder may be written"))?;
         if json {
             print_json(&serde_json::json!({
                 "plugin": id,
                 "updated": changed.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                "dropped": stale,
                 "cases": runs.len(),
+                "uncovered_rules": uncovered.iter().map(|r| &r.id).collect::<Vec<_>>(),
             }));
         } else {
+            for name in &stale {
+                say!("dropped {name} — its case file is gone");
+            }
+            note_uncovered();
             for r in &changed {
                 match r.expected {
                     None => say!("new     {}", r.name),
@@ -146,6 +170,7 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             "passed": runs.len() - failed.len(),
             "failed": failed.len(),
             "fuel_total": total_fuel,
+            "uncovered_rules": uncovered.iter().map(|r| &r.id).collect::<Vec<_>>(),
         }));
     } else {
         say!("{} (WIT {}) · {} · {} case(s)", id, id.wit, set.dir.display(), runs.len());
@@ -157,6 +182,7 @@ pub fn run(args: TestArgs, json: bool) -> Res {
                 crate::emit(&r.diff(), false);
             }
         }
+        note_uncovered();
         say!(
             "{} passed, {} failed; fuel {} in all, {} at most ({})",
             runs.len() - failed.len(),

@@ -28,6 +28,7 @@ const CASES: &[File] = files! {
     "cases/expected.json" => "../../../../plugins/minimal/cases/expected.json",
     "cases/cases/pass.json" => "../../../../plugins/minimal/cases/cases/pass.json",
     "cases/cases/fail-minimal.staff.min-20.json" => "../../../../plugins/minimal/cases/cases/fail-minimal.staff.min-20.json",
+    "cases/cases/fail-minimal.grant.max-50.json" => "../../../../plugins/minimal/cases/cases/fail-minimal.grant.max-50.json",
     "cases/cases/schema-missing-project-name.json" => "../../../../plugins/minimal/cases/cases/schema-missing-project-name.json",
     "cases/cases/declared-attachment-missing-licence.json" => "../../../../plugins/minimal/cases/cases/declared-attachment-missing-licence.json",
     "draft.json" => "../../../../plugins/minimal/draft.json",
@@ -58,12 +59,17 @@ const RUST: &[File] = files! {
 const PYTHON: &[File] = files! {
     "app.py" => "../../../../plugins/minimal/python/app.py",
     "vendor/shenbao_sdk/__init__.py" => "../../../../plugins/sdk-python/shenbao_sdk/__init__.py",
+    "vendor/shenbao_sdk/forms.py" => "../../../../plugins/sdk-python/shenbao_sdk/forms.py",
+    "vendor/shenbao_sdk/graph.py" => "../../../../plugins/sdk-python/shenbao_sdk/graph.py",
 };
 
 const JS: &[File] = files! {
     "index.js" => "../../../../plugins/minimal/js/index.js",
     "vendor/shenbao.js" => "../../../../plugins/sdk-js/shenbao.js",
     "vendor/unicode.js" => "../../../../plugins/sdk-js/unicode.js",
+    "vendor/forms.js" => "../../../../plugins/sdk-js/forms.js",
+    "vendor/graph.js" => "../../../../plugins/sdk-js/graph.js",
+    "vendor/typebox.js" => "../../../../plugins/sdk-js/typebox.js",
 };
 
 /// The language a program is written in.
@@ -278,7 +284,10 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
             // The SDK sits in vendor/, not two folders up as in Shenbao's repository.
             let (p, t) = files.iter_mut().find(|(p, _)| p == "index.js").expect("the JS template");
             debug_assert_eq!(p, "index.js");
-            *t = t.replace("\"../../sdk-js/shenbao.js\"", "\"./vendor/shenbao.js\"");
+            *t = t.replace("\"../../sdk-js/", "\"./vendor/");
+            // TypeBox is the project's own npm dependency (package.json), not the repository's toolchain's.
+            let (_, t) = files.iter_mut().find(|(p, _)| p == "vendor/typebox.js").expect("the TypeBox shim");
+            *t = t.replace("\"../../target/tools/js/node_modules/", "\"../node_modules/");
             files.push(("package.json".into(), js_package(name)));
             files.push((".gitignore".into(), "*.wasm\nnode_modules/\n".into()));
         }

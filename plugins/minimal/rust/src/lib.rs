@@ -1,8 +1,8 @@
 //! A minimal complete program in Rust — the author guide's example (`plugins/README.md`).
 //!
-//! One form, one rule, one quota, a two-step review (city → decided). The same program
-//! is written in Python (`../python`) and JavaScript (`../js`); the test suite builds all
-//! three and requires the same manifest and findings.
+//! One form in two sections, two rules, one quota, a two-step review (city → decided).
+//! The same program is written in Python (`../python`) and JavaScript (`../js`); the test
+//! suite builds all three and requires the same manifest and findings.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -15,18 +15,37 @@ use shenbao_sdk::{
 // The rule table: one row per machine-checkable clause — id, severity, clause, zh, en.
 shenbao_sdk::rules! {
     "minimal.staff.min-20", Blocking, "示例通知 第三条", "研发人员不少于 20 人", "at least 20 R&D staff";
+    "minimal.grant.max-50", Blocking, "示例通知 第五条", "申请资助不超过 50 万元", "a grant of at most 500,000 yuan";
 }
 use Severity::Blocking;
 
-// The form; its JSON Schema is derived (a doc comment here would become its "description"),
-// and the kernel validates data against it before `check` runs.
+// The form; its JSON Schema is derived from these types (a doc comment on a type becomes
+// its "description"), and the kernel validates data against it before `check` runs. Each
+// section is a type of its own: it renders as a titled group.
 #[derive(Deserialize, JsonSchema)]
 #[schemars(title = "研发团队小额资助申报表")]
 pub struct MainForm {
-    #[schemars(title = "项目名称", length(min = 1, max = 60))]
-    pub project_name: String,
+    #[schemars(title = "项目信息")]
+    pub project: Project,
+    #[schemars(title = "研发团队")]
+    pub team: Team,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Project {
+    // `x-project-key`: the project's name, as reviewers' lists show it.
+    #[schemars(title = "项目名称", length(min = 1, max = 60), extend("x-project-key" = true))]
+    pub name: String,
+    #[schemars(title = "申请资助金额（万元）", range(min = 0))]
+    pub grant: Wan,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Team {
     #[schemars(title = "研发人员数（人）")]
     pub rd_staff: u32,
+    #[schemars(title = "项目负责人", length(min = 1, max = 30))]
+    pub lead: String,
 }
 
 fn stage(id: &str, title: Text, kind: StageKind, role: Option<&str>, scope: ScopeLevel) -> Stage {
@@ -204,7 +223,7 @@ impl Program for Minimal {
                 columns: vec![
                     SummaryColumn { title: t("序号", "rank"), source: "rank".into() },
                     SummaryColumn { title: t("申报单位", "applicant"), source: "applicant:name".into() },
-                    SummaryColumn { title: t("项目名称", "project"), source: "/project_name".into() },
+                    SummaryColumn { title: t("项目名称", "project"), source: "/project/name".into() },
                 ],
             })
             .build()
@@ -213,9 +232,16 @@ impl Program for Minimal {
     fn check(req: &CheckRequest) -> Result<CheckResult, PluginError> {
         let form: MainForm = parse_form(req)?;
         let mut c = Checker::new(RULES);
-        let staff = form.rd_staff;
-        c.ensure("minimal.staff.min-20", JsonPath::root().key("rd_staff"), staff >= 20, || {
+        let staff = form.team.rd_staff;
+        c.ensure("minimal.staff.min-20", JsonPath::root().key("team").key("rd_staff"), staff >= 20, || {
             msg(format!("研发人员 {staff} 人，要求不少于 20 人"), format!("{staff} R&D staff, at least 20 required"))
+        });
+        let grant = form.project.grant;
+        c.ensure("minimal.grant.max-50", JsonPath::root().key("project").key("grant"), grant.0 <= 50.0, || {
+            msg(
+                format!("申请资助 {grant}，要求不超过 50 万元"),
+                format!("a grant of {} asked, at most 500,000 yuan", grant.en()),
+            )
         });
         Ok(c.finish())
     }
