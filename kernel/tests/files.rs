@@ -251,6 +251,7 @@ fn exports_keep_numbers_cut_what_excel_cannot_hold_and_defuse_formulas() {
         application: app.into(),
         rank: None,
         decision: 0,
+        score: None,
         cells: cells.iter().map(|c| c.to_string()).collect(),
     };
     let long = "长".repeat(40_000);
