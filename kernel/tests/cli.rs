@@ -38,9 +38,15 @@ fn plugin_install_list_show_verify_and_the_errors() {
     assert_eq!(list.lines().count(), 1);
     assert!(list.starts_with("enabling-resources\t0.1.0\t"));
 
+    // The manifest as the program describes it (issue 18); --record the installed record.
     let show = shenbao(&db, &["plugin", "show", "enabling-resources", "0.1.0"]);
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!((v["program"].as_str(), v["version"].as_str()), (Some("enabling-resources"), Some("0.1.0")), "{v}");
+    assert!(v["forms"][0]["schema"].is_string() && v.get("manifest").is_none(), "{v}");
+    let record = shenbao(&db, &["plugin", "show", "enabling-resources", "0.1.0", "--record"]);
+    let v: serde_json::Value = serde_json::from_slice(&record.stdout).unwrap();
     assert_eq!(v["manifest"]["program"], "enabling-resources");
+    assert_eq!(v["id"]["sha256"].as_str().map(str::len), Some(64), "{v}");
 
     let verify = shenbao(&db, &["plugin", "verify", "enabling-resources", "0.1.0"]);
     assert!(verify.status.success() && text(&verify.stdout).starts_with("ok "));

@@ -100,7 +100,97 @@ fn concurrent_decisions(commit_batch: usize, clients: usize, secs: f64) -> (f64,
     (made as f64 / elapsed, lat, per_commit)
 }
 
+/// A batch recommend of `n` applications waiting at city review (bench generator), in
+/// one transaction: its time and the bytes of one application and one decision record.
+fn batch_of(n: usize) -> (Duration, usize, usize) {
+    let (w, ids) = waiting_at_city(shenbao::DEFAULT_COMMIT_BATCH, n);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let done =
+        w.kernel.act_batch("city-huizhou", &refs, &ActionRequest::with_opinion("city-recommend", "同意推荐")).unwrap();
+    let elapsed = t.elapsed();
+    assert_eq!(done.len(), n);
+    let app = serde_json::to_vec(&w.kernel.application(&ids[0]).unwrap()).unwrap().len();
+    let decision = serde_json::to_vec(w.kernel.decisions_of(&ids[0]).unwrap().last().unwrap()).unwrap().len();
+    (elapsed, app, decision)
+}
+
+/// The baseline for a batch: raw redb, one write transaction inserting per transition
+/// the rows the kernel writes (the application, the decision, its by-application
+/// index, the queue entry moved, the applicant's history row, the chain head), of the
+/// kernel's sizes, with no kernel logic.
+fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration {
+    use redb::{ReadableDatabase, TableDefinition};
+    const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
+    const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisions");
+    const BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("by_app");
+    const QUEUE: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("queue");
+    const HISTORY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("history");
+    const HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new("head");
+    let dir = tempfile::tempdir().unwrap();
+    let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
+    let ids: Vec<String> = (0..n).map(|i| format!("A{i:07}")).collect();
+    let app = vec![b'a'; app_bytes];
+    let decision = vec![b'd'; decision_bytes];
+    let history = vec![b'h'; 120];
+    // The applications waiting, as the kernel's fill leaves them.
+    let tx = db.begin_write().unwrap();
+    {
+        let mut apps = tx.open_table(APPS).unwrap();
+        let mut queue = tx.open_table(QUEUE).unwrap();
+        for id in &ids {
+            apps.insert(id.as_str(), app.as_slice()).unwrap();
+            queue.insert(("round", "city-review", id.as_str()), ()).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let t = Instant::now();
+    let tx = db.begin_write().unwrap();
+    {
+        let mut apps = tx.open_table(APPS).unwrap();
+        let mut decisions = tx.open_table(DECISIONS).unwrap();
+        let mut by_app = tx.open_table(BY_APP).unwrap();
+        let mut queue = tx.open_table(QUEUE).unwrap();
+        let mut hist = tx.open_table(HISTORY).unwrap();
+        let mut head = tx.open_table(HEAD).unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let i = i as u64;
+            let _ = apps.get(id.as_str()).unwrap().map(|v| v.value().len());
+            apps.insert(id.as_str(), app.as_slice()).unwrap();
+            decisions.insert(i, decision.as_slice()).unwrap();
+            by_app.insert((id.as_str(), i), ()).unwrap();
+            queue.remove(("round", "city-review", id.as_str())).unwrap();
+            queue.insert(("round", "province-review", id.as_str()), ()).unwrap();
+            hist.insert(("org", id.as_str()), history.as_slice()).unwrap();
+            head.insert("head", (i, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let elapsed = t.elapsed();
+    let _ = db.begin_read().unwrap();
+    elapsed
+}
+
 fn main() {
+    if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("batch") {
+        // Issue 19: the batch's cost per transition must stay flat from 100 to 10,000,
+        // reported beside raw redb writing the same rows in the same run.
+        println!("| batch of | kernel | per transition | transitions/s | raw redb, same rows | kernel ÷ raw |");
+        println!("|---|---|---|---|---|---|");
+        for n in [100, 1_000, 10_000] {
+            let (kernel, app, decision) = batch_of(n);
+            let raw = raw_redb_batch(n, app, decision);
+            println!(
+                "| {n} | {} | {} | {:.0} | {} | {:.1}× |",
+                fmt(kernel),
+                fmt(kernel / n as u32),
+                n as f64 / kernel.as_secs_f64(),
+                fmt(raw),
+                kernel.as_secs_f64() / raw.as_secs_f64()
+            );
+        }
+        return;
+    }
     if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("concurrent") {
         let probe = tempfile::tempdir().unwrap();
         println!("disk fsync rate: {:.0}/s", fsync_rate(probe.path()));

@@ -161,9 +161,17 @@ enum PluginCommand {
     /// List installed plugins.
     #[command(after_help = "Example:\n  shenbao --db round.redb plugin list")]
     List,
-    /// Show a plugin's manifest as JSON.
-    #[command(after_help = "Example:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0")]
-    Show { program: String, version: String },
+    /// Show a plugin's manifest as JSON — what its `describe` returned.
+    #[command(
+        after_help = "Examples:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0\n  shenbao --db round.redb plugin show enabling-resources 0.1.0 --record   # id, sha256, size, limits, manifest"
+    )]
+    Show {
+        program: String,
+        version: String,
+        /// The installed record instead: id and sha256, size, install time, limits and the manifest.
+        #[arg(long)]
+        record: bool,
+    },
     /// Run a plugin (not installed; no database) against a folder of cases and compare with expected.json.
     #[command(
         after_help = "Example:\n  shenbao plugin test target/plugins/wasm32-wasip2/plugin/enabling_resources.wasm examples/enabling-resources\n  shenbao plugin test my_program.wasm cases/ --case fail- --update\n\nA folder holds round.json (the round), cases/*.json (one application each: applicant, history,\nattachments, as_of, data; or `extends` another case with a JSON Patch) and expected.json.\nExit code 1 when a case fails."
@@ -799,7 +807,10 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
             }
         }
         PluginCommand::Test(_) | PluginCommand::New(_) => unreachable!("runs without a database"),
-        PluginCommand::Show { program, version } => print_json(&k.plugin_record(&program, &version)?),
+        PluginCommand::Show { program, version, record } => {
+            let r = k.plugin_record(&program, &version)?;
+            if record { print_json(&r) } else { print_json(&r.manifest) }
+        }
         PluginCommand::Verify { program, version } => {
             let v = k.verify_plugin(&program, &version)?;
             if !(v.bytes_intact && v.manifest_matches) {
