@@ -163,7 +163,7 @@ enum PluginCommand {
     List,
     /// Show a plugin's manifest as JSON — what its `describe` returned.
     #[command(
-        after_help = "Examples:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0\n  shenbao --db round.redb plugin show enabling-resources 0.1.0 --record   # id, sha256, size, limits, manifest"
+        after_help = "Example:\n  shenbao --db round.redb plugin show enabling-resources 0.1.0\n  shenbao --db round.redb plugin show enabling-resources 0.1.0 --record   # id, sha256, size, limits, manifest"
     )]
     Show {
         program: String,
