@@ -120,7 +120,7 @@ fn batch_of(n: usize) -> (Duration, usize, usize) {
 /// index, the queue entry moved, the applicant's history row, the chain head), of the
 /// kernel's sizes, with no kernel logic.
 fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration {
-    use redb::{ReadableDatabase, TableDefinition};
+    use redb::{ReadableDatabase, ReadableTable, TableDefinition};
     const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
     const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisions");
     const BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("by_app");
