@@ -621,3 +621,73 @@ console.log(JSON.stringify(formSchema(TestForm, {{ defs: [Level, Plain, Contact]
     assert_eq!(py, rust, "Python\n{py:#}\nRust\n{rust:#}");
     assert_eq!(js, rust, "JavaScript\n{js:#}\nRust\n{rust:#}");
 }
+
+/// Issue 18: an author's mistakes in the Python and JavaScript SDKs are refused naming
+/// the field or option and what to use — and the SDKs import outside the sandbox (plain
+/// Python, Node) so a form can be tried before it is built.
+#[test]
+fn the_sdks_name_an_authors_mistakes() {
+    let py = run_json(
+        "python3",
+        &["-c"],
+        r#"
+import dataclasses, datetime, decimal, json, sys
+from typing import Annotated, NotRequired, TypedDict
+sys.path.insert(0, "plugins/sdk-python")
+import shenbao_sdk                      # the package itself, outside componentize-py
+from shenbao_sdk.forms import Field, form_schema
+from shenbao_sdk.graph import platform_graph
+out = {}
+class Contact(TypedDict):
+    name: Annotated[str, Field(title="姓名")]
+    phone: NotRequired[Annotated[str, Field(title="电话")]]
+@dataclasses.dataclass
+class Ok:
+    contact: Annotated[Contact, Field(title="联系人")]
+    since: Annotated[datetime.date, Field(title="日期")] = datetime.date(2026, 1, 1)
+s = form_schema(Ok)
+out["required"] = s["$defs"]["Contact"]["required"]
+out["default"] = s["properties"]["since"]["default"]
+@dataclasses.dataclass
+class Bad:
+    budget: decimal.Decimal
+try:
+    form_schema(Bad)
+except TypeError as e:
+    out["decimal"] = str(e)
+try:
+    platform_graph(districtReview=True)
+except TypeError as e:
+    out["graph"] = str(e)
+print(json.dumps(out, ensure_ascii=False))
+"#,
+    );
+    assert_eq!(py["required"], json!(["name"]), "NotRequired keys are optional: {py}");
+    assert_eq!(py["default"], "2026-01-01");
+    let decimal = py["decimal"].as_str().unwrap();
+    assert!(decimal.contains("Bad.budget") && decimal.contains("Wan") && decimal.contains("Choice"), "{decimal}");
+    assert!(py["graph"].as_str().unwrap().contains("districtReview"), "{py}");
+
+    let js = run_json(
+        "node",
+        &["--input-type=module", "-e"],
+        r#"
+import { Type } from "./plugins/sdk-js/typebox.js";
+import { formSchema } from "./plugins/sdk-js/forms.js";
+import { platformGraph } from "./plugins/sdk-js/graph.js";
+const out = {};
+const attempt = (k, f) => { try { f(); out[k] = "accepted"; } catch (e) { out[k] = e.message; } };
+attempt("option", () => platformGraph({ district_review: true }));
+attempt("date", () => formSchema(Type.Object({ d: Type.Date({ title: "日期" }) })));
+attempt("ref", () => formSchema(Type.Object({ s: Type.Ref("Scope", { title: "范围" }) })));
+const root = formSchema(Type.Object({ a: Type.String({ title: "甲" }) }, { $id: "Main", title: "表" }));
+out.root = [root.type, Object.keys(root.properties), root.$ref ?? null];
+console.log(JSON.stringify(out));
+"#,
+    );
+    let s = |k: &str| js[k].as_str().unwrap_or_default().to_string();
+    assert!(s("option").contains("\"district_review\"") && s("option").contains("districtReview"), "{js}");
+    assert!(s("date").contains("/properties/d") && s("date").contains("Field.date()"), "{js}");
+    assert!(s("ref").contains("\"Scope\"") && s("ref").contains("defs"), "{js}");
+    assert_eq!(js["root"], json!(["object", ["a"], null]), "a root with an $id stays the form");
+}

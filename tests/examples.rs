@@ -399,90 +399,16 @@ fn iiot_history_rules_see_the_applicants_real_applications() {
 /// top-level fields in the seed form's (declaration) order.
 fn render_problems(manifest: &shenbao::contract::Manifest) -> Vec<String> {
     use serde_json::Value;
-    fn chinese(s: &str) -> bool {
-        let cjk = s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-        let mut run = 0;
-        let mut english = false;
-        for c in s.chars() {
-            run = if c.is_ascii_alphabetic() { run + 1 } else { 0 };
-            english |= run >= 3;
-        }
-        cjk && !english
-    }
-    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::Array(opts)) = m.get("oneOf") {
-                    if opts.iter().all(|o| o.get("const").is_some()) {
-                        if !m.contains_key("type") {
-                            out.push(format!("{at}: a choice among constants without `type`"));
-                        }
-                        for o in opts {
-                            if !o.get("title").and_then(Value::as_str).is_some_and(chinese) {
-                                out.push(format!("{at}: option {} without a Chinese `title`", o["const"]));
-                            }
-                        }
-                    }
-                }
-                if let Some(Value::Array(vals)) = m.get("enum") {
-                    if !at.contains("/if/") && !vals.iter().all(|x| x.as_str().is_some_and(chinese)) {
-                        out.push(format!("{at}: `enum` of values a person cannot read (use titled `oneOf`)"));
-                    }
-                }
-                if let Some(Value::Array(opts)) = m.get("anyOf") {
-                    if opts.iter().any(|o| o.get("type") == Some(&Value::from("null"))) {
-                        out.push(format!("{at}: a `null` alternative (an optional field is absent instead)"));
-                    }
-                }
-                match m.get("type") {
-                    Some(Value::Array(_)) => out.push(format!("{at}: a list of types")),
-                    Some(t) if t == "integer" && !(m.contains_key("minimum") && m.contains_key("maximum")) => {
-                        out.push(format!("{at}: an integer without `minimum` and `maximum`"))
-                    }
-                    _ => {}
-                }
-                if let Some(f) = m.get("format").and_then(Value::as_str) {
-                    if !["date", "date-time", "time", "email", "uri"].contains(&f) {
-                        out.push(format!("{at}: format {f:?} that standard validators do not know"));
-                    }
-                }
-                for (k, x) in m {
-                    if k.starts_with("x-") && !["x-public", "x-project-key"].contains(&k.as_str()) {
-                        out.push(format!("{at}: keyword {k} outside Shenbao's vocabulary"));
-                    }
-                    if (k == "title" || k == "description") && !x.as_str().is_some_and(chinese) {
-                        out.push(format!("{at}/{k}: {x} is not Chinese"));
-                    }
-                    match (k.as_str(), x) {
-                        ("const" | "enum" | "default" | "required", _) => {}
-                        // Maps of names to subschemas: the names are not keywords.
-                        ("properties" | "$defs" | "patternProperties" | "dependentSchemas", Value::Object(named)) => {
-                            for (name, sub) in named {
-                                walk(sub, &format!("{at}/{k}/{name}"), out);
-                            }
-                        }
-                        _ => walk(x, &format!("{at}/{k}"), out),
-                    }
-                }
-            }
-            Value::Array(xs) => {
-                for (i, x) in xs.iter().enumerate() {
-                    walk(x, &format!("{at}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
+    // What install and `plugin test` warn about (`shenbao::form_problems`), and the order.
+    let mut problems = shenbao::form_problems(manifest);
     #[derive(serde::Deserialize)]
     struct Ordered {
         properties: indexmap::IndexMap<String, serde::de::IgnoredAny>,
         #[serde(default)]
         required: Vec<String>,
     }
-    let mut problems = Vec::new();
     for f in &manifest.forms {
-        let schema: Value = serde_json::from_str(&f.schema).unwrap();
-        walk(&schema, &f.id, &mut problems);
+        let _: Value = serde_json::from_str(&f.schema).unwrap();
         // Declaration order: the required fields come in the order `required` lists them.
         let o: Ordered = serde_json::from_str(&f.schema).unwrap();
         let order: Vec<&String> = o.properties.keys().filter(|k| o.required.contains(k)).collect();

@@ -601,3 +601,37 @@ fn without_a_cache_directory_components_compile_in_memory() {
     let k = Kernel::open_with(dir.path().join("db.redb"), config).unwrap();
     assert_eq!(k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().cache, CacheOutcome::Disabled);
 }
+
+/// Issue 18: what standard renderers show badly is named field by field, with what to
+/// do (`shenbao::form_problems`, which install and `plugin test` print as warnings).
+#[test]
+fn form_problems_name_the_field_and_the_remedy() {
+    let (_dir, k) = fresh();
+    let mut m = k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().record.manifest;
+    assert!(shenbao::form_problems(&m).is_empty(), "{:?}", shenbao::form_problems(&m));
+    m.forms[0].schema = json!({
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer", "title": "数量"},
+            "either": {"anyOf": [{"type": "string"}, {"type": "number"}], "title": "其一"},
+            "code": {"type": "string", "enum": ["a", "b"], "title": "代码"},
+            "kind": {"type": "string", "oneOf": [{"const": "x"}, {"const": "y", "title": "乙"}], "title": "类别"},
+            "plain": {"type": "string", "title": "Name"},
+            "maybe": {"type": ["string", "null"], "title": "可选"}
+        }
+    })
+    .to_string();
+    let problems = shenbao::form_problems(&m);
+    let has = |field: &str, what: &str| problems.iter().any(|p| p.contains(field) && p.contains(what));
+    assert!(has("/count", "minimum") && has("/count", "U32"), "{problems:#?}");
+    assert!(has("/either", "one type"), "{problems:#?}");
+    assert!(has("/code", "enum"), "{problems:#?}");
+    assert!(has("/kind", "option \"x\""), "{problems:#?}");
+    assert!(has("/plain/title", "not Chinese"), "{problems:#?}");
+    assert!(has("/maybe", "list of types"), "{problems:#?}");
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    // A root that is only a reference is not a form.
+    m.forms[0].schema =
+        json!({"$ref": "#/$defs/Main", "$defs": {"Main": {"type": "object", "properties": {}}}}).to_string();
+    assert!(shenbao::form_problems(&m).iter().any(|p| p.contains("root")), "{:?}", shenbao::form_problems(&m));
+}

@@ -80,6 +80,7 @@ pub use kernel::{
     CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, TxCounts,
     Verified, check_with,
 };
+pub use manifest_check::form_problems;
 pub use manifest_check::problems as manifest_problems;
 pub use model::*;
 pub use output::{check_result_problem, check_result_size, round_check_problem};

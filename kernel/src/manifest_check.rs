@@ -168,3 +168,126 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     }
     p.0
 }
+
+/// What keeps a form from rendering well in standard tools (react-jsonschema-form,
+/// strict Ajv 2020 — the console's), each as `FORM/path: problem — what to do`:
+/// a choice among constants without its `type` or an option without a Chinese
+/// `title`; an `enum` of values a person cannot read; a `null` alternative or a list
+/// of types (an optional field is left out instead); an integer not bounded both ways;
+/// a `format` standard validators do not know; a keyword outside JSON Schema and
+/// Shenbao's vocabulary (`x-public`, `x-project-key`); a title or help text that is
+/// not Chinese; a `$ref` not into `#/$defs`. Install and `shenbao plugin test` print
+/// these as warnings; the repository's own programs have none (`tests/examples.rs`).
+pub fn form_problems(m: &Manifest) -> Vec<String> {
+    use serde_json::Value;
+    fn chinese(s: &str) -> bool {
+        let cjk = s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let mut run = 0;
+        let mut english = false;
+        for c in s.chars() {
+            run = if c.is_ascii_alphabetic() { run + 1 } else { 0 };
+            english |= run >= 3;
+        }
+        cjk && !english
+    }
+    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(opts)) = m.get("oneOf").or_else(|| m.get("anyOf")) {
+                    if !opts.is_empty() && opts.iter().all(|o| o.get("const").is_some()) {
+                        if !m.contains_key("type") {
+                            out.push(format!(
+                                "{at}: a choice among constants without `type` — add \"type\": \"string\""
+                            ));
+                        }
+                        for o in opts {
+                            if !o.get("title").and_then(Value::as_str).is_some_and(chinese) {
+                                out.push(format!(
+                                    "{at}: option {} has no Chinese `title` — label each option (Rust: a `///` doc per variant; Python: Choice; JS: Type.Literal(v, {{ title }}))",
+                                    o["const"]
+                                ));
+                            }
+                        }
+                    } else if opts.iter().any(|o| o.get("type") == Some(&Value::from("null"))) {
+                        out.push(format!("{at}: a `null` alternative — leave an optional field out instead"));
+                    } else if m.contains_key("anyOf")
+                        && opts.iter().filter_map(|o| o.get("type").map(Value::to_string)).collect::<HashSet<_>>().len()
+                            > 1
+                    {
+                        out.push(format!(
+                            "{at}: a choice between types (`anyOf`) that forms cannot render — give the field one type"
+                        ));
+                    }
+                }
+                if let Some(Value::Array(vals)) = m.get("enum") {
+                    if !at.contains("/if/") && !vals.iter().all(|x| x.as_str().is_some_and(chinese)) {
+                        out.push(format!(
+                            "{at}: an `enum` of values a person cannot read — use a choice with a title per option (oneOf of titled consts)"
+                        ));
+                    }
+                }
+                match m.get("type") {
+                    Some(Value::Array(_)) => {
+                        out.push(format!("{at}: a list of types — give one type; leave an optional field out"))
+                    }
+                    Some(t) if t == "integer" && !(m.contains_key("minimum") && m.contains_key("maximum")) => {
+                        out.push(format!(
+                            "{at}: an integer without `minimum` and `maximum` — bound it (Rust u32/range, Python U32 or Field(minimum, maximum), JS Field.u32)"
+                        ))
+                    }
+                    _ => {}
+                }
+                if let Some(f) = m.get("format").and_then(Value::as_str) {
+                    if !["date", "date-time", "time", "email", "uri"].contains(&f) {
+                        out.push(format!("{at}: format {f:?} that standard validators do not know"));
+                    }
+                }
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    if !r.starts_with("#/$defs/") {
+                        out.push(format!("{at}: $ref {r:?} points outside the form's `$defs`"));
+                    }
+                }
+                for (k, x) in m {
+                    if k.starts_with("x-") && !["x-public", "x-project-key"].contains(&k.as_str()) {
+                        out.push(format!("{at}: keyword {k} outside Shenbao's vocabulary (x-public, x-project-key)"));
+                    }
+                    if (k == "title" || k == "description") && !x.as_str().is_some_and(chinese) {
+                        out.push(format!("{at}/{k}: {x} is not Chinese — applicants read it"));
+                    }
+                    match (k.as_str(), x) {
+                        ("const" | "enum" | "default" | "required" | "examples", _) => {}
+                        // Maps of names to subschemas: the names are not keywords.
+                        ("properties" | "$defs" | "patternProperties" | "dependentSchemas", Value::Object(named)) => {
+                            for (name, sub) in named {
+                                walk(sub, &format!("{at}/{k}/{name}"), out);
+                            }
+                        }
+                        _ => walk(x, &format!("{at}/{k}"), out),
+                    }
+                }
+            }
+            Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    for f in &m.forms {
+        match serde_json::from_str::<Value>(&f.schema) {
+            Ok(schema) => {
+                if schema.get("type") != Some(&Value::from("object")) || schema.get("properties").is_none() {
+                    problems.push(format!(
+                        "{}: the form's root is not an object with `properties` — give the root type its fields (no $id or $ref at the root)",
+                        f.id
+                    ));
+                }
+                walk(&schema, &f.id, &mut problems);
+            }
+            Err(e) => problems.push(format!("{}: the schema is not JSON ({e})", f.id)),
+        }
+    }
+    problems
+}

@@ -105,6 +105,12 @@ function forPeople(node, defs, named, where) {
       forPeople(body, defs, named, `$defs/${id}`);
     }
   }
+  // TypeBox types that are not JSON (Type.Date, Type.Uint8Array, Type.BigInt …).
+  const JSON_TYPES = ["string", "number", "integer", "boolean", "object", "array", "null"];
+  if (typeof node.type === "string" && !JSON_TYPES.includes(node.type)) {
+    throw new Error(`form: ${where} is a ${node.type}, which JSON cannot hold — ` +
+      `use Field.date() for a day, Field.wan() for money, Type.String/Number/Integer/Boolean/Array/Object`);
+  }
   // `anyOf [X, null]` → X.
   if (Array.isArray(node.anyOf) && node.anyOf.length === 2 && node.anyOf.filter(isNull).length === 1) {
     const x = node.anyOf.find((o) => !isNull(o));
@@ -162,8 +168,13 @@ export function formSchema(root, { defs = [], extra } = {}) {
     if (typeof d?.$id !== "string") throw new Error("form: every schema in defs needs an $id (its name in $defs)");
     named[d.$id] = d;
   }
-  // JSON round trip: TypeBox's symbols go, the schema stays.
+  // JSON round trip: TypeBox's symbols go, the schema stays. The root stays in place
+  // even when it was given an `$id` (it is the form, not a section).
   const out = JSON.parse(JSON.stringify(root));
+  delete out.$id;
+  if (out.type !== "object" || !isObject(out.properties)) {
+    throw new Error("form: the root is a Type.Object({...}) of the form's fields");
+  }
   const found = {};
   forPeople(out, found, named, "#");
   out.$schema = DRAFT_2020_12;

@@ -54,9 +54,23 @@ function action(id, zh, en, kind, fromStages, to, roles, scope, more = {}) {
  *   applications with yearly duties (enabling resources, 第十八至二十一条);
  * - `routes`: the program's routes (`{ id, title, when, skip }`), as written.
  */
-export function platformGraph({
-  districtReview = true, citySla = null, expertReview = null, publicNotice = null, library = null, routes = [],
-} = {}) {
+const OPTIONS = ["districtReview", "citySla", "expertReview", "publicNotice", "library", "routes"];
+
+export function platformGraph(options = {}) {
+  const unknown = Object.keys(options).filter((k) => !OPTIONS.includes(k));
+  if (unknown.length > 0) {
+    throw new Error(`platformGraph: unknown option ${JSON.stringify(unknown[0])}; the options are ${OPTIONS.join(", ")}`);
+  }
+  if (options.library) {
+    const lib = Object.keys(options.library).filter((k) => !["annualDue", "rectifyMonths", "banMonths"].includes(k));
+    if (lib.length > 0) {
+      throw new Error(`platformGraph: unknown library option ${JSON.stringify(lib[0])}; ` +
+        "the options are annualDue ([month, day]), rectifyMonths, banMonths");
+    }
+  }
+  const {
+    districtReview = true, citySla = null, expertReview = null, publicNotice = null, library = null, routes = [],
+  } = options;
   const hasExperts = expertReview !== null && expertReview !== undefined;
   const hasNotice = publicNotice !== null && publicNotice !== undefined;
   const stages = [stage("draft", "申报人申报", "applicant drafting", "draft", "applicant", "own-organisation",

@@ -1,8 +1,8 @@
 // A minimal complete program in JavaScript — the author guide's example (plugins/README.md).
 //
-// One form in two sections, two rules, one quota, a two-step review (city → decided). The same
-// program is written in Rust (`../rust`) and Python (`../python`); the test suite builds all
-// three and requires the same manifest and findings.
+// One form in two sections, two rules, one quota, a two-step review (city → decided).
+// The same program is written in Rust (`../rust`) and Python (`../python`);
+// the test suite builds all three and requires the same manifest and findings.
 
 import { BLOCKING, Checker, Program, exportProgram, msg, path, rulesJson, wan, wanEn } from "../../sdk-js/shenbao.js";
 import { Field, form } from "../../sdk-js/forms.js";

@@ -1,8 +1,8 @@
 """A minimal complete program in Python — the author guide's example (plugins/README.md).
 
-One form in two sections, two rules, one quota, a two-step review (city → decided). The
-same program is written in Rust (`../rust`) and JavaScript (`../js`); the test suite builds
-all three and requires the same manifest and findings.
+One form in two sections, two rules, one quota, a two-step review (city → decided).
+The same program is written in Rust (`../rust`) and JavaScript (`../js`);
+the test suite builds all three and requires the same manifest and findings.
 """
 
 import dataclasses

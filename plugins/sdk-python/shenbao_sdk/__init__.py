@@ -25,7 +25,8 @@ Forms come from dataclasses (`shenbao_sdk.forms`: `form(id, title, MyForm)`, the
 JSON Schema the Rust SDK derives) and the platform's review path from
 `shenbao_sdk.graph.platform_graph(...)` (the Rust SDK's `PlatformGraph`, same ids).
 
-Build: `componentize-py -d wit/0.1.0 -w program componentize app -p . -p plugins/sdk-python -o demo.wasm`.
+Build: `componentize-py -d wit/0.1.0 -w program componentize app -p . -p vendor -o demo.wasm` (`vendor`:
+the folder holding `shenbao_sdk`, as `shenbao plugin new` lays a project out).
 
 Messages that quote text write it as Rust's `{:?}` does ([`quoted`]) and money as the
 Rust SDK's `Wan` does ([`wan`]), so a program ported between languages says the same
@@ -38,9 +39,22 @@ import json
 import typing
 import unicodedata
 
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.imports import types
+try:
+    from componentize_py_types import Err
+    from wit_world import exports
+    from wit_world.imports import types
+except ImportError:  # outside componentize-py: `forms` and `graph` still import and run
+    Err = exports = None
+
+    class _Text:
+        def __init__(self, zh, en):
+            self.zh, self.en = zh, en
+
+    class types:  # noqa: N801 — stands in for the generated module
+        Text = _Text
+
+        class Severity:
+            BLOCKING, WARNING, INFO = "blocking", "warning", "info"
 
 __all__ = [
     "BLOCKING", "WARNING", "INFO", "Program", "Checker", "Day", "PluginError", "Request",
@@ -374,7 +388,11 @@ def _refuse(e):
 
 
 def export(program):
-    """The component's export for `program`: assign it to a module-level name `Plugin`."""
+    """The component's export for `program`: assign it to a module-level name `Plugin`.
+    Outside componentize-py (plain Python, to print a manifest or try a form) it returns
+    `program` itself."""
+    if exports is None:
+        return program
 
     class Plugin(exports.Plugin):
         def describe(self):

@@ -152,9 +152,10 @@ class _Schemas:
     def of(self, tp, where):
         """The schema of annotation `tp` (fields' `Field`s applied)."""
         keywords = {}
+        tp = _unwrap_required(tp)
         while typing.get_origin(tp) is typing.Annotated:
             args = typing.get_args(tp)
-            tp = args[0]
+            tp = _unwrap_required(args[0])
             level = {}
             for meta in args[1:]:
                 if isinstance(meta, Field):
@@ -174,7 +175,7 @@ class _Schemas:
             if len(args) == 1:
                 return self.of(args[0], where)
             raise TypeError(f"{where}: a union of several types is not a form field; use a Choice")
-        if origin in (list, typing.List):
+        if origin in (list, typing.List) or tp in (list, typing.List):
             (item,) = typing.get_args(tp) or (None,)
             if item is None:
                 raise TypeError(f"{where}: say what the list holds, list[X]")
@@ -198,7 +199,11 @@ class _Schemas:
             return self.reference(tp, self.enumeration)
         if dataclasses.is_dataclass(tp) or _is_typeddict(tp):
             return self.reference(tp, self.obj)
-        raise TypeError(f"{where}: {getattr(tp, '__name__', tp)!s} is not a form type")
+        raise TypeError(
+            f"{where}: {getattr(tp, '__name__', tp)!s} is not a form type — use str, bool, float or Wan (money in "
+            "万元), int or U8…U64/I8…I64, Date or datetime.date, list[X], Optional[X], a dataclass or TypedDict "
+            "(a section), a Choice (labelled options) or Literal[...]"
+        )
 
     def choice(self, cls):
         options = [{"type": "string", "const": m.value, "title": m.label} for m in cls]
@@ -234,17 +239,43 @@ class _Schemas:
                 if default is dataclasses.MISSING and not _optional(tp):
                     required.append(f.name)
                 elif default is not dataclasses.MISSING and default is not None:
-                    prop["default"] = json.loads(json.dumps(default))
+                    prop["default"] = _json_default(default, f"{cls.__name__}.{f.name}")
                 properties[f.name] = prop
         else:
             for name, tp in hints.items():
                 properties[name] = self.of(tp, f"{cls.__name__}.{name}")
-                if name in cls.__required_keys__ and not _optional(tp):
+                # `total=False`, `NotRequired[...]` and `Optional[...]` keys are optional.
+                if name in cls.__required_keys__ and not _optional(_unwrap_required(tp)):
                     required.append(name)
         out = {"type": "object", "properties": properties}
         if required:
             out["required"] = required
         return self.described(cls, out)
+
+
+def _unwrap_required(tp):
+    """`Required[X]` / `NotRequired[X]` (a TypedDict's key markers) → X."""
+    while typing.get_origin(tp) in (getattr(typing, "Required", None), getattr(typing, "NotRequired", None)) \
+            and typing.get_origin(tp) is not None:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _json_default(value, where):
+    """A field's default as JSON: dates as `YYYY-MM-DD`, choices as their value."""
+    if isinstance(value, enum.Enum):
+        return _json_default(value.value, where)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_default(v, where) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_default(v, where) for k, v in value.items()}
+    if dataclasses.is_dataclass(value):
+        return _json_default(dataclasses.asdict(value), where)
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{where}: its default {value!r} cannot be written as JSON")
 
 
 def _optional(tp):

@@ -789,6 +789,10 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                     i.record.id.wit
                 );
             }
+            // Installed, but a form standard renderers show badly: say where and what to do.
+            for p in shenbao::form_problems(m) {
+                esay!("warning: form {p}");
+            }
         }
         PluginCommand::List => {
             let list = k.plugins()?;

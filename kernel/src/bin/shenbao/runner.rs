@@ -91,7 +91,11 @@ pub fn run(args: TestArgs, json: bool) -> Res {
     } else {
         Vec::new()
     };
+    let form_problems = shenbao::form_problems(plugin.plugin().manifest());
     let note_uncovered = || {
+        for p in &form_problems {
+            say!("note: form {p}");
+        }
         for r in &uncovered {
             say!(
                 "note: rule {} ({}) fires in no case — add cases/fail-{}.json (\"extends\": \"pass.json\", a patch that breaks it) and run --update, unless it checks the round (check-round)",
@@ -171,6 +175,7 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             "failed": failed.len(),
             "fuel_total": total_fuel,
             "uncovered_rules": uncovered.iter().map(|r| &r.id).collect::<Vec<_>>(),
+            "form_problems": form_problems,
         }));
     } else {
         say!("{} (WIT {}) · {} · {} case(s)", id, id.wit, set.dir.display(), runs.len());

@@ -107,25 +107,36 @@ fn componentize_py() -> &'static str {
 const TEMPLATE_NOTES: &[(&str, &str)] = &[
     (" — the author guide's example (`plugins/README.md`).", " (made by `shenbao plugin new`)."),
     (" — the author guide's example (plugins/README.md).", " (made by `shenbao plugin new`)."),
-    (
-        " The same program\n//! is written in Python (`../python`) and JavaScript (`../js`); the test suite builds all\n//! three and requires the same manifest and findings.",
-        " Start from it:\n//! the manifest in `describe`, the rules in `check`, the cases in `cases/`.",
-    ),
-    (
-        " The same program is\nwritten in Rust (`../rust`) and JavaScript (`../js`); the test suite builds all three and\nrequires the same manifest and findings.",
-        " Start from it: the\nmanifest in `describe`, the rules in `check`, the cases in `cases/`.",
-    ),
-    (
-        " The same program is\n// written in Rust (`../rust`) and Python (`../python`); the test suite builds all three and\n// requires the same manifest and findings.",
-        " Start from it: the\n// manifest in `describe`, the rules in `check`, the cases in `cases/`.",
-    ),
     ("A minimal complete program", "A complete program"),
 ];
+
+/// The template's two header lines about its siblings in Shenbao's repository (`The
+/// same program is written in …` / `the test suite builds all three …`), replaced by
+/// where to start.
+fn without_sibling_note(text: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let body = line.trim_start_matches(['/', '!', ' ', '#']);
+        if body.starts_with("The same program is written in") {
+            let prefix = &line[..line.len() - body.len()];
+            out.push(format!(
+                "{prefix}Start from it: the manifest in `describe`, the rules in `check`, the cases in `cases/`."
+            ));
+        } else if !body.starts_with("the test suite builds all three") {
+            out.push(line.to_string());
+        }
+    }
+    let mut s = out.join("\n");
+    if text.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
 
 /// A project's text with the template's program id replaced by `name`; its type is
 /// `<Name>Program` (never an SDK or language name: `checker` → `CheckerProgram`).
 fn rename(text: &str, name: &str) -> String {
-    let mut text = text.to_string();
+    let mut text = without_sibling_note(text);
     for (from, to) in TEMPLATE_NOTES {
         text = text.replace(from, to);
     }

@@ -1,8 +1,8 @@
 //! A minimal complete program in Rust — the author guide's example (`plugins/README.md`).
 //!
 //! One form in two sections, two rules, one quota, a two-step review (city → decided).
-//! The same program is written in Python (`../python`) and JavaScript (`../js`); the test
-//! suite builds all three and requires the same manifest and findings.
+//! The same program is written in Python (`../python`) and JavaScript (`../js`);
+//! the test suite builds all three and requires the same manifest and findings.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
