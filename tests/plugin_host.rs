@@ -131,6 +131,17 @@ fn a_summary_column_of_an_unknown_source_is_refused_naming_it() {
         m.summary.columns[1].source = good.into();
         assert!(shenbao::manifest_problems(&m).is_empty(), "{good}: {:?}", shenbao::manifest_problems(&m));
     }
+    // A pointer names a field of the form (a typo would give an empty column).
+    m.summary.columns[1].source = "/resource_nmae".into();
+    let problems = shenbao::manifest_problems(&m);
+    assert!(
+        problems.len() == 1 && problems[0].contains("/resource_nmae") && problems[0].contains("/resource_name"),
+        "the form's fields are named: {problems:?}"
+    );
+    for good in ["/resource_name", "/revenue/0/revenue", "/commitment/truthful"] {
+        m.summary.columns[1].source = good.into();
+        assert!(shenbao::manifest_problems(&m).is_empty(), "{good}: {:?}", shenbao::manifest_problems(&m));
+    }
     m.summary.columns[1].source = "expert:score:er.expert.nope".into();
     let problems = shenbao::manifest_problems(&m);
     assert!(

@@ -243,6 +243,15 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
 /// `anyOf` that optional fields come out as). For keywords that fail inside
 /// `allOf`/`if`/`then`, whose own subschema carries no titles.
 fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
+    let node = schema_at_instance(root, pointer)?;
+    node.get("title").or_else(|| resolve(root, node).get("title")).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The subschema that describes the value at instance location `pointer` (`/a/0/b`),
+/// found by following `properties` / `items` from the root through `$ref`, the
+/// `anyOf`/`oneOf` that optional fields come out as, and the `allOf`/`if`/`then`/`else`
+/// that conditional fields are declared in. `None` when no field is there.
+pub(crate) fn schema_at_instance<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     // Bounded even though install refuses recursive schemas (`schema_bounds`): a
     // schema installed before that check must not overflow the stack here.
     fn step<'a>(root: &'a Value, node: &'a Value, seg: &str, depth: usize) -> Option<&'a Value> {
@@ -258,11 +267,16 @@ fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
                 return Some(i);
             }
         }
-        for key in ["anyOf", "oneOf"] {
+        for key in ["anyOf", "oneOf", "allOf"] {
             for alt in node.get(key).and_then(Value::as_array).into_iter().flatten() {
                 if let Some(found) = step(root, alt, seg, depth + 1) {
                     return Some(found);
                 }
+            }
+        }
+        for key in ["then", "else"] {
+            if let Some(found) = node.get(key).and_then(|alt| step(root, alt, seg, depth + 1)) {
+                return Some(found);
             }
         }
         None
@@ -271,7 +285,24 @@ fn title_at_instance(root: &Value, pointer: &str) -> Option<String> {
     for seg in pointer.split('/').skip(1) {
         node = step(root, node, &seg.replace("~1", "/").replace("~0", "~"), 0)?;
     }
-    node.get("title").or_else(|| resolve(root, node).get("title")).and_then(Value::as_str).map(str::to_string)
+    Some(node)
+}
+
+/// The labels of a choice field (`oneOf` of titled constants): value → title (zh).
+/// Empty when the field is not such a choice.
+pub(crate) fn choice_labels(root: &Value, node: &Value) -> HashMap<String, String> {
+    let node = resolve(root, node);
+    let mut out = HashMap::new();
+    for o in node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(c), Some(t)) = (o.get("const"), o.get("title").and_then(Value::as_str)) {
+            let key = match c {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.insert(key, t.to_string());
+        }
+    }
+    out
 }
 
 /// A JSON Schema type as an applicant reads it: 「营业收入」应为数字, not `Single(Number)`.

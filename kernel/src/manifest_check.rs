@@ -151,6 +151,27 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     }
     p.unique("summary section", m.summary.sections.iter().map(|s| s.id.as_str()));
     for c in &m.summary.columns {
+        if c.source.starts_with('/') {
+            // A pointer names a field some form has (else the column would stay empty).
+            let schemas: Vec<serde_json::Value> =
+                m.forms.iter().filter_map(|f| serde_json::from_str(&f.schema).ok()).collect();
+            let found = schemas.iter().any(|s| crate::forms::schema_at_instance(s, &c.source).is_some());
+            p.refers(found || schemas.len() < m.forms.len(), || {
+                let fields: Vec<String> = schemas
+                    .iter()
+                    .filter_map(|s| s.get("properties").and_then(serde_json::Value::as_object))
+                    .flat_map(|props| props.keys().map(|k| format!("/{k}")))
+                    .take(12)
+                    .collect();
+                format!(
+                    "summary column {:?} names the field {:?}, which no form has (the forms' fields: {}; nested fields as /section/field)",
+                    c.title.zh,
+                    c.source,
+                    fields.join(", ")
+                )
+            });
+            continue;
+        }
         let item = c.source.strip_prefix(crate::summary::ITEM_SCORE_SOURCE);
         let known = crate::summary::COLUMN_SOURCES.contains(&c.source.as_str())
             || c.source.starts_with('/')

@@ -105,6 +105,24 @@ impl Kernel {
         let round = self.round(round_id)?;
         let record = self.plugin_record_by_sha(&round.plugin.sha256).map_err(|e| RoundError::Plugin(e.into()))?;
         let table = &record.manifest.summary;
+        // A column of a choice field shows the option's label (品牌建设), not its value.
+        let schemas: Vec<serde_json::Value> =
+            record.manifest.forms.iter().filter_map(|f| serde_json::from_str(&f.schema).ok()).collect();
+        let labels: Vec<std::collections::HashMap<String, String>> = table
+            .columns
+            .iter()
+            .map(|c| {
+                let mut out = std::collections::HashMap::new();
+                if c.source.starts_with('/') {
+                    for s in &schemas {
+                        if let Some(node) = crate::forms::schema_at_instance(s, &c.source) {
+                            out.extend(crate::forms::choice_labels(s, node));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
         let stages: Vec<&str> = round
             .graph
             .stages
@@ -168,8 +186,15 @@ impl Kernel {
             let data = app.data.to_value();
             // Experts' scores are the province's (redacted below it, as in the trail).
             let scored = level == SummaryLevel::Province;
-            let cells =
-                table.columns.iter().map(|c| source(&round, &app, &data, &org, &names, &c.source, scored)).collect();
+            let cells = table
+                .columns
+                .iter()
+                .zip(&labels)
+                .map(|(c, l)| {
+                    let v = source(&round, &app, &data, &org, &names, &c.source, scored);
+                    l.get(&v).cloned().unwrap_or(v)
+                })
+                .collect();
             let score = expert_mean(app.state.scores.values().copied()).filter(|_| scored);
             found.push((
                 section_of(&data),

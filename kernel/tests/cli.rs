@@ -947,4 +947,13 @@ fn the_author_guides_walkthrough_runs_verbatim() {
         (&serde_json::json!("passed"), &serde_json::json!("passed")),
         "{v}"
     );
+    // The city's summary table: the choice column shows the option's label.
+    let table = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .args(["export", "summary", "--round", "minimal-2026", "--level", "city", "--format", "csv", "--out", "-"])
+        .env("SHENBAO_DB", dir.path().join("guide.redb"))
+        .env("SHENBAO_CACHE_DIR", testkit::shared_cache_dir())
+        .output()
+        .unwrap();
+    let csv = text(&table.stdout);
+    assert!(csv.contains("项目类别") && csv.contains("新产品研发") && !csv.contains("new-product"), "{csv}");
 }

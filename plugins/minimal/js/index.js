@@ -17,9 +17,16 @@ const RULES = [
 // The form, as TypeBox types: the SDK derives its JSON Schema, and the kernel validates data
 // against it before `check` runs. Each section is a named type (`$id`) of its own: it renders
 // as a titled group.
+// A choice: each option is a value and its label (the summary table shows the label).
+const Kind = Type.Union([
+  Type.Literal("new-product", { title: "新产品研发" }),
+  Type.Literal("process-improvement", { title: "工艺改进" }),
+], { $id: "Kind" });
+
 const Project = Type.Object({
   // `x-project-key`: the project's name, as reviewers' lists show it.
   name: Type.String({ title: "项目名称", minLength: 1, maxLength: 60, "x-project-key": true }),
+  kind: Type.Ref(Kind, { title: "项目类别" }),
   grant: Field.wan({ title: "申请资助金额（万元）", minimum: 0 }),
 }, { $id: "Project" });
 
@@ -62,7 +69,7 @@ class Minimal extends Program {
       version: "0.1.0",
       editions: [{ id: "2026", year: 2026, title: text("2026 年度", "2026") }],
       default_edition: "2026",
-      forms: [form("main", text("申报表", "application form"), MainForm, { defs: [Project, Team] })],
+      forms: [form("main", text("申报表", "application form"), MainForm, { defs: [Project, Team, Kind] })],
       directions: [{
         id: "general", title: text("研发团队", "R&D teams"), form: "main", handled_by: ["diit"],
         attachments: [{ id: "business-licence", title: text("营业执照", "business licence"), min_count: 1 }],
@@ -81,6 +88,7 @@ class Minimal extends Program {
           { title: text("序号", "rank"), source: "rank" },
           { title: text("申报单位", "applicant"), source: "applicant:name" },
           { title: text("项目名称", "project"), source: "/project/name" },
+          { title: text("项目类别", "kind"), source: "/project/kind" },
         ],
       },
     };

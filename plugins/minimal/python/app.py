@@ -9,7 +9,7 @@ import dataclasses
 from typing import Annotated
 
 from shenbao_sdk import BLOCKING, Checker, Program, export, msg, path, rules_json, wan, wan_en
-from shenbao_sdk.forms import U32, Field, Wan, form, form_meta
+from shenbao_sdk.forms import U32, Choice, Field, Wan, form, form_meta
 
 # The rule table: one row per machine-checkable clause — id, severity, clause, zh, en.
 RULES = [
@@ -21,10 +21,17 @@ RULES = [
 # The form, as Python types: the SDK derives its JSON Schema (a class docstring becomes its
 # "description"), and the kernel validates data against it before `check` runs. Each section
 # is a class of its own: it renders as a titled group.
+# A choice: each option is a value and its label (the summary table shows the label).
+class Kind(Choice):
+    NEW_PRODUCT = "new-product", "新产品研发"
+    PROCESS_IMPROVEMENT = "process-improvement", "工艺改进"
+
+
 @dataclasses.dataclass
 class Project:
     # `x-project-key`: the project's name, as reviewers' lists show it.
     name: Annotated[str, Field(title="项目名称", min_length=1, max_length=60, extra={"x-project-key": True})]
+    kind: Annotated[Kind, Field(title="项目类别")]
     grant: Annotated[Wan, Field(title="申请资助金额（万元）", minimum=0)]
 
 
@@ -102,6 +109,7 @@ class Minimal(Program):
                 {"title": text("序号", "rank"), "source": "rank"},
                 {"title": text("申报单位", "applicant"), "source": "applicant:name"},
                 {"title": text("项目名称", "project"), "source": "/project/name"},
+                {"title": text("项目类别", "kind"), "source": "/project/kind"},
             ]},
         }
 

@@ -36,8 +36,20 @@ pub struct Project {
     // `x-project-key`: the project's name, as reviewers' lists show it.
     #[schemars(title = "项目名称", length(min = 1, max = 60), extend("x-project-key" = true))]
     pub name: String,
+    #[schemars(title = "项目类别")]
+    pub kind: Kind,
     #[schemars(title = "申请资助金额（万元）", range(min = 0))]
     pub grant: Wan,
+}
+
+// A choice: each option's label is its doc comment (the summary table shows the label).
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// 新产品研发
+    NewProduct,
+    /// 工艺改进
+    ProcessImprovement,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -224,6 +236,7 @@ impl Program for Minimal {
                     SummaryColumn { title: t("序号", "rank"), source: "rank".into() },
                     SummaryColumn { title: t("申报单位", "applicant"), source: "applicant:name".into() },
                     SummaryColumn { title: t("项目名称", "project"), source: "/project/name".into() },
+                    SummaryColumn { title: t("项目类别", "kind"), source: "/project/kind".into() },
                 ],
             })
             .build()
