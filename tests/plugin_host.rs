@@ -116,7 +116,7 @@ fn a_summary_column_of_an_unknown_source_is_refused_naming_it() {
     let (_dir, k) = fresh();
     let mut m = k.install_plugin(&plugin_bytes("enabling-resources")).unwrap().record.manifest;
     assert!(shenbao::manifest_problems(&m).is_empty(), "{:?}", shenbao::manifest_problems(&m));
-    for (bad, good) in [("applicant:credit-code", "applicant:credit_code"), ("project_name", "/project_name")] {
+    for (bad, good) in [("applicant:credit-code", "applicant:credit_code"), ("project_name", "/resource_name")] {
         m.summary.columns[1].source = bad.into();
         let problems = shenbao::manifest_problems(&m);
         assert_eq!(problems.len(), 1, "{problems:?}");
