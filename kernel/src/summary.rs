@@ -146,7 +146,9 @@ impl Kernel {
         let orgs = ORGS.open(&tx)?;
         let log = DECISIONS.open(&tx)?;
         let by_app = tx.open_table(DECISIONS_BY_APP)?;
-        let mut org_cache: std::collections::HashMap<String, Option<Organisation>> = Default::default();
+        // What a row needs of each organisation, once per organisation: a 100k-row table
+        // must not hold 100k whole organisations (their profiles) in its cache.
+        let mut org_cache: std::collections::HashMap<String, Option<std::rc::Rc<Unit>>> = Default::default();
         // Only the row and its section are kept per application: a 100k-row table must
         // not hold 100k parsed applications.
         let section_of = |data: &serde_json::Value| -> Option<usize> {
@@ -172,8 +174,16 @@ impl Kernel {
                 Some(o) => o.clone(),
                 None => {
                     let o: Option<Organisation> = orgs.get(app.applicant.as_str())?;
-                    org_cache.insert(app.applicant.clone(), o.clone());
-                    o
+                    let unit = o.map(|o| {
+                        std::rc::Rc::new(Unit {
+                            name: o.name,
+                            credit_code: o.credit_code,
+                            city: o.city,
+                            district: o.district,
+                        })
+                    });
+                    org_cache.insert(app.applicant.clone(), unit.clone());
+                    unit
                 }
             };
             let Some(org) = org else { continue };
@@ -325,11 +335,19 @@ fn score_text(x: Option<f64>) -> String {
 }
 
 /// One cell of a row: a column's `source` (`rank` is filled in by position later).
+/// What a summary row shows of its organisation.
+struct Unit {
+    name: String,
+    credit_code: String,
+    city: Option<String>,
+    district: Option<String>,
+}
+
 fn source(
     round: &Round,
     app: &Application,
     data: &serde_json::Value,
-    org: &Organisation,
+    org: &Unit,
     names: &std::collections::HashMap<String, String>,
     source: &str,
     scored: bool,
