@@ -1451,12 +1451,31 @@ fn the_province_summary_ranks_by_expert_item_scores() {
     let w = world();
     let k = &w.kernel;
     let items = ["er.expert.technology-advanced", "er.expert.mature-and-promotable"];
-    // Three applications in expert review, recommended in this order.
+    // Three applications recommended by the city in this order, which then ranks them
+    // the other way round (city-rank, while they wait at the province).
     let ids: Vec<String> = (1..=3)
         .map(|n| {
             let id = w.submitted(n);
             w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
             w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+            id
+        })
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let rank = Payload { rank: Some(3 - i as u32), ..Default::default() };
+        k.act("city-huizhou", id, &ActionRequest { action: "city-rank".into(), payload: rank, ..Default::default() })
+            .unwrap();
+    }
+    let rows = |s: &shenbao::Summary| {
+        s.sections.iter().flat_map(|x| &x.rows).map(|r| (r.application.clone(), r.score)).collect::<Vec<_>>()
+    };
+    let city = k.summary(ROUND, shenbao::SummaryLevel::City, None).unwrap();
+    let reversed: Vec<_> = ids.iter().rev().map(|i| (i.clone(), None)).collect();
+    assert_eq!(rows(&city), reversed, "the city's table in the city's ranks");
+    // Into expert review.
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|id| {
             w.act("province", &id, "province-recommend", Some("进入专家评审")).unwrap();
             let assign = Payload { experts: vec!["expert-1".into(), "expert-2".into()], ..Default::default() };
             k.act(
@@ -1480,16 +1499,13 @@ fn the_province_summary_ranks_by_expert_item_scores() {
     score(&ids[1], "expert-2", 95.0, 95.0);
     score(&ids[2], "expert-1", 85.0, 85.0);
     score(&ids[2], "expert-2", 84.0, 88.0);
-    let rows = |s: &shenbao::Summary| {
-        s.sections.iter().flat_map(|x| &x.rows).map(|r| (r.application.clone(), r.score)).collect::<Vec<_>>()
-    };
     let table = k.summary(ROUND, shenbao::SummaryLevel::Province, None).unwrap();
     assert_eq!(
         rows(&table),
         [(ids[1].clone(), Some(92.5)), (ids[2].clone(), Some(85.5)), (ids[0].clone(), Some(77.5))],
-        "highest mean first"
+        "highest mean first: the city's ranks are the city's, not the province's"
     );
-    // The city's table is in the city's order: no scores there.
+    // The city's table keeps the city's ranks, and shows no scores.
     let city = k.summary(ROUND, shenbao::SummaryLevel::City, None).unwrap();
-    assert_eq!(rows(&city), ids.iter().map(|i| (i.clone(), None)).collect::<Vec<_>>());
+    assert_eq!(rows(&city), reversed);
 }

@@ -130,6 +130,9 @@ impl Kernel {
             .filter(|s| s.kind == StageKind::Review && s.scope == level.scope_level())
             .map(|s| s.id.as_str())
             .collect();
+        // The actions of this level (its recommendations and ranks, by their scope).
+        let level_actions: Vec<&str> =
+            round.graph.actions.iter().filter(|a| a.scope == level.scope_level()).map(|a| a.id.as_str()).collect();
         if let Some(s) = scope {
             if self.region(s)?.is_none() {
                 return Err(RoundError::UnknownRegion(s.to_string()));
@@ -192,7 +195,9 @@ impl Kernel {
                     continue;
                 }
             }
-            let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages)? else { continue };
+            let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages, &level_actions)? else {
+                continue;
+            };
             let data = app.data.to_value();
             // Experts' scores are the province's (redacted below it, as in the trail).
             let scored = level == SummaryLevel::Province;
@@ -268,6 +273,7 @@ fn recommended_at(
     by_app: &impl ReadableTable<(&'static str, u64), ()>,
     app: &Application,
     stages: &[&str],
+    level_actions: &[&str],
 ) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
     let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
         return Ok(None);
@@ -278,21 +284,21 @@ fn recommended_at(
     if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
         return Ok(None);
     }
-    // The rank: the last one given at that stage during this pass.
+    // The rank: the last one this level's own actions gave during this pass — a city
+    // ranks its recommendations after making them (`city-rank`, while they wait at the
+    // province), so the pass runs from entering the level's stage to now, and a rank is
+    // the level's by the action that gave it, not by the stage it was given at.
     let entered = app.state.trail[i].decision.unwrap_or(0);
     let mut rank = None;
-    for row in by_app.range((app.id.as_str(), entered)..(app.id.as_str(), d.index))? {
+    for row in by_app.range((app.id.as_str(), entered)..=(app.id.as_str(), u64::MAX))? {
         let (k, _) = row?;
         if let Some(x) = read(k.value().1)? {
-            if stages.contains(&x.from.as_str()) {
+            if level_actions.contains(&x.action.as_str()) {
                 if let Some(r) = x.payload.rank {
                     rank = Some(r);
                 }
             }
         }
-    }
-    if stages.contains(&d.from.as_str()) && d.payload.rank.is_some() {
-        rank = d.payload.rank;
     }
     Ok(Some((d, rank)))
 }

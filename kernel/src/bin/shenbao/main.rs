@@ -300,7 +300,7 @@ struct ActArgs {
     /// Refuse unless the application is at this stage.
     #[arg(long)]
     if_stage: Option<String>,
-    /// Priority rank (for rank and recommend actions).
+    /// Priority rank, from 1 (for rank actions: `city-rank`, `district-rank`).
     #[arg(long)]
     rank: Option<u32>,
     /// Experts to assign (comma-separated user ids).
