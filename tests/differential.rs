@@ -659,6 +659,23 @@ try:
     platform_graph(districtReview=True)
 except TypeError as e:
     out["graph"] = str(e)
+try:
+    platform_graph(expert_review=True)
+except TypeError as e:
+    out["days"] = str(e)
+def section(title):
+    @dataclasses.dataclass
+    class Sec:
+        a: Annotated[str, Field(title=title)]
+    return Sec
+@dataclasses.dataclass
+class Twice:
+    x: Annotated[section("甲"), Field(title="甲")]
+    y: Annotated[section("乙"), Field(title="乙")]
+try:
+    form_schema(Twice)
+except TypeError as e:
+    out["twice"] = str(e)
 print(json.dumps(out, ensure_ascii=False))
 "#,
     );
@@ -667,6 +684,8 @@ print(json.dumps(out, ensure_ascii=False))
     let decimal = py["decimal"].as_str().unwrap();
     assert!(decimal.contains("Bad.budget") && decimal.contains("Wan") && decimal.contains("Choice"), "{decimal}");
     assert!(py["graph"].as_str().unwrap().contains("districtReview"), "{py}");
+    assert!(py["days"].as_str().unwrap().contains("expert_review is working days"), "{py}");
+    assert!(py["twice"].as_str().unwrap().contains("two different types are named Sec"), "{py}");
 
     let js = run_json(
         "node",
@@ -680,6 +699,10 @@ const attempt = (k, f) => { try { f(); out[k] = "accepted"; } catch (e) { out[k]
 attempt("option", () => platformGraph({ district_review: true }));
 attempt("date", () => formSchema(Type.Object({ d: Type.Date({ title: "日期" }) })));
 attempt("ref", () => formSchema(Type.Object({ s: Type.Ref("Scope", { title: "范围" }) })));
+attempt("days", () => platformGraph({ expertReview: true }));
+const A = Type.Object({ a: Type.String({ title: "甲" }) }, { $id: "Sec" });
+const B = Type.Object({ b: Type.String({ title: "乙" }) }, { $id: "Sec" });
+attempt("twice", () => formSchema(Type.Object({ x: A, y: B })));
 const root = formSchema(Type.Object({ a: Type.String({ title: "甲" }) }, { $id: "Main", title: "表" }));
 out.root = [root.type, Object.keys(root.properties), root.$ref ?? null];
 console.log(JSON.stringify(out));
@@ -689,5 +712,7 @@ console.log(JSON.stringify(out));
     assert!(s("option").contains("\"district_review\"") && s("option").contains("districtReview"), "{js}");
     assert!(s("date").contains("/properties/d") && s("date").contains("Field.date()"), "{js}");
     assert!(s("ref").contains("\"Scope\"") && s("ref").contains("defs"), "{js}");
+    assert!(s("days").contains("expertReview is working days"), "{js}");
+    assert!(s("twice").contains("two different schemas have the $id \"Sec\""), "{js}");
     assert_eq!(js["root"], json!(["object", ["a"], null]), "a root with an $id stays the form");
 }

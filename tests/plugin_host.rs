@@ -142,6 +142,18 @@ fn a_summary_column_of_an_unknown_source_is_refused_naming_it() {
         m.summary.columns[1].source = good.into();
         assert!(shenbao::manifest_problems(&m).is_empty(), "{good}: {:?}", shenbao::manifest_problems(&m));
     }
+    // A section split by a field no form has is refused too (every row would be 其他).
+    m.summary.sections = vec![shenbao::contract::SummarySection {
+        id: "by-scope".into(),
+        title: shenbao::contract::Text::new("按范围", "by scope"),
+        field: Some("/scpoe".into()),
+        equals: Some("brand".into()),
+    }];
+    m.summary.columns[1].source = "/resource_name".into();
+    let problems = shenbao::manifest_problems(&m);
+    assert!(problems.len() == 1 && problems[0].contains("/scpoe"), "{problems:?}");
+    m.summary.sections[0].field = Some("/scope".into());
+    assert!(shenbao::manifest_problems(&m).is_empty(), "{:?}", shenbao::manifest_problems(&m));
     m.summary.columns[1].source = "expert:score:er.expert.nope".into();
     let problems = shenbao::manifest_problems(&m);
     assert!(
@@ -628,7 +640,11 @@ fn form_problems_name_the_field_and_the_remedy() {
             "code": {"type": "string", "enum": ["a", "b"], "title": "代码"},
             "kind": {"type": "string", "oneOf": [{"const": "x"}, {"const": "y", "title": "乙"}], "title": "类别"},
             "plain": {"type": "string", "title": "Name"},
-            "maybe": {"type": ["string", "null"], "title": "可选"}
+            "maybe": {"type": ["string", "null"], "title": "可选"},
+            "either2": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0, "maximum": 9}], "title": "其二"},
+            "nothing": {"type": "null", "title": "空"},
+            "anything": {"title": "任意"},
+            "map": {"type": "object", "title": "映射", "patternProperties": {".*": {"type": "string", "title": "值"}}}
         }
     })
     .to_string();
@@ -640,7 +656,11 @@ fn form_problems_name_the_field_and_the_remedy() {
     assert!(has("/kind", "option \"x\""), "{problems:#?}");
     assert!(has("/plain/title", "not Chinese"), "{problems:#?}");
     assert!(has("/maybe", "list of types"), "{problems:#?}");
-    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert!(has("/either2", "one type"), "{problems:#?}");
+    assert!(has("/nothing", "only be null"), "{problems:#?}");
+    assert!(has("/anything", "any type"), "{problems:#?}");
+    assert!(has("/map", "patternProperties"), "{problems:#?}");
+    assert_eq!(problems.len(), 10, "{problems:#?}");
     // A root that is only a reference is not a form.
     m.forms[0].schema =
         json!({"$ref": "#/$defs/Main", "$defs": {"Main": {"type": "object", "properties": {}}}}).to_string();

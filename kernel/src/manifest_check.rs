@@ -150,6 +150,18 @@ pub fn problems(m: &Manifest) -> Vec<String> {
         }
     }
     p.unique("summary section", m.summary.sections.iter().map(|s| s.id.as_str()));
+    let schemas: Vec<serde_json::Value> = m.forms.iter().filter_map(|f| serde_json::from_str(&f.schema).ok()).collect();
+    for s in &m.summary.sections {
+        if let Some(field) = &s.field {
+            let found = schemas.iter().any(|x| crate::forms::schema_at_instance(x, field).is_some());
+            p.refers(found || schemas.len() < m.forms.len(), || {
+                format!(
+                    "summary section {:?} splits by {field:?}, which no form has (every row would land in 其他): name a field as /section/field",
+                    s.id
+                )
+            });
+        }
+    }
     for c in &m.summary.columns {
         if c.source.starts_with('/') {
             // A pointer names a field some form has (else the column would stay empty).
@@ -231,12 +243,15 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                         }
                     } else if opts.iter().any(|o| o.get("type") == Some(&Value::from("null"))) {
                         out.push(format!("{at}: a `null` alternative — leave an optional field out instead"));
-                    } else if m.contains_key("anyOf")
-                        && opts.iter().filter_map(|o| o.get("type").map(Value::to_string)).collect::<HashSet<_>>().len()
-                            > 1
+                    } else if opts
+                        .iter()
+                        .filter_map(|o| o.get("type").map(Value::to_string))
+                        .collect::<HashSet<_>>()
+                        .len()
+                        > 1
                     {
                         out.push(format!(
-                            "{at}: a choice between types (`anyOf`) that forms cannot render — give the field one type"
+                            "{at}: a choice between types that forms cannot render — give the field one type"
                         ));
                     }
                 }
@@ -248,6 +263,7 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                     }
                 }
                 match m.get("type") {
+                    Some(t) if t == "null" => out.push(format!("{at}: a field that can only be null — leave it out")),
                     Some(Value::Array(_)) => {
                         out.push(format!("{at}: a list of types — give one type; leave an optional field out"))
                     }
@@ -279,7 +295,20 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                         ("const" | "enum" | "default" | "required" | "examples", _) => {}
                         // Maps of names to subschemas: the names are not keywords.
                         ("properties" | "$defs" | "patternProperties" | "dependentSchemas", Value::Object(named)) => {
+                            if k == "patternProperties" {
+                                out.push(format!(
+                                    "{at}: `patternProperties` (a map of any keys) — forms cannot render it: list the fields"
+                                ));
+                            }
                             for (name, sub) in named {
+                                let typed = ["type", "$ref", "oneOf", "anyOf", "allOf", "const", "enum"]
+                                    .iter()
+                                    .any(|key| sub.get(key).is_some());
+                                if k == "properties" && sub.is_object() && !typed {
+                                    out.push(format!(
+                                        "{at}/{k}/{name}: a field of any type — give it one (string, number, a section …)"
+                                    ));
+                                }
                                 walk(sub, &format!("{at}/{k}/{name}"), out);
                             }
                         }

@@ -71,6 +71,9 @@ function constType(value) {
   return "";
 }
 
+// The named schemas written in place, as first met (to tell two different ones apart).
+const origins = new Map();
+
 /** Rewrite one (already plain JSON) schema node in place, then its children. */
 function forPeople(node, defs, named, where) {
   if (Array.isArray(node)) {
@@ -83,9 +86,14 @@ function forPeople(node, defs, named, where) {
     const id = node.$id;
     const body = { ...node };
     delete body.$id;
+    const written = JSON.stringify(node);
     if (!(id in defs)) {
+      origins.set(id, written);
       defs[id] = body;
       forPeople(body, defs, named, `$defs/${id}`);
+    } else if (origins.has(id) && origins.get(id) !== written) {
+      throw new Error(`form: two different schemas have the $id ${JSON.stringify(id)} (one at ${where}); ` +
+        "a form's sections and choices need distinct $ids");
     }
     for (const k of Object.keys(node)) delete node[k];
     node.$ref = `#/$defs/${id}`;
@@ -166,6 +174,9 @@ export function formSchema(root, { defs = [], extra } = {}) {
   const named = {};
   for (const d of defs) {
     if (typeof d?.$id !== "string") throw new Error("form: every schema in defs needs an $id (its name in $defs)");
+    if (d.$id in named && named[d.$id] !== d) {
+      throw new Error(`form: two schemas in defs have the $id ${JSON.stringify(d.$id)}; give each its own`);
+    }
     named[d.$id] = d;
   }
   // JSON round trip: TypeBox's symbols go, the schema stays. The root stays in place
@@ -176,6 +187,7 @@ export function formSchema(root, { defs = [], extra } = {}) {
     throw new Error("form: the root is a Type.Object({...}) of the form's fields");
   }
   const found = {};
+  origins.clear();
   forPeople(out, found, named, "#");
   out.$schema = DRAFT_2020_12;
   if (Object.keys(found).length > 0) out.$defs = found;

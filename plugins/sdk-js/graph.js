@@ -71,6 +71,23 @@ export function platformGraph(options = {}) {
   const {
     districtReview = true, citySla = null, expertReview = null, publicNotice = null, library = null, routes = [],
   } = options;
+  const days = (name, v) => {
+    if (v !== null && v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+      throw new Error(`platformGraph: ${name} is working days, a whole number ≥ 0 (or left out), not ${JSON.stringify(v)}`);
+    }
+  };
+  if (typeof districtReview !== "boolean") throw new Error("platformGraph: districtReview is true or false");
+  days("citySla", citySla);
+  days("expertReview", expertReview);
+  days("publicNotice", publicNotice);
+  if (library !== null && library !== undefined) {
+    const ok = typeof library === "object" && Array.isArray(library.annualDue) && library.annualDue.length === 2
+      && Number.isInteger(library.rectifyMonths) && Number.isInteger(library.banMonths);
+    if (!ok) {
+      throw new Error("platformGraph: library is { annualDue: [month, day], rectifyMonths, banMonths } (whole numbers)");
+    }
+  }
+  if (!Array.isArray(routes)) throw new Error("platformGraph: routes is a list of { id, title, when, skip }");
   const hasExperts = expertReview !== null && expertReview !== undefined;
   const hasNotice = publicNotice !== null && publicNotice !== undefined;
   const stages = [stage("draft", "申报人申报", "applicant drafting", "draft", "applicant", "own-organisation",

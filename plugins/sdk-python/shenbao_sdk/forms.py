@@ -141,9 +141,14 @@ def _is_typeddict(tp):
 class _Schemas:
     def __init__(self):
         self.defs = {}
+        self.classes = {}
 
     def reference(self, cls, build):
         name = cls.__name__
+        seen = self.classes.setdefault(name, cls)
+        if seen is not cls:
+            raise TypeError(f"two different types are named {name} ({seen.__module__}.{seen.__qualname__} and "
+                            f"{cls.__module__}.{cls.__qualname__}): a form's sections and choices need distinct names")
         if name not in self.defs:
             self.defs[name] = None  # reserve first: a recursive type refers to itself
             self.defs[name] = build(cls)

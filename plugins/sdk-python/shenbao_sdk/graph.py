@@ -75,6 +75,18 @@ def platform_graph(district_review=True, city_sla=None, expert_review=None, publ
     - `library`: [`library`]`(...)` to keep admitted applications with yearly duties;
     - `routes`: the program's routes (`{"id", "title", "when", "skip"}`), as written.
     """
+    def days(name, v):
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+            raise TypeError(f"platform_graph: {name} is working days, a whole number >= 0 (or None), not {v!r}")
+
+    if not isinstance(district_review, bool):
+        raise TypeError("platform_graph: district_review is True or False")
+    days("city_sla", city_sla)
+    days("expert_review", expert_review)
+    days("public_notice", public_notice)
+    if library is not None and not (isinstance(library, dict)
+                                    and set(library) == {"annual_due", "rectify_months", "ban_months"}):
+        raise TypeError("platform_graph: library is library(annual_due=(month, day), rectify_months=, ban_months=)")
     stages = [_stage("draft", "申报人申报", "applicant drafting", "draft", "applicant", "own-organisation",
                      window="applicant")]
     levels = []

@@ -97,12 +97,25 @@ pub fn run(args: TestArgs, json: bool) -> Res {
             say!("note: form {p}");
         }
         for r in &uncovered {
-            say!(
-                "note: rule {} ({}) fires in no case — add cases/fail-{}.json (\"extends\": \"pass.json\", a patch that breaks it) and run --update, unless it checks the round (check-round)",
-                r.id,
-                r.title.zh,
-                r.id
-            );
+            let file = set.dir.join("cases").join(format!("fail-{}.json", r.id));
+            if file.exists() {
+                say!(
+                    "note: rule {} ({}) fires in no case — {} exists but does not fire it (see what it gave above: a schema refusal, or a patch that misses the field)",
+                    r.id,
+                    r.title.zh,
+                    file.display()
+                );
+            } else {
+                say!(
+                    "note: rule {} ({}) fires in no case — add {} (\"extends\": \"pass.json\", a patch that breaks it) and run --update, unless it checks the round (check-round)",
+                    r.id,
+                    r.title.zh,
+                    file.display()
+                );
+            }
+        }
+        for name in set.stale_expectations() {
+            say!("note: expected.json has {name}, whose case file is gone (--update drops it)");
         }
     };
     if args.update {
