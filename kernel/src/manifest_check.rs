@@ -263,7 +263,10 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                     }
                 }
                 match m.get("type") {
-                    Some(t) if t == "null" => out.push(format!("{at}: a field that can only be null — leave it out")),
+                    // (In a condition, `type: null` says "absent" and `not: {type: null}` "present".)
+                    Some(t) if t == "null" && !["/if", "/then", "/else", "/not"].iter().any(|c| at.contains(c)) => {
+                        out.push(format!("{at}: a field that can only be null — leave it out"))
+                    }
                     Some(Value::Array(_)) => {
                         out.push(format!("{at}: a list of types — give one type; leave an optional field out"))
                     }
@@ -304,7 +307,11 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                                 let typed = ["type", "$ref", "oneOf", "anyOf", "allOf", "const", "enum"]
                                     .iter()
                                     .any(|key| sub.get(key).is_some());
-                                if k == "properties" && sub.is_object() && !typed {
+                                // Conditions (`if`/`then`/`else`, `allOf` branches) constrain
+                                // fields declared elsewhere: their properties need no type.
+                                let conditional =
+                                    ["/if", "/then", "/else", "/allOf/", "/not"].iter().any(|c| at.contains(c));
+                                if k == "properties" && sub.is_object() && !typed && !conditional {
                                     out.push(format!(
                                         "{at}/{k}/{name}: a field of any type — give it one (string, number, a section …)"
                                     ));

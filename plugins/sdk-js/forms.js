@@ -113,17 +113,18 @@ function forPeople(node, defs, named, where) {
       forPeople(body, defs, named, `$defs/${id}`);
     }
   }
-  // TypeBox types that are not JSON (Type.Date, Type.Uint8Array, Type.BigInt …).
-  const JSON_TYPES = ["string", "number", "integer", "boolean", "object", "array", "null"];
-  if (typeof node.type === "string" && !JSON_TYPES.includes(node.type)) {
-    throw new Error(`form: ${where} is a ${node.type}, which JSON cannot hold — ` +
-      `use Field.date() for a day, Field.wan() for money, Type.String/Number/Integer/Boolean/Array/Object`);
-  }
   // `anyOf [X, null]` → X.
   if (Array.isArray(node.anyOf) && node.anyOf.length === 2 && node.anyOf.filter(isNull).length === 1) {
     const x = node.anyOf.find((o) => !isNull(o));
     delete node.anyOf;
     for (const [k, v] of Object.entries(x)) if (!(k in node)) node[k] = v;
+  }
+  // TypeBox types that are not JSON (Type.Date, Type.Uint8Array, Type.BigInt …), also
+  // behind a null alternative.
+  const JSON_TYPES = ["string", "number", "integer", "boolean", "object", "array", "null"];
+  if (typeof node.type === "string" && !JSON_TYPES.includes(node.type)) {
+    throw new Error(`form: ${where} is a ${node.type}, which JSON cannot hold — ` +
+      `use Field.date() for a day, Field.wan() for money, Type.String/Number/Integer/Boolean/Array/Object`);
   }
   // `type: [T, "null"]` → T.
   if (Array.isArray(node.type) && node.type.length === 2 && node.type.includes("null")) {
