@@ -223,6 +223,12 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
         }
         cjk && !english
     }
+    /// Whether `at` (a path of keywords and names) is inside a condition: `if`, `then`,
+    /// `else`, `not` or an `allOf` branch — whose properties constrain fields declared
+    /// elsewhere. (A property named like a keyword only relaxes these two checks.)
+    fn in_condition(at: &str) -> bool {
+        at.split('/').any(|seg| ["if", "then", "else", "not", "allOf"].contains(&seg))
+    }
     fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
@@ -264,7 +270,7 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                 }
                 match m.get("type") {
                     // (In a condition, `type: null` says "absent" and `not: {type: null}` "present".)
-                    Some(t) if t == "null" && !["/if", "/then", "/else", "/not"].iter().any(|c| at.contains(c)) => {
+                    Some(t) if t == "null" && !in_condition(at) => {
                         out.push(format!("{at}: a field that can only be null — leave it out"))
                     }
                     Some(Value::Array(_)) => {
@@ -309,9 +315,7 @@ pub fn form_problems(m: &Manifest) -> Vec<String> {
                                     .any(|key| sub.get(key).is_some());
                                 // Conditions (`if`/`then`/`else`, `allOf` branches) constrain
                                 // fields declared elsewhere: their properties need no type.
-                                let conditional =
-                                    ["/if", "/then", "/else", "/allOf/", "/not"].iter().any(|c| at.contains(c));
-                                if k == "properties" && sub.is_object() && !typed && !conditional {
+                                if k == "properties" && sub.is_object() && !typed && !in_condition(at) {
                                     out.push(format!(
                                         "{at}/{k}/{name}: a field of any type — give it one (string, number, a section …)"
                                     ));
