@@ -58,6 +58,13 @@ pub fn valid_data() -> Value {
 
 /// The attachments every enabling-resources application needs, stored as blobs.
 pub fn attachments(k: &Kernel) -> Vec<Attachment> {
+    let uploaders: Vec<String> = (1..=8).map(|n| format!("applicant-{n}")).collect();
+    attachments_uploaded_by(k, &uploaders)
+}
+
+/// The enabling-resources program's required attachments, each uploaded by every one
+/// of `uploaders` (one blob, many uploaders), so any of them may attach them.
+pub fn attachments_uploaded_by(k: &Kernel, uploaders: &[String]) -> Vec<Attachment> {
     let mut out = Vec::new();
     for (kind, name, issued) in [
         ("business-licence", "营业执照.pdf", None),
@@ -65,13 +72,11 @@ pub fn attachments(k: &Kernel) -> Vec<Attachment> {
         ("audit-report", "2023年度审计报告.pdf", Some(Date::new(2024, 4, 30))),
     ] {
         let content = format!("%PDF-1.7 示例 {kind}");
-        // Every applicant of the world uploads the same files (one blob, eight uploaders),
-        // so any of them may attach them.
         let mut blob = None;
-        for n in 1..=8 {
-            blob = Some(k.store_blob(&format!("applicant-{n}"), content.as_bytes(), None).unwrap());
+        for u in uploaders {
+            blob = Some(k.store_blob(u, content.as_bytes(), None).unwrap());
         }
-        let blob = blob.unwrap();
+        let blob = blob.expect("at least one uploader");
         out.push(Attachment {
             id: format!("att-{kind}"),
             kind: kind.into(),

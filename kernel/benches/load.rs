@@ -141,32 +141,8 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
 
     // The required attachments, uploaded by every load applicant (a blob may be attached
     // only by a user who uploaded it).
-    let attachments: Vec<shenbao::contract::Attachment> = [
-        ("business-licence", "营业执照.pdf", None),
-        ("commitment", "承诺书.pdf", None),
-        ("audit-report", "2023年度审计报告.pdf", Some(shenbao::contract::Date::new(2024, 4, 30))),
-    ]
-    .into_iter()
-    .map(|(kind, name, issued)| {
-        let content = format!("%PDF-1.7 示例 {kind}");
-        let mut blob = None;
-        for i in 0..clients {
-            blob = Some(k.store_blob(&format!("load-applicant-{i}"), content.as_bytes(), None).unwrap());
-        }
-        let blob = blob.expect("at least one client");
-        shenbao::contract::Attachment {
-            id: format!("att-{kind}"),
-            kind: kind.into(),
-            name: name.into(),
-            media_type: "application/pdf".into(),
-            size: blob.size,
-            sha256: blob.sha256,
-            issued_on: issued,
-            valid_until: None,
-            seconds: None,
-        }
-    })
-    .collect();
+    let uploaders: Vec<String> = (0..clients).map(|i| format!("load-applicant-{i}")).collect();
+    let attachments = world::attachments_uploaded_by(&k, &uploaders);
     Fixture { db, cities, province, applicants, attachments, fill_secs, export_fill_secs }
 }
 

@@ -165,8 +165,6 @@ pub fn problems(m: &Manifest) -> Vec<String> {
     for c in &m.summary.columns {
         if c.source.starts_with('/') {
             // A pointer names a field some form has (else the column would stay empty).
-            let schemas: Vec<serde_json::Value> =
-                m.forms.iter().filter_map(|f| serde_json::from_str(&f.schema).ok()).collect();
             let found = schemas.iter().any(|s| crate::forms::schema_at_instance(s, &c.source).is_some());
             p.refers(found || schemas.len() < m.forms.len(), || {
                 let fields: Vec<String> = schemas

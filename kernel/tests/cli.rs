@@ -663,6 +663,24 @@ fn a_round_scripted_through_the_cli() {
     }
 }
 
+/// A copy of the minimal program's case folder under `into` (`into/cases`), without the
+/// case files named in `leave_out`; its path.
+fn minimal_cases_copy(into: &std::path::Path, leave_out: &[&str]) -> std::path::PathBuf {
+    let dir = into.join("cases");
+    std::fs::create_dir_all(dir.join("cases")).unwrap();
+    let src = testkit::root().join("plugins/minimal/cases");
+    for f in ["round.json", "expected.json"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("cases")).unwrap() {
+        let e = e.unwrap();
+        if !leave_out.iter().any(|l| e.file_name() == *l) {
+            std::fs::copy(e.path(), dir.join("cases").join(e.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
 /// `shenbao plugin test`: the plugin runner, with no database. The three programs'
 /// example sets pass with their Rust plugins, the enabling-resources set with the
 /// Python and JavaScript plugins too, and the minimal program's set in all three
@@ -716,16 +734,7 @@ fn plugin_test_runs_case_folders() {
 
     // A changed expectation: exit 1, the case named, the difference shown line by line.
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("cases");
-    std::fs::create_dir_all(dir.join("cases")).unwrap();
-    let src = testkit::root().join("plugins/minimal/cases");
-    for f in ["round.json", "expected.json"] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    for e in std::fs::read_dir(src.join("cases")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join("cases").join(e.file_name())).unwrap();
-    }
+    let dir = minimal_cases_copy(tmp.path(), &[]);
     let expected_path = dir.join("expected.json");
     let original = std::fs::read_to_string(&expected_path).unwrap();
     std::fs::write(&expected_path, original.replace("12 R&D staff, at least 20 required", "12 R&D staff")).unwrap();
@@ -783,7 +792,7 @@ fn plugin_test_runs_case_folders() {
     hround["id"] = "hostile-2026".into();
     std::fs::write(hostile.join("round.json"), hround.to_string()).unwrap();
     let base: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(src.join("cases/pass.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases/pass.json")).unwrap()).unwrap();
     for (name, form) in [("a-panics", "panic"), ("b-undeclared", "undeclared-rule"), ("c-fine", "ok")] {
         let mut case = base.clone();
         case["form"] = form.into();
@@ -825,18 +834,7 @@ fn plugin_test_names_uncovered_rules_stale_expectations_and_broken_extends() {
     let wasm = testkit::plugin_path("minimal");
     let wasm = wasm.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("cases");
-    std::fs::create_dir_all(dir.join("cases")).unwrap();
-    let src = testkit::root().join("plugins/minimal/cases");
-    for f in ["round.json", "expected.json"] {
-        std::fs::copy(src.join(f), dir.join(f)).unwrap();
-    }
-    for e in std::fs::read_dir(src.join("cases")).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() != "fail-minimal.grant.max-50.json" {
-            std::fs::copy(e.path(), dir.join("cases").join(e.file_name())).unwrap();
-        }
-    }
+    let dir = minimal_cases_copy(tmp.path(), &["fail-minimal.grant.max-50.json"]);
     let d = dir.to_str().unwrap();
     let out = run(&[wasm, d]);
     let stdout = text(&out.stdout);

@@ -71,13 +71,15 @@ function constType(value) {
   return "";
 }
 
-// The named schemas written in place, as first met (to tell two different ones apart).
-const origins = new Map();
-
-/** Rewrite one (already plain JSON) schema node in place, then its children. */
-function forPeople(node, defs, named, where) {
+/**
+ * Rewrite one (already plain JSON) schema node in place, then its children. `ctx`:
+ * `defs` (the `$defs` found so far), `named` (the `defs` option by `$id`), `origins`
+ * (each `$id` written in place, as first met: two different ones are refused).
+ */
+function forPeople(node, ctx, where) {
+  const { defs, named, origins } = ctx;
   if (Array.isArray(node)) {
-    node.forEach((n, i) => forPeople(n, defs, named, `${where}[${i}]`));
+    node.forEach((n, i) => forPeople(n, ctx, `${where}[${i}]`));
     return;
   }
   if (!isObject(node)) return;
@@ -90,7 +92,7 @@ function forPeople(node, defs, named, where) {
     if (!(id in defs)) {
       origins.set(id, written);
       defs[id] = body;
-      forPeople(body, defs, named, `$defs/${id}`);
+      forPeople(body, ctx, `$defs/${id}`);
     } else if (origins.has(id) && origins.get(id) !== written) {
       throw new Error(`form: two different schemas have the $id ${JSON.stringify(id)} (one at ${where}); ` +
         "a form's sections and choices need distinct $ids");
@@ -110,7 +112,7 @@ function forPeople(node, defs, named, where) {
       const body = JSON.parse(JSON.stringify(named[id]));
       delete body.$id;
       defs[id] = body;
-      forPeople(body, defs, named, `$defs/${id}`);
+      forPeople(body, ctx, `$defs/${id}`);
     }
   }
   // `anyOf [X, null]` → X.
@@ -153,7 +155,7 @@ function forPeople(node, defs, named, where) {
   }
   for (const [k, v] of Object.entries(node)) {
     if (k === "const" || k === "default" || k === "enum") continue;
-    forPeople(v, defs, named, `${where}/${k}`);
+    forPeople(v, ctx, `${where}/${k}`);
   }
 }
 
@@ -188,8 +190,7 @@ export function formSchema(root, { defs = [], extra } = {}) {
     throw new Error("form: the root is a Type.Object({...}) of the form's fields");
   }
   const found = {};
-  origins.clear();
-  forPeople(out, found, named, "#");
+  forPeople(out, { defs: found, named, origins: new Map() }, "#");
   out.$schema = DRAFT_2020_12;
   if (Object.keys(found).length > 0) out.$defs = found;
   if (extra) merge(out, extra);
