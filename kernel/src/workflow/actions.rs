@@ -391,22 +391,37 @@ impl Kernel {
             }
             // A batch is named by the index of its first decision and its size: unique, in
             // log order, and a reader can tell a whole batch from a partial one.
-            let first = match (|| -> Result<u64, StoreError> {
-                Ok(tx.open_table(CHAIN_HEAD)?.get("head")?.map_or(0, |v| v.value().0 + 1))
-            })() {
-                Ok(first) => first,
+            // Every table the actions use, opened once for the whole batch.
+            let mut tables = match ActTables::open(tx) {
+                Ok(t) => t,
                 Err(e) => return Step::Refused(wrap(0, "", e.into())),
+            };
+            let first = match tables.head.get("head") {
+                Ok(head) => head.map_or(0, |v| v.value().0 + 1),
+                Err(e) => return Step::Refused(wrap(0, "", StoreError::from(e).into())),
             };
             let batch_id = format!("B{first:010}-{}", app_ids.len());
             let mut receipts = Vec::new();
             let mut wrote = false;
             for (i, id) in app_ids.iter().enumerate() {
-                match self.apply_in(tx, &user, Some(id), None, req, None, Some(&batch_id), &mut |_| {}, &mut wrote) {
+                let r = self.apply_in(
+                    &mut tables,
+                    &user,
+                    Some(id),
+                    None,
+                    req,
+                    None,
+                    Some(&batch_id),
+                    &mut |_| {},
+                    &mut wrote,
+                );
+                match r {
                     Ok(r) => receipts.push(r),
                     Err(e) if wrote => return Step::Spoiled(wrap(i, id, e)),
                     Err(e) => return Step::Refused(wrap(i, id, e)),
                 }
             }
+            drop(tables);
             if let Some(k) = keyed {
                 let decisions = receipts.iter().map(|r| r.decision.index).collect();
                 if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
@@ -442,7 +457,10 @@ impl Kernel {
                 }
             }
             let mut wrote = false;
-            let receipt = match self.apply_in(tx, user, app_id, create, req, check, None, &mut edit, &mut wrote) {
+            let applied = ActTables::open(tx).map_err(ActError::from).and_then(|mut tables| {
+                self.apply_in(&mut tables, user, app_id, create, req, check, None, &mut edit, &mut wrote)
+            });
+            let receipt = match applied {
                 Ok(r) => r,
                 Err(e) if wrote => return Step::Spoiled(e),
                 Err(e) => return Step::Refused(e),
@@ -465,7 +483,7 @@ impl Kernel {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn apply_in(
         &self,
-        tx: &WriteTransaction,
+        tables: &mut ActTables<'_>,
         user: &User,
         app_id: Option<&str>,
         create: Option<(&Round, &str)>,
@@ -476,16 +494,25 @@ impl Kernel {
         wrote: &mut bool,
     ) -> Result<Receipt, ActError> {
         let now = self.now();
-        // Every table this needs, opened once per action.
-        let mut apps_t = APPS.open(tx)?;
-        let orgs_t = ORGS.open(tx)?;
-        let mut bans_t = BANS.open(tx)?;
-        let mut head_t = tx.open_table(CHAIN_HEAD)?;
-        let mut decisions_t = DECISIONS.open(tx)?;
-        let mut by_app_t = tx.open_table(DECISIONS_BY_APP)?;
-        let mut quota_t = tx.open_table(QUOTA_USED)?;
-        let mut queue_t = tx.open_table(QUEUE)?;
-        let mut applicant_t = BY_APPLICANT.open(tx)?;
+        // The reference data this action reads — the round, this year's calendar, the
+        // region maps — once per transaction (a batch reads them once).
+        let calendar = tables.calendar(now.local_date().year)?;
+        let maps = self.region_maps_in(tables)?;
+        let tx = tables.tx;
+        let ActTables {
+            apps: apps_t,
+            orgs: orgs_t,
+            bans: bans_t,
+            head: head_t,
+            decisions: decisions_t,
+            by_app: by_app_t,
+            quota: quota_t,
+            queue: queue_t,
+            applicant: applicant_t,
+            counters: counters_t,
+            round_versions: round_versions_t,
+            ..
+        } = tables;
         let mut new_app_number = None;
         let (mut app, round) = match (app_id, create) {
             (Some(id), _) => {
@@ -493,19 +520,15 @@ impl Kernel {
                     return Err(ActError::NotFound { what: "application", id: id.into() });
                 };
                 let round = self
-                    .round_in(tx, &app.round)?
+                    .round_in(tx, round_versions_t, &app.round)?
                     .ok_or_else(|| ActError::NotFound { what: "round", id: app.round.clone() })?;
                 (app, round)
             }
             (None, Some((round, applicant))) => {
                 let round = self
-                    .round_in(tx, &round.spec.id)?
+                    .round_in(tx, round_versions_t, &round.spec.id)?
                     .ok_or_else(|| ActError::NotFound { what: "round", id: round.spec.id.clone() })?;
-                let n = {
-                    let counters = tx.open_table(COUNTERS)?;
-
-                    counters.get("next_app")?.map_or(1, |v| v.value())
-                };
+                let n = counters_t.get("next_app")?.map_or(1, |v| v.value());
                 new_app_number = Some(n);
                 let app = Application {
                     id: format!("A{n:07}"),
@@ -539,7 +562,7 @@ impl Kernel {
             // The check ran outside the transaction: everything it read — the
             // application (data, form, attachments), the organisation's profile, its
             // history, the round, the date — must be as it was, or the check is stale.
-            let history = history_from(&applicant_t, &app.applicant, &app.id)?;
+            let history = history_from(&*applicant_t, &app.applicant, &app.id)?;
             if check_request_of(&app, &round, &org, history, now.local_date()) != *request {
                 return Err(ActError::StaleCheck);
             }
@@ -559,21 +582,6 @@ impl Kernel {
                 },
             }
         };
-        // This year's calendar and the next (a due date may cross New Year), each
-        // marking the year as set.
-        let calendar = {
-            let t = CALENDARS.open(tx)?;
-            let year = now.local_date().year;
-            let mut cal = crate::calendar::Calendar::default();
-            for y in [year, year + 1] {
-                if let Some(mut c) = t.get(y)? {
-                    c.years.insert(y);
-                    cal.merge(&c);
-                }
-            }
-            cal
-        };
-        let maps = self.region_maps_in(tx)?;
         let category = app
             .direction
             .as_ref()
@@ -616,7 +624,7 @@ impl Kernel {
             state: &app.state,
             direction: app.direction.as_deref(),
             direction_category: category.as_deref(),
-            calendar: &calendar,
+            calendar: &*calendar,
             city_groups: &maps.groups,
             scope_names: &maps.names,
             quota_used: &quota_used,
@@ -633,7 +641,7 @@ impl Kernel {
         // Apply. Everything above only read; from here on a failure spoils the transaction.
         *wrote = true;
         if let Some(n) = new_app_number {
-            tx.open_table(COUNTERS)?.insert("next_app", n + 1)?;
+            counters_t.insert("next_app", n + 1)?;
         }
         let old_key = queue_key(&app, &org);
         let is_new = app_id.is_none();
@@ -647,7 +655,7 @@ impl Kernel {
         }
         let new_key = queue_key(&app, &org);
         {
-            let q = &mut queue_t;
+            let q = &mut *queue_t;
             if !is_new {
                 q.remove((
                     old_key.0.as_str(),

@@ -555,6 +555,82 @@ fn blocking(rule: &str, path: &str, zh: String, en: String) -> Finding {
     Finding { rule_id: rule.into(), severity: Severity::Blocking, path: path.into(), message: Text::new(zh, en) }
 }
 
+/// A write table of records `V` under keys `K`, open in a transaction.
+type WriteRecords<'t, K, V> = RecordTable<redb::Table<'t, K, &'static [u8]>, K, V>;
+
+/// The tables an action reads and writes, each opened once per transaction — a
+/// batch of 1,000 opens them once, not 12,000 times (issue 19) — with what the
+/// actions of one transaction read alike (this year's calendar, the region maps)
+/// read once. Only `apply_in` and the batch use them; any other code in the same
+/// transaction must not open these tables while they are held (redb refuses a table
+/// opened twice), and a transaction that is rolled back to a savepoint drops them first.
+pub(crate) struct ActTables<'t> {
+    pub tx: &'t WriteTransaction,
+    pub apps: WriteRecords<'t, &'static str, Application>,
+    pub orgs: WriteRecords<'t, &'static str, Organisation>,
+    pub bans: WriteRecords<'t, (&'static str, &'static str), Ban>,
+    pub head: redb::Table<'t, &'static str, (u64, &'static str)>,
+    pub decisions: WriteRecords<'t, u64, Decision>,
+    pub by_app: redb::Table<'t, (&'static str, u64), ()>,
+    pub quota: redb::Table<'t, (&'static str, &'static str, &'static str), u32>,
+    pub queue: redb::Table<'t, (&'static str, &'static str, &'static str, &'static str, &'static str), ()>,
+    pub applicant: WriteRecords<'t, (&'static str, &'static str), HistoryEntry>,
+    pub counters: redb::Table<'t, &'static str, u64>,
+    pub round_versions: redb::Table<'t, &'static str, u64>,
+    /// The year and its calendar merged with the next year's, once read.
+    calendar: Option<(i32, std::sync::Arc<crate::calendar::Calendar>)>,
+    region_maps: Option<std::sync::Arc<RegionMaps>>,
+}
+
+impl<'t> ActTables<'t> {
+    /// Open every table an action uses.
+    ///
+    /// # Errors
+    /// redb's (as [`StoreError::Database`]).
+    pub(crate) fn open(tx: &'t WriteTransaction) -> Result<ActTables<'t>, StoreError> {
+        Ok(ActTables {
+            tx,
+            apps: APPS.open(tx)?,
+            orgs: ORGS.open(tx)?,
+            bans: BANS.open(tx)?,
+            head: tx.open_table(CHAIN_HEAD)?,
+            decisions: DECISIONS.open(tx)?,
+            by_app: tx.open_table(DECISIONS_BY_APP)?,
+            quota: tx.open_table(QUOTA_USED)?,
+            queue: tx.open_table(QUEUE)?,
+            applicant: BY_APPLICANT.open(tx)?,
+            counters: tx.open_table(COUNTERS)?,
+            round_versions: tx.open_table(ROUND_VERSIONS)?,
+            calendar: None,
+            region_maps: None,
+        })
+    }
+
+    /// The working-day calendar of `year` merged with the next year's (a due date
+    /// may cross New Year), each marking its year as set; read once per transaction.
+    ///
+    /// # Errors
+    /// Storage errors; a damaged calendar record.
+    pub(crate) fn calendar(&mut self, year: i32) -> Result<std::sync::Arc<crate::calendar::Calendar>, StoreError> {
+        if let Some((y, c)) = &self.calendar {
+            if *y == year {
+                return Ok(c.clone());
+            }
+        }
+        let t = CALENDARS.open(self.tx)?;
+        let mut cal = crate::calendar::Calendar::default();
+        for y in [year, year + 1] {
+            if let Some(mut c) = t.get(y)? {
+                c.years.insert(y);
+                cal.merge(&c);
+            }
+        }
+        let cal = std::sync::Arc::new(cal);
+        self.calendar = Some((year, cal.clone()));
+        Ok(cal)
+    }
+}
+
 /// City → group and region/group id → display name.
 pub(crate) struct RegionMaps {
     pub groups: std::collections::HashMap<String, String>,

@@ -36,7 +36,9 @@ impl Kernel {
             // the state's answer.
             let verdict = loop {
                 let mut wrote = false;
-                let r = self.apply_in(&tx, &user, Some(app_id), None, &req, None, None, &mut |_| {}, &mut wrote);
+                let r = ActTables::open(&tx).map_err(ActError::from).and_then(|mut tables| {
+                    self.apply_in(&mut tables, &user, Some(app_id), None, &req, None, None, &mut |_| {}, &mut wrote)
+                });
                 if wrote {
                     tx.restore_savepoint(&start).map_err(save)?;
                 }

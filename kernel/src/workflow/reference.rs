@@ -40,8 +40,23 @@ impl Kernel {
     }
 
     /// Region maps as of `tx`, rebuilt when the regions change.
-    pub(super) fn region_maps_in(&self, tx: &WriteTransaction) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
-        let version = tx.open_table(COUNTERS)?.get("regions_version")?.map_or(0, |v| v.value());
+    /// The region maps as of `tables`' transaction: from the transaction's memo, else
+    /// the kernel's cache (keyed by the regions' version), else read.
+    pub(super) fn region_maps_in(&self, tables: &mut ActTables<'_>) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
+        if let Some(m) = &tables.region_maps {
+            return Ok(m.clone());
+        }
+        let maps = self.region_maps_at(tables.tx, &tables.counters)?;
+        tables.region_maps = Some(maps.clone());
+        Ok(maps)
+    }
+
+    fn region_maps_at(
+        &self,
+        tx: &WriteTransaction,
+        counters: &redb::Table<'_, &'static str, u64>,
+    ) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
+        let version = counters.get("regions_version")?.map_or(0, |v| v.value());
         if let Some((v, m)) = &self.caches().regions {
             if *v == version {
                 return Ok(m.clone());

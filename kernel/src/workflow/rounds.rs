@@ -10,9 +10,10 @@ impl Kernel {
     pub(super) fn round_in(
         &self,
         tx: &WriteTransaction,
+        versions: &redb::Table<'_, &'static str, u64>,
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
-        let version = tx.open_table(ROUND_VERSIONS)?.get(id)?.map_or(0, |v| v.value());
+        let version = versions.get(id)?.map_or(0, |v| v.value());
         self.round_cached(id, version, || ROUNDS.open(tx)?.get(id))
     }
 
