@@ -1509,3 +1509,34 @@ fn the_province_summary_ranks_by_expert_item_scores() {
     let city = k.summary(ROUND, shenbao::SummaryLevel::City, None).unwrap();
     assert_eq!(rows(&city), reversed);
 }
+
+/// Issue 19: a summary export keeps each row's cells between its two passes only
+/// within `KernelConfig::summary_kept_bytes`; past it, rows are read again. Either
+/// way the table is the same — rows, order, 序号 and every cell — and the streamed
+/// JSON is `Summary`'s serialisation.
+#[test]
+fn a_summary_past_its_memory_budget_reads_rows_again_and_is_the_same() {
+    let make = |budget: usize| {
+        let w = world_configured(spec(), |c| c.summary_kept_bytes = budget);
+        for n in 1..=4 {
+            let id = w.submitted(n);
+            w.act("district-huicheng", &id, "district-recommend", Some("同意")).unwrap();
+            w.act("city-huizhou", &id, "city-recommend", Some("同意")).unwrap();
+        }
+        let table = w.kernel.summary(ROUND, shenbao::SummaryLevel::City, None).unwrap();
+        let mut json = shenbao::SummaryJson::default();
+        w.kernel.summary_to(ROUND, shenbao::SummaryLevel::City, None, &mut json).unwrap();
+        (table, serde_json::from_slice::<serde_json::Value>(&json.finish()).unwrap())
+    };
+    let (kept, kept_json) = make(shenbao::KernelConfig::default().summary_kept_bytes);
+    // A budget of one byte keeps the first row's cells only; the other three are read again.
+    let (reread, reread_json) = make(1);
+    assert_eq!(kept.row_count(), 4);
+    for (i, r) in kept.sections[0].rows.iter().enumerate() {
+        assert_eq!(r.cells[..2], [(i + 1).to_string(), format!("示例赋能科技{}号有限公司", i + 1)], "{r:?}");
+        assert_eq!(r.cells[3], "人工智能应用赋能", "a choice column shows its label");
+    }
+    assert_eq!(reread, kept);
+    assert_eq!(kept_json, serde_json::to_value(&kept).unwrap());
+    assert_eq!(reread_json, kept_json);
+}

@@ -7,7 +7,7 @@
 //! server's peak RSS. Run with `cargo xtask bench` (or `cargo bench -p shenbao
 //! --features cli --bench load`); `SHENBAO_LOAD_SECS` (default 20) bounds the mixed
 //! phase, `SHENBAO_LOAD_CLIENTS` (default 64) the clients, `SHENBAO_EXPORT_ROWS`
-//! (default 100,000) the export.
+//! (default 100,000) the export; `SHENBAO_LOAD_KEEP=DIR` keeps the database in DIR.
 
 #[path = "../../tests/world.rs"]
 mod world;
@@ -221,6 +221,22 @@ fn record(t: &Mutex<Tally>, c: &Call) {
     }
 }
 
+/// The disk's rate of small durable writes, the baseline for durable decisions/s.
+fn fsync_rate(dir: &Path) -> f64 {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::File::create(dir.join("fsync.probe")).unwrap();
+    let block = [7u8; 4096];
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(2) {
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.write_all(&block).unwrap();
+        f.sync_data().unwrap();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -230,8 +246,14 @@ fn main() {
     let clients = env_or("SHENBAO_LOAD_CLIENTS", 64);
     let export_rows = env_or("SHENBAO_EXPORT_ROWS", 100_000);
     let dir = tempfile::tempdir().unwrap();
+    // `SHENBAO_LOAD_KEEP=DIR`: generate into DIR and leave the database there (to
+    // profile an export or a query against it afterwards).
+    let keep = std::env::var_os("SHENBAO_LOAD_KEEP").map(PathBuf::from);
+    let dir_path = keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&dir_path).unwrap();
+    let fsync = fsync_rate(&dir_path);
     eprintln!("generating {apps} applications and an export round of {export_rows} …");
-    let fx = Arc::new(generate(dir.path(), apps, export_rows, clients));
+    let fx = Arc::new(generate(&dir_path, apps, export_rows, clients));
     let db_mib = std::fs::metadata(&fx.db).unwrap().len() as f64 / (1u64 << 20) as f64;
     let (mut server, base) = serve(&fx.db);
     let pid = server.id();
@@ -372,6 +394,7 @@ fn main() {
          generated in {:.1} s + {:.1} s; three plugins loaded by the server",
         fx.fill_secs, fx.export_fill_secs
     );
+    println!("disk fsync rate (4 KiB write + fdatasync, the database's directory, before generating): {fsync:.0}/s");
     println!("\n{clients} clients for {elapsed:.1} s: {total} requests, {:.0} requests/s\n", total as f64 / elapsed);
     println!("| request | count | per second | p50 | p99 | max |");
     println!("|---|---|---|---|---|---|");

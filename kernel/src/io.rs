@@ -774,60 +774,129 @@ impl Kernel {
 }
 
 /// Write a summary as an XLSX workbook: a title row, then per section its title,
-/// the column headers and the rows.
+/// the column headers and the rows ([`SummaryXlsx`] over the whole table).
+///
+/// # Errors
+/// The spreadsheet writer's, as text.
 pub fn summary_xlsx(summary: &Summary) -> Result<Vec<u8>, String> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut wb = Workbook::new();
-    // Rows go straight to a temporary file as they are written: a 100k-row table
-    // does not hold every cell in memory.
-    let ws = wb.add_worksheet_with_constant_memory().map_err(|e| e.to_string())?;
-    ws.set_name("汇总表").map_err(|e| e.to_string())?;
-    let bold = Format::new().set_bold();
-    let ncols = summary.columns.len().max(1) as u16;
-    for c in 0..ncols {
-        ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
+    let mut w = SummaryXlsx::new()?;
+    summary.write_to(&mut w)?;
+    w.finish()
+}
+
+/// A summary written into an XLSX workbook row by row ([`crate::SummarySink`]): each
+/// row goes straight to a temporary file (`constant_memory`), so a 100k-row table is
+/// never held; [`SummaryXlsx::finish`] zips the workbook.
+pub struct SummaryXlsx {
+    wb: rust_xlsxwriter::Workbook,
+    bold: rust_xlsxwriter::Format,
+    row: u32,
+    columns: Vec<String>,
+    sectioned: bool,
+    /// Cells cut at Excel's limit: "application「column」".
+    cut: Vec<String>,
+}
+
+impl SummaryXlsx {
+    /// A workbook with one constant-memory sheet named 汇总表.
+    ///
+    /// # Errors
+    /// The spreadsheet writer's (its temporary file), as text.
+    pub fn new() -> Result<SummaryXlsx, String> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet_with_constant_memory()
+            .map_err(|e| e.to_string())?
+            .set_name("汇总表")
+            .map_err(|e| e.to_string())?;
+        Ok(SummaryXlsx {
+            wb,
+            bold: rust_xlsxwriter::Format::new().set_bold(),
+            row: 0,
+            columns: Vec::new(),
+            sectioned: false,
+            cut: Vec::new(),
+        })
     }
-    ws.merge_range(0, 0, 0, ncols - 1, &summary.title.zh, &bold).map_err(|e| e.to_string())?;
-    let mut row = 1u32;
-    let mut cut: Vec<String> = Vec::new();
-    for section in &summary.sections {
-        if summary.sections.len() > 1 || section.id != "all" {
+
+    fn sheet(&mut self) -> Result<&mut rust_xlsxwriter::Worksheet, String> {
+        self.wb.worksheet_from_index(0).map_err(|e| e.to_string())
+    }
+
+    /// The workbook's bytes; a note under the table names any cell cut at Excel's
+    /// limit (one too-long cell does not fail the export).
+    ///
+    /// # Errors
+    /// The spreadsheet writer's, as text.
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        if !self.cut.is_empty() {
+            let note = format!(
+                "注：以下内容超过 Excel 单元格 {XLSX_CELL_CHARS} 字符上限，已截断（完整内容见 CSV 或系统）：{} / \
+                 cells cut at Excel's limit: {}",
+                self.cut.join("、"),
+                self.cut.join(", ")
+            );
+            let row = self.row + 1;
+            self.sheet()?
+                .write_string(row, 0, note.chars().take(XLSX_CELL_CHARS).collect::<String>())
+                .map_err(|e| e.to_string())?;
+        }
+        self.wb.save_to_buffer().map_err(|e| e.to_string())
+    }
+}
+
+impl crate::SummarySink for SummaryXlsx {
+    type Error = String;
+
+    fn head(&mut self, head: &crate::SummaryHead) -> Result<(), String> {
+        self.columns = head.columns.iter().map(|c| c.zh.clone()).collect();
+        self.sectioned = head.sectioned();
+        let ncols = head.columns.len().max(1) as u16;
+        let bold = self.bold.clone();
+        let ws = self.sheet()?;
+        for c in 0..ncols {
+            ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
+        }
+        ws.merge_range(0, 0, 0, ncols - 1, &head.title.zh, &bold).map_err(|e| e.to_string())?;
+        self.row = 1;
+        Ok(())
+    }
+
+    fn section(&mut self, section: &crate::SummarySection) -> Result<(), String> {
+        let (bold, sectioned, columns) = (self.bold.clone(), self.sectioned, self.columns.clone());
+        let mut row = self.row;
+        let ws = self.sheet()?;
+        if sectioned {
             ws.write_with_format(row, 0, &section.title.zh, &bold).map_err(|e| e.to_string())?;
             row += 1;
         }
-        for (c, title) in summary.columns.iter().enumerate() {
-            ws.write_with_format(row, c as u16, &title.zh, &bold).map_err(|e| e.to_string())?;
+        for (c, title) in columns.iter().enumerate() {
+            ws.write_with_format(row, c as u16, title, &bold).map_err(|e| e.to_string())?;
         }
-        row += 1;
-        for r in &section.rows {
-            for (c, v) in r.cells.iter().enumerate() {
-                let w = match xlsx_number(v) {
-                    Some(n) => ws.write_number(row, c as u16, n).map(drop),
-                    None if v.chars().count() > XLSX_CELL_CHARS => {
-                        let column = summary.columns.get(c).map_or("", |t| t.zh.as_str());
-                        cut.push(format!("{}「{column}」", r.application));
-                        let kept: String = v.chars().take(XLSX_CELL_CHARS - CUT_MARK.chars().count()).collect();
-                        ws.write_string(row, c as u16, format!("{kept}{CUT_MARK}")).map(drop)
-                    }
-                    None => ws.write_string(row, c as u16, v.as_str()).map(drop),
-                };
-                w.map_err(|e| e.to_string())?;
-            }
-            row += 1;
+        self.row = row + 1;
+        Ok(())
+    }
+
+    fn row(&mut self, r: crate::SummaryRow) -> Result<(), String> {
+        let row = self.row;
+        let mut cut = Vec::new();
+        let ws = self.wb.worksheet_from_index(0).map_err(|e| e.to_string())?;
+        for (c, v) in r.cells.iter().enumerate() {
+            let w = match xlsx_number(v) {
+                Some(n) => ws.write_number(row, c as u16, n).map(drop),
+                None if v.chars().count() > XLSX_CELL_CHARS => {
+                    let column = self.columns.get(c).map_or("", String::as_str);
+                    cut.push(format!("{}「{column}」", r.application));
+                    let kept: String = v.chars().take(XLSX_CELL_CHARS - CUT_MARK.chars().count()).collect();
+                    ws.write_string(row, c as u16, format!("{kept}{CUT_MARK}")).map(drop)
+                }
+                None => ws.write_string(row, c as u16, v.as_str()).map(drop),
+            };
+            w.map_err(|e| e.to_string())?;
         }
+        self.cut.extend(cut);
+        self.row += 1;
+        Ok(())
     }
-    // One cell too long for Excel does not fail the export: it is cut, marked, and named here.
-    if !cut.is_empty() {
-        let note = format!(
-            "注：以下内容超过 Excel 单元格 {XLSX_CELL_CHARS} 字符上限，已截断（完整内容见 CSV 或系统）：{} / \
-             cells cut at Excel's limit: {}",
-            cut.join("、"),
-            cut.join(", ")
-        );
-        ws.write_string(row + 1, 0, note.chars().take(XLSX_CELL_CHARS).collect::<String>())
-            .map_err(|e| e.to_string())?;
-    }
-    wb.save_to_buffer().map_err(|e| e.to_string())
 }
 
 /// Most characters an Excel cell holds.
@@ -849,26 +918,74 @@ fn xlsx_number(v: &str) -> Option<f64> {
 }
 
 /// Write a summary as CSV (UTF-8 with a BOM so spreadsheet programs read the
-/// Chinese): a `分组 section` column first when the table has sections.
+/// Chinese): a `分组 section` column first when the table has sections
+/// ([`SummaryCsv`] over the whole table).
+///
+/// # Errors
+/// The CSV writer's, as text.
 pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, String> {
-    let sectioned = summary.sections.len() > 1 || summary.sections.iter().any(|s| s.id != "all");
-    let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    let mut header: Vec<&str> = Vec::new();
-    if sectioned {
-        header.push("分组");
+    let mut w = SummaryCsv::new();
+    summary.write_to(&mut w)?;
+    w.finish()
+}
+
+/// A summary written as CSV row by row ([`crate::SummarySink`]); see [`summary_csv`].
+pub struct SummaryCsv {
+    w: csv::Writer<Vec<u8>>,
+    sectioned: bool,
+    section: String,
+}
+
+impl Default for SummaryCsv {
+    fn default() -> Self {
+        SummaryCsv::new()
     }
-    header.extend(summary.columns.iter().map(|c| c.zh.as_str()));
-    w.write_record(&header).map_err(|e| e.to_string())?;
-    for s in &summary.sections {
-        for r in &s.rows {
-            let mut rec: Vec<std::borrow::Cow<'_, str>> = Vec::new();
-            if sectioned {
-                rec.push(crate::text::csv_cell(&s.title.zh));
-            }
-            // Applicants' text: no control characters, no formulas (crate::text).
-            rec.extend(r.cells.iter().map(|c| crate::text::csv_cell(c)));
-            w.write_record(rec.iter().map(|c| c.as_bytes())).map_err(|e| e.to_string())?;
+}
+
+impl SummaryCsv {
+    /// An empty CSV (its BOM).
+    pub fn new() -> SummaryCsv {
+        SummaryCsv {
+            w: csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes())),
+            sectioned: false,
+            section: String::new(),
         }
     }
-    w.into_inner().map_err(|e| e.to_string())
+
+    /// The CSV's bytes.
+    ///
+    /// # Errors
+    /// The CSV writer's, as text.
+    pub fn finish(self) -> Result<Vec<u8>, String> {
+        self.w.into_inner().map_err(|e| e.to_string())
+    }
+}
+
+impl crate::SummarySink for SummaryCsv {
+    type Error = String;
+
+    fn head(&mut self, head: &crate::SummaryHead) -> Result<(), String> {
+        self.sectioned = head.sectioned();
+        let mut header: Vec<&str> = Vec::new();
+        if self.sectioned {
+            header.push("分组");
+        }
+        header.extend(head.columns.iter().map(|c| c.zh.as_str()));
+        self.w.write_record(&header).map_err(|e| e.to_string())
+    }
+
+    fn section(&mut self, section: &crate::SummarySection) -> Result<(), String> {
+        self.section = crate::text::csv_cell(&section.title.zh).into_owned();
+        Ok(())
+    }
+
+    fn row(&mut self, r: crate::SummaryRow) -> Result<(), String> {
+        let mut rec: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        if self.sectioned {
+            rec.push(std::borrow::Cow::Borrowed(self.section.as_str()));
+        }
+        // Applicants' text: no control characters, no formulas (crate::text).
+        rec.extend(r.cells.iter().map(|c| crate::text::csv_cell(c)));
+        self.w.write_record(rec.iter().map(|c| c.as_bytes())).map_err(|e| e.to_string())
+    }
 }

@@ -41,6 +41,10 @@ pub struct KernelConfig {
     /// Attachment bytes one user may have uploaded in all (what it uploaded and has
     /// not been removed by [`Kernel::remove_unreferenced_blobs`]); default 4 GiB.
     pub max_upload_bytes_per_user: u64,
+    /// Bytes of cell text a summary export keeps between its two passes
+    /// ([`Kernel::summary_to`]); rows past it are read again instead. Default
+    /// [`crate::summary::SUMMARY_KEPT_BYTES`] (32 MiB).
+    pub summary_kept_bytes: usize,
 }
 
 /// Transactions since the kernel opened ([`Kernel::tx_counts`]).
@@ -105,6 +109,7 @@ impl Default for KernelConfig {
             cache_bytes: DEFAULT_CACHE_BYTES,
             storage: None,
             max_upload_bytes_per_user: 4 << 30,
+            summary_kept_bytes: crate::summary::SUMMARY_KEPT_BYTES,
         }
     }
 }
@@ -206,6 +211,7 @@ pub struct Kernel {
     caches: Mutex<Caches>,
     blobs: crate::attachments::BlobStore,
     max_upload_bytes_per_user: u64,
+    pub(crate) summary_kept_bytes: usize,
     pub(crate) group: crate::commit::GroupCommit,
     /// Idempotency keys in flight (`idempotency.rs`).
     idempotency: crate::idempotency::Slots,
@@ -260,6 +266,7 @@ impl Kernel {
             caches: Mutex::new(Caches::default()),
             blobs,
             max_upload_bytes_per_user: config.max_upload_bytes_per_user,
+            summary_kept_bytes: config.summary_kept_bytes,
             group: crate::commit::GroupCommit::new(config.commit_batch),
             idempotency: Default::default(),
             reads: Default::default(),

@@ -97,7 +97,10 @@ pub use shenbao_engine::access::{Disclosure, QueueView};
 pub use shenbao_engine::{
     Command, Decided, ErrorKind, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_limit_of, stage_open, window_open,
 };
-pub use summary::{COLUMN_SOURCES, ITEM_SCORE_SOURCE, Summary, SummaryLevel, SummaryRow, SummarySectionRows};
+pub use summary::{
+    COLUMN_SOURCES, ITEM_SCORE_SOURCE, Summary, SummaryError, SummaryHead, SummaryJson, SummaryLevel, SummaryRow,
+    SummarySection, SummarySectionRows, SummarySink,
+};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{

@@ -5,8 +5,8 @@
 
 use crate::error::StoreError;
 use crate::kernel::Kernel;
-use crate::model::{Application, Decision, Organisation, Round};
-use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE, ReadableRecords};
+use crate::model::{Decision, Organisation, Round};
+use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE};
 use crate::workflow::RoundError;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,32 @@ impl Summary {
     pub fn row_count(&self) -> usize {
         self.sections.iter().map(|s| s.rows.len()).sum()
     }
+
+    /// Write the whole table into a sink, as [`Kernel::summary_to`] would have sent it.
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn write_to<S: SummarySink + ?Sized>(&self, sink: &mut S) -> Result<(), S::Error> {
+        sink.head(&SummaryHead {
+            title: self.title.clone(),
+            round: self.round.clone(),
+            level: self.level,
+            scope: self.scope.clone(),
+            columns: self.columns.clone(),
+            sections: self
+                .sections
+                .iter()
+                .map(|s| SummarySection { id: s.id.clone(), title: s.title.clone() })
+                .collect(),
+        })?;
+        for s in &self.sections {
+            sink.section(&SummarySection { id: s.id.clone(), title: s.title.clone() })?;
+            for r in &s.rows {
+                sink.row(r.clone())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn cell(v: Option<&serde_json::Value>) -> String {
@@ -96,12 +122,264 @@ fn cell(v: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// A summary table before its rows: what a writer needs to lay it out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryHead {
+    pub title: Text,
+    pub round: String,
+    pub level: SummaryLevel,
+    /// The city or district it is limited to (none: everything at that level).
+    pub scope: Option<String>,
+    pub columns: Vec<Text>,
+    /// Every section that will follow, in order: the manifest's (each, even when
+    /// empty), or `all` when it declares none; then `other` if some row fits none.
+    pub sections: Vec<SummarySection>,
+}
+
+impl SummaryHead {
+    /// Whether the table is divided (more than one section, or one of the manifest's):
+    /// writers then show each section's title.
+    pub fn sectioned(&self) -> bool {
+        self.sections.len() > 1 || self.sections.iter().any(|s| s.id != "all")
+    }
+}
+
+/// A section's id and title (e.g. 遴选加入单位).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummarySection {
+    pub id: String,
+    pub title: Text,
+}
+
+/// Receives a summary table as [`Kernel::summary_to`] reads it: [`SummarySink::head`]
+/// once, then for each section of the head, in order, [`SummarySink::section`] and
+/// that section's rows. Nothing else of the table is held meanwhile, so a writer that
+/// writes each row out keeps a 100k-row table out of memory.
+pub trait SummarySink {
+    /// What writing can fail with.
+    type Error;
+
+    /// The table's title, columns and sections.
+    ///
+    /// # Errors
+    /// The writer's.
+    fn head(&mut self, head: &SummaryHead) -> Result<(), Self::Error>;
+
+    /// The next section begins.
+    ///
+    /// # Errors
+    /// The writer's.
+    fn section(&mut self, section: &SummarySection) -> Result<(), Self::Error>;
+
+    /// The next row of the current section.
+    ///
+    /// # Errors
+    /// The writer's.
+    fn row(&mut self, row: SummaryRow) -> Result<(), Self::Error>;
+}
+
+/// Why [`Kernel::summary_to`] stopped: reading the table, or the writer.
+#[derive(Debug)]
+pub enum SummaryError<E> {
+    /// The round, its plugin, a region or the store (nothing was written after it).
+    Read(RoundError),
+    /// The sink's own error.
+    Write(E),
+}
+
+impl<E> From<RoundError> for SummaryError<E> {
+    fn from(e: RoundError) -> Self {
+        SummaryError::Read(e)
+    }
+}
+
+impl<E> From<StoreError> for SummaryError<E> {
+    fn from(e: StoreError) -> Self {
+        SummaryError::Read(e.into())
+    }
+}
+
+impl<E> From<redb::Error> for SummaryError<E> {
+    fn from(e: redb::Error) -> Self {
+        SummaryError::Read(StoreError::from(e).into())
+    }
+}
+
+/// The whole table in memory: [`Kernel::summary`].
+impl SummarySink for Summary {
+    type Error = std::convert::Infallible;
+
+    fn head(&mut self, head: &SummaryHead) -> Result<(), Self::Error> {
+        self.title = head.title.clone();
+        self.round = head.round.clone();
+        self.level = head.level;
+        self.scope = head.scope.clone();
+        self.columns = head.columns.clone();
+        Ok(())
+    }
+
+    fn section(&mut self, s: &SummarySection) -> Result<(), Self::Error> {
+        self.sections.push(SummarySectionRows { id: s.id.clone(), title: s.title.clone(), rows: Vec::new() });
+        Ok(())
+    }
+
+    fn row(&mut self, row: SummaryRow) -> Result<(), Self::Error> {
+        if let Some(s) = self.sections.last_mut() {
+            s.rows.push(row);
+        }
+        Ok(())
+    }
+}
+
+/// A summary written as JSON row by row, in exactly the shape of [`Summary`]'s
+/// serialisation (the API's `format=json`): the bytes grow as rows arrive, the rows
+/// themselves are not kept.
+#[derive(Default)]
+pub struct SummaryJson {
+    out: Vec<u8>,
+    /// Rows written in the current section (for the commas).
+    rows: usize,
+    sections: usize,
+}
+
+impl SummaryJson {
+    /// The JSON document (closing what is open).
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.sections > 0 {
+            self.out.extend_from_slice(b"]}");
+        }
+        self.out.extend_from_slice(b"]}");
+        self.out
+    }
+
+    fn put<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(&mut self.out, v)
+    }
+}
+
+impl SummarySink for SummaryJson {
+    type Error = serde_json::Error;
+
+    fn head(&mut self, h: &SummaryHead) -> Result<(), Self::Error> {
+        self.out.extend_from_slice(b"{\"title\":");
+        self.put(&h.title)?;
+        self.out.extend_from_slice(b",\"round\":");
+        self.put(&h.round)?;
+        self.out.extend_from_slice(b",\"level\":");
+        self.put(&h.level)?;
+        self.out.extend_from_slice(b",\"scope\":");
+        self.put(&h.scope)?;
+        self.out.extend_from_slice(b",\"columns\":");
+        self.put(&h.columns)?;
+        self.out.extend_from_slice(b",\"sections\":[");
+        Ok(())
+    }
+
+    fn section(&mut self, s: &SummarySection) -> Result<(), Self::Error> {
+        if self.sections > 0 {
+            self.out.extend_from_slice(b"]},");
+        }
+        self.sections += 1;
+        self.rows = 0;
+        self.out.extend_from_slice(b"{\"id\":");
+        self.put(&s.id)?;
+        self.out.extend_from_slice(b",\"title\":");
+        self.put(&s.title)?;
+        self.out.extend_from_slice(b",\"rows\":[");
+        Ok(())
+    }
+
+    fn row(&mut self, row: SummaryRow) -> Result<(), Self::Error> {
+        if self.rows > 0 {
+            self.out.push(b',');
+        }
+        self.rows += 1;
+        self.put(&row)
+    }
+}
+
+/// Where a row goes and in what order, kept for every row between the two passes of
+/// [`Kernel::summary_to`] (its cells are made in the second).
+struct Placed {
+    section: Option<usize>,
+    rank: Option<u32>,
+    score: Option<f64>,
+    decision: u64,
+    application: String,
+    /// The row's cells, packed (each a u32 length and its UTF-8), while the kept
+    /// cells of the whole table stay within [`SUMMARY_KEPT_BYTES`]; past that, none,
+    /// and the second pass reads the application again.
+    cells: Option<Box<[u8]>>,
+}
+
+/// Most bytes of cell text the first pass of [`Kernel::summary_to`] keeps for the
+/// second by default (about the CSV of 300,000 typical rows; see
+/// [`crate::KernelConfig::summary_kept_bytes`]): a table past it costs a second read
+/// of its later rows' applications instead of memory.
+pub const SUMMARY_KEPT_BYTES: usize = 32 << 20;
+
+fn pack(cells: &[String]) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
+    for c in cells {
+        out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        out.extend_from_slice(c.as_bytes());
+    }
+    out.into_boxed_slice()
+}
+
+fn unpack(mut b: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        out.push(String::from_utf8_lossy(&b[4..4 + n]).into_owned());
+        b = &b[4 + n..];
+    }
+    out
+}
+
 impl Kernel {
     /// The summary table of `round` at `level`, limited to a city or district
     /// (`scope`, a region id) if given: every application whose last pass through
     /// that level's review ended in a recommendation (or a decision, at the province),
-    /// in the recommender's priority order, then in the order recommended.
+    /// in the recommender's priority order, then in the order recommended. The whole
+    /// table in memory; [`Kernel::summary_to`] streams it.
+    ///
+    /// # Errors
+    /// [`RoundError`]: an unknown round or region, the plugin, the store.
     pub fn summary(&self, round_id: &str, level: SummaryLevel, scope: Option<&str>) -> Result<Summary, RoundError> {
+        let mut table = Summary {
+            title: Text::new("", ""),
+            round: String::new(),
+            level,
+            scope: None,
+            columns: Vec::new(),
+            sections: Vec::new(),
+        };
+        self.summary_to(round_id, level, scope, &mut table).map_err(|e| match e {
+            SummaryError::Read(e) => e,
+            SummaryError::Write(never) => match never {},
+        })?;
+        Ok(table)
+    }
+
+    /// [`Kernel::summary`] row by row into `sink`, from one read transaction, in two
+    /// passes: the first finds the rows and their order and keeps only that (section,
+    /// rank, score, decision and id) and each row's cells packed into one buffer,
+    /// while all of them fit [`crate::KernelConfig::summary_kept_bytes`]; the second
+    /// hands the rows to the sink in order, reading again the applications whose cells
+    /// were not kept. Memory is bounded by that budget, not by the table.
+    ///
+    /// # Errors
+    /// [`SummaryError::Read`] before anything reaches the sink for an unknown round or
+    /// region or a plugin that cannot load, and for storage errors at any point;
+    /// [`SummaryError::Write`] with the sink's error.
+    pub fn summary_to<S: SummarySink + ?Sized>(
+        &self,
+        round_id: &str,
+        level: SummaryLevel,
+        scope: Option<&str>,
+        sink: &mut S,
+    ) -> Result<(), SummaryError<S::Error>> {
         let round = self.round(round_id)?;
         let record = self.plugin_record_by_sha(&round.plugin.sha256).map_err(|e| RoundError::Plugin(e.into()))?;
         let table = &record.manifest.summary;
@@ -135,61 +413,66 @@ impl Kernel {
             round.graph.actions.iter().filter(|a| a.scope == level.scope_level()).map(|a| a.id.as_str()).collect();
         if let Some(s) = scope {
             if self.region(s)?.is_none() {
-                return Err(RoundError::UnknownRegion(s.to_string()));
+                return Err(RoundError::UnknownRegion(s.to_string()).into());
             }
         }
         let names: std::collections::HashMap<String, String> =
             self.regions()?.into_iter().map(|r| (r.id, r.name)).collect();
-        // Each application's form data is parsed once, for its cells and its section.
         // One read transaction for the whole table: the round's applications by the
         // queue index, organisations once each, decisions by the per-application index.
         let tx = self.begin_read()?;
-        let queue = tx.open_table(QUEUE)?;
+        let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
         let apps = APPS.open(&tx)?;
         let orgs = ORGS.open(&tx)?;
         let log = DECISIONS.open(&tx)?;
-        let by_app = tx.open_table(DECISIONS_BY_APP)?;
+        let by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
         // What a row needs of each organisation, once per organisation: a 100k-row table
         // must not hold 100k whole organisations (their profiles) in its cache.
         let mut org_cache: std::collections::HashMap<String, Option<std::rc::Rc<Unit>>> = Default::default();
-        // Only the row and its section are kept per application: a 100k-row table must
-        // not hold 100k parsed applications.
-        let section_of = |data: &serde_json::Value| -> Option<usize> {
-            if table.sections.is_empty() {
-                Some(0)
-            } else {
-                table.sections.iter().position(|s| match (&s.field, &s.equals) {
-                    (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
-                    (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
-                    (None, _) => true,
-                })
+        let mut unit_of = |code: &str| -> Result<Option<std::rc::Rc<Unit>>, StoreError> {
+            if let Some(o) = org_cache.get(code) {
+                return Ok(o.clone());
             }
+            let o: Option<Organisation> = orgs.get(code)?;
+            let unit = o.map(|o| {
+                std::rc::Rc::new(Unit { name: o.name, credit_code: o.credit_code, city: o.city, district: o.district })
+            });
+            org_cache.insert(code.to_string(), unit.clone());
+            Ok(unit)
         };
-        let mut found: Vec<(Option<usize>, SummaryRow)> = Vec::new();
-        for row in queue.range((round_id, "", "", "", "")..)? {
-            let (k, _) = row?;
+        let section_of = |data: &serde_json::Value| -> Option<usize> {
+            table.sections.iter().position(|s| match (&s.field, &s.equals) {
+                (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
+                (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
+                (None, _) => true,
+            })
+        };
+        // Experts' scores are the province's (redacted below it, as in the trail).
+        let scored = level == SummaryLevel::Province;
+        // A row's cells (序号, its position in its section, is filled in as it is written).
+        let cells_of = |app: &AppGist, data: &serde_json::Value, org: &Unit| -> Vec<String> {
+            table
+                .columns
+                .iter()
+                .zip(&labels)
+                .map(|(c, l)| {
+                    let v = source(&round, app, data, org, &names, &c.source, scored);
+                    l.get(&v).cloned().unwrap_or(v)
+                })
+                .collect()
+        };
+        // The first pass: which applications, in which section and order, and (within
+        // the budget) their cells.
+        let mut found: Vec<Placed> = Vec::new();
+        let mut kept = 0usize;
+        for row in queue.range((round_id, "", "", "", "")..).map_err(StoreError::from)? {
+            let (k, _) = row.map_err(StoreError::from)?;
             let k = k.value();
             if k.0 != round_id {
                 break;
             }
-            let Some(app) = apps.get(k.4)? else { continue };
-            let org = match org_cache.get(&app.applicant) {
-                Some(o) => o.clone(),
-                None => {
-                    let o: Option<Organisation> = orgs.get(app.applicant.as_str())?;
-                    let unit = o.map(|o| {
-                        std::rc::Rc::new(Unit {
-                            name: o.name,
-                            credit_code: o.credit_code,
-                            city: o.city,
-                            district: o.district,
-                        })
-                    });
-                    org_cache.insert(app.applicant.clone(), unit.clone());
-                    unit
-                }
-            };
-            let Some(org) = org else { continue };
+            let Some(app) = apps.get_part::<AppGist>(k.4)? else { continue };
+            let Some(org) = unit_of(&app.applicant)? else { continue };
             if let Some(s) = scope {
                 if org.city.as_deref() != Some(s) && org.district.as_deref() != Some(s) {
                     continue;
@@ -198,27 +481,17 @@ impl Kernel {
             let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages, &level_actions)? else {
                 continue;
             };
-            let data = app.data.to_value();
-            // Experts' scores are the province's (redacted below it, as in the trail).
-            let scored = level == SummaryLevel::Province;
-            let cells = table
-                .columns
-                .iter()
-                .zip(&labels)
-                .map(|(c, l)| {
-                    let v = source(&round, &app, &data, &org, &names, &c.source, scored);
-                    l.get(&v).cloned().unwrap_or(v)
-                })
-                .collect();
             let score = expert_mean(app.state.scores.values().copied()).filter(|_| scored);
-            found.push((
-                section_of(&data),
-                SummaryRow { application: app.id, rank, decision: decision.index, score, cells },
-            ));
+            let data = app.data();
+            let section = if table.sections.is_empty() { Some(0) } else { section_of(&data) };
+            // The cells, kept packed while they fit the budget (序号 is filled in later).
+            let cells = (kept < self.summary_kept_bytes).then(|| pack(&cells_of(&app, &data, &org)));
+            kept += cells.as_ref().map_or(0, |c| c.len());
+            found.push(Placed { section, rank, score, decision, application: app.id, cells });
         }
         // The recommender's ranks first; then the experts' scores, highest first; then
         // the order of the recommendations.
-        found.sort_by(|(_, a), (_, b)| {
+        found.sort_by(|a, b| {
             (a.rank.is_none(), a.rank)
                 .cmp(&(b.rank.is_none(), b.rank))
                 .then_with(|| match (a.score, b.score) {
@@ -227,59 +500,125 @@ impl Kernel {
                 })
                 .then(a.decision.cmp(&b.decision))
         });
-        let mut sections: Vec<SummarySectionRows> = if table.sections.is_empty() {
-            vec![SummarySectionRows { id: "all".into(), title: table.title.clone(), rows: Vec::new() }]
+        let mut sections: Vec<SummarySection> = if table.sections.is_empty() {
+            vec![SummarySection { id: "all".into(), title: table.title.clone() }]
         } else {
-            table
-                .sections
-                .iter()
-                .map(|s| SummarySectionRows { id: s.id.clone(), title: s.title.clone(), rows: Vec::new() })
-                .collect()
+            table.sections.iter().map(|s| SummarySection { id: s.id.clone(), title: s.title.clone() }).collect()
         };
-        let mut other =
-            SummarySectionRows { id: "other".into(), title: Text::new("其他", "other"), rows: Vec::new() };
-        for (target, mut row) in found {
-            let section = match target {
-                Some(i) => &mut sections[i],
-                None => &mut other,
-            };
-            // 序号: the position in its section.
-            let pos = section.rows.len() + 1;
-            for (c, col) in row.cells.iter_mut().zip(&table.columns) {
-                if col.source == "rank" {
-                    *c = pos.to_string();
-                }
-            }
-            section.rows.push(row);
+        let other = sections.len();
+        if found.iter().any(|p| p.section.is_none()) {
+            sections.push(SummarySection { id: "other".into(), title: Text::new("其他", "other") });
         }
-        if !other.rows.is_empty() {
-            sections.push(other);
-        }
-        Ok(Summary {
+        let head = SummaryHead {
             title: table.title.clone(),
             round: round_id.to_string(),
             level,
             scope: scope.map(str::to_string),
             columns: table.columns.iter().map(|c| c.title.clone()).collect(),
             sections,
-        })
+        };
+        sink.head(&head).map_err(SummaryError::Write)?;
+        // The second pass, section by section in the order found: each row's cells.
+        for (i, section) in head.sections.iter().enumerate() {
+            sink.section(section).map_err(SummaryError::Write)?;
+            let mine = found.iter().filter(|p| p.section.unwrap_or(other) == i);
+            for (pos, placed) in mine.enumerate() {
+                let mut cells = match &placed.cells {
+                    Some(packed) => unpack(packed),
+                    None => {
+                        let Some(app) = apps.get_part::<AppGist>(placed.application.as_str())? else { continue };
+                        let Some(org) = unit_of(&app.applicant)? else { continue };
+                        cells_of(&app, &app.data(), &org)
+                    }
+                };
+                // 序号: the position in its section.
+                for (c, col) in cells.iter_mut().zip(&table.columns) {
+                    if col.source == "rank" {
+                        *c = (pos + 1).to_string();
+                    }
+                }
+                let row = SummaryRow {
+                    application: placed.application.clone(),
+                    rank: placed.rank,
+                    decision: placed.decision,
+                    score: placed.score,
+                    cells,
+                };
+                sink.row(row).map_err(SummaryError::Write)?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// The decision that ended the application's last pass through `stages` in a
-/// recommendation, with the rank given during that pass.
+/// What the summary reads of an application: a part of the stored record (its
+/// attachments, history and times are skipped; the form data is kept as its JSON
+/// text until a row needs it).
+#[derive(Deserialize)]
+struct AppGist {
+    id: String,
+    applicant: String,
+    #[serde(default)]
+    direction: Option<String>,
+    data: Box<serde_json::value::RawValue>,
+    state: StateGist,
+}
+
+#[derive(Deserialize)]
+struct StateGist {
+    stage: String,
+    #[serde(default)]
+    trail: Vec<VisitGist>,
+    #[serde(default)]
+    scores: std::collections::BTreeMap<String, f64>,
+    #[serde(default)]
+    item_scores: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+}
+
+#[derive(Deserialize)]
+struct VisitGist {
+    stage: String,
+    #[serde(default)]
+    decision: Option<u64>,
+}
+
+impl AppGist {
+    /// The form data (stored data always parses; anything else reads as nothing).
+    fn data(&self) -> serde_json::Value {
+        serde_json::from_str(self.data.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// What the summary reads of a decision: a part of the stored record (the rest —
+/// opinion, check, explanation — is skipped, not built).
+#[derive(Deserialize)]
+struct DecisionGist {
+    action: String,
+    kind: ActionKind,
+    to: String,
+    #[serde(default)]
+    payload: RankOnly,
+}
+
+#[derive(Default, Deserialize)]
+struct RankOnly {
+    rank: Option<u32>,
+}
+
+/// The index of the decision that ended the application's last pass through
+/// `stages` in a recommendation, with the rank given during that pass.
 fn recommended_at(
-    log: &impl ReadableRecords<u64, Decision>,
+    log: &crate::tables::RecordTable<redb::ReadOnlyTable<u64, &'static [u8]>, u64, Decision>,
     by_app: &impl ReadableTable<(&'static str, u64), ()>,
-    app: &Application,
+    app: &AppGist,
     stages: &[&str],
     level_actions: &[&str],
-) -> Result<Option<(Decision, Option<u32>)>, StoreError> {
+) -> Result<Option<(u64, Option<u32>)>, StoreError> {
     let Some(i) = app.state.trail.iter().rposition(|v| stages.contains(&v.stage.as_str())) else {
         return Ok(None);
     };
     let Some(next) = app.state.trail.get(i + 1).and_then(|v| v.decision) else { return Ok(None) };
-    let read = |index: u64| -> Result<Option<Decision>, StoreError> { log.get(index) };
+    let read = |index: u64| -> Result<Option<DecisionGist>, StoreError> { log.get_part(index) };
     let Some(d) = read(next)? else { return Ok(None) };
     if !matches!(d.kind, ActionKind::Recommend | ActionKind::Decide) || d.to == "not-passed" {
         return Ok(None);
@@ -292,7 +631,9 @@ fn recommended_at(
     let mut rank = None;
     for row in by_app.range((app.id.as_str(), entered)..=(app.id.as_str(), u64::MAX))? {
         let (k, _) = row?;
-        if let Some(x) = read(k.value().1)? {
+        let index = k.value().1;
+        let gist = if index == next { None } else { read(index)? };
+        if let Some(x) = gist.as_ref().or((index == next).then_some(&d)) {
             if level_actions.contains(&x.action.as_str()) {
                 if let Some(r) = x.payload.rank {
                     rank = Some(r);
@@ -300,7 +641,7 @@ fn recommended_at(
             }
         }
     }
-    Ok(Some((d, rank)))
+    Ok(Some((next, rank)))
 }
 
 /// The sources a summary column may name besides a JSON pointer into the form data
@@ -351,7 +692,7 @@ struct Unit {
 
 fn source(
     round: &Round,
-    app: &Application,
+    app: &AppGist,
     data: &serde_json::Value,
     org: &Unit,
     names: &std::collections::HashMap<String, String>,

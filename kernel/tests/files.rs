@@ -291,6 +291,81 @@ fn exports_keep_numbers_cut_what_excel_cannot_hold_and_defuse_formulas() {
     assert!(csv.contains("'=HYPERLINK") && !csv.contains(",=HYPERLINK"), "{}", &csv[..200]);
 }
 
+/// Issue 19: the export writers take a summary row by row (`SummarySink`), and what
+/// they write is the whole table — the JSON exactly `Summary`'s serialisation
+/// (sections that are empty, the `other` section, rows with and without ranks and
+/// scores), the CSV one line per row with its section, the workbook every row under
+/// its section's title.
+#[test]
+fn the_streaming_summary_writers_write_the_whole_table() {
+    use calamine::{Data, Reader};
+    use shenbao::contract::Text;
+    use shenbao::{SummaryJson, SummaryRow, SummarySectionRows};
+    let row = |app: &str, rank: Option<u32>, score: Option<f64>, cells: [&str; 3]| SummaryRow {
+        application: app.into(),
+        rank,
+        decision: 7,
+        score,
+        cells: cells.iter().map(|c| c.to_string()).collect(),
+    };
+    let section = |id: &str, zh: &str, rows: Vec<SummaryRow>| SummarySectionRows {
+        id: id.into(),
+        title: Text::new(zh, id),
+        rows,
+    };
+    let summary = shenbao::Summary {
+        title: Text::new("生态合作伙伴推荐汇总表", "summary"),
+        round: "eco-2024".into(),
+        level: shenbao::SummaryLevel::Province,
+        scope: None,
+        columns: ["序号", "单位名称", "评分"].iter().map(|t| Text::new(*t, *t)).collect(),
+        sections: vec![
+            section("selected", "遴选加入单位", vec![row("A1", Some(1), None, ["1", "甲公司", ""])]),
+            section("direct", "直接认定单位", vec![]),
+            section(
+                "other",
+                "其他",
+                vec![
+                    row("A2", None, Some(92.5), ["1", "乙公司", "92.5"]),
+                    row("A3", None, None, ["2", "丙\"公司", ""]),
+                ],
+            ),
+        ],
+    };
+    let mut json = SummaryJson::default();
+    summary.write_to(&mut json).unwrap();
+    let streamed: serde_json::Value = serde_json::from_slice(&json.finish()).unwrap();
+    assert_eq!(streamed, serde_json::to_value(&summary).unwrap());
+    // One section without rows, too.
+    let mut empty = summary.clone();
+    empty.sections.truncate(2);
+    empty.sections[0].rows.clear();
+    let mut json = SummaryJson::default();
+    empty.write_to(&mut json).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&json.finish()).unwrap(),
+        serde_json::to_value(&empty).unwrap()
+    );
+
+    let csv = String::from_utf8(shenbao::io::summary_csv(&summary).unwrap()).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines,
+        ["分组,序号,单位名称,评分", "遴选加入单位,1,甲公司,", "其他,1,乙公司,92.5", "其他,2,\"丙\"\"公司\","]
+    );
+
+    let bytes = shenbao::io::summary_xlsx(&summary).unwrap();
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let first: Vec<String> = range.rows().map(|r| r[0].to_string()).collect();
+    assert_eq!(
+        first,
+        ["生态合作伙伴推荐汇总表", "遴选加入单位", "序号", "1", "直接认定单位", "序号", "其他", "序号", "1", "2"],
+        "every section's title and header, its rows below"
+    );
+    assert_eq!(range.rows().nth(8).unwrap()[2], Data::Float(92.5));
+}
+
 /// A small workbook can unpack to millions of cells: the reader bounds rows and
 /// columns as it reads, and refuses a sheet past them naming the bound.
 #[test]

@@ -7,7 +7,11 @@
 //! - `demo`    build the plugins and run `shenbao demo`: a whole round of each program
 //!             on a fresh database (extra arguments go to `shenbao demo`, e.g. `--json`).
 //!             It builds exactly what `test` builds, so either reuses the other's build.
-//! - `bench`   build the plugins and run the benchmarks (figures for the README).
+//! - `bench`   build the plugins and run every benchmark of the README's section in one
+//!             run — the plugin boundary, the three languages, the kernel core (with
+//!             the batch and group-commit tables), then the load harness — each table
+//!             beside its baseline measured in the same run (fsync rate, native check,
+//!             raw redb); the report is also written to `target/bench/<date>-<commit>.md`.
 //! - `plugins` build every plugin only and print where they are.
 //! - `load`    build the plugins and run the load harness (`kernel/benches/load.rs`):
 //!             a 1 M-application database, a real `shenbao serve`, 64 HTTP clients.
@@ -49,6 +53,56 @@ fn console() -> Result<(), String> {
     Ok(())
 }
 
+/// Every benchmark in one run, the report teed to `target/bench/`.
+fn bench(rest: &[String]) -> Result<(), String> {
+    use std::io::{BufRead, Write};
+    let commit = Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .current_dir(testkit::root())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let date = Command::new("date")
+        .arg("+%Y-%m-%d %H:%M %Z")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let dir = testkit::root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{}-{commit}.md", date.get(..10).unwrap_or("run")));
+    let mut report = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let head = format!("# `cargo xtask bench`, {date}, code {commit}, {cpus} CPUs\n");
+    println!("{head}");
+    writeln!(report, "{head}").map_err(|e| e.to_string())?;
+    let runs: [&[&str]; 2] = [
+        &["bench", "-p", "shenbao-tests", "--bench", "plugin_calls", "--bench", "languages", "--bench", "kernel_ops"],
+        &["bench", "-p", "shenbao", "--features", "cli", "--bench", "load"],
+    ];
+    for args in runs {
+        let mut c = cargo();
+        c.args(args).args(rest).current_dir(testkit::root()).stdout(std::process::Stdio::piped());
+        let shown = format!("{c:?}");
+        let mut child = c.spawn().map_err(|e| format!("{shown}: {e}"))?;
+        let out = child.stdout.take().expect("piped");
+        for line in std::io::BufReader::new(out).lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            println!("{line}");
+            writeln!(report, "{line}").map_err(|e| e.to_string())?;
+        }
+        let status = child.wait().map_err(|e| format!("{shown}: {e}"))?;
+        if !status.success() {
+            return Err(format!("{shown} failed ({status})"));
+        }
+    }
+    eprintln!("xtask: the report is in {}", path.display());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("help");
@@ -78,22 +132,7 @@ fn main() -> ExitCode {
             c.args(["demo", "--plugins"]).arg(&dir).arg("--examples").arg(testkit::root().join("examples")).args(rest);
             run(c)
         }),
-        "bench" => all_plugins().and_then(|_| {
-            let mut c = cargo();
-            c.args([
-                "bench",
-                "-p",
-                "shenbao-tests",
-                "--bench",
-                "plugin_calls",
-                "--bench",
-                "languages",
-                "--bench",
-                "kernel_ops",
-            ])
-            .args(rest);
-            run(c)
-        }),
+        "bench" => all_plugins().and_then(|_| bench(rest)),
         "load" => all_plugins().and_then(|_| {
             let mut c = cargo();
             c.args(["bench", "-p", "shenbao", "--features", "cli", "--bench", "load"]).args(rest);

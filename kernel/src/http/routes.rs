@@ -813,13 +813,36 @@ async fn summary(
         let level = q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
         k.round(&round)?;
         let scope = summary_scope(k, &u, level, q.scope.clone())?;
-        let table = k.summary(&round, level, scope.as_deref())?;
         let name =
             format!("{round}-{}-summary", serde_json::to_value(level).unwrap_or_default().as_str().unwrap_or(""));
+        // Each format's writer takes the rows as the kernel reads them: the table
+        // itself is never built (a 100k-row export holds only the file it writes).
+        fn write<S: crate::SummarySink>(
+            k: &Kernel,
+            round: &str,
+            level: SummaryLevel,
+            scope: Option<&str>,
+            mut sink: S,
+        ) -> Result<S, ApiError>
+        where
+            S::Error: std::fmt::Display,
+        {
+            k.summary_to(round, level, scope, &mut sink).map_err(|e| match e {
+                crate::SummaryError::Read(e) => ApiError::from(e),
+                crate::SummaryError::Write(e) => ApiError::Internal(e.to_string()),
+            })?;
+            Ok(sink)
+        }
+        let scope = scope.as_deref();
         Ok(match q.format.as_deref().unwrap_or("json") {
-            "json" => (StatusCode::OK, axum::Json(table)).into_response(),
+            "json" => {
+                let bytes = write(k, &round, level, scope, crate::SummaryJson::default())?.finish();
+                ([(header::CONTENT_TYPE, "application/json".to_string())], bytes).into_response()
+            }
             "csv" => {
-                let bytes = crate::io::summary_csv(&table).map_err(ApiError::Internal)?;
+                let bytes = write(k, &round, level, scope, crate::io::SummaryCsv::new())?
+                    .finish()
+                    .map_err(ApiError::Internal)?;
                 let disp = attachment_disposition(&format!("{name}.csv"));
                 (
                     [
@@ -831,7 +854,9 @@ async fn summary(
                     .into_response()
             }
             "xlsx" => {
-                let bytes = crate::io::summary_xlsx(&table).map_err(ApiError::Internal)?;
+                let bytes = write(k, &round, level, scope, crate::io::SummaryXlsx::new().map_err(ApiError::Internal)?)?
+                    .finish()
+                    .map_err(ApiError::Internal)?;
                 let disp = attachment_disposition(&format!("{name}.xlsx"));
                 (
                     [
