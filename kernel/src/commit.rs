@@ -22,6 +22,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+/// The tables of the actions, once a change has opened them in the transaction.
+pub(crate) type MaybeTables<'t> = Option<crate::workflow::ActTables<'t>>;
+
+self_cell::self_cell!(
+    /// The group's open write transaction and the action tables opened in it: the
+    /// first change that needs them opens them and its batch-mates reuse them (a
+    /// dozen table opens and closes cost a single decision twice its own work).
+    pub(crate) struct OpenTx {
+        owner: WriteTransaction,
+        #[not_covariant]
+        dependent: MaybeTables,
+    }
+);
+
 /// What one change did inside the shared transaction.
 pub(crate) enum Step<R, E> {
     /// Accepted. `wrote` says whether it wrote anything (a replayed idempotent
@@ -45,7 +59,7 @@ enum End {
 #[derive(Default)]
 struct State {
     /// The open batch's transaction, when a batch is open and nobody is using it.
-    tx: Option<WriteTransaction>,
+    tx: Option<OpenTx>,
     /// Someone is applying into the transaction, beginning or committing it.
     busy: bool,
     /// Callers waiting for their turn to apply.
@@ -124,7 +138,7 @@ impl GroupCommit {
     pub(crate) fn run<R, E: From<StoreError>>(
         &self,
         db: &Database,
-        mut change: impl FnMut(&WriteTransaction) -> Step<R, E>,
+        mut change: impl FnMut(&mut OpenTx) -> Step<R, E>,
     ) -> Result<R, E> {
         loop {
             let mut g = self.lock();
@@ -145,7 +159,7 @@ impl GroupCommit {
                             g.batch += 1;
                             g.members = 0;
                             g.writers = 0;
-                            tx
+                            OpenTx::new(tx, |_| None)
                         }
                         Err(e) => {
                             g.busy = false;
@@ -161,7 +175,8 @@ impl GroupCommit {
 
             let unwind = Unwind { group: self, batch: mine, armed: true };
             let started = Instant::now();
-            let step = change(&tx);
+            let mut tx = tx;
+            let step = change(&mut tx);
             self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             let mut unwind = unwind;
             unwind.armed = false;
@@ -190,7 +205,7 @@ impl GroupCommit {
                 } else {
                     drop(g);
                     let started = Instant::now();
-                    let committed = tx.commit();
+                    let committed = tx.into_owner().commit();
                     self.committing_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     g = self.lock();
                     match committed {

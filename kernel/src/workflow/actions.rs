@@ -320,14 +320,12 @@ impl Kernel {
     /// `tx`: the first request may be a batch-mate not yet committed.
     pub(super) fn key_in(
         &self,
-        tx: &WriteTransaction,
+        tables: &ActTables<'_>,
         user_id: &str,
         k: Keyed<'_>,
     ) -> Result<Option<Vec<Receipt>>, ActError> {
-        let idem = IDEMPOTENCY.open(&tx)?;
-        let log = DECISIONS.open(&tx)?;
-        let apps = APPS.open(&tx)?;
-        let mut out = key_receipts(&idem, &log, &apps, user_id, k)?;
+        let idem = IDEMPOTENCY.open(tables.tx)?;
+        let mut out = key_receipts(&idem, &tables.decisions, &tables.apps, user_id, k)?;
         if let Some(rs) = out.as_mut() {
             self.redact_replayed(user_id, rs)?;
         }
@@ -381,58 +379,63 @@ impl Kernel {
             .ok_or_else(|| wrap(0, "", ActError::NotFound { what: "user", id: user_id.into() }))?;
         // All of it in one transaction of the group commit, or none of it: an item
         // refused after others were written abandons that transaction (batch-mates rerun).
-        self.group.run(self.db(), |tx| {
-            if let Some(k) = keyed {
-                match self.key_in(tx, user_id, k) {
-                    Ok(Some(r)) => return Step::Ok(r, false),
-                    Ok(None) => {}
-                    Err(e) => return Step::Refused(wrap(0, "", e)),
+        self.group.run(self.db(), |open| {
+            open.with_dependent_mut(|tx, shared| {
+                // The action tables of the group's transaction (opened by whichever
+                // change needed them first).
+                let tables = match shared {
+                    Some(t) => t,
+                    None => match ActTables::open(tx) {
+                        Ok(t) => shared.insert(t),
+                        Err(e) => return Step::Refused(wrap(0, "", e.into())),
+                    },
+                };
+                if let Some(k) = keyed {
+                    match self.key_in(tables, user_id, k) {
+                        Ok(Some(r)) => return Step::Ok(r, false),
+                        Ok(None) => {}
+                        Err(e) => return Step::Refused(wrap(0, "", e)),
+                    }
                 }
-            }
-            // A batch is named by the index of its first decision and its size: unique, in
-            // log order, and a reader can tell a whole batch from a partial one.
-            // Every table the actions use, opened once for the whole batch.
-            let mut tables = match ActTables::open(tx) {
-                Ok(t) => t,
-                Err(e) => return Step::Refused(wrap(0, "", e.into())),
-            };
-            let first = match tables.head.get("head") {
-                Ok(head) => head.map_or(0, |v| v.value().0 + 1),
-                Err(e) => return Step::Refused(wrap(0, "", StoreError::from(e).into())),
-            };
-            let batch_id = format!("B{first:010}-{}", app_ids.len());
-            let mut receipts = Vec::new();
-            let mut wrote = false;
-            for (i, id) in app_ids.iter().enumerate() {
-                let r = self.apply_in(
-                    &mut tables,
-                    &user,
-                    Some(id),
-                    None,
-                    req,
-                    None,
-                    Some(&batch_id),
-                    &mut |_| {},
-                    &mut wrote,
-                );
-                match r {
-                    Ok(r) => receipts.push(r),
-                    Err(e) if wrote => return Step::Spoiled(wrap(i, id, e)),
-                    Err(e) => return Step::Refused(wrap(i, id, e)),
+                // A batch is named by the index of its first decision and its size: unique, in
+                // log order, and a reader can tell a whole batch from a partial one.
+                let first = match tables.head.get("head") {
+                    Ok(head) => head.map_or(0, |v| v.value().0 + 1),
+                    Err(e) => return Step::Refused(wrap(0, "", StoreError::from(e).into())),
+                };
+                let batch_id = format!("B{first:010}-{}", app_ids.len());
+                let mut receipts = Vec::new();
+                let mut wrote = false;
+                for (i, id) in app_ids.iter().enumerate() {
+                    let r = self.apply_in(
+                        tables,
+                        &user,
+                        Some(id),
+                        None,
+                        req,
+                        None,
+                        Some(&batch_id),
+                        &mut |_| {},
+                        &mut wrote,
+                    );
+                    match r {
+                        Ok(r) => receipts.push(r),
+                        Err(e) if wrote => return Step::Spoiled(wrap(i, id, e)),
+                        Err(e) => return Step::Refused(wrap(i, id, e)),
+                    }
                 }
-            }
-            drop(tables);
-            if let Some(k) = keyed {
-                let decisions = receipts.iter().map(|r| r.decision.index).collect();
-                if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
+                if let Some(k) = keyed {
+                    let decisions = receipts.iter().map(|r| r.decision.index).collect();
+                    if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
+                        return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+                    }
+                }
+                // A keyed API request's answer, in the same transaction as the decisions.
+                if let Err(e) = crate::idempotency::remember_in(tx, &receipts) {
                     return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
                 }
-            }
-            // A keyed API request's answer, in the same transaction as the decisions.
-            if let Err(e) = crate::idempotency::remember_in(tx, &receipts) {
-                return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
-            }
-            Step::Ok(receipts, wrote)
+                Step::Ok(receipts, wrote)
+            })
         })
     }
 
@@ -448,33 +451,42 @@ impl Kernel {
         mut edit: impl FnMut(&mut Application),
     ) -> Result<Receipt, ActError> {
         let check = check.as_ref();
-        self.group.run(self.db(), |tx| {
-            if let Some(k) = keyed {
-                match self.key_in(tx, &user.id, k) {
-                    Ok(Some(mut r)) => return Step::Ok(r.remove(0), false),
-                    Ok(None) => {}
-                    Err(e) => return Step::Refused(e),
+        self.group.run(self.db(), |open| {
+            open.with_dependent_mut(|tx, shared| {
+                // The action tables of the group's transaction (opened by whichever
+                // change needed them first).
+                let tables = match shared {
+                    Some(t) => t,
+                    None => match ActTables::open(tx) {
+                        Ok(t) => shared.insert(t),
+                        Err(e) => return Step::Refused(e.into()),
+                    },
+                };
+                if let Some(k) = keyed {
+                    match self.key_in(tables, &user.id, k) {
+                        Ok(Some(mut r)) => return Step::Ok(r.remove(0), false),
+                        Ok(None) => {}
+                        Err(e) => return Step::Refused(e),
+                    }
                 }
-            }
-            let mut wrote = false;
-            let applied = ActTables::open(tx).map_err(ActError::from).and_then(|mut tables| {
-                self.apply_in(&mut tables, user, app_id, create, req, check, None, &mut edit, &mut wrote)
-            });
-            let receipt = match applied {
-                Ok(r) => r,
-                Err(e) if wrote => return Step::Spoiled(e),
-                Err(e) => return Step::Refused(e),
-            };
-            if let Some(k) = keyed {
-                if let Err(e) = Self::record_key(tx, &user.id, k, vec![receipt.decision.index]) {
+                let mut wrote = false;
+                let receipt = match self.apply_in(tables, user, app_id, create, req, check, None, &mut edit, &mut wrote)
+                {
+                    Ok(r) => r,
+                    Err(e) if wrote => return Step::Spoiled(e),
+                    Err(e) => return Step::Refused(e),
+                };
+                if let Some(k) = keyed {
+                    if let Err(e) = Self::record_key(tx, &user.id, k, vec![receipt.decision.index]) {
+                        return Step::Spoiled(e.into());
+                    }
+                }
+                // A keyed API request's answer, in the same transaction as the decision.
+                if let Err(e) = crate::idempotency::remember_in(tx, &receipt) {
                     return Step::Spoiled(e.into());
                 }
-            }
-            // A keyed API request's answer, in the same transaction as the decision.
-            if let Err(e) = crate::idempotency::remember_in(tx, &receipt) {
-                return Step::Spoiled(e.into());
-            }
-            Step::Ok(receipt, true)
+                Step::Ok(receipt, true)
+            })
         })
     }
 
