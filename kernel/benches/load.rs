@@ -221,6 +221,16 @@ fn record(t: &Mutex<Tally>, c: &Call) {
     }
 }
 
+/// The server child, killed when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The disk's rate of small durable writes, the baseline for durable decisions/s.
 fn fsync_rate(dir: &Path) -> f64 {
     use std::io::{Seek, Write};
@@ -234,7 +244,10 @@ fn fsync_rate(dir: &Path) -> f64 {
         f.sync_data().unwrap();
         n += 1;
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(f);
+    let _ = std::fs::remove_file(dir.join("fsync.probe"));
+    rate
 }
 
 fn main() {
@@ -255,8 +268,10 @@ fn main() {
     eprintln!("generating {apps} applications and an export round of {export_rows} …");
     let fx = Arc::new(generate(&dir_path, apps, export_rows, clients));
     let db_mib = std::fs::metadata(&fx.db).unwrap().len() as f64 / (1u64 << 20) as f64;
-    let (mut server, base) = serve(&fx.db);
-    let pid = server.id();
+    let (server, base) = serve(&fx.db);
+    // Killed when main ends or panics: a failed run leaves no server behind.
+    let mut server = KillOnDrop(server);
+    let pid = server.0.id();
     let rss_idle = proc_kb(pid, "VmRSS");
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -383,8 +398,8 @@ fn main() {
     });
     let peak = proc_kb(pid, "VmHWM");
     let rss_end = proc_kb(pid, "VmRSS");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
 
     let tally = tally.lock().unwrap();
     let total: usize = tally.latencies.values().map(Vec::len).sum();

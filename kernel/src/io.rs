@@ -856,7 +856,12 @@ impl crate::SummarySink for SummaryXlsx {
         for c in 0..ncols {
             ws.set_column_width(c, 22).map_err(|e| e.to_string())?;
         }
-        ws.merge_range(0, 0, 0, ncols - 1, &head.title.zh, &bold).map_err(|e| e.to_string())?;
+        // One column: the title is a cell (a range of one cell cannot be merged).
+        if ncols > 1 {
+            ws.merge_range(0, 0, 0, ncols - 1, &head.title.zh, &bold).map_err(|e| e.to_string())?;
+        } else {
+            ws.write_with_format(0, 0, &head.title.zh, &bold).map_err(|e| e.to_string())?;
+        }
         self.row = 1;
         Ok(())
     }

@@ -181,7 +181,8 @@ pub trait SummarySink {
 /// Why [`Kernel::summary_to`] stopped: reading the table, or the writer.
 #[derive(Debug)]
 pub enum SummaryError<E> {
-    /// The round, its plugin, a region or the store (nothing was written after it).
+    /// The round, its plugin, a region (before anything reached the sink) or the
+    /// store (at any point: what the sink received so far is not the whole table).
     Read(RoundError),
     /// The sink's own error.
     Write(E),
@@ -526,8 +527,13 @@ impl Kernel {
                 let mut cells = match &placed.cells {
                     Some(packed) => unpack(packed),
                     None => {
-                        let Some(app) = apps.get_part::<AppGist>(placed.application.as_str())? else { continue };
-                        let Some(org) = unit_of(&app.applicant)? else { continue };
+                        // The same read transaction found both in the first pass.
+                        let gone = || StoreError::Corrupt {
+                            key: format!("apps/{}", placed.application),
+                            message: "read in the summary's first pass but not in its second".into(),
+                        };
+                        let app = apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
+                        let org = unit_of(&app.applicant)?.ok_or_else(gone)?;
                         cells_of(&app, &app.data(), &org)
                     }
                 };

@@ -364,6 +364,20 @@ fn the_streaming_summary_writers_write_the_whole_table() {
         "every section's title and header, its rows below"
     );
     assert_eq!(range.rows().nth(8).unwrap()[2], Data::Float(92.5));
+
+    // A table of one column: its title is a cell, not a merge of one cell.
+    let mut narrow = summary.clone();
+    narrow.columns.truncate(1);
+    for s in &mut narrow.sections {
+        for r in &mut s.rows {
+            r.cells.truncate(1);
+        }
+    }
+    let bytes = shenbao::io::summary_xlsx(&narrow).unwrap();
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(range.get((0, 0)), Some(&Data::String("生态合作伙伴推荐汇总表".into())));
+    assert_eq!(range.width(), 1);
 }
 
 /// A small workbook can unpack to millions of cells: the reader bounds rows and

@@ -73,7 +73,8 @@ fn bench(rest: &[String]) -> Result<(), String> {
         .unwrap_or_default();
     let dir = testkit::root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("{}-{commit}.md", date.get(..10).unwrap_or("run")));
+    let stamp: String = date.chars().take(16).map(|c| if c.is_ascii_digit() || c == '-' { c } else { '-' }).collect();
+    let path = dir.join(format!("{stamp}-{commit}.md"));
     let mut report = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let head = format!("# `cargo xtask bench`, {date}, code {commit}, {cpus} CPUs\n");
@@ -83,9 +84,14 @@ fn bench(rest: &[String]) -> Result<(), String> {
         &["bench", "-p", "shenbao-tests", "--bench", "plugin_calls", "--bench", "languages", "--bench", "kernel_ops"],
         &["bench", "-p", "shenbao", "--features", "cli", "--bench", "load"],
     ];
-    for args in runs {
+    // Extra arguments (`cargo xtask bench -- ARGS`) go to the benchmark binaries of
+    // `tests/`; the load harness takes its settings from SHENBAO_LOAD_* variables.
+    for (i, args) in runs.iter().enumerate() {
         let mut c = cargo();
-        c.args(args).args(rest).current_dir(testkit::root()).stdout(std::process::Stdio::piped());
+        c.args(*args)
+            .args(if i == 0 { rest } else { &[] })
+            .current_dir(testkit::root())
+            .stdout(std::process::Stdio::piped());
         let shown = format!("{c:?}");
         let mut child = c.spawn().map_err(|e| format!("{shown}: {e}"))?;
         let out = child.stdout.take().expect("piped");

@@ -583,9 +583,12 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
 /// ~250 MiB of freed memory afterwards (issue 19: peak RSS 304 MiB; 141 MiB with
 /// one arena, 222 MiB with two). One arena keeps what a command holds close to what
 /// it uses; each thread still has its own small-allocation cache (tcache).
-/// (mimalloc, tried instead, held more: 490 MiB.) An embedder of the library
-/// chooses its own allocator settings.
+/// (mimalloc, tried instead, held more: 490 MiB.) An operator's `MALLOC_ARENA_MAX`
+/// wins; an embedder of the library chooses its own allocator settings.
 fn bound_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tuning parameter of glibc's allocator; called
     // first thing in main, before any other thread exists.
