@@ -288,7 +288,9 @@ fn main() {
                 let c =
                     call("queue", client.get(format!("{base}/v1/rounds/{ER}/queue?limit=50")).bearer_auth(token)).await;
                 assert!(c.ok, "{}", c.code);
-                assert_eq!(c.body["items"].as_array().unwrap().len(), 50);
+                // A full page, or everything waiting in a small run (SHENBAO_LOAD_APPS).
+                let items = c.body["items"].as_array().unwrap().len();
+                assert!(items == 50 || (apps < 5_000 && items > 0), "{items} items");
                 out.entry(who).or_default().push(c.took);
             }
         }
