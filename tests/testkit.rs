@@ -337,3 +337,24 @@ pub fn example(rel: &str) -> String {
     let p = root().join("examples").join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// The disk's rate of small durable writes in `dir` (4 KiB write + fdatasync, for
+/// 2 s), per second: the benchmarks' baseline for durable decisions/s.
+pub fn fsync_rate(dir: &Path) -> f64 {
+    use std::io::{Seek, Write};
+    let probe = dir.join("fsync.probe");
+    let mut f = std::fs::File::create(&probe).unwrap();
+    let block = [7u8; 4096];
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < std::time::Duration::from_secs(2) {
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.write_all(&block).unwrap();
+        f.sync_data().unwrap();
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(f);
+    let _ = std::fs::remove_file(probe);
+    rate
+}

@@ -231,25 +231,6 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// The disk's rate of small durable writes, the baseline for durable decisions/s.
-fn fsync_rate(dir: &Path) -> f64 {
-    use std::io::{Seek, Write};
-    let mut f = std::fs::File::create(dir.join("fsync.probe")).unwrap();
-    let block = [7u8; 4096];
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < Duration::from_secs(2) {
-        f.seek(std::io::SeekFrom::Start(0)).unwrap();
-        f.write_all(&block).unwrap();
-        f.sync_data().unwrap();
-        n += 1;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(f);
-    let _ = std::fs::remove_file(dir.join("fsync.probe"));
-    rate
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -264,7 +245,7 @@ fn main() {
     let keep = std::env::var_os("SHENBAO_LOAD_KEEP").map(PathBuf::from);
     let dir_path = keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
     std::fs::create_dir_all(&dir_path).unwrap();
-    let fsync = fsync_rate(&dir_path);
+    let fsync = testkit::fsync_rate(&dir_path);
     eprintln!("generating {apps} applications and an export round of {export_rows} …");
     let fx = Arc::new(generate(&dir_path, apps, export_rows, clients));
     let db_mib = std::fs::metadata(&fx.db).unwrap().len() as f64 / (1u64 << 20) as f64;

@@ -7,23 +7,8 @@
 mod world;
 
 use shenbao::{ActionRequest, Organisation};
-use std::io::{Seek, Write};
 use std::time::{Duration, Instant};
 use world::*;
-
-fn fsync_rate(dir: &std::path::Path) -> f64 {
-    let mut f = std::fs::File::create(dir.join("fsync.probe")).unwrap();
-    let block = [7u8; 4096];
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < Duration::from_secs(2) {
-        f.seek(std::io::SeekFrom::Start(0)).unwrap();
-        f.write_all(&block).unwrap();
-        f.sync_data().unwrap();
-        n += 1;
-    }
-    n as f64 / start.elapsed().as_secs_f64()
-}
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -201,7 +186,7 @@ fn main() {
     }
     if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("concurrent") {
         let probe = tempfile::tempdir().unwrap();
-        println!("disk fsync rate: {:.0}/s", fsync_rate(probe.path()));
+        println!("disk fsync rate: {:.0}/s", testkit::fsync_rate(probe.path()));
         for batch in [shenbao::DEFAULT_COMMIT_BATCH, 1] {
             let (rate, lat, per) = concurrent_decisions(batch, 64, 4.0);
             println!(
@@ -210,14 +195,14 @@ fn main() {
                 fmt(pct(&lat, 0.99))
             );
         }
-        println!("disk fsync rate: {:.0}/s", fsync_rate(probe.path()));
+        println!("disk fsync rate: {:.0}/s", testkit::fsync_rate(probe.path()));
         return;
     }
     let apps_1m: usize = std::env::var("SHENBAO_BENCH_APPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
 
     // Single decisions, one after another: recommend 400 waiting applications, one commit each.
     let (w1, waiting) = waiting_at_city(shenbao::DEFAULT_COMMIT_BATCH, 400);
-    let fsync = fsync_rate(w1.dir.path());
+    let fsync = testkit::fsync_rate(w1.dir.path());
     let n = waiting.len();
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
@@ -248,7 +233,7 @@ fn main() {
     let secs = 4.0;
     let (group_rate, group_lat, group_batch) = concurrent_decisions(shenbao::DEFAULT_COMMIT_BATCH, clients, secs);
     let (one_rate, one_lat, one_batch) = concurrent_decisions(1, clients, secs);
-    let fsync_again = fsync_rate(std::env::temp_dir().as_path());
+    let fsync_again = testkit::fsync_rate(std::env::temp_dir().as_path());
 
     // A round of a million applications spread over the 21 cities.
     let w = world_with(no_district_review());

@@ -381,14 +381,9 @@ impl Kernel {
         // refused after others were written abandons that transaction (batch-mates rerun).
         self.group.run(self.db(), |open| {
             open.with_dependent_mut(|tx, shared| {
-                // The action tables of the group's transaction (opened by whichever
-                // change needed them first).
-                let tables = match shared {
-                    Some(t) => t,
-                    None => match ActTables::open(tx) {
-                        Ok(t) => shared.insert(t),
-                        Err(e) => return Step::Refused(wrap(0, "", e.into())),
-                    },
+                let tables = match ActTables::shared(tx, shared) {
+                    Ok(t) => t,
+                    Err(e) => return Step::Refused(wrap(0, "", e.into())),
                 };
                 if let Some(k) = keyed {
                     match self.key_in(tables, user_id, k) {
@@ -453,14 +448,9 @@ impl Kernel {
         let check = check.as_ref();
         self.group.run(self.db(), |open| {
             open.with_dependent_mut(|tx, shared| {
-                // The action tables of the group's transaction (opened by whichever
-                // change needed them first).
-                let tables = match shared {
-                    Some(t) => t,
-                    None => match ActTables::open(tx) {
-                        Ok(t) => shared.insert(t),
-                        Err(e) => return Step::Refused(e.into()),
-                    },
+                let tables = match ActTables::shared(tx, shared) {
+                    Ok(t) => t,
+                    Err(e) => return Step::Refused(e.into()),
                 };
                 if let Some(k) = keyed {
                     match self.key_in(tables, &user.id, k) {

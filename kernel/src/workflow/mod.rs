@@ -607,6 +607,21 @@ impl<'t> ActTables<'t> {
         })
     }
 
+    /// The action tables of the group commit's transaction: those a batch-mate
+    /// opened, else opened now and kept there for the next.
+    ///
+    /// # Errors
+    /// redb's (as [`StoreError::Database`]).
+    pub(crate) fn shared<'a>(
+        tx: &'t WriteTransaction,
+        shared: &'a mut Option<ActTables<'t>>,
+    ) -> Result<&'a mut ActTables<'t>, StoreError> {
+        Ok(match shared {
+            Some(t) => t,
+            None => shared.insert(ActTables::open(tx)?),
+        })
+    }
+
     /// The working-day calendar of `year` merged with the next year's (a due date
     /// may cross New Year), each marking its year as set; read once per transaction.
     ///
