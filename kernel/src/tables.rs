@@ -316,7 +316,20 @@ impl<K: Key + 'static, V: Serialize> RecordTable<redb::Table<'_, K, &'static [u8
     /// # Errors
     /// [`StoreError::Database`] from redb (a record over redb's value limit, too).
     pub fn insert<'a>(&mut self, key: impl Borrow<K::SelfType<'a>>, value: &V) -> Result<(), StoreError> {
-        self.t.insert(key, encode(value).as_slice())?;
+        self.insert_encoded(key, &encode(value))
+    }
+
+    /// Store a record already encoded by this module's encoding (`encode(value)`,
+    /// e.g. a sealed decision, encoded once for its hash and its record).
+    ///
+    /// # Errors
+    /// As [`RecordTable::insert`].
+    pub(crate) fn insert_encoded<'a>(
+        &mut self,
+        key: impl Borrow<K::SelfType<'a>>,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        self.t.insert(key, bytes)?;
         Ok(())
     }
 }

@@ -729,13 +729,8 @@ impl Kernel {
             hash: String::new(),
         };
         // The hash covers the record as it is now, with `hash` still empty.
-        decision.hash = {
-            let mut h = Sha256::new();
-            h.update(decision.prev_hash.as_bytes());
-            h.update(to_json(&decision));
-            hex::encode(h.finalize())
-        };
-        decisions_t.insert(index, &decision)?;
+        let sealed = seal(&mut decision);
+        decisions_t.insert_encoded(index, &sealed)?;
         head_t.insert("head", (index, decision.hash.as_str()))?;
         by_app_t.insert((app.id.as_str(), index), ())?;
         let mut receipt = Receipt { decision, application: app, check: check.map(|(_, r)| r.clone()), replayed: false };

@@ -473,10 +473,33 @@ fn key_receipts(
 pub fn decision_hash(d: &Decision) -> String {
     let mut copy = d.clone();
     copy.hash = String::new();
+    hash_of(&copy.prev_hash, &to_json(&copy))
+}
+
+fn hash_of(prev_hash: &str, unhashed: &[u8]) -> String {
     let mut h = Sha256::new();
-    h.update(copy.prev_hash.as_bytes());
-    h.update(to_json(&copy));
+    h.update(prev_hash.as_bytes());
+    h.update(unhashed);
     hex::encode(h.finalize())
+}
+
+/// Seal a new decision (its `hash` empty): set its hash ([`decision_hash`]) and
+/// return its stored bytes. The record is encoded once: `hash` is its last field, so
+/// the stored JSON is the hashed JSON with the hash written into `"hash":""`.
+pub(crate) fn seal(d: &mut Decision) -> Vec<u8> {
+    debug_assert!(d.hash.is_empty());
+    let mut json = to_json(d);
+    d.hash = hash_of(&d.prev_hash, &json);
+    const EMPTY: &[u8] = b"\"hash\":\"\"}";
+    if json.ends_with(EMPTY) {
+        json.truncate(json.len() - 2);
+        json.extend_from_slice(d.hash.as_bytes());
+        json.extend_from_slice(b"\"}");
+    } else {
+        json = to_json(d);
+    }
+    debug_assert_eq!(json, to_json(d), "the sealed record is the record's JSON");
+    json
 }
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
