@@ -300,7 +300,7 @@ impl SummarySink for SummaryJson {
 }
 
 /// Where a row goes and in what order, kept for every row between the two passes of
-/// [`Kernel::summary_to`] (its cells are made in the second).
+/// [`Kernel::summary_to`], with its cells while they fit the budget.
 struct Placed {
     section: Option<usize>,
     rank: Option<u32>,
@@ -483,10 +483,16 @@ impl Kernel {
                 continue;
             };
             let score = expert_mean(app.state.scores.values().copied()).filter(|_| scored);
-            let data = app.data();
-            let section = if table.sections.is_empty() { Some(0) } else { section_of(&data) };
-            // The cells, kept packed while they fit the budget (序号 is filled in later).
-            let cells = (kept < self.summary_kept_bytes).then(|| pack(&cells_of(&app, &data, &org)));
+            // The cells, kept packed while they fit the budget (序号 is filled in later);
+            // the form data is parsed only for them or for the section.
+            let keep = kept < self.summary_kept_bytes;
+            let (section, cells) = if table.sections.is_empty() && !keep {
+                (Some(0), None)
+            } else {
+                let data = app.data()?;
+                let section = if table.sections.is_empty() { Some(0) } else { section_of(&data) };
+                (section, keep.then(|| pack(&cells_of(&app, &data, &org))))
+            };
             kept += cells.as_ref().map_or(0, |c| c.len());
             found.push(Placed { section, rank, score, decision, application: app.id, cells });
         }
@@ -534,7 +540,7 @@ impl Kernel {
                         };
                         let app = apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
                         let org = unit_of(&app.applicant)?.ok_or_else(gone)?;
-                        cells_of(&app, &app.data(), &org)
+                        cells_of(&app, &app.data()?, &org)
                     }
                 };
                 // 序号: the position in its section.
@@ -589,9 +595,14 @@ struct VisitGist {
 }
 
 impl AppGist {
-    /// The form data (stored data always parses; anything else reads as nothing).
-    fn data(&self) -> serde_json::Value {
-        serde_json::from_str(self.data.get()).unwrap_or(serde_json::Value::Null)
+    /// The form data.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] naming the application when the stored data is not a
+    /// value (as reading the whole record would say).
+    fn data(&self) -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(self.data.get())
+            .map_err(|e| StoreError::Corrupt { key: format!("apps/{}", self.id), message: format!("form data: {e}") })
     }
 }
 

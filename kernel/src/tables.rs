@@ -129,7 +129,7 @@ pub(crate) fn encode<V: Serialize>(v: &V) -> Vec<u8> {
 /// # Errors
 /// [`StoreError::Corrupt`] when the bytes are not a `V`.
 pub(crate) fn decode<V: DeserializeOwned>(key: &str, b: &[u8]) -> Result<V, StoreError> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key.to_string(), message: e.to_string() })
+    decode_named(|| key.to_string(), b)
 }
 
 /// [`decode`], naming the record only when it fails (formatting the key on every
