@@ -208,9 +208,9 @@ fn a_damaged_record_is_a_corrupt_error_naming_table_and_key() {
         let db = redb::Database::open(&path).unwrap();
         let tx = db.begin_write().unwrap();
         {
-            let raw: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("apps");
+            let raw: redb::TableDefinition<TextKey, &[u8]> = redb::TableDefinition::new("apps");
             tx.open_table(raw).unwrap().insert(damaged.as_str(), b"{\"id\": 7".as_slice()).unwrap();
-            let raw: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("orgs");
+            let raw: redb::TableDefinition<TextKey, &[u8]> = redb::TableDefinition::new("orgs");
             tx.open_table(raw).unwrap().insert(code(3).as_str(), b"[]".as_slice()).unwrap();
         }
         tx.commit().unwrap();

@@ -878,6 +878,58 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     assert_eq!(w.stage(&id), "draft");
 }
 
+/// Version 3 moved the text-keyed tables from redb's `&str` keys to the kernel's
+/// `TextKey`: a version-2 file opens with every row of every table as it was, in
+/// the same order, and goes on working.
+#[test]
+fn a_version_2_database_is_migrated_with_every_row_kept() {
+    let w = world();
+    let a = w.submitted(1);
+    let b = w.submitted(2);
+    w.submitted(3);
+    w.act("district-huicheng", &a, "district-recommend", Some("同意")).unwrap();
+    w.act("district-huicheng", &b, "district-return", Some("请补充材料")).unwrap();
+    w.kernel.issue_token("province", "migration test").unwrap();
+    let path = w.dir.path().join("shenbao.redb");
+    let World { kernel, dir, clock } = w;
+    let queue_before = kernel.queue("city-huizhou", ROUND, None, 100).unwrap();
+    assert!(!queue_before.is_empty());
+    drop(kernel);
+    let before = dump(&path);
+    for table in ["apps", "queue", "by_applicant", "decisions", "decisions_by_app", "chain_head", "tokens", "rounds"] {
+        assert!(!before.get(table).map_or(true, Vec::is_empty), "the test fills {table}");
+    }
+    downgrade_to_v2(&path);
+    let open = || {
+        shenbao::Kernel::open_with(
+            &path,
+            shenbao::KernelConfig {
+                clock: std::sync::Arc::new(clock.clone()),
+                host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let k = open();
+    drop(k);
+    let after = dump(&path);
+    assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
+    for (table, rows) in &before {
+        if table == "meta" {
+            continue;
+        }
+        assert_eq!(&after[table], rows, "{table}: the same rows in the same order");
+    }
+    assert_eq!(after["meta"], vec![(b"schema_version".to_vec(), b"3".to_vec())]);
+    // And it works: queues read, the chain verifies, an action commits.
+    let k = open();
+    assert_eq!(k.queue("city-huizhou", ROUND, None, 100).unwrap(), queue_before);
+    assert!(k.verify_indexes().unwrap().is_empty());
+    k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();
+    assert_eq!(k.verify_chain().unwrap().first_broken, None);
+}
+
 #[test]
 fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     let w = world();
@@ -886,7 +938,9 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     let path = w.dir.path().join("shenbao.redb");
     let World { kernel, dir, clock } = w;
     drop(kernel);
-    // Rewrite the file into the version-1 layout: round ids in the applicant index, no chain head.
+    // Rewrite the file into the version-1 layout: version 2's key types, round ids in
+    // the applicant index, no chain head.
+    downgrade_to_v2(&path);
     {
         use redb::ReadableTable;
         let db = redb::Database::open(&path).unwrap();

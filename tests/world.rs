@@ -213,3 +213,159 @@ impl World {
         self.kernel.decision_count().unwrap()
     }
 }
+
+/// The key type of the kernel's text-keyed tables as redb records it (schema
+/// version 3: `shenbao::TextKey`, bytes compared as bytes), so a test can open them
+/// with redb directly.
+#[derive(Debug)]
+pub enum TextKey {}
+
+impl redb::Value for TextKey {
+    type SelfType<'a>
+        = &'a str
+    where
+        Self: 'a;
+    type AsBytes<'a>
+        = &'a [u8]
+    where
+        Self: 'a;
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a str
+    where
+        Self: 'a,
+    {
+        std::str::from_utf8(data).unwrap()
+    }
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b str) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value.as_bytes()
+    }
+    fn type_name() -> redb::TypeName {
+        redb::TypeName::new("shenbao::TextKey")
+    }
+}
+
+impl redb::Key for TextKey {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        a.cmp(b)
+    }
+}
+
+/// Every table of schema version 3, each dumped as (key bytes, value bytes) rows,
+/// by name — to compare a database before and after a round trip through an older
+/// layout.
+pub type Dump = std::collections::BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
+
+fn dump_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    tx: &redb::ReadTransaction,
+    name: &str,
+    out: &mut Dump,
+) {
+    use redb::ReadableTable;
+    let t = match tx.open_table(redb::TableDefinition::<K, V>::new(name)) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return,
+        Err(e) => panic!("{name}: {e}"),
+    };
+    let rows = t
+        .iter()
+        .unwrap()
+        .map(|r| {
+            let (k, v) = r.unwrap();
+            (K::as_bytes(&k.value()).as_ref().to_vec(), V::as_bytes(&v.value()).as_ref().to_vec())
+        })
+        .collect();
+    out.insert(name.to_string(), rows);
+}
+
+/// Move a table between key types `O` and `N` (same bytes), keeping its rows.
+fn retype<O, N, V>(tx: &redb::WriteTransaction, name: &str)
+where
+    O: redb::Key + 'static,
+    N: redb::Key + 'static,
+    V: redb::Value + 'static,
+    for<'a> O::SelfType<'a>: std::borrow::Borrow<N::SelfType<'a>>,
+{
+    use redb::ReadableTable;
+    let old = redb::TableDefinition::<O, V>::new(name);
+    let src = match tx.open_table(old) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return,
+        Err(e) => panic!("{name}: {e}"),
+    };
+    let tmp = format!("{name}.tmp");
+    let new = redb::TableDefinition::<N, V>::new(&tmp);
+    {
+        let mut dst = tx.open_table(new).unwrap();
+        for row in src.iter().unwrap() {
+            let (k, v) = row.unwrap();
+            dst.insert(k.value(), v.value()).unwrap();
+        }
+    }
+    drop(src);
+    tx.delete_table(old).unwrap();
+    tx.rename_table(new, redb::TableDefinition::<N, V>::new(name)).unwrap();
+}
+
+type S = &'static str;
+type B = &'static [u8];
+type T = TextKey;
+
+/// The text-keyed tables of schema version 3 by their types: `$f!` is called with
+/// (version-3 key type, version-2 key type, value type, table name, the extra
+/// arguments) for each.
+macro_rules! each_text_table {
+    ($f:ident, $($args:expr),*) => {
+        for name in ["plugin_blobs", "regions", "orgs", "users", "rounds", "apps", "check_inputs", "tokens", "passwords", "sessions", "signin_codes"] {
+            $f!(T, S, B, name, $($args),*);
+        }
+        for name in ["plugins", "by_applicant", "bans", "idempotency", "api_responses"] {
+            $f!((T, T), (S, S), B, name, $($args),*);
+        }
+        $f!((T, T, T, T, T), (S, S, S, S, S), (), "queue", $($args),*);
+        $f!((T, T, T), (S, S, S), u32, "quota_used", $($args),*);
+        $f!((T, u64), (S, u64), (), "decisions_by_app", $($args),*);
+        $f!((T, T), (S, S), u64, "blob_owners", $($args),*);
+        for name in ["counters", "round_versions"] {
+            $f!(T, S, u64, name, $($args),*);
+        }
+        $f!(T, S, (u64, S), "chain_head", $($args),*);
+    };
+}
+
+/// Every table of the database at `path` (schema version 3), dumped.
+pub fn dump(path: &std::path::Path) -> Dump {
+    use redb::ReadableDatabase;
+    let db = redb::Database::open(path).unwrap();
+    let tx = db.begin_read().unwrap();
+    let mut out = Dump::new();
+    macro_rules! go {
+        ($new:ty, $old:ty, $v:ty, $name:expr, $tx:expr, $out:expr) => {
+            dump_table::<$new, $v>($tx, $name, $out)
+        };
+    }
+    each_text_table!(go, &tx, &mut out);
+    dump_table::<&str, &str>(&tx, "meta", &mut out);
+    dump_table::<u64, &[u8]>(&tx, "decisions", &mut out);
+    dump_table::<i32, &[u8]>(&tx, "calendars", &mut out);
+    out
+}
+
+/// Rewrite the database at `path` (closed) into schema version 2's layout: every
+/// text-keyed table back under redb's `&str` keys, and version 2 in `meta`.
+pub fn downgrade_to_v2(path: &std::path::Path) {
+    let db = redb::Database::open(path).unwrap();
+    let tx = db.begin_write().unwrap();
+    macro_rules! go {
+        ($new:ty, $old:ty, $v:ty, $name:expr, $tx:expr) => {
+            retype::<$new, $old, $v>($tx, $name)
+        };
+    }
+    each_text_table!(go, &tx);
+    tx.open_table(redb::TableDefinition::<&str, &str>::new("meta")).unwrap().insert("schema_version", "2").unwrap();
+    tx.commit().unwrap();
+}

@@ -21,11 +21,25 @@ pub struct PluginRecord {
 /// Schema migrations: `MIGRATIONS[i]` takes a database from version `i + 1` to
 /// `i + 2`. Each runs inside the transaction that opens the database, so an upgrade
 /// is all or nothing.
-const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[migrate_1_to_2];
+const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[migrate_1_to_2, migrate_2_to_3];
+
+/// The tables version 2 had under their version-2 key types (redb's `&str`), for
+/// the migrations up to it.
+mod v2 {
+    use crate::model::{Application, Round};
+    use crate::tables::Records;
+    use shenbao_contract::HistoryEntry;
+
+    pub const ROUNDS: Records<&str, Round> = Records::new("rounds");
+    pub const APPS: Records<&str, Application> = Records::new("apps");
+    pub const BY_APPLICANT: Records<(&str, &str), HistoryEntry> = Records::new("by_applicant");
+    pub const CHAIN_HEAD: redb::TableDefinition<&str, (u64, &str)> = redb::TableDefinition::new("chain_head");
+}
 
 /// Version 2 keeps a history row beside each applicant-index entry (a check never
 /// reads whole applications) and the chain head in its own table.
 fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    use v2::{APPS, BY_APPLICANT, CHAIN_HEAD, ROUNDS};
     // Version 1 stored the round id (text) as the applicant index's value.
     let old: redb::TableDefinition<(&str, &str), &str> = redb::TableDefinition::new("by_applicant");
     tx.delete_table(old)?;
@@ -42,6 +56,67 @@ fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
         let (k, d) = row?;
         tx.open_table(CHAIN_HEAD)?.insert("head", (k.value(), d.hash.as_str()))?;
     }
+    Ok(())
+}
+
+/// Version 3 keys every text-keyed table but `meta` by [`TextKey`] (compared as bytes)
+/// instead of redb's `&str` (which checks UTF-8 in every comparison). The bytes and
+/// their order are the same; redb records a table's key type, so each table is
+/// copied into a new one of the new type, which then takes the old one's name. The
+/// file grows by the copies until the pages of the old tables are reused.
+fn migrate_2_to_3(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    type S = &'static str;
+    type B = &'static [u8];
+    retype::<S, TextKey, B>(tx, "plugin_blobs")?;
+    for records in ["regions", "orgs", "users", "rounds", "apps", "check_inputs", "tokens", "passwords", "sessions"] {
+        retype::<S, TextKey, B>(tx, records)?;
+    }
+    retype::<S, TextKey, B>(tx, "signin_codes")?;
+    for records in ["plugins", "by_applicant", "bans", "idempotency", "api_responses"] {
+        retype::<(S, S), (TextKey, TextKey), B>(tx, records)?;
+    }
+    retype::<(S, S, S, S, S), (TextKey, TextKey, TextKey, TextKey, TextKey), ()>(tx, "queue")?;
+    retype::<(S, S, S), (TextKey, TextKey, TextKey), u32>(tx, "quota_used")?;
+    retype::<(S, u64), (TextKey, u64), ()>(tx, "decisions_by_app")?;
+    retype::<(S, S), (TextKey, TextKey), u64>(tx, "blob_owners")?;
+    for counters in ["counters", "round_versions"] {
+        retype::<S, TextKey, u64>(tx, counters)?;
+    }
+    retype::<S, TextKey, (u64, S)>(tx, "chain_head")?;
+    Ok(())
+}
+
+/// Move table `name` from key type `O` to key type `N` (whose values are the same
+/// Rust values, stored as the same bytes), keeping its rows. A table the database
+/// does not have is left for [`init`] to create.
+///
+/// # Errors
+/// [`StoreError::Database`] from redb.
+fn retype<O, N, V>(tx: &redb::WriteTransaction, name: &str) -> Result<(), StoreError>
+where
+    O: redb::Key + 'static,
+    N: redb::Key + 'static,
+    V: redb::Value + 'static,
+    for<'a> O::SelfType<'a>: std::borrow::Borrow<N::SelfType<'a>>,
+{
+    let old: redb::TableDefinition<O, V> = redb::TableDefinition::new(name);
+    let src = match tx.open_table(old) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let staging = format!("{name}.retyped");
+    let new: redb::TableDefinition<N, V> = redb::TableDefinition::new(&staging);
+    {
+        let mut dst = tx.open_table(new)?;
+        for row in src.iter()? {
+            let (k, v) = row?;
+            dst.insert(k.value(), v.value())?;
+        }
+    }
+    drop(src);
+    tx.delete_table(old)?;
+    tx.rename_table(new, redb::TableDefinition::<N, V>::new(name))?;
     Ok(())
 }
 

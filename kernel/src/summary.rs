@@ -6,7 +6,7 @@
 use crate::error::StoreError;
 use crate::kernel::Kernel;
 use crate::model::{Decision, Organisation, Round};
-use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE};
+use crate::tables::{APPS, DECISIONS, DECISIONS_BY_APP, ORGS, QUEUE, TextKey};
 use crate::workflow::RoundError;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
@@ -626,7 +626,7 @@ struct RankOnly {
 /// `stages` in a recommendation, with the rank given during that pass.
 fn recommended_at(
     log: &crate::tables::RecordTable<redb::ReadOnlyTable<u64, &'static [u8]>, u64, Decision>,
-    by_app: &impl ReadableTable<(&'static str, u64), ()>,
+    by_app: &impl ReadableTable<(TextKey, u64), ()>,
     app: &AppGist,
     stages: &[&str],
     level_actions: &[&str],

@@ -23,93 +23,164 @@ use std::marker::PhantomData;
 use std::ops::RangeBounds;
 
 /// Current schema version of the database layout.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
-/// Database metadata: `schema_version` → decimal text.
+/// Database metadata: `schema_version` → decimal text. Keyed by redb's `&str` (not
+/// [`TextKey`]) in every version, so any version of Shenbao reads the schema version.
 pub const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 
 /// Component bytes by sha256 (hex). Written once, never changed.
-pub const PLUGIN_BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_blobs");
+pub const PLUGIN_BLOBS: TableDefinition<TextKey, &[u8]> = TableDefinition::new("plugin_blobs");
 
 /// Installed plugins: (program, version) → JSON [`crate::registry::PluginRecord`].
-pub const PLUGINS: Records<(&str, &str), crate::registry::PluginRecord> = Records::new("plugins");
+pub const PLUGINS: Records<(TextKey, TextKey), crate::registry::PluginRecord> = Records::new("plugins");
 
 /// Regions by id → JSON [`crate::regions::Region`].
-pub const REGIONS: Records<&str, crate::regions::Region> = Records::new("regions");
+pub const REGIONS: Records<TextKey, crate::regions::Region> = Records::new("regions");
 
 /// Organisations by credit code → JSON [`crate::model::Organisation`].
-pub const ORGS: Records<&str, Organisation> = Records::new("orgs");
+pub const ORGS: Records<TextKey, Organisation> = Records::new("orgs");
 
 /// Users by id → JSON [`crate::model::User`].
-pub const USERS: Records<&str, User> = Records::new("users");
+pub const USERS: Records<TextKey, User> = Records::new("users");
 
 /// Rounds by id → JSON [`crate::model::Round`].
-pub const ROUNDS: Records<&str, Round> = Records::new("rounds");
+pub const ROUNDS: Records<TextKey, Round> = Records::new("rounds");
 
 /// Applications by id → JSON [`crate::model::Application`].
-pub const APPS: Records<&str, Application> = Records::new("apps");
+pub const APPS: Records<TextKey, Application> = Records::new("apps");
 
 /// Reviewers' queues: (round, stage, city, district, application) → ().
 /// Applicants without a city sort under city `""`.
-pub const QUEUE: TableDefinition<(&str, &str, &str, &str, &str), ()> = TableDefinition::new("queue");
+pub const QUEUE: TableDefinition<(TextKey, TextKey, TextKey, TextKey, TextKey), ()> = TableDefinition::new("queue");
 
 /// Applications by applicant: (credit code, application) → JSON [`shenbao_contract::HistoryEntry`],
 /// the application as the applicant's history shows it to a plugin.
-pub const BY_APPLICANT: Records<(&str, &str), HistoryEntry> = Records::new("by_applicant");
+pub const BY_APPLICANT: Records<(TextKey, TextKey), HistoryEntry> = Records::new("by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.
-pub const QUOTA_USED: TableDefinition<(&str, &str, &str), u32> = TableDefinition::new("quota_used");
+pub const QUOTA_USED: TableDefinition<(TextKey, TextKey, TextKey), u32> = TableDefinition::new("quota_used");
 
 /// The decision log: index → JSON [`crate::model::Decision`], hash-chained.
 pub const DECISIONS: Records<u64, Decision> = Records::new("decisions");
 
 /// Decisions by application: (application, index) → ().
-pub const DECISIONS_BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("decisions_by_app");
+pub const DECISIONS_BY_APP: TableDefinition<(TextKey, u64), ()> = TableDefinition::new("decisions_by_app");
 
 /// Who uploaded each attachment blob: (sha256, user) → size in bytes. A draft may
 /// attach only blobs its user uploaded (or that are already on the application).
-pub const BLOB_OWNERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("blob_owners");
+pub const BLOB_OWNERS: TableDefinition<(TextKey, TextKey), u64> = TableDefinition::new("blob_owners");
 
 /// Check requests by the sha256 of their canonical JSON (for replay).
-pub const CHECK_INPUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("check_inputs");
+pub const CHECK_INPUTS: TableDefinition<TextKey, &[u8]> = TableDefinition::new("check_inputs");
 
 /// Bans on applying: (credit code, program) → JSON [`crate::model::Ban`].
-pub const BANS: Records<(&str, &str), Ban> = Records::new("bans");
+pub const BANS: Records<(TextKey, TextKey), Ban> = Records::new("bans");
 
 /// Working-day calendars: year → JSON [`crate::calendar::Calendar`].
 pub const CALENDARS: Records<i32, crate::calendar::Calendar> = Records::new("calendars");
 
 /// Counters: `next_app` → next application number.
-pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+pub const COUNTERS: TableDefinition<TextKey, u64> = TableDefinition::new("counters");
 
 /// Version of each round's stored record, bumped on every write (keys the parsed-round cache).
-pub const ROUND_VERSIONS: TableDefinition<&str, u64> = TableDefinition::new("round_versions");
+pub const ROUND_VERSIONS: TableDefinition<TextKey, u64> = TableDefinition::new("round_versions");
 
 /// The head of the decision chain: `head` → (index, hash).
-pub const CHAIN_HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new("chain_head");
+pub const CHAIN_HEAD: TableDefinition<TextKey, (u64, &str)> = TableDefinition::new("chain_head");
 
 /// API tokens by the sha256 (hex) of their secret → JSON [`crate::tokens::TokenInfo`].
 /// The secret itself is never stored.
-pub const TOKENS: Records<&str, crate::tokens::TokenInfo> = Records::new("tokens");
+pub const TOKENS: Records<TextKey, crate::tokens::TokenInfo> = Records::new("tokens");
 
 /// Idempotency keys: (user, key) → JSON [`crate::workflow::IdempotencyRecord`], written in
 /// the same transaction as the decisions it names.
-pub const IDEMPOTENCY: Records<(&str, &str), crate::workflow::IdempotencyRecord> = Records::new("idempotency");
+pub const IDEMPOTENCY: Records<(TextKey, TextKey), crate::workflow::IdempotencyRecord> = Records::new("idempotency");
 
 /// Passwords for signing in to the console: user → [`crate::sessions::PasswordRecord`]
 /// (argon2id PHC string; never the password).
-pub const PASSWORDS: Records<&str, crate::sessions::PasswordRecord> = Records::new("passwords");
+pub const PASSWORDS: Records<TextKey, crate::sessions::PasswordRecord> = Records::new("passwords");
 
 /// Console sessions by the sha256 (hex) of their secret → [`crate::sessions::SessionRecord`].
-pub const SESSIONS: Records<&str, crate::sessions::SessionRecord> = Records::new("sessions");
+pub const SESSIONS: Records<TextKey, crate::sessions::SessionRecord> = Records::new("sessions");
 
 /// One-time sign-in codes by the sha256 (hex) of the code → [`crate::sessions::CodeRecord`].
-pub const SIGNIN_CODES: Records<&str, crate::sessions::CodeRecord> = Records::new("signin_codes");
+pub const SIGNIN_CODES: Records<TextKey, crate::sessions::CodeRecord> = Records::new("signin_codes");
 
 /// HTTP responses remembered under an idempotency key: (user, key) → JSON
 /// {digest, status, body}, so a retried request gets the first answer verbatim.
-pub const API_RESPONSES: Records<(&str, &str), crate::idempotency::Remembered> = Records::new("api_responses");
+pub const API_RESPONSES: Records<(TextKey, TextKey), crate::idempotency::Remembered> = Records::new("api_responses");
+
+// ------------------------------------------------------------------ keys
+
+/// A text key (`&str`), stored as its UTF-8 bytes and compared as those bytes.
+///
+/// Byte order is `str` order, so a table keyed by `TextKey` holds the same bytes in
+/// the same order as one keyed by redb's `&str` — but redb's `&str` checks both
+/// sides' UTF-8 on every comparison (a sixth of an action's time went to it, in
+/// every B-tree step of every lookup and insert). Here a key is checked when it is
+/// read back ([`redb::Value::from_bytes`]), once, not per comparison. Schema
+/// version 3 moved every text-keyed table but [`META`] to it (`registry.rs`).
+#[derive(Debug)]
+pub enum TextKey {}
+
+impl redb::Value for TextKey {
+    type SelfType<'a>
+        = &'a str
+    where
+        Self: 'a;
+    type AsBytes<'a>
+        = &'a [u8]
+    where
+        Self: 'a;
+
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+
+    /// # Panics
+    /// On bytes that are not UTF-8 — never written by this type (redb's `&str`
+    /// panics alike; redb's `from_bytes` cannot fail).
+    fn from_bytes<'a>(data: &'a [u8]) -> &'a str
+    where
+        Self: 'a,
+    {
+        std::str::from_utf8(data).expect("a text key is UTF-8")
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a &'b str) -> &'a [u8]
+    where
+        Self: 'b,
+    {
+        value.as_bytes()
+    }
+
+    fn type_name() -> redb::TypeName {
+        redb::TypeName::new("shenbao::TextKey")
+    }
+}
+
+impl Key for TextKey {
+    fn compare(data1: &[u8], data2: &[u8]) -> std::cmp::Ordering {
+        data1.cmp(data2)
+    }
+
+    /// The shortest prefix of `right` above `left` (as redb's `&str` does), cut at a
+    /// character boundary so a separator is a valid key too.
+    fn separator<'a>(left: &'a [u8], right: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let common = left.iter().zip(right).take_while(|(x, y)| x == y).count();
+        let mut len = common + 1;
+        while len < right.len() && right[len] & 0b1100_0000 == 0b1000_0000 {
+            len += 1;
+        }
+        std::borrow::Cow::Borrowed(if len < left.len() && len < right.len() { &right[..len] } else { left })
+    }
+
+    fn min_encoded_key() -> Option<std::borrow::Cow<'static, [u8]>> {
+        Some(std::borrow::Cow::Borrowed(&[]))
+    }
+}
 
 // ------------------------------------------------------------------ codecs
 

@@ -106,12 +106,14 @@ fn batch_of(n: usize) -> (Duration, usize, usize) {
 /// kernel's sizes, with no kernel logic.
 fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration {
     use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-    const APPS: TableDefinition<&str, &[u8]> = TableDefinition::new("apps");
+    // Keys as bytes (compared as bytes, as the kernel's text keys are since schema
+    // version 3), so both sides pay the same for each B-tree comparison.
+    const APPS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("apps");
     const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("decisions");
-    const BY_APP: TableDefinition<(&str, u64), ()> = TableDefinition::new("by_app");
-    const QUEUE: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("queue");
-    const HISTORY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("history");
-    const HEAD: TableDefinition<&str, (u64, &str)> = TableDefinition::new("head");
+    const BY_APP: TableDefinition<(&[u8], u64), ()> = TableDefinition::new("by_app");
+    const QUEUE: TableDefinition<(&[u8], &[u8], &[u8]), ()> = TableDefinition::new("queue");
+    const HISTORY: TableDefinition<(&[u8], &[u8]), &[u8]> = TableDefinition::new("history");
+    const HEAD: TableDefinition<&[u8], (u64, &str)> = TableDefinition::new("head");
     let dir = tempfile::tempdir().unwrap();
     let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
     let ids: Vec<String> = (0..n).map(|i| format!("A{i:07}")).collect();
@@ -124,8 +126,8 @@ fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration
         let mut apps = tx.open_table(APPS).unwrap();
         let mut queue = tx.open_table(QUEUE).unwrap();
         for id in &ids {
-            apps.insert(id.as_str(), app.as_slice()).unwrap();
-            queue.insert(("round", "city-review", id.as_str()), ()).unwrap();
+            apps.insert(id.as_bytes(), app.as_slice()).unwrap();
+            queue.insert((b"round".as_slice(), b"city-review".as_slice(), id.as_bytes()), ()).unwrap();
         }
     }
     tx.commit().unwrap();
@@ -140,14 +142,14 @@ fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration
         let mut head = tx.open_table(HEAD).unwrap();
         for (i, id) in ids.iter().enumerate() {
             let i = i as u64;
-            let _ = apps.get(id.as_str()).unwrap().map(|v| v.value().len());
-            apps.insert(id.as_str(), app.as_slice()).unwrap();
+            let _ = apps.get(id.as_bytes()).unwrap().map(|v| v.value().len());
+            apps.insert(id.as_bytes(), app.as_slice()).unwrap();
             decisions.insert(i, decision.as_slice()).unwrap();
-            by_app.insert((id.as_str(), i), ()).unwrap();
-            queue.remove(("round", "city-review", id.as_str())).unwrap();
-            queue.insert(("round", "province-review", id.as_str()), ()).unwrap();
-            hist.insert(("org", id.as_str()), history.as_slice()).unwrap();
-            head.insert("head", (i, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")).unwrap();
+            by_app.insert((id.as_bytes(), i), ()).unwrap();
+            queue.remove((b"round".as_slice(), b"city-review".as_slice(), id.as_bytes())).unwrap();
+            queue.insert((b"round".as_slice(), b"province-review".as_slice(), id.as_bytes()), ()).unwrap();
+            hist.insert((b"org".as_slice(), id.as_bytes()), history.as_slice()).unwrap();
+            head.insert(b"head".as_slice(), (i, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")).unwrap();
         }
     }
     tx.commit().unwrap();

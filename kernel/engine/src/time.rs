@@ -38,11 +38,37 @@ impl std::str::FromStr for Timestamp {
 }
 
 /// A timestamp as stored (seconds) or as people write it (text).
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum Raw {
     Secs(i64),
     Text(String),
+}
+
+/// Reads [`Raw`] straight from the deserializer's number or string: an
+/// `#[serde(untagged)]` enum would buffer every value first (a third of reading an
+/// application was its timestamps).
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Raw;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("seconds since the Unix epoch, or a Beijing time like 2024-08-10T17:30:00+08:00")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
+                Ok(Raw::Secs(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
+                i64::try_from(v).map(Raw::Secs).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
+                Ok(Raw::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Raw, E> {
+                Ok(Raw::Text(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// An end or a deadline as people write it: a date alone (`2024-08-31`) means the
@@ -179,5 +205,25 @@ mod tests {
         // 00:30 in Beijing is still the 9th in UTC.
         assert_eq!(Date::from_days(t.0.div_euclid(86_400)), Date::new(2024, 8, 9));
         assert_eq!(Timestamp::end_of(Date::new(2024, 8, 10)).to_string(), "2024-08-10T23:59:59+08:00");
+    }
+
+    /// A timestamp is read from an integer or from text, and nothing else.
+    #[test]
+    fn timestamps_read_from_numbers_and_text_only() {
+        assert_eq!(serde_json::from_str::<Timestamp>("-5").unwrap(), Timestamp(-5));
+        assert_eq!(serde_json::from_value::<Timestamp>(serde_json::json!(1_723_248_000u64)).unwrap(), Timestamp(1_723_248_000));
+        for bad in ["1.5", "null", "true", "[1]", "{}", "18446744073709551615", "\"2024-13-01\""] {
+            let e = serde_json::from_str::<Timestamp>(bad).unwrap_err().to_string();
+            assert!(e.contains("Beijing time"), "{bad}: {e}");
+        }
+        #[derive(serde::Deserialize)]
+        struct Deadline {
+            #[serde(deserialize_with = "end_of")]
+            at: Timestamp,
+        }
+        let d: Deadline = serde_json::from_str(r#"{"at":"2024-08-31"}"#).unwrap();
+        assert_eq!(d.at.to_string(), "2024-08-31T23:59:59+08:00");
+        let d: Deadline = serde_json::from_str(r#"{"at":7}"#).unwrap();
+        assert_eq!(d.at, Timestamp(7));
     }
 }

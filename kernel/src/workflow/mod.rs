@@ -444,9 +444,9 @@ pub struct QueueQuery {
 /// The receipts an idempotency key recorded, read from the given tables; refused if
 /// the key came with a different request.
 fn key_receipts(
-    idem: &impl ReadableRecords<(&'static str, &'static str), IdempotencyRecord>,
+    idem: &impl ReadableRecords<(TextKey, TextKey), IdempotencyRecord>,
     log: &impl ReadableRecords<u64, Decision>,
-    apps: &impl ReadableRecords<&'static str, Application>,
+    apps: &impl ReadableRecords<TextKey, Application>,
     user_id: &str,
     k: Keyed<'_>,
 ) -> Result<Option<Vec<Receipt>>, ActError> {
@@ -554,7 +554,7 @@ pub(crate) fn check_request_of(
 
 /// The applicant's history rows (every application but `except`), read from `table`.
 fn history_from(
-    table: &impl ReadableRecords<(&'static str, &'static str), HistoryEntry>,
+    table: &impl ReadableRecords<(TextKey, TextKey), HistoryEntry>,
     credit_code: &str,
     except: &str,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -590,17 +590,17 @@ type WriteRecords<'t, K, V> = RecordTable<redb::Table<'t, K, &'static [u8]>, K, 
 /// rolled back to a savepoint drops them first.
 pub(crate) struct ActTables<'t> {
     pub tx: &'t WriteTransaction,
-    pub apps: WriteRecords<'t, &'static str, Application>,
-    pub orgs: WriteRecords<'t, &'static str, Organisation>,
-    pub bans: WriteRecords<'t, (&'static str, &'static str), Ban>,
-    pub head: redb::Table<'t, &'static str, (u64, &'static str)>,
+    pub apps: WriteRecords<'t, TextKey, Application>,
+    pub orgs: WriteRecords<'t, TextKey, Organisation>,
+    pub bans: WriteRecords<'t, (TextKey, TextKey), Ban>,
+    pub head: redb::Table<'t, TextKey, (u64, &'static str)>,
     pub decisions: WriteRecords<'t, u64, Decision>,
-    pub by_app: redb::Table<'t, (&'static str, u64), ()>,
-    pub quota: redb::Table<'t, (&'static str, &'static str, &'static str), u32>,
-    pub queue: redb::Table<'t, (&'static str, &'static str, &'static str, &'static str, &'static str), ()>,
-    pub applicant: WriteRecords<'t, (&'static str, &'static str), HistoryEntry>,
-    pub counters: redb::Table<'t, &'static str, u64>,
-    pub round_versions: redb::Table<'t, &'static str, u64>,
+    pub by_app: redb::Table<'t, (TextKey, u64), ()>,
+    pub quota: redb::Table<'t, (TextKey, TextKey, TextKey), u32>,
+    pub queue: redb::Table<'t, (TextKey, TextKey, TextKey, TextKey, TextKey), ()>,
+    pub applicant: WriteRecords<'t, (TextKey, TextKey), HistoryEntry>,
+    pub counters: redb::Table<'t, TextKey, u64>,
+    pub round_versions: redb::Table<'t, TextKey, u64>,
     /// The year and its calendar merged with the next year's, once read.
     calendar: Option<(i32, std::sync::Arc<crate::calendar::Calendar>)>,
     region_maps: Option<std::sync::Arc<RegionMaps>>,
@@ -696,14 +696,14 @@ impl Kernel {
     /// One record, in a read transaction of its own.
     pub(super) fn read<V: DeserializeOwned>(
         &self,
-        table: Records<&str, V>,
+        table: Records<TextKey, V>,
         key: &str,
     ) -> Result<Option<V>, StoreError> {
         table.open(&self.begin_read()?)?.get(key)
     }
 
     /// Every record of a table, in key order, in a read transaction of its own.
-    pub(super) fn read_all<V: DeserializeOwned>(&self, table: Records<&str, V>) -> Result<Vec<V>, StoreError> {
+    pub(super) fn read_all<V: DeserializeOwned>(&self, table: Records<TextKey, V>) -> Result<Vec<V>, StoreError> {
         let tx = self.begin_read()?;
         let t = table.open(&tx)?;
         t.iter()?.map(|r| r.map(|(_, v)| v)).collect()

@@ -54,7 +54,7 @@ impl Kernel {
     fn region_maps_at(
         &self,
         tx: &WriteTransaction,
-        counters: &redb::Table<'_, &'static str, u64>,
+        counters: &redb::Table<'_, TextKey, u64>,
     ) -> Result<std::sync::Arc<RegionMaps>, StoreError> {
         let version = counters.get("regions_version")?.map_or(0, |v| v.value());
         if let Some((v, m)) = &self.caches().regions {
@@ -121,7 +121,7 @@ impl Kernel {
     /// Write records in one transaction, each under its key.
     pub(super) fn write_all<T: Serialize>(
         &self,
-        table: Records<&str, T>,
+        table: Records<TextKey, T>,
         items: &[T],
         key: impl Fn(&T) -> &str,
     ) -> Result<usize, StoreError> {

@@ -10,7 +10,7 @@ impl Kernel {
     pub(super) fn round_in(
         &self,
         tx: &WriteTransaction,
-        versions: &redb::Table<'_, &'static str, u64>,
+        versions: &redb::Table<'_, TextKey, u64>,
         id: &str,
     ) -> Result<Option<std::sync::Arc<Round>>, StoreError> {
         let version = versions.get(id)?.map_or(0, |v| v.value());
