@@ -666,3 +666,17 @@ fn form_problems_name_the_field_and_the_remedy() {
         json!({"$ref": "#/$defs/Main", "$defs": {"Main": {"type": "object", "properties": {}}}}).to_string();
     assert!(shenbao::form_problems(&m).iter().any(|p| p.contains("root")), "{:?}", shenbao::form_problems(&m));
 }
+
+/// Shenbao's Rust plugins start with 2 MiB of linear memory (`.cargo/config.toml`):
+/// a typical check then runs in a fresh instance without growing its memory, which
+/// would cost page-protection changes twice (when growing, and when the next
+/// instance resets the slot).
+#[test]
+fn the_rust_plugins_start_with_memory_enough_for_a_check() {
+    let engine = wasmtime::Engine::default();
+    for p in ["enabling-resources", "eco-partners", "iiot-pilots", "minimal"] {
+        let c = wasmtime::component::Component::new(&engine, plugin_bytes(p)).unwrap();
+        let pages = c.resources_required().expect("no imported core modules").max_initial_memory_size;
+        assert!(pages >= Some(32), "{p}: initial memory {pages:?} pages of 64 KiB, not 2 MiB");
+    }
+}

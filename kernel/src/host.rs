@@ -27,6 +27,9 @@ mod v0_1 {
     shenbao_contract::conv_contract_0_1!(self::shenbao::program::types);
 }
 
+/// The types of WIT 0.1.0 as the bindings lift and lower them.
+use v0_1::shenbao::program::types as W;
+
 /// WIT versions this kernel hosts (semver-compatible releases of each).
 pub const SUPPORTED_WIT: &[&str] = &["0.1.0"];
 
@@ -204,8 +207,64 @@ pub struct WasmHost {
 /// A component compiled and checked to export a supported world.
 pub struct Prepared {
     pre: v0_1::ProgramPre<CallState>,
+    check_application: Export,
+    check_round: Export,
     pub wit: String,
     pub cache: CacheOutcome,
+}
+
+/// A function of the plugin interface that calls go through, found once per
+/// component: its index, and whether its type has been checked against the
+/// signature the host calls it with.
+///
+/// The bindings' `ProgramPre::instantiate` looks up and type-checks every export
+/// of the interface on every instantiation (an eighth of a minimal call). An
+/// export's type is the component's, the same in every instance of it, so the
+/// first call checks it (`get_typed_func`) and later calls take the function
+/// unchecked (`TypedFunc::new_unchecked`).
+struct Export {
+    index: wasmtime::component::ComponentExportIndex,
+    checked: std::sync::atomic::AtomicBool,
+}
+
+impl Export {
+    /// Export `name` of the interface `iface` of `component`.
+    fn find(
+        component: &Component,
+        iface: &wasmtime::component::ComponentExportIndex,
+        name: &str,
+    ) -> Option<Export> {
+        let index = component.get_export_index(Some(iface), name)?;
+        Some(Export { index, checked: std::sync::atomic::AtomicBool::new(false) })
+    }
+
+    /// The function in `instance`, typed `(P) -> R`.
+    ///
+    /// # Errors
+    /// The export is missing or (on the first call) its type is not `(P) -> R`.
+    fn typed<P, R>(
+        &self,
+        instance: &wasmtime::component::Instance,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<wasmtime::component::TypedFunc<P, R>>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+    {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        if self.checked.load(Acquire) {
+            let func = instance.get_func(&mut *store, self.index).ok_or_else(|| wasmtime::format_err!("export missing"))?;
+            // SAFETY: `func` is this component's export at `self.index`, whose type a
+            // previous call checked to be `(P) -> R` (the `checked` flag is set only
+            // after `get_typed_func` succeeded); every instance of a component has
+            // its component's export types, and the interface has no resources
+            // (whose types would be per instance).
+            return Ok(unsafe { wasmtime::component::TypedFunc::new_unchecked(func) });
+        }
+        let f = instance.get_typed_func::<P, R>(&mut *store, self.index)?;
+        self.checked.store(true, Release);
+        Ok(f)
+    }
 }
 
 impl WasmHost {
@@ -283,11 +342,19 @@ impl WasmHost {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| InstallError::UnsupportedImport { message: format!("{e:#}") })?;
-        let pre = v0_1::ProgramPre::new(pre).map_err(|e| InstallError::WorldMismatch {
-            interface: format!("shenbao:program/plugin@{wit}"),
-            message: format!("{e:#}"),
-        })?;
-        Ok(Prepared { pre, wit, cache })
+        let interface = format!("{}@{wit}", shenbao_contract::WIT_INTERFACE);
+        let mismatch = |message: String| InstallError::WorldMismatch { interface: interface.clone(), message };
+        let pre = v0_1::ProgramPre::new(pre).map_err(|e| mismatch(format!("{e:#}")))?;
+        let component = pre.instance_pre().component();
+        let iface = component
+            .get_export_index(None, &interface)
+            .ok_or_else(|| mismatch("the interface is not exported".into()))?;
+        let export = |name: &str| {
+            Export::find(component, &iface, name).ok_or_else(|| mismatch(format!("function `{name}` is not exported")))
+        };
+        let check_application = export("check-application")?;
+        let check_round = export("check-round")?;
+        Ok(Prepared { pre, check_application, check_round, wit, cache })
     }
 
     /// Call `describe` on a prepared component.
@@ -477,17 +544,23 @@ impl WasmPlugin {
         PluginCallError { plugin: self.id.clone(), call, fault }
     }
 
-    /// Run one call in a fresh store and instance.
-    fn call<R>(
-        &self,
-        kind: CallKind,
-        f: impl FnOnce(&v0_1::Program, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<(R, u64), PluginCallError> {
+    /// Run one call of `export` with `params` in a fresh store and instance.
+    fn call<P, R>(&self, kind: CallKind, export: &Export, params: P) -> Result<(R, u64), PluginCallError>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+    {
         let limits = &self.limits;
         let mut store = self.host.store(limits);
         let result = (|| {
-            let instance = self.prepared.pre.instantiate(&mut store).map_err(|e| fault(&store, limits, e, true))?;
-            f(&instance, &mut store).map_err(|e| fault(&store, limits, e, false))
+            let instance = self
+                .prepared
+                .pre
+                .instance_pre()
+                .instantiate(&mut store)
+                .and_then(|i| export.typed::<P, R>(&i, &mut store))
+                .map_err(|e| fault(&store, limits, e, true))?;
+            instance.call(&mut store, params).map_err(|e| fault(&store, limits, e, false))
         })();
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         result.map(|r| (r, fuel_used)).map_err(|fault| self.err(kind, fault))
@@ -547,7 +620,7 @@ impl ProgramPlugin for WasmPlugin {
             return Err(self.err(kind, PluginFault::InputTooLarge { size, cap: self.limits.max_input_bytes }));
         }
         let input: v0_1::shenbao::program::types::CheckRequest = request.clone().conv();
-        let (out, fuel_used) = self.call(kind, |p, s| p.shenbao_program_plugin().call_check_application(s, &input))?;
+        let ((out,), fuel_used) = self.call::<_, (Result<W::CheckResult, W::PluginError>,)>(kind, &self.prepared.check_application, (&input,))?;
         let result: Result<CheckResult, shenbao_contract::PluginError> = out.conv();
         let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
         let size = crate::output::check_result_size(&result);
@@ -562,7 +635,7 @@ impl ProgramPlugin for WasmPlugin {
             return Err(self.err(kind, PluginFault::InputTooLarge { size, cap: self.limits.max_input_bytes }));
         }
         let input: v0_1::shenbao::program::types::RoundInfo = round.clone().conv();
-        let (out, fuel_used) = self.call(kind, |p, s| p.shenbao_program_plugin().call_check_round(s, &input))?;
+        let ((out,), fuel_used) = self.call::<_, (Result<W::RoundCheck, W::PluginError>,)>(kind, &self.prepared.check_round, (&input,))?;
         let result: Result<RoundCheck, shenbao_contract::PluginError> = out.conv();
         let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
         let size = json_size(&result);

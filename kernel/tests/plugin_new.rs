@@ -36,7 +36,11 @@ fn build(lang: &str, proj: &Path) -> PathBuf {
                 .output()
                 .unwrap();
             ok(&out, "cargo build of the scaffold");
-            target.join("wasm32-wasip2").join("release").join(&wasm)
+            let built = target.join("wasm32-wasip2").join("release").join(&wasm);
+            // The project's .cargo/config.toml starts the memory at 2 MiB (32 pages).
+            let c = wasmtime::component::Component::from_file(&wasmtime::Engine::default(), &built).unwrap();
+            assert_eq!(c.resources_required().unwrap().max_initial_memory_size, Some(32));
+            built
         }
         "python" => {
             let tool = testkit::ensure_componentize_py().unwrap();

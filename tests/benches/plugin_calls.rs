@@ -33,11 +33,18 @@ fn main() {
     k.install_plugin(&hostile).unwrap();
     drop(k);
 
-    // `cargo bench … -- --profile-loop` spins on the minimal call for 5 s (for perf record).
-    if std::env::args().any(|a| a == "--profile-loop") {
+    // `cargo bench … -- --profile-loop` spins on the minimal call for 5 s (for perf
+    // record); `--profile-loop-typical` on the typical one.
+    let typical_loop = std::env::args().any(|a| a == "--profile-loop-typical");
+    if typical_loop || std::env::args().any(|a| a == "--profile-loop") {
         let k = open("bench.redb", Some(cache.path().to_path_buf()));
-        let p = k.plugin("hostile", "0.1.0").unwrap();
-        let req = request("ok", "{}".into());
+        let (p, req) = if typical_loop {
+            let valid = std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json"))
+                .unwrap();
+            (k.plugin("enabling-resources", "0.1.0").unwrap(), request("resource", valid))
+        } else {
+            (k.plugin("hostile", "0.1.0").unwrap(), request("ok", "{}".into()))
+        };
         let t = Instant::now();
         while t.elapsed() < Duration::from_secs(5) {
             std::hint::black_box(p.plugin().check_application(&req).unwrap());

@@ -284,6 +284,7 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
             files.push(("vendor/shenbao-sdk/Cargo.toml".into(), SDK_MANIFEST.into()));
             files.push(("vendor/shenbao-contract/Cargo.toml".into(), CONTRACT_MANIFEST.into()));
             files.push((".gitignore".into(), "/target\n".into()));
+            files.push((".cargo/config.toml".into(), RUST_CARGO_CONFIG.into()));
             // The versions the SDK was built and tested with (cargo drops what this
             // project does not use).
             files.push(("Cargo.lock".into(), include_str!("../../../../Cargo.lock").into()));
@@ -315,6 +316,18 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
     }
     Ok((dir, written))
 }
+
+/// Cargo settings of a Rust plugin project: the linear memory starts at 2 MiB (as
+/// Shenbao's own Rust plugins, in the repository's `.cargo/config.toml`).
+const RUST_CARGO_CONFIG: &str = r#"# Start the plugin's linear memory at 2 MiB (wasm-ld's default is about 1 MiB).
+# Shenbao runs every call in a fresh instance: a call that grows memory past its
+# initial size pays for changing page protections twice (when it grows, and when
+# the next instance resets the slot) — about a sixth of a typical check. Raise it
+# if your checks still grow memory; each instance's memory is capped by the
+# plugin's limits, not by this figure.
+[target.wasm32-wasip2]
+rustflags = ["-C", "link-arg=--initial-memory=2097152"]
+"#;
 
 fn rust_manifest(name: &str) -> String {
     format!(
