@@ -680,3 +680,21 @@ fn the_rust_plugins_start_with_memory_enough_for_a_check() {
         assert!(pages >= Some(32), "{p}: initial memory {pages:?} pages of 64 KiB, not 2 MiB");
     }
 }
+
+/// A component whose `describe` fails (here: out of fuel under a tiny budget) is
+/// named by its hash — its program and version are what `describe` would have said —
+/// and nothing is installed.
+#[test]
+fn a_failed_describe_names_the_component_by_its_hash() {
+    let (_dir, k) = fresh();
+    let bytes = plugin_bytes("minimal");
+    let limits = PluginLimits { fuel: 1_000, ..PluginLimits::default() };
+    let err = k.install_plugin_with_limits(&bytes, limits).unwrap_err();
+    let shenbao::InstallError::Describe(call) = &err else { panic!("{err}") };
+    assert!(matches!(call.fault, shenbao::PluginFault::FuelExhausted { budget: 1_000 }), "{err}");
+    assert_eq!((call.plugin.program.as_str(), call.plugin.version.as_str()), ("", ""));
+    let text = err.to_string();
+    assert!(text.contains(&format!("plugin component {} failed in describe", &call.plugin.sha256[..12])), "{text}");
+    assert!(!text.contains('?'), "{text}");
+    assert!(k.plugins().unwrap().is_empty());
+}

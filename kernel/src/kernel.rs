@@ -662,8 +662,9 @@ fn describe_component(
 ) -> Result<(PluginId, Manifest, Prepared), InstallError> {
     let sha256 = hex::encode(Sha256::digest(bytes));
     let prepared = host.prepare(&sha256, bytes)?;
+    // Program and version are what `describe` says: until then, only the bytes' hash.
     let provisional =
-        PluginId { program: "?".into(), version: "?".into(), sha256: sha256.clone(), wit: prepared.wit.clone() };
+        PluginId { program: String::new(), version: String::new(), sha256: sha256.clone(), wit: prepared.wit.clone() };
     let manifest = host
         .describe(&prepared, limits)
         .map_err(|fault| match fault {

@@ -630,9 +630,15 @@ pub struct PluginId {
     pub wit: String,
 }
 
+/// `program@version (sha256's first 12)`; a component not yet described (its
+/// program unknown, e.g. when `describe` fails at install) is `component <sha12>`.
 impl std::fmt::Display for PluginId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{} ({})", self.program, self.version, &self.sha256[..12.min(self.sha256.len())])
+        let sha = &self.sha256[..12.min(self.sha256.len())];
+        if self.program.is_empty() {
+            return write!(f, "component {sha}");
+        }
+        write!(f, "{}@{} ({sha})", self.program, self.version)
     }
 }
 
