@@ -667,7 +667,8 @@ fn form_problems_name_the_field_and_the_remedy() {
     assert!(shenbao::form_problems(&m).iter().any(|p| p.contains("root")), "{:?}", shenbao::form_problems(&m));
 }
 
-/// Shenbao's Rust plugins start with 2 MiB of linear memory (`.cargo/config.toml`):
+/// Shenbao's Rust plugins start with 1 MiB of heap beyond data and the 1 MiB stack
+/// (`.cargo/config.toml`: `--initial-heap`), so at least 2 MiB of linear memory:
 /// a typical check then runs in a fresh instance without growing its memory, which
 /// would cost page-protection changes twice (when growing, and when the next
 /// instance resets the slot).

@@ -896,6 +896,7 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     assert!(!queue_before.is_empty());
     drop(kernel);
     let before = dump(&path);
+    let before_size = std::fs::metadata(&path).unwrap().len();
     for table in ["apps", "queue", "by_applicant", "decisions", "decisions_by_app", "chain_head", "tokens", "rounds"] {
         assert!(!before.get(table).map_or(true, Vec::is_empty), "the test fills {table}");
     }
@@ -911,8 +912,14 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
         )
         .unwrap()
     };
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let (v3_size, v2_size) = (before_size, size());
     let k = open();
+    assert_eq!(k.upgraded_from(), Some(2));
     drop(k);
+    // The upgrade copied every table; compaction gave the copies' pages back.
+    eprintln!("sizes: version 3 {v3_size}, as version 2 {v2_size}, upgraded {}", size());
+    assert!(size() <= v3_size * 5 / 4, "{} bytes after the upgrade, {v2_size} before, {v3_size} first", size());
     let after = dump(&path);
     assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
     for (table, rows) in &before {
@@ -922,8 +929,10 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
         assert_eq!(&after[table], rows, "{table}: the same rows in the same order");
     }
     assert_eq!(after["meta"], vec![(b"schema_version".to_vec(), b"3".to_vec())]);
-    // And it works: queues read, the chain verifies, an action commits.
+    // And it works: queues read, the chain verifies, an action commits; it is not
+    // upgraded twice.
     let k = open();
+    assert_eq!(k.upgraded_from(), None);
     assert_eq!(k.queue("city-huizhou", ROUND, None, 100).unwrap(), queue_before);
     assert!(k.verify_indexes().unwrap().is_empty());
     k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();

@@ -53,6 +53,20 @@ pub enum StoreError {
     Database(#[source] std::sync::Arc<redb::Error>),
     #[error("database schema version {found} is newer than this kernel's {supported}; upgrade shenbao")]
     SchemaTooNew { found: u32, supported: u32 },
+    /// Upgrading the file from an older schema version failed; the file is as it
+    /// was (the upgrade is one transaction). It copies tables: it needs free disk
+    /// space about the size of the database.
+    #[error(
+        "数据库从第 {from} 版升级到第 {to} 版失败，文件保持原样；升级需要与数据库大小相当的可用磁盘空间 / \
+         upgrading the database from schema version {from} to {to} failed and left it as it was (an upgrade \
+         needs free disk space about the size of the database): {cause}"
+    )]
+    Upgrade {
+        from: u32,
+        to: u32,
+        #[source]
+        cause: Box<StoreError>,
+    },
     #[error("stored record {key} is corrupt: {message}")]
     Corrupt { key: String, message: String },
     #[error("{path}: {message}")]
@@ -85,7 +99,14 @@ macro_rules! db_errors {
         }
     )*};
 }
-db_errors!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+db_errors!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError
+);
 
 /// `?` on a redb call inside a function returning one of the kernel's error enums
 /// (each has a `Store(StoreError)` variant): the redb error becomes a storage error
@@ -143,6 +164,7 @@ impl Classified for StoreError {
         match self {
             StoreError::InUse => "database_in_use",
             StoreError::SchemaTooNew { .. } => "schema_too_new",
+            StoreError::Upgrade { .. } => "upgrade_failed",
             StoreError::Corrupt { .. } => "corrupt",
             StoreError::Database(_) | StoreError::Io { .. } | StoreError::Open { .. } => "store",
         }

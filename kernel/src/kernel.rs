@@ -220,6 +220,8 @@ pub struct Kernel {
     commits: std::sync::atomic::AtomicU64,
     /// Failed sign-ins, per user and address (`sessions.rs`).
     pub(crate) sign_in: crate::sessions::Throttle,
+    /// The schema version the file had, when opening upgraded it.
+    upgraded_from: Option<u32>,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -252,7 +254,16 @@ impl Kernel {
             StoreError::Database(cause) => StoreError::Open { path: path.display().to_string(), cause },
             other => other,
         })?;
-        registry::init(&db)?;
+        let from = registry::init(&db)?;
+        let upgraded_from = (from < crate::tables::SCHEMA_VERSION).then_some(from);
+        let mut db = db;
+        if upgraded_from.is_some() {
+            // The migration copied tables: give the old copies' pages back to the
+            // file system (the file would otherwise stay about twice its size). The
+            // upgrade is committed: a compaction that fails (a full disk) leaves a
+            // valid, larger file, and the database opens all the same.
+            let _ = db.compact();
+        }
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
         let blobs = crate::attachments::BlobStore::new(blob_dir);
@@ -272,7 +283,15 @@ impl Kernel {
             reads: Default::default(),
             commits: Default::default(),
             sign_in: Default::default(),
+            upgraded_from,
         })
+    }
+
+    /// The schema version the database had when this kernel opened it, if opening
+    /// upgraded it (in one transaction, then compacted). An upgraded file no longer
+    /// opens in a Shenbao older than this one: front ends tell the administrator.
+    pub fn upgraded_from(&self) -> Option<u32> {
+        self.upgraded_from
     }
 
     pub(crate) fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {

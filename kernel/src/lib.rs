@@ -102,6 +102,7 @@ pub use summary::{
     SummarySection, SummarySectionRows, SummarySink,
 };
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use tables::SCHEMA_VERSION;
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
     ActError, ActionOption, ActionOptions, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared,

@@ -63,7 +63,8 @@ fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
 /// instead of redb's `&str` (which checks UTF-8 in every comparison). The bytes and
 /// their order are the same; redb records a table's key type, so each table is
 /// copied into a new one of the new type, which then takes the old one's name. The
-/// file grows by the copies until the pages of the old tables are reused.
+/// copies need free space about the size of the tables; `Kernel::open_with`
+/// compacts the file after an upgrade, so it ends about its old size.
 fn migrate_2_to_3(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     type S = &'static str;
     type B = &'static [u8];
@@ -121,7 +122,12 @@ where
 }
 
 /// Create the tables of a new database, or check the schema version of an existing
-/// one and migrate it forward in the same transaction.
+/// one and migrate it forward in the same transaction. Returns the version the file
+/// had (the current one for a new file).
+///
+/// # Errors
+/// [`StoreError::SchemaTooNew`]; [`StoreError::Upgrade`] when a migration or its
+/// commit fails (the file is as it was); other storage errors.
 pub fn init(db: &Database) -> Result<u32, StoreError> {
     let tx = db.begin_write()?;
     let from = {
@@ -139,8 +145,9 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_string().as_str())?;
         from
     };
+    let upgrade = |cause: StoreError| StoreError::Upgrade { from, to: SCHEMA_VERSION, cause: Box::new(cause) };
     for m in &MIGRATIONS[(from.max(1) - 1) as usize..(SCHEMA_VERSION - 1) as usize] {
-        m(&tx)?;
+        m(&tx).map_err(upgrade)?;
     }
     {
         tx.open_table(PLUGIN_BLOBS)?;
@@ -168,7 +175,11 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         SESSIONS.open(&tx)?;
         SIGNIN_CODES.open(&tx)?;
     }
-    tx.commit()?;
+    if from < SCHEMA_VERSION {
+        tx.commit().map_err(|e| upgrade(e.into()))?;
+    } else {
+        tx.commit()?;
+    }
     Ok(from)
 }
 

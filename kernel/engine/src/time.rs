@@ -55,10 +55,16 @@ impl<'de> Deserialize<'de> for Raw {
                 f.write_str("seconds since the Unix epoch, or a Beijing time like 2024-08-10T17:30:00+08:00")
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
+                if !(Timestamp::earliest().0..=Timestamp::latest().0).contains(&v) {
+                    return Err(E::invalid_value(serde::de::Unexpected::Signed(v), &OutOfRange));
+                }
                 Ok(Raw::Secs(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
-                i64::try_from(v).map(Raw::Secs).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+                match i64::try_from(v) {
+                    Ok(v) => self.visit_i64(v),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &OutOfRange)),
+                }
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
                 Ok(Raw::Text(v.to_owned()))
@@ -68,6 +74,15 @@ impl<'de> Deserialize<'de> for Raw {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// What a number of seconds out of [`Timestamp::earliest`]..=[`Timestamp::latest`] is told.
+struct OutOfRange;
+
+impl serde::de::Expected for OutOfRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("seconds since the Unix epoch from 1900-01-01 to 9999-12-31 Beijing time")
     }
 }
 
@@ -126,6 +141,17 @@ impl schemars::JsonSchema for Timestamp {
 pub const CST_OFFSET_SECS: i64 = 8 * 3600;
 
 impl Timestamp {
+    /// The earliest instant read from a number: 1900-01-01 00:00 Beijing time (a
+    /// typing error below it; dates and their arithmetic stay in range).
+    pub fn earliest() -> Timestamp {
+        Timestamp::at(Date::new(1900, 1, 1), 0, 0)
+    }
+
+    /// The latest instant read from a number: 9999-12-31 23:59:59 Beijing time.
+    pub fn latest() -> Timestamp {
+        Timestamp::end_of(Date::new(9999, 12, 31))
+    }
+
     /// `hh:mm` on `date`, Beijing time.
     pub fn at(date: Date, hour: u32, minute: u32) -> Timestamp {
         Timestamp(date.to_days() * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 - CST_OFFSET_SECS)
@@ -212,7 +238,18 @@ mod tests {
     fn timestamps_read_from_numbers_and_text_only() {
         assert_eq!(serde_json::from_str::<Timestamp>("-5").unwrap(), Timestamp(-5));
         assert_eq!(serde_json::from_value::<Timestamp>(serde_json::json!(1_723_248_000u64)).unwrap(), Timestamp(1_723_248_000));
-        for bad in ["1.5", "null", "true", "[1]", "{}", "18446744073709551615", "\"2024-13-01\""] {
+        for bad in [
+            "1.5",
+            "null",
+            "true",
+            "[1]",
+            "{}",
+            "18446744073709551615",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "253402300800",
+            "\"2024-13-01\"",
+        ] {
             let e = serde_json::from_str::<Timestamp>(bad).unwrap_err().to_string();
             assert!(e.contains("Beijing time"), "{bad}: {e}");
         }
@@ -225,5 +262,11 @@ mod tests {
         assert_eq!(d.at.to_string(), "2024-08-31T23:59:59+08:00");
         let d: Deadline = serde_json::from_str(r#"{"at":7}"#).unwrap();
         assert_eq!(d.at, Timestamp(7));
+        // The bounds themselves are read, and print.
+        for t in [Timestamp::earliest(), Timestamp::latest()] {
+            assert_eq!(serde_json::from_str::<Timestamp>(&t.0.to_string()).unwrap(), t);
+        }
+        assert_eq!(Timestamp::earliest().to_string(), "1900-01-01T00:00:00+08:00");
+        assert_eq!(Timestamp::latest().to_string(), "9999-12-31T23:59:59+08:00");
     }
 }

@@ -565,7 +565,7 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
     if let Some(t) = now {
         config.clock = std::sync::Arc::new(shenbao::ManualClock::new(t));
     }
-    Kernel::open_with(db, config).map_err(|e| match e {
+    let k = Kernel::open_with(db, config).map_err(|e| match e {
         InstallError::Store(StoreError::InUse) => Failure::new(
             exit::CONFLICT,
             format!("[database_in_use] {} is in use by another process (a running `shenbao serve`?)", db.display()),
@@ -575,7 +575,18 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
             let f = Failure::from(other);
             Failure::new(f.0, f.1, format!("check that {} is a Shenbao database you may write", db.display()))
         }
-    })
+    })?;
+    if let Some(from) = k.upgraded_from() {
+        esay!(
+            "shenbao: 数据库 {} 已从第 {from} 版升级到第 {} 版，旧版 shenbao 不能再打开它 / upgraded the database {} \
+             from schema version {from} to {}; older versions of shenbao no longer open it",
+            db.display(),
+            shenbao::SCHEMA_VERSION,
+            db.display(),
+            shenbao::SCHEMA_VERSION
+        );
+    }
+    Ok(k)
 }
 
 /// glibc gives each thread its own malloc arena and keeps what a thread freed in it:

@@ -317,16 +317,18 @@ pub fn scaffold(args: &NewArgs) -> Result<(PathBuf, Vec<PathBuf>), String> {
     Ok((dir, written))
 }
 
-/// Cargo settings of a Rust plugin project: the linear memory starts at 2 MiB (as
-/// Shenbao's own Rust plugins, in the repository's `.cargo/config.toml`).
-const RUST_CARGO_CONFIG: &str = r#"# Start the plugin's linear memory at 2 MiB (wasm-ld's default is about 1 MiB).
-# Shenbao runs every call in a fresh instance: a call that grows memory past its
-# initial size pays for changing page protections twice (when it grows, and when
-# the next instance resets the slot) — about a sixth of a typical check. Raise it
-# if your checks still grow memory; each instance's memory is capped by the
-# plugin's limits, not by this figure.
+/// Cargo settings of a Rust plugin project: the linear memory starts with 1 MiB of
+/// heap beyond the program's data and stack (as Shenbao's own Rust plugins, in the
+/// repository's `.cargo/config.toml`).
+const RUST_CARGO_CONFIG: &str = r#"# Start the plugin's linear memory with 1 MiB of heap beyond its data and stack
+# (wasm-ld's default leaves almost none). Shenbao runs every call in a fresh
+# instance: a call that grows memory past its initial size pays for changing page
+# protections twice (when it grows, and when the next instance resets the slot) —
+# about a sixth of a typical check. Raise it if your checks still grow memory; each
+# instance's memory stays capped by the plugin's limits. A RUSTFLAGS environment
+# variable replaces this setting: add the flag there too if you set one.
 [target.wasm32-wasip2]
-rustflags = ["-C", "link-arg=--initial-memory=2097152"]
+rustflags = ["-C", "link-arg=--initial-heap=1048576"]
 "#;
 
 fn rust_manifest(name: &str) -> String {
