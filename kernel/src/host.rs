@@ -229,11 +229,7 @@ struct Export {
 
 impl Export {
     /// Export `name` of the interface `iface` of `component`.
-    fn find(
-        component: &Component,
-        iface: &wasmtime::component::ComponentExportIndex,
-        name: &str,
-    ) -> Option<Export> {
+    fn find(component: &Component, iface: &wasmtime::component::ComponentExportIndex, name: &str) -> Option<Export> {
         let index = component.get_export_index(Some(iface), name)?;
         Some(Export { index, checked: std::sync::atomic::AtomicBool::new(false) })
     }
@@ -253,7 +249,8 @@ impl Export {
     {
         use std::sync::atomic::Ordering::{Acquire, Release};
         if self.checked.load(Acquire) {
-            let func = instance.get_func(&mut *store, self.index).ok_or_else(|| wasmtime::format_err!("export missing"))?;
+            let func =
+                instance.get_func(&mut *store, self.index).ok_or_else(|| wasmtime::format_err!("export missing"))?;
             // SAFETY: `func` is this component's export at `self.index`, whose type a
             // previous call checked to be `(P) -> R` (the `checked` flag is set only
             // after `get_typed_func` succeeded); every instance of a component has
@@ -620,7 +617,11 @@ impl ProgramPlugin for WasmPlugin {
             return Err(self.err(kind, PluginFault::InputTooLarge { size, cap: self.limits.max_input_bytes }));
         }
         let input: v0_1::shenbao::program::types::CheckRequest = request.clone().conv();
-        let ((out,), fuel_used) = self.call::<_, (Result<W::CheckResult, W::PluginError>,)>(kind, &self.prepared.check_application, (&input,))?;
+        let ((out,), fuel_used) = self.call::<_, (Result<W::CheckResult, W::PluginError>,)>(
+            kind,
+            &self.prepared.check_application,
+            (&input,),
+        )?;
         let result: Result<CheckResult, shenbao_contract::PluginError> = out.conv();
         let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
         let size = crate::output::check_result_size(&result);
@@ -635,7 +636,8 @@ impl ProgramPlugin for WasmPlugin {
             return Err(self.err(kind, PluginFault::InputTooLarge { size, cap: self.limits.max_input_bytes }));
         }
         let input: v0_1::shenbao::program::types::RoundInfo = round.clone().conv();
-        let ((out,), fuel_used) = self.call::<_, (Result<W::RoundCheck, W::PluginError>,)>(kind, &self.prepared.check_round, (&input,))?;
+        let ((out,), fuel_used) =
+            self.call::<_, (Result<W::RoundCheck, W::PluginError>,)>(kind, &self.prepared.check_round, (&input,))?;
         let result: Result<RoundCheck, shenbao_contract::PluginError> = out.conv();
         let result = result.map_err(|e| self.err(kind, PluginFault::Refused(capped(e))))?;
         let size = json_size(&result);

@@ -101,8 +101,8 @@ pub use summary::{
     COLUMN_SOURCES, ITEM_SCORE_SOURCE, Summary, SummaryError, SummaryHead, SummaryJson, SummaryLevel, SummaryRow,
     SummarySection, SummarySectionRows, SummarySink,
 };
-pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tables::SCHEMA_VERSION;
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tokens::{IssuedToken, TokenInfo};
 pub use workflow::{
     ActError, ActionOption, ActionOptions, AdminError, BatchError, ChainReport, Draft, IdempotencyRecord, Prepared,

@@ -149,7 +149,8 @@ fn raw_redb_batch(n: usize, app_bytes: usize, decision_bytes: usize) -> Duration
             queue.remove((b"round".as_slice(), b"city-review".as_slice(), id.as_bytes())).unwrap();
             queue.insert((b"round".as_slice(), b"province-review".as_slice(), id.as_bytes()), ()).unwrap();
             hist.insert((b"org".as_slice(), id.as_bytes()), history.as_slice()).unwrap();
-            head.insert(b"head".as_slice(), (i, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")).unwrap();
+            head.insert(b"head".as_slice(), (i, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"))
+                .unwrap();
         }
     }
     tx.commit().unwrap();

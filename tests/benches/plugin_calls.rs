@@ -39,8 +39,9 @@ fn main() {
     if typical_loop || std::env::args().any(|a| a == "--profile-loop") {
         let k = open("bench.redb", Some(cache.path().to_path_buf()));
         let (p, req) = if typical_loop {
-            let valid = std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json"))
-                .unwrap();
+            let valid =
+                std::fs::read_to_string(testkit::root().join("examples/enabling-resources/application-valid.json"))
+                    .unwrap();
             (k.plugin("enabling-resources", "0.1.0").unwrap(), request("resource", valid))
         } else {
             (k.plugin("hostile", "0.1.0").unwrap(), request("ok", "{}".into()))

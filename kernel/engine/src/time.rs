@@ -237,7 +237,10 @@ mod tests {
     #[test]
     fn timestamps_read_from_numbers_and_text_only() {
         assert_eq!(serde_json::from_str::<Timestamp>("-5").unwrap(), Timestamp(-5));
-        assert_eq!(serde_json::from_value::<Timestamp>(serde_json::json!(1_723_248_000u64)).unwrap(), Timestamp(1_723_248_000));
+        assert_eq!(
+            serde_json::from_value::<Timestamp>(serde_json::json!(1_723_248_000u64)).unwrap(),
+            Timestamp(1_723_248_000)
+        );
         for bad in [
             "1.5",
             "null",
