@@ -480,7 +480,7 @@ fn hash_of(prev_hash: &str, unhashed: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(unhashed);
-    hex::encode(h.finalize())
+    crate::tables::digest_hex(h.finalize().into())
 }
 
 /// Seal a new decision (its `hash` empty): set its hash ([`decision_hash`]) and
