@@ -704,6 +704,39 @@ fn inconsistent_round_configuration_is_refused_with_findings() {
     assert!(matches!(w.kernel.configure_round(spec()), Err(RoundError::Frozen { .. })));
 }
 
+/// Times people give in a round are Beijing times from 1900 to 9999: a number of
+/// seconds far out is refused at the field (it is a typing error, and dates computed
+/// from it overflow); text out of range does not parse.
+#[test]
+fn a_round_time_out_of_range_is_refused_at_its_field() {
+    let w = world();
+    let mut s = spec();
+    s.id = "far".into();
+    s.province_deadline = Some(Timestamp(253_404_892_800));
+    s.cities.get_mut("huizhou").unwrap().applicants =
+        Some(shenbao::Window { start: Timestamp(i64::MIN), end: t(2024, 8, 20, 0) });
+    let err = w.kernel.create_round(s).unwrap_err();
+    let RoundError::Invalid { findings } = &err else { panic!("{err}") };
+    let out: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.rule_id == "round.time-out-of-range")
+        .map(|f| (f.path.as_str(), f.message.zh.as_str()))
+        .collect();
+    assert_eq!(out.len(), 2, "{findings:?}");
+    assert_eq!(out[0].0, "$.province_deadline");
+    assert!(out[0].1.contains("1900-01-01 至 9999-12-31"), "{}", out[0].1);
+    assert_eq!(out[1].0, "$.cities.huizhou.applicants.start");
+    assert!(matches!(w.kernel.round("far"), Err(RoundError::NotFound(_))));
+    let text: Result<RoundSpecTimes, _> = serde_json::from_str(r#"{"at": "1899-12-31"}"#);
+    assert!(text.unwrap_err().to_string().contains("1900-01-01 to 9999-12-31"));
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct RoundSpecTimes {
+    at: Timestamp,
+}
+
 #[test]
 fn bad_reference_data_is_refused() {
     let w = world();
@@ -915,7 +948,7 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     let size = || std::fs::metadata(&path).unwrap().len();
     let (v3_size, v2_size) = (before_size, size());
     let k = open();
-    assert_eq!(k.upgraded_from(), Some(2));
+    assert_eq!(k.upgrade(), Some(shenbao::Upgrade { from: 2, to: 3, compacted: true }));
     drop(k);
     // The upgrade copied every table; compaction gave the copies' pages back.
     eprintln!("sizes: version 3 {v3_size}, as version 2 {v2_size}, upgraded {}", size());
@@ -932,7 +965,7 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     // And it works: queues read, the chain verifies, an action commits; it is not
     // upgraded twice.
     let k = open();
-    assert_eq!(k.upgraded_from(), None);
+    assert_eq!(k.upgrade(), None);
     assert_eq!(k.queue("city-huizhou", ROUND, None, 100).unwrap(), queue_before);
     assert!(k.verify_indexes().unwrap().is_empty());
     k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();

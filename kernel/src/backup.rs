@@ -20,6 +20,10 @@ pub struct BackupReport {
     pub decisions: u64,
     pub blobs: u64,
     pub chain_head: String,
+    /// Restore only: the backup was written by an older Shenbao and the restored
+    /// copy was upgraded (the backup itself stays as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<crate::kernel::Upgrade>,
 }
 
 /// A backup or restore refused.
@@ -171,6 +175,7 @@ impl Kernel {
             decisions: chain.length,
             blobs,
             chain_head: chain.head,
+            upgrade: None,
         })
     }
 
@@ -244,6 +249,7 @@ impl Kernel {
                 decisions: chain.length,
                 blobs: 0,
                 chain_head: chain.head,
+                upgrade: k.upgrade(),
             })
         })();
         let report = match verified {

@@ -55,11 +55,11 @@ pub enum StoreError {
     SchemaTooNew { found: u32, supported: u32 },
     /// Upgrading the file from an older schema version failed; the file is as it
     /// was (the upgrade is one transaction). It copies tables: it needs free disk
-    /// space about the size of the database.
+    /// space about twice the size of the database (copies, then compaction).
     #[error(
-        "数据库从第 {from} 版升级到第 {to} 版失败，文件保持原样；升级需要与数据库大小相当的可用磁盘空间 / \
+        "数据库从第 {from} 版升级到第 {to} 版失败，文件保持原样；升级需要约为数据库两倍大小的可用磁盘空间 / \
          upgrading the database from schema version {from} to {to} failed and left it as it was (an upgrade \
-         needs free disk space about the size of the database): {cause}"
+         needs free disk space about twice the size of the database): {cause}"
     )]
     Upgrade {
         from: u32,

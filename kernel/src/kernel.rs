@@ -220,8 +220,8 @@ pub struct Kernel {
     commits: std::sync::atomic::AtomicU64,
     /// Failed sign-ins, per user and address (`sessions.rs`).
     pub(crate) sign_in: crate::sessions::Throttle,
-    /// The schema version the file had, when opening upgraded it.
-    upgraded_from: Option<u32>,
+    /// What opening did to an older file.
+    upgrade: Option<Upgrade>,
 }
 
 /// Parsed records keyed by their stored version, so hot paths skip JSON parsing.
@@ -229,6 +229,19 @@ pub struct Kernel {
 pub(crate) struct Caches {
     pub rounds: HashMap<String, (u64, Arc<crate::model::Round>)>,
     pub regions: Option<(u64, Arc<crate::workflow::RegionMaps>)>,
+}
+
+/// An upgrade of the database file to this kernel's schema version, made when it
+/// opened the file ([`Kernel::upgrade`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Upgrade {
+    /// The schema version the file had.
+    pub from: u32,
+    /// The schema version it has now ([`crate::SCHEMA_VERSION`]).
+    pub to: u32,
+    /// The file was compacted after the upgrade, back to about its old size; `false`
+    /// when compaction failed (a full disk): the file is valid, only larger.
+    pub compacted: bool,
 }
 
 impl Kernel {
@@ -255,15 +268,15 @@ impl Kernel {
             other => other,
         })?;
         let from = registry::init(&db)?;
-        let upgraded_from = (from < crate::tables::SCHEMA_VERSION).then_some(from);
         let mut db = db;
-        if upgraded_from.is_some() {
+        let upgrade = (from < crate::tables::SCHEMA_VERSION).then(|| {
             // The migration copied tables: give the old copies' pages back to the
             // file system (the file would otherwise stay about twice its size). The
             // upgrade is committed: a compaction that fails (a full disk) leaves a
-            // valid, larger file, and the database opens all the same.
-            let _ = db.compact();
-        }
+            // valid, larger file, the database opens all the same, and the report
+            // says so.
+            Upgrade { from, to: crate::tables::SCHEMA_VERSION, compacted: db.compact().is_ok() }
+        });
         let host = Arc::new(WasmHost::new(config.host)?);
         let blob_dir = config.blob_dir.unwrap_or_else(|| default_blob_dir(path));
         let blobs = crate::attachments::BlobStore::new(blob_dir);
@@ -283,15 +296,16 @@ impl Kernel {
             reads: Default::default(),
             commits: Default::default(),
             sign_in: Default::default(),
-            upgraded_from,
+            upgrade,
         })
     }
 
-    /// The schema version the database had when this kernel opened it, if opening
-    /// upgraded it (in one transaction, then compacted). An upgraded file no longer
-    /// opens in a Shenbao older than this one: front ends tell the administrator.
-    pub fn upgraded_from(&self) -> Option<u32> {
-        self.upgraded_from
+    /// What opening did to an older database: the upgrade from its schema version
+    /// (one transaction, then a compaction). `None` when the file was current or new.
+    /// An upgraded file no longer opens in a Shenbao older than this one: front ends
+    /// tell the administrator.
+    pub fn upgrade(&self) -> Option<Upgrade> {
+        self.upgrade
     }
 
     pub(crate) fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {

@@ -78,7 +78,7 @@ pub use host::{
 };
 pub use kernel::{
     CheckReport, DEFAULT_CACHE_BYTES, DEFAULT_COMMIT_BATCH, Installed, Kernel, KernelConfig, LoadedPlugin, TxCounts,
-    Verified, check_with,
+    Upgrade, Verified, check_with,
 };
 pub use manifest_check::form_problems;
 pub use manifest_check::problems as manifest_problems;

@@ -33,7 +33,11 @@ impl std::str::FromStr for Timestamp {
         if h > 23 || m > 59 || sec > 59 {
             return Err(bad());
         }
-        Ok(Timestamp::at(date, h, m).plus_secs(i64::from(sec)))
+        let at = Timestamp::at(date, h, m).plus_secs(i64::from(sec));
+        if !at.in_range() {
+            return Err(format!("{s:?} is not a Beijing time from 1900-01-01 to 9999-12-31"));
+        }
+        Ok(at)
     }
 }
 
@@ -54,16 +58,16 @@ impl<'de> Deserialize<'de> for Raw {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("seconds since the Unix epoch, or a Beijing time like 2024-08-10T17:30:00+08:00")
             }
+            // Any stored number reads back (a record written by an older version
+            // must never become unreadable); people's numbers are range-checked where
+            // they enter (`Kernel::check_round_spec`), their text by `from_str`.
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
-                if !(Timestamp::earliest().0..=Timestamp::latest().0).contains(&v) {
-                    return Err(E::invalid_value(serde::de::Unexpected::Signed(v), &OutOfRange));
-                }
                 Ok(Raw::Secs(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
                 match i64::try_from(v) {
                     Ok(v) => self.visit_i64(v),
-                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &OutOfRange)),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
                 }
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
@@ -74,15 +78,6 @@ impl<'de> Deserialize<'de> for Raw {
             }
         }
         d.deserialize_any(V)
-    }
-}
-
-/// What a number of seconds out of [`Timestamp::earliest`]..=[`Timestamp::latest`] is told.
-struct OutOfRange;
-
-impl serde::de::Expected for OutOfRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("seconds since the Unix epoch from 1900-01-01 to 9999-12-31 Beijing time")
     }
 }
 
@@ -141,15 +136,20 @@ impl schemars::JsonSchema for Timestamp {
 pub const CST_OFFSET_SECS: i64 = 8 * 3600;
 
 impl Timestamp {
-    /// The earliest instant read from a number: 1900-01-01 00:00 Beijing time (a
-    /// typing error below it; dates and their arithmetic stay in range).
+    /// The earliest instant people may give: 1900-01-01 00:00 Beijing time (text
+    /// before it is refused by `from_str`, a round's times by `check_round_spec`).
     pub fn earliest() -> Timestamp {
         Timestamp::at(Date::new(1900, 1, 1), 0, 0)
     }
 
-    /// The latest instant read from a number: 9999-12-31 23:59:59 Beijing time.
+    /// The latest instant people may give: 9999-12-31 23:59:59 Beijing time.
     pub fn latest() -> Timestamp {
         Timestamp::end_of(Date::new(9999, 12, 31))
+    }
+
+    /// Within [`Timestamp::earliest`]..=[`Timestamp::latest`].
+    pub fn in_range(self) -> bool {
+        (Timestamp::earliest()..=Timestamp::latest()).contains(&self)
     }
 
     /// `hh:mm` on `date`, Beijing time.
@@ -162,16 +162,17 @@ impl Timestamp {
     }
     /// The calendar date in Beijing.
     pub fn local_date(self) -> Date {
-        Date::from_days((self.0 + CST_OFFSET_SECS).div_euclid(86_400))
+        Date::from_days(self.0.saturating_add(CST_OFFSET_SECS).div_euclid(86_400))
     }
+    /// `s` seconds later (saturating: a stored time far out of range never overflows).
     pub fn plus_secs(self, s: i64) -> Timestamp {
-        Timestamp(self.0 + s)
+        Timestamp(self.0.saturating_add(s))
     }
 }
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let local = self.0 + CST_OFFSET_SECS;
+        let local = self.0.saturating_add(CST_OFFSET_SECS);
         let secs = local.rem_euclid(86_400);
         write!(f, "{}T{:02}:{:02}:{:02}+08:00", self.local_date(), secs / 3600, secs % 3600 / 60, secs % 60)
     }
@@ -248,10 +249,9 @@ mod tests {
             "[1]",
             "{}",
             "18446744073709551615",
-            "9223372036854775807",
-            "-9223372036854775808",
-            "253402300800",
             "\"2024-13-01\"",
+            "\"1899-12-31 23:59\"",
+            "\"0001-01-01\"",
         ] {
             let e = serde_json::from_str::<Timestamp>(bad).unwrap_err().to_string();
             assert!(e.contains("Beijing time"), "{bad}: {e}");
@@ -265,9 +265,16 @@ mod tests {
         assert_eq!(d.at.to_string(), "2024-08-31T23:59:59+08:00");
         let d: Deadline = serde_json::from_str(r#"{"at":7}"#).unwrap();
         assert_eq!(d.at, Timestamp(7));
-        // The bounds themselves are read, and print.
+        // Any stored number reads back and prints, however far out (a record an
+        // older version wrote never becomes unreadable); the bounds are text too.
+        for secs in [i64::MAX, i64::MIN, 253_402_300_800, -2_209_017_601] {
+            let t = serde_json::from_str::<Timestamp>(&secs.to_string()).unwrap();
+            assert_eq!(t, Timestamp(secs));
+            assert!(!t.in_range());
+            let _ = (t.to_string(), t.local_date(), t.plus_secs(86_400));
+        }
         for t in [Timestamp::earliest(), Timestamp::latest()] {
-            assert_eq!(serde_json::from_str::<Timestamp>(&t.0.to_string()).unwrap(), t);
+            assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t));
         }
         assert_eq!(Timestamp::earliest().to_string(), "1900-01-01T00:00:00+08:00");
         assert_eq!(Timestamp::latest().to_string(), "9999-12-31T23:59:59+08:00");

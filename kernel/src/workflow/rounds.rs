@@ -151,6 +151,26 @@ impl Kernel {
                 }
             }
         }
+        // Every time people give is a Beijing time from 1900 to 9999 (a number of
+        // seconds far out is a typing error, and dates computed from it overflow).
+        let mut times = vec![("$.province.start".to_string(), p.start), ("$.province.end".to_string(), p.end)];
+        times.extend(spec.city_deadline.map(|t| ("$.city_deadline".to_string(), t)));
+        times.extend(spec.province_deadline.map(|t| ("$.province_deadline".to_string(), t)));
+        for (city, cfg) in &spec.cities {
+            if let Some(w) = cfg.applicants {
+                times.push((format!("$.cities.{city}.applicants.start"), w.start));
+                times.push((format!("$.cities.{city}.applicants.end"), w.end));
+            }
+            times.extend(cfg.district_deadline.map(|t| (format!("$.cities.{city}.district_deadline"), t)));
+        }
+        for (path, t) in times.into_iter().filter(|(_, t)| !t.in_range()) {
+            fail(
+                "round.time-out-of-range",
+                &path,
+                format!("时间 {} 超出可用范围（1900-01-01 至 9999-12-31，北京时间）", t.0),
+                format!("time {} (seconds) is outside 1900-01-01 to 9999-12-31 Beijing time", t.0),
+            );
+        }
         if p.start > p.end {
             fail(
                 "round.window.order",

@@ -571,22 +571,47 @@ fn open(db: &PathBuf, now: Option<shenbao::Timestamp>) -> Result<Kernel, Failure
             format!("[database_in_use] {} is in use by another process (a running `shenbao serve`?)", db.display()),
             "stop it, or do this through its HTTP API (e.g. POST /v1/admin/backup, POST /v1/users/{id}/tokens)",
         ),
+        InstallError::Store(e @ StoreError::Upgrade { .. }) => {
+            let f = Failure::from(InstallError::Store(e));
+            Failure::new(
+                f.0,
+                f.1,
+                format!(
+                    "free disk space about twice the size of {} (its folder), then run the command again; the \
+                     file is unchanged",
+                    db.display()
+                ),
+            )
+        }
         other => {
             let f = Failure::from(other);
             Failure::new(f.0, f.1, format!("check that {} is a Shenbao database you may write", db.display()))
         }
     })?;
-    if let Some(from) = k.upgraded_from() {
-        esay!(
-            "shenbao: 数据库 {} 已从第 {from} 版升级到第 {} 版，旧版 shenbao 不能再打开它 / upgraded the database {} \
-             from schema version {from} to {}; older versions of shenbao no longer open it",
-            db.display(),
-            shenbao::SCHEMA_VERSION,
-            db.display(),
-            shenbao::SCHEMA_VERSION
-        );
+    if let Some(u) = k.upgrade() {
+        say_upgraded(db, u);
     }
     Ok(k)
+}
+
+/// Tell the administrator (stderr) that opening `db` upgraded it.
+fn say_upgraded(db: &std::path::Path, u: shenbao::Upgrade) {
+    esay!(
+        "shenbao: 数据库 {} 已从第 {} 版升级到第 {} 版，旧版 shenbao 不能再打开它 / upgraded the database {} from \
+         schema version {} to {}; older versions of shenbao no longer open it",
+        db.display(),
+        u.from,
+        u.to,
+        db.display(),
+        u.from,
+        u.to
+    );
+    if !u.compacted {
+        esay!(
+            "shenbao: 升级后压缩数据库文件失败（磁盘空间不足？），文件有效但较大 / compacting the file after the upgrade \
+             failed (disk full?): it is valid, only larger"
+        );
+    }
 }
 
 /// glibc gives each thread its own malloc arena and keeps what a thread freed in it:
@@ -631,6 +656,9 @@ fn run(cli: Cli) -> Res {
             .map_err(|e| Failure::new(exit::REFUSED, e, "nothing was written; fix what is named and run it again")),
         Command::Restore { backup } => {
             let r = Kernel::restore(&backup, &db)?;
+            if let Some(u) = r.upgrade {
+                say_upgraded(&db, u);
+            }
             if json {
                 print_json(&r);
             } else {
