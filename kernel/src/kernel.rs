@@ -8,7 +8,6 @@ use crate::plugin::{Metered, PluginId, PluginLimits, ProgramPlugin};
 use crate::registry::{self, Inserted, PluginRecord};
 use crate::time::{Clock, SystemClock, Timestamp};
 use redb::Database;
-use sha2::{Digest, Sha256};
 use shenbao_contract::{CheckRequest, CheckResult, Finding, Manifest, RoundCheck, RoundInfo, Severity};
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -651,7 +650,7 @@ impl Kernel {
             registry::bytes(&self.db, &record.id.sha256)?
         }
         .unwrap_or_default();
-        let bytes_intact = hex::encode(Sha256::digest(&bytes)) == record.id.sha256;
+        let bytes_intact = crate::tables::sha256_hex(&bytes) == record.id.sha256;
         let manifest_matches = bytes_intact
             && self
                 .host
@@ -693,7 +692,7 @@ fn describe_component(
     bytes: &[u8],
     limits: &PluginLimits,
 ) -> Result<(PluginId, Manifest, Prepared), InstallError> {
-    let sha256 = hex::encode(Sha256::digest(bytes));
+    let sha256 = crate::tables::sha256_hex(bytes);
     let prepared = host.prepare(&sha256, bytes)?;
     // Program and version are what `describe` says: until then, only the bytes' hash.
     let provisional =

@@ -14,7 +14,6 @@ use crate::tables::{PASSWORDS, SESSIONS, SIGNIN_CODES};
 use crate::time::Timestamp;
 use crate::workflow::AdminError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -173,7 +172,7 @@ impl Throttle {
 }
 
 fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    crate::tables::sha256_hex(secret.as_bytes())
 }
 
 fn random_hex(bytes: usize) -> Result<String, AdminError> {

@@ -7,7 +7,6 @@ use crate::tables::TOKENS;
 use crate::time::Timestamp;
 use crate::workflow::AdminError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// What the database keeps about a token (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -29,7 +28,7 @@ pub struct IssuedToken {
 }
 
 fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    crate::tables::sha256_hex(secret.as_bytes())
 }
 
 impl Kernel {
