@@ -804,6 +804,10 @@ impl SummaryXlsx {
     /// The spreadsheet writer's (its temporary file), as text.
     pub fn new() -> Result<SummaryXlsx, String> {
         let mut wb = rust_xlsxwriter::Workbook::new();
+        // zlib's fastest level: zipping was an eighth of a 100k-row export at the
+        // default (6); at 1 the export takes 0.83 of the time for a file 1.6× larger
+        // (3.3 MB instead of 2.1 MB) — still a small download.
+        wb.set_zip_compression_level(1);
         wb.add_worksheet_with_constant_memory()
             .map_err(|e| e.to_string())?
             .set_name("汇总表")

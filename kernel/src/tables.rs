@@ -205,8 +205,16 @@ pub(crate) fn decode<V: DeserializeOwned>(key: &str, b: &[u8]) -> Result<V, Stor
 
 /// [`decode`], naming the record only when it fails (formatting the key on every
 /// read cost ~10 % of a read).
+///
+/// The bytes are checked as UTF-8 once, whole, and then read as text: reading them as
+/// bytes checked every string (keys and skipped values too) one by one, 6 % of a
+/// summary export.
 fn decode_named<V: DeserializeOwned>(key: impl FnOnce() -> String, b: &[u8]) -> Result<V, StoreError> {
-    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt { key: key(), message: e.to_string() })
+    let read = match std::str::from_utf8(b) {
+        Ok(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("not UTF-8: {e}")),
+    };
+    read.map_err(|message| StoreError::Corrupt { key: key(), message })
 }
 
 /// A typed table of records `V` under keys `K` (see the module docs).
