@@ -1,25 +1,30 @@
 //! Group commit: concurrent state changes share write transactions, one fsync per
 //! batch.
 //!
-//! Each caller applies its own change, on its own thread, into the one open
-//! [`WriteTransaction`] — so each change sees the state its batch-mates left (quota
-//! counters, the application's stage, the chain head) — and then waits until that
-//! transaction is durable before it learns its result. The last caller to apply, when
-//! nobody else is waiting to, commits. While a batch commits the next callers queue
-//! up, and they form the next batch.
+//! Callers queue their changes; one of them, the leader, applies the queued changes
+//! one after another into the one open [`WriteTransaction`] — so each change sees the
+//! state its batch-mates left (quota counters, the application's stage, the chain
+//! head) — and commits when the queue is empty or the batch is full. Each caller
+//! waits until its batch is durable before it learns its result. While a batch
+//! commits the next callers queue up, and they form the next batch; the leader leads
+//! until its own change is done, then a waiting caller takes over. (Each caller
+//! applying its own change on its own thread handed the transaction from thread to
+//! thread once per change: a wake-up and cold caches each time, more than half of
+//! the time spent applying.)
 //!
 //! A change that is refused before it writes anything ([`Step::Refused`]) leaves its
 //! batch-mates alone. A change that fails after writing part of itself
-//! ([`Step::Spoiled`]) abandons the transaction: it gets its error and every
-//! batch-mate runs again in a fresh batch, so nothing half-done is ever committed.
+//! ([`Step::Spoiled`]) or panics abandons the transaction: it gets its error (its
+//! caller the panic) and every batch-mate runs again in a fresh batch, so nothing
+//! half-done is ever committed.
 //! A failed commit is a storage error for every change in the batch; no change is
 //! acknowledged before its batch is durable.
 
 use crate::error::StoreError;
 use redb::{Database, WriteTransaction};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// The tables of the actions, once a change has opened them in the transaction.
@@ -51,25 +56,49 @@ pub(crate) enum Step<R, E> {
 #[derive(Clone)]
 enum End {
     Committed,
-    Failed(std::sync::Arc<redb::Error>),
-    /// A member spoiled the transaction; the others run again.
-    Abandoned,
+    Failed(Arc<redb::Error>),
 }
+
+/// What a change did, as the leader sees it (the change keeps its own result).
+#[derive(Clone, Copy)]
+enum Kind {
+    Ok { wrote: bool },
+    Refused,
+    Spoiled,
+}
+
+/// What a caller learns about its queued change.
+enum Outcome {
+    /// It was refused (its batch has ended) or spoiled its transaction: its own
+    /// result says so.
+    Alone,
+    /// Its batch ended so.
+    Ended(End),
+    /// It panicked while the leader applied it.
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// The change a caller queued, type- and lifetime-erased: it lives on its caller's
+/// stack, and the caller waits in [`GroupCommit::run`] until it has an
+/// [`Outcome`] — after which nobody touches it.
+struct Job {
+    id: u64,
+    change: *mut (dyn FnMut(&mut OpenTx) -> Kind + Send + 'static),
+}
+
+// SAFETY: the pointee is `Send`, and exactly one thread (the leader) calls it at a
+// time while its owner waits.
+unsafe impl Send for Job {}
 
 #[derive(Default)]
 struct State {
-    /// The open batch's transaction, when a batch is open and nobody is using it.
-    tx: Option<OpenTx>,
-    /// Someone is applying into the transaction, beginning or committing it.
-    busy: bool,
-    /// Callers waiting for their turn to apply.
-    queued: usize,
-    /// The open batch's number.
-    batch: u64,
-    members: usize,
-    writers: usize,
-    /// Ended batches whose members have not all read the end yet: (end, unread).
-    ended: HashMap<u64, (End, usize)>,
+    /// Someone is leading: applying queued changes and committing them.
+    leading: bool,
+    /// Changes waiting to be applied, in arrival order.
+    queue: VecDeque<Job>,
+    next_id: u64,
+    /// Outcomes not yet collected by their callers, by job.
+    outcomes: HashMap<u64, Outcome>,
 }
 
 /// Counters since the kernel opened.
@@ -89,9 +118,7 @@ pub struct CommitStats {
 
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
-    /// Wakes one caller waiting for its turn to apply.
-    turn: Condvar,
-    /// Wakes the members of ended batches.
+    /// Wakes callers: an outcome is ready, or nobody leads.
     done: Condvar,
     /// At most this many changes share one transaction.
     max_batch: usize,
@@ -106,7 +133,6 @@ impl GroupCommit {
     pub(crate) fn new(max_batch: usize) -> GroupCommit {
         GroupCommit {
             state: Mutex::new(State::default()),
-            turn: Condvar::new(),
             done: Condvar::new(),
             max_batch: max_batch.max(1),
             commits: AtomicU64::new(0),
@@ -128,156 +154,271 @@ impl GroupCommit {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic inside a change is handled by `Unwind`; the state stays consistent.
+        // Changes run outside the lock (a panic there is caught); the state stays consistent.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Apply `change` in the open batch (or a new one) and return its result once the
     /// batch is durable. `change` may run more than once (after a batch-mate spoiled
-    /// a transaction); each run sees the state as it then is.
-    pub(crate) fn run<R, E: From<StoreError>>(
+    /// a transaction), on another caller's thread; each run sees the state as it then
+    /// is. A keyed request's answer ([`crate::idempotency`]) goes with it.
+    pub(crate) fn run<R: Send, E: From<StoreError> + Send>(
         &self,
         db: &Database,
-        mut change: impl FnMut(&mut OpenTx) -> Step<R, E>,
+        mut change: impl FnMut(&mut OpenTx) -> Step<R, E> + Send,
     ) -> Result<R, E> {
-        loop {
-            let mut g = self.lock();
-            g.queued += 1;
-            while g.busy {
-                g = self.turn.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
-            g.queued -= 1;
-            g.busy = true;
-            let tx = match g.tx.take() {
-                Some(tx) => tx,
-                None => {
-                    drop(g);
-                    let begun = db.begin_write();
-                    g = self.lock();
-                    match begun {
-                        Ok(tx) => {
-                            g.batch += 1;
-                            g.members = 0;
-                            g.writers = 0;
-                            OpenTx::new(tx, |_| None)
-                        }
-                        Err(e) => {
-                            g.busy = false;
-                            self.turn.notify_one();
-                            return Err(StoreError::from(e).into());
-                        }
-                    }
-                }
+        let carried = crate::idempotency::Carried::take();
+        let mut step: Option<Step<R, E>> = None;
+        let mut erased = |tx: &mut OpenTx| -> Kind {
+            let _lent = carried.lend();
+            let s = change(tx);
+            let kind = match &s {
+                Step::Ok(_, wrote) => Kind::Ok { wrote: *wrote },
+                Step::Refused(_) => Kind::Refused,
+                Step::Spoiled(_) => Kind::Spoiled,
             };
-            let mine = g.batch;
-            g.members += 1;
-            drop(g);
-
-            let unwind = Unwind { group: self, batch: mine, armed: true };
-            let started = Instant::now();
-            let mut tx = tx;
-            let step = change(&mut tx);
-            self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            let mut unwind = unwind;
-            unwind.armed = false;
-
-            let mut g = self.lock();
-            let outcome: Result<R, E> = match step {
-                Step::Spoiled(e) => {
-                    drop(tx); // rolled back
-                    self.abandoned.fetch_add(1, Ordering::Relaxed);
-                    let others = g.members - 1;
-                    self.end(&mut g, mine, End::Abandoned, others);
-                    return Err(e);
-                }
-                Step::Ok(r, wrote) => {
-                    g.writers += usize::from(wrote);
-                    Ok(r)
-                }
-                Step::Refused(e) => Err(e),
-            };
-            if g.queued == 0 || g.members >= self.max_batch {
-                // Nobody else is about to join: this batch ends here.
-                let (members, writers) = (g.members, g.writers);
-                let end = if writers == 0 {
-                    drop(tx); // nothing to make durable
-                    End::Committed
-                } else {
-                    drop(g);
-                    let started = Instant::now();
-                    let committed = tx.into_owner().commit();
-                    self.committing_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                    g = self.lock();
-                    match committed {
-                        Ok(()) => {
-                            self.commits.fetch_add(1, Ordering::Relaxed);
-                            self.changes.fetch_add(writers as u64, Ordering::Relaxed);
-                            End::Committed
-                        }
-                        Err(e) => End::Failed(std::sync::Arc::new(redb::Error::from(e))),
-                    }
-                };
-                self.end(&mut g, mine, end, members);
-            } else {
-                g.tx = Some(tx);
-                g.busy = false;
-                self.turn.notify_one();
+            step = Some(s);
+            kind
+        };
+        let short: &mut (dyn FnMut(&mut OpenTx) -> Kind + Send + '_) = &mut erased;
+        // SAFETY: only the lifetime is erased. A job is always in exactly one place —
+        // the queue, the leader's batch, the leader's hands (inside `catch_unwind`) —
+        // until it has an outcome, after which nobody touches it. This function
+        // returns only after collecting the outcome; it can unwind before that only
+        // from `lead`, whose `Batch` guard then takes this job out of the queue and
+        // the batch (the waits here do not panic).
+        let change: *mut (dyn FnMut(&mut OpenTx) -> Kind + Send + 'static) =
+            unsafe { std::mem::transmute(short as *mut (dyn FnMut(&mut OpenTx) -> Kind + Send + '_)) };
+        let mut g = self.lock();
+        let id = g.next_id;
+        g.next_id += 1;
+        g.queue.push_back(Job { id, change });
+        let outcome = loop {
+            if let Some(o) = g.outcomes.remove(&id) {
+                break o;
             }
-            // Wait until the batch is durable (or not).
-            let end = loop {
-                if let Some((end, unread)) = g.ended.get_mut(&mine) {
-                    let end = end.clone();
-                    *unread -= 1;
-                    if *unread == 0 {
-                        g.ended.remove(&mine);
-                    }
-                    break end;
-                }
-                g = self.done.wait(g).unwrap_or_else(|e| e.into_inner());
-            };
-            drop(g);
-            match end {
-                End::Committed => return outcome,
-                End::Failed(cause) => {
-                    return match outcome {
-                        Ok(_) => Err(StoreError::Database(cause).into()),
-                        Err(e) => Err(e),
-                    };
-                }
-                End::Abandoned => continue,
+            if !g.leading {
+                g.leading = true;
+                drop(g);
+                self.lead(db, id);
+                g = self.lock();
+                continue;
             }
+            g = self.done.wait(g).unwrap_or_else(|e| e.into_inner());
+        };
+        drop(g);
+        carried.restore();
+        let (step, end) = match outcome {
+            Outcome::Panicked(p) => std::panic::resume_unwind(p),
+            Outcome::Alone => (step, End::Committed),
+            Outcome::Ended(end) => (step, end),
+        };
+        match (step, end) {
+            (Some(Step::Ok(r, _)), End::Committed) => Ok(r),
+            // Failed to commit, or (never run) to begin a transaction.
+            (Some(Step::Ok(..)) | None, End::Failed(cause)) => Err(StoreError::Database(cause).into()),
+            (Some(Step::Refused(e) | Step::Spoiled(e)), _) => Err(e),
+            (None, End::Committed) => unreachable!("a change in a committed batch has run"),
         }
     }
 
-    /// Close batch `batch` (its transaction is gone), free the turn and wake its members.
-    fn end(&self, g: &mut State, batch: u64, end: End, unread: usize) {
-        if unread > 0 {
-            g.ended.insert(batch, (end, unread));
+    /// Lead: apply queued changes in batches and commit them, until the change `mine`
+    /// has an outcome; then let a waiting caller lead.
+    fn lead(&self, db: &Database, mine: u64) {
+        let mut batch = Batch { group: self, mine, members: Vec::new(), armed: true };
+        loop {
+            let mut g = self.lock();
+            if g.outcomes.contains_key(&mine) || g.queue.is_empty() {
+                g.leading = false;
+                batch.armed = false;
+                drop(g);
+                self.done.notify_all();
+                return;
+            }
+            drop(g);
+            let tx = match db.begin_write() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    // Every queued change learns it (as a failed commit would say).
+                    let cause = Arc::new(redb::Error::from(e));
+                    let mut g = self.lock();
+                    for job in std::mem::take(&mut g.queue) {
+                        g.outcomes.insert(job.id, Outcome::Ended(End::Failed(cause.clone())));
+                    }
+                    drop(g);
+                    self.done.notify_all();
+                    continue;
+                }
+            };
+            let mut tx = OpenTx::new(tx, |_| None);
+            let members = &mut batch.members;
+            let mut writers = 0usize;
+            let mut spoiled = false;
+            while members.len() < self.max_batch {
+                let Some(job) = self.lock().queue.pop_front() else { break };
+                let started = Instant::now();
+                // SAFETY: see `Job`; its owner waits for the outcome given below.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.change)(&mut tx) }));
+                self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                let alone = match ran {
+                    Ok(kind @ Kind::Ok { wrote }) => {
+                        writers += usize::from(wrote);
+                        members.push((job, kind));
+                        continue;
+                    }
+                    // A refusal may rest on a batch-mate's writes: it waits for the
+                    // batch, and runs again if the batch is abandoned.
+                    Ok(Kind::Refused) => {
+                        members.push((job, Kind::Refused));
+                        continue;
+                    }
+                    Ok(Kind::Spoiled) => Outcome::Alone,
+                    Err(panic) => Outcome::Panicked(panic),
+                };
+                // Abandon the transaction; the batch-mates run again first.
+                spoiled = true;
+                let mut g = self.lock();
+                g.outcomes.insert(job.id, alone);
+                self.abandoned.fetch_add(1, Ordering::Relaxed);
+                for (m, _) in members.drain(..).rev() {
+                    g.queue.push_front(m);
+                }
+                drop(g);
+                self.done.notify_all();
+                break;
+            }
+            if spoiled {
+                drop(tx); // rolled back
+                continue;
+            }
+            let end = if writers == 0 {
+                drop(tx); // nothing to make durable
+                End::Committed
+            } else {
+                let started = Instant::now();
+                let committed = tx.into_owner().commit();
+                self.committing_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                match committed {
+                    Ok(()) => {
+                        self.commits.fetch_add(1, Ordering::Relaxed);
+                        self.changes.fetch_add(writers as u64, Ordering::Relaxed);
+                        End::Committed
+                    }
+                    Err(e) => End::Failed(Arc::new(redb::Error::from(e))),
+                }
+            };
+            let mut g = self.lock();
+            for (m, kind) in std::mem::take(members) {
+                let outcome = match kind {
+                    Kind::Refused => Outcome::Alone,
+                    _ => Outcome::Ended(end.clone()),
+                };
+                g.outcomes.insert(m.id, outcome);
+            }
+            drop(g);
+            self.done.notify_all();
         }
-        g.tx = None;
-        g.busy = false;
-        g.members = 0;
-        g.writers = 0;
-        self.turn.notify_one();
-        self.done.notify_all();
     }
 }
 
-/// If a change panics, its transaction is dropped (rolled back) by the unwinding and
-/// its batch-mates must run again.
-struct Unwind<'a> {
+/// The changes applied in the leader's open transaction. Should the leader unwind
+/// outside a change (a change's own panic is caught), they go back to the queue, the
+/// leader's own change leaves it (it lives on the unwinding stack) and the leadership
+/// is given up, so the batch-mates run again under another leader.
+struct Batch<'a> {
     group: &'a GroupCommit,
-    batch: u64,
+    mine: u64,
+    /// The changes applied in the open transaction (refused ones too: their refusal
+    /// may rest on a batch-mate's writes, so they wait for the batch like the rest).
+    members: Vec<(Job, Kind)>,
+    /// Cleared when `lead` returns normally.
     armed: bool,
 }
 
-impl Drop for Unwind<'_> {
+impl Drop for Batch<'_> {
     fn drop(&mut self) {
         if self.armed {
             let mut g = self.group.lock();
-            let others = g.members.saturating_sub(1);
-            self.group.abandoned.fetch_add(1, Ordering::Relaxed);
-            self.group.end(&mut g, self.batch, End::Abandoned, others);
+            for (m, _) in self.members.drain(..).rev() {
+                g.queue.push_front(m);
+            }
+            let mine = self.mine;
+            g.queue.retain(|j| j.id != mine);
+            g.outcomes.remove(&mine);
+            g.leading = false;
+            drop(g);
+            self.group.done.notify_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
+
+    const T: TableDefinition<u64, u64> = TableDefinition::new("t");
+
+    fn write(tx: &mut OpenTx, k: u64) -> Result<(), redb::Error> {
+        tx.borrow_owner().open_table(T)?.insert(k, k)?;
+        Ok(())
+    }
+
+    /// Changes from many threads, one of which panics and one of which is refused:
+    /// the panic reaches its own caller only, the refusal its own, the others are
+    /// committed (each once), and the transaction the panic spoiled is abandoned and
+    /// its batch-mates run again.
+    #[test]
+    fn a_panicking_change_is_its_caller_s_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        let group = GroupCommit::new(8);
+        let results: Vec<std::thread::Result<Result<u64, StoreError>>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..32u64)
+                .map(|k| {
+                    let (db, group) = (&db, &group);
+                    sc.spawn(move || {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            group.run(db, |tx| {
+                                if k == 7 {
+                                    panic!("change 7 fails");
+                                }
+                                if k == 3 {
+                                    return Step::Refused(StoreError::Corrupt {
+                                        key: "3".into(),
+                                        message: "no".into(),
+                                    });
+                                }
+                                match write(tx, k) {
+                                    Ok(()) => Step::Ok(k, true),
+                                    Err(e) => Step::Spoiled(StoreError::from(e)),
+                                }
+                            })
+                        }))
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (k, r) in results.iter().enumerate() {
+            match (k, r) {
+                (7, Err(p)) => assert_eq!(p.downcast_ref::<&str>(), Some(&"change 7 fails")),
+                (7, Ok(_)) => panic!("change 7 panicked, yet its caller got a result"),
+                (3, Ok(Err(StoreError::Corrupt { key, .. }))) => assert_eq!(key, "3"),
+                (k, Ok(Ok(got))) => assert_eq!(*got, k as u64),
+                (k, other) => panic!("change {k}: {:?}", other.as_ref().map(|r| r.as_ref().map_err(|e| e.to_string()))),
+            }
+        }
+        let stats = group.stats();
+        assert_eq!((stats.changes, stats.abandoned), (30, 1), "{stats:?}");
+        let rtx = db.begin_read().unwrap();
+        let t = rtx.open_table(T).unwrap();
+        assert_eq!(t.len().unwrap(), 30);
+        assert!(t.get(7).unwrap().is_none() && t.get(3).unwrap().is_none());
+        // The group still works after the panic.
+        assert_eq!(
+            group.run(&db, |tx| Step::<u64, StoreError>::Ok(write(tx, 99).map(|()| 99).unwrap(), true)).unwrap(),
+            99
+        );
     }
 }

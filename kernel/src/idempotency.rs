@@ -61,7 +61,7 @@ pub enum Claim {
 
 /// Renders a kernel result (`&dyn Any`, downcast to the type the request expects)
 /// into the answer to remember; `None` for results of other types.
-pub type Render = Box<dyn Fn(&dyn Any) -> Option<(u16, Value)>>;
+pub type Render = Box<dyn Fn(&dyn Any) -> Option<(u16, Value)> + Send>;
 
 /// The request running on this thread under a key, if any.
 struct Pending {
@@ -166,6 +166,45 @@ pub(crate) fn remember_in(tx: &WriteTransaction, result: &dyn Any) -> Result<(),
         p.written = true;
         Ok(())
     })
+}
+
+/// The keyed request of a change, carried to whichever thread applies the change:
+/// the group commit's leader applies its batch-mates' changes on its own thread,
+/// and [`remember_in`] must see the request of the change it runs, not the leader's.
+pub(crate) struct Carried(Mutex<Option<Pending>>);
+
+impl Carried {
+    /// Move this thread's pending request (if any) into a carrier.
+    pub(crate) fn take() -> Carried {
+        Carried(Mutex::new(PENDING.with(|p| p.borrow_mut().take())))
+    }
+
+    /// Make the carried request this thread's until the guard drops (then carry it on,
+    /// with its `written` mark, and give the thread back what it had).
+    pub(crate) fn lend(&self) -> Lent<'_> {
+        let carried = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let had = PENDING.with(|p| p.replace(carried));
+        Lent { carrier: self, had }
+    }
+
+    /// Put the request back on this thread (the caller's, once its change is done).
+    pub(crate) fn restore(self) {
+        let carried = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        PENDING.with(|p| *p.borrow_mut() = carried);
+    }
+}
+
+/// A carried request lent to the thread applying its change ([`Carried::lend`]).
+pub(crate) struct Lent<'a> {
+    carrier: &'a Carried,
+    had: Option<Pending>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let lent = PENDING.with(|p| p.replace(self.had.take()));
+        *self.carrier.0.lock().unwrap_or_else(|e| e.into_inner()) = lent;
+    }
 }
 
 /// Clears the thread's pending request however `run` ends (even by a panic).

@@ -710,6 +710,56 @@ async fn concurrent_keyed_requests_have_one_effect() {
     assert_eq!(s.kernel.verify_indexes().unwrap(), Vec::<String>::new());
 }
 
+/// Keyed requests with keys of their own, all at once: the group commit's leader
+/// applies its batch-mates' changes on its own thread, and each answer is still
+/// stored under its own request's key, in its change's own transaction (no commit
+/// beyond the group's); a retry of each replays exactly its own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_keyed_requests_each_keep_their_own_answer() {
+    let s = Arc::new(server(ApiConfig::default()).await);
+    s.open_round().await;
+    let draft = s.draft("applicant").await;
+    let path = format!("/v1/rounds/{ROUND}/applications");
+    const N: usize = 48;
+    let body = |i: usize| {
+        let mut d = draft.clone();
+        d["data"]["resource_name"] = json!(format!("资源{i}"));
+        d
+    };
+    let apps_before = s.kernel.applications_in(ROUND).unwrap().len();
+    let (group, counts) = (s.kernel.commit_stats(), s.kernel.tx_counts());
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let (s, path, body) = (s.clone(), path.clone(), body(i));
+        set.spawn(async move {
+            (i, s.call_with("applicant", Method::POST, &path, Some(body), Some(&format!("own-{i}"))).await)
+        });
+    }
+    let mut first = vec![None; N];
+    while let Some(r) = set.join_next().await {
+        let (i, answer) = r.unwrap();
+        assert_eq!(answer.0, StatusCode::CREATED, "{}", answer.1);
+        assert_eq!(answer.1["application"]["data"]["resource_name"], json!(format!("资源{i}")));
+        first[i] = Some(answer);
+    }
+    let (group_after, counts_after) = (s.kernel.commit_stats(), s.kernel.tx_counts());
+    assert_eq!(group_after.changes - group.changes, N as u64, "every draft went through the group commit");
+    assert!(group_after.commits - group.commits < N as u64, "some drafts shared a commit: {group:?} → {group_after:?}");
+    assert_eq!(
+        counts_after.commits - counts.commits,
+        group_after.commits - group.commits,
+        "every answer was stored in its draft's own transaction, none afterwards in one of its own"
+    );
+    let ids: std::collections::BTreeSet<_> =
+        first.iter().map(|a| a.as_ref().unwrap().1["application"]["id"].to_string()).collect();
+    assert_eq!(ids.len(), N, "a draft each");
+    for (i, answer) in first.into_iter().enumerate() {
+        let retry = s.call_with("applicant", Method::POST, &path, Some(body(i)), Some(&format!("own-{i}"))).await;
+        assert_eq!(Some(retry), answer, "key own-{i} replays its own answer");
+    }
+    assert_eq!(s.kernel.applications_in(ROUND).unwrap().len(), apps_before + N, "the retries made nothing");
+}
+
 /// One key, two different bodies sent at once, many times over: exactly one of them
 /// takes effect; the other is refused as a reuse of the key; a retry of the winner
 /// replays the winner's answer (never the loser's).

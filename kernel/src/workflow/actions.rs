@@ -443,7 +443,7 @@ impl Kernel {
         req: &ActionRequest,
         check: Option<(CheckRequest, CheckReport)>,
         keyed: Option<Keyed<'_>>,
-        mut edit: impl FnMut(&mut Application),
+        mut edit: impl FnMut(&mut Application) + Send,
     ) -> Result<Receipt, ActError> {
         let check = check.as_ref();
         self.group.run(self.db(), |open| {
