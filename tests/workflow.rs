@@ -588,6 +588,24 @@ fn concurrent_decisions_share_commits_and_a_spoiled_batch_spoils_nothing_else() 
     assert_eq!(w.stage(target), "province-review");
 }
 
+/// A keyed batch is held to its key even when it names no application: the key's
+/// record is committed (a transaction whose changes wrote only that record used to be
+/// dropped as "nothing written"), so the key cannot later carry a different batch.
+#[test]
+fn a_keyed_empty_batch_keeps_its_key() {
+    let w = world();
+    let id = w.submitted(1);
+    let req = ActionRequest::with_opinion("district-recommend", "同意");
+    let none: [&str; 0] = [];
+    assert!(w.kernel.act_batch_idempotent("district-huicheng", &none, &req, "empty-1").unwrap().is_empty());
+    // The same request again replays (nothing new).
+    assert!(w.kernel.act_batch_idempotent("district-huicheng", &none, &req, "empty-1").unwrap().is_empty());
+    let decisions = w.decisions();
+    let err = w.kernel.act_batch_idempotent("district-huicheng", &[id.as_str()], &req, "empty-1").unwrap_err();
+    assert_eq!(err.error.code(), "idempotency_key_reused", "{err}");
+    assert_eq!(w.decisions(), decisions, "the reused key made no decision");
+}
+
 /// Issue 16 (time): a due date that crosses New Year counts each day in its own
 /// year's calendar, and one that reaches a year with no calendar says so; a calendar
 /// that cannot be meant is refused naming the date.

@@ -69,8 +69,7 @@ enum Kind {
 
 /// What a caller learns about its queued change.
 enum Outcome {
-    /// It was refused (its batch has ended) or spoiled its transaction: its own
-    /// result says so.
+    /// It spoiled its transaction: its own result says so.
     Alone,
     /// Its batch ended so.
     Ended(End),
@@ -106,7 +105,8 @@ struct State {
 pub struct CommitStats {
     /// Durable commits of the group path.
     pub commits: u64,
-    /// Changes acknowledged through them.
+    /// Changes that wrote, acknowledged through them (a replay, which writes
+    /// nothing, is not counted).
     pub changes: u64,
     /// Transactions abandoned because a change failed halfway.
     pub abandoned: u64,
@@ -215,17 +215,15 @@ impl GroupCommit {
         };
         drop(g);
         carried.restore();
-        let (step, end) = match outcome {
-            Outcome::Panicked(p) => std::panic::resume_unwind(p),
-            Outcome::Alone => (step, End::Committed),
-            Outcome::Ended(end) => (step, end),
-        };
-        match (step, end) {
-            (Some(Step::Ok(r, _)), End::Committed) => Ok(r),
-            // Failed to commit, or (never run) to begin a transaction.
-            (Some(Step::Ok(..)) | None, End::Failed(cause)) => Err(StoreError::Database(cause).into()),
-            (Some(Step::Refused(e) | Step::Spoiled(e)), _) => Err(e),
-            (None, End::Committed) => unreachable!("a change in a committed batch has run"),
+        match (outcome, step) {
+            (Outcome::Panicked(p), _) => std::panic::resume_unwind(p),
+            // Its batch failed to commit, or a transaction could not begin: a storage
+            // error, whatever an earlier (rolled-back) run of the change said — even a
+            // refusal may have rested on a batch-mate's writes that were never made.
+            (Outcome::Ended(End::Failed(cause)), _) => Err(StoreError::Database(cause).into()),
+            (Outcome::Ended(End::Committed), Some(Step::Ok(r, _))) => Ok(r),
+            (Outcome::Ended(End::Committed) | Outcome::Alone, Some(Step::Refused(e) | Step::Spoiled(e))) => Err(e),
+            (_, _) => unreachable!("a change with an outcome from its batch has run in it"),
         }
     }
 
@@ -273,15 +271,15 @@ impl GroupCommit {
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.change)(&mut tx) }));
                 self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 let alone = match ran {
-                    Ok(kind @ Kind::Ok { wrote }) => {
+                    Ok(Kind::Ok { wrote }) => {
                         writers += usize::from(wrote);
-                        members.push((job, kind));
+                        members.push(job);
                         continue;
                     }
                     // A refusal may rest on a batch-mate's writes: it waits for the
                     // batch, and runs again if the batch is abandoned.
                     Ok(Kind::Refused) => {
-                        members.push((job, Kind::Refused));
+                        members.push(job);
                         continue;
                     }
                     Ok(Kind::Spoiled) => Outcome::Alone,
@@ -292,7 +290,7 @@ impl GroupCommit {
                 let mut g = self.lock();
                 g.outcomes.insert(job.id, alone);
                 self.abandoned.fetch_add(1, Ordering::Relaxed);
-                for (m, _) in members.drain(..).rev() {
+                for m in members.drain(..).rev() {
                     g.queue.push_front(m);
                 }
                 drop(g);
@@ -320,12 +318,8 @@ impl GroupCommit {
                 }
             };
             let mut g = self.lock();
-            for (m, kind) in std::mem::take(members) {
-                let outcome = match kind {
-                    Kind::Refused => Outcome::Alone,
-                    _ => Outcome::Ended(end.clone()),
-                };
-                g.outcomes.insert(m.id, outcome);
+            for m in std::mem::take(members) {
+                g.outcomes.insert(m.id, Outcome::Ended(end.clone()));
             }
             drop(g);
             self.done.notify_all();
@@ -342,7 +336,7 @@ struct Batch<'a> {
     mine: u64,
     /// The changes applied in the open transaction (refused ones too: their refusal
     /// may rest on a batch-mate's writes, so they wait for the batch like the rest).
-    members: Vec<(Job, Kind)>,
+    members: Vec<Job>,
     /// Cleared when `lead` returns normally.
     armed: bool,
 }
@@ -351,7 +345,7 @@ impl Drop for Batch<'_> {
     fn drop(&mut self) {
         if self.armed {
             let mut g = self.group.lock();
-            for (m, _) in self.members.drain(..).rev() {
+            for m in self.members.drain(..).rev() {
                 g.queue.push_front(m);
             }
             let mine = self.mine;
@@ -377,40 +371,61 @@ mod tests {
     }
 
     /// Changes from many threads, one of which panics and one of which is refused:
-    /// the panic reaches its own caller only, the refusal its own, the others are
-    /// committed (each once), and the transaction the panic spoiled is abandoned and
-    /// its batch-mates run again.
+    /// the panic — raised on the leader, another thread — reaches its own caller
+    /// only, the refusal its own, the others are committed (each once), and the
+    /// transaction the panic spoiled is abandoned and its batch-mates run again.
     #[test]
     fn a_panicking_change_is_its_caller_s_alone() {
+        use std::sync::atomic::AtomicBool;
         let dir = tempfile::tempdir().unwrap();
         let db = Database::create(dir.path().join("t.redb")).unwrap();
         let group = GroupCommit::new(8);
+        // Change 0 leads (it comes alone) and waits in its first run until the other
+        // 31 are queued, so change 7 runs on thread 0, not on its own.
+        let (leading, held) = (AtomicBool::new(false), AtomicBool::new(false));
+        let ran_7_on = Mutex::new(None);
         let results: Vec<std::thread::Result<Result<u64, StoreError>>> = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..32u64)
-                .map(|k| {
-                    let (db, group) = (&db, &group);
-                    sc.spawn(move || {
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            group.run(db, |tx| {
-                                if k == 7 {
-                                    panic!("change 7 fails");
+            let spawn = |k: u64| {
+                let (db, group, leading, held, ran_7_on) = (&db, &group, &leading, &held, &ran_7_on);
+                sc.spawn(move || {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        group.run(db, |tx| {
+                            if k == 0 && !held.swap(true, Ordering::SeqCst) {
+                                leading.store(true, Ordering::SeqCst);
+                                let deadline = Instant::now() + std::time::Duration::from_secs(20);
+                                while group.lock().queue.len() < 31 && Instant::now() < deadline {
+                                    std::thread::sleep(std::time::Duration::from_millis(1));
                                 }
-                                if k == 3 {
-                                    return Step::Refused(StoreError::Corrupt {
-                                        key: "3".into(),
-                                        message: "no".into(),
-                                    });
-                                }
-                                match write(tx, k) {
-                                    Ok(()) => Step::Ok(k, true),
-                                    Err(e) => Step::Spoiled(StoreError::from(e)),
-                                }
-                            })
-                        }))
-                    })
+                            }
+                            if k == 7 {
+                                *ran_7_on.lock().unwrap() = Some(std::thread::current().id());
+                                panic!("change 7 fails");
+                            }
+                            if k == 3 {
+                                return Step::Refused(StoreError::Corrupt { key: "3".into(), message: "no".into() });
+                            }
+                            match write(tx, k) {
+                                Ok(()) => Step::Ok(k, true),
+                                Err(e) => Step::Spoiled(StoreError::from(e)),
+                            }
+                        })
+                    }))
                 })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
+            };
+            let first = spawn(0);
+            while !leading.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            let mut hs = vec![(first.thread().id(), first)];
+            for k in 1..32 {
+                let h = spawn(k);
+                hs.push((h.thread().id(), h));
+            }
+            let seven = hs[7].0;
+            let out: Vec<_> = hs.into_iter().map(|(_, h)| h.join().unwrap()).collect();
+            let ran = ran_7_on.lock().unwrap().expect("change 7 ran");
+            assert_ne!(ran, seven, "change 7 was applied by the leader, on another thread");
+            out
         });
         for (k, r) in results.iter().enumerate() {
             match (k, r) {

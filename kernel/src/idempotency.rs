@@ -148,23 +148,24 @@ fn redact(v: &mut Value, secret: &[&str]) {
 
 /// Inside a write transaction: if a keyed request runs on this thread and `result`
 /// is what it renders, store its answer under the key in `tx`. Called by every write
-/// path just before it hands its transaction to commit.
+/// path just before it hands its transaction to commit. Returns whether it wrote (a
+/// change that wrote nothing else must still be committed then).
 ///
 /// # Errors
 /// Storage errors of the insert (the caller abandons its transaction).
-pub(crate) fn remember_in(tx: &WriteTransaction, result: &dyn Any) -> Result<(), StoreError> {
+pub(crate) fn remember_in(tx: &WriteTransaction, result: &dyn Any) -> Result<bool, StoreError> {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        let Some(p) = p.as_mut() else { return Ok(()) };
-        let Some((status, mut body)) = (p.render)(result) else { return Ok(()) };
+        let Some(p) = p.as_mut() else { return Ok(false) };
+        let Some((status, mut body)) = (p.render)(result) else { return Ok(false) };
         if !(200..300).contains(&status) {
-            return Ok(());
+            return Ok(false);
         }
         redact(&mut body, p.secret);
         let rec = Remembered { digest: p.digest.clone(), status, body };
         API_RESPONSES.open(tx)?.insert((p.user.as_str(), p.key.as_str()), &rec)?;
         p.written = true;
-        Ok(())
+        Ok(true)
     })
 }
 

@@ -424,10 +424,13 @@ impl Kernel {
                     if let Err(e) = Self::record_key(tx, user_id, k, decisions) {
                         return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
                     }
+                    // The key's record must be committed even for an empty batch.
+                    wrote = true;
                 }
                 // A keyed API request's answer, in the same transaction as the decisions.
-                if let Err(e) = crate::idempotency::remember_in(tx, &receipts) {
-                    return Step::Spoiled(wrap(app_ids.len(), "", e.into()));
+                match crate::idempotency::remember_in(tx, &receipts) {
+                    Ok(stored) => wrote |= stored,
+                    Err(e) => return Step::Spoiled(wrap(app_ids.len(), "", e.into())),
                 }
                 Step::Ok(receipts, wrote)
             })
