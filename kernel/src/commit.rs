@@ -62,15 +62,17 @@ enum End {
 /// What a change did, as the leader sees it (the change keeps its own result).
 #[derive(Clone, Copy)]
 enum Kind {
-    Ok { wrote: bool },
-    Refused,
+    /// Accepted or refused: it stays in the batch and learns how the batch ends (a
+    /// refusal may rest on a batch-mate's writes).
+    Kept { wrote: bool },
+    /// It spoiled the transaction.
     Spoiled,
 }
 
 /// What a caller learns about its queued change.
 enum Outcome {
     /// It spoiled its transaction: its own result says so.
-    Alone,
+    Spoiled,
     /// Its batch ended so.
     Ended(End),
     /// It panicked while the leader applied it.
@@ -180,8 +182,8 @@ impl GroupCommit {
             let _lent = carried.lend();
             let s = change(tx);
             let kind = match &s {
-                Step::Ok(_, wrote) => Kind::Ok { wrote: *wrote },
-                Step::Refused(_) => Kind::Refused,
+                Step::Ok(_, wrote) => Kind::Kept { wrote: *wrote },
+                Step::Refused(_) => Kind::Kept { wrote: false },
                 Step::Spoiled(_) => Kind::Spoiled,
             };
             step = Some(s);
@@ -222,7 +224,7 @@ impl GroupCommit {
             // refusal may have rested on a batch-mate's writes that were never made.
             (Outcome::Ended(End::Failed(cause)), _) => Err(StoreError::Database(cause).into()),
             (Outcome::Ended(End::Committed), Some(Step::Ok(r, _))) => Ok(r),
-            (Outcome::Ended(End::Committed) | Outcome::Alone, Some(Step::Refused(e) | Step::Spoiled(e))) => Err(e),
+            (Outcome::Ended(End::Committed) | Outcome::Spoiled, Some(Step::Refused(e) | Step::Spoiled(e))) => Err(e),
             (_, _) => unreachable!("a change with an outcome from its batch has run in it"),
         }
     }
@@ -270,25 +272,19 @@ impl GroupCommit {
                 // SAFETY: see `Job`; its owner waits for the outcome given below.
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*job.change)(&mut tx) }));
                 self.applying_ns.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                let alone = match ran {
-                    Ok(Kind::Ok { wrote }) => {
+                let own = match ran {
+                    Ok(Kind::Kept { wrote }) => {
                         writers += usize::from(wrote);
                         members.push(job);
                         continue;
                     }
-                    // A refusal may rest on a batch-mate's writes: it waits for the
-                    // batch, and runs again if the batch is abandoned.
-                    Ok(Kind::Refused) => {
-                        members.push(job);
-                        continue;
-                    }
-                    Ok(Kind::Spoiled) => Outcome::Alone,
+                    Ok(Kind::Spoiled) => Outcome::Spoiled,
                     Err(panic) => Outcome::Panicked(panic),
                 };
                 // Abandon the transaction; the batch-mates run again first.
                 spoiled = true;
                 let mut g = self.lock();
-                g.outcomes.insert(job.id, alone);
+                g.outcomes.insert(job.id, own);
                 self.abandoned.fetch_add(1, Ordering::Relaxed);
                 for m in members.drain(..).rev() {
                     g.queue.push_front(m);
