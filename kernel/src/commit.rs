@@ -357,7 +357,7 @@ impl Drop for Batch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
+    use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
     const T: TableDefinition<u64, u64> = TableDefinition::new("t");
 
@@ -443,5 +443,159 @@ mod tests {
             group.run(&db, |tx| Step::<u64, StoreError>::Ok(write(tx, 99).map(|()| 99).unwrap(), true)).unwrap(),
             99
         );
+    }
+
+    /// An in-memory redb file that fails its next sync, or panics in its next write,
+    /// when told to.
+    #[derive(Debug, Default)]
+    struct Faulty {
+        mem: redb::backends::InMemoryBackend,
+        fail_sync: Arc<std::sync::atomic::AtomicBool>,
+        panic_write: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl redb::StorageBackend for Faulty {
+        fn len(&self) -> Result<u64, std::io::Error> {
+            self.mem.len()
+        }
+        fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+            self.mem.read(offset, out)
+        }
+        fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+            self.mem.set_len(len)
+        }
+        fn sync_data(&self) -> Result<(), std::io::Error> {
+            if self.fail_sync.swap(false, Ordering::SeqCst) {
+                return Err(std::io::Error::other("injected sync fault"));
+            }
+            self.mem.sync_data()
+        }
+        fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+            if self.panic_write.swap(false, Ordering::SeqCst) {
+                panic!("injected write panic");
+            }
+            self.mem.write(offset, data)
+        }
+    }
+
+    /// `n` changes from `n` threads in one batch: change 0 leads and holds its first
+    /// run until the other `n - 1` are queued; `change(k, tx)` is change `k`.
+    fn one_batch<R: Send>(
+        group: &GroupCommit,
+        db: &Database,
+        n: u64,
+        change: impl Fn(u64, &mut OpenTx) -> Step<R, StoreError> + Sync,
+    ) -> Vec<std::thread::Result<Result<R, StoreError>>> {
+        use std::sync::atomic::AtomicBool;
+        let (leading, held) = (AtomicBool::new(false), AtomicBool::new(false));
+        std::thread::scope(|sc| {
+            let spawn = |k: u64| {
+                let (leading, held, change) = (&leading, &held, &change);
+                sc.spawn(move || {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        group.run(db, |tx| {
+                            if k == 0 && !held.swap(true, Ordering::SeqCst) {
+                                leading.store(true, Ordering::SeqCst);
+                                let deadline = Instant::now() + std::time::Duration::from_secs(20);
+                                while group.lock().queue.len() < (n - 1) as usize && Instant::now() < deadline {
+                                    std::thread::sleep(std::time::Duration::from_millis(1));
+                                }
+                            }
+                            change(k, tx)
+                        })
+                    }))
+                })
+            };
+            let first = spawn(0);
+            while !leading.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            let rest: Vec<_> = (1..n).map(spawn).collect();
+            std::iter::once(first).chain(rest).map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    fn written(db: &Database) -> Vec<u64> {
+        let rtx = db.begin_read().unwrap();
+        match rtx.open_table(T) {
+            Ok(t) => t.iter().unwrap().map(|e| e.unwrap().0.value()).collect(),
+            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A batch whose commit fails: every member learns a storage error — the refused
+    /// one too (its refusal may have rested on writes that were never made) — and
+    /// nothing of it can be read.
+    #[test]
+    fn a_failed_commit_fails_every_member_of_its_batch() {
+        let faulty = Faulty::default();
+        let fail_sync = faulty.fail_sync.clone();
+        let db = Database::builder().create_with_backend(faulty).unwrap();
+        let group = GroupCommit::new(8);
+        let results = one_batch(&group, &db, 8, |k, tx| {
+            if k == 3 {
+                return Step::Refused(StoreError::Corrupt { key: "3".into(), message: "no".into() });
+            }
+            if k == 5 {
+                fail_sync.store(true, Ordering::SeqCst);
+            }
+            match write(tx, k) {
+                Ok(()) => Step::Ok(k, true),
+                Err(e) => Step::Spoiled(StoreError::from(e)),
+            }
+        });
+        for (k, r) in results.iter().enumerate() {
+            match r {
+                Ok(Err(StoreError::Database(_))) => {}
+                other => panic!("change {k}: {:?}", other.as_ref().map(|r| r.as_ref().map_err(|e| e.to_string()))),
+            }
+        }
+        assert_eq!((group.stats().commits, group.stats().changes), (0, 0));
+        assert_eq!(written(&db), Vec::<u64>::new());
+    }
+
+    /// A leader that unwinds outside a change (here: a panic inside redb's commit)
+    /// takes its own change's panic home; its batch-mates go back to the queue and
+    /// each gets an answer from the next leader — nobody waits forever (here redb
+    /// refuses new transactions after the failed commit: a storage error each) —
+    /// and nothing of the batch is committed.
+    #[test]
+    fn a_leader_unwinding_outside_a_change_hands_its_batch_on() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let faulty = Faulty::default();
+            let panic_write = faulty.panic_write.clone();
+            let db = Database::builder().create_with_backend(faulty).unwrap();
+            let group = GroupCommit::new(8);
+            let results = one_batch(&group, &db, 8, |k, tx| {
+                if k == 7 {
+                    panic_write.store(true, Ordering::SeqCst);
+                }
+                match write(tx, k) {
+                    Ok(()) => Step::Ok(k, true),
+                    Err(e) => Step::Spoiled(StoreError::from(e)),
+                }
+            });
+            let answers: Vec<String> = results
+                .iter()
+                .map(|r| match r {
+                    Err(p) => format!("panic: {}", p.downcast_ref::<&str>().unwrap_or(&"?")),
+                    Ok(Ok(k)) => format!("ok {k}"),
+                    Ok(Err(StoreError::Database(_))) => "storage error".into(),
+                    Ok(Err(e)) => format!("other error: {e}"),
+                })
+                .collect();
+            done.send((answers, group.stats(), written(&db))).unwrap();
+        });
+        let (answers, stats, written) = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("every caller is answered (a caller waited forever)");
+        assert_eq!(answers[0], "panic: injected write panic");
+        for (k, a) in answers.iter().enumerate().skip(1) {
+            assert_eq!(a, "storage error", "change {k}");
+        }
+        assert_eq!(stats.commits, 0);
+        assert_eq!(written, Vec::<u64>::new());
     }
 }
