@@ -1654,3 +1654,57 @@ fn a_summary_past_its_memory_budget_reads_rows_again_and_is_the_same() {
     assert_eq!(kept_json, serde_json::to_value(&kept).unwrap());
     assert_eq!(reread_json, kept_json);
 }
+
+/// Issue 19: a summary of 2,000 rows or more reads its rows on several threads
+/// (`KernelConfig::summary_threads`), over one read transaction. Whatever the threads
+/// and the memory budget (rows past it are read again in the second pass), the table
+/// is the one a single thread makes — rows, order, 序号, every cell — and a scope
+/// keeps only its own organisations' rows.
+#[test]
+fn a_summary_read_on_several_threads_is_the_one_thread_s_table() {
+    const ROWS: usize = 2_600;
+    let make = |threads: usize, budget: usize, scope: Option<&str>| {
+        let mut s = spec();
+        let hz = s.cities.get_mut("huizhou").unwrap();
+        hz.district_review = false;
+        hz.district_deadline = None;
+        s.quotas = Some(Vec::new());
+        let w = world_configured(s, |c| {
+            c.summary_threads = threads;
+            c.summary_kept_bytes = budget;
+        });
+        // Three organisations in Huicheng, three in Huiyang (the generator writes
+        // the queue index by the organisations it is given: store them so).
+        let orgs: Vec<_> = (1..=6)
+            .map(|i| {
+                org(i, Some("huizhou"), Some(if i <= 3 { "huizhou.huicheng" } else { "huizhou.huiyang" }), "region")
+            })
+            .collect();
+        w.kernel.upsert_orgs(&orgs).unwrap();
+        w.kernel.__bench_fill_round(ROUND, "city-review", &orgs, ROWS).unwrap();
+        let ids: Vec<String> = w.kernel.applications_in(ROUND).unwrap().into_iter().map(|a| a.id).collect();
+        // Recommended in an order unlike the ids' (the table's order is the decisions').
+        let mut order: Vec<&str> = ids.iter().map(String::as_str).collect();
+        order.sort_by_key(|id| id.bytes().rev().collect::<Vec<u8>>());
+        w.kernel.act_batch("city-huizhou", &order, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();
+        let table = w.kernel.summary(ROUND, shenbao::SummaryLevel::City, scope).unwrap();
+        let mut json = shenbao::SummaryJson::default();
+        w.kernel.summary_to(ROUND, shenbao::SummaryLevel::City, scope, &mut json).unwrap();
+        (table, serde_json::from_slice::<serde_json::Value>(&json.finish()).unwrap(), order.len())
+    };
+    let kept = shenbao::KernelConfig::default().summary_kept_bytes;
+    let (one, one_json, n) = make(1, kept, None);
+    assert_eq!((n, one.row_count()), (ROWS, ROWS));
+    let rows = &one.sections.iter().flat_map(|s| &s.rows).collect::<Vec<_>>();
+    assert!(rows.windows(2).all(|r| r[0].decision < r[1].decision), "in the order recommended");
+    assert!(rows.iter().all(|r| r.cells[1].starts_with("示例赋能科技")), "{:?}", rows[0]);
+    for (threads, budget) in [(2, kept), (3, kept), (4, 20_000)] {
+        let (many, many_json, _) = make(threads, budget, None);
+        assert!(many == one, "{threads} threads, budget {budget}: not the one thread's table");
+        assert_eq!(many_json, one_json, "{threads} threads, budget {budget}");
+    }
+    let (one_scoped, ..) = make(1, kept, Some("huizhou.huicheng"));
+    let (many_scoped, ..) = make(3, 20_000, Some("huizhou.huicheng"));
+    assert!(one_scoped.row_count() > ROWS / 3 && one_scoped.row_count() < ROWS * 2 / 3, "{}", one_scoped.row_count());
+    assert!(many_scoped == one_scoped, "scoped: not the one thread's table");
+}

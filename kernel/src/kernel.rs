@@ -44,6 +44,10 @@ pub struct KernelConfig {
     /// ([`Kernel::summary_to`]); rows past it are read again instead. Default
     /// [`crate::summary::SUMMARY_KEPT_BYTES`] (32 MiB).
     pub summary_kept_bytes: usize,
+    /// Threads one summary export reads its rows on (its first pass, over one read
+    /// transaction, while the calling thread scans the round's index). Default: the
+    /// machine's cores, at most 4. 1 = the calling thread only.
+    pub summary_threads: usize,
 }
 
 /// Transactions since the kernel opened ([`Kernel::tx_counts`]).
@@ -109,6 +113,7 @@ impl Default for KernelConfig {
             storage: None,
             max_upload_bytes_per_user: 4 << 30,
             summary_kept_bytes: crate::summary::SUMMARY_KEPT_BYTES,
+            summary_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 }
@@ -211,6 +216,7 @@ pub struct Kernel {
     blobs: crate::attachments::BlobStore,
     max_upload_bytes_per_user: u64,
     pub(crate) summary_kept_bytes: usize,
+    pub(crate) summary_threads: usize,
     pub(crate) group: crate::commit::GroupCommit,
     /// Idempotency keys in flight (`idempotency.rs`).
     idempotency: crate::idempotency::Slots,
@@ -290,6 +296,7 @@ impl Kernel {
             blobs,
             max_upload_bytes_per_user: config.max_upload_bytes_per_user,
             summary_kept_bytes: config.summary_kept_bytes,
+            summary_threads: config.summary_threads.max(1),
             group: crate::commit::GroupCommit::new(config.commit_batch),
             idempotency: Default::default(),
             reads: Default::default(),

@@ -11,6 +11,8 @@ use crate::workflow::RoundError;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use shenbao_contract::{ActionKind, ScopeLevel, StageKind, Text};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Whose recommendations a summary lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -313,6 +315,140 @@ struct Placed {
     cells: Option<Box<[u8]>>,
 }
 
+/// Application ids the first pass of [`Kernel::summary_to`] hands a thread at a time.
+const CHUNK_IDS: usize = 1024;
+
+/// Call `f` with the id of each application of `round_id` in the queue index's order
+/// (by stage, city, district, id), until `f` says stop (`Err(None)`) or fails.
+fn for_each_id(
+    tx: &redb::ReadTransaction,
+    round_id: &str,
+    mut f: impl FnMut(&str) -> Result<(), Option<StoreError>>,
+) -> Result<(), Option<StoreError>> {
+    let stored = |e: redb::Error| Some(StoreError::from(e));
+    let queue = tx.open_table(QUEUE).map_err(|e| stored(e.into()))?;
+    for row in queue.range((round_id, "", "", "", "")..).map_err(|e| stored(e.into()))? {
+        let (k, _) = row.map_err(|e| stored(e.into()))?;
+        let k = k.value();
+        if k.0 != round_id {
+            break;
+        }
+        f(k.4)?;
+    }
+    Ok(())
+}
+
+/// What every row of one summary shares: the round, its table and what its cells
+/// look up. Shared by the threads of the first pass.
+struct Rows<'a> {
+    round: &'a Round,
+    table: &'a shenbao_contract::SummaryTable,
+    /// Each column's choice labels (value → label).
+    labels: &'a [std::collections::HashMap<String, String>],
+    /// Region names by id.
+    names: &'a std::collections::HashMap<String, String>,
+    /// The level's review stages.
+    stages: &'a [&'a str],
+    /// The level's own actions.
+    level_actions: &'a [&'a str],
+    /// The city or district the table is limited to.
+    scope: Option<&'a str>,
+    /// Experts' scores are shown (the province's table).
+    scored: bool,
+    /// Bytes of cells the first pass keeps for the second.
+    budget: usize,
+}
+
+/// A summary's tables in its read transaction, and what a row needs of each
+/// organisation, read once per organisation (a 100k-row table must not hold 100k
+/// whole organisations — their profiles — in a cache).
+struct Reader {
+    apps: crate::tables::RecordTable<redb::ReadOnlyTable<TextKey, &'static [u8]>, TextKey, crate::model::Application>,
+    orgs: crate::tables::RecordTable<redb::ReadOnlyTable<TextKey, &'static [u8]>, TextKey, Organisation>,
+    log: crate::tables::RecordTable<redb::ReadOnlyTable<u64, &'static [u8]>, u64, Decision>,
+    by_app: redb::ReadOnlyTable<(TextKey, u64), ()>,
+    units: std::collections::HashMap<String, Option<std::rc::Rc<Unit>>>,
+}
+
+impl Reader {
+    fn open(tx: &redb::ReadTransaction) -> Result<Reader, StoreError> {
+        Ok(Reader {
+            apps: APPS.open(tx)?,
+            orgs: ORGS.open(tx)?,
+            log: DECISIONS.open(tx)?,
+            by_app: tx.open_table(DECISIONS_BY_APP)?,
+            units: Default::default(),
+        })
+    }
+
+    /// What a row shows of the organisation `code`, if there is one.
+    fn get(&mut self, code: &str) -> Result<Option<std::rc::Rc<Unit>>, StoreError> {
+        if let Some(o) = self.units.get(code) {
+            return Ok(o.clone());
+        }
+        let o: Option<Organisation> = self.orgs.get(code)?;
+        let unit = o.map(|o| {
+            std::rc::Rc::new(Unit { name: o.name, credit_code: o.credit_code, city: o.city, district: o.district })
+        });
+        self.units.insert(code.to_string(), unit.clone());
+        Ok(unit)
+    }
+}
+
+impl Rows<'_> {
+    /// The section a row with form data `data` goes into (none: "other").
+    fn section(&self, data: &serde_json::Value) -> Option<usize> {
+        self.table.sections.iter().position(|s| match (&s.field, &s.equals) {
+            (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
+            (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
+            (None, _) => true,
+        })
+    }
+
+    /// A row's cells (序号, its position in its section, is filled in as it is written).
+    fn cells(&self, app: &AppGist, data: &serde_json::Value, org: &Unit) -> Vec<String> {
+        self.table
+            .columns
+            .iter()
+            .zip(self.labels)
+            .map(|(c, l)| {
+                let v = source(self.round, app, data, org, self.names, &c.source, self.scored);
+                l.get(&v).cloned().unwrap_or(v)
+            })
+            .collect()
+    }
+
+    /// The first pass for the application `id`: its row, placed, into `found` if it
+    /// has one, with its cells packed while the cells kept so far (`kept`, shared by
+    /// the pass's threads) are within the budget.
+    fn place(&self, r: &mut Reader, id: &str, kept: &AtomicUsize, found: &mut Vec<Placed>) -> Result<(), StoreError> {
+        let Some(app) = r.apps.get_part::<AppGist>(id)? else { return Ok(()) };
+        let Some(org) = r.get(&app.applicant)? else { return Ok(()) };
+        if let Some(s) = self.scope {
+            if org.city.as_deref() != Some(s) && org.district.as_deref() != Some(s) {
+                return Ok(());
+            }
+        }
+        let Some((decision, rank)) = recommended_at(&r.log, &r.by_app, &app, self.stages, self.level_actions)? else {
+            return Ok(());
+        };
+        let score = expert_mean(app.state.scores.values().copied()).filter(|_| self.scored);
+        // The cells, kept packed while they fit the budget (序号 is filled in later);
+        // the form data is parsed only for them or for the section.
+        let keep = kept.load(Ordering::Relaxed) < self.budget;
+        let (section, cells) = if self.table.sections.is_empty() && !keep {
+            (Some(0), None)
+        } else {
+            let data = app.data()?;
+            let section = if self.table.sections.is_empty() { Some(0) } else { self.section(&data) };
+            (section, keep.then(|| pack(&self.cells(&app, &data, &org))))
+        };
+        kept.fetch_add(cells.as_ref().map_or(0, |c| c.len()), Ordering::Relaxed);
+        found.push(Placed { section, rank, score, decision, application: app.id, cells });
+        Ok(())
+    }
+}
+
 /// Most bytes of cell text the first pass of [`Kernel::summary_to`] keeps for the
 /// second by default (about the CSV of 300,000 typical rows; see
 /// [`crate::KernelConfig::summary_kept_bytes`]): a table past it costs a second read
@@ -422,83 +558,88 @@ impl Kernel {
         // One read transaction for the whole table: the round's applications by the
         // queue index, organisations once each, decisions by the per-application index.
         let tx = self.begin_read()?;
-        let queue = tx.open_table(QUEUE).map_err(StoreError::from)?;
-        let apps = APPS.open(&tx)?;
-        let orgs = ORGS.open(&tx)?;
-        let log = DECISIONS.open(&tx)?;
-        let by_app = tx.open_table(DECISIONS_BY_APP).map_err(StoreError::from)?;
-        // What a row needs of each organisation, once per organisation: a 100k-row table
-        // must not hold 100k whole organisations (their profiles) in its cache.
-        let mut org_cache: std::collections::HashMap<String, Option<std::rc::Rc<Unit>>> = Default::default();
-        let mut unit_of = |code: &str| -> Result<Option<std::rc::Rc<Unit>>, StoreError> {
-            if let Some(o) = org_cache.get(code) {
-                return Ok(o.clone());
-            }
-            let o: Option<Organisation> = orgs.get(code)?;
-            let unit = o.map(|o| {
-                std::rc::Rc::new(Unit { name: o.name, credit_code: o.credit_code, city: o.city, district: o.district })
-            });
-            org_cache.insert(code.to_string(), unit.clone());
-            Ok(unit)
-        };
-        let section_of = |data: &serde_json::Value| -> Option<usize> {
-            table.sections.iter().position(|s| match (&s.field, &s.equals) {
-                (Some(f), Some(eq)) => cell(data.pointer(f)) == *eq,
-                (Some(f), None) => data.pointer(f).is_some_and(|v| !v.is_null()),
-                (None, _) => true,
-            })
-        };
-        // Experts' scores are the province's (redacted below it, as in the trail).
-        let scored = level == SummaryLevel::Province;
-        // A row's cells (序号, its position in its section, is filled in as it is written).
-        let cells_of = |app: &AppGist, data: &serde_json::Value, org: &Unit| -> Vec<String> {
-            table
-                .columns
-                .iter()
-                .zip(&labels)
-                .map(|(c, l)| {
-                    let v = source(&round, app, data, org, &names, &c.source, scored);
-                    l.get(&v).cloned().unwrap_or(v)
-                })
-                .collect()
+        let rows = Rows {
+            round: &round,
+            table,
+            labels: &labels,
+            names: &names,
+            stages: &stages,
+            level_actions: &level_actions,
+            scope,
+            // Experts' scores are the province's (redacted below it, as in the trail).
+            scored: level == SummaryLevel::Province,
+            budget: self.summary_kept_bytes,
         };
         // The first pass: which applications, in which section and order, and (within
-        // the budget) their cells.
-        let mut found: Vec<Placed> = Vec::new();
-        let mut kept = 0usize;
-        for row in queue.range((round_id, "", "", "", "")..).map_err(StoreError::from)? {
-            let (k, _) = row.map_err(StoreError::from)?;
-            let k = k.value();
-            if k.0 != round_id {
-                break;
-            }
-            let Some(app) = apps.get_part::<AppGist>(k.4)? else { continue };
-            let Some(org) = unit_of(&app.applicant)? else { continue };
-            if let Some(s) = scope {
-                if org.city.as_deref() != Some(s) && org.district.as_deref() != Some(s) {
-                    continue;
+        // the budget) their cells. The round's applications in the queue index's
+        // order, handed in chunks to up to `summary_threads` threads sharing the one
+        // read transaction (at most two chunks a thread wait: memory is bounded by the
+        // rows found, not by the round).
+        let kept = AtomicUsize::new(0);
+        let threads = self.summary_threads.max(1);
+        let mut found: Vec<Placed> = if threads == 1 {
+            let mut r = Reader::open(&tx)?;
+            let mut found = Vec::new();
+            for_each_id(&tx, round_id, |id| rows.place(&mut r, id, &kept, &mut found).map_err(Some))
+                .map_err(|e| e.expect("only a failure stops the scan here"))?;
+            found
+        } else {
+            let failed = AtomicBool::new(false);
+            let (tx, rows, kept, failed) = (&tx, &rows, &kept, &failed);
+            std::thread::scope(|sc| {
+                let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<String>>(threads * 2);
+                // Held by the threads only: when they have all stopped (a storage error,
+                // a panic), sending fails and the scan stops.
+                let chunks = Arc::new(Mutex::new(chunks));
+                let running: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let chunks = chunks.clone();
+                        sc.spawn(move || {
+                            let mut found = Vec::new();
+                            let mut r = Reader::open(tx)?;
+                            loop {
+                                let chunk = chunks.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                                let Ok(chunk) = chunk else { return Ok(found) };
+                                for id in &chunk {
+                                    if let Err(e) = rows.place(&mut r, id, kept, &mut found) {
+                                        failed.store(true, Ordering::Relaxed);
+                                        return Err(e);
+                                    }
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                drop(chunks);
+                let mut chunk = Vec::with_capacity(CHUNK_IDS);
+                let scanned = for_each_id(tx, round_id, |id| {
+                    chunk.push(id.to_string());
+                    if chunk.len() == CHUNK_IDS {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_IDS));
+                        if send.send(full).is_err() || failed.load(Ordering::Relaxed) {
+                            return Err(None);
+                        }
+                    }
+                    Ok(())
+                });
+                if !chunk.is_empty() {
+                    let _ = send.send(chunk);
                 }
-            }
-            let Some((decision, rank)) = recommended_at(&log, &by_app, &app, &stages, &level_actions)? else {
-                continue;
-            };
-            let score = expert_mean(app.state.scores.values().copied()).filter(|_| scored);
-            // The cells, kept packed while they fit the budget (序号 is filled in later);
-            // the form data is parsed only for them or for the section.
-            let keep = kept < self.summary_kept_bytes;
-            let (section, cells) = if table.sections.is_empty() && !keep {
-                (Some(0), None)
-            } else {
-                let data = app.data()?;
-                let section = if table.sections.is_empty() { Some(0) } else { section_of(&data) };
-                (section, keep.then(|| pack(&cells_of(&app, &data, &org))))
-            };
-            kept += cells.as_ref().map_or(0, |c| c.len());
-            found.push(Placed { section, rank, score, decision, application: app.id, cells });
-        }
+                drop(send);
+                let mut all = Vec::new();
+                let mut error = scanned.err().flatten();
+                for r in running {
+                    match r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                        Ok(part) => all.extend(part),
+                        Err(e) => error = error.or(Some(e)),
+                    }
+                }
+                error.map_or(Ok(all), Err)
+            })?
+        };
         // The recommender's ranks first; then the experts' scores, highest first; then
         // the order of the recommendations.
-        found.sort_by(|a, b| {
+        found.sort_unstable_by(|a, b| {
             (a.rank.is_none(), a.rank)
                 .cmp(&(b.rank.is_none(), b.rank))
                 .then_with(|| match (a.score, b.score) {
@@ -526,6 +667,7 @@ impl Kernel {
         };
         sink.head(&head).map_err(SummaryError::Write)?;
         // The second pass, section by section in the order found: each row's cells.
+        let mut units = Reader::open(&tx)?;
         for (i, section) in head.sections.iter().enumerate() {
             sink.section(section).map_err(SummaryError::Write)?;
             let mine = found.iter().filter(|p| p.section.unwrap_or(other) == i);
@@ -538,9 +680,9 @@ impl Kernel {
                             key: format!("apps/{}", placed.application),
                             message: "read in the summary's first pass but not in its second".into(),
                         };
-                        let app = apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
-                        let org = unit_of(&app.applicant)?.ok_or_else(gone)?;
-                        cells_of(&app, &app.data()?, &org)
+                        let app = units.apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
+                        let org = units.get(&app.applicant)?.ok_or_else(gone)?;
+                        rows.cells(&app, &app.data()?, &org)
                     }
                 };
                 // 序号: the position in its section.

@@ -616,11 +616,13 @@ fn say_upgraded(db: &std::path::Path, u: shenbao::Upgrade) {
 
 /// glibc gives each thread its own malloc arena and keeps what a thread freed in it:
 /// a server whose blocking pool ran three 100k-row exports on three threads held
-/// ~250 MiB of freed memory afterwards (issue 19: peak RSS 304 MiB; 141 MiB with
-/// one arena, 222 MiB with two). One arena keeps what a command holds close to what
-/// it uses; each thread still has its own small-allocation cache (tcache).
-/// (mimalloc, tried instead, held more: 490 MiB.) An operator's `MALLOC_ARENA_MAX`
-/// wins; an embedder of the library chooses its own allocator settings.
+/// ~250 MiB of freed memory afterwards (issue 19: peak RSS 304 MiB). Two arenas — one
+/// per core of the machines we measure on — bound that; one arena (session 13's
+/// choice) made every thread wait for the same lock: side by side in session 15's load
+/// runs, one arena served 852–888 requests/s against 983–1 221 with two, and a summary
+/// export read on two threads took longer than on one. An operator's
+/// `MALLOC_ARENA_MAX` wins; an embedder of the library chooses its own allocator
+/// settings. (mimalloc, tried instead, held more: 490 MiB.)
 fn bound_malloc_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
         return;
@@ -629,8 +631,29 @@ fn bound_malloc_arenas() {
     // SAFETY: mallopt only sets a tuning parameter of glibc's allocator; called
     // first thing in main, before any other thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+}
+
+/// For `serve`: hand memory the arenas hold freed back to the system once a second
+/// (`malloc_trim`; a few milliseconds of the arenas' locks on a 200 MiB heap), so what
+/// one export or burst of requests freed does not stay in the server's RSS and add to
+/// the next one's peak.
+fn trim_freed_memory_periodically() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                // SAFETY: malloc_trim only returns free memory of glibc's arenas to the system.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| esay!("shenbao: not trimming freed memory: {e}"));
 }
 
 fn main() -> ExitCode {
@@ -674,6 +697,7 @@ fn run(cli: Cli) -> Res {
         }
         Command::Serve { listen, backup_dir, max_connections_per_client, insecure_cookies } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
+            trim_freed_memory_periodically();
             // Load the plugin of every open round now, so no applicant's first
             // submission waits for it.
             for round in kernel.rounds()?.iter().filter(|r| r.status == shenbao::RoundStatus::Open) {
