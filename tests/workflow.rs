@@ -1655,11 +1655,14 @@ fn a_summary_past_its_memory_budget_reads_rows_again_and_is_the_same() {
     assert_eq!(reread_json, kept_json);
 }
 
-/// Issue 19: a summary of 2,000 rows or more reads its rows on several threads
-/// (`KernelConfig::summary_threads`), over one read transaction. Whatever the threads
-/// and the memory budget (rows past it are read again in the second pass), the table
-/// is the one a single thread makes — rows, order, 序号, every cell — and a scope
-/// keeps only its own organisations' rows.
+/// Issue 19: a summary reads its rows on several threads
+/// (`KernelConfig::summary_threads`), over one read transaction, the round's ids
+/// handed to them in chunks of 1,024 (2,600 rows: two full chunks and a part).
+/// Whatever the threads and the memory budget (rows past it are read again in the
+/// second pass), the table is the one a single thread makes — rows, order, 序号,
+/// every cell — and a scope keeps only its own organisations' rows. (Sections and
+/// ranks are covered single- and multi-threaded by the tests above, which run with
+/// the default threads.)
 #[test]
 fn a_summary_read_on_several_threads_is_the_one_thread_s_table() {
     const ROWS: usize = 2_600;

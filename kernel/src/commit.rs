@@ -586,9 +586,14 @@ mod tests {
                     Ok(Err(e)) => format!("other error: {e}"),
                 })
                 .collect();
-            done.send((answers, group.stats(), written(&db))).unwrap();
+            // Nothing is left behind: no job in the queue (the unwound leader's own
+            // change lived on its stack), no uncollected outcome, nobody leading.
+            let g = group.lock();
+            let left = (g.queue.len(), g.outcomes.len(), g.leading);
+            drop(g);
+            done.send((answers, group.stats(), written(&db), left)).unwrap();
         });
-        let (answers, stats, written) = finished
+        let (answers, stats, written, left) = finished
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("every caller is answered (a caller waited forever)");
         assert_eq!(answers[0], "panic: injected write panic");
@@ -597,5 +602,6 @@ mod tests {
         }
         assert_eq!(stats.commits, 0);
         assert_eq!(written, Vec::<u64>::new());
+        assert_eq!(left, (0, 0, false), "(queued, outcomes, leading) after the unwind");
     }
 }

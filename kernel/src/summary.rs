@@ -577,12 +577,15 @@ impl Kernel {
         // rows found, not by the round).
         let kept = AtomicUsize::new(0);
         let threads = self.summary_threads.max(1);
-        let mut found: Vec<Placed> = if threads == 1 {
+        let one_thread = || -> Result<Vec<Placed>, StoreError> {
             let mut r = Reader::open(&tx)?;
             let mut found = Vec::new();
             for_each_id(&tx, round_id, |id| rows.place(&mut r, id, &kept, &mut found).map_err(Some))
                 .map_err(|e| e.expect("only a failure stops the scan here"))?;
-            found
+            Ok(found)
+        };
+        let mut found: Vec<Placed> = if threads == 1 {
+            one_thread()?
         } else {
             let failed = AtomicBool::new(false);
             let (tx, rows, kept, failed) = (&tx, &rows, &kept, &failed);
@@ -592,25 +595,35 @@ impl Kernel {
                 // a panic), sending fails and the scan stops.
                 let chunks = Arc::new(Mutex::new(chunks));
                 let running: Vec<_> = (0..threads)
-                    .map(|_| {
+                    .filter_map(|_| {
                         let chunks = chunks.clone();
-                        sc.spawn(move || {
+                        let work = move || -> Result<Vec<Placed>, StoreError> {
                             let mut found = Vec::new();
                             let mut r = Reader::open(tx)?;
                             loop {
                                 let chunk = chunks.lock().unwrap_or_else(|e| e.into_inner()).recv();
                                 let Ok(chunk) = chunk else { return Ok(found) };
                                 for id in &chunk {
-                                    if let Err(e) = rows.place(&mut r, id, kept, &mut found) {
-                                        failed.store(true, Ordering::Relaxed);
-                                        return Err(e);
-                                    }
+                                    rows.place(&mut r, id, kept, &mut found)?;
                                 }
                             }
-                        })
+                        };
+                        let run = move || {
+                            let out = work();
+                            if out.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                            }
+                            out
+                        };
+                        // A thread the system refuses is one fewer (none: see below).
+                        std::thread::Builder::new().name("summary".into()).spawn_scoped(sc, run).ok()
                     })
                     .collect();
                 drop(chunks);
+                if running.is_empty() {
+                    drop(send);
+                    return one_thread();
+                }
                 let mut chunk = Vec::with_capacity(CHUNK_IDS);
                 let scanned = for_each_id(tx, round_id, |id| {
                     chunk.push(id.to_string());
@@ -626,15 +639,20 @@ impl Kernel {
                     let _ = send.send(chunk);
                 }
                 drop(send);
-                let mut all = Vec::new();
+                let mut parts = Vec::with_capacity(running.len());
                 let mut error = scanned.err().flatten();
                 for r in running {
                     match r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
-                        Ok(part) => all.extend(part),
+                        Ok(part) => parts.push(part),
                         Err(e) => error = error.or(Some(e)),
                     }
                 }
-                error.map_or(Ok(all), Err)
+                if let Some(e) = error {
+                    return Err(e);
+                }
+                let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+                parts.into_iter().for_each(|p| all.extend(p));
+                Ok(all)
             })?
         };
         // The recommender's ranks first; then the experts' scores, highest first; then
@@ -647,6 +665,9 @@ impl Kernel {
                     (x, y) => x.is_none().cmp(&y.is_none()),
                 })
                 .then(a.decision.cmp(&b.decision))
+                // Total whatever the threads' order: one decision moves one
+                // application, but a damaged trail could name another's.
+                .then_with(|| a.application.cmp(&b.application))
         });
         let mut sections: Vec<SummarySection> = if table.sections.is_empty() {
             vec![SummarySection { id: "all".into(), title: table.title.clone() }]
