@@ -635,27 +635,6 @@ fn bound_malloc_arenas() {
     }
 }
 
-/// For `serve`: hand memory the arenas hold freed back to the system once a second
-/// (`malloc_trim`; a few milliseconds of the arenas' locks on a 200 MiB heap), so what
-/// one export or burst of requests freed does not stay in the server's RSS and add to
-/// the next one's peak.
-fn trim_freed_memory_periodically() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    std::thread::Builder::new()
-        .name("malloc-trim".into())
-        .spawn(|| {
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                // SAFETY: malloc_trim only returns free memory of glibc's arenas to the system.
-                unsafe {
-                    libc::malloc_trim(0);
-                }
-            }
-        })
-        .map(drop)
-        .unwrap_or_else(|e| esay!("shenbao: not trimming freed memory: {e}"));
-}
-
 fn main() -> ExitCode {
     bound_malloc_arenas();
     let cli = Cli::parse();
@@ -697,7 +676,6 @@ fn run(cli: Cli) -> Res {
         }
         Command::Serve { listen, backup_dir, max_connections_per_client, insecure_cookies } => {
             let kernel = std::sync::Arc::new(open(&db, cli.now)?);
-            trim_freed_memory_periodically();
             // Load the plugin of every open round now, so no applicant's first
             // submission waits for it.
             for round in kernel.rounds()?.iter().filter(|r| r.status == shenbao::RoundStatus::Open) {
