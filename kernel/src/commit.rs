@@ -372,57 +372,27 @@ mod tests {
     /// transaction the panic spoiled is abandoned and its batch-mates run again.
     #[test]
     fn a_panicking_change_is_its_caller_s_alone() {
-        use std::sync::atomic::AtomicBool;
         let dir = tempfile::tempdir().unwrap();
         let db = Database::create(dir.path().join("t.redb")).unwrap();
         let group = GroupCommit::new(8);
         // Change 0 leads (it comes alone) and waits in its first run until the other
         // 31 are queued, so change 7 runs on thread 0, not on its own.
-        let (leading, held) = (AtomicBool::new(false), AtomicBool::new(false));
         let ran_7_on = Mutex::new(None);
-        let results: Vec<std::thread::Result<Result<u64, StoreError>>> = std::thread::scope(|sc| {
-            let spawn = |k: u64| {
-                let (db, group, leading, held, ran_7_on) = (&db, &group, &leading, &held, &ran_7_on);
-                sc.spawn(move || {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        group.run(db, |tx| {
-                            if k == 0 && !held.swap(true, Ordering::SeqCst) {
-                                leading.store(true, Ordering::SeqCst);
-                                let deadline = Instant::now() + std::time::Duration::from_secs(20);
-                                while group.lock().queue.len() < 31 && Instant::now() < deadline {
-                                    std::thread::sleep(std::time::Duration::from_millis(1));
-                                }
-                            }
-                            if k == 7 {
-                                *ran_7_on.lock().unwrap() = Some(std::thread::current().id());
-                                panic!("change 7 fails");
-                            }
-                            if k == 3 {
-                                return Step::Refused(StoreError::Corrupt { key: "3".into(), message: "no".into() });
-                            }
-                            match write(tx, k) {
-                                Ok(()) => Step::Ok(k, true),
-                                Err(e) => Step::Spoiled(StoreError::from(e)),
-                            }
-                        })
-                    }))
-                })
-            };
-            let first = spawn(0);
-            while !leading.load(Ordering::SeqCst) {
-                std::thread::yield_now();
+        let results = one_batch(&group, &db, 32, |k, tx| {
+            if k == 7 {
+                *ran_7_on.lock().unwrap() = std::thread::current().name().map(str::to_string);
+                panic!("change 7 fails");
             }
-            let mut hs = vec![(first.thread().id(), first)];
-            for k in 1..32 {
-                let h = spawn(k);
-                hs.push((h.thread().id(), h));
+            if k == 3 {
+                return Step::Refused(StoreError::Corrupt { key: "3".into(), message: "no".into() });
             }
-            let seven = hs[7].0;
-            let out: Vec<_> = hs.into_iter().map(|(_, h)| h.join().unwrap()).collect();
-            let ran = ran_7_on.lock().unwrap().expect("change 7 ran");
-            assert_ne!(ran, seven, "change 7 was applied by the leader, on another thread");
-            out
+            match write(tx, k) {
+                Ok(()) => Step::Ok(k, true),
+                Err(e) => Step::Spoiled(StoreError::from(e)),
+            }
         });
+        let ran = ran_7_on.lock().unwrap().clone().expect("change 7 ran");
+        assert_ne!(ran, "change-7", "change 7 was applied by the leader, on another thread");
         for (k, r) in results.iter().enumerate() {
             match (k, r) {
                 (7, Err(p)) => assert_eq!(p.downcast_ref::<&str>(), Some(&"change 7 fails")),
@@ -491,20 +461,23 @@ mod tests {
         std::thread::scope(|sc| {
             let spawn = |k: u64| {
                 let (leading, held, change) = (&leading, &held, &change);
-                sc.spawn(move || {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        group.run(db, |tx| {
-                            if k == 0 && !held.swap(true, Ordering::SeqCst) {
-                                leading.store(true, Ordering::SeqCst);
-                                let deadline = Instant::now() + std::time::Duration::from_secs(20);
-                                while group.lock().queue.len() < (n - 1) as usize && Instant::now() < deadline {
-                                    std::thread::sleep(std::time::Duration::from_millis(1));
+                let named = std::thread::Builder::new().name(format!("change-{k}"));
+                named
+                    .spawn_scoped(sc, move || {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            group.run(db, |tx| {
+                                if k == 0 && !held.swap(true, Ordering::SeqCst) {
+                                    leading.store(true, Ordering::SeqCst);
+                                    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+                                    while group.lock().queue.len() < (n - 1) as usize && Instant::now() < deadline {
+                                        std::thread::sleep(std::time::Duration::from_millis(1));
+                                    }
                                 }
-                            }
-                            change(k, tx)
-                        })
-                    }))
-                })
+                                change(k, tx)
+                            })
+                        }))
+                    })
+                    .unwrap()
             };
             let first = spawn(0);
             while !leading.load(Ordering::SeqCst) {
