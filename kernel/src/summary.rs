@@ -573,8 +573,8 @@ impl Kernel {
         // The first pass: which applications, in which section and order, and (within
         // the budget) their cells. The round's applications in the queue index's
         // order, handed in chunks to up to `summary_threads` threads sharing the one
-        // read transaction (at most two chunks a thread wait: memory is bounded by the
-        // rows found, not by the round).
+        // read transaction (at most two chunks a thread wait: what the pass holds grows
+        // with the rows found and the organisations met, not with the round's ids).
         let kept = AtomicUsize::new(0);
         let threads = self.summary_threads.max(1);
         let one_thread = || -> Result<Vec<Placed>, StoreError> {
