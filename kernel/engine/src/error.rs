@@ -74,12 +74,15 @@ impl ErrorKind {
     pub fn advice(self) -> &'static str {
         match self {
             ErrorKind::Invalid | ErrorKind::Malformed | ErrorKind::TooLarge => "fix what is named and try again",
-            ErrorKind::NotFound => "check the id or name (the `list` commands show what exists)",
+            ErrorKind::NotFound => {
+                "check the id or name (`shenbao plugin list`, `round list`, `app list --round ROUND`, `user list` \
+                 show what exists)"
+            }
             ErrorKind::Unauthenticated => "give a valid token",
             ErrorKind::Forbidden => "ask someone whose role and region allow it",
-            ErrorKind::Conflict => "see what is possible now (e.g. `shenbao review actions APP`) and act on that",
+            ErrorKind::Conflict => "see what is possible now (`shenbao review actions --as USER APP`) and act on that",
             ErrorKind::PluginFailed => {
-                "the program's plugin failed: check it with `shenbao plugin verify` and tell its authors"
+                "the program's plugin failed: check it with `shenbao plugin verify PROGRAM VERSION` and tell its authors"
             }
             ErrorKind::Storage => "check the database file, the disk and their permissions",
             ErrorKind::Corrupt => {

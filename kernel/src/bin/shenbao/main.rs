@@ -86,7 +86,7 @@ enum Command {
     /// Set or show a year's working-day calendar (holidays and make-up days).
     #[command(subcommand)]
     Calendar(CalendarCommand),
-    /// Users' API tokens.
+    /// Users: their list, console passwords, one-time sign-in codes and API tokens.
     #[command(subcommand)]
     User(UserCommand),
     /// Applicants' work: drafts, submission, the handling record.
