@@ -842,6 +842,20 @@ fn each_reviewer_sees_its_own_queue_page_by_page() {
     w.act("district-huicheng", &hz[0], "district-recommend", Some("同意")).unwrap();
     assert_eq!(ids(w.kernel.queue("city-huizhou", ROUND, None, 100).unwrap()), vec![hz[0].clone()]);
     assert_eq!(w.kernel.queue("district-huicheng", ROUND, None, 100).unwrap().len(), 4);
+    // A city leader (地市科室领导) acts at the city review as the city officer does (the
+    // graph's city actions name both roles): it sees the same queue, and after it
+    // recommends, the application is in its "recommended" list. The district
+    // officer, who may still withdraw from the city review, does not see it pending.
+    w.kernel.upsert_user(&user("leader-huizhou", &[("city-leader", Scope::City("huizhou".into()))])).unwrap();
+    w.kernel.upsert_user(&user("leader-shenzhen", &[("city-leader", Scope::City("shenzhen".into()))])).unwrap();
+    assert_eq!(ids(w.kernel.queue("leader-huizhou", ROUND, None, 100).unwrap()), vec![hz[0].clone()]);
+    assert_eq!(ids(w.kernel.queue("leader-shenzhen", ROUND, None, 100).unwrap()), vec![sz.clone()]);
+    assert!(!ids(w.kernel.queue("district-huicheng", ROUND, None, 100).unwrap()).contains(&hz[0]));
+    w.act("leader-huizhou", &hz[0], "city-recommend", Some("同意")).unwrap();
+    assert!(w.kernel.queue("leader-huizhou", ROUND, None, 100).unwrap().is_empty());
+    let recommended = shenbao::QueueQuery { view: shenbao::QueueView::Recommended, limit: 100, ..Default::default() };
+    assert_eq!(ids(w.kernel.queue_page("leader-huizhou", ROUND, &recommended).unwrap()), vec![hz[0].clone()]);
+    assert_eq!(ids(w.kernel.queue_page("city-huizhou", ROUND, &recommended).unwrap()), vec![hz[0].clone()]);
     // Applicants and experts have no review queue.
     assert!(w.kernel.queue("applicant-1", ROUND, None, 100).unwrap().is_empty());
 }

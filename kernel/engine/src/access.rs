@@ -322,10 +322,20 @@ pub enum QueueView {
     NotRecommended,
 }
 
+/// Whether `role` reviews the applications waiting at `stage` of `round`: the
+/// stage's own role, or a role that an action from the stage names at the stage's
+/// level (a city leader — 地市科室领导 — recommends at 市级审核 as the city officer
+/// does; a district officer's withdrawal from the city review is at the district's
+/// level, so the city review is not the district officer's).
+pub fn reviews_at(round: &Round, stage: &shenbao_contract::Stage, role: &str) -> bool {
+    stage.role.as_deref() == Some(role)
+        || round.graph.actions.iter().any(|a| {
+            a.scope == stage.scope && a.from_stages.iter().any(|s| *s == stage.id) && a.roles.iter().any(|r| r == role)
+        })
+}
+
 /// The stages `user`'s reviewing grants (district, city, province; not applicants,
-/// experts, the public or administrators) own in `round`'s graph: those whose
-/// `role` is one of theirs (a district officer's 区县审核, not the city review it
-/// may still withdraw from).
+/// experts, the public or administrators) review in `round`'s graph ([`reviews_at`]).
 pub fn reviewing_stages<'r>(user: &User, round: &'r Round) -> Vec<&'r str> {
     let roles: Vec<&str> = user
         .grants
@@ -333,13 +343,7 @@ pub fn reviewing_stages<'r>(user: &User, round: &'r Round) -> Vec<&'r str> {
         .filter(|g| matches!(g.scope, Scope::District(_) | Scope::City(_) | Scope::Province) && g.role != "admin")
         .map(|g| g.role.as_str())
         .collect();
-    round
-        .graph
-        .stages
-        .iter()
-        .filter(|s| s.role.as_deref().is_some_and(|r| roles.contains(&r)))
-        .map(|s| s.id.as_str())
-        .collect()
+    round.graph.stages.iter().filter(|s| roles.iter().any(|r| reviews_at(round, s, r))).map(|s| s.id.as_str()).collect()
 }
 
 /// Which of a reviewer's handled lists `app` belongs in, given the stages the

@@ -442,7 +442,7 @@ impl Kernel {
                 continue;
             }
             let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
-            for (_, p) in reach.iter().filter(|(role, _)| stage.role.as_deref() == Some(*role)) {
+            for (_, p) in reach.iter().filter(|(role, _)| crate::engine::access::reviews_at(round, stage, role)) {
                 let p = p.clone();
                 if !prefixes.contains(&p) {
                     prefixes.push(p);
