@@ -321,6 +321,12 @@ fn a_round_scripted_through_the_cli() {
     // The city: its queue, one recommendation, the quota refusing the second (exit 7).
     let queue = ok(&at("2024-09-02 10:00", &["queue", "--as", "huizhou", "--round", "er-2024q3"]));
     assert_eq!(queue.lines().count(), 2, "{queue}");
+    // Each line: id, stage, city, district, the applicant's name, the project, the due date.
+    for line in queue.lines() {
+        let cells: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cells.len(), 7, "{line}");
+        assert!(!cells[4].is_empty(), "the applicant's name: {line}");
+    }
     // A missing object is exit 3 with the same code the API gives (404 not_found);
     // an action the graph lacks is refused input, exit 4 (422 over HTTP).
     for args in [

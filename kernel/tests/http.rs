@@ -1736,6 +1736,11 @@ async fn hostile_administrative_input_is_refused() {
     let (_, headers, _) = s.raw("province", &format!("/v1/rounds/{ROUND}/summary?level=province&format=csv")).await;
     let disp = headers["content-disposition"].to_str().unwrap();
     assert!(disp.contains("filename*=UTF-8''er-2024q3-province-summary.csv"), "{disp}");
+    // A scoped table names its scope, as `shenbao export summary` does.
+    let (_, headers, _) =
+        s.raw("province", &format!("/v1/rounds/{ROUND}/summary?level=city&scope=huizhou&format=csv")).await;
+    let disp = headers["content-disposition"].to_str().unwrap();
+    assert!(disp.contains("filename*=UTF-8''er-2024q3-city-huizhou-summary.csv"), "{disp}");
     // A page of none is not a page.
     let (st, _) = s.call("district", Method::GET, &format!("/v1/rounds/{ROUND}/queue?limit=0"), None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);

@@ -737,8 +737,24 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             if json {
                 print_json(&items);
             } else {
+                // What the console's queue shows: the applicant, the project, the due
+                // date (逾期 / overdue past it).
                 for q in &items {
-                    row(&[&q.application, &q.stage, &q.city, &q.district]);
+                    let due = match (q.due, q.overdue) {
+                        (Some(d), true) => format!("{d} 逾期/overdue"),
+                        (Some(d), false) => d.to_string(),
+                        (None, true) => "逾期/overdue".into(),
+                        (None, false) => String::new(),
+                    };
+                    row(&[
+                        &q.application,
+                        &q.stage,
+                        &q.city,
+                        &q.district,
+                        &q.applicant_name.as_deref().unwrap_or(""),
+                        &q.project_name.as_deref().unwrap_or(""),
+                        &due,
+                    ]);
                 }
                 esay!("{} waiting for {user}", items.len());
             }
@@ -1314,8 +1330,9 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                 serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(match &scope {
-                    Some(s) => format!("{round}-{level_name}-{s}.{format}"),
-                    None => format!("{round}-{level_name}.{format}"),
+                    // As the HTTP API names the file it sends.
+                    Some(s) => format!("{round}-{level_name}-{s}-summary.{format}"),
+                    None => format!("{round}-{level_name}-summary.{format}"),
                 })
             });
             // `--out -`: the table on standard output (nothing else is printed there).
