@@ -473,6 +473,25 @@ fn a_round_scripted_through_the_cli() {
     ));
     assert_eq!(piped, csv);
     assert!(!std::path::Path::new("-").exists());
+    // JSON on standard output ends its line; the file's default name is the HTTP API's.
+    let args = ["export", "summary", "--round", "er-2024q3", "--level", "city", "--scope", "huizhou", "--format"];
+    let json = ok(&shenbao(&db, &[&args[..], &["json", "--out", "-"]].concat()));
+    assert!(json.ends_with("}\n") && serde_json::from_str::<serde_json::Value>(&json).is_ok(), "{json}");
+    let written = std::process::Command::new(env!("CARGO_BIN_EXE_shenbao"))
+        .current_dir(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args([&args[..], &["csv"]].concat())
+        .env("SHENBAO_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let n = csv.trim_start_matches('\u{feff}').lines().count() - 1;
+    let said = format!("{n} {} in 1 section", if n == 1 { "row" } else { "rows" });
+    assert!(text(&written.stdout).contains(&said), "{said}: {}", text(&written.stdout));
+    assert_eq!(std::fs::read_to_string(dir.path().join("er-2024q3-city-huizhou-summary.csv")).unwrap(), csv);
+    // A year without a calendar says so.
+    let cal = ok(&shenbao(&db, &["calendar", "show", "2031"]));
+    assert!(cal.contains("no holidays or make-up days set for 2031"), "{cal}");
     let jsonl = dir.path().join("round.jsonl");
     ok(&shenbao(&db, &["export", "round", "er-2024q3", "--out", &p(&jsonl)]));
     let lines: Vec<serde_json::Value> =

@@ -235,7 +235,7 @@ fn print_program(r: &ProgramReport) {
     let outcomes: Vec<String> = r.outcomes.iter().map(|(s, n)| format!("{s} {n}")).collect();
     say!("  decided: {}", outcomes.join(", "));
     for e in &r.exports {
-        say!("  export:    {} ({} rows)", e.path, e.rows);
+        say!("  export:    {} ({} {})", e.path, e.rows, if e.rows == 1 { "row" } else { "rows" });
     }
     say!("  replayed a submission's check: {}", if r.replay_identical { "identical" } else { "DIFFERENT" });
     crate::emit("", true);

@@ -1039,8 +1039,15 @@ fn calendar(k: &Kernel, c: CalendarCommand, json: bool) -> Res {
                 let j = |s: &std::collections::BTreeSet<shenbao::contract::Date>| {
                     s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
                 };
-                say!("holidays: {}", j(&cal.holidays));
-                say!("make-up working days: {}", j(&cal.makeup_workdays));
+                if cal.holidays.is_empty() && cal.makeup_workdays.is_empty() {
+                    say!(
+                        "{year} 年未设置节假日和调休：仅周末不上班 / no holidays or make-up days set for {year}: \
+                         only weekends are off (set them with `shenbao calendar set {year}`)"
+                    );
+                } else {
+                    say!("节假日 / holidays: {}", j(&cal.holidays));
+                    say!("调休上班日 / make-up working days: {}", j(&cal.makeup_workdays));
+                }
             }
         }
     }
@@ -1339,7 +1346,10 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
             if out.as_os_str() == "-" {
                 use std::io::Write;
                 let mut o = std::io::stdout().lock();
-                return match o.write_all(&bytes).and_then(|()| o.flush()) {
+                // JSON ends its line on a terminal like every other output (CSV rows end
+                // theirs; XLSX is bytes).
+                let newline: &[u8] = if format == "json" && !bytes.ends_with(b"\n") { b"\n" } else { b"" };
+                return match o.write_all(&bytes).and_then(|()| o.write_all(newline)).and_then(|()| o.flush()) {
                     Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(store(e)),
                     _ => Ok(()),
                 };
@@ -1349,7 +1359,13 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
             if json {
                 print_json(&serde_json::json!({ "path": out, "rows": rows }));
             } else {
-                say!("{}: {rows} rows in {sections} sections", out.display());
+                let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+                say!(
+                    "{}：{rows} 行，{sections} 节 / {rows} {} in {sections} {}",
+                    out.display(),
+                    plural(rows, "row", "rows"),
+                    plural(sections, "section", "sections")
+                );
             }
         }
         ExportCommand::Round { id, out } => {
