@@ -366,6 +366,14 @@ mod tests {
         Ok(())
     }
 
+    /// Change `k`: write `k`; a failed write spoils the transaction.
+    fn write_step(tx: &mut OpenTx, k: u64) -> Step<u64, StoreError> {
+        match write(tx, k) {
+            Ok(()) => Step::Ok(k, true),
+            Err(e) => Step::Spoiled(StoreError::from(e)),
+        }
+    }
+
     /// Changes from many threads, one of which panics and one of which is refused:
     /// the panic — raised on the leader, another thread — reaches its own caller
     /// only, the refusal its own, the others are committed (each once), and the
@@ -386,10 +394,7 @@ mod tests {
             if k == 3 {
                 return Step::Refused(StoreError::Corrupt { key: "3".into(), message: "no".into() });
             }
-            match write(tx, k) {
-                Ok(()) => Step::Ok(k, true),
-                Err(e) => Step::Spoiled(StoreError::from(e)),
-            }
+            write_step(tx, k)
         });
         let ran = ran_7_on.lock().unwrap().clone().expect("change 7 ran");
         assert_ne!(ran, "change-7", "change 7 was applied by the leader, on another thread");
@@ -513,10 +518,7 @@ mod tests {
             if k == 5 {
                 fail_sync.store(true, Ordering::SeqCst);
             }
-            match write(tx, k) {
-                Ok(()) => Step::Ok(k, true),
-                Err(e) => Step::Spoiled(StoreError::from(e)),
-            }
+            write_step(tx, k)
         });
         for (k, r) in results.iter().enumerate() {
             match r {
@@ -545,10 +547,7 @@ mod tests {
                 if k == 7 {
                     panic_write.store(true, Ordering::SeqCst);
                 }
-                match write(tx, k) {
-                    Ok(()) => Step::Ok(k, true),
-                    Err(e) => Step::Spoiled(StoreError::from(e)),
-                }
+                write_step(tx, k)
             });
             let answers: Vec<String> = results
                 .iter()

@@ -32,6 +32,25 @@ impl SummaryLevel {
             SummaryLevel::Province => ScopeLevel::Province,
         }
     }
+
+    /// Its name: `district`, `city` or `province` (as in JSON and queries).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SummaryLevel::District => "district",
+            SummaryLevel::City => "city",
+            SummaryLevel::Province => "province",
+        }
+    }
+
+    /// The name, without extension, a table of `round` at this level, limited to
+    /// `scope` if given, is written or sent under: `ROUND-LEVEL[-SCOPE]-summary` —
+    /// the same from `shenbao export summary` and the HTTP API.
+    pub fn file_stem(self, round: &str, scope: Option<&str>) -> String {
+        match scope {
+            Some(s) => format!("{round}-{}-{s}-summary", self.as_str()),
+            None => format!("{round}-{}-summary", self.as_str()),
+        }
+    }
 }
 
 impl std::str::FromStr for SummaryLevel {
@@ -688,7 +707,7 @@ impl Kernel {
         };
         sink.head(&head).map_err(SummaryError::Write)?;
         // The second pass, section by section in the order found: each row's cells.
-        let mut units = Reader::open(&tx)?;
+        let mut reader = Reader::open(&tx)?;
         for (i, section) in head.sections.iter().enumerate() {
             sink.section(section).map_err(SummaryError::Write)?;
             let mine = found.iter().filter(|p| p.section.unwrap_or(other) == i);
@@ -701,8 +720,8 @@ impl Kernel {
                             key: format!("apps/{}", placed.application),
                             message: "read in the summary's first pass but not in its second".into(),
                         };
-                        let app = units.apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
-                        let org = units.get(&app.applicant)?.ok_or_else(gone)?;
+                        let app = reader.apps.get_part::<AppGist>(placed.application.as_str())?.ok_or_else(gone)?;
+                        let org = reader.get(&app.applicant)?.ok_or_else(gone)?;
                         rows.cells(&app, &app.data()?, &org)
                     }
                 };

@@ -813,12 +813,7 @@ async fn summary(
         let level = q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
         k.round(&round)?;
         let scope = summary_scope(k, &u, level, q.scope.clone())?;
-        // ROUND-LEVEL[-SCOPE]-summary, as `shenbao export summary` names its file.
-        let level_name = serde_json::to_value(level).unwrap_or_default().as_str().unwrap_or("").to_string();
-        let name = match &scope {
-            Some(s) => format!("{round}-{level_name}-{s}-summary"),
-            None => format!("{round}-{level_name}-summary"),
-        };
+        let name = level.file_stem(&round, scope.as_deref());
         // Each format's writer takes the rows as the kernel reads them: the table
         // itself is never built (a 100k-row export holds only the file it writes).
         fn write<S: crate::SummarySink>(

@@ -1333,15 +1333,8 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
                     ));
                 }
             };
-            let level_name =
-                serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let out = out.unwrap_or_else(|| {
-                PathBuf::from(match &scope {
-                    // As the HTTP API names the file it sends.
-                    Some(s) => format!("{round}-{level_name}-{s}-summary.{format}"),
-                    None => format!("{round}-{level_name}-summary.{format}"),
-                })
-            });
+            let out =
+                out.unwrap_or_else(|| PathBuf::from(format!("{}.{format}", level.file_stem(&round, scope.as_deref()))));
             // `--out -`: the table on standard output (nothing else is printed there).
             if out.as_os_str() == "-" {
                 use std::io::Write;
