@@ -619,7 +619,7 @@ fn say_upgraded(db: &std::path::Path, u: shenbao::Upgrade) {
 /// ~250 MiB of freed memory afterwards (issue 19: peak RSS 304 MiB). Two arenas — one
 /// per core of the machines we measure on — bound that; one arena (session 13's
 /// choice) made every thread wait for the same lock: side by side in session 15's load
-/// runs, one arena served 852–888 requests/s against 983–1 267 with two, and a summary
+/// runs, one arena served 852–888 requests/s against 983–1 307 with two, and a summary
 /// export read on two threads took longer than on one. An operator's
 /// `MALLOC_ARENA_MAX` wins; an embedder of the library chooses its own allocator
 /// settings. (mimalloc, tried instead, held more: 490 MiB.)
