@@ -148,7 +148,10 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
 
 /// `shenbao serve` on a free loopback port; returns the child and its base URL.
 fn serve(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shenbao"))
+    // `SHENBAO_LOAD_BIN=PATH`: serve with another build of the command (to compare
+    // two builds side by side on the same machine).
+    let bin = std::env::var_os("SHENBAO_LOAD_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_shenbao").into());
+    let mut child = Command::new(bin)
         .args(["--db", db.to_str().unwrap(), "--now", NOW, "serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -350,6 +353,8 @@ fn main() {
     });
     let elapsed = start.elapsed().as_secs_f64();
     let rss_after_load = proc_kb(pid, "VmRSS");
+    // The peak so far, and after each export (what raised it).
+    let mut peaks = vec![("the load", proc_kb(pid, "VmHWM"))];
 
     // The export: the summary of every city's recommendations in the export round.
     let export = rt.block_on(async {
@@ -365,6 +370,7 @@ fn main() {
             assert_eq!(resp.status(), StatusCode::OK);
             let bytes = resp.bytes().await.unwrap();
             out.push((format, t.elapsed(), bytes.len()));
+            peaks.push((format, proc_kb(pid, "VmHWM")));
         }
         let t = Instant::now();
         let resp = client
@@ -377,6 +383,7 @@ fn main() {
         let rows: usize = v["sections"].as_array().unwrap().iter().map(|s| s["rows"].as_array().unwrap().len()).sum();
         assert_eq!(rows, export_rows, "the export has every recommended application");
         out.push(("json", t.elapsed(), rows));
+        peaks.push(("json", proc_kb(pid, "VmHWM")));
         out
     });
     let peak = proc_kb(pid, "VmHWM");
@@ -440,4 +447,6 @@ fn main() {
         rss_end / 1024,
         peak / 1024
     );
+    let steps: Vec<String> = peaks.iter().map(|(after, kb)| format!("{after} {}", kb / 1024)).collect();
+    println!("| server peak RSS (VmHWM) after each step | {} MiB |", steps.join(" / "));
 }

@@ -939,8 +939,8 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, String> {
 }
 
 /// A summary written as CSV row by row ([`crate::SummarySink`]); see [`summary_csv`].
-pub struct SummaryCsv {
-    w: csv::Writer<Vec<u8>>,
+pub struct SummaryCsv<W: std::io::Write = Vec<u8>> {
+    w: csv::Writer<W>,
     sectioned: bool,
     section: String,
 }
@@ -952,25 +952,32 @@ impl Default for SummaryCsv {
 }
 
 impl SummaryCsv {
-    /// An empty CSV (its BOM).
+    /// An empty CSV in memory (its BOM).
     pub fn new() -> SummaryCsv {
-        SummaryCsv {
-            w: csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes())),
-            sectioned: false,
-            section: String::new(),
-        }
+        SummaryCsv::to(Vec::new()).expect("writing to memory does not fail")
+    }
+}
+
+impl<W: std::io::Write> SummaryCsv<W> {
+    /// A CSV written into `out` as its rows arrive, starting with the BOM.
+    ///
+    /// # Errors
+    /// The writer's, writing the BOM.
+    pub fn to(mut out: W) -> std::io::Result<SummaryCsv<W>> {
+        out.write_all("\u{feff}".as_bytes())?;
+        Ok(SummaryCsv { w: csv::Writer::from_writer(out), sectioned: false, section: String::new() })
     }
 
-    /// The CSV's bytes.
+    /// The writer, every row written into it (for [`SummaryCsv::new`], the CSV's bytes).
     ///
     /// # Errors
     /// The CSV writer's, as text.
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(self) -> Result<W, String> {
         self.w.into_inner().map_err(|e| e.to_string())
     }
 }
 
-impl crate::SummarySink for SummaryCsv {
+impl<W: std::io::Write> crate::SummarySink for SummaryCsv<W> {
     type Error = String;
 
     fn head(&mut self, head: &crate::SummaryHead) -> Result<(), String> {

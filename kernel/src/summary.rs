@@ -254,66 +254,91 @@ impl SummarySink for Summary {
 }
 
 /// A summary written as JSON row by row, in exactly the shape of [`Summary`]'s
-/// serialisation (the API's `format=json`): the bytes grow as rows arrive, the rows
-/// themselves are not kept.
-#[derive(Default)]
-pub struct SummaryJson {
-    out: Vec<u8>,
+/// serialisation (the API's `format=json`), into `W`: bytes in memory by default
+/// ([`SummaryJson::default`]), or any writer ([`SummaryJson::to`]; the HTTP API's
+/// is the response body). The rows themselves are not kept.
+pub struct SummaryJson<W: std::io::Write = Vec<u8>> {
+    out: W,
     /// Rows written in the current section (for the commas).
     rows: usize,
     sections: usize,
 }
 
-impl SummaryJson {
+impl Default for SummaryJson<Vec<u8>> {
+    fn default() -> Self {
+        SummaryJson::to(Vec::new())
+    }
+}
+
+impl SummaryJson<Vec<u8>> {
     /// The JSON document (closing what is open).
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(self) -> Vec<u8> {
+        self.end().expect("writing to memory does not fail")
+    }
+}
+
+impl<W: std::io::Write> SummaryJson<W> {
+    /// A summary written into `out` as its rows arrive.
+    pub fn to(out: W) -> Self {
+        SummaryJson { out, rows: 0, sections: 0 }
+    }
+
+    /// Close what is open and give the writer back.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn end(mut self) -> std::io::Result<W> {
         if self.sections > 0 {
-            self.out.extend_from_slice(b"]}");
+            self.out.write_all(b"]}")?;
         }
-        self.out.extend_from_slice(b"]}");
-        self.out
+        self.out.write_all(b"]}")?;
+        Ok(self.out)
     }
 
     fn put<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), serde_json::Error> {
         serde_json::to_writer(&mut self.out, v)
     }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
+        self.out.write_all(bytes).map_err(serde_json::Error::io)
+    }
 }
 
-impl SummarySink for SummaryJson {
+impl<W: std::io::Write> SummarySink for SummaryJson<W> {
     type Error = serde_json::Error;
 
     fn head(&mut self, h: &SummaryHead) -> Result<(), Self::Error> {
-        self.out.extend_from_slice(b"{\"title\":");
+        self.raw(b"{\"title\":")?;
         self.put(&h.title)?;
-        self.out.extend_from_slice(b",\"round\":");
+        self.raw(b",\"round\":")?;
         self.put(&h.round)?;
-        self.out.extend_from_slice(b",\"level\":");
+        self.raw(b",\"level\":")?;
         self.put(&h.level)?;
-        self.out.extend_from_slice(b",\"scope\":");
+        self.raw(b",\"scope\":")?;
         self.put(&h.scope)?;
-        self.out.extend_from_slice(b",\"columns\":");
+        self.raw(b",\"columns\":")?;
         self.put(&h.columns)?;
-        self.out.extend_from_slice(b",\"sections\":[");
+        self.raw(b",\"sections\":[")?;
         Ok(())
     }
 
     fn section(&mut self, s: &SummarySection) -> Result<(), Self::Error> {
         if self.sections > 0 {
-            self.out.extend_from_slice(b"]},");
+            self.raw(b"]},")?;
         }
         self.sections += 1;
         self.rows = 0;
-        self.out.extend_from_slice(b"{\"id\":");
+        self.raw(b"{\"id\":")?;
         self.put(&s.id)?;
-        self.out.extend_from_slice(b",\"title\":");
+        self.raw(b",\"title\":")?;
         self.put(&s.title)?;
-        self.out.extend_from_slice(b",\"rows\":[");
+        self.raw(b",\"rows\":[")?;
         Ok(())
     }
 
     fn row(&mut self, row: SummaryRow) -> Result<(), Self::Error> {
         if self.rows > 0 {
-            self.out.push(b',');
+            self.raw(b",")?;
         }
         self.rows += 1;
         self.put(&row)

@@ -1855,3 +1855,84 @@ async fn a_round_declares_its_own_channels() {
     bad.channel = "行业协会".into();
     assert!(k.upsert_orgs(&[bad]).is_err());
 }
+
+/// A summary export streams: a table of many pieces arrives whole and equal to the
+/// kernel's own, as JSON and CSV; a client that stops taking it is cut off after
+/// `export_send_timeout` — its body then fails instead of ending short, so a stalled
+/// download never looks like a shorter table — and the server serves on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let wait = std::time::Duration::from_millis(500);
+    let s = server(ApiConfig { export_send_timeout: wait, max_exports: 1, ..Default::default() }).await;
+    const BIG: &str = "er-stream";
+    let k = s.kernel.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut spec: shenbao::RoundSpec =
+            serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+        spec.id = BIG.into();
+        spec.quotas = Some(Vec::new());
+        for c in spec.cities.values_mut() {
+            c.district_review = false;
+            c.district_deadline = None;
+        }
+        k.create_round(spec).unwrap();
+        k.open_round(BIG).unwrap();
+        let orgs: Vec<_> =
+            k.orgs().unwrap().into_iter().filter(|o| o.city.as_deref() == Some("huizhou")).take(3).collect();
+        let ids = k.__bench_fill_round(BIG, "city-review", &orgs, 40_000).unwrap();
+        for batch in ids.chunks(2_000) {
+            let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
+            k.act_batch("huizhou", &batch, &shenbao::ActionRequest::with_opinion("city-recommend", "同意推荐"))
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let table = s.kernel.summary(BIG, shenbao::SummaryLevel::City, Some("huizhou")).unwrap();
+    assert_eq!(table.sections.iter().map(|x| x.rows.len()).sum::<usize>(), 40_000);
+
+    let path = format!("/v1/rounds/{BIG}/summary?level=city");
+    let (st, headers, json) = s.raw("city", &path).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
+    assert!(json.len() > 12 * 64 << 10, "{} bytes: many pieces", json.len());
+    assert_eq!(serde_json::from_slice::<Value>(&json).unwrap(), serde_json::to_value(&table).unwrap());
+    let (st, _, csv) = s.raw("city", &format!("{path}&format=csv")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(csv, shenbao::io::summary_csv(&table).unwrap());
+
+    // A client with a small receive window that stops reading after the headers.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut conn = socket.connect(s.base.trim_start_matches("http://").parse().unwrap()).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        s.tokens["city"]
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 1024];
+    let n = conn.read(&mut head).await.unwrap();
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+    // It holds the one export there may be: another waits its turn.
+    let (st, b) = s.call("city", Method::GET, &format!("{path}&format=csv"), None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
+    assert_eq!(b["details"]["max"], 1);
+    // It stalls; the server goes on answering others.
+    tokio::time::sleep(wait * 6).await;
+    let (st, _) = s.call("city", Method::GET, &format!("/v1/rounds/{BIG}/quotas"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let mut rest = head[..n].to_vec();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), conn.read_to_end(&mut rest)).await;
+    let got = read.expect("the server closed the stalled connection");
+    assert!(
+        got.is_err() || !rest.ends_with(b"\r\n0\r\n\r\n"),
+        "a stalled download must not end like a whole one: {} of {} bytes",
+        rest.len(),
+        json.len()
+    );
+    assert!(rest.len() < json.len(), "cut off: {} of {} bytes", rest.len(), json.len());
+    // Its slot is free again.
+    let (st, _, again) = s.raw("city", &format!("{path}&format=csv")).await;
+    assert_eq!((st, again.len()), (StatusCode::OK, csv.len()));
+}

@@ -93,6 +93,10 @@ pub enum ApiError {
         "同时进行的上传已达 {max} 个，请等待完成后再试 / {max} uploads of this user are already in progress; retry when one finishes"
     )]
     TooManyUploads { max: usize },
+    #[error(
+        "同时进行的汇总表导出已达 {max} 个，请稍后再试 / {max} summary exports are already in progress; retry when one finishes"
+    )]
+    TooManyExports { max: usize },
     #[error(transparent)]
     SignIn(#[from] crate::SignInError),
     /// A change signed in by a session cookie without the session's token in
@@ -165,7 +169,7 @@ impl Classified for ApiError {
             ApiError::SignIn(e) => e.kind(),
             ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
-            ApiError::TooManyUploads { .. } => ErrorKind::Conflict,
+            ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } => ErrorKind::Conflict,
         }
     }
 
@@ -194,6 +198,7 @@ impl Classified for ApiError {
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => "request_timeout",
             ApiError::TooManyUploads { .. } => "too_many_uploads",
+            ApiError::TooManyExports { .. } => "too_many_exports",
         }
     }
 }
@@ -212,9 +217,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooManyUploads { .. } | ApiError::SignIn(crate::SignInError::Throttled { .. }) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ApiError::TooManyUploads { .. }
+            | ApiError::TooManyExports { .. }
+            | ApiError::SignIn(crate::SignInError::Throttled { .. }) => StatusCode::TOO_MANY_REQUESTS,
             _ => status_of(self.kind()),
         }
     }
@@ -243,7 +248,7 @@ impl ApiError {
             ApiError::PageTooLarge { max, .. } => json!({ "max": max }),
             ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),
             ApiError::UploadTooSlow { seconds, min_rate } => json!({ "seconds": seconds, "min_rate": min_rate }),
-            ApiError::TooManyUploads { max } => json!({ "max": max }),
+            ApiError::TooManyUploads { max } | ApiError::TooManyExports { max } => json!({ "max": max }),
             ApiError::SignIn(crate::SignInError::Throttled { retry_after_secs }) => {
                 json!({ "retry_after_secs": retry_after_secs })
             }

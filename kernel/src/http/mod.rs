@@ -71,6 +71,19 @@ pub struct ApiConfig {
     /// Longest wait for the next piece of a request body; the request is answered
     /// `408 request_timeout` (and a partial upload removed) after it.
     pub body_read_timeout: std::time::Duration,
+    /// Longest wait for a client to take the next piece (64 KiB) of a summary export
+    /// it is downloading; the export then stops and the connection is closed without
+    /// the body's end, so a stalled client cannot hold a worker thread and a read
+    /// transaction.
+    pub export_send_timeout: std::time::Duration,
+    /// Longest a summary export may take from its request to its last byte; a download
+    /// still running then is cut off like a stalled one (a client taking a piece just
+    /// before each `export_send_timeout` cannot hold an export for hours).
+    pub max_export_time: std::time::Duration,
+    /// Summary exports in progress at once, server-wide: each holds a worker thread, a
+    /// read transaction and, while it reads, the table's sort keys and cells (tens of
+    /// MiB for 100k rows); more answer `429 too_many_exports`.
+    pub max_exports: usize,
     /// Connections served at once; further clients wait to be accepted.
     pub max_connections: usize,
     /// Connections one client address (IP) may hold at once; a further one from it is
@@ -107,6 +120,9 @@ impl Default for ApiConfig {
             idempotency_secret_window: std::time::Duration::from_secs(60),
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
+            export_send_timeout: std::time::Duration::from_secs(60),
+            max_export_time: std::time::Duration::from_secs(15 * 60),
+            max_exports: 4,
             max_connections: 1024,
             max_connections_per_client: 256,
             min_upload_rate: 16 << 10,
@@ -124,12 +140,14 @@ pub struct Api {
     pub config: Arc<ApiConfig>,
     /// Uploads in progress, by user.
     uploads: Counts<String>,
+    /// Summary exports in progress (one key: they are counted server-wide).
+    exports: Counts<()>,
 }
 
 /// The API as an axum router (state included): mount it, or serve it with [`serve_on`]
 /// (which adds the header timeout and the connection cap).
 pub fn router(kernel: Arc<Kernel>, config: ApiConfig) -> Router {
-    routes::build(Api { kernel, config: Arc::new(config), uploads: Default::default() })
+    routes::build(Api { kernel, config: Arc::new(config), uploads: Default::default(), exports: Default::default() })
 }
 
 /// Serve the API on `addr` until Ctrl-C.

@@ -800,80 +800,211 @@ fn summary_scope(k: &Kernel, u: &User, level: SummaryLevel, asked: Option<String
     )
 }
 
+/// What a summary export's worker hands the response: the file's name and type
+/// once the caller may have it, then the bytes as they are written, or why it stopped.
+enum Piece {
+    Head { stem: String, format: &'static str },
+    Bytes(axum::body::Bytes),
+    Failed(ApiError),
+}
+
+/// Bytes a summary export sends in one piece (the last may be shorter).
+const EXPORT_PIECE: usize = 64 << 10;
+
+/// The response body of a summary export, written on a worker thread: each
+/// [`EXPORT_PIECE`] goes to the client as it fills, at most 4 pieces ahead of what
+/// the client has taken, so the export's file is never whole in the server's memory.
+/// A client gone or taking no piece for `wait` stops the export (its reading ends,
+/// its thread and read transaction are freed).
+struct PieceWriter {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Piece>,
+    rt: tokio::runtime::Handle,
+    wait: std::time::Duration,
+    /// The whole export's end ([`super::ApiConfig::max_export_time`]).
+    deadline: std::time::Instant,
+}
+
+impl PieceWriter {
+    fn send(&mut self, piece: Piece) -> std::io::Result<()> {
+        use tokio::sync::mpsc::error::SendTimeoutError;
+        let left = self.deadline.saturating_duration_since(std::time::Instant::now());
+        match self.rt.block_on(self.tx.send_timeout(piece, self.wait.min(left))) {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Timeout(_)) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                if left <= self.wait {
+                    "the download took longer than the server allows an export".to_string()
+                } else {
+                    format!("the client took nothing for {} s", self.wait.as_secs())
+                },
+            )),
+            Err(SendTimeoutError::Closed(_)) => {
+                Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+            }
+        }
+    }
+
+    /// Send what is buffered (the last piece).
+    fn end(mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.buf);
+        self.send(Piece::Bytes(rest.into()))
+    }
+}
+
+impl std::io::Write for PieceWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= EXPORT_PIECE {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(EXPORT_PIECE + 1024));
+            self.send(Piece::Bytes(full.into()))?;
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `GET /v1/rounds/{round}/summary`: the checks (caller, level, format, scope) answer
+/// as errors; the table then streams ([`PieceWriter`]) — a failure before its first
+/// bytes is an error answer, a later one ends the connection without the body's end.
 async fn summary(
     State(api): State<Api>,
     h: HeaderMap,
     Path(round): Path<String>,
     q: Result<Query<SummaryQuery>, QueryRejection>,
 ) -> Response {
-    let result = blocking(move || {
-        let k = &*api.kernel;
-        let u = caller(k, &h, false)?;
-        let q = query_of(q)?;
-        let level = q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
-        k.round(&round)?;
-        let scope = summary_scope(k, &u, level, q.scope.clone())?;
-        let name = level.file_stem(&round, scope.as_deref());
-        // Each format's writer takes the rows as the kernel reads them: the table
-        // itself is never built (a 100k-row export holds only the file it writes).
-        fn write<S: crate::SummarySink>(
-            k: &Kernel,
-            round: &str,
-            level: SummaryLevel,
-            scope: Option<&str>,
-            mut sink: S,
-        ) -> Result<S, ApiError>
-        where
-            S::Error: std::fmt::Display,
-        {
-            k.summary_to(round, level, scope, &mut sink).map_err(|e| match e {
-                crate::SummaryError::Read(e) => ApiError::from(e),
-                crate::SummaryError::Write(e) => ApiError::Internal(e.to_string()),
-            })?;
-            Ok(sink)
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(4);
+    let rt = tokio::runtime::Handle::current();
+    let wait = api.config.export_send_timeout;
+    let deadline = std::time::Instant::now() + api.config.max_export_time;
+    let failed = tx.clone();
+    // Set when the whole table was handed over: the body ends cleanly only then (a
+    // worker that stopped with its failure unsent must not look like a short table).
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = done.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let run = || -> Result<(), ApiError> {
+            let k = &*api.kernel;
+            let u = caller(k, &h, false)?;
+            let q = query_of(q)?;
+            let level =
+                q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
+            let format = match q.format.as_deref().unwrap_or("json") {
+                "json" => "json",
+                "csv" => "csv",
+                "xlsx" => "xlsx",
+                other => return Err(ApiError::Invalid(format!("format {other:?} is not json, csv or xlsx"))),
+            };
+            k.round(&round)?;
+            let scope = summary_scope(k, &u, level, q.scope.clone())?;
+            let scope = scope.as_deref();
+            // Exports are counted server-wide, once the caller may export; the slot is
+            // given back when this ends (the table sent, or the download cut off).
+            let max = api.config.max_exports;
+            let _slot = super::Slot::take(&api.exports, (), max).ok_or(ApiError::TooManyExports { max })?;
+            let mut out = PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE + 1024), tx, rt, wait, deadline };
+            out.send(Piece::Head { stem: level.file_stem(&round, scope), format })
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            // Each format's writer takes the rows as the kernel reads them: the table
+            // itself is never built, and CSV and JSON leave as they are written.
+            fn write<S: crate::SummarySink>(
+                k: &Kernel,
+                round: &str,
+                level: SummaryLevel,
+                scope: Option<&str>,
+                mut sink: S,
+            ) -> Result<S, ApiError>
+            where
+                S::Error: std::fmt::Display,
+            {
+                k.summary_to(round, level, scope, &mut sink).map_err(|e| match e {
+                    crate::SummaryError::Read(e) => ApiError::from(e),
+                    crate::SummaryError::Write(e) => ApiError::Internal(e.to_string()),
+                })?;
+                Ok(sink)
+            }
+            let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+            let out = match format {
+                "json" => {
+                    write(k, &round, level, scope, crate::SummaryJson::to(out))?.end().map_err(|e| internal(&e))?
+                }
+                "csv" => write(k, &round, level, scope, crate::io::SummaryCsv::to(out).map_err(|e| internal(&e))?)?
+                    .finish()
+                    .map_err(|e| internal(&e))?,
+                _ => {
+                    // A workbook is a zip, written whole at its end (a few MiB for 100k rows).
+                    let xlsx = crate::io::SummaryXlsx::new().map_err(|e| internal(&e))?;
+                    let bytes = write(k, &round, level, scope, xlsx)?.finish().map_err(|e| internal(&e))?;
+                    let mut out = out;
+                    std::io::Write::write_all(&mut out, &bytes).map_err(|e| internal(&e))?;
+                    out
+                }
+            };
+            out.end().map_err(|e| internal(&e))
+        };
+        match run() {
+            Ok(()) => finished.store(true, std::sync::atomic::Ordering::Release),
+            // Not waiting: a client that takes nothing learns it from the body's end.
+            Err(e) => drop(failed.try_send(Piece::Failed(e))),
         }
-        let scope = scope.as_deref();
-        Ok(match q.format.as_deref().unwrap_or("json") {
-            "json" => {
-                let bytes = write(k, &round, level, scope, crate::SummaryJson::default())?.finish();
-                ([(header::CONTENT_TYPE, "application/json".to_string())], bytes).into_response()
+    });
+    let head = match rx.recv().await {
+        Some(Piece::Head { stem, format }) => (stem, format),
+        Some(Piece::Failed(e)) => return e.into_response(),
+        Some(Piece::Bytes(_)) | None => {
+            return match worker.await {
+                Err(e) => ApiError::Internal(format!("worker failed: {e}")).into_response(),
+                Ok(()) => ApiError::Internal("the export ended before it began".into()).into_response(),
+            };
+        }
+    };
+    // The first bytes, or the failure before them (answered as an error).
+    let first = match rx.recv().await {
+        Some(Piece::Bytes(b)) => b,
+        Some(Piece::Failed(e)) => return e.into_response(),
+        Some(Piece::Head { .. }) | None => {
+            return match worker.await {
+                Err(e) => ApiError::Internal(format!("worker failed: {e}")).into_response(),
+                Ok(()) => ApiError::Internal("the export ended without its table".into()).into_response(),
+            };
+        }
+    };
+    let (stem, format) = head;
+    let content_type = match format {
+        "json" => "application/json",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    let rest = futures_util::stream::unfold(Some(rx), move |rx| {
+        let done = done.clone();
+        async move {
+            let mut rx = rx?;
+            let fail = |why: String| Some((Err(std::io::Error::other(why)), None));
+            match rx.recv().await {
+                Some(Piece::Bytes(b)) => Some((Ok(b), Some(rx))),
+                Some(Piece::Failed(e)) => fail(e.to_string()),
+                Some(Piece::Head { .. }) => fail("a second head".into()),
+                None if done.load(std::sync::atomic::Ordering::Acquire) => None,
+                None => fail("the export stopped".into()),
             }
-            "csv" => {
-                let bytes = write(k, &round, level, scope, crate::io::SummaryCsv::new())?
-                    .finish()
-                    .map_err(ApiError::Internal)?;
-                let disp = attachment_disposition(&format!("{name}.csv"));
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                        (header::CONTENT_DISPOSITION, disp),
-                    ],
-                    bytes,
-                )
-                    .into_response()
-            }
-            "xlsx" => {
-                let bytes = write(k, &round, level, scope, crate::io::SummaryXlsx::new().map_err(ApiError::Internal)?)?
-                    .finish()
-                    .map_err(ApiError::Internal)?;
-                let disp = attachment_disposition(&format!("{name}.xlsx"));
-                (
-                    [
-                        (
-                            header::CONTENT_TYPE,
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                        ),
-                        (header::CONTENT_DISPOSITION, disp),
-                    ],
-                    bytes,
-                )
-                    .into_response()
-            }
-            other => return Err(ApiError::Invalid(format!("format {other:?} is not json, csv or xlsx"))),
-        })
-    })
-    .await;
-    result.unwrap_or_else(|e| e.into_response())
+        }
+    });
+    let body = Body::from_stream(futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+        rest,
+    ));
+    let mut headers = vec![(header::CONTENT_TYPE, content_type.to_string())];
+    if format != "json" {
+        headers.push((header::CONTENT_DISPOSITION, attachment_disposition(&format!("{stem}.{format}"))));
+    }
+    let mut response = body.into_response();
+    for (name, value) in headers {
+        response.headers_mut().insert(name, value.parse().expect("a header value"));
+    }
+    response
 }
 
 async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
@@ -1335,4 +1466,58 @@ async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<String>)
         value(&k.replay(i)?)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EXPORT_PIECE, Piece, PieceWriter};
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    /// A writer whose client never takes a piece: a full channel of one.
+    fn stalled(
+        wait: Duration,
+        total: Duration,
+    ) -> (PieceWriter, tokio::sync::mpsc::Receiver<Piece>, tokio::runtime::Runtime) {
+        // Multi-thread, as the server's: its workers drive the timer a blocked writer waits on.
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_time().build().unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.try_send(Piece::Bytes(Vec::new().into())).unwrap();
+        let w = PieceWriter { buf: Vec::new(), tx, rt: rt.handle().clone(), wait, deadline: Instant::now() + total };
+        (w, rx, rt)
+    }
+
+    #[test]
+    fn a_piece_nobody_takes_stops_the_export_after_the_wait() {
+        let (mut w, _rx, _rt) = stalled(Duration::from_millis(100), Duration::from_secs(600));
+        let t = Instant::now();
+        let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains("took nothing"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(60));
+    }
+
+    #[test]
+    fn an_export_past_its_time_stops_though_each_wait_is_longer() {
+        let (mut w, _rx, _rt) = stalled(Duration::from_secs(600), Duration::from_millis(100));
+        let t = Instant::now();
+        let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains("longer than the server allows"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(60), "the export's deadline, not the piece's wait");
+    }
+
+    #[test]
+    fn a_client_gone_stops_the_export_at_once() {
+        let (mut w, rx, _rt) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        drop(rx);
+        let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        // Below a piece nothing is sent; the rest goes at the end.
+        let (mut w, mut rx, _rt) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        w.write_all(b"abc").unwrap();
+        rx.try_recv().unwrap();
+        std::thread::spawn(move || w.end()).join().unwrap().unwrap();
+        assert!(matches!(rx.try_recv(), Ok(Piece::Bytes(b)) if &b[..] == b"abc"));
+    }
 }
