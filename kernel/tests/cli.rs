@@ -159,6 +159,11 @@ fn demo_runs_all_three_programs_and_its_report_holds() {
     let got: Vec<(u32, String)> = rows[2..].iter().map(|r| (r[0].parse().unwrap(), r[2].clone())).collect();
     assert_eq!(got, expected);
     assert_eq!(got.len(), 8);
+    // A choice on the form shows its label: 申报类别 is 工厂类, not `factory`.
+    let categories = ["新技术类", "工厂类", "载体类", "园区类", "网络类", "平台类", "安全类"];
+    for r in &rows[2..] {
+        assert!(categories.contains(&r[3].as_str()), "申报类别 {:?}", r[3]);
+    }
 
     // The eco-partner province table keeps the seed's two sections.
     let eco = read_xlsx(&dir.path().join("exports/eco-2024-province.xlsx"));

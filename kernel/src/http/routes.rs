@@ -811,37 +811,67 @@ enum Piece {
 /// Bytes a summary export sends in one piece (the last may be shorter).
 const EXPORT_PIECE: usize = 64 << 10;
 
-/// The response body of a summary export, written on a worker thread: each
-/// [`EXPORT_PIECE`] goes to the client as it fills, at most 4 pieces ahead of what
-/// the client has taken, so the export's file is never whole in the server's memory.
-/// A client gone or taking no piece for `wait` stops the export (its reading ends,
-/// its thread and read transaction are freed).
+/// Pieces of a summary export between its worker and the client.
+const EXPORT_PIECES_AHEAD: usize = 4;
+
+/// The worker's side of a summary export's body: each [`EXPORT_PIECE`] goes to the
+/// client as it fills, at most [`EXPORT_PIECES_AHEAD`] ahead of what the client has
+/// taken, so the export's file is never whole in the server's memory. A client gone,
+/// taking no piece for `wait`, or still downloading at `deadline` stops the export
+/// (its reading ends, its thread, read transaction and slot are freed).
+///
+/// It waits with the standard library (`try_send`, then `park_timeout` until the
+/// body unparks it on taking a piece), not tokio's timer: the timeouts hold on any
+/// runtime an embedder mounts the router on.
 struct PieceWriter {
     buf: Vec<u8>,
     tx: tokio::sync::mpsc::Sender<Piece>,
-    rt: tokio::runtime::Handle,
+    /// Where the body finds this worker to unpark it.
+    worker: std::sync::Arc<std::sync::OnceLock<std::thread::Thread>>,
     wait: std::time::Duration,
-    /// The whole export's end ([`super::ApiConfig::max_export_time`]).
-    deadline: std::time::Instant,
+    /// The whole export's end ([`super::ApiConfig::max_export_time`]); `None`: none.
+    deadline: Option<std::time::Instant>,
 }
 
 impl PieceWriter {
+    fn new(
+        tx: tokio::sync::mpsc::Sender<Piece>,
+        worker: std::sync::Arc<std::sync::OnceLock<std::thread::Thread>>,
+        wait: std::time::Duration,
+        deadline: Option<std::time::Instant>,
+    ) -> PieceWriter {
+        let _ = worker.set(std::thread::current());
+        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline }
+    }
+
     fn send(&mut self, piece: Piece) -> std::io::Result<()> {
-        use tokio::sync::mpsc::error::SendTimeoutError;
-        let left = self.deadline.saturating_duration_since(std::time::Instant::now());
-        match self.rt.block_on(self.tx.send_timeout(piece, self.wait.min(left))) {
-            Ok(()) => Ok(()),
-            Err(SendTimeoutError::Timeout(_)) => Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                if left <= self.wait {
-                    "the download took longer than the server allows an export".to_string()
-                } else {
-                    format!("the client took nothing for {} s", self.wait.as_secs())
-                },
-            )),
-            Err(SendTimeoutError::Closed(_)) => {
-                Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+        use std::io::{Error, ErrorKind};
+        use tokio::sync::mpsc::error::TrySendError;
+        debug_assert!(self.worker.get().is_some_and(|t| t.id() == std::thread::current().id()));
+        let now = std::time::Instant::now();
+        let late = || Error::new(ErrorKind::TimedOut, "the download took longer than the server allows an export");
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Err(late());
+        }
+        let stall = now + self.wait;
+        let mut piece = piece;
+        loop {
+            match self.tx.try_send(piece) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(_)) => return Err(Error::new(ErrorKind::BrokenPipe, "the client went away")),
+                Err(TrySendError::Full(p)) => piece = p,
             }
+            let now = std::time::Instant::now();
+            if self.deadline.is_some_and(|d| now >= d) {
+                return Err(late());
+            }
+            if now >= stall {
+                let why = format!("the client took nothing for {} s", self.wait.as_secs());
+                return Err(Error::new(ErrorKind::TimedOut, why));
+            }
+            // Unparked when the body takes a piece (a wake-up before this park is kept).
+            let until = self.deadline.map_or(stall, |d| d.min(stall));
+            std::thread::park_timeout(until - now);
         }
     }
 
@@ -850,16 +880,32 @@ impl PieceWriter {
         let rest = std::mem::take(&mut self.buf);
         self.send(Piece::Bytes(rest.into()))
     }
+
+    /// A file made whole elsewhere (a workbook), sent in pieces without copying.
+    fn send_whole(&mut self, bytes: Vec<u8>) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            self.send(Piece::Bytes(rest.into()))?;
+        }
+        let mut bytes = axum::body::Bytes::from(bytes);
+        while !bytes.is_empty() {
+            let piece = bytes.split_to(bytes.len().min(EXPORT_PIECE));
+            self.send(Piece::Bytes(piece))?;
+        }
+        Ok(())
+    }
 }
 
 impl std::io::Write for PieceWriter {
+    /// Takes at most what fills the current piece (so pieces stay [`EXPORT_PIECE`]).
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        if self.buf.len() >= EXPORT_PIECE {
-            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(EXPORT_PIECE + 1024));
+        let n = b.len().min(EXPORT_PIECE - self.buf.len());
+        self.buf.extend_from_slice(&b[..n]);
+        if self.buf.len() == EXPORT_PIECE {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(EXPORT_PIECE));
             self.send(Piece::Bytes(full.into()))?;
         }
-        Ok(b.len())
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -867,19 +913,24 @@ impl std::io::Write for PieceWriter {
     }
 }
 
-/// `GET /v1/rounds/{round}/summary`: the checks (caller, level, format, scope) answer
-/// as errors; the table then streams ([`PieceWriter`]) — a failure before its first
-/// bytes is an error answer, a later one ends the connection without the body's end.
+/// `GET /v1/rounds/{round}/summary`: the checks (caller, level, format, scope, the
+/// export slot) answer as errors; the table then streams ([`PieceWriter`]) — a
+/// failure before its first bytes is an error answer, a later one ends the
+/// connection without the body's end (and is logged). An HTTP/1.0 client, whose
+/// body can end only by the connection closing (a cut-off would read as a whole
+/// shorter file), gets the file whole with its `Content-Length` instead.
 async fn summary(
     State(api): State<Api>,
+    version: axum::http::Version,
     h: HeaderMap,
     Path(round): Path<String>,
     q: Result<Query<SummaryQuery>, QueryRejection>,
 ) -> Response {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(4);
-    let rt = tokio::runtime::Handle::current();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(EXPORT_PIECES_AHEAD);
     let wait = api.config.export_send_timeout;
-    let deadline = std::time::Instant::now() + api.config.max_export_time;
+    let deadline = std::time::Instant::now().checked_add(api.config.max_export_time);
+    let worker_thread = std::sync::Arc::new(std::sync::OnceLock::<std::thread::Thread>::new());
+    let waker = worker_thread.clone();
     let failed = tx.clone();
     // Set when the whole table was handed over: the body ends cleanly only then (a
     // worker that stopped with its failure unsent must not look like a short table).
@@ -901,11 +952,14 @@ async fn summary(
             k.round(&round)?;
             let scope = summary_scope(k, &u, level, q.scope.clone())?;
             let scope = scope.as_deref();
+            let mut out = PieceWriter::new(tx, worker_thread, wait, deadline);
+            if out.tx.is_closed() {
+                return Ok(()); // the client left while waiting: no slot, no reading
+            }
             // Exports are counted server-wide, once the caller may export; the slot is
             // given back when this ends (the table sent, or the download cut off).
             let max = api.config.max_exports;
             let _slot = super::Slot::take(&api.exports, (), max).ok_or(ApiError::TooManyExports { max })?;
-            let mut out = PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE + 1024), tx, rt, wait, deadline };
             out.send(Piece::Head { stem: level.file_stem(&round, scope), format })
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             // Each format's writer takes the rows as the kernel reads them: the table
@@ -935,11 +989,11 @@ async fn summary(
                     .finish()
                     .map_err(|e| internal(&e))?,
                 _ => {
-                    // A workbook is a zip, written whole at its end (a few MiB for 100k rows).
+                    // A workbook is a zip, made whole at its end (3.2 MiB for 100k rows).
                     let xlsx = crate::io::SummaryXlsx::new().map_err(|e| internal(&e))?;
                     let bytes = write(k, &round, level, scope, xlsx)?.finish().map_err(|e| internal(&e))?;
                     let mut out = out;
-                    std::io::Write::write_all(&mut out, &bytes).map_err(|e| internal(&e))?;
+                    out.send_whole(bytes).map_err(|e| internal(&e))?;
                     out
                 }
             };
@@ -947,10 +1001,22 @@ async fn summary(
         };
         match run() {
             Ok(()) => finished.store(true, std::sync::atomic::Ordering::Release),
-            // Not waiting: a client that takes nothing learns it from the body's end.
-            Err(e) => drop(failed.try_send(Piece::Failed(e))),
+            Err(e) => {
+                // After the headers nobody else can tell of a server's failure.
+                if e.status().is_server_error() {
+                    eprintln!("shenbao serve: summary of {round}: {e}");
+                }
+                // Not waiting: a client that takes nothing learns it from the body's end.
+                drop(failed.try_send(Piece::Failed(e)));
+            }
         }
     });
+    // Taking a piece makes room: the worker waiting for it goes on.
+    let unpark = move || {
+        if let Some(t) = waker.get() {
+            t.unpark();
+        }
+    };
     let head = match rx.recv().await {
         Some(Piece::Head { stem, format }) => (stem, format),
         Some(Piece::Failed(e)) => return e.into_response(),
@@ -961,6 +1027,7 @@ async fn summary(
             };
         }
     };
+    unpark();
     // The first bytes, or the failure before them (answered as an error).
     let first = match rx.recv().await {
         Some(Piece::Bytes(b)) => b,
@@ -972,37 +1039,54 @@ async fn summary(
             };
         }
     };
+    unpark();
     let (stem, format) = head;
     let content_type = match format {
         "json" => "application/json",
         "csv" => "text/csv; charset=utf-8",
         _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     };
-    let rest = futures_util::stream::unfold(Some(rx), move |rx| {
-        let done = done.clone();
-        async move {
-            let mut rx = rx?;
-            let fail = |why: String| Some((Err(std::io::Error::other(why)), None));
+    let mut response = if version < axum::http::Version::HTTP_11 {
+        // The whole file, then its length: a failure is still an error answer.
+        let mut whole = first.to_vec();
+        loop {
             match rx.recv().await {
-                Some(Piece::Bytes(b)) => Some((Ok(b), Some(rx))),
-                Some(Piece::Failed(e)) => fail(e.to_string()),
-                Some(Piece::Head { .. }) => fail("a second head".into()),
-                None if done.load(std::sync::atomic::Ordering::Acquire) => None,
-                None => fail("the export stopped".into()),
+                Some(Piece::Bytes(b)) => whole.extend_from_slice(&b),
+                Some(Piece::Failed(e)) => return e.into_response(),
+                Some(Piece::Head { .. }) => return ApiError::Internal("a second head".into()).into_response(),
+                None if done.load(std::sync::atomic::Ordering::Acquire) => break,
+                None => return ApiError::Internal("the export stopped".into()).into_response(),
             }
+            unpark();
         }
-    });
-    let body = Body::from_stream(futures_util::StreamExt::chain(
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
-        rest,
-    ));
-    let mut headers = vec![(header::CONTENT_TYPE, content_type.to_string())];
+        Body::from(whole).into_response()
+    } else {
+        let rest = futures_util::stream::unfold(Some(rx), move |rx| {
+            let (done, unpark) = (done.clone(), unpark.clone());
+            async move {
+                let mut rx = rx?;
+                let fail = |why: String| Some((Err(std::io::Error::other(why)), None));
+                let next = rx.recv().await;
+                unpark();
+                match next {
+                    Some(Piece::Bytes(b)) => Some((Ok(b), Some(rx))),
+                    Some(Piece::Failed(e)) => fail(e.to_string()),
+                    Some(Piece::Head { .. }) => fail("a second head".into()),
+                    None if done.load(std::sync::atomic::Ordering::Acquire) => None,
+                    None => fail("the export stopped".into()),
+                }
+            }
+        });
+        Body::from_stream(futures_util::StreamExt::chain(
+            futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+            rest,
+        ))
+        .into_response()
+    };
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     if format != "json" {
-        headers.push((header::CONTENT_DISPOSITION, attachment_disposition(&format!("{stem}.{format}"))));
-    }
-    let mut response = body.into_response();
-    for (name, value) in headers {
-        response.headers_mut().insert(name, value.parse().expect("a header value"));
+        let disp = attachment_disposition(&format!("{stem}.{format}"));
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, disp.parse().expect("an ASCII header value"));
     }
     response
 }
@@ -1474,50 +1558,84 @@ mod tests {
     use std::io::Write;
     use std::time::{Duration, Instant};
 
-    /// A writer whose client never takes a piece: a full channel of one.
-    fn stalled(
-        wait: Duration,
-        total: Duration,
-    ) -> (PieceWriter, tokio::sync::mpsc::Receiver<Piece>, tokio::runtime::Runtime) {
-        // Multi-thread, as the server's: its workers drive the timer a blocked writer waits on.
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_time().build().unwrap();
+    /// A writer (on this thread) whose client never takes a piece: a full channel of one.
+    fn stalled(wait: Duration, total: Duration) -> (PieceWriter, tokio::sync::mpsc::Receiver<Piece>) {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         tx.try_send(Piece::Bytes(Vec::new().into())).unwrap();
-        let w = PieceWriter { buf: Vec::new(), tx, rt: rt.handle().clone(), wait, deadline: Instant::now() + total };
-        (w, rx, rt)
+        let worker = std::sync::Arc::new(std::sync::OnceLock::new());
+        (PieceWriter::new(tx, worker, wait, Instant::now().checked_add(total)), rx)
     }
 
     #[test]
     fn a_piece_nobody_takes_stops_the_export_after_the_wait() {
-        let (mut w, _rx, _rt) = stalled(Duration::from_millis(100), Duration::from_secs(600));
+        let (mut w, _rx) = stalled(Duration::from_millis(100), Duration::from_secs(600));
         let t = Instant::now();
         let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
         assert!(e.to_string().contains("took nothing"), "{e}");
-        assert!(t.elapsed() < Duration::from_secs(60));
+        assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_secs(30));
     }
 
     #[test]
     fn an_export_past_its_time_stops_though_each_wait_is_longer() {
-        let (mut w, _rx, _rt) = stalled(Duration::from_secs(600), Duration::from_millis(100));
+        let (mut w, _rx) = stalled(Duration::from_secs(600), Duration::from_millis(100));
         let t = Instant::now();
         let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
         assert!(e.to_string().contains("longer than the server allows"), "{e}");
-        assert!(t.elapsed() < Duration::from_secs(60), "the export's deadline, not the piece's wait");
+        assert!(t.elapsed() < Duration::from_secs(30), "the export's deadline, not the piece's wait");
+        // Past the deadline even a piece there is room for is refused.
+        let (tx, _rx) = tokio::sync::mpsc::channel(8);
+        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), Some(Instant::now()));
+        assert_eq!(w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+        // A limit too far to count is none.
+        let (tx, _rx) = tokio::sync::mpsc::channel(8);
+        let none = Instant::now().checked_add(Duration::MAX);
+        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), none);
+        w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap();
     }
 
     #[test]
     fn a_client_gone_stops_the_export_at_once() {
-        let (mut w, rx, _rt) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        let (mut w, rx) = stalled(Duration::from_secs(600), Duration::from_secs(600));
         drop(rx);
+        let t = Instant::now();
         let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
-        // Below a piece nothing is sent; the rest goes at the end.
-        let (mut w, mut rx, _rt) = stalled(Duration::from_secs(600), Duration::from_secs(600));
-        w.write_all(b"abc").unwrap();
-        rx.try_recv().unwrap();
-        std::thread::spawn(move || w.end()).join().unwrap().unwrap();
-        assert!(matches!(rx.try_recv(), Ok(Piece::Bytes(b)) if &b[..] == b"abc"));
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+
+    /// Pieces are whole pieces whatever the writes; a waiting writer goes on as soon as
+    /// the body takes one (unparked), not at its timeout.
+    #[test]
+    fn pieces_are_whole_and_a_taken_piece_wakes_the_writer() {
+        let (mut w, mut rx) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        let worker = w.worker.clone();
+        let taker = std::thread::spawn(move || {
+            let mut sizes = Vec::new();
+            while let Some(p) = rx.blocking_recv() {
+                if let Piece::Bytes(b) = p {
+                    sizes.push(b.len());
+                }
+                if let Some(t) = worker.get() {
+                    t.unpark();
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            sizes
+        });
+        let t = Instant::now();
+        for _ in 0..10 {
+            w.write_all(&vec![b'x'; EXPORT_PIECE / 3 + 7]).unwrap();
+        }
+        w.send_whole(vec![b'y'; 2 * EXPORT_PIECE + 1]).unwrap();
+        w.end().unwrap();
+        let sizes = taker.join().unwrap();
+        assert!(t.elapsed() < Duration::from_secs(30));
+        let total = 10 * (EXPORT_PIECE / 3 + 7) + 2 * EXPORT_PIECE + 1;
+        assert_eq!(sizes.iter().sum::<usize>(), total);
+        assert_eq!(sizes[0], 0, "the piece that was waiting");
+        assert!(sizes.iter().all(|&n| n <= EXPORT_PIECE), "{sizes:?}");
+        assert_eq!(sizes[1..4], [EXPORT_PIECE; 3]);
     }
 }

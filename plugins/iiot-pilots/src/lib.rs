@@ -106,6 +106,43 @@ pub struct RoundConfig {
 
 // ---------------------------------------------------------------- the form
 
+// The seven categories of pilot projects (MIIT 一; `CATEGORIES` by id): a choice on
+// the form, shown by its label in the summary table. (Not a doc comment: the form's
+// schema would carry it to applicants.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProjectCategory {
+    /// 新技术类
+    NewTechnology,
+    /// 工厂类
+    Factory,
+    /// 载体类
+    Carrier,
+    /// 园区类
+    Park,
+    /// 网络类
+    Network,
+    /// 平台类
+    Platform,
+    /// 安全类
+    Security,
+}
+
+impl ProjectCategory {
+    /// Its id, as [`CATEGORIES`] and the round's directions name it.
+    pub fn id(self) -> &'static str {
+        match self {
+            ProjectCategory::NewTechnology => "new-technology",
+            ProjectCategory::Factory => "factory",
+            ProjectCategory::Carrier => "carrier",
+            ProjectCategory::Park => "park",
+            ProjectCategory::Network => "network",
+            ProjectCategory::Platform => "platform",
+            ProjectCategory::Security => "security",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApplicantKind {
@@ -194,8 +231,9 @@ pub struct ProjectForm {
     #[schemars(description = "同一项目不得重复申报，请使用项目的正式名称")]
     #[schemars(title = "项目名称", length(min = 1, max = 100), extend("x-project-key" = true, "x-public" = true))]
     pub project_name: String,
-    #[schemars(title = "申报类别", length(max = 100))]
-    pub category: String,
+    /// 须与所选申报方向的类别一致
+    #[schemars(title = "申报类别")]
+    pub category: ProjectCategory,
     #[schemars(title = "申报主体类型")]
     pub applicant_kind: ApplicantKind,
     #[schemars(title = "建设状态")]
@@ -538,18 +576,19 @@ impl Program for IiotPilots {
         c.ensure(
             "iiot.project.direction-matches-category",
             "$.category",
-            my_category.as_deref() == Some(f.category.as_str()),
+            my_category.as_deref() == Some(f.category.id()),
             || {
                 msg(
                     format!(
                         "申报书所填类别“{}”与方向“{}”的类别“{}”不一致",
-                        category_zh(&f.category),
+                        category_zh(f.category.id()),
                         direction_name(&direction),
                         my_category.as_deref().map_or("未知", category_zh)
                     ),
                     format!(
                         "the form's category {:?} differs from direction {direction:?}'s ({:?})",
-                        f.category, my_category
+                        f.category.id(),
+                        my_category
                     ),
                 )
             },
@@ -755,6 +794,31 @@ shenbao_sdk::export_program!(IiotPilots);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The form's choice is the seven categories, each stored as its id and labelled
+    /// with its Chinese name (what the summary table shows).
+    #[test]
+    fn the_form_offers_the_seven_categories_by_name() {
+        let all = [
+            ProjectCategory::NewTechnology,
+            ProjectCategory::Factory,
+            ProjectCategory::Carrier,
+            ProjectCategory::Park,
+            ProjectCategory::Network,
+            ProjectCategory::Platform,
+            ProjectCategory::Security,
+        ];
+        assert_eq!(all.map(|c| c.id()).to_vec(), CATEGORIES.iter().map(|c| c.0).collect::<Vec<_>>());
+        let schema: serde_json::Value = serde_json::from_str(&shenbao_sdk::form_schema::<ProjectForm>()).unwrap();
+        let text = schema.to_string();
+        for (c, (id, zh, ..)) in all.iter().zip(CATEGORIES) {
+            assert_eq!(serde_json::to_value(c).unwrap(), *id);
+            assert!(
+                text.contains(&format!("\"const\":\"{id}\"")) && text.contains(&format!("\"title\":\"{zh}\"")),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn manifest_and_categories() {
