@@ -125,6 +125,11 @@ fn demo_runs_all_three_programs_and_its_report_holds() {
     // Eco-partners and enabling resources: withdraw, return and resubmit, the objection.
     for p in &programs[1..] {
         let events: Vec<&str> = p["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+        // What people read is Chinese with the English beside it.
+        for e in &events {
+            let zh = e.split(" / ").next().unwrap();
+            assert!(e.contains(" / ") && zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{e}");
+        }
         for needle in ["withdrew", "resubmitted", "did not recommend", "objections_open", "resolved"] {
             assert!(events.iter().any(|e| e.contains(needle)), "{}: no {needle:?} in {events:?}", p["program"]);
         }

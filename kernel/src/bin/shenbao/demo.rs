@@ -92,6 +92,9 @@ pub struct ProgramReport {
     pub recommended_by_city: Vec<CityLine>,
     /// Final stage → number of applications.
     pub outcomes: BTreeMap<String, usize>,
+    /// Stage id → its Chinese title (for the printed report).
+    #[serde(skip)]
+    pub stage_titles: BTreeMap<String, String>,
     /// What happened, in order (withdraw, return and resubmit, objection …).
     pub events: Vec<String>,
     pub exports: Vec<ExportLine>,
@@ -133,7 +136,7 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         let _ = std::fs::create_dir_all(parent);
     }
     if !json {
-        say!("Shenbao demo — database {}", db.display());
+        say!("申报演示 / Shenbao demo — 数据库 / database {}", db.display());
         crate::emit("", true);
     }
     let clock = ManualClock::new(Timestamp::at(Date::new(2023, 11, 1), 9, 0));
@@ -147,7 +150,10 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
     let n_orgs = k.import_orgs_file(&data.join("orgs.csv"))?;
     let n_users = k.import_users_file(&data.join("users.csv"))?;
     if !json {
-        say!("imported {n_regions} regions, {n_orgs} organisations, {n_users} users from {}", data.display());
+        say!(
+            "已从 {} 导入 {n_regions} 个地区、{n_orgs} 个单位、{n_users} 个用户 / imported {n_regions} regions, {n_orgs} organisations, {n_users} users",
+            data.display()
+        );
         crate::emit("", true);
     }
     let orgs = k.orgs()?;
@@ -195,15 +201,22 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
         crate::print_json(&report);
     } else {
         say!(
-            "decision chain: {} decisions, {}; head {}",
-            report.decisions,
-            if report.chain_verified { "verified" } else { "BROKEN" },
-            &report.chain_head[..16]
+            "决定链 / decision chain: {n} 个决定 / {n} decisions, {}; 链头 / head {}",
+            if report.chain_verified { "已验证 / verified" } else { "已断开 / BROKEN" },
+            &report.chain_head[..16],
+            n = report.decisions,
         );
-        say!("indexes: {}", if report.indexes_consistent { "consistent".into() } else { problems.join("; ") });
-        say!("summary tables in {}", report.exports);
+        say!(
+            "索引 / indexes: {}",
+            if report.indexes_consistent { "一致 / consistent".into() } else { problems.join("; ") }
+        );
+        say!("汇总表 / summary tables: {}", report.exports);
         let me = std::env::current_exe().map_or_else(|_| "shenbao".to_string(), |p| p.display().to_string());
-        say!("database kept at {} — look around: {me} --db {} round list", report.database, report.database);
+        say!(
+            "数据库保留在 / database kept at {} — 查看 / look around: {me} --db {} round list",
+            report.database,
+            report.database
+        );
     }
     if !report.chain_verified || !report.indexes_consistent || report.programs.iter().any(|p| !p.replay_identical) {
         return Err(Failure::new(exit::VERIFY_FAILED, "the demo's record does not verify", "report this as a bug"));
@@ -212,16 +225,16 @@ pub fn run(args: DemoArgs, db: Option<PathBuf>, json: bool) -> Result<(), Failur
 }
 
 fn print_program(r: &ProgramReport) {
-    say!("━━ {} {} — round {} (plugin {})", r.program, r.name, r.round, &r.plugin_sha256[..12]);
-    say!("  submitted: {}", r.submitted);
+    say!("━━ {} {} — 批次 / round {} (插件 / plugin {})", r.program, r.name, r.round, &r.plugin_sha256[..12]);
+    say!("  已提交 / submitted: {}", r.submitted);
     for x in &r.refused {
-        say!("  refused:   {} ({}) — {}", x.application, x.case, x.rules.join(", "));
+        say!("  未通过检查 / refused: {} ({}) — {}", x.application, x.case, x.rules.join(", "));
     }
     for e in &r.events {
         say!("  • {e}");
     }
     for q in &r.quota_hits {
-        say!("  quota hit: {} {} {}/{} — refused {}", q.quota, q.scope, q.used, q.limit, q.refused);
+        say!("  名额已满 / quota hit: {} {} {}/{} — 拒绝 / refused {}", q.quota, q.scope, q.used, q.limit, q.refused);
     }
     let cities: Vec<String> = r
         .recommended_by_city
@@ -231,13 +244,24 @@ fn print_program(r: &ProgramReport) {
             None => format!("{} {}", c.city, c.recommended),
         })
         .collect();
-    say!("  recommended by city: {}", cities.join(", "));
-    let outcomes: Vec<String> = r.outcomes.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    say!("  decided: {}", outcomes.join(", "));
+    say!("  各市推荐 / recommended by city: {}", cities.join(", "));
+    // The stage as people name it, with its id: 通过 (passed) 13.
+    let outcomes: Vec<String> = r
+        .outcomes
+        .iter()
+        .map(|(s, n)| match r.stage_titles.get(s) {
+            Some(t) => format!("{t} ({s}) {n}"),
+            None => format!("{s} {n}"),
+        })
+        .collect();
+    say!("  结果 / decided: {}", outcomes.join(", "));
     for e in &r.exports {
-        say!("  export:    {} ({} {})", e.path, e.rows, if e.rows == 1 { "row" } else { "rows" });
+        say!("  导出 / export: {} ({} 行 / {} {})", e.path, e.rows, e.rows, if e.rows == 1 { "row" } else { "rows" });
     }
-    say!("  replayed a submission's check: {}", if r.replay_identical { "identical" } else { "DIFFERENT" });
+    say!(
+        "  重放一次提交的检查 / replayed a submission's check: {}",
+        if r.replay_identical { "结果一致 / identical" } else { "结果不同 / DIFFERENT" }
+    );
     crate::emit("", true);
 }
 
@@ -348,7 +372,10 @@ impl Demo<'_> {
         self.clock.set(spec.province.start.plus_secs(2 * 86400 + 9 * 3600));
         let round = k.create_round(spec.clone())?;
         k.open_round(&round_id)?;
-        self.note(format!("round {round_id} created from {} and opened", folder.join("round.json").display()));
+        self.note(format!(
+            "批次 {round_id} 已按 {} 创建并开放 / round {round_id} created from it and opened",
+            folder.join("round.json").display()
+        ));
 
         // Which organisations apply: the first n of each city.
         let mut applicants: Vec<&Organisation> = Vec::new();
@@ -436,8 +463,8 @@ impl Demo<'_> {
                 Ok(_) => {
                     submitted += 1;
                     self.note(format!(
-                        "{name} was accepted under {} (its finding depends on its own applicant)",
-                        org.name
+                        "{name} 以 {org} 的名义通过检查（该项检查结果取决于申报单位本身） / {name} was accepted under {org} (its finding depends on its own applicant)",
+                        org = org.name
                     ));
                 }
                 Err(e) => return Err(e.into()),
@@ -461,7 +488,9 @@ impl Demo<'_> {
                 // Recommend, then withdraw while the city has not acted, then recommend again.
                 self.must(self.act(&officer, a, "district-recommend", Some("材料齐全，同意推荐")))?;
                 self.must(self.act(&officer, a, "district-withdraw", Some("补充核实经营数据")))?;
-                self.note(format!("{officer} recommended {a}, withdrew it before the city acted"));
+                self.note(format!(
+                    "{officer} 推荐了 {a}，并在市级处理前撤回 / {officer} recommended {a}, withdrew it before the city acted"
+                ));
                 rest.push(a);
                 // Return to the applicant, who resubmits.
                 self.must(self.act(&officer, b, "district-return", Some("请补充项目投资明细")))?;
@@ -476,14 +505,19 @@ impl Demo<'_> {
                 };
                 self.must(k.save_draft(&who, &round_id, Some(b), again))?;
                 self.must(self.act(&who, b, "submit", None))?;
-                self.note(format!("{officer} returned {b}; {who} completed it and resubmitted"));
+                self.note(format!(
+                    "{officer} 退回 {b}；{who} 补充后重新提交 / {officer} returned {b}; {who} completed it and resubmitted"
+                ));
                 rest.push(b);
                 self.must(self.act(&officer, c, "district-not-recommend", Some("项目尚未建成投运，不予推荐")))?;
-                self.note(format!("{officer} did not recommend {c}"));
+                self.note(format!("{officer} 不予推荐 {c} / {officer} did not recommend {c}"));
             }
             k.act_batch(&officer, &rest, &ActionRequest::with_opinion("district-recommend", "经审核，同意推荐"))
                 .map_err(|b| Failure::from(b.error))?;
-            self.note(format!("{officer} batch-recommended {} to the city", rest.len()));
+            self.note(format!(
+                "{officer} 向市级批量推荐 {n} 个 / {officer} batch-recommended {n} to the city",
+                n = rest.len()
+            ));
         }
 
         // 3. City review: batch recommend within the quota, then rank.
@@ -505,7 +539,10 @@ impl Demo<'_> {
                             scope: scope.clone(),
                             used,
                             limit,
-                            refused: format!("a batch of {} (all or none)", ids.len()),
+                            refused: format!(
+                                "{n} 个的整批（全部或全不） / a batch of {n} (all or none)",
+                                n = ids.len()
+                            ),
                         });
                         // The batch changed nothing: the room is what was used before it.
                         let before = k
@@ -517,9 +554,9 @@ impl Demo<'_> {
                         let (fit, over) = ids.split_at(room.min(ids.len()));
                         k.act_batch(&leader, fit, &req).map_err(|b| Failure::from(b.error))?;
                         self.note(format!(
-                            "{leader} batch-recommended {} of {} ({scope}: {limit} places)",
-                            fit.len(),
-                            ids.len()
+                            "{leader} 批量推荐 {ids} 个中的 {fit} 个（{scope} 名额 {limit} 个） / {leader} batch-recommended {fit} of {ids} ({scope}: {limit} places)",
+                            fit = fit.len(),
+                            ids = ids.len()
                         ));
                         for id in over {
                             match self.act(city, id, "city-recommend", Some("同意推荐")) {
@@ -560,7 +597,10 @@ impl Demo<'_> {
             let action = if has("province-recommend") { "province-recommend" } else { "approve" };
             k.act_batch("province", &ids, &ActionRequest::with_opinion(action, "省级审核通过"))
                 .map_err(|b| Failure::from(b.error))?;
-            self.note(format!("province: {action} for {} applications", ids.len()));
+            self.note(format!(
+                "省级对 {n} 个申报执行 {action} / province: {action} for {n} applications",
+                n = ids.len()
+            ));
         }
 
         // 5. Expert review: two experts each, scores.
@@ -582,7 +622,10 @@ impl Demo<'_> {
             }
         }
         if !experts.is_empty() {
-            self.note(format!("experts scored {} applications (two each)", experts.len()));
+            self.note(format!(
+                "专家评审了 {n} 个申报（每个两位专家） / experts scored {n} applications (two each)",
+                n = experts.len()
+            ));
         }
 
         // 6. Public notice with an objection (programs that publish one).
@@ -595,15 +638,17 @@ impl Demo<'_> {
             if let Some(first) = experts.first() {
                 self.must(self.act("public", &first.id, "object", Some("对申报材料中的业绩数据有异议")))?;
                 match self.act("province", &first.id, "approve", Some("同意")) {
-                    Err(ActError::Refused(r @ Refusal::ObjectionsOpen { .. })) => {
-                        self.note(format!("objection to {}: approve refused ({})", first.id, r.code()))
-                    }
+                    Err(ActError::Refused(r @ Refusal::ObjectionsOpen { .. })) => self.note(format!(
+                        "{id} 有异议：批准被拒绝（{code}） / objection to {id}: approve refused ({code})",
+                        id = first.id,
+                        code = r.code()
+                    )),
                     other => {
                         self.must(other)?;
                     }
                 }
                 self.must(self.act("province", &first.id, "resolve-objection", Some("经核实，异议不成立")))?;
-                self.note(format!("objection to {} resolved", first.id));
+                self.note(format!("{id} 的异议已处理 / objection to {id} resolved", id = first.id));
             }
         }
 
@@ -612,7 +657,7 @@ impl Demo<'_> {
         for (i, a) in deciding.iter().enumerate() {
             if i + 1 == deciding.len() && deciding.len() > 1 {
                 self.must(self.act("province", &a.id, "reject", Some("综合评审得分较低，不予通过")))?;
-                self.note(format!("{} rejected at the final decision", a.id));
+                self.note(format!("{id} 在最终决定时未获通过 / {id} rejected at the final decision", id = a.id));
             } else {
                 self.must(self.act("province", &a.id, "approve", Some("同意")))?;
             }
@@ -624,14 +669,14 @@ impl Demo<'_> {
             let who = self.applicant_user(self.org_of(first))?;
             self.clock.set(Timestamp::at(Date::new(spec.year as i32 + 1, 3, 10), 10, 0));
             self.must(self.act(&who, &first.id, "annual-report", Some("2024年度赋能服务报告")))?;
-            self.note(format!("{who} filed the yearly report for {}", first.id));
+            self.note(format!("{who} 提交了 {id} 的年度报告 / {who} filed the yearly report for {id}", id = first.id));
             self.must(self.act("province", &second.id, "warn", Some("年度服务企业数量未达承诺，限期整改")))?;
             let deadline = k.application(&second.id)?.state.deadline;
             self.must(self.act("province", &second.id, "rectified", Some("整改完成")))?;
             self.note(format!(
-                "{} warned (rectify by {}), rectified, back in the library",
-                second.id,
-                deadline.map_or("-".into(), |d| d.to_string())
+                "{id} 被警告（限 {by} 前整改），整改完成，回到资源库 / {id} warned (rectify by {by}), rectified, back in the library",
+                id = second.id,
+                by = deadline.map_or("-".into(), |d| d.to_string())
             ));
         }
 
@@ -669,6 +714,7 @@ impl Demo<'_> {
             quota_hits,
             recommended_by_city,
             outcomes,
+            stage_titles: round.graph.stages.iter().map(|s| (s.id.clone(), s.title.zh.clone())).collect(),
             events: self.events,
             exports,
             replay_identical,
