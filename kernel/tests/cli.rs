@@ -33,6 +33,13 @@ fn plugin_install_list_show_verify_and_the_errors() {
     assert!(text(&out.stdout).starts_with("installed enabling-resources@0.1.0"), "{}", text(&out.stdout));
     let again = shenbao(&db, &["plugin", "install", wasm.to_str().unwrap()]);
     assert!(text(&again.stdout).starts_with("already installed"));
+    // --json: the id's fields, whether this install added it, and the form warnings as
+    // data (none for this program's forms), nothing on standard error.
+    let j = shenbao(&db, &["--json", "plugin", "install", wasm.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!((v["program"].as_str(), v["version"].as_str()), (Some("enabling-resources"), Some("0.1.0")), "{v}");
+    assert_eq!((v["newly_installed"].as_bool(), v["form_warnings"].as_array().map(Vec::len)), (Some(false), Some(0)));
+    assert!(v["sha256"].as_str().is_some_and(|h| h.len() == 64) && j.stderr.is_empty(), "{}", text(&j.stderr));
 
     let list = text(&shenbao(&db, &["plugin", "list"]).stdout);
     assert_eq!(list.lines().count(), 1);

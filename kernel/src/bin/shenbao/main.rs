@@ -853,8 +853,24 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
             let i = k.install_plugin(&bytes)?;
             let m = &i.record.manifest;
             let what = if i.newly_installed { "installed" } else { "already installed" };
+            // Installed, but a form standard renderers show badly: say where and what to do.
+            let form_warnings = shenbao::form_problems(m);
             if json {
-                print_json(&i.record.id);
+                // The plugin's id with what the install found (the warnings are data here,
+                // not lines on standard error).
+                #[derive(serde::Serialize)]
+                struct Installed<'a> {
+                    #[serde(flatten)]
+                    id: &'a shenbao::PluginId,
+                    newly_installed: bool,
+                    form_warnings: &'a [String],
+                }
+                print_json(&Installed {
+                    id: &i.record.id,
+                    newly_installed: i.newly_installed,
+                    form_warnings: &form_warnings,
+                });
+                return Ok(());
             } else {
                 say!(
                     "{what} {} — {} ({} forms, {} directions, {} rules, WIT {})",
@@ -866,8 +882,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                     i.record.id.wit
                 );
             }
-            // Installed, but a form standard renderers show badly: say where and what to do.
-            for p in shenbao::form_problems(m) {
+            for p in &form_warnings {
                 esay!("warning: form {p}");
             }
         }
