@@ -97,6 +97,16 @@ pub enum ApiError {
         "同时进行的汇总表导出已达 {max} 个，请稍后再试 / {max} summary exports are already in progress; retry when one finishes"
     )]
     TooManyExports { max: usize },
+    /// A download stopped by the server's limits or the client leaving
+    /// (`ApiConfig::export_send_timeout`, `max_export_time`); not the server's failure.
+    #[error("导出已停止 / the export stopped: {0}")]
+    ExportStopped(String),
+    /// A streamed download asked over HTTP/1.0, which cannot mark a body's end
+    /// except by closing (a cut-off would read as a whole, shorter file).
+    #[error(
+        "请使用 HTTP/1.1 下载汇总表（反向代理请设置 proxy_http_version 1.1） / summary exports need HTTP/1.1 (behind a reverse proxy, set proxy_http_version 1.1)"
+    )]
+    HttpVersionNotSupported,
     #[error(transparent)]
     SignIn(#[from] crate::SignInError),
     /// A change signed in by a session cookie without the session's token in
@@ -170,6 +180,7 @@ impl Classified for ApiError {
             ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
             ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } => ErrorKind::Conflict,
+            ApiError::ExportStopped(_) | ApiError::HttpVersionNotSupported => ErrorKind::Invalid,
         }
     }
 
@@ -199,6 +210,8 @@ impl Classified for ApiError {
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => "request_timeout",
             ApiError::TooManyUploads { .. } => "too_many_uploads",
             ApiError::TooManyExports { .. } => "too_many_exports",
+            ApiError::ExportStopped(_) => "export_stopped",
+            ApiError::HttpVersionNotSupported => "http_version_not_supported",
         }
     }
 }
@@ -216,7 +229,10 @@ impl ApiError {
     /// the connection itself (408 and 429, which have no CLI counterpart).
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } | ApiError::ExportStopped(_) => {
+                StatusCode::REQUEST_TIMEOUT
+            }
+            ApiError::HttpVersionNotSupported => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
             ApiError::TooManyUploads { .. }
             | ApiError::TooManyExports { .. }
             | ApiError::SignIn(crate::SignInError::Throttled { .. }) => StatusCode::TOO_MANY_REQUESTS,

@@ -831,6 +831,40 @@ struct PieceWriter {
     wait: std::time::Duration,
     /// The whole export's end ([`super::ApiConfig::max_export_time`]); `None`: none.
     deadline: Option<std::time::Instant>,
+    /// Why sending stopped, once it has: every later write fails at once with it
+    /// (a writer flushing on its drop waits no more), and the worker answers with it
+    /// rather than as a server failure.
+    stopped: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+/// The body's side of a summary export: takes the pieces and, dropped (the client
+/// gone, the response abandoned), closes the channel and wakes the worker, which then
+/// stops at once instead of at its timeout.
+struct Taker {
+    rx: tokio::sync::mpsc::Receiver<Piece>,
+    worker: std::sync::Arc<std::sync::OnceLock<std::thread::Thread>>,
+}
+
+impl Taker {
+    /// The next piece; the worker waiting for room goes on.
+    async fn next(&mut self) -> Option<Piece> {
+        let piece = self.rx.recv().await;
+        self.unpark();
+        piece
+    }
+
+    fn unpark(&self) {
+        if let Some(t) = self.worker.get() {
+            t.unpark();
+        }
+    }
+}
+
+impl Drop for Taker {
+    fn drop(&mut self) {
+        self.rx.close();
+        self.unpark();
+    }
 }
 
 impl PieceWriter {
@@ -841,10 +875,21 @@ impl PieceWriter {
         deadline: Option<std::time::Instant>,
     ) -> PieceWriter {
         let _ = worker.set(std::thread::current());
-        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline }
+        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline, stopped: Default::default() }
     }
 
     fn send(&mut self, piece: Piece) -> std::io::Result<()> {
+        if let Some(why) = self.stopped.get() {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, why.clone()));
+        }
+        let sent = self.try_sending(piece);
+        if let Err(e) = &sent {
+            let _ = self.stopped.set(e.to_string());
+        }
+        sent
+    }
+
+    fn try_sending(&mut self, piece: Piece) -> std::io::Result<()> {
         use std::io::{Error, ErrorKind};
         use tokio::sync::mpsc::error::TrySendError;
         debug_assert!(self.worker.get().is_some_and(|t| t.id() == std::thread::current().id()));
@@ -853,7 +898,8 @@ impl PieceWriter {
         if self.deadline.is_some_and(|d| now >= d) {
             return Err(late());
         }
-        let stall = now + self.wait;
+        // A wait too long to count is none (then only the deadline, if any, ends it).
+        let stall = now.checked_add(self.wait);
         let mut piece = piece;
         loop {
             match self.tx.try_send(piece) {
@@ -865,13 +911,16 @@ impl PieceWriter {
             if self.deadline.is_some_and(|d| now >= d) {
                 return Err(late());
             }
-            if now >= stall {
+            if stall.is_some_and(|s| now >= s) {
                 let why = format!("the client took nothing for {} s", self.wait.as_secs());
                 return Err(Error::new(ErrorKind::TimedOut, why));
             }
-            // Unparked when the body takes a piece (a wake-up before this park is kept).
-            let until = self.deadline.map_or(stall, |d| d.min(stall));
-            std::thread::park_timeout(until - now);
+            // Unparked when the body takes a piece or is dropped (a wake-up before this
+            // park is kept).
+            match [stall, self.deadline].into_iter().flatten().min() {
+                Some(until) => std::thread::park_timeout(until - now),
+                None => std::thread::park(),
+            }
         }
     }
 
@@ -899,6 +948,9 @@ impl PieceWriter {
 impl std::io::Write for PieceWriter {
     /// Takes at most what fills the current piece (so pieces stay [`EXPORT_PIECE`]).
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Some(why) = self.stopped.get() {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, why.clone()));
+        }
         let n = b.len().min(EXPORT_PIECE - self.buf.len());
         self.buf.extend_from_slice(&b[..n]);
         if self.buf.len() == EXPORT_PIECE {
@@ -915,10 +967,10 @@ impl std::io::Write for PieceWriter {
 
 /// `GET /v1/rounds/{round}/summary`: the checks (caller, level, format, scope, the
 /// export slot) answer as errors; the table then streams ([`PieceWriter`]) — a
-/// failure before its first bytes is an error answer, a later one ends the
-/// connection without the body's end (and is logged). An HTTP/1.0 client, whose
-/// body can end only by the connection closing (a cut-off would read as a whole
-/// shorter file), gets the file whole with its `Content-Length` instead.
+/// failure before its first bytes is an error answer, a later one ends the body
+/// without HTTP's end (a server's failure is logged). HTTP/1.0, whose body can end
+/// only by the connection closing (a cut-off would read as a whole, shorter file),
+/// is answered `505 http_version_not_supported`.
 async fn summary(
     State(api): State<Api>,
     version: axum::http::Version,
@@ -926,11 +978,17 @@ async fn summary(
     Path(round): Path<String>,
     q: Result<Query<SummaryQuery>, QueryRejection>,
 ) -> Response {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(EXPORT_PIECES_AHEAD);
+    if version < axum::http::Version::HTTP_11 {
+        return ApiError::HttpVersionNotSupported.into_response();
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Piece>(EXPORT_PIECES_AHEAD);
     let wait = api.config.export_send_timeout;
     let deadline = std::time::Instant::now().checked_add(api.config.max_export_time);
     let worker_thread = std::sync::Arc::new(std::sync::OnceLock::<std::thread::Thread>::new());
-    let waker = worker_thread.clone();
+    let mut taker = Taker { rx, worker: worker_thread.clone() };
+    // Why the writer stopped, if it did (set by the `PieceWriter`).
+    let stopped = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let stopped_by = stopped.clone();
     let failed = tx.clone();
     // Set when the whole table was handed over: the body ends cleanly only then (a
     // worker that stopped with its failure unsent must not look like a short table).
@@ -953,6 +1011,7 @@ async fn summary(
             let scope = summary_scope(k, &u, level, q.scope.clone())?;
             let scope = scope.as_deref();
             let mut out = PieceWriter::new(tx, worker_thread, wait, deadline);
+            out.stopped = stopped_by;
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
             }
@@ -1002,6 +1061,12 @@ async fn summary(
         match run() {
             Ok(()) => finished.store(true, std::sync::atomic::Ordering::Release),
             Err(e) => {
+                // The download stopped (a client gone or too slow, the time up): the
+                // writer's reason, not the sink's wrapping of it, and no server failure.
+                let e = match stopped.get() {
+                    Some(why) => ApiError::ExportStopped(why.clone()),
+                    None => e,
+                };
                 // After the headers nobody else can tell of a server's failure.
                 if e.status().is_server_error() {
                     eprintln!("shenbao serve: summary of {round}: {e}");
@@ -1011,13 +1076,7 @@ async fn summary(
             }
         }
     });
-    // Taking a piece makes room: the worker waiting for it goes on.
-    let unpark = move || {
-        if let Some(t) = waker.get() {
-            t.unpark();
-        }
-    };
-    let head = match rx.recv().await {
+    let head = match taker.next().await {
         Some(Piece::Head { stem, format }) => (stem, format),
         Some(Piece::Failed(e)) => return e.into_response(),
         Some(Piece::Bytes(_)) | None => {
@@ -1027,9 +1086,8 @@ async fn summary(
             };
         }
     };
-    unpark();
     // The first bytes, or the failure before them (answered as an error).
-    let first = match rx.recv().await {
+    let first = match taker.next().await {
         Some(Piece::Bytes(b)) => b,
         Some(Piece::Failed(e)) => return e.into_response(),
         Some(Piece::Head { .. }) | None => {
@@ -1039,50 +1097,31 @@ async fn summary(
             };
         }
     };
-    unpark();
     let (stem, format) = head;
     let content_type = match format {
         "json" => "application/json",
         "csv" => "text/csv; charset=utf-8",
         _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     };
-    let mut response = if version < axum::http::Version::HTTP_11 {
-        // The whole file, then its length: a failure is still an error answer.
-        let mut whole = first.to_vec();
-        loop {
-            match rx.recv().await {
-                Some(Piece::Bytes(b)) => whole.extend_from_slice(&b),
-                Some(Piece::Failed(e)) => return e.into_response(),
-                Some(Piece::Head { .. }) => return ApiError::Internal("a second head".into()).into_response(),
-                None if done.load(std::sync::atomic::Ordering::Acquire) => break,
-                None => return ApiError::Internal("the export stopped".into()).into_response(),
+    let rest = futures_util::stream::unfold(Some(taker), move |taker| {
+        let done = done.clone();
+        async move {
+            let mut taker = taker?;
+            let fail = |why: String| Some((Err(std::io::Error::other(why)), None));
+            match taker.next().await {
+                Some(Piece::Bytes(b)) => Some((Ok(b), Some(taker))),
+                Some(Piece::Failed(e)) => fail(e.to_string()),
+                Some(Piece::Head { .. }) => fail("a second head".into()),
+                None if done.load(std::sync::atomic::Ordering::Acquire) => None,
+                None => fail("the export stopped".into()),
             }
-            unpark();
         }
-        Body::from(whole).into_response()
-    } else {
-        let rest = futures_util::stream::unfold(Some(rx), move |rx| {
-            let (done, unpark) = (done.clone(), unpark.clone());
-            async move {
-                let mut rx = rx?;
-                let fail = |why: String| Some((Err(std::io::Error::other(why)), None));
-                let next = rx.recv().await;
-                unpark();
-                match next {
-                    Some(Piece::Bytes(b)) => Some((Ok(b), Some(rx))),
-                    Some(Piece::Failed(e)) => fail(e.to_string()),
-                    Some(Piece::Head { .. }) => fail("a second head".into()),
-                    None if done.load(std::sync::atomic::Ordering::Acquire) => None,
-                    None => fail("the export stopped".into()),
-                }
-            }
-        });
-        Body::from_stream(futures_util::StreamExt::chain(
-            futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
-            rest,
-        ))
-        .into_response()
-    };
+    });
+    let mut response = Body::from_stream(futures_util::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+        rest,
+    ))
+    .into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     if format != "json" {
         let disp = attachment_disposition(&format!("{stem}.{format}"));
@@ -1554,7 +1593,7 @@ async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<String>)
 
 #[cfg(test)]
 mod tests {
-    use super::{EXPORT_PIECE, Piece, PieceWriter};
+    use super::{EXPORT_PIECE, Piece, PieceWriter, Taker};
     use std::io::Write;
     use std::time::{Duration, Instant};
 
@@ -1605,11 +1644,29 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(5));
     }
 
+    /// The body dropped while the writer waits for room (a client gone mid-download):
+    /// the writer stops at once, not at its wait, and writes no more.
+    #[test]
+    fn a_client_gone_while_the_writer_waits_stops_it_at_once() {
+        let (mut w, rx) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        let taker = Taker { rx, worker: w.worker.clone() };
+        let leaving = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(taker);
+        });
+        let t = Instant::now();
+        let e = w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        leaving.join().unwrap();
+        assert!(w.write(b"more").is_err() && w.stopped.get().is_some());
+    }
+
     /// Pieces are whole pieces whatever the writes; a waiting writer goes on as soon as
     /// the body takes one (unparked), not at its timeout.
     #[test]
     fn pieces_are_whole_and_a_taken_piece_wakes_the_writer() {
-        let (mut w, mut rx) = stalled(Duration::from_secs(600), Duration::from_secs(600));
+        let (mut w, mut rx) = stalled(Duration::from_secs(10), Duration::from_secs(600));
         let worker = w.worker.clone();
         let taker = std::thread::spawn(move || {
             let mut sizes = Vec::new();
@@ -1631,7 +1688,7 @@ mod tests {
         w.send_whole(vec![b'y'; 2 * EXPORT_PIECE + 1]).unwrap();
         w.end().unwrap();
         let sizes = taker.join().unwrap();
-        assert!(t.elapsed() < Duration::from_secs(30));
+        assert!(t.elapsed() < Duration::from_secs(5), "woken by each piece taken, not by the wait");
         let total = 10 * (EXPORT_PIECE / 3 + 7) + 2 * EXPORT_PIECE + 1;
         assert_eq!(sizes.iter().sum::<usize>(), total);
         assert_eq!(sizes[0], 0, "the piece that was waiting");
