@@ -71,6 +71,10 @@ pub struct ApiConfig {
     /// Longest wait for the next piece of a request body; the request is answered
     /// `408 request_timeout` (and a partial upload removed) after it.
     pub body_read_timeout: std::time::Duration,
+    /// Longest a response waits for the client to make room for its next bytes; the
+    /// connection is then closed, so a client that stops reading holds its connection
+    /// (and what was buffered for it) for at most this long.
+    pub write_stall_timeout: std::time::Duration,
     /// Longest wait for a client to take the next piece (64 KiB) of a summary export
     /// it is downloading; the export then stops and the connection is closed without
     /// the body's end, so a stalled client cannot hold a worker thread and a read
@@ -121,6 +125,7 @@ impl Default for ApiConfig {
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
             export_send_timeout: std::time::Duration::from_secs(60),
+            write_stall_timeout: std::time::Duration::from_secs(60),
             max_export_time: std::time::Duration::from_secs(15 * 60),
             max_exports: 4,
             max_connections: 1024,
@@ -176,6 +181,7 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     let header_timeout = config.header_read_timeout;
+    let write_stall = config.write_stall_timeout;
     let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let per_client = config.max_connections_per_client.max(1);
     let clients: Counts<std::net::IpAddr> = Default::default();
@@ -217,8 +223,100 @@ pub async fn serve_on(
             let _held = held;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
-            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service).await;
+            let io = WriteStall { io: tcp, limit: write_stall, stalled: None };
+            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(io), service).await;
         });
+    }
+}
+
+/// A connection whose writes must make progress: one the client has made no room for
+/// within `limit` fails (hyper then closes the connection), so a client that stops
+/// reading a response holds its connection for at most [`ApiConfig::write_stall_timeout`]
+/// (hyper has no write timeout of its own).
+struct WriteStall<T> {
+    io: T,
+    limit: std::time::Duration,
+    /// Running while a write waits for room.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> WriteStall<T> {
+    /// A write that could not go on: pending until `limit` has passed since it first
+    /// could not, then an error.
+    fn waiting<R>(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<R>> {
+        let limit = self.limit;
+        let sleep = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match sleep.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client took nothing for {} s", limit.as_secs()),
+            ))),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+
+    /// What the connection did: progress ends the wait.
+    fn done<R>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        r: std::task::Poll<std::io::Result<R>>,
+    ) -> std::task::Poll<std::io::Result<R>> {
+        match r {
+            std::task::Poll::Pending => self.waiting(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteStall<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteStall<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        self.done(cx, r)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.done(cx, r)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let r = std::pin::Pin::new(&mut self.io).poll_flush(cx);
+        self.done(cx, r)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -478,5 +576,45 @@ async fn query<R: serde::Serialize + Send + 'static>(
     {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WriteStall;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A peer that reads nothing: the write fails after the limit, not before and
+    /// not never.
+    #[tokio::test]
+    async fn a_write_nobody_takes_fails_after_the_limit() {
+        let (server, _client) = tokio::io::duplex(64);
+        let mut io = WriteStall { io: server, limit: Duration::from_millis(300), stalled: None };
+        let t = Instant::now();
+        let e = io.write_all(&[7u8; 4096]).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(10));
+    }
+
+    /// A slow peer that keeps taking: each wait is short, the whole is long, and
+    /// nothing fails (the limit is on a stall, not on the response).
+    #[tokio::test]
+    async fn a_slow_reader_that_keeps_reading_is_served() {
+        let (server, mut client) = tokio::io::duplex(64);
+        let mut io = WriteStall { io: server, limit: Duration::from_millis(300), stalled: None };
+        let reader = tokio::spawn(async move {
+            let mut got = 0;
+            let mut buf = [0u8; 32];
+            while got < 4096 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                got += client.read(&mut buf).await.unwrap();
+            }
+            got
+        });
+        let t = Instant::now();
+        io.write_all(&[7u8; 4096]).await.unwrap();
+        assert!(t.elapsed() > Duration::from_millis(300), "slower than the limit in all");
+        assert_eq!(reader.await.unwrap(), 4096);
     }
 }
