@@ -1954,3 +1954,62 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     assert!(answer.starts_with("HTTP/1.0 505"), "{answer}");
     assert!(answer.contains("\"http_version_not_supported\"") && answer.contains("HTTP/1.1"), "{answer}");
 }
+
+/// A client that stops reading any response (here an attachment of 12 MiB, more than
+/// the loopback buffers hold) has its connection closed after `write_stall_timeout`,
+/// without reading again: its address's one connection slot is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stall = std::time::Duration::from_secs(1);
+    let s = server(ApiConfig { write_stall_timeout: stall, max_connections_per_client: 1, ..Default::default() }).await;
+    s.open_round().await;
+    let mut draft = s.draft("applicant").await;
+    let mut big = b"%PDF-1.7 ".to_vec();
+    big.resize(12 << 20, b'x');
+    let (st, blob) = s.upload("applicant", big).await;
+    assert_eq!(st, StatusCode::CREATED, "{blob}");
+    draft["attachments"][0]["sha256"] = blob["sha256"].clone();
+    draft["attachments"][0]["size"] = blob["size"].clone();
+    let (st, b) = s.call("applicant", Method::POST, &format!("/v1/rounds/{ROUND}/applications"), Some(draft)).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let id = b["application"]["id"].as_str().unwrap();
+    let path = format!("/v1/applications/{id}/attachments/{}", blob["sha256"].as_str().unwrap());
+
+    // From another loopback address (its own per-address limit of one connection).
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let connect = || async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        socket.connect(addr).await.unwrap()
+    };
+    let mut stalled = connect().await;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", s.tokens["applicant"]);
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 512];
+    let n = stalled.read(&mut head).await.unwrap();
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+    // While it holds its connection, that address gets no other; once the stalled
+    // response is given up, it does — the stalled client having read nothing more.
+    let health = "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let t = std::time::Instant::now();
+    let mut refused = 0;
+    loop {
+        let mut c = connect().await;
+        c.write_all(health.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = c.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(answer.contains("too_many_connections"), "{answer}");
+        refused += 1;
+        assert!(t.elapsed() < std::time::Duration::from_secs(30), "the stalled connection is still held");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused > 0, "the stalled connection held the address's slot for a while");
+    assert!(t.elapsed() >= stall / 2, "{:?}", t.elapsed());
+    drop(stalled);
+}
