@@ -873,9 +873,10 @@ impl PieceWriter {
         worker: std::sync::Arc<std::sync::OnceLock<std::thread::Thread>>,
         wait: std::time::Duration,
         deadline: Option<std::time::Instant>,
+        stopped: std::sync::Arc<std::sync::OnceLock<String>>,
     ) -> PieceWriter {
         let _ = worker.set(std::thread::current());
-        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline, stopped: Default::default() }
+        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline, stopped }
     }
 
     fn send(&mut self, piece: Piece) -> std::io::Result<()> {
@@ -965,6 +966,15 @@ impl std::io::Write for PieceWriter {
     }
 }
 
+/// The answer when an export's worker ended without saying why (`what`): its panic,
+/// or `what`.
+async fn ended_early(worker: tokio::task::JoinHandle<()>, what: &str) -> Response {
+    match worker.await {
+        Err(e) => ApiError::Internal(format!("worker failed: {e}")).into_response(),
+        Ok(()) => ApiError::Internal(what.into()).into_response(),
+    }
+}
+
 /// `GET /v1/rounds/{round}/summary`: the checks (caller, level, format, scope, the
 /// export slot) answer as errors; the table then streams ([`PieceWriter`]) — a
 /// failure before its first bytes is an error answer, a later one ends the body
@@ -1010,8 +1020,7 @@ async fn summary(
             k.round(&round)?;
             let scope = summary_scope(k, &u, level, q.scope.clone())?;
             let scope = scope.as_deref();
-            let mut out = PieceWriter::new(tx, worker_thread, wait, deadline);
-            out.stopped = stopped_by;
+            let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, stopped_by);
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
             }
@@ -1079,23 +1088,13 @@ async fn summary(
     let head = match taker.next().await {
         Some(Piece::Head { stem, format }) => (stem, format),
         Some(Piece::Failed(e)) => return e.into_response(),
-        Some(Piece::Bytes(_)) | None => {
-            return match worker.await {
-                Err(e) => ApiError::Internal(format!("worker failed: {e}")).into_response(),
-                Ok(()) => ApiError::Internal("the export ended before it began".into()).into_response(),
-            };
-        }
+        Some(Piece::Bytes(_)) | None => return ended_early(worker, "the export ended before it began").await,
     };
     // The first bytes, or the failure before them (answered as an error).
     let first = match taker.next().await {
         Some(Piece::Bytes(b)) => b,
         Some(Piece::Failed(e)) => return e.into_response(),
-        Some(Piece::Head { .. }) | None => {
-            return match worker.await {
-                Err(e) => ApiError::Internal(format!("worker failed: {e}")).into_response(),
-                Ok(()) => ApiError::Internal("the export ended without its table".into()).into_response(),
-            };
-        }
+        Some(Piece::Head { .. }) | None => return ended_early(worker, "the export ended without its table").await,
     };
     let (stem, format) = head;
     let content_type = match format {
@@ -1602,7 +1601,7 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         tx.try_send(Piece::Bytes(Vec::new().into())).unwrap();
         let worker = std::sync::Arc::new(std::sync::OnceLock::new());
-        (PieceWriter::new(tx, worker, wait, Instant::now().checked_add(total)), rx)
+        (PieceWriter::new(tx, worker, wait, Instant::now().checked_add(total), Default::default()), rx)
     }
 
     #[test]
@@ -1625,12 +1624,18 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(30), "the export's deadline, not the piece's wait");
         // Past the deadline even a piece there is room for is refused.
         let (tx, _rx) = tokio::sync::mpsc::channel(8);
-        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), Some(Instant::now()));
+        let mut w = PieceWriter::new(
+            tx,
+            Default::default(),
+            Duration::from_secs(600),
+            Some(Instant::now()),
+            Default::default(),
+        );
         assert_eq!(w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err().kind(), std::io::ErrorKind::TimedOut);
         // A limit too far to count is none.
         let (tx, _rx) = tokio::sync::mpsc::channel(8);
         let none = Instant::now().checked_add(Duration::MAX);
-        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), none);
+        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), none, Default::default());
         w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap();
     }
 
