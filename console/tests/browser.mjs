@@ -251,7 +251,15 @@ try {
   await adm.page.getByLabel(/安装插件/).setInputFiles(s.minimal_wasm);
   await adm.page.getByRole("button", { name: "安装", exact: true }).click();
   await adm.page.getByRole("status").filter({ hasText: "已安装" }).waitFor();
-  step("the administrator sees the programs and installs a plugin");
+  expect((await adm.page.getByRole("region", { name: /表单问题/ }).count()) === 0, "a plugin whose forms render well has no form warnings");
+  // A plugin whose forms have no fields installs with each problem listed.
+  await adm.page.getByLabel(/安装插件/).setInputFiles(s.hostile_wasm);
+  await adm.page.getByRole("button", { name: "安装", exact: true }).click();
+  const formWarnings = adm.page.getByRole("region", { name: /表单问题/ });
+  await formWarnings.waitFor();
+  const warned = await formWarnings.locator("li").count();
+  expect(warned > 0 && (await formWarnings.textContent()).includes("root"), `each form problem is listed: ${warned}`);
+  step("the administrator sees the programs and installs plugins, with their form warnings");
   await adm.page.getByRole("link", { name: "数据导入" }).click();
   await adm.page.getByLabel("导入内容").selectOption("orgs");
   await adm.page.getByLabel("文件").setInputFiles({ name: "单位.csv", mimeType: "text/csv", buffer: Buffer.from(s.bad_orgs_csv) });

@@ -163,6 +163,10 @@ pub struct Installed {
     /// False when exactly these bytes were installed before (nothing changed).
     pub newly_installed: bool,
     pub cache: CacheOutcome,
+    /// What keeps the plugin's forms from rendering well in standard tools, each as
+    /// `FORM/path: problem — what to do` ([`crate::form_problems`]); the plugin is
+    /// installed all the same. Empty for the repository's own programs.
+    pub form_warnings: Vec<String>,
 }
 
 /// The result of [`Kernel::verify_plugin`].
@@ -559,9 +563,14 @@ impl Kernel {
         let record = PluginRecord { id, size: bytes.len() as u64, installed_at, limits, manifest };
         // Through `write`: a keyed request's answer is remembered in the same
         // transaction as the install.
+        let form_warnings = crate::manifest_check::form_problems(&record.manifest);
         self.write(|tx| match registry::insert_in(tx, &record, bytes)? {
-            Inserted::New => Ok(Installed { record: record.clone(), newly_installed: true, cache }),
-            Inserted::Existing(existing) => Ok(Installed { record: existing, newly_installed: false, cache }),
+            Inserted::New => {
+                Ok(Installed { record: record.clone(), newly_installed: true, cache, form_warnings: form_warnings.clone() })
+            }
+            Inserted::Existing(existing) => {
+                Ok(Installed { record: existing, newly_installed: false, cache, form_warnings: form_warnings.clone() })
+            }
             Inserted::Conflict(existing) => Err(InstallError::VersionConflict {
                 program: record.id.program.clone(),
                 version: record.id.version.clone(),

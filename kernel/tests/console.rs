@@ -124,6 +124,7 @@ fn the_console_walks_a_round_in_a_real_browser() {
         "admin": { "user": "admin", "password": PASSWORD },
         "er_sha256": er_sha256,
         "minimal_wasm": testkit::plugin_path("minimal"),
+        "hostile_wasm": testkit::plugin_path("hostile"),
         "bad_orgs_csv": "统一社会信用代码,单位名称,所属市\n91441302MA5D0009XX,坏代码单位,huizhou\n91441302MA5D00001E,,huizhou\n",
         "good_orgs_csv": format!("统一社会信用代码,单位名称,所属市\n{new_org},浏览器导入的单位,惠州市\n"),
         "code_user": "org-03",

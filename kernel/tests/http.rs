@@ -1630,6 +1630,31 @@ async fn attachments_download_for_readers_only() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
+/// An administrator installing a plugin over HTTP learns what the CLI prints: the
+/// record, whether the bytes were new, and each form problem standard renderers have
+/// (the `hostile` test plugin's forms have no fields) — as data, with a repeat the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installing_a_plugin_over_http_gives_its_form_warnings() {
+    let s = server(ApiConfig::default()).await;
+    let hostile = testkit::plugin_bytes("hostile");
+    let (st, b) = s.post_bytes("admin", "/v1/plugins", hostile.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!((b["id"]["program"].as_str(), b["newly_installed"].as_bool()), (Some("hostile"), Some(true)), "{b}");
+    let warnings: Vec<&str> = b["form_warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(!warnings.is_empty() && warnings.iter().all(|w| w.contains("root") && w.contains(" — ")), "{warnings:?}");
+    assert_eq!(b["manifest"]["program"], "hostile", "{b}");
+    // The same bytes again: nothing changes, the same warnings.
+    let (st, again) = s.post_bytes("admin", "/v1/plugins", hostile.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert_eq!((again["newly_installed"].as_bool(), &again["form_warnings"]), (Some(false), &b["form_warnings"]));
+    // A program whose forms render well has none.
+    let (st, good) = s.post_bytes("admin", "/v1/plugins", testkit::plugin_bytes("enabling-resources")).await;
+    assert_eq!((st, good["form_warnings"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{good}");
+    // Only an administrator installs.
+    let (st, _) = s.post_bytes("province", "/v1/plugins", hostile).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}
+
 /// Issue 17: administrators import sheets over HTTP (the console's 数据导入): every
 /// refused row is named and nothing is imported; a good sheet is; users, calendars
 /// and backups can be read back.

@@ -106,8 +106,21 @@ function Plugins() {
       </form>
       {state.result && (
         <p role="status" className="notice">
-          已安装 {state.result.id.program} {state.result.id.version}（{state.result.id.sha256}）
+          {state.result.newly_installed ? "已安装" : "此前已安装（未改变）"} {state.result.id.program}{" "}
+          {state.result.id.version}（{state.result.id.sha256}）
         </p>
+      )}
+      {state.result?.form_warnings?.length > 0 && (
+        <section aria-labelledby="form-warnings" className="findings">
+          <h3 id="form-warnings">
+            表单问题：插件已安装，但以下表单在标准表单工具中显示不佳，请插件作者修改 / form warnings
+          </h3>
+          <ul>
+            {state.result.form_warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </section>
       )}
       <Problem error={state.error} />
     </section>

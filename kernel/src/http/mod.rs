@@ -31,7 +31,7 @@ mod session;
 
 pub use error::{ApiError, ErrorBody, status_of};
 pub use openapi::openapi;
-pub use routes::{Access, ActionResponse, BatchRequest, Page, RouteDoc, route_docs};
+pub use routes::{Access, ActionResponse, BatchRequest, InstalledPlugin, Page, RouteDoc, route_docs};
 pub use session::{COOKIE_PLAIN, COOKIE_SECURE, CSRF_HEADER, ClientAddr, PasswordRequest, SignInRequest};
 
 use crate::idempotency::Claim;

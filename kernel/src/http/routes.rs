@@ -50,6 +50,20 @@ impl From<Receipt> for ActionResponse {
     }
 }
 
+/// The answer to `POST /v1/plugins`: the installed plugin's record, whether these
+/// bytes were new, and what keeps its forms from rendering well in standard tools.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InstalledPlugin {
+    #[serde(flatten)]
+    pub record: PluginRecord,
+    /// False when exactly these bytes were installed before (`200`, nothing changed);
+    /// true on a new install (`201`).
+    pub newly_installed: bool,
+    /// Each as `FORM/path: problem — what to do` (`shenbao::form_problems`); the plugin
+    /// is installed all the same.
+    pub form_warnings: Vec<String>,
+}
+
 /// The same action on many applications (批量推荐): all or none.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -240,7 +254,7 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         (
             doc("post", "/v1/plugins", "Install a program plugin (the component's bytes)", Admin)
                 .body_type("application/wasm")
-                .res(s::<PluginRecord>)
+                .res(s::<InstalledPlugin>)
                 .created(),
             post(install_plugin).layer(DefaultBodyLimit::max(max_plugin)),
         ),
@@ -520,7 +534,12 @@ async fn plugins(State(api): State<Api>, h: HeaderMap) -> Response {
 async fn install_plugin(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
     let limit = api.config.max_plugin;
     let answer = Answer::new(|i: &Installed| {
-        ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &i.record)
+        let body = InstalledPlugin {
+            record: i.record.clone(),
+            newly_installed: i.newly_installed,
+            form_warnings: i.form_warnings.clone(),
+        };
+        ok(if i.newly_installed { StatusCode::CREATED } else { StatusCode::OK }, &body)
     })
     .admin();
     mutate(api, h, "POST /v1/plugins".into(), body, limit, answer, |c: Ctx<'_>| {

@@ -854,7 +854,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
             let m = &i.record.manifest;
             let what = if i.newly_installed { "installed" } else { "already installed" };
             // Installed, but a form standard renderers show badly: say where and what to do.
-            let form_warnings = shenbao::form_problems(m);
+            let form_warnings = &i.form_warnings;
             if json {
                 // The plugin's id with what the install found (the warnings are data here,
                 // not lines on standard error).
@@ -868,7 +868,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                 print_json(&Installed {
                     id: &i.record.id,
                     newly_installed: i.newly_installed,
-                    form_warnings: &form_warnings,
+                    form_warnings,
                 });
                 return Ok(());
             } else {
@@ -882,7 +882,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                     i.record.id.wit
                 );
             }
-            for p in &form_warnings {
+            for p in form_warnings {
                 esay!("warning: form {p}");
             }
         }
