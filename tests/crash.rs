@@ -2,7 +2,7 @@
 //! recommending, returning and batch-recommending through group commit, against a
 //! city quota — and is killed with SIGKILL at a random moment. On reopening: every
 //! decision the child acknowledged is there with the hash it was acknowledged with,
-//! every batch is whole, the indexes, history rows and quota counters agree with the
+//! every batch is whole, the indexes (the applicant index too) and quota counters agree with the
 //! applications (`verify_indexes`), no quota is exceeded and the chain verifies.
 //!
 //! The suite runs 20 kills; `SHENBAO_CRASH_KILLS=1000 cargo test -p shenbao-tests

@@ -962,7 +962,16 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     drop(kernel);
     let before = dump(&path);
     let before_size = std::fs::metadata(&path).unwrap().len();
-    for table in ["apps", "queue", "by_applicant", "decisions", "decisions_by_app", "chain_head", "tokens", "rounds"] {
+    for table in [
+        "apps",
+        "queue",
+        "applications_by_applicant",
+        "decisions",
+        "decisions_by_app",
+        "chain_head",
+        "tokens",
+        "rounds",
+    ] {
         assert!(!before.get(table).map_or(true, Vec::is_empty), "the test fills {table}");
     }
     downgrade_to_v2(&path);
@@ -980,10 +989,10 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     let size = || std::fs::metadata(&path).unwrap().len();
     let (v3_size, v2_size) = (before_size, size());
     let k = open();
-    assert_eq!(k.upgrade(), Some(shenbao::Upgrade { from: 2, to: 3, compacted: true }));
+    assert_eq!(k.upgrade(), Some(shenbao::Upgrade { from: 2, to: 4, compacted: true }));
     drop(k);
     // The upgrade copied every table; compaction gave the copies' pages back.
-    eprintln!("sizes: version 3 {v3_size}, as version 2 {v2_size}, upgraded {}", size());
+    eprintln!("sizes: version 4 {v3_size}, as version 2 {v2_size}, upgraded {}", size());
     assert!(size() <= v3_size * 5 / 4, "{} bytes after the upgrade, {v2_size} before, {v3_size} first", size());
     let after = dump(&path);
     assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
@@ -993,7 +1002,7 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
         }
         assert_eq!(&after[table], rows, "{table}: the same rows in the same order");
     }
-    assert_eq!(after["meta"], vec![(b"schema_version".to_vec(), b"3".to_vec())]);
+    assert_eq!(after["meta"], vec![(b"schema_version".to_vec(), b"4".to_vec())]);
     // And it works: queues read, the chain verifies, an action commits; it is not
     // upgraded twice.
     let k = open();
@@ -1002,6 +1011,56 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
     assert!(k.verify_indexes().unwrap().is_empty());
     k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();
     assert_eq!(k.verify_chain().unwrap().first_broken, None);
+}
+
+/// Version 4 keeps the applicant index as keys alone and computes the history a
+/// check shows a plugin from the applications: a version-3 file (a history row per
+/// application in `by_applicant`) opens with every other table's rows as they were,
+/// the index holding the same keys, the old table gone, and the same history.
+#[test]
+fn a_version_3_database_is_migrated_to_the_applicant_index() {
+    let w = world();
+    let a = w.submitted(1);
+    let b = w.submitted(1);
+    w.submitted(2);
+    w.act("district-huicheng", &a, "district-recommend", Some("同意")).unwrap();
+    w.act("district-huicheng", &b, "district-not-recommend", Some("不符合条件")).unwrap();
+    let history = w.kernel.history_of(&code(1), "none").unwrap();
+    assert_eq!(history.iter().map(|h| h.stage.as_str()).collect::<Vec<_>>(), ["city-review", "not-passed"]);
+    let path = w.dir.path().join("shenbao.redb");
+    let World { kernel, dir, clock } = w;
+    drop(kernel);
+    let before = dump(&path);
+    downgrade_to_v3(&path);
+    let as_v3 = dump(&path);
+    assert!(!as_v3.contains_key("applications_by_applicant"));
+    let rows = &as_v3["by_applicant"];
+    assert_eq!(rows.len(), 3);
+    // Version 3's rows are the history itself.
+    let stored: Vec<shenbao::contract::HistoryEntry> = rows
+        .iter()
+        .map(|(_, v)| serde_json::from_slice::<shenbao::contract::HistoryEntry>(v).unwrap())
+        .filter(|h| [&a, &b].contains(&&h.application))
+        .collect();
+    assert_eq!(stored, history);
+    let k = shenbao::Kernel::open_with(
+        &path,
+        shenbao::KernelConfig {
+            clock: std::sync::Arc::new(clock.clone()),
+            host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(k.upgrade().map(|u| (u.from, u.to)), Some((3, 4)));
+    assert_eq!(k.history_of(&code(1), "none").unwrap(), history);
+    assert!(k.verify_indexes().unwrap().is_empty(), "{:?}", k.verify_indexes());
+    k.act("city-huizhou", &a, &ActionRequest::with_opinion("city-recommend", "同意")).unwrap();
+    assert_eq!(k.history_of(&code(1), "none").unwrap()[0].stage, "province-review");
+    drop(k);
+    let after = dump(&path);
+    assert!(!after.contains_key("by_applicant"), "the version-3 table is dropped");
+    assert_eq!(after["applications_by_applicant"], before["applications_by_applicant"]);
 }
 
 #[test]
@@ -1200,7 +1259,7 @@ fn a_check_against_what_changed_is_stale() {
     let a = draft(1);
     stale(1, &a, &|| {
         let mut o = org(1, Some("huizhou"), Some("huizhou.huicheng"), "region");
-        o.profile = serde_json::json!({ "contact": "另一位联系人" });
+        o.profile = serde_json::json!({ "contact": "另一位联系人" }).into();
         w.kernel.upsert_org(&o).unwrap();
     });
     // The application's attachments (a save in between).

@@ -7,8 +7,8 @@
 use serde_json::Value;
 use shenbao::contract::{Attachment, Date};
 use shenbao::{
-    ActionRequest, CityConfig, Draft, HostConfig, Kernel, KernelConfig, ManualClock, Organisation, RoleGrant,
-    RoundSpec, Scope, Timestamp, User, Window,
+    ActionRequest, Application, CityConfig, Draft, HostConfig, Kernel, KernelConfig, ManualClock, Organisation,
+    RoleGrant, Round, RoundSpec, Scope, Timestamp, User, Window,
 };
 use std::sync::Arc;
 
@@ -40,7 +40,7 @@ pub fn org(n: u32, city: Option<&str>, district: Option<&str>, channel: &str) ->
         dishonest: false,
         tags: Vec::new(),
         qualifications: Vec::new(),
-        profile: serde_json::json!({ "contact": "示例联系人", "phone": "0752-0000000" }),
+        profile: serde_json::json!({ "contact": "示例联系人", "phone": "0752-0000000" }).into(),
     }
 }
 
@@ -315,7 +315,8 @@ type S = &'static str;
 type B = &'static [u8];
 type T = TextKey;
 
-/// The text-keyed tables of schema version 3 by their types: `$f!` is called with
+/// The text-keyed tables of schema version 3 (the applicant index with its history
+/// rows, `by_applicant`, which version 4 keeps as keys alone) by their types: `$f!` is called with
 /// (version-3 key type, version-2 key type, value type, table name, the extra
 /// arguments) for each.
 macro_rules! each_text_table {
@@ -337,7 +338,7 @@ macro_rules! each_text_table {
     };
 }
 
-/// Every table of the database at `path` (schema version 3), dumped.
+/// Every table of the database at `path` (schema version 4, or 3), dumped.
 pub fn dump(path: &std::path::Path) -> Dump {
     use redb::ReadableDatabase;
     let db = redb::Database::open(path).unwrap();
@@ -349,15 +350,57 @@ pub fn dump(path: &std::path::Path) -> Dump {
         };
     }
     each_text_table!(go, &tx, &mut out);
+    dump_table::<(T, T), ()>(&tx, "applications_by_applicant", &mut out);
     dump_table::<&str, &str>(&tx, "meta", &mut out);
     dump_table::<u64, &[u8]>(&tx, "decisions", &mut out);
     dump_table::<i32, &[u8]>(&tx, "calendars", &mut out);
     out
 }
 
-/// Rewrite the database at `path` (closed) into schema version 2's layout: every
-/// text-keyed table back under redb's `&str` keys, and version 2 in `meta`.
+/// Rewrite the database at `path` (closed, schema version 4) into version 3's layout:
+/// the applicant index as `by_applicant` with each application's history row (what
+/// a check shows a plugin), and version 3 in `meta`.
+pub fn downgrade_to_v3(path: &std::path::Path) {
+    use redb::ReadableTable;
+    let db = redb::Database::open(path).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let index = redb::TableDefinition::<(T, T), ()>::new("applications_by_applicant");
+        let apps = tx.open_table(redb::TableDefinition::<T, B>::new("apps")).unwrap();
+        let rounds = tx.open_table(redb::TableDefinition::<T, B>::new("rounds")).unwrap();
+        let mut rows = tx.open_table(redb::TableDefinition::<(T, T), B>::new("by_applicant")).unwrap();
+        for row in tx.open_table(index).unwrap().iter().unwrap() {
+            let (k, _) = row.unwrap();
+            let (code, id) = k.value();
+            let app: Application = serde_json::from_slice(apps.get(id).unwrap().unwrap().value()).unwrap();
+            let round: Round =
+                serde_json::from_slice(rounds.get(app.round.as_str()).unwrap().unwrap().value()).unwrap();
+            // Version 3's history row, as `tables::history_row` made it.
+            let decided = app.state.outcome != shenbao::contract::Outcome::Pending;
+            let entry = shenbao::contract::HistoryEntry {
+                application: app.id.clone(),
+                round: app.round.clone(),
+                program: app.program.clone(),
+                year: round.spec.year,
+                direction: app.direction.clone(),
+                project: app.project.clone(),
+                stage: app.state.stage.clone(),
+                outcome: app.state.outcome,
+                decided_on: decided.then(|| app.state.trail.last().map(|v| v.entered_at.local_date())).flatten(),
+            };
+            rows.insert((code, id), serde_json::to_vec(&entry).unwrap().as_slice()).unwrap();
+        }
+        tx.delete_table(index).unwrap();
+        tx.open_table(redb::TableDefinition::<&str, &str>::new("meta")).unwrap().insert("schema_version", "3").unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// Rewrite the database at `path` (closed, schema version 4) into schema version 2's
+/// layout: version 3's ([`downgrade_to_v3`]) with every text-keyed table back under
+/// redb's `&str` keys, and version 2 in `meta`.
 pub fn downgrade_to_v2(path: &std::path::Path) {
+    downgrade_to_v3(path);
     let db = redb::Database::open(path).unwrap();
     let tx = db.begin_write().unwrap();
     macro_rules! go {

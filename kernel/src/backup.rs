@@ -108,7 +108,7 @@ fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError
         + copy(r, w, ROUNDS.raw())?
         + copy(r, w, APPS.raw())?
         + copy(r, w, QUEUE)?
-        + copy(r, w, BY_APPLICANT.raw())?
+        + copy(r, w, BY_APPLICANT)?
         + copy(r, w, QUOTA_USED)?
         + copy(r, w, DECISIONS.raw())?
         + copy(r, w, DECISIONS_BY_APP)?
@@ -361,7 +361,7 @@ impl Kernel {
     /// database's next ids. One transaction: all or nothing.
     pub fn import_round(&self, input: impl std::io::BufRead) -> Result<ImportReport, BackupError> {
         use crate::model::{Application, Decision, DecisionOrigin, Organisation, Round};
-        use crate::workflow::{GENESIS, decision_hash, history_row, put_round, queue_key, to_json};
+        use crate::workflow::{GENESIS, decision_hash, put_round, queue_key, to_json};
         let bad = |problem: String| BackupError::Invalid { path: "the round export".into(), problem };
         let mut round: Option<Round> = None;
         let (mut orgs, mut apps, mut decisions, mut inputs, mut quotas) =
@@ -592,7 +592,7 @@ impl Kernel {
             let orgs_t = ORGS.open(&tx)?;
             let mut apps_t = APPS.open(&tx)?;
             let mut queue_t = tx.open_table(QUEUE)?;
-            let mut applicant_t = BY_APPLICANT.open(&tx)?;
+            let mut applicant_t = tx.open_table(BY_APPLICANT)?;
             for a in &apps {
                 let mut a = a.clone();
                 a.id = renamed[&a.id].clone();
@@ -610,7 +610,7 @@ impl Kernel {
                 };
                 let k = queue_key(&a, &org);
                 queue_t.insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())?;
-                applicant_t.insert((a.applicant.as_str(), a.id.as_str()), &history_row(&a, &round))?;
+                applicant_t.insert((a.applicant.as_str(), a.id.as_str()), ())?;
                 apps_t.insert(a.id.as_str(), &a)?;
             }
             let mut inputs_t = tx.open_table(CHECK_INPUTS)?;

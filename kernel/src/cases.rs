@@ -322,7 +322,7 @@ impl CaseSet {
                 dishonest: a.dishonest,
                 tags: a.tags.clone(),
                 qualifications: a.qualifications.clone(),
-                profile: a.profile.to_string(),
+                profile: a.profile.to_value().to_string(),
             },
             history: case.history.clone(),
             attachments: case.attachments.clone(),

@@ -540,7 +540,7 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
                     .map(|t| t.split([';', '；']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
                     .unwrap_or_default(),
                 qualifications: Vec::new(),
-                profile: serde_json::Value::Object(profile),
+                profile: serde_json::Value::Object(profile).into(),
             })
         })();
         if let Some(org) = errors.take(row) {

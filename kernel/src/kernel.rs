@@ -565,9 +565,12 @@ impl Kernel {
         // transaction as the install.
         let form_warnings = crate::manifest_check::form_problems(&record.manifest);
         self.write(|tx| match registry::insert_in(tx, &record, bytes)? {
-            Inserted::New => {
-                Ok(Installed { record: record.clone(), newly_installed: true, cache, form_warnings: form_warnings.clone() })
-            }
+            Inserted::New => Ok(Installed {
+                record: record.clone(),
+                newly_installed: true,
+                cache,
+                form_warnings: form_warnings.clone(),
+            }),
             Inserted::Existing(existing) => {
                 Ok(Installed { record: existing, newly_installed: false, cache, form_warnings: form_warnings.clone() })
             }

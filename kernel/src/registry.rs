@@ -21,7 +21,8 @@ pub struct PluginRecord {
 /// Schema migrations: `MIGRATIONS[i]` takes a database from version `i + 1` to
 /// `i + 2`. Each runs inside the transaction that opens the database, so an upgrade
 /// is all or nothing.
-const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[migrate_1_to_2, migrate_2_to_3];
+const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] =
+    &[migrate_1_to_2, migrate_2_to_3, migrate_3_to_4];
 
 /// The tables version 2 had under their version-2 key types (redb's `&str`), for
 /// the migrations up to it.
@@ -49,7 +50,7 @@ fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     for row in apps.iter()? {
         let (_, app) = row?;
         let Some(round) = rounds.get(app.round.as_str())? else { continue };
-        by.insert((app.applicant.as_str(), app.id.as_str()), &crate::tables::history_row(&app, &round))?;
+        by.insert((app.applicant.as_str(), app.id.as_str()), &crate::tables::history_row(&app, round.spec.year))?;
     }
     let decisions = DECISIONS.open(tx)?;
     if let Some(row) = decisions.iter()?.next_back() {
@@ -84,6 +85,28 @@ fn migrate_2_to_3(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
         retype::<S, TextKey, u64>(tx, counters)?;
     }
     retype::<S, TextKey, (u64, S)>(tx, "chain_head")?;
+    Ok(())
+}
+
+/// Version 4 keeps the applicant index as keys alone (`applications_by_applicant`):
+/// the history a check shows a plugin is computed from the applications, so a
+/// transition no longer rewrites a history row in `by_applicant`, which is dropped.
+fn migrate_3_to_4(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let old: redb::TableDefinition<(TextKey, TextKey), &[u8]> = redb::TableDefinition::new("by_applicant");
+    let src = match tx.open_table(old) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    {
+        let mut index = tx.open_table(BY_APPLICANT)?;
+        for row in src.iter()? {
+            let (k, _) = row?;
+            index.insert(k.value(), ())?;
+        }
+    }
+    drop(src);
+    tx.delete_table(old)?;
     Ok(())
 }
 
@@ -158,7 +181,7 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         ROUNDS.open(&tx)?;
         APPS.open(&tx)?;
         tx.open_table(QUEUE)?;
-        BY_APPLICANT.open(&tx)?;
+        tx.open_table(BY_APPLICANT)?;
         tx.open_table(QUOTA_USED)?;
         DECISIONS.open(&tx)?;
         tx.open_table(DECISIONS_BY_APP)?;

@@ -20,10 +20,9 @@ use sha2::{Digest, Sha256};
 use shenbao_contract::{HistoryEntry, Outcome};
 use std::borrow::Borrow;
 use std::marker::PhantomData;
-use std::ops::RangeBounds;
 
 /// Current schema version of the database layout.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Database metadata: `schema_version` → decimal text. Keyed by redb's `&str` (not
@@ -55,9 +54,12 @@ pub const APPS: Records<TextKey, Application> = Records::new("apps");
 /// Applicants without a city sort under city `""`.
 pub const QUEUE: TableDefinition<(TextKey, TextKey, TextKey, TextKey, TextKey), ()> = TableDefinition::new("queue");
 
-/// Applications by applicant: (credit code, application) → JSON [`shenbao_contract::HistoryEntry`],
-/// the application as the applicant's history shows it to a plugin.
-pub const BY_APPLICANT: Records<(TextKey, TextKey), HistoryEntry> = Records::new("by_applicant");
+/// Applications by applicant: (credit code, application) → (), written once, when the
+/// application is made (its applicant never changes). The applicant's history as a
+/// check shows it to a plugin is computed from the applications ([`history_row`]),
+/// so a transition writes nothing here. Schema version 4; versions 2–3 kept a
+/// history row in `by_applicant`, rewritten by every transition (a tenth of one).
+pub const BY_APPLICANT: TableDefinition<(TextKey, TextKey), ()> = TableDefinition::new("applications_by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.
 pub const QUOTA_USED: TableDefinition<(TextKey, TextKey, TextKey), u32> = TableDefinition::new("quota_used");
@@ -314,14 +316,6 @@ pub trait ReadableRecords<K: Key + 'static, V: DeserializeOwned> {
     /// # Errors
     /// [`StoreError::Database`] from redb; [`StoreError::Corrupt`] naming table and key.
     fn get<'a>(&self, key: impl Borrow<K::SelfType<'a>>) -> Result<Option<V>, StoreError>;
-
-    /// The records whose keys fall in `range`, in key order.
-    ///
-    /// # Errors
-    /// As [`ReadableRecords::get`]; decoding errors come per item.
-    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
-    where
-        KR: Borrow<K::SelfType<'a>> + 'a;
 }
 
 impl<T: ReadableTable<K, &'static [u8]>, K: Key + 'static, V: DeserializeOwned> RecordTable<T, K, V> {
@@ -354,21 +348,10 @@ impl<T: ReadableTable<K, &'static [u8]>, K: Key + 'static, V: DeserializeOwned> 
         }
     }
 
-    /// The records whose keys fall in `range`, in key order.
-    ///
-    /// # Errors
-    /// As [`RecordTable::get`]; decoding errors come per item.
-    pub fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
-    where
-        KR: Borrow<K::SelfType<'a>> + 'a,
-    {
-        Ok(RecordIter { inner: self.t.range(range)?, name: self.name, _p: PhantomData })
-    }
-
     /// Every record, in key order.
     ///
     /// # Errors
-    /// As [`RecordTable::range`].
+    /// As [`RecordTable::get`]; decoding errors come per item.
     pub fn iter(&self) -> Result<RecordIter<'_, K, V>, StoreError> {
         Ok(RecordIter { inner: self.t.iter()?, name: self.name, _p: PhantomData })
     }
@@ -379,13 +362,6 @@ impl<T: ReadableTable<K, &'static [u8]>, K: Key + 'static, V: DeserializeOwned> 
 {
     fn get<'a>(&self, key: impl Borrow<K::SelfType<'a>>) -> Result<Option<V>, StoreError> {
         RecordTable::get(self, key)
-    }
-
-    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> Result<RecordIter<'_, K, V>, StoreError>
-    where
-        KR: Borrow<K::SelfType<'a>> + 'a,
-    {
-        RecordTable::range(self, range)
     }
 }
 
@@ -453,13 +429,14 @@ pub(crate) fn digest_hex(digest: [u8; 32]) -> String {
     String::from_utf8(out.to_vec()).expect("hex is ASCII")
 }
 
-/// The applicant-history row ([`BY_APPLICANT`]) of an application as it stands.
-pub(crate) fn history_row(app: &Application, round: &Round) -> HistoryEntry {
+/// An application as the applicant's history shows it to a plugin, as it stands;
+/// `year` is its round's.
+pub(crate) fn history_row(app: &Application, year: u32) -> HistoryEntry {
     HistoryEntry {
         application: app.id.clone(),
         round: app.round.clone(),
         program: app.program.clone(),
-        year: round.spec.year,
+        year,
         direction: app.direction.clone(),
         project: app.project.clone(),
         stage: app.state.stage.clone(),

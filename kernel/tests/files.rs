@@ -128,10 +128,10 @@ fn date_cells_are_dates_and_a_date_column_refuses_what_is_not_a_date() {
     workbook(&f, &[&a, &b, &c]);
     assert_eq!(k.import_orgs_file(&f).unwrap(), 3);
     let dates: Vec<String> =
-        k.orgs().unwrap().iter().map(|o| o.profile["成立日期"].as_str().unwrap().to_string()).collect();
+        k.orgs().unwrap().iter().map(|o| o.profile.to_value()["成立日期"].as_str().unwrap().to_string()).collect();
     assert_eq!(dates, ["2019-05-20", "2020-03-01", "2021-12-31"], "not Excel's serial 43605");
-    assert_eq!(k.orgs().unwrap()[0].profile["注册资本（万元）"], "500");
-    assert_eq!(k.orgs().unwrap()[0].profile["最近更新"], "2020-01-02 03:04:05");
+    assert_eq!(k.orgs().unwrap()[0].profile.to_value()["注册资本（万元）"], "500");
+    assert_eq!(k.orgs().unwrap()[0].profile.to_value()["最近更新"], "2020-01-02 03:04:05");
 
     for bad in ["明年", "2019-02-30", "43605x"] {
         let k = kernel(&dir.path().join(bad).tap_mkdir());

@@ -1086,7 +1086,7 @@ mod tests {
             dishonest: false,
             tags: Vec::new(),
             qualifications: Vec::new(),
-            profile: serde_json::Value::Null,
+            profile: Default::default(),
         }
     }
 

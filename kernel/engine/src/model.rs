@@ -29,9 +29,81 @@ pub struct Organisation {
     pub tags: Vec<String>,
     #[serde(default)]
     pub qualifications: Vec<Qualification>,
-    /// Open-ended profile (address, staff, assets …).
+    /// Open-ended profile (address, staff, assets …), a JSON value.
     #[serde(default)]
-    pub profile: serde_json::Value,
+    pub profile: Profile,
+}
+
+/// An organisation's open-ended profile, kept as the JSON text it was stored as:
+/// an action reads the organisation without building the profile's value tree (it
+/// only passes the text on to a plugin's check). [`Profile::from_value`] and
+/// [`Profile::to_value`] convert; the default is `null`.
+#[derive(Clone, Serialize)]
+#[serde(transparent)]
+pub struct Profile(Box<serde_json::value::RawValue>);
+
+impl Profile {
+    /// The profile holding `v` (compact JSON, as a [`serde_json::Value`] writes it).
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        Profile(serde_json::value::to_raw_value(v).expect("a JSON value serialises"))
+    }
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+    /// The profile as a value tree.
+    pub fn to_value(&self) -> serde_json::Value {
+        // Every way in (`from_value`, `Deserialize`) checked that it parses.
+        serde_json::from_str(self.0.get()).expect("a profile is checked to parse when made")
+    }
+}
+
+impl From<serde_json::Value> for Profile {
+    fn from(v: serde_json::Value) -> Self {
+        Profile::from_value(&v)
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::from_value(&serde_json::Value::Null)
+    }
+}
+
+/// Read a profile: the text must be JSON a [`serde_json::Value`] holds (as
+/// [`FormData`]'s), so [`Profile::to_value`] never fails.
+impl<'de> Deserialize<'de> for Profile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        serde_json::from_str::<Parses>(raw.get()).map_err(|e| serde::de::Error::custom(format!("profile: {e}")))?;
+        Ok(Profile(raw))
+    }
+}
+
+impl JsonSchema for Profile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Profile".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        serde_json::Value::json_schema(g)
+    }
+}
+
+/// The same text (profiles enter the store as [`Profile::from_value`] writes them,
+/// `Kernel::upsert_orgs`, so the same value is the same text there).
+impl PartialEq for Profile {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Where a grant reaches.

@@ -271,7 +271,13 @@ impl Kernel {
                 .open(&tx)?
                 .get(app.applicant.as_str())?
                 .ok_or_else(|| ActError::NotFound { what: "organisation", id: app.applicant.clone() })?;
-            let history = history_from(&BY_APPLICANT.open(&tx)?, &app.applicant, &app.id)?;
+            let history = history_from(
+                &tx.open_table(BY_APPLICANT)?,
+                &APPS.open(&tx)?,
+                |round| Ok(self.round_read(&tx, round)?.map(|r| r.spec.year)),
+                &app.applicant,
+                &app.id,
+            )?;
             drop(tx);
             // A closed window refuses before the plugin runs (the engine checks it again).
             let now = self.now();
@@ -567,7 +573,13 @@ impl Kernel {
             // The check ran outside the transaction: everything it read — the
             // application (data, form, attachments), the organisation's profile, its
             // history, the round, the date — must be as it was, or the check is stale.
-            let history = history_from(&*applicant_t, &app.applicant, &app.id)?;
+            let history = history_from(
+                &*applicant_t,
+                &*apps_t,
+                |round| Ok(self.round_in(tx, round_versions_t, round)?.map(|r| r.spec.year)),
+                &app.applicant,
+                &app.id,
+            )?;
             if check_request_of(&app, &round, &org, history, now.local_date()) != *request {
                 return Err(ActError::StaleCheck);
             }
@@ -675,7 +687,9 @@ impl Kernel {
                 (),
             )?;
         }
-        applicant_t.insert((app.applicant.as_str(), app.id.as_str()), &history_row(&app, &round))?;
+        if is_new {
+            applicant_t.insert((app.applicant.as_str(), app.id.as_str()), ())?;
+        }
         {
             for d in &t.quota {
                 quota_t.insert((round.spec.id.as_str(), d.quota.as_str(), d.scope.as_str()), d.used_after)?;

@@ -49,7 +49,7 @@ impl Kernel {
         {
             let mut apps = APPS.open(&tx)?;
             let mut queue = tx.open_table(QUEUE)?;
-            let mut by = BY_APPLICANT.open(&tx)?;
+            let mut by = tx.open_table(BY_APPLICANT)?;
             let mut counters = tx.open_table(COUNTERS)?;
             let start = counters.get("next_app")?.map_or(1, |v| v.value());
             for i in 0..n {
@@ -75,7 +75,7 @@ impl Kernel {
                 };
                 let (r, st, c, d, id) = queue_key(&app, org);
                 queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
-                by.insert((app.applicant.as_str(), app.id.as_str()), &history_row(&app, &round))?;
+                by.insert((app.applicant.as_str(), app.id.as_str()), ())?;
                 apps.insert(app.id.as_str(), &app)?;
                 ids.push(app.id);
             }
@@ -114,15 +114,15 @@ impl Kernel {
                 }
             }
         }
-        // Each application agrees with its last decision and its applicant-history row:
-        // a decision is never written without the application it moved, or the reverse.
+        // Each application agrees with its last decision and is in the applicant index
+        // under its applicant: a decision is never written without the application it
+        // moved, or the reverse.
         let by_app = tx.open_table(DECISIONS_BY_APP)?;
         let log = tx.open_table(DECISIONS.raw())?;
         let log_records = DECISIONS.open(&tx)?;
-        let history = BY_APPLICANT.open(&tx)?;
+        let by_applicant = tx.open_table(BY_APPLICANT)?;
         let rounds: Vec<Round> = self.read_all(ROUNDS)?;
-        let rounds_by_id: std::collections::HashMap<&str, &Round> =
-            rounds.iter().map(|r| (r.spec.id.as_str(), r)).collect();
+        let rounds_by_id: std::collections::HashSet<&str> = rounds.iter().map(|r| r.spec.id.as_str()).collect();
         for a in &apps {
             let last = by_app.range((a.id.as_str(), 0u64)..=(a.id.as_str(), u64::MAX))?.next_back().transpose()?;
             if let Some((k, _)) = last {
@@ -139,16 +139,17 @@ impl Kernel {
                     None => problems.push(format!("{}: decision {i} is indexed but missing", a.id)),
                 }
             }
-            let row = history.get((a.applicant.as_str(), a.id.as_str()))?;
-            match (row, rounds_by_id.get(a.round.as_str())) {
-                (Some(stored), Some(round)) => {
-                    if stored != history_row(a, round) {
-                        problems.push(format!("{}: applicant history row disagrees with the application", a.id));
-                    }
-                }
-                (None, _) => problems.push(format!("{}: no applicant history row", a.id)),
-                (_, None) => problems.push(format!("{}: round {} missing", a.id, a.round)),
+            if by_applicant.get((a.applicant.as_str(), a.id.as_str()))?.is_none() {
+                problems.push(format!("{}: not in the applicant index under {}", a.id, a.applicant));
             }
+            if !rounds_by_id.contains(a.round.as_str()) {
+                problems.push(format!("{}: round {} missing", a.id, a.round));
+            }
+        }
+        // … and the index names nothing else.
+        let indexed = by_applicant.len()?;
+        if indexed != apps.len() as u64 {
+            problems.push(format!("{indexed} applicant-index entries for {} applications", apps.len()));
         }
         let (logged, indexed) = (log.len()?, by_app.len()?);
         if logged != indexed {

@@ -536,7 +536,7 @@ pub(crate) fn check_request_of(
             dishonest: org.dishonest,
             tags: org.tags.clone(),
             qualifications: org.qualifications.clone(),
-            profile: org.profile.to_string(),
+            profile: org.profile.as_str().to_string(),
         },
         history,
         attachments: app.attachments.clone(),
@@ -552,15 +552,27 @@ pub(crate) fn check_request_of(
     }
 }
 
-/// The applicant's history rows (every application but `except`), read from `table`.
+/// The applicant's history as a check shows it to a plugin: every application under
+/// `credit_code` in the applicant index but `except`, each as [`history_row`] with
+/// its round's year (`year_of`, from the parsed-round cache).
+///
+/// # Errors
+/// Storage errors; [`StoreError::Corrupt`] for an indexed application, or its round,
+/// that is missing.
 fn history_from(
-    table: &impl ReadableRecords<(TextKey, TextKey), HistoryEntry>,
+    index: &impl ReadableTable<(TextKey, TextKey), ()>,
+    apps: &impl ReadableRecords<TextKey, Application>,
+    mut year_of: impl FnMut(&str) -> Result<Option<u32>, StoreError>,
     credit_code: &str,
     except: &str,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
+    let missing = |id: &str, what: &str| StoreError::Corrupt {
+        key: format!("applications_by_applicant/{credit_code}/{id}"),
+        message: format!("the indexed application's {what} is missing"),
+    };
     let mut out = Vec::new();
-    for row in table.range((credit_code, "")..)? {
-        let (k, v) = row?;
+    for row in index.range((credit_code, "")..)? {
+        let (k, _) = row?;
         let (code, id) = k.value();
         if code != credit_code {
             break;
@@ -568,7 +580,9 @@ fn history_from(
         if id == except {
             continue;
         }
-        out.push(v);
+        let app = apps.get(id)?.ok_or_else(|| missing(id, "record"))?;
+        let year = year_of(&app.round)?.ok_or_else(|| missing(id, "round"))?;
+        out.push(history_row(&app, year));
     }
     Ok(out)
 }
@@ -598,7 +612,7 @@ pub(crate) struct ActTables<'t> {
     pub by_app: redb::Table<'t, (TextKey, u64), ()>,
     pub quota: redb::Table<'t, (TextKey, TextKey, TextKey), u32>,
     pub queue: redb::Table<'t, (TextKey, TextKey, TextKey, TextKey, TextKey), ()>,
-    pub applicant: WriteRecords<'t, (TextKey, TextKey), HistoryEntry>,
+    pub applicant: redb::Table<'t, (TextKey, TextKey), ()>,
     pub counters: redb::Table<'t, TextKey, u64>,
     pub round_versions: redb::Table<'t, TextKey, u64>,
     /// The year and its calendar merged with the next year's, once read.
@@ -622,7 +636,7 @@ impl<'t> ActTables<'t> {
             by_app: tx.open_table(DECISIONS_BY_APP)?,
             quota: tx.open_table(QUOTA_USED)?,
             queue: tx.open_table(QUEUE)?,
-            applicant: BY_APPLICANT.open(tx)?,
+            applicant: tx.open_table(BY_APPLICANT)?,
             counters: tx.open_table(COUNTERS)?,
             round_versions: tx.open_table(ROUND_VERSIONS)?,
             calendar: None,

@@ -234,7 +234,7 @@ impl Kernel {
     /// Applications of an applicant, in every round.
     pub fn applications_of(&self, credit_code: &str) -> Result<Vec<Application>, StoreError> {
         let tx = self.begin_read()?;
-        let idx = BY_APPLICANT.open(&tx)?;
+        let idx = tx.open_table(BY_APPLICANT)?;
         let apps = APPS.open(&tx)?;
         let mut out = Vec::new();
         for row in idx.range((credit_code, "")..)? {
@@ -250,11 +250,21 @@ impl Kernel {
         Ok(out)
     }
 
-    /// The applicant's other applications as the plugin sees them, from the
-    /// applicant index alone.
+    /// The applicant's other applications (all but `except`) as a check shows them to
+    /// the plugin, from one read transaction.
+    ///
+    /// # Errors
+    /// Storage errors; [`StoreError::Corrupt`] for an indexed application or round
+    /// that is missing.
     pub fn history_of(&self, credit_code: &str, except: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let tx = self.begin_read()?;
-        history_from(&BY_APPLICANT.open(&tx)?, credit_code, except)
+        history_from(
+            &tx.open_table(BY_APPLICANT)?,
+            &APPS.open(&tx)?,
+            |round| Ok(self.round_read(&tx, round)?.map(|r| r.spec.year)),
+            credit_code,
+            except,
+        )
     }
 
     /// Every application of a round, through the queue index (which holds each

@@ -102,6 +102,8 @@ impl Kernel {
             .iter()
             .map(|o| Organisation {
                 credit_code: shenbao_contract::credit_code::normalise(&o.credit_code),
+                // Compact, as a value writes it: the text a check shows the plugin.
+                profile: Profile::from_value(&o.profile.to_value()),
                 ..o.clone()
             })
             .collect();

@@ -865,11 +865,7 @@ fn plugin(k: &Kernel, p: PluginCommand, json: bool) -> Res {
                     newly_installed: bool,
                     form_warnings: &'a [String],
                 }
-                print_json(&Installed {
-                    id: &i.record.id,
-                    newly_installed: i.newly_installed,
-                    form_warnings,
-                });
+                print_json(&Installed { id: &i.record.id, newly_installed: i.newly_installed, form_warnings });
                 return Ok(());
             } else {
                 say!(
