@@ -1135,6 +1135,32 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     assert!(err.to_string().contains("schema version 99 is newer"), "{err}");
 }
 
+/// An applicant has at most `MAX_APPLICATIONS_PER_APPLICANT` applications in a round
+/// (each check shows the plugin all of them and records it, so drafts without end
+/// would make every later check and the log grow without end): one more is refused
+/// and writes nothing; the same draft saved again, and another applicant, go on.
+#[test]
+fn an_applicant_has_a_bounded_number_of_applications_in_a_round() {
+    let w = world();
+    let k = &w.kernel;
+    let max = shenbao::MAX_APPLICATIONS_PER_APPLICANT;
+    let mut last = String::new();
+    for _ in 0..max {
+        last = k.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap().application.id;
+    }
+    let decisions = w.decisions();
+    let err = k.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("个申报") && text.contains("continue one of them"), "{text}");
+    assert_eq!(refusal(err), Refusal::TooManyApplications { max });
+    assert_eq!((w.decisions(), k.applications_of(&code(1)).unwrap().len()), (decisions, max as usize));
+    // Working on the ones it has is not refused, nor is another applicant.
+    k.save_draft("applicant-1", ROUND, Some(&last), w.draft(valid_data())).unwrap();
+    k.act("applicant-1", &last, &ActionRequest::new("submit")).unwrap();
+    k.save_draft("applicant-2", ROUND, None, w.draft(valid_data())).unwrap();
+    assert!(k.verify_indexes().unwrap().is_empty());
+}
+
 #[test]
 fn the_remaining_refusals_are_typed_and_change_nothing() {
     let w = world();

@@ -95,7 +95,8 @@ pub use sessions::{
 pub use shenbao_contract as contract;
 pub use shenbao_engine::access::{Disclosure, QueueView};
 pub use shenbao_engine::{
-    Command, Decided, ErrorKind, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_limit_of, stage_open, window_open,
+    Command, Decided, ErrorKind, MAX_APPLICATIONS_PER_APPLICANT, MAX_OPINION_CHARS, Refusal, Snapshot, decide,
+    quota_limit_of, stage_open, window_open,
 };
 pub use summary::{
     COLUMN_SOURCES, ITEM_SCORE_SOURCE, Summary, SummaryError, SummaryHead, SummaryJson, SummaryLevel, SummaryRow,

@@ -1943,6 +1943,17 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     let (st, b) = s.call("city", Method::GET, &format!("{path}&format=csv"), None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
     assert_eq!(b["details"]["max"], 1);
+    // A HEAD is answered (the request checked, no table made, no slot taken), with the
+    // headers a GET would have; one the caller may not make is refused alike.
+    let head_of = |who: &str, path: String| {
+        let req = s.client.head(format!("{}{path}", s.base)).bearer_auth(&s.tokens[who]);
+        async move { req.send().await.unwrap() }
+    };
+    let r = head_of("city", format!("{path}&format=csv")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(r.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().contains(".csv"));
+    assert_eq!(head_of("applicant", format!("{path}&format=csv")).await.status(), StatusCode::FORBIDDEN);
     // It stalls; the server goes on answering others, and cuts it off: its slot is
     // given back (another export is no longer refused) within a minute.
     let (st, _) = s.call("city", Method::GET, &format!("/v1/rounds/{BIG}/quotas"), None).await;

@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dishonest: false,
             tags: Vec::new(),
             qualifications: Vec::new(),
-            profile: serde_json::json!({}),
+            profile: serde_json::json!({}).into(),
         };
         kernel.upsert_org(&org)?;
         kernel.upsert_user(&user(&format!("applicant-{n}"), "applicant", Scope::Organisation(code(n))))?;

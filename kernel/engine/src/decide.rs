@@ -51,6 +51,13 @@ fn blank(text: &str) -> bool {
 /// characters: it is kept in the hash chain for good, and anyone may object.
 pub const MAX_OPINION_CHARS: usize = 5_000;
 
+/// Most applications one applicant may have in one round (drafts included): each
+/// check shows the plugin all of the applicant's applications and records what it
+/// showed, so an applicant making drafts without end would make every later check,
+/// and the log, grow without end. The programs' own limits are far lower (iiot-pilots:
+/// at most 2 projects per applicant) and are the plugins' rules.
+pub const MAX_APPLICATIONS_PER_APPLICANT: u32 = 50;
+
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Refusal {
     #[error("轮次“{round}”未开放（{}） / round {round} is not open ({})", status.zh(), status.en())]
@@ -105,6 +112,10 @@ pub enum Refusal {
     ConfirmNotAllowed,
     #[error("申报单位在 {until} 前不得申报 / the applicant may not apply before {until}")]
     Banned { until: Date },
+    #[error(
+        "申报单位在本批次已有 {max} 个申报（含草稿），不能再新建，请继续填报已有的申报 / the applicant already has {max} applications in this round (drafts included), the most it may have; continue one of them"
+    )]
+    TooManyApplications { max: u32 },
     #[error("企业信息不完整：{missing} / the organisation profile lacks {missing}; it cannot apply")]
     ProfileIncomplete { missing: String },
     #[error("存储的数据不一致：{detail} / the stored state is inconsistent: {detail}")]
@@ -154,6 +165,7 @@ impl Refusal {
             Refusal::NotAWarning { .. } => "not_a_warning",
             Refusal::ConfirmNotAllowed => "confirm_not_allowed",
             Refusal::Banned { .. } => "banned",
+            Refusal::TooManyApplications { .. } => "too_many_applications",
             Refusal::ProfileIncomplete { .. } => "profile_incomplete",
             Refusal::InconsistentState { .. } => "inconsistent_state",
             Refusal::UnexpectedPayload { .. } => "unexpected_payload",
@@ -187,6 +199,7 @@ impl Refusal {
         "not_a_warning",
         "confirm_not_allowed",
         "banned",
+        "too_many_applications",
         "profile_incomplete",
         "inconsistent_state",
         "unexpected_payload",
@@ -227,7 +240,8 @@ impl Refusal {
             | Refusal::NoOpenObjection
             | Refusal::UnconfirmedWarnings { .. }
             | Refusal::CheckNotRun { .. }
-            | Refusal::Banned { .. } => ErrorKind::Conflict,
+            | Refusal::Banned { .. }
+            | Refusal::TooManyApplications { .. } => ErrorKind::Conflict,
         }
     }
 }
@@ -262,6 +276,9 @@ pub struct Snapshot<'a> {
     pub last_decision_at: Option<Timestamp>,
     /// Index the accepted decision will get.
     pub decision_index: u64,
+    /// For an action that makes a new application: how many the applicant already
+    /// has in this round (at most [`MAX_APPLICATIONS_PER_APPLICANT`]); `None` otherwise.
+    pub applications_in_round: Option<u32>,
 }
 
 /// What is asked: the action request, who asks, and how.
@@ -563,6 +580,9 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             if until > ctx.now.local_date() {
                 return Err(Refusal::Banned { until });
             }
+        }
+        if ctx.applications_in_round.is_some_and(|n| n >= MAX_APPLICATIONS_PER_APPLICANT) {
+            return Err(Refusal::TooManyApplications { max: MAX_APPLICATIONS_PER_APPLICANT });
         }
     }
     let opinion_given = req.opinion.as_deref().is_some_and(|o| !blank(o));
@@ -1109,6 +1129,7 @@ mod tests {
             now: Timestamp(1_700_000_000),
             last_decision_at: None,
             decision_index: state.version,
+            applications_in_round: None,
         };
         let score = (action == "note").then_some(1.0);
         let request = ActionRequest {
@@ -1174,6 +1195,7 @@ mod tests {
         org: Organisation,
         used: BTreeMap<(String, String), u32>,
         last_at: Option<Timestamp>,
+        applications_in_round: Option<u32>,
         expect: &'static str,
     }
 
@@ -1286,6 +1308,7 @@ mod tests {
             org: org(),
             used: BTreeMap::new(),
             last_at: None,
+            applications_in_round: None,
             expect,
         };
         let mut v = vec![
@@ -1458,6 +1481,13 @@ mod tests {
         let mut c = base("no district in the profile", at("draft"), &applicant, req("submit"), "profile_incomplete");
         c.org.district = None;
         v.push(c);
+        // The applicant's applications in the round, when one more is made.
+        let mut c = base("one application too many", at("draft"), &applicant, req("submit"), "too_many_applications");
+        c.applications_in_round = Some(MAX_APPLICATIONS_PER_APPLICANT);
+        v.push(c);
+        let mut c = base("the last one allowed", at("draft"), &applicant, req("submit"), "ok");
+        c.applications_in_round = Some(MAX_APPLICATIONS_PER_APPLICANT - 1);
+        v.push(c);
         v
     }
 
@@ -1495,6 +1525,7 @@ mod tests {
                 now,
                 last_decision_at: None,
                 decision_index: 1,
+                applications_in_round: None,
             };
             decide(&s, &Command { request, actor, batch: false, check_warnings: None })
         };
@@ -1557,6 +1588,7 @@ mod tests {
                 now: Timestamp(1_700_000_000),
                 last_decision_at: None,
                 decision_index: state.version + 3,
+                applications_in_round: None,
             };
             decide(&s, &Command { request, actor, batch: false, check_warnings: None })
         };
@@ -1635,6 +1667,7 @@ mod tests {
                 now: Timestamp(1_700_000_000),
                 last_decision_at: c.last_at,
                 decision_index: 7,
+                applications_in_round: c.applications_in_round,
             };
             let cmd = Command { request: &c.request, actor: &c.actor, batch: c.batch, check_warnings: None };
             let got = match decide(&snapshot, &cmd) {

@@ -23,7 +23,7 @@ pub mod text;
 pub mod time;
 
 pub use decide::{
-    Command, Decided, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_counters, quota_limit_of, stage_open,
-    stage_outcome, window_end, window_open,
+    Command, Decided, MAX_APPLICATIONS_PER_APPLICANT, MAX_OPINION_CHARS, Refusal, Snapshot, decide, quota_counters,
+    quota_limit_of, stage_open, stage_outcome, window_end, window_open,
 };
 pub use error::ErrorKind;

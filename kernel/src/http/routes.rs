@@ -1003,6 +1003,7 @@ async fn ended_early(worker: tokio::task::JoinHandle<()>, what: &str) -> Respons
 async fn summary(
     State(api): State<Api>,
     version: axum::http::Version,
+    method: axum::http::Method,
     h: HeaderMap,
     Path(round): Path<String>,
     q: Result<Query<SummaryQuery>, QueryRejection>,
@@ -1023,6 +1024,9 @@ async fn summary(
     // worker that stopped with its failure unsent must not look like a short table).
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let finished = done.clone();
+    // HEAD: the answer's status and headers (the request checked as for GET), without
+    // making the table or taking an export slot.
+    let head_only = method == axum::http::Method::HEAD;
     let worker = tokio::task::spawn_blocking(move || {
         let run = || -> Result<(), ApiError> {
             let k = &*api.kernel;
@@ -1042,6 +1046,11 @@ async fn summary(
             let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, stopped_by);
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
+            }
+            if head_only {
+                return out
+                    .send(Piece::Head { stem: level.file_stem(&round, scope), format })
+                    .map_err(|e| ApiError::Internal(e.to_string()));
             }
             // Exports are counted server-wide, once the caller may export; the slot is
             // given back when this ends (the table sent, or the download cut off).
@@ -1109,6 +1118,23 @@ async fn summary(
         Some(Piece::Failed(e)) => return e.into_response(),
         Some(Piece::Bytes(_)) | None => return ended_early(worker, "the export ended before it began").await,
     };
+    let content_type = |format: &str| match format {
+        "json" => "application/json",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    let headers = |response: &mut Response, stem: &str, format: &str| {
+        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type(format)));
+        if format != "json" {
+            let disp = attachment_disposition(&format!("{stem}.{format}"));
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, disp.parse().expect("an ASCII header value"));
+        }
+    };
+    if head_only {
+        let mut response = StatusCode::OK.into_response();
+        headers(&mut response, &head.0, head.1);
+        return response;
+    }
     // The first bytes, or the failure before them (answered as an error).
     let first = match taker.next().await {
         Some(Piece::Bytes(b)) => b,
@@ -1116,11 +1142,6 @@ async fn summary(
         Some(Piece::Head { .. }) | None => return ended_early(worker, "the export ended without its table").await,
     };
     let (stem, format) = head;
-    let content_type = match format {
-        "json" => "application/json",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    };
     let rest = futures_util::stream::unfold(Some(taker), move |taker| {
         let done = done.clone();
         async move {
@@ -1140,11 +1161,7 @@ async fn summary(
         rest,
     ))
     .into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
-    if format != "json" {
-        let disp = attachment_disposition(&format!("{stem}.{format}"));
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, disp.parse().expect("an ASCII header value"));
-    }
+    headers(&mut response, &stem, format);
     response
 }
 

@@ -635,6 +635,12 @@ impl Kernel {
                 }
             }
         }
+        // A new application: how many the applicant already has in this round (the
+        // engine bounds it, `MAX_APPLICATIONS_PER_APPLICANT`).
+        let applications_in_round = match create {
+            Some(_) => Some(applications_in(&*applicant_t, &*apps_t, &app.applicant, &round.spec.id)?),
+            None => None,
+        };
         let snapshot = engine::Snapshot {
             round: &round,
             applicant: &org,
@@ -650,6 +656,7 @@ impl Kernel {
             now,
             last_decision_at: app_id.map(|_| app.updated_at),
             decision_index: index,
+            applications_in_round,
         };
         let command =
             engine::Command { request: req, actor: user, batch: batch.is_some(), check_warnings: warnings.as_deref() };
@@ -755,4 +762,35 @@ impl Kernel {
         self.redact_receipt(&mut receipt, user, &round, &org);
         Ok(receipt)
     }
+}
+
+/// How many applications `credit_code` has in `round` (the applicant index, each
+/// application's round read without decoding the rest of it).
+///
+/// # Errors
+/// Storage errors; [`StoreError::Corrupt`] for an indexed application that is missing.
+fn applications_in(
+    index: &impl ReadableTable<(TextKey, TextKey), ()>,
+    apps: &RecordTable<redb::Table<'_, TextKey, &'static [u8]>, TextKey, Application>,
+    credit_code: &str,
+    round: &str,
+) -> Result<u32, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct RoundOf {
+        round: String,
+    }
+    let mut n = 0;
+    for row in index.range((credit_code, "")..)? {
+        let (k, _) = row?;
+        let (code, id) = k.value();
+        if code != credit_code {
+            break;
+        }
+        let of: RoundOf = apps.get_part(id)?.ok_or_else(|| StoreError::Corrupt {
+            key: format!("applications_by_applicant/{credit_code}/{id}"),
+            message: "the indexed application is missing".into(),
+        })?;
+        n += u32::from(of.round == round);
+    }
+    Ok(n)
 }
