@@ -71,14 +71,18 @@ pub struct ApiConfig {
     /// Longest wait for the next piece of a request body; the request is answered
     /// `408 request_timeout` (and a partial upload removed) after it.
     pub body_read_timeout: std::time::Duration,
-    /// Longest a response waits for the client to make room for its next bytes; the
-    /// connection is then closed, so a client that stops reading holds its connection
-    /// (and what was buffered for it) for at most this long.
+    /// Longest a connection served by [`serve_on`] may take nothing of a response (no
+    /// byte acknowledged, where the platform tells — Linux); it is then closed, so a
+    /// client that stops reading holds its connection (and what was buffered for it)
+    /// for at most this long. A slow client that keeps taking is not cut off.
     pub write_stall_timeout: std::time::Duration,
     /// Longest wait for a client to take the next piece (64 KiB) of a summary export
     /// it is downloading; the export then stops and the connection is closed without
     /// the body's end, so a stalled client cannot hold a worker thread and a read
-    /// transaction.
+    /// transaction. Longer than `write_stall_timeout` (5 min): a slow client waits
+    /// for the socket to free a third of its send buffer — megabytes — before it takes
+    /// another piece, and [`serve_on`] already closes a connection that takes nothing;
+    /// this bounds the wait where the router is mounted on another server.
     pub export_send_timeout: std::time::Duration,
     /// Longest a summary export may take from its request to its last byte; a download
     /// still running then is cut off like a stalled one (a client taking a piece just
@@ -124,7 +128,7 @@ impl Default for ApiConfig {
             idempotency_secret_window: std::time::Duration::from_secs(60),
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
-            export_send_timeout: std::time::Duration::from_secs(60),
+            export_send_timeout: std::time::Duration::from_secs(300),
             write_stall_timeout: std::time::Duration::from_secs(60),
             max_export_time: std::time::Duration::from_secs(15 * 60),
             max_exports: 4,
@@ -223,35 +227,83 @@ pub async fn serve_on(
             let _held = held;
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
-            let io = WriteStall { io: tcp, limit: write_stall, stalled: None };
+            let io = WriteStall::new(tcp, write_stall);
             let _ = http.serve_connection(hyper_util::rt::TokioIo::new(io), service).await;
         });
     }
 }
 
-/// A connection whose writes must make progress: one the client has made no room for
-/// within `limit` fails (hyper then closes the connection), so a client that stops
+/// A connection whose writes must make progress: one whose client has taken nothing
+/// for `limit` fails (hyper then closes the connection), so a client that stops
 /// reading a response holds its connection for at most [`ApiConfig::write_stall_timeout`]
-/// (hyper has no write timeout of its own).
+/// (hyper has no write timeout of its own). A slow client that keeps taking is
+/// served however long it takes: while a write waits, the bytes the client has not
+/// yet acknowledged ([`Unsent`]) are looked at every `limit`, and any fewer is progress
+/// — the kernel makes room for a write only once a third of the send buffer is free,
+/// which a slow reader may take minutes to free (the write's own wait alone would cut
+/// off any reader slower than the buffer's third per `limit`).
 struct WriteStall<T> {
     io: T,
     limit: std::time::Duration,
-    /// Running while a write waits for room.
-    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// Running while a write waits for room, with the unacknowledged bytes when it began.
+    stalled: Option<(std::pin::Pin<Box<tokio::time::Sleep>>, Option<usize>)>,
 }
 
-impl<T> WriteStall<T> {
-    /// A write that could not go on: pending until `limit` has passed since it first
-    /// could not, then an error.
+/// A connection's bytes sent but not yet acknowledged by the peer, where the
+/// platform tells (`None`: unknown, and a wait of `limit` is then a stall).
+trait Unsent {
+    fn unsent(&self) -> Option<usize>;
+}
+
+impl Unsent for tokio::net::TcpStream {
+    #[cfg(target_os = "linux")]
+    fn unsent(&self) -> Option<usize> {
+        use std::os::fd::AsRawFd;
+        let mut queued: libc::c_int = 0;
+        // SAFETY: `SIOCOUTQ` (= `TIOCOUTQ`) on a TCP socket writes one `c_int`, the
+        // bytes in its send queue not yet acknowledged, to the pointer given; the
+        // descriptor is this stream's, open for the call.
+        let r = unsafe { libc::ioctl(self.as_raw_fd(), libc::TIOCOUTQ, &mut queued) };
+        (r == 0 && queued >= 0).then_some(queued as usize)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn unsent(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Unsent for tokio::io::DuplexStream {
+    fn unsent(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<T: Unsent> WriteStall<T> {
+    fn new(io: T, limit: std::time::Duration) -> Self {
+        WriteStall { io, limit, stalled: None }
+    }
+
+    /// A write that could not go on: pending while the client takes something in each
+    /// `limit`, then an error.
     fn waiting<R>(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<R>> {
         let limit = self.limit;
-        let sleep = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        match sleep.as_mut().poll(cx) {
-            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("the client took nothing for {} s", limit.as_secs()),
-            ))),
-            std::task::Poll::Pending => std::task::Poll::Pending,
+        loop {
+            let unsent = || self.io.unsent();
+            let (sleep, before) = self.stalled.get_or_insert_with(|| (Box::pin(tokio::time::sleep(limit)), unsent()));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return std::task::Poll::Pending;
+            }
+            match (*before, self.io.unsent()) {
+                // The client acknowledged bytes since: it is taking, slowly. Wait on.
+                (Some(before), Some(now)) if now < before => self.stalled = None,
+                _ => {
+                    return std::task::Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("the client took nothing for {} s", limit.as_secs()),
+                    )));
+                }
+            }
         }
     }
 
@@ -281,7 +333,7 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteStall<T> {
     }
 }
 
-impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteStall<T> {
+impl<T: tokio::io::AsyncWrite + Unsent + Unpin> tokio::io::AsyncWrite for WriteStall<T> {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -590,7 +642,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_nobody_takes_fails_after_the_limit() {
         let (server, _client) = tokio::io::duplex(64);
-        let mut io = WriteStall { io: server, limit: Duration::from_millis(300), stalled: None };
+        let mut io = WriteStall::new(server, Duration::from_millis(300));
         let t = Instant::now();
         let e = io.write_all(&[7u8; 4096]).await.unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
@@ -602,7 +654,7 @@ mod tests {
     #[tokio::test]
     async fn a_slow_reader_that_keeps_reading_is_served() {
         let (server, mut client) = tokio::io::duplex(64);
-        let mut io = WriteStall { io: server, limit: Duration::from_millis(300), stalled: None };
+        let mut io = WriteStall::new(server, Duration::from_millis(300));
         let reader = tokio::spawn(async move {
             let mut got = 0;
             let mut buf = [0u8; 32];
@@ -616,5 +668,45 @@ mod tests {
         io.write_all(&[7u8; 4096]).await.unwrap();
         assert!(t.elapsed() > Duration::from_millis(300), "slower than the limit in all");
         assert_eq!(reader.await.unwrap(), 4096);
+    }
+
+    /// Over real TCP (loopback, a client with a small receive buffer): a client that
+    /// reads 4 KiB every 50 ms is far slower than the kernel frees a third of the
+    /// send buffer (the only time a waiting write may go on), yet it takes something
+    /// in every `limit` and is served; once it stops taking, the write fails.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn over_tcp_a_slow_reader_is_served_and_one_that_stops_is_cut_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut client = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let limit = Duration::from_millis(300);
+        let mut io = WriteStall::new(server, limit);
+        let writer = tokio::spawn(async move {
+            let chunk = vec![7u8; 64 * 1024];
+            let mut sent = 0usize;
+            loop {
+                match io.write_all(&chunk).await {
+                    Ok(()) => sent += chunk.len(),
+                    Err(e) => return (sent, e, Instant::now()),
+                }
+            }
+        });
+        let reading = Instant::now();
+        let mut buf = vec![0u8; 4096];
+        let mut got = 0;
+        while reading.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            got += client.read(&mut buf).await.unwrap();
+            assert!(!writer.is_finished(), "a reader that keeps taking was cut off after {got} bytes");
+        }
+        // It stops taking: cut off within a few limits.
+        let stopped = Instant::now();
+        let (sent, e, at) = writer.await.unwrap();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(at - stopped < Duration::from_secs(5), "cut off {:?} after it stopped", at - stopped);
+        assert!(got > 100_000 && sent > got, "read {got}, sent {sent}");
     }
 }
