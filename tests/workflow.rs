@@ -856,6 +856,26 @@ fn each_reviewer_sees_its_own_queue_page_by_page() {
     let recommended = shenbao::QueueQuery { view: shenbao::QueueView::Recommended, limit: 100, ..Default::default() };
     assert_eq!(ids(w.kernel.queue_page("leader-huizhou", ROUND, &recommended).unwrap()), vec![hz[0].clone()]);
     assert_eq!(ids(w.kernel.queue_page("city-huizhou", ROUND, &recommended).unwrap()), vec![hz[0].clone()]);
+    // A handled list pages like the pending one: the district's recommended, two at a
+    // time, is all it recommended, each once, in order; Huiyang's is empty.
+    for id in &hz[1..] {
+        w.act("district-huicheng", id, "district-recommend", Some("同意")).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let q = shenbao::QueueQuery { view: shenbao::QueueView::Recommended, after, limit: 2, ..Default::default() };
+        let page = w.kernel.queue_page("district-huicheng", ROUND, &q).unwrap();
+        assert!(page.len() <= 2);
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().cloned();
+        seen.extend(ids(page));
+    }
+    assert_eq!(seen, hz, "every one recommended, once, in order");
+    let q = shenbao::QueueQuery { view: shenbao::QueueView::Recommended, limit: 100, ..Default::default() };
+    assert!(w.kernel.queue_page("district-huiyang", ROUND, &q).unwrap().is_empty());
     // Applicants and experts have no review queue.
     assert!(w.kernel.queue("applicant-1", ROUND, None, 100).unwrap().is_empty());
 }

@@ -35,6 +35,9 @@ fn round_spec(program: &str) -> RoundSpec {
     serde_json::from_str(&testkit::example(&format!("{program}/round.json"))).unwrap()
 }
 
+/// Applicant organisations per client (each client makes its drafts as these in turn).
+const APPLICANTS_PER_CLIENT: usize = 8;
+
 /// What the clients need from the generator.
 struct Fixture {
     db: PathBuf,
@@ -78,8 +81,11 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
         let token = k.issue_token(&officer, "load").unwrap().secret;
         cities.push((city.id.clone(), token, Vec::new()));
     }
+    // Eight applicants per client, taken in turn: an applicant has at most
+    // `MAX_APPLICATIONS_PER_APPLICANT` (50) applications in a round, and a client
+    // makes ~60 drafts in the 20 s.
     let mut applicants = Vec::new();
-    for i in 0..clients as u32 {
+    for i in 0..(clients * APPLICANTS_PER_CLIENT) as u32 {
         let o = world::org(910_000 + i, Some("huizhou"), Some("huizhou.huicheng"), "region");
         k.upsert_org(&o).unwrap();
         let id = format!("load-applicant-{i}");
@@ -141,7 +147,7 @@ fn generate(dir: &Path, apps: usize, export_rows: usize, clients: usize) -> Fixt
 
     // The required attachments, uploaded by every load applicant (a blob may be attached
     // only by a user who uploaded it).
-    let uploaders: Vec<String> = (0..clients).map(|i| format!("load-applicant-{i}")).collect();
+    let uploaders: Vec<String> = (0..clients * APPLICANTS_PER_CLIENT).map(|i| format!("load-applicant-{i}")).collect();
     let attachments = world::attachments_uploaded_by(&k, &uploaders);
     Fixture { db, cities, province, applicants, attachments, fill_secs, export_fill_secs }
 }
@@ -297,6 +303,7 @@ fn main() {
                 let (share, of) = (c / ncity, clients.div_ceil(ncity));
                 let mut mine = waiting.iter().skip(share).step_by(of);
                 let mut rng = (c as u64 + 1) * 0x9E37_79B9_7F4A_7C15;
+                let mut drafts = 0usize;
                 while Instant::now() < deadline {
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
@@ -324,7 +331,9 @@ fn main() {
                         let r = client.post(format!("{base}/v1/rounds/{ER}/batch")).bearer_auth(token).json(&body);
                         record(&tally, &call("batch recommend (5)", r).await);
                     } else {
-                        let applicant = &fx.applicants[c % fx.applicants.len()];
+                        drafts += 1;
+                        let applicant = &fx.applicants
+                            [(c * APPLICANTS_PER_CLIENT + drafts % APPLICANTS_PER_CLIENT) % fx.applicants.len()];
                         let draft = json!({
                             "direction": "ai-application",
                             "data": data,

@@ -346,14 +346,14 @@ pub fn reviewing_stages<'r>(user: &User, round: &'r Round) -> Vec<&'r str> {
     round.graph.stages.iter().filter(|s| roles.iter().any(|r| reviews_at(round, s, r))).map(|s| s.id.as_str()).collect()
 }
 
-/// Which of a reviewer's handled lists `app` belongs in, given the stages the
+/// Which of a reviewer's handled lists an application in `state` belongs in, given the stages the
 /// reviewer acts at (`mine`, from [`reviewing_stages`]); `None` for none of them
 /// (in particular while it waits at one of `mine`: that is the pending queue, read
 /// from its index). Decided by the application's trail: the stage it last left and
 /// where it went. Visibility is the caller's business ([`may_see`]).
-pub fn handled_view(mine: &[&str], round: &Round, app: &Application) -> Option<QueueView> {
+pub fn handled_view(mine: &[&str], round: &Round, state: &AppState) -> Option<QueueView> {
     use shenbao_contract::{Outcome, StageKind};
-    let trail = &app.state.trail;
+    let trail = &state.trail;
     let n = trail.len();
     if n < 2 {
         return None;
@@ -361,15 +361,15 @@ pub fn handled_view(mine: &[&str], round: &Round, app: &Application) -> Option<Q
     let stage = |id: &str| round.graph.stages.iter().position(|s| s.id == id);
     let left = trail[n - 2].stage.as_str();
     if mine.contains(&left) {
-        if app.state.outcome == Outcome::NotPassed {
+        if state.outcome == Outcome::NotPassed {
             return Some(QueueView::NotRecommended);
         }
-        let kind = stage(&app.state.stage).map(|i| round.graph.stages[i].kind);
-        if kind == Some(StageKind::Draft) && app.state.outcome == Outcome::Pending {
+        let kind = stage(&state.stage).map(|i| round.graph.stages[i].kind);
+        if kind == Some(StageKind::Draft) && state.outcome == Outcome::Pending {
             return Some(QueueView::Returned);
         }
     }
-    if mine.contains(&app.state.stage.as_str()) {
+    if mine.contains(&state.stage.as_str()) {
         return None;
     }
     let last_mine = trail.iter().rposition(|v| mine.contains(&v.stage.as_str()))?;

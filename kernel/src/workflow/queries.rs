@@ -361,37 +361,13 @@ impl Kernel {
     /// # Errors
     /// `not_found` for a missing user or round; storage errors.
     pub fn queue_page(&self, user_id: &str, round_id: &str, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
-        use crate::engine::access::{QueueView, handled_view, may_see, reviewing_stages};
+        use crate::engine::access::QueueView;
         let user = self.user(user_id)?.ok_or_else(|| ActError::NotFound { what: "user", id: user_id.into() })?;
         let round = self.round_arc(round_id)?;
         let mut rows = if query.view == QueueView::Pending {
             self.pending_keys(&user, &round, query)?
         } else {
-            let mine = reviewing_stages(&user, &round);
-            let mut rows = Vec::new();
-            for app in self.applications_in(round_id)? {
-                let Some(org) = self.org(&app.applicant)? else { continue };
-                if handled_view(&mine, &round, &app) != Some(query.view)
-                    || query.stage.as_ref().is_some_and(|s| *s != app.state.stage)
-                    || !may_see(&user, &app, &round, &org)
-                {
-                    continue;
-                }
-                rows.push(QueueItem {
-                    application: app.id.clone(),
-                    stage: app.state.stage.clone(),
-                    city: org.city.clone().unwrap_or_default(),
-                    district: org.district.clone().unwrap_or_default(),
-                    ..QueueItem::default()
-                });
-            }
-            rows.sort_by(|a, b| (&a.city, &a.district, &a.application).cmp(&(&b.city, &b.district, &b.application)));
-            if let Some(a) = &query.after {
-                let cursor = (&a.city, &a.district, &a.application);
-                rows.retain(|r| (&r.city, &r.district, &r.application) > cursor);
-            }
-            rows.truncate(query.limit);
-            rows
+            self.handled_keys(&user, &round, query)?
         };
         // What a reviewer reads in each row.
         let forms = self.plugin_by_sha(&round.plugin.sha256).ok();
@@ -416,6 +392,74 @@ impl Kernel {
             row.applicant = app.applicant;
         }
         Ok(rows)
+    }
+
+    /// A handled list's page (已推荐 / 退回待提交 / 不受理, see [`Kernel::queue_page`]):
+    /// the round's applications as the queue index holds them (the applicant's city
+    /// and district are in its key), in one read transaction, keeping only the page —
+    /// the `limit` first after the cursor by (city, district, application). An
+    /// application whose key cannot enter the page is not read at all; memory is the
+    /// page's, not the round's.
+    fn handled_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
+        use crate::engine::access::{handled_view, may_see, reviewing_stages};
+        type Key = (String, String, String);
+        fn as_ref(k: &Key) -> (&str, &str, &str) {
+            (k.0.as_str(), k.1.as_str(), k.2.as_str())
+        }
+        let mine = reviewing_stages(user, round);
+        let round_id = round.spec.id.as_str();
+        let tx = self.begin_read()?;
+        let queue = tx.open_table(QUEUE)?;
+        let apps = APPS.open(&tx)?;
+        let orgs = ORGS.open(&tx)?;
+        let cursor: Option<Key> =
+            query.after.as_ref().map(|a| (a.city.clone(), a.district.clone(), a.application.clone()));
+        // The page so far, its greatest key on top; each entry's stage beside it.
+        let mut page: std::collections::BinaryHeap<(Key, String)> = std::collections::BinaryHeap::new();
+        for row in queue.range((round_id, "", "", "", "")..)? {
+            let (k, _) = row?;
+            let (r, stage, city, district, id) = k.value();
+            if r != round_id {
+                break;
+            }
+            let key = (city, district, id);
+            if query.stage.as_ref().is_some_and(|s| s != stage)
+                || cursor.as_ref().is_some_and(|c| as_ref(c) >= key)
+                || (page.len() >= query.limit && page.peek().is_some_and(|(top, _)| as_ref(top) <= key))
+            {
+                continue;
+            }
+            // The list is decided by the state alone (read without the form data); only
+            // an application in it is read whole, for the access policy.
+            #[derive(serde::Deserialize)]
+            struct StateOf {
+                state: AppState,
+            }
+            let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+            if handled_view(&mine, round, &state) != Some(query.view) {
+                continue;
+            }
+            let Some(app) = apps.get(id)? else { continue };
+            let Some(org) = orgs.get(app.applicant.as_str())? else { continue };
+            if !may_see(user, &app, round, &org) {
+                continue;
+            }
+            page.push(((city.to_string(), district.to_string(), id.to_string()), stage.to_string()));
+            if page.len() > query.limit {
+                page.pop();
+            }
+        }
+        Ok(page
+            .into_sorted_vec()
+            .into_iter()
+            .map(|((city, district, application), stage)| QueueItem {
+                application,
+                stage,
+                city,
+                district,
+                ..QueueItem::default()
+            })
+            .collect())
     }
 
     /// The pending list's keys from the queue index (see [`Kernel::queue_page`]).
