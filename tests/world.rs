@@ -350,7 +350,7 @@ pub fn dump(path: &std::path::Path) -> Dump {
         };
     }
     each_text_table!(go, &tx, &mut out);
-    dump_table::<(T, T), ()>(&tx, "applications_by_applicant", &mut out);
+    dump_table::<(T, T, T), ()>(&tx, "applications_by_applicant", &mut out);
     dump_table::<&str, &str>(&tx, "meta", &mut out);
     dump_table::<u64, &[u8]>(&tx, "decisions", &mut out);
     dump_table::<i32, &[u8]>(&tx, "calendars", &mut out);
@@ -365,13 +365,13 @@ pub fn downgrade_to_v3(path: &std::path::Path) {
     let db = redb::Database::open(path).unwrap();
     let tx = db.begin_write().unwrap();
     {
-        let index = redb::TableDefinition::<(T, T), ()>::new("applications_by_applicant");
+        let index = redb::TableDefinition::<(T, T, T), ()>::new("applications_by_applicant");
         let apps = tx.open_table(redb::TableDefinition::<T, B>::new("apps")).unwrap();
         let rounds = tx.open_table(redb::TableDefinition::<T, B>::new("rounds")).unwrap();
         let mut rows = tx.open_table(redb::TableDefinition::<(T, T), B>::new("by_applicant")).unwrap();
         for row in tx.open_table(index).unwrap().iter().unwrap() {
             let (k, _) = row.unwrap();
-            let (code, id) = k.value();
+            let (code, _, id) = k.value();
             let app: Application = serde_json::from_slice(apps.get(id).unwrap().unwrap().value()).unwrap();
             let round: Round =
                 serde_json::from_slice(rounds.get(app.round.as_str()).unwrap().unwrap().value()).unwrap();

@@ -610,7 +610,7 @@ impl Kernel {
                 };
                 let k = queue_key(&a, &org);
                 queue_t.insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())?;
-                applicant_t.insert((a.applicant.as_str(), a.id.as_str()), ())?;
+                applicant_t.insert((a.applicant.as_str(), a.round.as_str(), a.id.as_str()), ())?;
                 apps_t.insert(a.id.as_str(), &a)?;
             }
             let mut inputs_t = tx.open_table(CHECK_INPUTS)?;

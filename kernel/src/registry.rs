@@ -50,7 +50,8 @@ fn migrate_1_to_2(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     for row in apps.iter()? {
         let (_, app) = row?;
         let Some(round) = rounds.get(app.round.as_str())? else { continue };
-        by.insert((app.applicant.as_str(), app.id.as_str()), &crate::tables::history_row(&app, round.spec.year))?;
+        let row = crate::tables::history_row(crate::tables::HistorySource::of(&app), round.spec.year);
+        by.insert((app.applicant.as_str(), app.id.as_str()), &row)?;
     }
     let decisions = DECISIONS.open(tx)?;
     if let Some(row) = decisions.iter()?.next_back() {
@@ -88,10 +89,15 @@ fn migrate_2_to_3(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 4 keeps the applicant index as keys alone (`applications_by_applicant`):
-/// the history a check shows a plugin is computed from the applications, so a
-/// transition no longer rewrites a history row in `by_applicant`, which is dropped.
+/// Version 4 keeps the applicant index as keys alone, with each application's round
+/// (`applications_by_applicant`: credit code, round, application): the history a
+/// check shows a plugin is computed from the applications, so a transition no longer
+/// rewrites a history row in `by_applicant`, which is dropped.
 fn migrate_3_to_4(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    #[derive(Deserialize)]
+    struct RoundOf {
+        round: String,
+    }
     let old: redb::TableDefinition<(TextKey, TextKey), &[u8]> = redb::TableDefinition::new("by_applicant");
     let src = match tx.open_table(old) {
         Ok(t) => t,
@@ -99,10 +105,14 @@ fn migrate_3_to_4(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
         Err(e) => return Err(e.into()),
     };
     {
+        let apps = APPS.open(tx)?;
         let mut index = tx.open_table(BY_APPLICANT)?;
         for row in src.iter()? {
             let (k, _) = row?;
-            index.insert(k.value(), ())?;
+            let (code, id) = k.value();
+            // An index entry without its application indexed nothing: dropped.
+            let Some(RoundOf { round }) = apps.get_part(id)? else { continue };
+            index.insert((code, round.as_str(), id), ())?;
         }
     }
     drop(src);

@@ -54,12 +54,15 @@ pub const APPS: Records<TextKey, Application> = Records::new("apps");
 /// Applicants without a city sort under city `""`.
 pub const QUEUE: TableDefinition<(TextKey, TextKey, TextKey, TextKey, TextKey), ()> = TableDefinition::new("queue");
 
-/// Applications by applicant: (credit code, application) → (), written once, when the
-/// application is made (its applicant never changes). The applicant's history as a
-/// check shows it to a plugin is computed from the applications ([`history_row`]),
-/// so a transition writes nothing here. Schema version 4; versions 2–3 kept a
-/// history row in `by_applicant`, rewritten by every transition (a tenth of one).
-pub const BY_APPLICANT: TableDefinition<(TextKey, TextKey), ()> = TableDefinition::new("applications_by_applicant");
+/// Applications by applicant: (credit code, round, application) → (), written once,
+/// when the application is made (its applicant and round never change): an
+/// applicant's applications in a round are counted from the keys alone. The
+/// applicant's history as a check shows it to a plugin is computed from the
+/// applications ([`history_row`]), so a transition writes nothing here. Schema version
+/// 4; versions 2–3 kept a history row in `by_applicant`, rewritten by every
+/// transition (a tenth of one).
+pub const BY_APPLICANT: TableDefinition<(TextKey, TextKey, TextKey), ()> =
+    TableDefinition::new("applications_by_applicant");
 
 /// Quota counters: (round, quota, scope) → units used.
 pub const QUOTA_USED: TableDefinition<(TextKey, TextKey, TextKey), u32> = TableDefinition::new("quota_used");
@@ -429,20 +432,68 @@ pub(crate) fn digest_hex(digest: [u8; 32]) -> String {
     String::from_utf8(out.to_vec()).expect("hex is ASCII")
 }
 
+/// The fields of an application its applicant's history shows a plugin: an
+/// [`Application`] record read without its form data, attachments and the rest
+/// (`RecordTable::get_part`), or taken from a whole one ([`HistorySource::of`]).
+#[derive(serde::Deserialize)]
+pub(crate) struct HistorySource {
+    id: String,
+    round: String,
+    program: String,
+    direction: Option<String>,
+    project: Option<String>,
+    state: HistoryState,
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryState {
+    stage: String,
+    outcome: Outcome,
+    /// Only when each stage was entered.
+    trail: Vec<HistoryVisit>,
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryVisit {
+    entered_at: crate::time::Timestamp,
+}
+
+impl HistorySource {
+    pub(crate) fn of(app: &Application) -> Self {
+        HistorySource {
+            id: app.id.clone(),
+            round: app.round.clone(),
+            program: app.program.clone(),
+            direction: app.direction.clone(),
+            project: app.project.clone(),
+            state: HistoryState {
+                stage: app.state.stage.clone(),
+                outcome: app.state.outcome,
+                trail: app.state.trail.iter().map(|v| HistoryVisit { entered_at: v.entered_at }).collect(),
+            },
+        }
+    }
+
+    /// The application's round.
+    pub(crate) fn round(&self) -> &str {
+        &self.round
+    }
+}
+
 /// An application as the applicant's history shows it to a plugin, as it stands;
 /// `year` is its round's.
-pub(crate) fn history_row(app: &Application, year: u32) -> HistoryEntry {
+pub(crate) fn history_row(app: HistorySource, year: u32) -> HistoryEntry {
+    let decided_on =
+        (app.state.outcome != Outcome::Pending).then(|| app.state.trail.last().map(|v| v.entered_at.local_date()));
     HistoryEntry {
-        application: app.id.clone(),
-        round: app.round.clone(),
-        program: app.program.clone(),
+        application: app.id,
+        round: app.round,
+        program: app.program,
         year,
-        direction: app.direction.clone(),
-        project: app.project.clone(),
-        stage: app.state.stage.clone(),
+        direction: app.direction,
+        project: app.project,
+        stage: app.state.stage,
         outcome: app.state.outcome,
-        decided_on: (app.state.outcome != Outcome::Pending)
-            .then(|| app.state.trail.last().map(|v| v.entered_at.local_date()))
-            .flatten(),
+        decided_on: decided_on.flatten(),
     }
 }

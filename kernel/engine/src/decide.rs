@@ -581,9 +581,10 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 return Err(Refusal::Banned { until });
             }
         }
-        if ctx.applications_in_round.is_some_and(|n| n >= MAX_APPLICATIONS_PER_APPLICANT) {
-            return Err(Refusal::TooManyApplications { max: MAX_APPLICATIONS_PER_APPLICANT });
-        }
+    }
+    // Whatever kind of stage a graph starts at.
+    if ctx.applications_in_round.is_some_and(|n| n >= MAX_APPLICATIONS_PER_APPLICANT) {
+        return Err(Refusal::TooManyApplications { max: MAX_APPLICATIONS_PER_APPLICANT });
     }
     let opinion_given = req.opinion.as_deref().is_some_and(|o| !blank(o));
     if let Some(n) = req.opinion.as_ref().map(|o| o.chars().count()).filter(|n| *n > MAX_OPINION_CHARS) {

@@ -279,9 +279,15 @@ impl Unsent for tokio::io::DuplexStream {
     }
 }
 
+/// The least a waiting client must take in each `write_stall_timeout` to be served
+/// on (or all that was queued, if less): 16 KiB a minute by default, ~270 bytes/s —
+/// so a client trickling a byte at a time cannot hold a connection for days.
+const MIN_TAKEN_PER_STALL: usize = 16 * 1024;
+
 impl<T: Unsent> WriteStall<T> {
+    /// `limit` of at least 100 ms (0 would wait on a timer that is always up).
     fn new(io: T, limit: std::time::Duration) -> Self {
-        WriteStall { io, limit, stalled: None }
+        WriteStall { io, limit: limit.max(std::time::Duration::from_millis(100)), stalled: None }
     }
 
     /// A write that could not go on: pending while the client takes something in each
@@ -295,12 +301,15 @@ impl<T: Unsent> WriteStall<T> {
                 return std::task::Poll::Pending;
             }
             match (*before, self.io.unsent()) {
-                // The client acknowledged bytes since: it is taking, slowly. Wait on.
-                (Some(before), Some(now)) if now < before => self.stalled = None,
+                // The client acknowledged enough since (all that was queued, or at least
+                // `MIN_TAKEN_PER_STALL`): it is taking, slowly. Wait on.
+                (Some(before), Some(now)) if now < before && before - now >= MIN_TAKEN_PER_STALL.min(before) => {
+                    self.stalled = None
+                }
                 _ => {
                     return std::task::Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        format!("the client took nothing for {} s", limit.as_secs()),
+                        format!("the client took less than 16 KiB in {} s", limit.as_secs()),
                     )));
                 }
             }
@@ -671,7 +680,7 @@ mod tests {
     }
 
     /// Over real TCP (loopback, a client with a small receive buffer): a client that
-    /// reads 4 KiB every 50 ms is far slower than the kernel frees a third of the
+    /// reads 16 KiB every 50 ms is far slower than the kernel frees a third of the
     /// send buffer (the only time a waiting write may go on), yet it takes something
     /// in every `limit` and is served; once it stops taking, the write fails.
     #[cfg(target_os = "linux")]
@@ -679,10 +688,12 @@ mod tests {
     async fn over_tcp_a_slow_reader_is_served_and_one_that_stops_is_cut_off() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
+        socket.set_recv_buffer_size(16 * 1024).unwrap();
         let mut client = socket.connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
-        let limit = Duration::from_millis(300);
+        // Hundreds of KiB taken per second here, far over `MIN_TAKEN_PER_STALL` in each
+        // limit, far under the third of the send buffer a waiting write needs (MiBs).
+        let limit = Duration::from_secs(1);
         let mut io = WriteStall::new(server, limit);
         let writer = tokio::spawn(async move {
             let chunk = vec![7u8; 64 * 1024];
@@ -695,9 +706,9 @@ mod tests {
             }
         });
         let reading = Instant::now();
-        let mut buf = vec![0u8; 4096];
+        let mut buf = vec![0u8; 16 * 1024];
         let mut got = 0;
-        while reading.elapsed() < Duration::from_secs(3) {
+        while reading.elapsed() < Duration::from_secs(4) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             got += client.read(&mut buf).await.unwrap();
             assert!(!writer.is_finished(), "a reader that keeps taking was cut off after {got} bytes");
@@ -706,7 +717,37 @@ mod tests {
         let stopped = Instant::now();
         let (sent, e, at) = writer.await.unwrap();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
-        assert!(at - stopped < Duration::from_secs(5), "cut off {:?} after it stopped", at - stopped);
+        assert!(at - stopped < Duration::from_secs(6), "cut off {:?} after it stopped", at - stopped);
         assert!(got > 100_000 && sent > got, "read {got}, sent {sent}");
+    }
+
+    /// A client trickling (512 bytes every 100 ms, under `MIN_TAKEN_PER_STALL` in each
+    /// `limit`) is cut off like one that takes nothing: it cannot hold a connection
+    /// for days.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn over_tcp_a_trickling_reader_is_cut_off() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut client = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut io = WriteStall::new(server, Duration::from_millis(300));
+        let writer = tokio::spawn(async move {
+            let chunk = vec![7u8; 64 * 1024];
+            loop {
+                if let Err(e) = io.write_all(&chunk).await {
+                    return e;
+                }
+            }
+        });
+        let t = Instant::now();
+        let mut buf = vec![0u8; 512];
+        while !writer.is_finished() {
+            assert!(t.elapsed() < Duration::from_secs(20), "a trickling reader is still served");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = client.read(&mut buf).await;
+        }
+        assert_eq!(writer.await.unwrap().kind(), std::io::ErrorKind::TimedOut);
     }
 }

@@ -638,7 +638,7 @@ impl Kernel {
         // A new application: how many the applicant already has in this round (the
         // engine bounds it, `MAX_APPLICATIONS_PER_APPLICANT`).
         let applications_in_round = match create {
-            Some(_) => Some(applications_in(&*applicant_t, &*apps_t, &app.applicant, &round.spec.id)?),
+            Some(_) => Some(applications_in(&*applicant_t, &app.applicant, &round.spec.id)?),
             None => None,
         };
         let snapshot = engine::Snapshot {
@@ -695,7 +695,7 @@ impl Kernel {
             )?;
         }
         if is_new {
-            applicant_t.insert((app.applicant.as_str(), app.id.as_str()), ())?;
+            applicant_t.insert((app.applicant.as_str(), app.round.as_str(), app.id.as_str()), ())?;
         }
         {
             for d in &t.quota {
@@ -764,33 +764,24 @@ impl Kernel {
     }
 }
 
-/// How many applications `credit_code` has in `round` (the applicant index, each
-/// application's round read without decoding the rest of it).
+/// How many applications `credit_code` has in `round`, counted in the applicant
+/// index (nothing decoded).
 ///
 /// # Errors
-/// Storage errors; [`StoreError::Corrupt`] for an indexed application that is missing.
+/// Storage errors.
 fn applications_in(
-    index: &impl ReadableTable<(TextKey, TextKey), ()>,
-    apps: &RecordTable<redb::Table<'_, TextKey, &'static [u8]>, TextKey, Application>,
+    index: &impl ReadableTable<(TextKey, TextKey, TextKey), ()>,
     credit_code: &str,
     round: &str,
 ) -> Result<u32, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct RoundOf {
-        round: String,
-    }
     let mut n = 0;
-    for row in index.range((credit_code, "")..)? {
+    for row in index.range((credit_code, round, "")..)? {
         let (k, _) = row?;
-        let (code, id) = k.value();
-        if code != credit_code {
+        let (code, r, _) = k.value();
+        if code != credit_code || r != round {
             break;
         }
-        let of: RoundOf = apps.get_part(id)?.ok_or_else(|| StoreError::Corrupt {
-            key: format!("applications_by_applicant/{credit_code}/{id}"),
-            message: "the indexed application is missing".into(),
-        })?;
-        n += u32::from(of.round == round);
+        n += 1;
     }
     Ok(n)
 }

@@ -75,7 +75,7 @@ impl Kernel {
                 };
                 let (r, st, c, d, id) = queue_key(&app, org);
                 queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
-                by.insert((app.applicant.as_str(), app.id.as_str()), ())?;
+                by.insert((app.applicant.as_str(), round_id, app.id.as_str()), ())?;
                 apps.insert(app.id.as_str(), &app)?;
                 ids.push(app.id);
             }
@@ -139,7 +139,7 @@ impl Kernel {
                     None => problems.push(format!("{}: decision {i} is indexed but missing", a.id)),
                 }
             }
-            if by_applicant.get((a.applicant.as_str(), a.id.as_str()))?.is_none() {
+            if by_applicant.get((a.applicant.as_str(), a.round.as_str(), a.id.as_str()))?.is_none() {
                 problems.push(format!("{}: not in the applicant index under {}", a.id, a.applicant));
             }
             if !rounds_by_id.contains(a.round.as_str()) {

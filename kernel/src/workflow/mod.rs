@@ -554,36 +554,39 @@ pub(crate) fn check_request_of(
 
 /// The applicant's history as a check shows it to a plugin: every application under
 /// `credit_code` in the applicant index but `except`, each as [`history_row`] with
-/// its round's year (`year_of`, from the parsed-round cache).
+/// its round's year (`year_of`, from the parsed-round cache). Each is read without
+/// its form data and attachments ([`HistorySource`]).
 ///
 /// # Errors
 /// Storage errors; [`StoreError::Corrupt`] for an indexed application, or its round,
 /// that is missing.
-fn history_from(
-    index: &impl ReadableTable<(TextKey, TextKey), ()>,
-    apps: &impl ReadableRecords<TextKey, Application>,
+fn history_from<T: ReadableTable<TextKey, &'static [u8]>>(
+    index: &impl ReadableTable<(TextKey, TextKey, TextKey), ()>,
+    apps: &RecordTable<T, TextKey, Application>,
     mut year_of: impl FnMut(&str) -> Result<Option<u32>, StoreError>,
     credit_code: &str,
     except: &str,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     let missing = |id: &str, what: &str| StoreError::Corrupt {
-        key: format!("applications_by_applicant/{credit_code}/{id}"),
+        key: format!("applications_by_applicant/{credit_code}/…/{id}"),
         message: format!("the indexed application's {what} is missing"),
     };
     let mut out = Vec::new();
-    for row in index.range((credit_code, "")..)? {
+    for row in index.range((credit_code, "", "")..)? {
         let (k, _) = row?;
-        let (code, id) = k.value();
+        let (code, _, id) = k.value();
         if code != credit_code {
             break;
         }
         if id == except {
             continue;
         }
-        let app = apps.get(id)?.ok_or_else(|| missing(id, "record"))?;
-        let year = year_of(&app.round)?.ok_or_else(|| missing(id, "round"))?;
-        out.push(history_row(&app, year));
+        let app: HistorySource = apps.get_part(id)?.ok_or_else(|| missing(id, "record"))?;
+        let year = year_of(app.round())?.ok_or_else(|| missing(id, "round"))?;
+        out.push(history_row(app, year));
     }
+    // In application order, as every version has shown it.
+    out.sort_by(|a, b| a.application.cmp(&b.application));
     Ok(out)
 }
 
@@ -612,7 +615,7 @@ pub(crate) struct ActTables<'t> {
     pub by_app: redb::Table<'t, (TextKey, u64), ()>,
     pub quota: redb::Table<'t, (TextKey, TextKey, TextKey), u32>,
     pub queue: redb::Table<'t, (TextKey, TextKey, TextKey, TextKey, TextKey), ()>,
-    pub applicant: redb::Table<'t, (TextKey, TextKey), ()>,
+    pub applicant: redb::Table<'t, (TextKey, TextKey, TextKey), ()>,
     pub counters: redb::Table<'t, TextKey, u64>,
     pub round_versions: redb::Table<'t, TextKey, u64>,
     /// The year and its calendar merged with the next year's, once read.

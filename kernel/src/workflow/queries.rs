@@ -237,9 +237,9 @@ impl Kernel {
         let idx = tx.open_table(BY_APPLICANT)?;
         let apps = APPS.open(&tx)?;
         let mut out = Vec::new();
-        for row in idx.range((credit_code, "")..)? {
+        for row in idx.range((credit_code, "", "")..)? {
             let (k, _) = row?;
-            let (code, id) = k.value();
+            let (code, _, id) = k.value();
             if code != credit_code {
                 break;
             }
