@@ -539,7 +539,10 @@ impl Kernel {
             let mut orgs_t = ORGS.open(&tx)?;
             for o in &orgs {
                 if orgs_t.get(o.credit_code.as_str())?.is_none() {
-                    orgs_t.insert(o.credit_code.as_str(), o)?;
+                    // The profile as every way in stores it (compact, as a value writes it).
+                    let o =
+                        Organisation { profile: crate::model::Profile::from_value(&o.profile.to_value()), ..o.clone() };
+                    orgs_t.insert(o.credit_code.as_str(), &o)?;
                     added += 1;
                 }
             }
