@@ -818,7 +818,11 @@ async fn missing_objects_are_not_found_everywhere() {
     ] {
         let (st, b) = s.call(who, method.clone(), &path, body).await;
         assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{method} {path}: {b}");
-        assert!(b["message"].as_str().unwrap().contains(" / "), "{path}: bilingual message: {b}");
+        let message = b["message"].as_str().unwrap();
+        assert!(message.contains(" / "), "{path}: bilingual message: {b}");
+        // The English half is English.
+        let english = message.rsplit(" / ").next().unwrap();
+        assert!(!english.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{path}: {message}");
     }
     // Authentication still comes first, even where the path cannot be parsed.
     let (st, b) = s.call("nobody", Method::GET, "/v1/decisions/nope/replay", None).await;

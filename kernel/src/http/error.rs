@@ -57,7 +57,9 @@ pub enum ApiError {
     Invalid(String),
     #[error("请求体超过 {limit} 字节上限 / the request body exceeds the limit of {limit} bytes")]
     TooLarge { limit: u64 },
-    #[error("每页最多 {max} 条 / page size {asked} exceeds the maximum of {max}")]
+    #[error(
+        "一页或一次批量最多 {max} 条（请求了 {asked} 条） / at most {max} items in a page or a batch ({asked} asked)"
+    )]
     PageTooLarge { asked: usize, max: usize },
     #[error("幂等键已用于另一个请求 / idempotency key {0:?} was already used for a different request")]
     IdempotencyKeyReused(String),

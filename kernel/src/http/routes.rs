@@ -470,9 +470,9 @@ pub(super) fn build(api: Api) -> Router {
     {
         r = r.route("/", get(super::console::index)).route("/assets/{file}", get(super::console::asset));
     }
-    r.fallback(|uri: axum::http::Uri| async move {
-        ApiError::NotFound { what: "接口 endpoint", id: uri.path().to_string() }
-    })
+    r.fallback(
+        |uri: axum::http::Uri| async move { ApiError::NotFound { what: "endpoint", id: uri.path().to_string() } },
+    )
     .layer(DefaultBodyLimit::max(api.config.max_body))
     // Every answer of the API: not stored by caches (applications, tokens and
     // summaries are personal) and never sniffed into another type. The console's

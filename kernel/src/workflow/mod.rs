@@ -37,7 +37,7 @@ pub(crate) fn what_zh(what: &str) -> &str {
         "token" => "令牌",
         "user" => "用户",
         "plugin" => "插件",
-        "接口 endpoint" => "接口",
+        "endpoint" => "接口",
         other => other,
     }
 }
