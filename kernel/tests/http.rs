@@ -1958,6 +1958,11 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], "text/csv; charset=utf-8");
     assert!(r.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().contains(".csv"));
     assert_eq!(head_of("applicant", format!("{path}&format=csv")).await.status(), StatusCode::FORBIDDEN);
+    let unknown = format!("/v1/rounds/{BIG}/summary?level=city&scope=nowhere&format=csv");
+    assert_eq!(head_of("province", unknown.clone()).await.status(), StatusCode::NOT_FOUND);
+    // … and a GET too, though the one export slot is taken.
+    let (st, b) = s.call("province", Method::GET, &unknown, None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{b}");
     // It stalls; the server goes on answering others, and cuts it off: its slot is
     // given back (another export is no longer refused) within a minute.
     let (st, _) = s.call("city", Method::GET, &format!("/v1/rounds/{BIG}/quotas"), None).await;

@@ -1047,6 +1047,10 @@ async fn summary(
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
             }
+            // A region that is not one is refused before an export slot is taken.
+            if let Some(s) = scope.filter(|s| k.region(s).ok().flatten().is_none()) {
+                return Err(ApiError::NotFound { what: "region", id: s.to_string() });
+            }
             if head_only {
                 return out
                     .send(Piece::Head { stem: level.file_stem(&round, scope), format })
