@@ -1960,6 +1960,9 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     assert_eq!(head_of("applicant", format!("{path}&format=csv")).await.status(), StatusCode::FORBIDDEN);
     let unknown = format!("/v1/rounds/{BIG}/summary?level=city&scope=nowhere&format=csv");
     assert_eq!(head_of("province", unknown.clone()).await.status(), StatusCode::NOT_FOUND);
+    // An empty scope is the caller's own region, as none is.
+    let r = head_of("city", format!("{path}&format=csv&scope=")).await;
+    assert_eq!(r.status(), StatusCode::OK);
     // … and a GET too, though the one export slot is taken.
     let (st, b) = s.call("province", Method::GET, &unknown, None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{b}");

@@ -1041,7 +1041,9 @@ async fn summary(
                 other => return Err(ApiError::Invalid(format!("format {other:?} is not json, csv or xlsx"))),
             };
             k.round(&round)?;
-            let scope = summary_scope(k, &u, level, q.scope.clone())?;
+            // `scope=` left empty (a form's blank field) is no scope: the caller's own region.
+            let asked = q.scope.clone().filter(|s| !s.trim().is_empty());
+            let scope = summary_scope(k, &u, level, asked)?;
             let scope = scope.as_deref();
             let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, stopped_by);
             if out.tx.is_closed() {
