@@ -963,6 +963,23 @@ fn attachments_are_content_addressed_and_checked_against_their_types() {
     assert_eq!(w.stage(&id), "draft");
 }
 
+/// The kernel on the database at `path` again, with the world's clock and its plugin
+/// cache under `dir` (after the file was rewritten into an older layout).
+fn reopen(
+    path: &std::path::Path,
+    dir: &std::path::Path,
+    clock: &shenbao::ManualClock,
+) -> Result<shenbao::Kernel, shenbao::InstallError> {
+    shenbao::Kernel::open_with(
+        path,
+        shenbao::KernelConfig {
+            clock: std::sync::Arc::new(clock.clone()),
+            host: shenbao::HostConfig { cache_dir: Some(dir.join("cache")), ..Default::default() },
+            ..Default::default()
+        },
+    )
+}
+
 /// Version 3 moved the text-keyed tables from redb's `&str` keys to the kernel's
 /// `TextKey`: a version-2 file opens with every row of every table as it was, in
 /// the same order, and goes on working.
@@ -995,17 +1012,7 @@ fn a_version_2_database_is_migrated_with_every_row_kept() {
         assert!(!before.get(table).map_or(true, Vec::is_empty), "the test fills {table}");
     }
     downgrade_to_v2(&path);
-    let open = || {
-        shenbao::Kernel::open_with(
-            &path,
-            shenbao::KernelConfig {
-                clock: std::sync::Arc::new(clock.clone()),
-                host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
-                ..Default::default()
-            },
-        )
-        .unwrap()
-    };
+    let open = || reopen(&path, dir.path(), &clock).unwrap();
     let size = || std::fs::metadata(&path).unwrap().len();
     let (v3_size, v2_size) = (before_size, size());
     let k = open();
@@ -1063,15 +1070,7 @@ fn a_version_3_database_is_migrated_to_the_applicant_index() {
         .filter(|h| [&a, &b].contains(&&h.application))
         .collect();
     assert_eq!(stored, history);
-    let k = shenbao::Kernel::open_with(
-        &path,
-        shenbao::KernelConfig {
-            clock: std::sync::Arc::new(clock.clone()),
-            host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let k = reopen(&path, dir.path(), &clock).unwrap();
     assert_eq!(k.upgrade().map(|u| (u.from, u.to)), Some((3, 4)));
     assert_eq!(k.history_of(&code(1), "none").unwrap(), history);
     assert!(k.verify_indexes().unwrap().is_empty(), "{:?}", k.verify_indexes());
@@ -1124,16 +1123,7 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
         }
         tx.commit().unwrap();
     }
-    let open = |p: &std::path::Path| {
-        shenbao::Kernel::open_with(
-            p,
-            shenbao::KernelConfig {
-                clock: std::sync::Arc::new(clock.clone()),
-                host: shenbao::HostConfig { cache_dir: Some(dir.path().join("cache")), ..Default::default() },
-                ..Default::default()
-            },
-        )
-    };
+    let open = |p: &std::path::Path| reopen(p, dir.path(), &clock);
     let k = open(&path).unwrap();
     // The history rows are back, and the chain continues from its head.
     assert_eq!(k.history_of(&code(1), "none").unwrap().len(), 1);

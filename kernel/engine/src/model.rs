@@ -53,8 +53,7 @@ impl Profile {
     }
     /// The profile as a value tree.
     pub fn to_value(&self) -> serde_json::Value {
-        // Every way in (`from_value`, `Deserialize`) checked that it parses.
-        serde_json::from_str(self.0.get()).expect("a profile is checked to parse when made")
+        parse_checked(&self.0)
     }
 }
 
@@ -74,9 +73,7 @@ impl Default for Profile {
 /// [`FormData`]'s), so [`Profile::to_value`] never fails.
 impl<'de> Deserialize<'de> for Profile {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
-        serde_json::from_str::<Parses>(raw.get()).map_err(|e| serde::de::Error::custom(format!("profile: {e}")))?;
-        Ok(Profile(raw))
+        checked_json(d, "profile").map(Profile)
     }
 }
 
@@ -427,10 +424,24 @@ pub struct FormData(Box<serde_json::value::RawValue>);
 /// syntax but no value, and is refused here, so [`FormData::to_value`] never fails.
 impl<'de> Deserialize<'de> for FormData {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
-        serde_json::from_str::<Parses>(raw.get()).map_err(|e| serde::de::Error::custom(format!("form data: {e}")))?;
-        Ok(FormData(raw))
+        checked_json(d, "form data").map(FormData)
     }
+}
+
+/// JSON text read as it is, checked to be JSON a [`serde_json::Value`] holds (so
+/// [`parse_checked`] never fails); `what` names it in the error.
+fn checked_json<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    what: &str,
+) -> Result<Box<serde_json::value::RawValue>, D::Error> {
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    serde_json::from_str::<Parses>(raw.get()).map_err(|e| serde::de::Error::custom(format!("{what}: {e}")))?;
+    Ok(raw)
+}
+
+/// The value of text [`checked_json`] or `to_raw_value` made.
+fn parse_checked(raw: &serde_json::value::RawValue) -> serde_json::Value {
+    serde_json::from_str(raw.get()).expect("JSON text is checked to parse when made")
 }
 
 /// Deserialises any JSON a [`serde_json::Value`] holds, keeping nothing (numbers
@@ -494,8 +505,7 @@ impl FormData {
     }
     /// The data as a value tree.
     pub fn to_value(&self) -> serde_json::Value {
-        // Every way in (`from_value`, `Deserialize`) checked that it parses.
-        serde_json::from_str(self.0.get()).expect("form data is checked to parse when made")
+        parse_checked(&self.0)
     }
 }
 

@@ -809,14 +809,19 @@ async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, 
 /// The scope a caller may export at `level`, given what it asked for.
 /// The region `u` may export a summary of (`engine::access::summary_region`).
 fn summary_scope(k: &Kernel, u: &User, level: SummaryLevel, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    let region = asked.as_deref().map(|a| k.region(a)).transpose()?.flatten();
     // A district asked for: its city, for the policy to compare.
-    let asked_city = match &asked {
-        Some(a) => k.region(a)?.filter(|r| r.kind == RegionKind::District).and_then(|r| r.parent),
-        None => None,
-    };
-    crate::engine::access::summary_region(u, level.scope_level(), asked.as_deref(), asked_city.as_deref()).map_err(
-        |()| ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into()),
-    )
+    let asked_city = region.as_ref().filter(|r| r.kind == RegionKind::District).and_then(|r| r.parent.clone());
+    let scope = crate::engine::access::summary_region(u, level.scope_level(), asked.as_deref(), asked_city.as_deref())
+        .map_err(|()| {
+            ApiError::Forbidden("只能导出本级范围的汇总表 / you may export only your own region's summary".into())
+        })?;
+    // A region the caller may ask for but that is not one: refused before an export
+    // slot is taken.
+    match (asked, region) {
+        (Some(id), None) => Err(ApiError::NotFound { what: "region", id }),
+        _ => Ok(scope),
+    }
 }
 
 /// What a summary export's worker hands the response: the file's name and type
@@ -1048,10 +1053,6 @@ async fn summary(
             let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, stopped_by);
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
-            }
-            // A region that is not one is refused before an export slot is taken.
-            if let Some(s) = scope.filter(|s| k.region(s).ok().flatten().is_none()) {
-                return Err(ApiError::NotFound { what: "region", id: s.to_string() });
             }
             if head_only {
                 return out

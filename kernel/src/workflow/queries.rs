@@ -406,6 +406,11 @@ impl Kernel {
         fn as_ref(k: &Key) -> (&str, &str, &str) {
             (k.0.as_str(), k.1.as_str(), k.2.as_str())
         }
+        /// An application's state, read without the rest of its record.
+        #[derive(serde::Deserialize)]
+        struct StateOf {
+            state: AppState,
+        }
         if query.limit == 0 {
             return Ok(Vec::new());
         }
@@ -434,10 +439,6 @@ impl Kernel {
             }
             // The list is decided by the state alone (read without the form data); only
             // an application in it is read whole, for the access policy.
-            #[derive(serde::Deserialize)]
-            struct StateOf {
-                state: AppState,
-            }
             let Some(StateOf { state }) = apps.get_part(id)? else { continue };
             if handled_view(&mine, round, &state) != Some(query.view) {
                 continue;
