@@ -143,7 +143,7 @@ fn template(dir: &Path) {
     let w = world_with(s);
     let huizhou: Vec<Organisation> =
         (1..=6).map(|n| org(n, Some("huizhou"), Some("huizhou.huicheng"), "region")).collect();
-    w.kernel.__bench_fill_round(ROUND, "city-review", &huizhou, APPS).unwrap();
+    w.kernel.__bench_fill_round(ROUND, &["city-review"], &huizhou, APPS).unwrap();
     let World { kernel, dir: made, .. } = w;
     drop(kernel);
     std::fs::copy(made.path().join("shenbao.redb"), dir.join("template.redb")).unwrap();

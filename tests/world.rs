@@ -313,7 +313,7 @@ where
 
 type S = &'static str;
 type B = &'static [u8];
-type T = TextKey;
+pub type T = TextKey;
 
 /// The text-keyed tables of schema version 3 (the applicant index with its history
 /// rows, `by_applicant`, which version 4 keeps as keys alone) by their types: `$f!` is called with
@@ -338,7 +338,7 @@ macro_rules! each_text_table {
     };
 }
 
-/// Every table of the database at `path` (schema version 4, or 3), dumped.
+/// Every table of the database at `path` (schema version 5, or 4, or 3), dumped.
 pub fn dump(path: &std::path::Path) -> Dump {
     use redb::ReadableDatabase;
     let db = redb::Database::open(path).unwrap();
@@ -351,17 +351,30 @@ pub fn dump(path: &std::path::Path) -> Dump {
     }
     each_text_table!(go, &tx, &mut out);
     dump_table::<(T, T, T), ()>(&tx, "applications_by_applicant", &mut out);
+    dump_table::<(T, T, T, T, T, T), ()>(&tx, "handled", &mut out);
     dump_table::<&str, &str>(&tx, "meta", &mut out);
     dump_table::<u64, &[u8]>(&tx, "decisions", &mut out);
     dump_table::<i32, &[u8]>(&tx, "calendars", &mut out);
     out
 }
 
-/// Rewrite the database at `path` (closed, schema version 4) into version 3's layout:
+/// Rewrite the database at `path` (closed, schema version 5) into version 4's layout:
+/// no handled index, and version 4 in `meta`.
+pub fn downgrade_to_v4(path: &std::path::Path) {
+    let db = redb::Database::open(path).unwrap();
+    let tx = db.begin_write().unwrap();
+    tx.delete_table(redb::TableDefinition::<(T, T, T, T, T, T), ()>::new("handled")).unwrap();
+    tx.open_table(redb::TableDefinition::<&str, &str>::new("meta")).unwrap().insert("schema_version", "4").unwrap();
+    tx.commit().unwrap();
+}
+
+/// Rewrite the database at `path` (closed, schema version 5) into version 3's layout
+/// (version 4's, [`downgrade_to_v4`], and then):
 /// the applicant index as `by_applicant` with each application's history row (what
 /// a check shows a plugin), and version 3 in `meta`.
 pub fn downgrade_to_v3(path: &std::path::Path) {
     use redb::ReadableTable;
+    downgrade_to_v4(path);
     let db = redb::Database::open(path).unwrap();
     let tx = db.begin_write().unwrap();
     {
@@ -396,7 +409,7 @@ pub fn downgrade_to_v3(path: &std::path::Path) {
     tx.commit().unwrap();
 }
 
-/// Rewrite the database at `path` (closed, schema version 4) into schema version 2's
+/// Rewrite the database at `path` (closed, schema version 5) into schema version 2's
 /// layout: version 3's ([`downgrade_to_v3`]) with every text-keyed table back under
 /// redb's `&str` keys, and version 2 in `meta`.
 pub fn downgrade_to_v2(path: &std::path::Path) {

@@ -108,6 +108,7 @@ fn copy_all(r: &ReadTransaction, w: &WriteTransaction) -> Result<u64, StoreError
         + copy(r, w, ROUNDS.raw())?
         + copy(r, w, APPS.raw())?
         + copy(r, w, QUEUE)?
+        + copy(r, w, HANDLED)?
         + copy(r, w, BY_APPLICANT)?
         + copy(r, w, QUOTA_USED)?
         + copy(r, w, DECISIONS.raw())?
@@ -595,6 +596,7 @@ impl Kernel {
             let orgs_t = ORGS.open(&tx)?;
             let mut apps_t = APPS.open(&tx)?;
             let mut queue_t = tx.open_table(QUEUE)?;
+            let mut handled_t = tx.open_table(HANDLED)?;
             let mut applicant_t = tx.open_table(BY_APPLICANT)?;
             for a in &apps {
                 let mut a = a.clone();
@@ -613,6 +615,12 @@ impl Kernel {
                 };
                 let k = queue_key(&a, &org);
                 queue_t.insert((k.0.as_str(), k.1.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()), ())?;
+                crate::workflow::index_handled(
+                    &mut handled_t,
+                    &round,
+                    &a.state,
+                    (k.0.as_str(), k.2.as_str(), k.3.as_str(), k.4.as_str()),
+                )?;
                 applicant_t.insert((a.applicant.as_str(), a.round.as_str(), a.id.as_str()), ())?;
                 apps_t.insert(a.id.as_str(), &a)?;
             }

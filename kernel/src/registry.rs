@@ -22,7 +22,7 @@ pub struct PluginRecord {
 /// `i + 2`. Each runs inside the transaction that opens the database, so an upgrade
 /// is all or nothing.
 const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] =
-    &[migrate_1_to_2, migrate_2_to_3, migrate_3_to_4];
+    &[migrate_1_to_2, migrate_2_to_3, migrate_3_to_4, migrate_4_to_5];
 
 /// The tables version 2 had under their version-2 key types (redb's `&str`), for
 /// the migrations up to it.
@@ -120,6 +120,31 @@ fn migrate_3_to_4(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 5 indexes the reviewers' handled lists ([`HANDLED`]): each application's
+/// entries from its trail, under the city and district of its queue key.
+fn migrate_4_to_5(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    #[derive(Deserialize)]
+    struct StateOf {
+        state: crate::model::AppState,
+    }
+    let queue = tx.open_table(QUEUE)?;
+    let apps = APPS.open(tx)?;
+    let rounds_t = ROUNDS.open(tx)?;
+    let mut rounds: std::collections::HashMap<String, Option<crate::model::Round>> = std::collections::HashMap::new();
+    let mut handled = tx.open_table(HANDLED)?;
+    for row in queue.iter()? {
+        let (k, _) = row?;
+        let (r, _, city, district, id) = k.value();
+        if !rounds.contains_key(r) {
+            rounds.insert(r.to_string(), rounds_t.get(r)?);
+        }
+        let Some(Some(round)) = rounds.get(r) else { continue };
+        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+        crate::workflow::index_handled(&mut handled, round, &state, (r, city, district, id))?;
+    }
+    Ok(())
+}
+
 /// Move table `name` from key type `O` to key type `N` (whose values are the same
 /// Rust values, stored as the same bytes), keeping its rows. A table the database
 /// does not have is left for [`init`] to create.
@@ -191,6 +216,7 @@ pub fn init(db: &Database) -> Result<u32, StoreError> {
         ROUNDS.open(&tx)?;
         APPS.open(&tx)?;
         tx.open_table(QUEUE)?;
+        tx.open_table(HANDLED)?;
         tx.open_table(BY_APPLICANT)?;
         tx.open_table(QUOTA_USED)?;
         DECISIONS.open(&tx)?;

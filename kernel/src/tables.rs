@@ -22,7 +22,7 @@ use std::borrow::Borrow;
 use std::marker::PhantomData;
 
 /// Current schema version of the database layout.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Database metadata: `schema_version` → decimal text. Keyed by redb's `&str` (not
@@ -53,6 +53,21 @@ pub const APPS: Records<TextKey, Application> = Records::new("apps");
 /// Reviewers' queues: (round, stage, city, district, application) → ().
 /// Applicants without a city sort under city `""`.
 pub const QUEUE: TableDefinition<(TextKey, TextKey, TextKey, TextKey, TextKey), ()> = TableDefinition::new("queue");
+
+/// Reviewers' handled lists (已推荐 / 退回待提交 / 不受理): (round, stage the
+/// application left, list, city, district, application) → (), the list being the
+/// [`QueueView`](crate::engine::access::QueueView) a reviewer of that stage alone
+/// finds it in (`workflow::view_key`: `recommended`, `returned`, `not-recommended`),
+/// as decided when it left the stage (`workflow::handled_entries`). Written by the
+/// decision that moves an application out of a stage — which also removes its other
+/// lists' entries there when it had left that stage before — so a list is read as
+/// a key range: a page's work, whatever the round's size. An entry can outlive its
+/// truth (the application waits at the stage again, or a returned application was
+/// resubmitted) until the application leaves the stage again; a list checks each
+/// entry against the application's state (`access::handled_view`). Schema version
+/// 5; before it a handled list read the whole round.
+pub const HANDLED: TableDefinition<(TextKey, TextKey, TextKey, TextKey, TextKey, TextKey), ()> =
+    TableDefinition::new("handled");
 
 /// Applications by applicant: (credit code, round, application) → (), written once,
 /// when the application is made (its applicant and round never change): an

@@ -1909,7 +1909,7 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
         k.open_round(BIG).unwrap();
         let orgs: Vec<_> =
             k.orgs().unwrap().into_iter().filter(|o| o.city.as_deref() == Some("huizhou")).take(3).collect();
-        let ids = k.__bench_fill_round(BIG, "city-review", &orgs, 40_000).unwrap();
+        let ids = k.__bench_fill_round(BIG, &["city-review"], &orgs, 40_000).unwrap();
         for batch in ids.chunks(2_000) {
             let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
             k.act_batch("huizhou", &batch, &shenbao::ActionRequest::with_opinion("city-recommend", "同意推荐"))

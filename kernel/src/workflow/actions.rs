@@ -519,6 +519,7 @@ impl Kernel {
             by_app: by_app_t,
             quota: quota_t,
             queue: queue_t,
+            handled: handled_t,
             applicant: applicant_t,
             counters: counters_t,
             round_versions: round_versions_t,
@@ -669,6 +670,7 @@ impl Kernel {
         }
         let old_key = queue_key(&app, &org);
         let is_new = app_id.is_none();
+        let moved = t.state.trail.len() > app.state.trail.len();
         app.state = t.state;
         app.updated_at = now;
         if t.action.kind == ActionKind::SaveDraft {
@@ -678,7 +680,8 @@ impl Kernel {
             app.submitted_at = Some(now);
         }
         let new_key = queue_key(&app, &org);
-        {
+        // A decision that does not move the application leaves its queue entry as it is.
+        if is_new || new_key != old_key {
             let q = &mut *queue_t;
             if !is_new {
                 q.remove((
@@ -693,6 +696,9 @@ impl Kernel {
                 (new_key.0.as_str(), new_key.1.as_str(), new_key.2.as_str(), new_key.3.as_str(), new_key.4.as_str()),
                 (),
             )?;
+        }
+        if moved {
+            super::record_leave(handled_t, &round, &app.state, &new_key)?;
         }
         if is_new {
             applicant_t.insert((app.applicant.as_str(), app.round.as_str(), app.id.as_str()), ())?;

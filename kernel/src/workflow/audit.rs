@@ -30,16 +30,19 @@ impl Kernel {
     }
 
     /// Benchmark support only: write `n` applications of `applicants` (round-robin)
-    /// straight into `stage` with their indexes, in one transaction, WITHOUT decisions.
-    /// Used to fill a database for query and memory figures; never for real data.
+    /// straight along `path` — the stages they passed after the round's initial one,
+    /// the last being where they wait — with their indexes, in one transaction,
+    /// WITHOUT decisions. Used to fill a database for query and memory figures; never
+    /// for real data.
     #[doc(hidden)]
     pub fn __bench_fill_round(
         &self,
         round_id: &str,
-        stage: &str,
+        path: &[&str],
         applicants: &[Organisation],
         n: usize,
     ) -> Result<Vec<String>, StoreError> {
+        let stage = *path.last().expect("a path names the stage the applications wait at");
         let round: Round = self
             .read(ROUNDS, round_id)?
             .ok_or_else(|| StoreError::Corrupt { key: round_id.into(), message: "no such round".into() })?;
@@ -49,6 +52,7 @@ impl Kernel {
         {
             let mut apps = APPS.open(&tx)?;
             let mut queue = tx.open_table(QUEUE)?;
+            let mut handled = tx.open_table(HANDLED)?;
             let mut by = tx.open_table(BY_APPLICANT)?;
             let mut counters = tx.open_table(COUNTERS)?;
             let start = counters.get("next_app")?.map_or(1, |v| v.value());
@@ -56,7 +60,9 @@ impl Kernel {
                 let org = &applicants[i % applicants.len()];
                 let mut state = AppState::new(&round.graph.initial, now);
                 state.stage = stage.to_string();
-                state.trail.push(Visit { stage: stage.to_string(), entered_at: now, decision: None });
+                for s in path {
+                    state.trail.push(Visit { stage: s.to_string(), entered_at: now, decision: None });
+                }
                 let app = Application {
                     id: format!("A{:07}", start + i as u64),
                     round: round_id.to_string(),
@@ -75,6 +81,12 @@ impl Kernel {
                 };
                 let (r, st, c, d, id) = queue_key(&app, org);
                 queue.insert((r.as_str(), st.as_str(), c.as_str(), d.as_str(), id.as_str()), ())?;
+                super::index_handled(
+                    &mut handled,
+                    &round,
+                    &app.state,
+                    (r.as_str(), c.as_str(), d.as_str(), id.as_str()),
+                )?;
                 by.insert((app.applicant.as_str(), round_id, app.id.as_str()), ())?;
                 apps.insert(app.id.as_str(), &app)?;
                 ids.push(app.id);
@@ -144,6 +156,30 @@ impl Kernel {
             }
             if !rounds_by_id.contains(a.round.as_str()) {
                 problems.push(format!("{}: round {} missing", a.id, a.round));
+            }
+        }
+        // Every handled list an application is in has its entry in the handled index
+        // (more entries may stand: an entry can outlive its truth, see `HANDLED`), and
+        // every entry names an application of its round.
+        let handled = tx.open_table(HANDLED)?;
+        let mut listed = std::collections::HashSet::<(String, String, String, String)>::new();
+        let app_rounds: std::collections::HashMap<&str, &str> =
+            apps.iter().map(|a| (a.id.as_str(), a.round.as_str())).collect();
+        for row in handled.iter()? {
+            let (k, _) = row?;
+            let (r, stage, list, _, _, id) = k.value();
+            if app_rounds.get(id) != Some(&r) {
+                problems.push(format!("handled index: {r}/{stage}/{list} names {id}, not an application of {r}"));
+            }
+            listed.insert((r.to_string(), stage.to_string(), list.to_string(), id.to_string()));
+        }
+        for a in &apps {
+            let Some(round) = rounds.iter().find(|r| r.spec.id == a.round) else { continue };
+            for (stage, view) in super::handled_entries(round, &a.state) {
+                let list = super::view_key(view);
+                if !listed.contains(&(a.round.clone(), stage.to_string(), list.to_string(), a.id.clone())) {
+                    problems.push(format!("{}: in the {list} list of {stage} but not in the handled index", a.id));
+                }
             }
         }
         // … and the index names nothing else.

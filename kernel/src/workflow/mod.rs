@@ -3,6 +3,7 @@
 //! transaction, and every accepted action appends a hash-chained decision in it.
 
 use crate::commit::Step;
+use crate::engine::access::QueueView;
 use crate::engine::{self, Refusal};
 use crate::error::{CheckError, Classified, ErrorKind, StoreError};
 use crate::graph::check_graph;
@@ -615,6 +616,7 @@ pub(crate) struct ActTables<'t> {
     pub by_app: redb::Table<'t, (TextKey, u64), ()>,
     pub quota: redb::Table<'t, (TextKey, TextKey, TextKey), u32>,
     pub queue: redb::Table<'t, (TextKey, TextKey, TextKey, TextKey, TextKey), ()>,
+    pub handled: redb::Table<'t, HandledKey, ()>,
     pub applicant: redb::Table<'t, (TextKey, TextKey, TextKey), ()>,
     pub counters: redb::Table<'t, TextKey, u64>,
     pub round_versions: redb::Table<'t, TextKey, u64>,
@@ -639,6 +641,7 @@ impl<'t> ActTables<'t> {
             by_app: tx.open_table(DECISIONS_BY_APP)?,
             quota: tx.open_table(QUOTA_USED)?,
             queue: tx.open_table(QUEUE)?,
+            handled: tx.open_table(HANDLED)?,
             applicant: tx.open_table(BY_APPLICANT)?,
             counters: tx.open_table(COUNTERS)?,
             round_versions: tx.open_table(ROUND_VERSIONS)?,
@@ -701,6 +704,90 @@ pub(crate) fn queue_key(app: &Application, org: &Organisation) -> (String, Strin
         org.district.clone().unwrap_or_default(),
         app.id.clone(),
     )
+}
+
+/// The key type of [`HANDLED`]: (round, stage left, list, city, district, application).
+pub(crate) type HandledKey = (TextKey, TextKey, TextKey, TextKey, TextKey, TextKey);
+
+/// A handled list's name in [`HANDLED`]'s keys (the API's name for it).
+pub(crate) fn view_key(view: QueueView) -> &'static str {
+    match view {
+        QueueView::Pending => "pending",
+        QueueView::Recommended => "recommended",
+        QueueView::Returned => "returned",
+        QueueView::NotRecommended => "not-recommended",
+    }
+}
+
+/// The handled lists an application in `state` is in, for the reviewers of each
+/// stage it has left ([`HANDLED`]): (stage, list) for each distinct stage its trail
+/// left, as a reviewer of that stage alone sees it
+/// ([`handled_view`](crate::engine::access::handled_view)); a stage where it is in
+/// none (it waits there again, or was withdrawn from it) is left out.
+pub(crate) fn handled_entries<'s>(round: &Round, state: &'s AppState) -> Vec<(&'s str, QueueView)> {
+    let left = &state.trail[..state.trail.len().saturating_sub(1)];
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for v in left {
+        let stage = v.stage.as_str();
+        if seen.contains(&stage) {
+            continue;
+        }
+        seen.push(stage);
+        if let Some(view) = crate::engine::access::handled_view(&[stage], round, state) {
+            out.push((stage, view));
+        }
+    }
+    out
+}
+
+/// Keep [`HANDLED`] true after a decision that moved an application (its trail grew
+/// by one visit): the stage it just left gets the entry of the list it is now in
+/// there, and — when it had left that stage before — loses the others. `key` is the
+/// application's queue key after the move (round, stage, city, district, application).
+///
+/// # Errors
+/// redb's (as [`StoreError::Database`]).
+pub(crate) fn record_leave(
+    handled: &mut redb::Table<'_, HandledKey, ()>,
+    round: &Round,
+    state: &AppState,
+    key: &(String, String, String, String, String),
+) -> Result<(), StoreError> {
+    let n = state.trail.len();
+    if n < 2 {
+        return Ok(());
+    }
+    let left = state.trail[n - 2].stage.as_str();
+    let view = crate::engine::access::handled_view(&[left], round, state);
+    let again = state.trail[..n - 2].iter().any(|v| v.stage == left);
+    let (r, c, d, id) = (key.0.as_str(), key.2.as_str(), key.3.as_str(), key.4.as_str());
+    for v in [QueueView::Recommended, QueueView::Returned, QueueView::NotRecommended] {
+        if view == Some(v) {
+            handled.insert((r, left, view_key(v), c, d, id), ())?;
+        } else if again {
+            handled.remove((r, left, view_key(v), c, d, id))?;
+        }
+    }
+    Ok(())
+}
+
+/// Write every [`HANDLED`] entry of an application whose queue key is `key` (an
+/// imported or migrated application; see [`handled_entries`]).
+///
+/// # Errors
+/// redb's (as [`StoreError::Database`]).
+pub(crate) fn index_handled(
+    handled: &mut redb::Table<'_, HandledKey, ()>,
+    round: &Round,
+    state: &AppState,
+    key: (&str, &str, &str, &str),
+) -> Result<(), StoreError> {
+    let (r, c, d, id) = key;
+    for (stage, view) in handled_entries(round, state) {
+        handled.insert((r, stage, view_key(view), c, d, id), ())?;
+    }
+    Ok(())
 }
 
 mod actions;

@@ -395,66 +395,87 @@ impl Kernel {
     }
 
     /// A handled list's page (已推荐 / 退回待提交 / 不受理, see [`Kernel::queue_page`]):
-    /// the round's applications as the queue index holds them (the applicant's city
-    /// and district are in its key), in one read transaction, keeping only the page —
-    /// the `limit` first after the cursor by (city, district, application). An
-    /// application whose key cannot enter the page is not read at all; memory is the
-    /// page's, not the round's.
+    /// for each stage `user` reviews, the key range of that list in the handled index
+    /// ([`HANDLED`]) within the user's reach there (as the pending queue's), merged in
+    /// (city, district, application) order, keeping only the page — the `limit` first
+    /// after the cursor. An entry is checked against its application's state (read
+    /// without the form data; an entry can outlive its truth, see [`HANDLED`]) and
+    /// the access policy; a range is left as soon as its keys cannot enter the page.
+    /// Work and memory are the page's, not the round's.
     fn handled_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
         use crate::engine::access::{handled_view, may_see, reviewing_stages};
         type Key = (String, String, String);
-        fn as_ref(k: &Key) -> (&str, &str, &str) {
-            (k.0.as_str(), k.1.as_str(), k.2.as_str())
-        }
         /// An application's state, read without the rest of its record.
         #[derive(serde::Deserialize)]
         struct StateOf {
             state: AppState,
         }
-        if query.limit == 0 {
+        if query.limit == 0 || query.view == QueueView::Pending {
             return Ok(Vec::new());
         }
         let mine = reviewing_stages(user, round);
+        let reach = self.reach(user)?;
         let round_id = round.spec.id.as_str();
+        let list = super::view_key(query.view);
         let tx = self.begin_read()?;
-        let queue = tx.open_table(QUEUE)?;
+        let handled = tx.open_table(HANDLED)?;
         let apps = APPS.open(&tx)?;
         let orgs = ORGS.open(&tx)?;
-        let cursor: Option<Key> =
-            query.after.as_ref().map(|a| (a.city.clone(), a.district.clone(), a.application.clone()));
-        // The page so far, its greatest key on top; each entry's stage beside it.
-        let mut page: std::collections::BinaryHeap<(Key, String)> = std::collections::BinaryHeap::new();
-        for row in queue.range((round_id, "", "", "", "")..)? {
-            let (k, _) = row?;
-            let (r, stage, city, district, id) = k.value();
-            if r != round_id {
-                break;
-            }
-            let key = (city, district, id);
-            if query.stage.as_ref().is_some_and(|s| s != stage)
-                || cursor.as_ref().is_some_and(|c| as_ref(c) >= key)
-                || (page.len() >= query.limit && page.peek().is_some_and(|(top, _)| as_ref(top) <= key))
-            {
-                continue;
-            }
-            // The list is decided by the state alone (read without the form data); only
-            // an application in it is read whole, for the access policy.
-            let Some(StateOf { state }) = apps.get_part(id)? else { continue };
-            if handled_view(&mine, round, &state) != Some(query.view) {
-                continue;
-            }
-            let Some(app) = apps.get(id)? else { continue };
-            let Some(org) = orgs.get(app.applicant.as_str())? else { continue };
-            if !may_see(user, &app, round, &org) {
-                continue;
-            }
-            page.push(((city.to_string(), district.to_string(), id.to_string()), stage.to_string()));
-            if page.len() > query.limit {
-                page.pop();
+        let cursor: Option<(&str, &str, &str)> =
+            query.after.as_ref().map(|a| (a.city.as_str(), a.district.as_str(), a.application.as_str()));
+        // The page so far in key order, each entry's current stage beside it.
+        let mut page: std::collections::BTreeMap<Key, String> = std::collections::BTreeMap::new();
+        for stage in round.graph.stages.iter().filter(|s| mine.contains(&s.id.as_str())) {
+            for p in reach_at(&reach, round, stage) {
+                let (lo, hi) = prefix_bounds(&p);
+                let lo = match cursor {
+                    Some(c) if c > lo => c,
+                    _ => lo,
+                };
+                if lo >= hi {
+                    continue;
+                }
+                let s = stage.id.as_str();
+                for row in
+                    handled.range((round_id, s, list, lo.0, lo.1, lo.2)..(round_id, s, list, hi.0, hi.1, hi.2))?
+                {
+                    let (k, _) = row?;
+                    let (_, _, _, city, district, id) = k.value();
+                    let key = (city, district, id);
+                    if cursor.is_some_and(|c| c >= key) {
+                        continue;
+                    }
+                    if page.len() >= query.limit
+                        && page
+                            .last_key_value()
+                            .is_some_and(|((c, d, a), _)| (c.as_str(), d.as_str(), a.as_str()) <= key)
+                    {
+                        break;
+                    }
+                    let owned = (city.to_string(), district.to_string(), id.to_string());
+                    if page.contains_key(&owned) {
+                        continue;
+                    }
+                    let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+                    if handled_view(&mine, round, &state) != Some(query.view)
+                        || query.stage.as_ref().is_some_and(|only| *only != state.stage)
+                    {
+                        continue;
+                    }
+                    // Only an application in the list is read whole, for the access policy.
+                    let Some(app) = apps.get(id)? else { continue };
+                    let Some(org) = orgs.get(app.applicant.as_str())? else { continue };
+                    if !may_see(user, &app, round, &org) {
+                        continue;
+                    }
+                    page.insert(owned, state.stage);
+                    if page.len() > query.limit {
+                        page.pop_last();
+                    }
+                }
             }
         }
         Ok(page
-            .into_sorted_vec()
             .into_iter()
             .map(|((city, district, application), stage)| QueueItem {
                 application,
@@ -466,15 +487,13 @@ impl Kernel {
             .collect())
     }
 
-    /// The pending list's keys from the queue index (see [`Kernel::queue_page`]).
-    fn pending_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
-        let (round_id, after, limit) = (round.spec.id.as_str(), query.after.as_ref(), query.limit);
-        let tx = self.begin_read()?;
-        let q = tx.open_table(QUEUE)?;
-        const MAX: &str = "\u{10ffff}";
-        let mut out: Vec<QueueItem> = Vec::new();
-        // Stages in graph order, each with the (city, district) prefixes the grants reach there.
-        // Each reviewing grant's (city, district) key prefix (the access policy's reach).
+    /// Each of `user`'s grants' role with the (city, district) key prefix it reaches
+    /// (the access policy's [`queue_reach`](crate::engine::access::queue_reach)): `None`
+    /// for a province-wide grant.
+    ///
+    /// # Errors
+    /// Storage errors reading a district's region.
+    fn reach(&self, user: &User) -> Result<Vec<(String, Prefix)>, StoreError> {
         let mut parents = std::collections::HashMap::new();
         for g in &user.grants {
             if let Scope::District(d) = &g.scope {
@@ -483,34 +502,31 @@ impl Kernel {
                 }
             }
         }
-        let reach: Vec<(&str, (Option<String>, Option<String>))> =
-            crate::engine::access::queue_reach(user, |d| parents.get(d).cloned())
-                .into_iter()
-                .map(|(role, r)| {
-                    let p = match r {
-                        crate::engine::access::Reach::Province => (None, None),
-                        crate::engine::access::Reach::City(c) => (Some(c), None),
-                        crate::engine::access::Reach::District { city, district } => (Some(city), Some(district)),
-                    };
-                    (role, p)
-                })
-                .collect();
+        Ok(crate::engine::access::queue_reach(user, |d| parents.get(d).cloned())
+            .into_iter()
+            .map(|(role, r)| {
+                let p = match r {
+                    crate::engine::access::Reach::Province => (None, None),
+                    crate::engine::access::Reach::City(c) => (Some(c), None),
+                    crate::engine::access::Reach::District { city, district } => (Some(city), Some(district)),
+                };
+                (role.to_string(), p)
+            })
+            .collect())
+    }
+
+    /// The pending list's keys from the queue index (see [`Kernel::queue_page`]).
+    fn pending_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
+        let (round_id, after, limit) = (round.spec.id.as_str(), query.after.as_ref(), query.limit);
+        let reach = self.reach(user)?;
+        let tx = self.begin_read()?;
+        let q = tx.open_table(QUEUE)?;
+        let mut out: Vec<QueueItem> = Vec::new();
+        // Stages in graph order, each with the (city, district) prefixes the grants reach there.
         for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
             if query.stage.as_ref().is_some_and(|only| *only != stage.id) {
                 continue;
             }
-            let mut prefixes: Vec<(Option<String>, Option<String>)> = Vec::new();
-            for (_, p) in reach.iter().filter(|(role, _)| crate::engine::access::reviews_at(round, stage, role)) {
-                let p = p.clone();
-                if !prefixes.contains(&p) {
-                    prefixes.push(p);
-                }
-            }
-            // A province-wide grant covers the others.
-            if prefixes.iter().any(|p| p.0.is_none()) {
-                prefixes.retain(|p| p.0.is_none());
-            }
-            prefixes.sort();
             if let Some(a) = after {
                 // Skip stages before the cursor's.
                 let cursor_pos = round.graph.stages.iter().position(|s| s.id == a.stage).unwrap_or(0);
@@ -518,22 +534,19 @@ impl Kernel {
                     continue;
                 }
             }
-            let (r, s) = (round_id, stage.id.as_str());
-            for p in &prefixes {
-                let (lo_c, lo_d, hi_c, hi_d): (&str, &str, &str, &str) = match p {
-                    (None, _) => ("", "", MAX, ""),
-                    (Some(c), None) => (c.as_str(), "", c.as_str(), MAX),
-                    (Some(c), Some(d)) => (c.as_str(), d.as_str(), c.as_str(), d.as_str()),
-                };
-                let hi_app = if p.1.is_some() { MAX } else { "" };
-                let mut lo: (&str, &str, &str) = (lo_c, lo_d, "");
+            let s = stage.id.as_str();
+            for p in reach_at(&reach, round, stage) {
+                let (mut lo, hi) = prefix_bounds(&p);
                 if let Some(a) = after.filter(|a| a.stage == s) {
                     let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
                     if cursor >= lo {
                         lo = cursor;
                     }
                 }
-                let range = q.range((r, s, lo.0, lo.1, lo.2)..(r, s, hi_c, hi_d, hi_app))?;
+                if lo >= hi {
+                    continue;
+                }
+                let range = q.range((round_id, s, lo.0, lo.1, lo.2)..(round_id, s, hi.0, hi.1, hi.2))?;
                 for row in range {
                     let (k, _) = row?;
                     let k = k.value();
@@ -571,4 +584,36 @@ fn is_overdue(state: &crate::model::AppState, today: shenbao_contract::Date) -> 
     state.due.is_some_and(|d| d < today)
         || state.deadline.is_some_and(|d| d < today)
         || state.annual_due.is_some_and(|d| d < today)
+}
+
+/// A reviewing grant's reach as a (city, district) key prefix: `(None, _)` is the
+/// whole province, `(Some(city), None)` one city, `(Some(city), Some(district))` one
+/// district.
+type Prefix = (Option<String>, Option<String>);
+
+/// The distinct prefixes `reach`'s grants that review at `stage` cover there, sorted;
+/// a province-wide grant covers the others.
+fn reach_at(reach: &[(String, Prefix)], round: &Round, stage: &shenbao_contract::Stage) -> Vec<Prefix> {
+    let mut prefixes: Vec<Prefix> = Vec::new();
+    for (_, p) in reach.iter().filter(|(role, _)| crate::engine::access::reviews_at(round, stage, role)) {
+        if !prefixes.contains(p) {
+            prefixes.push(p.clone());
+        }
+    }
+    if prefixes.iter().any(|p| p.0.is_none()) {
+        prefixes.retain(|p| p.0.is_none());
+    }
+    prefixes.sort();
+    prefixes
+}
+
+/// The (city, district, application) bounds of a prefix's key range: from the first
+/// key it covers (inclusive) to the first past it (exclusive).
+fn prefix_bounds(p: &Prefix) -> ((&str, &str, &str), (&str, &str, &str)) {
+    const MAX: &str = "\u{10ffff}";
+    match p {
+        (None, _) => (("", "", ""), (MAX, "", "")),
+        (Some(c), None) => ((c.as_str(), "", ""), (c.as_str(), MAX, "")),
+        (Some(c), Some(d)) => ((c.as_str(), d.as_str(), ""), (c.as_str(), d.as_str(), MAX)),
+    }
 }
