@@ -824,6 +824,32 @@ async fn missing_objects_are_not_found_everywhere() {
         let english = message.rsplit(" / ").next().unwrap();
         assert!(!english.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{path}: {message}");
     }
+    // A method an endpoint does not take: 405 with the methods it does take in
+    // `Allow`, and a typed, bilingual body (not axum's empty one).
+    for (method, path, allowed) in [
+        (Method::DELETE, format!("/v1/rounds/{ROUND}/queue"), "GET,HEAD"),
+        (Method::PATCH, "/v1/applications/A0000001".to_string(), "GET,HEAD,PUT"),
+        (Method::PUT, "/v1/session".to_string(), "POST,GET,HEAD,DELETE"),
+    ] {
+        let r = s
+            .client
+            .request(method.clone(), format!("{}{path}", s.base))
+            .bearer_auth(&s.tokens["admin"])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let mut allow: Vec<String> =
+            r.headers()["allow"].to_str().unwrap().split(',').map(|m| m.trim().to_string()).collect();
+        let mut want: Vec<String> = allowed.split(',').map(str::to_string).collect();
+        allow.sort();
+        want.sort();
+        assert_eq!(allow, want, "{method} {path}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], "method_not_allowed", "{b}");
+        let message = b["message"].as_str().unwrap();
+        assert!(message.contains(method.as_str()) && message.contains("此接口不支持"), "{b}");
+    }
     // Authentication still comes first, even where the path cannot be parsed.
     let (st, b) = s.call("nobody", Method::GET, "/v1/decisions/nope/replay", None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")), "{b}");
@@ -1453,9 +1479,11 @@ async fn people_sign_in_with_a_password_and_a_session_cookie() {
     }
     let r = sign_in(json!({"user": "org-01", "password": "correct horse battery"})).await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["code"], "too_many_attempts");
     assert!(b["details"]["retry_after_secs"].as_i64().unwrap() > 0, "{b}");
+    assert_eq!(Some(retry), b["details"]["retry_after_secs"].as_i64(), "Retry-After is the throttle's wait");
 
     // A one-time code: the person signs in once with it and sets a password.
     let (st, b) = s.call("admin", Method::POST, "/v1/users/huicheng/sign-in-code", None).await;
@@ -1947,6 +1975,11 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     let (st, b) = s.call("city", Method::GET, &format!("{path}&format=csv"), None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
     assert_eq!(b["details"]["max"], 1);
+    let (st, headers, _) = s.raw("city", &format!("{path}&format=csv")).await;
+    assert_eq!(
+        (st, headers.get("retry-after").and_then(|v| v.to_str().ok())),
+        (StatusCode::TOO_MANY_REQUESTS, Some("5"))
+    );
     // A HEAD is answered (the request checked, no table made, no slot taken), with the
     // headers a GET would have; one the caller may not make is refused alike.
     let head_of = |who: &str, path: String| {

@@ -117,6 +117,10 @@ pub enum ApiError {
         "请求缺少有效的 CSRF 令牌，请刷新页面后重试 / the request lacks the session's CSRF token (X-CSRF-Token); reload the page and retry"
     )]
     CsrfFailed,
+    /// An endpoint asked with a method it does not take (its `Allow` header names
+    /// those it does).
+    #[error("此接口不支持 {method} 请求 / this endpoint does not take {method}")]
+    MethodNotAllowed { method: String },
     #[error("内部错误 / internal error: {0}")]
     Internal(String),
 }
@@ -182,7 +186,9 @@ impl Classified for ApiError {
             ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
             ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } => ErrorKind::Conflict,
-            ApiError::ExportStopped(_) | ApiError::HttpVersionNotSupported => ErrorKind::Invalid,
+            ApiError::ExportStopped(_) | ApiError::HttpVersionNotSupported | ApiError::MethodNotAllowed { .. } => {
+                ErrorKind::Invalid
+            }
         }
     }
 
@@ -214,6 +220,7 @@ impl Classified for ApiError {
             ApiError::TooManyExports { .. } => "too_many_exports",
             ApiError::ExportStopped(_) => "export_stopped",
             ApiError::HttpVersionNotSupported => "http_version_not_supported",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
         }
     }
 }
@@ -227,18 +234,33 @@ fn row_detail(e: &ImportError) -> Value {
 }
 
 impl ApiError {
-    /// The HTTP status: [`status_of`] the error's kind, except the two answers about
-    /// the connection itself (408 and 429, which have no CLI counterpart).
+    /// The HTTP status: [`status_of`] the error's kind, except the answers about the
+    /// request itself (405, 408, 429 and 505, which have no CLI counterpart).
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } | ApiError::ExportStopped(_) => {
                 StatusCode::REQUEST_TIMEOUT
             }
             ApiError::HttpVersionNotSupported => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyUploads { .. }
             | ApiError::TooManyExports { .. }
             | ApiError::SignIn(crate::SignInError::Throttled { .. }) => StatusCode::TOO_MANY_REQUESTS,
             _ => status_of(self.kind()),
+        }
+    }
+
+    /// Seconds a client should wait before trying again (the `Retry-After` header of
+    /// a `429`): the sign-in throttle's own wait; a second for an upload slot; five
+    /// for an export slot (an export holds one for seconds).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::SignIn(crate::SignInError::Throttled { retry_after_secs }) => {
+                Some(u64::try_from(*retry_after_secs).unwrap_or(1).max(1))
+            }
+            ApiError::TooManyUploads { .. } => Some(1),
+            ApiError::TooManyExports { .. } => Some(5),
+            _ => None,
         }
     }
 
@@ -285,6 +307,11 @@ impl IntoResponse for ApiError {
         if self.status().is_server_error() {
             eprintln!("shenbao serve: {self}");
         }
-        (self.status(), axum::Json(self.body())).into_response()
+        let retry = self.retry_after_secs();
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(secs) = retry {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }

@@ -41,7 +41,9 @@ pub fn openapi() -> Value {
         op.insert("summary".into(), json!(d.summary));
         let mut params = path_params(d.path);
         for (name, desc) in d.query {
-            params.push(json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "string" } }));
+            // A parameter the endpoint cannot do without says so first (`RouteDoc::query`).
+            let (required, desc) = desc.strip_prefix("required: ").map_or((false, *desc), |d| (true, d));
+            params.push(json!({ "name": name, "in": "query", "required": required, "description": desc, "schema": { "type": "string" } }));
         }
         // Uploads are content-addressed: a repeat stores nothing new and needs no key.
         if d.method != "get" && d.path != "/v1/attachments" {
@@ -72,6 +74,14 @@ pub fn openapi() -> Value {
             d.success.to_string(),
             json!({ "description": "success", "content": { "application/json": { "schema": ok_schema } } }),
         );
+        if (d.method, d.path) == ("get", "/v1/rounds/{round}/summary") {
+            // `format=csv|xlsx` answers the same table as a file.
+            let file = json!({ "schema": { "type": "string", "contentEncoding": "binary" } });
+            if let Some(ok) = responses.get_mut(&d.success.to_string()) {
+                ok["content"]["text/csv"] = file.clone();
+                ok["content"]["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] = file;
+            }
+        }
         let err =
             |desc: &str| json!({ "description": desc, "content": { "application/json": { "schema": error.clone() } } });
         if d.access != Access::Open {
@@ -86,6 +96,28 @@ pub fn openapi() -> Value {
             responses
                 .insert("502".into(), err("plugin_failed: the program's plugin failed (trap, fuel, malformed output)"));
             responses.insert("422".into(), err("invalid_request, blocking_findings, unexpected_payload, invalid_payload, unknown_form, idempotency_key_reused …"));
+        }
+        responses.insert(
+            "408".into(),
+            err("request_timeout: the request's headers or body did not arrive in time (or a download stopped being read)"),
+        );
+        let slot = match (d.method, d.path) {
+            ("post", "/v1/session") => {
+                Some("too_many_attempts: failed sign-ins for this user or address are throttled")
+            }
+            ("post", "/v1/attachments") => Some("too_many_uploads: the user's uploads in progress are at their limit"),
+            ("get", "/v1/rounds/{round}/summary") => {
+                Some("too_many_exports: the server's exports in progress are at their limit")
+            }
+            _ => None,
+        };
+        if let Some(desc) = slot {
+            let mut r = err(desc);
+            r["headers"] = json!({ "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "schema": { "type": "integer", "minimum": 1 }
+            } });
+            responses.insert("429".into(), r);
         }
         op.insert("responses".into(), Value::Object(responses));
         match d.access {

@@ -159,6 +159,8 @@ pub struct RouteDoc {
     /// Content type of the request body (JSON unless said).
     pub request_type: &'static str,
     pub response: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// Query parameters: (name, description); a description starting `required: `
+    /// marks one the endpoint cannot do without.
     pub query: &'static [(&'static str, &'static str)],
     /// Status of a success.
     pub success: u16,
@@ -323,7 +325,7 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
         (
             doc("get", "/v1/rounds/{round}/summary", "Summary table (推荐汇总表) as JSON, CSV or XLSX", Scoped)
                 .q(&[
-                    ("level", "district, city or province"),
+                    ("level", "required: district, city or province"),
                     ("scope", "city or district id (default: the caller's own)"),
                     ("format", "json (default), csv or xlsx"),
                 ])
@@ -473,6 +475,10 @@ pub(super) fn build(api: Api) -> Router {
     r.fallback(
         |uri: axum::http::Uri| async move { ApiError::NotFound { what: "endpoint", id: uri.path().to_string() } },
     )
+    // axum answers an endpoint's other methods 405 with `Allow`; the body says it too.
+    .method_not_allowed_fallback(|method: axum::http::Method| async move {
+        ApiError::MethodNotAllowed { method: method.as_str().chars().take(20).collect() }
+    })
     .layer(DefaultBodyLimit::max(api.config.max_body))
     // Every answer of the API: not stored by caches (applications, tokens and
     // summaries are personal) and never sniffed into another type. The console's
