@@ -995,6 +995,76 @@ fn handled_lists_are_read_from_their_index() {
     );
 }
 
+/// An organisation that moves to another city (or district) mid-round takes its
+/// applications with it: each is listed — pending or handled — where the access
+/// policy now places it, never twice and never where nobody may act on it; the
+/// indexes stay true and the round exports and imports.
+#[test]
+fn an_organisation_that_moves_takes_its_applications_with_it() {
+    use shenbao::QueueView::Recommended;
+    let w = world();
+    let ids = handled_scenario(&w);
+    let pending = |user: &str| -> Vec<String> {
+        w.kernel.queue(user, ROUND, None, 100).unwrap().into_iter().map(|i| i.application).collect()
+    };
+    let recommended = |user: &str| -> Vec<String> {
+        let q = shenbao::QueueQuery { view: Recommended, limit: 100, ..Default::default() };
+        w.kernel.queue_page(user, ROUND, &q).unwrap().into_iter().map(|i| i.application).collect()
+    };
+    // "a" (applicant 1) waits at Huizhou's city review; "g" (applicant 1 too) is back
+    // with the applicant; applicant 1 moves to Shenzhen.
+    assert!(pending("city-huizhou").contains(&ids["a"]));
+    assert!(recommended("district-huicheng").contains(&ids["a"]));
+    let mut moved = org(1, Some("shenzhen"), Some("shenzhen.nanshan"), "region");
+    moved.name = "搬迁后的单位".into();
+    w.kernel.upsert_org(&moved).unwrap();
+    assert!(!pending("city-huizhou").contains(&ids["a"]), "no ghost row where nobody may act");
+    assert!(!recommended("district-huicheng").contains(&ids["a"]));
+    let shenzhen = pending("city-shenzhen");
+    assert_eq!(shenzhen.iter().filter(|id| **id == ids["a"]).count(), 1, "{shenzhen:?}");
+    assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
+    // Its new city acts on it, and its lists follow.
+    w.act("city-shenzhen", &ids["a"], "city-recommend", Some("同意")).unwrap();
+    let listed = recommended("city-shenzhen");
+    assert_eq!(listed.iter().filter(|id| **id == ids["a"]).count(), 1, "{listed:?}");
+    assert!(!pending("city-shenzhen").contains(&ids["a"]));
+    // A reviewer with grants in both places sees it once.
+    w.kernel
+        .upsert_user(&user(
+            "two-places",
+            &[
+                ("district-officer", Scope::District("huizhou.huicheng".into())),
+                ("city-officer", Scope::City("shenzhen".into())),
+            ],
+        ))
+        .unwrap();
+    let both = recommended("two-places");
+    assert_eq!(both.iter().filter(|id| **id == ids["a"]).count(), 1, "{both:?}");
+    // A move back, and one that changes only the district, keep them true as well.
+    w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap();
+    assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
+    assert!(!recommended("city-shenzhen").contains(&ids["a"]));
+    // Limit 0 is an empty page, whichever list.
+    for view in [shenbao::QueueView::Pending, Recommended] {
+        let q = shenbao::QueueQuery { view, limit: 0, ..Default::default() };
+        assert!(w.kernel.queue_page("city-huizhou", ROUND, &q).unwrap().is_empty(), "{view:?}");
+    }
+    // The round exports whole and imports into another database.
+    let file = w.dir.path().join("round.json");
+    w.kernel.export_round(ROUND, &mut std::fs::File::create(&file).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = shenbao::KernelConfig {
+        host: shenbao::HostConfig { cache_dir: Some(shared_cache()), ..Default::default() },
+        ..Default::default()
+    };
+    let other = shenbao::Kernel::open_with(dir.path().join("other.redb"), config).unwrap();
+    other.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
+    other.import_regions(&shenbao::guangdong()).unwrap();
+    let report = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+    assert_eq!(report.applications, ids.len());
+    assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());
+}
+
 /// Version 5 indexes the handled lists: a version-4 file (no index) opens with the
 /// index built from the applications' trails, every other table as it was, and
 /// every list as before.

@@ -76,6 +76,15 @@ impl crate::error::Classified for BackupError {
             BackupError::Lookup(e) => e.code(),
         }
     }
+    fn advice(&self) -> &'static str {
+        match self {
+            BackupError::Exists(_) => {
+                "name a file that does not exist yet, or move the existing one away (a backup or restore never \
+                 overwrites)"
+            }
+            _ => crate::error::Classified::kind(self).advice(),
+        }
+    }
 }
 
 fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -244,9 +253,13 @@ impl Kernel {
                     )));
                 }
             }
+            let mut records = 0;
+            for table in tx.list_tables()? {
+                records += redb::ReadableTableMetadata::len(&tx.open_untyped_table(table)?)?;
+            }
             Ok(BackupReport {
                 path: to.display().to_string(),
-                records: 0,
+                records,
                 decisions: chain.length,
                 blobs: 0,
                 chain_head: chain.head,

@@ -376,6 +376,23 @@ fn a_round_scripted_through_the_cli() {
         "2024-09-02 10:00",
         &["review", "act", "--as", "huizhou", &ids[0].1, "city-recommend", "--opinion", "同意推荐"],
     ));
+    // The city's lists from the command line: what waits, what it recommended, a
+    // page after a row, an empty page, a list that does not exist (usage, exit 2).
+    let list = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["queue", "--as", "huizhou", "--round", "er-2024q3"];
+        args.extend_from_slice(extra);
+        ok(&at("2024-09-02 10:01", &args)).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect()
+    };
+    assert_eq!(list(&[]), [ids[1].1.clone()]);
+    assert_eq!(list(&["--view", "recommended"]), [ids[0].1.clone()]);
+    assert_eq!(list(&["--view", "recommended", "--stage", "province-review"]), [ids[0].1.clone()]);
+    assert!(list(&["--view", "recommended", "--stage", "city-review"]).is_empty());
+    assert!(list(&["--view", "recommended", "--after", &ids[0].1]).is_empty());
+    assert!(list(&["--view", "not-recommended"]).is_empty());
+    assert!(list(&["--limit", "0"]).is_empty());
+    let out = at("2024-09-02 10:01", &["queue", "--as", "huizhou", "--round", "er-2024q3", "--view", "approved"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not-recommended"), "{}", text(&out.stderr));
     let out = at(
         "2024-09-02 10:05",
         &["review", "batch", "--as", "huizhou", "city-recommend", &ids[1].1, "--opinion", "同意"],
@@ -596,8 +613,21 @@ fn a_round_scripted_through_the_cli() {
     let out = shenbao(&other, &["import", "round", &p(&truncated)]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let backup = dir.path().join("backup.redb");
-    ok(&shenbao(&db, &["backup", &p(&backup)]));
-    assert_eq!(shenbao(&db, &["backup", &p(&backup)]).status.code(), Some(7), "a backup never overwrites");
+    let made: serde_json::Value = serde_json::from_str(&ok(&shenbao(&db, &["--json", "backup", &p(&backup)]))).unwrap();
+    let refused = shenbao(&db, &["backup", &p(&backup)]);
+    assert_eq!(refused.status.code(), Some(7), "a backup never overwrites");
+    assert!(text(&refused.stderr).contains("move the existing one away"), "{}", text(&refused.stderr));
+    // A restore reports what it restored: the backup's records, decisions and chain.
+    let check = dir.path().join("check.redb");
+    let back: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&check, &["--json", "restore", &p(&backup)]))).unwrap();
+    assert!(made["records"].as_u64().unwrap() > 0, "{made}");
+    for field in ["records", "decisions", "chain_head"] {
+        assert_eq!(back[field], made[field], "{field}: {back} / {made}");
+    }
+    let again = shenbao(&check, &["restore", &p(&backup)]);
+    assert_eq!(again.status.code(), Some(7), "a restore never overwrites");
+    assert!(!text(&again.stderr).contains("review actions"), "advice about restoring: {}", text(&again.stderr));
     let restored = dir.path().join("restored.redb");
     // A backup is only read by a restore, and a read-only one restores.
     let before = std::fs::read(&backup).unwrap();

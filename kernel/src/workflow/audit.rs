@@ -106,16 +106,30 @@ impl Kernel {
         let tx = self.begin_read()?;
         let queue = tx.open_table(QUEUE)?;
         let mut entries = std::collections::HashMap::<String, Vec<String>>::new();
+        let mut regions = std::collections::HashMap::<String, (String, String)>::new();
         for row in queue.iter()? {
             let (k, _) = row?;
             let k = k.value();
             entries.entry(k.4.to_string()).or_default().push(k.1.to_string());
+            regions.insert(k.4.to_string(), (k.2.to_string(), k.3.to_string()));
         }
+        let orgs: std::collections::HashMap<String, Organisation> =
+            self.read_all(ORGS)?.into_iter().map(|o| (o.credit_code.clone(), o)).collect();
         let mut held = std::collections::HashMap::<(String, String, String), u32>::new();
         for a in &apps {
             match entries.get(&a.id).map(Vec::as_slice) {
                 Some([stage]) if *stage == a.state.stage => {}
                 other => problems.push(format!("{}: queue entries {:?}, stage {}", a.id, other, a.state.stage)),
+            }
+            // Keyed under its applicant's region as it is now (`move_applications`).
+            if let (Some(org), Some((c, d))) = (orgs.get(&a.applicant), regions.get(&a.id)) {
+                let (want_c, want_d) = (org.city.as_deref().unwrap_or(""), org.district.as_deref().unwrap_or(""));
+                if (c.as_str(), d.as_str()) != (want_c, want_d) {
+                    problems.push(format!(
+                        "{}: queued under {c}/{d}, but its applicant {} is in {want_c}/{want_d}",
+                        a.id, a.applicant
+                    ));
+                }
             }
             for h in &a.state.holds {
                 *held.entry((a.round.clone(), h.quota.clone(), h.scope.clone())).or_default() += 1;
@@ -167,9 +181,11 @@ impl Kernel {
             apps.iter().map(|a| (a.id.as_str(), a.round.as_str())).collect();
         for row in handled.iter()? {
             let (k, _) = row?;
-            let (r, stage, list, _, _, id) = k.value();
+            let (r, stage, list, c, d, id) = k.value();
             if app_rounds.get(id) != Some(&r) {
                 problems.push(format!("handled index: {r}/{stage}/{list} names {id}, not an application of {r}"));
+            } else if regions.get(id).is_some_and(|(qc, qd)| (qc.as_str(), qd.as_str()) != (c, d)) {
+                problems.push(format!("handled index: {r}/{stage}/{list} names {id} under {c}/{d}, not its region"));
             }
             listed.insert((r.to_string(), stage.to_string(), list.to_string(), id.to_string()));
         }

@@ -434,7 +434,7 @@ pub struct QueueItem {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueueQuery {
     pub view: crate::engine::access::QueueView,
-    /// Only applications at this stage (the pending list) — `None`: every stage.
+    /// Only applications now at this stage — `None`: every stage.
     pub stage: Option<String>,
     /// The last item of the previous page (its stage, city, district and application).
     pub after: Option<QueueItem>,
@@ -786,6 +786,55 @@ pub(crate) fn index_handled(
     let (r, c, d, id) = key;
     for (stage, view) in handled_entries(round, state) {
         handled.insert((r, stage, view_key(view), c, d, id), ())?;
+    }
+    Ok(())
+}
+
+/// Move the index entries of every application of `credit_code` — its queue entry
+/// and its handled-list entries ([`QUEUE`], [`HANDLED`]), keyed by the applicant's
+/// city and district — from `old`'s region to `new`'s, inside `tx` (the transaction
+/// that changes the organisation), so the applications are listed where the access
+/// policy now places them.
+///
+/// # Errors
+/// Storage errors; a damaged application record.
+pub(crate) fn move_applications(
+    tx: &WriteTransaction,
+    credit_code: &str,
+    old: &Organisation,
+    new: &Organisation,
+) -> Result<(), StoreError> {
+    /// An application's state, read without the rest of its record.
+    #[derive(serde::Deserialize)]
+    struct StateOf {
+        state: AppState,
+    }
+    let region = |o: &Organisation| (o.city.clone().unwrap_or_default(), o.district.clone().unwrap_or_default());
+    let ((oc, od), (nc, nd)) = (region(old), region(new));
+    let index = tx.open_table(BY_APPLICANT)?;
+    let apps = APPS.open(tx)?;
+    let mut queue = tx.open_table(QUEUE)?;
+    let mut handled = tx.open_table(HANDLED)?;
+    for row in index.range((credit_code, "", "")..)? {
+        let (k, _) = row?;
+        let (code, round, id) = k.value();
+        if code != credit_code {
+            break;
+        }
+        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+        if queue.remove((round, state.stage.as_str(), oc.as_str(), od.as_str(), id))?.is_some() {
+            queue.insert((round, state.stage.as_str(), nc.as_str(), nd.as_str(), id), ())?;
+        }
+        let mut stages: Vec<&str> = state.trail.iter().map(|v| v.stage.as_str()).collect();
+        stages.sort_unstable();
+        stages.dedup();
+        for stage in stages {
+            for list in [QueueView::Recommended, QueueView::Returned, QueueView::NotRecommended].map(view_key) {
+                if handled.remove((round, stage, list, oc.as_str(), od.as_str(), id))?.is_some() {
+                    handled.insert((round, stage, list, nc.as_str(), nd.as_str(), id), ())?;
+                }
+            }
+        }
     }
     Ok(())
 }

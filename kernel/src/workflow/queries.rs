@@ -518,6 +518,9 @@ impl Kernel {
     /// The pending list's keys from the queue index (see [`Kernel::queue_page`]).
     fn pending_keys(&self, user: &User, round: &Round, query: &QueueQuery) -> Result<Vec<QueueItem>, ActError> {
         let (round_id, after, limit) = (round.spec.id.as_str(), query.after.as_ref(), query.limit);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let reach = self.reach(user)?;
         let tx = self.begin_read()?;
         let q = tx.open_table(QUEUE)?;

@@ -117,23 +117,19 @@ impl Kernel {
                 )));
             }
         }
-        Ok(self.write_all(ORGS, &orgs, |o| &o.credit_code)?)
-    }
-
-    /// Write records in one transaction, each under its key.
-    pub(super) fn write_all<T: Serialize>(
-        &self,
-        table: Records<TextKey, T>,
-        items: &[T],
-        key: impl Fn(&T) -> &str,
-    ) -> Result<usize, StoreError> {
-        self.write(|tx| {
-            let mut t = table.open(tx)?;
-            for item in items {
-                t.insert(key(item), item)?;
+        Ok(self.write(|tx| {
+            let mut t = ORGS.open(tx)?;
+            for org in &orgs {
+                let old = t.get(org.credit_code.as_str())?;
+                t.insert(org.credit_code.as_str(), org)?;
+                // The indexes key an application by its applicant's city and district
+                // (the access policy's reach): they follow the organisation.
+                if let Some(old) = old.filter(|o| (&o.city, &o.district) != (&org.city, &org.district)) {
+                    super::move_applications(tx, &org.credit_code, &old, org)?;
+                }
             }
-            Ok(items.len())
-        })
+            Ok::<_, StoreError>(orgs.len())
+        })?)
     }
 
     pub(super) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {

@@ -95,13 +95,25 @@ enum Command {
     /// Reviewers' work: any action of the graph, batches, ranking.
     #[command(subcommand)]
     Review(ReviewCommand),
-    /// What waits for a user in a round.
-    #[command(after_help = "Example:\n  shenbao queue --as huizhou --round iiot-2023")]
+    /// A reviewer's lists in a round: what waits for it (待审核), or what it handled —
+    /// recommended (已推荐), returned (退回待提交), not recommended (不受理).
+    #[command(
+        after_help = "Example:\n  shenbao queue --as huizhou --round iiot-2023\n  shenbao queue --as huizhou --round iiot-2023 --view recommended --after A0000120"
+    )]
     Queue {
         #[arg(long = "as")]
         user: String,
         #[arg(long)]
         round: String,
+        /// Which list: pending, recommended, returned or not-recommended.
+        #[arg(long, default_value = "pending", value_parser = parse_view)]
+        view: shenbao::QueueView,
+        /// Only the applications now at this stage.
+        #[arg(long)]
+        stage: Option<String>,
+        /// The next page: the rows after this application (the last one shown).
+        #[arg(long)]
+        after: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
@@ -732,8 +744,25 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             }
             Ok(())
         }
-        Command::Queue { user, round, limit } => {
-            let items = k.queue(&user, &round, None, limit)?;
+        Command::Queue { user, round, view, stage, after, limit } => {
+            // A page goes on after an application where the list has it: its stage
+            // now and its applicant's city and district (the lists' order).
+            let after = match after {
+                None => None,
+                Some(id) => {
+                    let app = k.application(&id)?;
+                    let org = k.org(&app.applicant)?;
+                    Some(shenbao::QueueItem {
+                        application: app.id,
+                        stage: app.state.stage,
+                        city: org.as_ref().and_then(|o| o.city.clone()).unwrap_or_default(),
+                        district: org.and_then(|o| o.district).unwrap_or_default(),
+                        ..Default::default()
+                    })
+                }
+            };
+            let query = shenbao::QueueQuery { view, stage, after, limit };
+            let items = k.queue_page(&user, &round, &query)?;
             if json {
                 print_json(&items);
             } else {
@@ -756,7 +785,10 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                         &due,
                     ]);
                 }
-                esay!("{} waiting for {user}", items.len());
+                match view {
+                    shenbao::QueueView::Pending => esay!("{} waiting for {user}", items.len()),
+                    _ => esay!("{} in {user}'s {} list", items.len(), view_name(view)),
+                }
             }
             Ok(())
         }
@@ -1397,4 +1429,15 @@ fn export(k: &Kernel, e: ExportCommand, json: bool) -> Res {
         }
     }
     Ok(())
+}
+
+/// `--view`: a list by its API name.
+fn parse_view(s: &str) -> Result<shenbao::QueueView, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("{s:?}: one of pending, recommended, returned, not-recommended"))
+}
+
+/// A list's API name (what `--view` takes).
+fn view_name(view: shenbao::QueueView) -> String {
+    serde_json::to_value(view).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
