@@ -1065,6 +1065,43 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());
 }
 
+/// Before version 5 an organisation's move left its applications' queue entries
+/// under its old region: the upgrade rebuilds the queue from the applications and
+/// their organisations, so a version-4 file with such an entry opens repaired.
+#[test]
+fn an_upgrade_repairs_the_queue_of_a_moved_organisation() {
+    let w = world();
+    let ids = handled_scenario(&w);
+    let path = w.dir.path().join("shenbao.redb");
+    let World { kernel, dir, clock } = w;
+    drop(kernel);
+    downgrade_to_v4(&path);
+    {
+        // Version 4's move: the organisation's record alone.
+        use redb::ReadableTable;
+        let db = redb::Database::open(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut orgs = tx.open_table(redb::TableDefinition::<T, &[u8]>::new("orgs")).unwrap();
+            let code = code(1);
+            let mut o: serde_json::Value =
+                serde_json::from_slice(orgs.get(code.as_str()).unwrap().unwrap().value()).unwrap();
+            o["city"] = json!("shenzhen");
+            o["district"] = json!("shenzhen.nanshan");
+            orgs.insert(code.as_str(), serde_json::to_vec(&o).unwrap().as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let k = reopen(&path, dir.path(), &clock).unwrap();
+    assert_eq!(k.upgrade().map(|u| (u.from, u.to)), Some((4, 5)));
+    assert!(k.verify_indexes().unwrap().is_empty(), "{:?}", k.verify_indexes());
+    let pending = |user: &str| -> Vec<String> {
+        k.queue(user, ROUND, None, 100).unwrap().into_iter().map(|i| i.application).collect()
+    };
+    assert!(!pending("city-huizhou").contains(&ids["a"]));
+    assert!(pending("city-shenzhen").contains(&ids["a"]));
+}
+
 /// Version 5 indexes the handled lists: a version-4 file (no index) opens with the
 /// index built from the applications' trails, every other table as it was, and
 /// every list as before.

@@ -121,26 +121,41 @@ fn migrate_3_to_4(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
 }
 
 /// Version 5 indexes the reviewers' handled lists ([`HANDLED`]): each application's
-/// entries from its trail, under the city and district of its queue key.
+/// entries from its trail, under its applicant's city and district. The queue index
+/// is rebuilt the same way: before version 5 an organisation that moved left its
+/// applications' queue entries under its old region (a row nobody could act on, or
+/// the same application listed twice).
 fn migrate_4_to_5(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     #[derive(Deserialize)]
-    struct StateOf {
+    struct Part {
+        id: String,
+        round: String,
+        applicant: String,
         state: crate::model::AppState,
     }
-    let queue = tx.open_table(QUEUE)?;
-    let apps = APPS.open(tx)?;
+    let orgs: std::collections::HashMap<String, (String, String)> = ORGS
+        .open(tx)?
+        .iter()?
+        .map(|r| r.map(|(_, o)| (o.credit_code, (o.city.unwrap_or_default(), o.district.unwrap_or_default()))))
+        .collect::<Result<_, _>>()?;
     let rounds_t = ROUNDS.open(tx)?;
     let mut rounds: std::collections::HashMap<String, Option<crate::model::Round>> = std::collections::HashMap::new();
+    tx.delete_table(QUEUE)?;
+    let apps = tx.open_table(APPS.raw())?;
+    let mut queue = tx.open_table(QUEUE)?;
     let mut handled = tx.open_table(HANDLED)?;
-    for row in queue.iter()? {
-        let (k, _) = row?;
-        let (r, _, city, district, id) = k.value();
+    for row in apps.iter()? {
+        let (k, v) = row?;
+        let app: Part = crate::tables::decode(k.value(), v.value())?;
+        let (city, district) = orgs.get(&app.applicant).map_or(("", ""), |(c, d)| (c.as_str(), d.as_str()));
+        let (r, id) = (app.round.as_str(), app.id.as_str());
+        queue.insert((r, app.state.stage.as_str(), city, district, id), ())?;
         if !rounds.contains_key(r) {
             rounds.insert(r.to_string(), rounds_t.get(r)?);
         }
-        let Some(Some(round)) = rounds.get(r) else { continue };
-        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
-        crate::workflow::index_handled(&mut handled, round, &state, (r, city, district, id))?;
+        if let Some(Some(round)) = rounds.get(r) {
+            crate::workflow::index_handled(&mut handled, round, &app.state, (r, city, district, id))?;
+        }
     }
     Ok(())
 }
