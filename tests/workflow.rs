@@ -1040,6 +1040,11 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
         .unwrap();
     let both = recommended("two-places");
     assert_eq!(both.iter().filter(|id| **id == ids["a"]).count(), 1, "{both:?}");
+    // A district of another city is refused as that, naming both; nothing changes.
+    let err = w.kernel.upsert_org(&org(1, Some("shenzhen"), Some("huizhou.huicheng"), "region")).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("属于") && message.contains("not in the organisation's city \"shenzhen\""), "{message}");
+    assert_eq!(w.kernel.org(&code(1)).unwrap().unwrap().name, "搬迁后的单位");
     // A move back, and one that changes only the district, keep them true as well.
     w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap();
     assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());

@@ -29,7 +29,9 @@ pub struct BackupReport {
 /// A backup or restore refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("备份目标“{0}”已存在，备份从不覆盖 / {0} already exists; choose a new path (a backup never overwrites)")]
+    #[error(
+        "目标文件“{0}”已存在，备份与恢复从不覆盖文件 / {0} already exists; choose a new path (a backup or restore never overwrites)"
+    )]
     Exists(String),
     #[error("{path} does not verify: {problem}")]
     Invalid { path: String, problem: String },

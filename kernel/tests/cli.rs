@@ -387,7 +387,24 @@ fn a_round_scripted_through_the_cli() {
     assert_eq!(list(&["--view", "recommended"]), [ids[0].1.clone()]);
     assert_eq!(list(&["--view", "recommended", "--stage", "province-review"]), [ids[0].1.clone()]);
     assert!(list(&["--view", "recommended", "--stage", "city-review"]).is_empty());
-    assert!(list(&["--view", "recommended", "--after", &ids[0].1]).is_empty());
+    // A full page ends with the next page's cursor; a page after it goes on from that
+    // place, and text that is no cursor, or a stage the round lacks, is refused (4).
+    let page = at(
+        "2024-09-02 10:01",
+        &["queue", "--as", "huizhou", "--round", "er-2024q3", "--view", "recommended", "--limit", "1"],
+    );
+    let cursor = text(&page.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("next page: --after '").map(|c| c.trim_end_matches('\'').to_string()))
+        .unwrap_or_else(|| panic!("{}", text(&page.stderr)));
+    assert!(cursor.ends_with(&format!("|{}", ids[0].1)), "{cursor}");
+    assert!(list(&["--view", "recommended", "--after", &cursor]).is_empty());
+    for bad in [vec!["--after", ids[0].1.as_str()], vec!["--stage", "nowhere"]] {
+        let mut args = vec!["queue", "--as", "huizhou", "--round", "er-2024q3"];
+        args.extend_from_slice(&bad);
+        let out = at("2024-09-02 10:01", &args);
+        assert_eq!(out.status.code(), Some(4), "{bad:?}: {}", text(&out.stderr));
+    }
     assert!(list(&["--view", "not-recommended"]).is_empty());
     assert!(list(&["--limit", "0"]).is_empty());
     let out = at("2024-09-02 10:01", &["queue", "--as", "huizhou", "--round", "er-2024q3", "--view", "approved"]);
@@ -634,7 +651,8 @@ fn a_round_scripted_through_the_cli() {
     let mut mode = std::fs::metadata(&backup).unwrap().permissions();
     mode.set_readonly(true);
     std::fs::set_permissions(&backup, mode).unwrap();
-    ok(&shenbao(&restored, &["restore", &p(&backup)]));
+    let said = ok(&shenbao(&restored, &["restore", &p(&backup)]));
+    assert!(said.contains(&format!("{} records", made["records"])), "{said}");
     assert!(std::fs::read(&backup).unwrap() == before, "the backup is unchanged");
     assert_eq!(ok(&shenbao(&restored, &["app", "list", "--round", "er-2024q3"])).lines().count(), 3);
     // Attachments came along with the restore.

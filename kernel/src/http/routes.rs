@@ -651,20 +651,10 @@ async fn queue(
         let q = query_of(q)?;
         let limit = page_limit(&PageQuery { after: None, limit: q.limit }, cfg.max_page)?;
         let after = match &q.after {
-            Some(c) => {
-                let parts: Vec<&str> = c.split('|').collect();
-                if parts.len() != 4 || parts[3].is_empty() {
-                    let shown: String = c.chars().take(100).collect();
-                    return Err(ApiError::Invalid(format!("cursor {shown:?} is not one this API gave")));
-                }
-                Some(QueueItem {
-                    stage: parts[0].into(),
-                    city: parts[1].into(),
-                    district: parts[2].into(),
-                    application: parts[3].into(),
-                    ..QueueItem::default()
-                })
-            }
+            Some(c) => Some(QueueItem::from_cursor(c).ok_or_else(|| {
+                let shown: String = c.chars().take(100).collect();
+                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave"))
+            })?),
             None => None,
         };
         let round_record = k.round(&round)?;
@@ -675,9 +665,7 @@ async fn queue(
         }
         let items =
             k.queue_page(&u.id, &round, &crate::QueueQuery { view: q.view, stage: q.stage.clone(), after, limit })?;
-        let next = (items.len() == limit)
-            .then(|| items.last().map(|l| format!("{}|{}|{}|{}", l.stage, l.city, l.district, l.application)))
-            .flatten();
+        let next = (items.len() == limit).then(|| items.last().map(QueueItem::cursor)).flatten();
         value(&Page { items, next })
     })
     .await

@@ -48,8 +48,13 @@ pub(crate) fn what_zh(what: &str) -> &str {
 pub enum AdminError {
     #[error("统一社会信用代码无效 / invalid credit code {code:?}: {error}")]
     CreditCode { code: String, error: shenbao_contract::credit_code::CreditCodeError },
-    #[error("{what} {id:?} does not exist (import regions first)")]
+    #[error("{}“{id}”不存在（请先导入区域） / {what} {id:?} does not exist (import regions first)", what_zh(what))]
     UnknownRegion { what: &'static str, id: String },
+    /// An organisation's district that exists but lies in another city than its own.
+    #[error(
+        "区县“{district}”属于“{parent}”，不属于单位所在城市“{city}” / district {district:?} is in {parent:?}, not in the organisation's city {city:?}"
+    )]
+    DistrictOutsideCity { district: String, parent: String, city: String },
     #[error(
         "渠道“{0}”无效：小写字母、数字和 -（平台的渠道为 region、central-enterprise、out-of-province、provincial-soe，其他渠道由批次声明） / \
          channel {0:?} is not a channel id: lower-case letters, digits and '-' (the platform's are region, central-enterprise, \
@@ -428,6 +433,31 @@ pub struct QueueItem {
     /// Past `due`, the window's end or the yearly report's due date now, Beijing time (已超期).
     #[serde(default)]
     pub overdue: bool,
+}
+
+impl QueueItem {
+    /// The row's place in its list, as a cursor (`stage|city|district|application`):
+    /// what the HTTP API answers as `next` and the CLI prints after a full page. A
+    /// page after it ([`QueueQuery::after`]) goes on from this place even when the
+    /// application has moved on since.
+    pub fn cursor(&self) -> String {
+        format!("{}|{}|{}|{}", self.stage, self.city, self.district, self.application)
+    }
+
+    /// The place a [`cursor`](Self::cursor) names; `None` for text that is not one.
+    pub fn from_cursor(cursor: &str) -> Option<QueueItem> {
+        let parts: Vec<&str> = cursor.split('|').collect();
+        match parts.as_slice() {
+            [stage, city, district, application] if !application.is_empty() => Some(QueueItem {
+                stage: stage.to_string(),
+                city: city.to_string(),
+                district: district.to_string(),
+                application: application.to_string(),
+                ..QueueItem::default()
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Which page of which list (审核队列) [`Kernel::queue_page`] reads.

@@ -151,6 +151,13 @@ impl Kernel {
         if let Some(d) = &org.district {
             match self.region(d)? {
                 Some(r) if r.kind == RegionKind::District && r.parent == org.city => {}
+                Some(r) if r.kind == RegionKind::District => {
+                    return Err(AdminError::DistrictOutsideCity {
+                        district: d.clone(),
+                        parent: r.parent.unwrap_or_default(),
+                        city: org.city.clone().unwrap_or_default(),
+                    });
+                }
                 _ => {
                     return Err(AdminError::UnknownRegion {
                         what: "district (of the organisation's city)",

@@ -98,7 +98,7 @@ enum Command {
     /// A reviewer's lists in a round: what waits for it (待审核), or what it handled —
     /// recommended (已推荐), returned (退回待提交), not recommended (不受理).
     #[command(
-        after_help = "Example:\n  shenbao queue --as huizhou --round iiot-2023\n  shenbao queue --as huizhou --round iiot-2023 --view recommended --after A0000120"
+        after_help = "Example:\n  shenbao queue --as huizhou --round iiot-2023\n  shenbao queue --as huizhou --round iiot-2023 --view recommended --limit 50 --after 'city-review|huizhou|huizhou.huicheng|A0000120'"
     )]
     Queue {
         #[arg(long = "as")]
@@ -111,7 +111,7 @@ enum Command {
         /// Only the applications now at this stage.
         #[arg(long)]
         stage: Option<String>,
-        /// The next page: the rows after this application (the last one shown).
+        /// The next page: the cursor printed after a full page (`stage|city|district|application`).
         #[arg(long)]
         after: Option<String>,
         #[arg(long, default_value_t = 100)]
@@ -677,10 +677,12 @@ fn run(cli: Cli) -> Res {
                 print_json(&r);
             } else {
                 say!(
-                    "restored {} → {} ({} decisions, chain head {})",
+                    "restored {} → {} ({} records, {} decisions, {} attachment files, chain head {})",
                     backup.display(),
                     r.path,
+                    r.records,
                     r.decisions,
+                    r.blobs,
                     r.chain_head
                 );
             }
@@ -745,22 +747,25 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
             Ok(())
         }
         Command::Queue { user, round, view, stage, after, limit } => {
-            // A page goes on after an application where the list has it: its stage
-            // now and its applicant's city and district (the lists' order).
+            // A page goes on from the place the last page ended (its cursor), even when
+            // that application has moved on since.
+            let usage = |message: String| Failure::new(exit::REFUSED, message, "fix what is named and try again");
             let after = match after {
                 None => None,
-                Some(id) => {
-                    let app = k.application(&id)?;
-                    let org = k.org(&app.applicant)?;
-                    Some(shenbao::QueueItem {
-                        application: app.id,
-                        stage: app.state.stage,
-                        city: org.as_ref().and_then(|o| o.city.clone()).unwrap_or_default(),
-                        district: org.and_then(|o| o.district).unwrap_or_default(),
-                        ..Default::default()
-                    })
-                }
+                Some(c) => Some(shenbao::QueueItem::from_cursor(&c).ok_or_else(|| {
+                    usage(format!(
+                        "--after {:?} 不是列表给出的续页位置 / is not a cursor a list printed (stage|city|district|application)",
+                        c.chars().take(100).collect::<String>()
+                    ))
+                })?),
             };
+            if let Some(s) = &stage {
+                if !k.round(&round)?.graph.stages.iter().any(|x| x.id == *s) {
+                    return Err(usage(format!(
+                        "环节 {s:?} 不属于轮次 {round:?} / stage {s:?} is not a stage of round {round:?}"
+                    )));
+                }
+            }
             let query = shenbao::QueueQuery { view, stage, after, limit };
             let items = k.queue_page(&user, &round, &query)?;
             if json {
@@ -788,6 +793,9 @@ fn run_on(k: &Kernel, command: Command, json: bool) -> Res {
                 match view {
                     shenbao::QueueView::Pending => esay!("{} waiting for {user}", items.len()),
                     _ => esay!("{} in {user}'s {} list", items.len(), view_name(view)),
+                }
+                if let Some(last) = items.last().filter(|_| items.len() == limit) {
+                    esay!("next page: --after '{}'", last.cursor());
                 }
             }
             Ok(())
