@@ -764,6 +764,8 @@ fn bad_reference_data_is_refused() {
     let o = org(99, Some("atlantis"), None, "region");
     assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
     let o = org(99, Some("huizhou"), Some("shenzhen.nanshan"), "region");
+    assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::DistrictOutsideCity { .. })));
+    let o = org(99, Some("huizhou"), Some("huizhou.atlantis"), "region");
     assert!(matches!(w.kernel.upsert_org(&o), Err(shenbao::AdminError::UnknownRegion { .. })));
     // A channel is an id (a round may declare one beyond the platform's four).
     let o = org(99, Some("huizhou"), None, "Moon Base");
