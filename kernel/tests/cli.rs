@@ -751,6 +751,13 @@ fn a_round_scripted_through_the_cli() {
         let help = Command::new(env!("CARGO_BIN_EXE_shenbao")).args(&sub).arg("--help").output().unwrap();
         assert!(text(&help.stdout).contains("Example:"), "{sub:?}");
     }
+    // The version names the database schema it writes.
+    let version = Command::new(env!("CARGO_BIN_EXE_shenbao")).arg("--version").output().unwrap();
+    assert!(
+        text(&version.stdout).contains(&format!("database schema version {}", shenbao::SCHEMA_VERSION)),
+        "{}",
+        text(&version.stdout)
+    );
 }
 
 /// A copy of the minimal program's case folder under `into` (`into/cases`), without the

@@ -45,10 +45,16 @@ mod exit {
     pub const CASES_FAILED: u8 = 1;
 }
 
+/// `--version`: the release and the database schema version it writes (and
+/// upgrades older files to).
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("{} (database schema version {})", env!("CARGO_PKG_VERSION"), shenbao::SCHEMA_VERSION)
+});
+
 #[derive(Parser)]
 #[command(
     name = "shenbao",
-    version,
+    version = VERSION.as_str(),
     about = "Shenbao (申报): program applications and approvals on an embedded database",
     after_help = "Example:\n  shenbao demo                      # a whole round of each program on a fresh database\n  shenbao --db round.redb round show iiot-2023\n\nExit codes: 0 ok, 1 a failing `plugin test` case, 2 usage, 3 not found, 4 refused input, 5 storage, 6 verification failed, 7 refused by state or permission (quota, window, stage, role), 8 a plugin failed, 9 internal error."
 )]
