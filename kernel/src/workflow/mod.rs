@@ -739,6 +739,16 @@ pub(crate) fn queue_key(app: &Application, org: &Organisation) -> (String, Strin
 /// The key type of [`HANDLED`]: (round, stage left, list, city, district, application).
 pub(crate) type HandledKey = (TextKey, TextKey, TextKey, TextKey, TextKey, TextKey);
 
+/// The handled lists (已推荐, 退回待提交, 不受理), each keyed in [`HANDLED`].
+pub(crate) const HANDLED_VIEWS: [QueueView; 3] =
+    [QueueView::Recommended, QueueView::Returned, QueueView::NotRecommended];
+
+/// An application's state, read without the rest of its record (`get_part`).
+#[derive(serde::Deserialize)]
+pub(crate) struct StateOf {
+    pub state: AppState,
+}
+
 /// A handled list's name in [`HANDLED`]'s keys (the API's name for it).
 pub(crate) fn view_key(view: QueueView) -> &'static str {
     match view {
@@ -792,7 +802,7 @@ pub(crate) fn record_leave(
     let view = crate::engine::access::handled_view(&[left], round, state);
     let again = state.trail[..n - 2].iter().any(|v| v.stage == left);
     let (r, c, d, id) = (key.0.as_str(), key.2.as_str(), key.3.as_str(), key.4.as_str());
-    for v in [QueueView::Recommended, QueueView::Returned, QueueView::NotRecommended] {
+    for v in HANDLED_VIEWS {
         if view == Some(v) {
             handled.insert((r, left, view_key(v), c, d, id), ())?;
         } else if again {
@@ -834,11 +844,6 @@ pub(crate) fn move_applications(
     old: &Organisation,
     new: &Organisation,
 ) -> Result<(), StoreError> {
-    /// An application's state, read without the rest of its record.
-    #[derive(serde::Deserialize)]
-    struct StateOf {
-        state: AppState,
-    }
     let region = |o: &Organisation| (o.city.clone().unwrap_or_default(), o.district.clone().unwrap_or_default());
     let ((oc, od), (nc, nd)) = (region(old), region(new));
     let index = tx.open_table(BY_APPLICANT)?;
@@ -859,7 +864,7 @@ pub(crate) fn move_applications(
         stages.sort_unstable();
         stages.dedup();
         for stage in stages {
-            for list in [QueueView::Recommended, QueueView::Returned, QueueView::NotRecommended].map(view_key) {
+            for list in HANDLED_VIEWS.map(view_key) {
                 if handled.remove((round, stage, list, oc.as_str(), od.as_str(), id))?.is_some() {
                     handled.insert((round, stage, list, nc.as_str(), nd.as_str(), id), ())?;
                 }
