@@ -46,6 +46,7 @@ fn waiting_at_city(commit_batch: usize, n: usize) -> (World, Vec<String>) {
 fn concurrent_decisions(commit_batch: usize, clients: usize, secs: f64) -> (f64, Vec<Duration>, f64) {
     let (w, ids) = waiting_at_city(commit_batch, 48_000);
     let before = w.kernel.commit_stats();
+    let written = written_bytes();
     let decisions = w.decisions();
     let start = Instant::now();
     let lat: Vec<Duration> = std::thread::scope(|sc| {
@@ -74,15 +75,26 @@ fn concurrent_decisions(commit_batch: usize, clients: usize, secs: f64) -> (f64,
     assert!(made < ids.len() as u64, "the clients ran out of applications; make more");
     assert!(w.kernel.verify_chain().unwrap().first_broken.is_none());
     let after = w.kernel.commit_stats();
-    let per_commit = (after.changes - before.changes) as f64 / (after.commits - before.commits) as f64;
+    let commits = after.commits - before.commits;
+    let per_commit = (after.changes - before.changes) as f64 / commits as f64;
     eprintln!(
-        "commit_batch {commit_batch}: {made} decisions in {elapsed:.2} s; applying {:.2} s, committing {:.2} s",
+        "commit_batch {commit_batch}: {made} decisions in {elapsed:.2} s; applying {:.2} s, committing {:.2} s, {:.0} KiB written per commit",
         (after.applying - before.applying).as_secs_f64(),
-        (after.committing - before.committing).as_secs_f64()
+        (after.committing - before.committing).as_secs_f64(),
+        written_bytes().saturating_sub(written) as f64 / 1024.0 / commits as f64,
     );
     let mut lat = lat;
     lat.sort();
     (made as f64 / elapsed, lat, per_commit)
+}
+
+/// Bytes this process has written with write(2) and friends so far (`wchar` of
+/// `/proc/self/io`; 0 where there is none).
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("wchar: ").and_then(|v| v.trim().parse().ok())))
+        .unwrap_or(0)
 }
 
 /// A batch recommend of `n` applications waiting at city review (bench generator), in
@@ -187,7 +199,11 @@ fn main() {
     if std::env::var("SHENBAO_BENCH_ONLY").as_deref() == Ok("concurrent") {
         let probe = tempfile::tempdir().unwrap();
         println!("disk fsync rate: {:.0}/s", testkit::fsync_rate(probe.path()));
-        for batch in [shenbao::DEFAULT_COMMIT_BATCH, 1] {
+        let batches: Vec<usize> = match std::env::var("SHENBAO_BENCH_COMMIT_BATCH") {
+            Ok(b) => vec![b.parse().expect("SHENBAO_BENCH_COMMIT_BATCH: a number")],
+            Err(_) => vec![shenbao::DEFAULT_COMMIT_BATCH, 1],
+        };
+        for batch in batches {
             let (rate, lat, per) = concurrent_decisions(batch, 64, 4.0);
             println!(
                 "commit_batch {batch}: {rate:.0}/s p50 {} p99 {} {per:.1}/commit",

@@ -599,8 +599,10 @@ impl Ctx<'_> {
                         s.domains
                     ),
                     format!(
-                        "{:?} was already selected in batch {} ({}) and does not apply again",
-                        s.name, s.batch, s.domains
+                        "{} was already selected in batch {} ({}) and does not apply again",
+                        quoted(&s.name),
+                        s.batch,
+                        s.domains
                     ),
                 ),
             );
@@ -671,7 +673,10 @@ impl Ctx<'_> {
                         || {
                             msg(
                                 format!("“{}”不在广东省内注册（2024 年要求在广东省内依法注册）", basic.unit_name),
-                                format!("{:?} is not registered in Guangdong (required in 2024)", basic.unit_name),
+                                format!(
+                                    "{} is not registered in Guangdong (required in 2024)",
+                                    quoted(&basic.unit_name)
+                                ),
                             )
                         },
                     );
@@ -982,7 +987,7 @@ impl Ctx<'_> {
             });
         }
         c.ensure("eco.pilot.built", "$.pilot.built", p.built, || {
-            msg(format!("项目“{}”尚未建成", p.name), format!("project {:?} is not built yet", p.name))
+            msg(format!("项目“{}”尚未建成", p.name), format!("project {} is not built yet", quoted(&p.name)))
         });
         let min = if self.edition_2022() { 3 } else { 5 };
         let rule = self.case_rule("eco.pilot.cases-3y-min-5", "eco.pilot.cases-2021-min-3", min, (2021, 2021));

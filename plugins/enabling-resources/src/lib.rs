@@ -631,8 +631,8 @@ impl Program for EnablingResources {
                             as_of.add_years(-5)
                         ),
                         format!(
-                            "IP {:?} was granted on {}, must be granted within 5 years (after {})",
-                            ip.name,
+                            "IP {} was granted on {}, must be granted within 5 years (after {})",
+                            quoted(&ip.name),
                             ip.granted_on,
                             as_of.add_years(-5)
                         ),
@@ -658,7 +658,7 @@ impl Program for EnablingResources {
                 || {
                     msg(
                         format!("案例“{}”缺少客户反馈或反馈日期", case.customer),
-                        format!("case {:?} lacks customer feedback or its date", case.customer),
+                        format!("case {} lacks customer feedback or its date", quoted(&case.customer)),
                     )
                 },
             ) {
@@ -675,8 +675,8 @@ impl Program for EnablingResources {
                                 as_of.add_years(-1)
                             ),
                             format!(
-                                "feedback of case {:?} is dated {on}, must be within 1 year (after {})",
-                                case.customer,
+                                "feedback of case {} is dated {on}, must be within 1 year (after {})",
+                                quoted(&case.customer),
                                 as_of.add_years(-1)
                             ),
                         )
@@ -702,7 +702,7 @@ impl Program for EnablingResources {
             c.signal(
                 "er.signal.standards",
                 weight,
-                msg(format!("参与制定{zh}《{}》", s.name), format!("took part in standard {:?}", s.name)),
+                msg(format!("参与制定{zh}《{}》", s.name), format!("took part in standard {}", quoted(&s.name))),
             );
         }
         Ok(c.finish())

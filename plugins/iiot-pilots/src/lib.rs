@@ -479,7 +479,7 @@ impl Program for IiotPilots {
                     format!("{path}.category"),
                     msg(
                         format!("方向“{}”的类别“{}”不在 7 类之中", d.name, d.category),
-                        format!("direction {:?} has category {:?}, not one of the 7", d.name, d.category),
+                        format!("direction {} has category {}, not one of the 7", quoted(&d.name), quoted(&d.category)),
                     ),
                 ),
                 Some(k) => {
@@ -495,8 +495,11 @@ impl Program for IiotPilots {
                                     d.name, k.1, d.handled_by, k.1, k.3
                                 ),
                                 format!(
-                                    "direction {:?} ({}) is handled by {:?}; its category allows only {:?}",
-                                    d.name, k.2, d.handled_by, k.3
+                                    "direction {} ({}) is handled by {:?}; its category allows only {:?}",
+                                    quoted(&d.name),
+                                    k.2,
+                                    d.handled_by,
+                                    k.3
                                 ),
                             )
                         },
@@ -627,7 +630,7 @@ impl Program for IiotPilots {
                     let state = if e.acceptance == Acceptance::Failed { "验收未通过" } else { "尚未验收" };
                     msg(
                         format!("工业互联网创新发展工程项目“{}”{state}，不可申报", e.name),
-                        format!("innovation-engineering project {:?} has not passed acceptance", e.name),
+                        format!("innovation-engineering project {} has not passed acceptance", quoted(&e.name)),
                     )
                 },
             );
@@ -636,7 +639,7 @@ impl Program for IiotPilots {
             let state = if f.status == BuildStatus::UnderConstruction { "在建" } else { "未建" };
             msg(
                 format!("项目“{}”{state}，未建项目不可申报", f.project_name),
-                format!("project {:?} is not built", f.project_name),
+                format!("project {} is not built", quoted(&f.project_name)),
             )
         });
 
@@ -658,8 +661,8 @@ impl Program for IiotPilots {
                     same.map_or("", |h| h.application.as_str())
                 ),
                 format!(
-                    "project {:?} is already submitted in this round ({})",
-                    f.project_name,
+                    "project {} is already submitted in this round ({})",
+                    quoted(&f.project_name),
                     same.map_or("", |h| h.application.as_str())
                 ),
             )
@@ -679,8 +682,8 @@ impl Program for IiotPilots {
                     elsewhere.map_or("", |h| h.application.as_str())
                 ),
                 format!(
-                    "project {:?} is already put forward through round {}",
-                    f.project_name,
+                    "project {} is already put forward through round {}",
+                    quoted(&f.project_name),
                     elsewhere.map_or("", |h| h.round.as_str())
                 ),
             )
@@ -726,7 +729,12 @@ impl Program for IiotPilots {
                     || {
                         msg(
                             format!("项目视频“{}”时长 {} 分 {} 秒，要求 5~10 分钟", v.name, secs / 60, secs % 60),
-                            format!("video {:?} runs {}:{:02}, 5 to 10 minutes required", v.name, secs / 60, secs % 60),
+                            format!(
+                                "video {} runs {}:{:02}, 5 to 10 minutes required",
+                                quoted(&v.name),
+                                secs / 60,
+                                secs % 60
+                            ),
                         )
                     },
                 );

@@ -55,6 +55,8 @@
 
 extern crate self as shenbao_sdk;
 
+#[cfg_attr(not(all(target_family = "wasm", feature = "arena")), allow(dead_code))]
+mod arena;
 mod checker;
 #[doc(hidden)]
 pub mod glue;
@@ -66,7 +68,7 @@ pub mod testing;
 
 pub use checker::{Checker, RuleDef, msg};
 pub use graph::{Library, PlatformGraph};
-pub use helpers::{Count, JsonPath, at_least, attachments_of, has_tag, one_of, parse_form, parse_json};
+pub use helpers::{Count, JsonPath, Quoted, at_least, attachments_of, has_tag, one_of, parse_form, parse_json, quoted};
 pub use manifest::{ManifestBuilder, for_people, form, form_schema, form_with};
 pub use money::Wan;
 pub use shenbao_contract::*;
@@ -77,7 +79,7 @@ pub mod prelude {
         Applicant, AttachmentType, Category, CheckRequest, CheckResult, Checker, Date, Direction, Finding, Form,
         JsonPath, Manifest, ManifestBuilder, PluginError, Program, RoundCheck, RoundInfo, RuleDef, Severity, Signal,
         Text, Wan, at_least, attachments_of, credit_code, form, form_with, has_tag, msg, one_of, parse_form,
-        parse_json, project_key,
+        parse_json, project_key, quoted,
     };
 }
 
