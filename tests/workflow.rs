@@ -997,39 +997,102 @@ fn handled_lists_are_read_from_their_index() {
     );
 }
 
-/// An organisation that moves to another city (or district) mid-round takes its
-/// applications with it: each is listed — pending or handled — where the access
-/// policy now places it, never twice and never where nobody may act on it; the
-/// indexes stay true and the round exports and imports.
+/// An organisation's region (city, district) and channel decide who reviews its
+/// applications. While one of them is under review the region may not change —
+/// the reviews, the quota units held and a withdrawal belong to the region that
+/// recommended it — and the refusal names the application; once none is, the
+/// organisation moves and its applications' list entries go with it: no ghost row
+/// in the old region's lists (before schema version 5 there was one, on which
+/// acting answered 404), each application listed once in the new region's, and
+/// `verify_indexes`, the round's export and its import agree.
 #[test]
 fn an_organisation_that_moves_takes_its_applications_with_it() {
-    use shenbao::QueueView::Recommended;
+    use shenbao::QueueView::{NotRecommended, Pending, Recommended, Returned};
     let w = world();
     let ids = handled_scenario(&w);
-    let pending = |user: &str| -> Vec<String> {
-        w.kernel.queue(user, ROUND, None, 100).unwrap().into_iter().map(|i| i.application).collect()
-    };
-    let recommended = |user: &str| -> Vec<String> {
-        let q = shenbao::QueueQuery { view: Recommended, limit: 100, ..Default::default() };
+    w.kernel
+        .upsert_user(&user("district-nanshan", &[("district-officer", Scope::District("shenzhen.nanshan".into()))]))
+        .unwrap();
+    let list = |user: &str, view: shenbao::QueueView| -> Vec<String> {
+        let q = shenbao::QueueQuery { view, limit: 100, ..Default::default() };
         w.kernel.queue_page(user, ROUND, &q).unwrap().into_iter().map(|i| i.application).collect()
     };
-    // "a" (applicant 1) waits at Huizhou's city review; "g" (applicant 1 too) is back
-    // with the applicant; applicant 1 moves to Shenzhen.
-    assert!(pending("city-huizhou").contains(&ids["a"]));
-    assert!(recommended("district-huicheng").contains(&ids["a"]));
+    let once = |user: &str, view: shenbao::QueueView, name: &str| {
+        let l = list(user, view);
+        assert_eq!(l.iter().filter(|id| **id == ids[name]).count(), 1, "{user} {view:?} lists {name} once: {l:?}");
+    };
+    let lists_before: Vec<Vec<String>> = ["city-huizhou", "district-huicheng"]
+        .iter()
+        .flat_map(|u| [Pending, Recommended, Returned, NotRecommended].map(|v| list(u, v)))
+        .collect();
+    // Applicant 1 has "a" under review at Huizhou's city review and "g" back with it.
+    assert!(list("city-huizhou", Pending).contains(&ids["a"]));
     let mut moved = org(1, Some("shenzhen"), Some("shenzhen.nanshan"), "region");
     moved.name = "搬迁后的单位".into();
+    for (what, target) in [
+        ("city and district", moved.clone()),
+        ("district", org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")),
+        ("channel", org(1, Some("huizhou"), Some("huizhou.huicheng"), "central-enterprise")),
+    ] {
+        let err = w.kernel.upsert_orgs(&[org(9, Some("huizhou"), None, "region"), target]).unwrap_err();
+        match &err {
+            shenbao::AdminError::RegionChangeUnderReview { org, application, stage, .. } => {
+                assert_eq!((org, application, stage.as_str()), (&code(1), &ids["a"], "city-review"), "{what}");
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(
+            message.contains("正在“") && message.contains(&ids["a"]) && message.contains("under review"),
+            "{message}"
+        );
+    }
+    // From a sheet, the refusal names the organisation's row.
+    let csv =
+        format!("统一社会信用代码,单位名称,所属市,所属区县\n{},新单位,huizhou,\n{},搬迁,shenzhen,\n", code(9), code(1));
+    let sheet = shenbao::io::read_sheet_bytes("orgs.csv", csv.as_bytes()).unwrap();
+    match w.kernel.import_orgs_sheet(&sheet).unwrap_err() {
+        shenbao::io::ImportError::Row { row, column, message, .. } => {
+            assert_eq!((row, column.as_str()), (3, "所属市"), "{message}");
+            assert!(message.contains(&ids["a"]), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    // Nothing of the refused imports was written (not even the other organisation).
+    assert!(w.kernel.org(&code(9)).unwrap().is_none());
+    assert_eq!(w.kernel.org(&code(1)).unwrap().unwrap().city.as_deref(), Some("huizhou"));
+    let lists_after: Vec<Vec<String>> = ["city-huizhou", "district-huicheng"]
+        .iter()
+        .flat_map(|u| [Pending, Recommended, Returned, NotRecommended].map(|v| list(u, v)))
+        .collect();
+    assert_eq!(lists_after, lists_before);
+    // Other fields change under review.
+    let mut renamed = org(1, Some("huizhou"), Some("huizhou.huicheng"), "region");
+    renamed.name = "改名后的单位".into();
+    w.kernel.upsert_org(&renamed).unwrap();
+    // Once "a" is decided, the organisation moves, and its lists follow.
+    w.act("city-huizhou", &ids["a"], "city-not-recommend", Some("不推荐")).unwrap();
     w.kernel.upsert_org(&moved).unwrap();
-    assert!(!pending("city-huizhou").contains(&ids["a"]), "no ghost row where nobody may act");
-    assert!(!recommended("district-huicheng").contains(&ids["a"]));
-    let shenzhen = pending("city-shenzhen");
-    assert_eq!(shenzhen.iter().filter(|id| **id == ids["a"]).count(), 1, "{shenzhen:?}");
     assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
-    // Its new city acts on it, and its lists follow.
-    w.act("city-shenzhen", &ids["a"], "city-recommend", Some("同意")).unwrap();
-    let listed = recommended("city-shenzhen");
-    assert_eq!(listed.iter().filter(|id| **id == ids["a"]).count(), 1, "{listed:?}");
-    assert!(!pending("city-shenzhen").contains(&ids["a"]));
+    for view in [Pending, Recommended, Returned, NotRecommended] {
+        for u in ["city-huizhou", "district-huicheng"] {
+            let l = list(u, view);
+            assert!(!l.contains(&ids["a"]) && !l.contains(&ids["g"]), "no ghost row in {u} {view:?}: {l:?}");
+        }
+    }
+    once("district-nanshan", Returned, "g");
+    once("city-shenzhen", NotRecommended, "a");
+    // A district of another city is refused as that, naming both; nothing changes.
+    let err = w.kernel.upsert_org(&org(1, Some("shenzhen"), Some("huizhou.huicheng"), "region")).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("属于") && message.contains("not in the organisation's city \"shenzhen\""), "{message}");
+    assert_eq!(w.kernel.org(&code(1)).unwrap().unwrap().name, "搬迁后的单位");
+    // "g", resubmitted, is reviewed where its organisation is now.
+    // (Shenzhen's applications skip the district review: the program's region rules.)
+    w.kernel.act("applicant-1", &ids["g"], &ActionRequest::new("submit")).unwrap();
+    assert_eq!(w.stage(&ids["g"]), "city-review");
+    once("city-shenzhen", Pending, "g");
+    assert!(!list("city-huizhou", Pending).contains(&ids["g"]));
     // A reviewer with grants in both places sees it once.
     w.kernel
         .upsert_user(&user(
@@ -1040,19 +1103,19 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
             ],
         ))
         .unwrap();
-    let both = recommended("two-places");
-    assert_eq!(both.iter().filter(|id| **id == ids["a"]).count(), 1, "{both:?}");
-    // A district of another city is refused as that, naming both; nothing changes.
-    let err = w.kernel.upsert_org(&org(1, Some("shenzhen"), Some("huizhou.huicheng"), "region")).unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("属于") && message.contains("not in the organisation's city \"shenzhen\""), "{message}");
-    assert_eq!(w.kernel.org(&code(1)).unwrap().unwrap().name, "搬迁后的单位");
-    // A move back, and one that changes only the district, keep them true as well.
+    once("two-places", Pending, "g");
+    // Under review again, it holds its organisation where it is; decided, it does not.
+    let err = w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap_err();
+    assert!(
+        matches!(&err, shenbao::AdminError::RegionChangeUnderReview { application, .. } if *application == ids["g"])
+    );
+    w.act("city-shenzhen", &ids["g"], "city-not-recommend", Some("不推荐")).unwrap();
     w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap();
     assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
-    assert!(!recommended("city-shenzhen").contains(&ids["a"]));
+    assert!(!list("city-shenzhen", NotRecommended).contains(&ids["g"]));
+    once("city-huizhou", NotRecommended, "g");
     // Limit 0 is an empty page, whichever list.
-    for view in [shenbao::QueueView::Pending, Recommended] {
+    for view in [Pending, Recommended] {
         let q = shenbao::QueueQuery { view, limit: 0, ..Default::default() };
         assert!(w.kernel.queue_page("city-huizhou", ROUND, &q).unwrap().is_empty(), "{view:?}");
     }

@@ -490,6 +490,16 @@ const O_TAGS: Col = Col(&["tags", "标签"]);
 /// tags` (separated by `;` or `；`); every other column goes into the profile under its header.
 /// City and district may be given by id or by name.
 pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>, ImportError> {
+    parse_orgs_checked(sheet, regions, &|_| Ok(()))
+}
+
+/// [`parse_orgs`], each row's organisation also checked by `check` (its refusal
+/// named with the row and the column it is about).
+fn parse_orgs_checked(
+    sheet: &Sheet,
+    regions: &[Region],
+    check: &dyn Fn(&Organisation) -> Result<(), AdminError>,
+) -> Result<Vec<Organisation>, ImportError> {
     let (code, name) = (sheet.require(&O_CODE)?, sheet.require(&O_NAME)?);
     let cols = [&O_CODE, &O_NAME, &O_CHANNEL, &O_CITY, &O_DISTRICT, &O_DISHONEST, &O_TAGS];
     let known: Vec<Option<usize>> = cols.iter().map(|c| sheet.find(c)).collect();
@@ -529,7 +539,7 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
                     profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
                 }
             }
-            Ok(Organisation {
+            let org = Organisation {
                 credit_code,
                 name: get(r, Some(name)).ok_or_else(|| sheet.bad(*n, &O_NAME, "为空 / empty"))?.to_string(),
                 channel: get(r, known[2]).unwrap_or("region").to_string(),
@@ -541,7 +551,9 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
                     .unwrap_or_default(),
                 qualifications: Vec::new(),
                 profile: serde_json::Value::Object(profile).into(),
-            })
+            };
+            check(&org).map_err(|e| sheet.bad(*n, org_column(&e), e.to_string()))?;
+            Ok(org)
         })();
         if let Some(org) = errors.take(row) {
             out.push(org);
@@ -549,6 +561,17 @@ pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>
     }
     errors.finish()?;
     Ok(out)
+}
+
+/// The column of an organisation's sheet an [`AdminError`] is about.
+fn org_column(e: &AdminError) -> &'static Col {
+    match e {
+        AdminError::CreditCode { .. } => &O_CODE,
+        AdminError::UnknownChannel(_) => &O_CHANNEL,
+        AdminError::DistrictOutsideCity { .. } | AdminError::UnknownRegion { what: "district", .. } => &O_DISTRICT,
+        AdminError::UnknownRegion { .. } | AdminError::RegionChangeUnderReview { .. } => &O_CITY,
+        _ => &O_NAME,
+    }
 }
 
 const U_ID: Col = Col(&["id", "用户", "账号"]);
@@ -691,8 +714,21 @@ impl Kernel {
     /// As [`Kernel::import_regions_sheet`].
     pub fn import_orgs_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
         let regions = self.regions().map_err(AdminError::from)?;
-        let orgs = parse_orgs(sheet, &regions)?;
-        self.upsert_orgs(&orgs)?;
+        // Each row as the import checks it, so that every bad row is named with its
+        // column; then the import, whose refusal of an organisation under review
+        // names its row too.
+        let orgs = parse_orgs_checked(sheet, &regions, &|o| self.check_org(o))?;
+        let rows: Vec<(usize, &Organisation)> = sheet.rows.iter().map(|(n, _)| *n).zip(&orgs).collect();
+        self.upsert_orgs(&orgs).map_err(|e| {
+            let row = match &e {
+                AdminError::RegionChangeUnderReview { org, .. } => rows.iter().find(|(_, o)| &o.credit_code == org),
+                _ => None,
+            };
+            match row {
+                Some((n, _)) => sheet.bad(*n, org_column(&e), e.to_string()),
+                None => e.into(),
+            }
+        })?;
         Ok(orgs.len())
     }
 

@@ -425,3 +425,36 @@ fn region_parents_are_the_level_above_and_every_bad_row_is_named() {
     assert_eq!(named, [2, 3, 4], "{e}");
     assert!(k.region("ok").unwrap().is_none(), "all or none");
 }
+
+/// An organisations' sheet whose rows the import's own checks refuse (a district of
+/// another city, a channel that is no channel id, a district no one imported):
+/// every bad row is named with its column, and nothing is imported.
+#[test]
+fn every_refused_organisation_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kernel(dir.path());
+    let mut lines: Vec<String> = orgs_text().lines().take(5).map(String::from).collect();
+    lines[2] = lines[2].replace("huizhou,huizhou.huicheng", "huizhou,shenzhen.futian");
+    lines[3] = lines[3].replace(",region,", ",Central Enterprise,");
+    lines[4] = lines[4].replace("huizhou.huicheng", "huizhou.nowhere");
+    let f = dir.path().join("orgs.csv");
+    std::fs::write(&f, lines.join("\n")).unwrap();
+    let e = k.import_orgs_file(&f).unwrap_err();
+    let text = e.to_string();
+    match &e {
+        shenbao::io::ImportError::Rows { rows, total, .. } => {
+            assert_eq!(*total, 3, "{text}");
+            let named: Vec<(usize, String)> = rows
+                .iter()
+                .map(|r| match r {
+                    shenbao::io::ImportError::Row { row, column, .. } => (*row, column.clone()),
+                    other => panic!("{other}"),
+                })
+                .collect();
+            assert_eq!(named, [(3, "所属区县".to_string()), (4, "渠道".into()), (5, "所属区县".into())], "{text}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(text.contains("not in the organisation's city") && text.contains("not a channel id"), "{text}");
+    assert!(k.orgs().unwrap().is_empty());
+}

@@ -63,6 +63,16 @@ pub enum AdminError {
     UnknownChannel(String),
     #[error("{}“{id}”不存在 / {what} {id:?} does not exist", what_zh(what))]
     NotFound { what: &'static str, id: String },
+    /// An organisation's city, district or channel may not change while one of its
+    /// applications is under review there ([`Kernel::upsert_orgs`]).
+    #[error(
+        "单位“{name}”（{org}）的申报 {application} 正在“{stage_zh}”环节审核，审核期间不能变更单位的所在城市、区县或渠道\
+         （审核、名额和撤回都属于推荐它的地区）：请待该申报办结、退回或撤回后再变更 / organisation {org} has application \
+         {application} under review at stage {stage:?}: its city, district and channel cannot change until that review \
+         ends (the reviews, the quota units held and a withdrawal belong to the region that recommended it) — change it \
+         once the application is decided, returned or withdrawn"
+    )]
+    RegionChangeUnderReview { org: String, name: String, application: String, stage: String, stage_zh: String },
     #[error("{0}")]
     Invalid(String),
     /// The import would leave no administrator (admin at province scope): nobody
@@ -149,7 +159,7 @@ impl Classified for AdminError {
         match self {
             AdminError::Store(e) => e.kind(),
             AdminError::NotFound { .. } => ErrorKind::NotFound,
-            AdminError::LastAdministrator { .. } => ErrorKind::Conflict,
+            AdminError::LastAdministrator { .. } | AdminError::RegionChangeUnderReview { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -158,6 +168,7 @@ impl Classified for AdminError {
             AdminError::Store(e) => e.code(),
             AdminError::NotFound { .. } => "not_found",
             AdminError::LastAdministrator { .. } => "last_administrator",
+            AdminError::RegionChangeUnderReview { .. } => "organisation_under_review",
             _ => "invalid_reference_data",
         }
     }
@@ -165,6 +176,9 @@ impl Classified for AdminError {
         match self {
             AdminError::Store(e) => e.advice(),
             AdminError::NotFound { .. } => self.kind().advice(),
+            AdminError::RegionChangeUnderReview { .. } => {
+                "change the organisation's region once the application named is decided, returned or withdrawn; nothing was imported"
+            }
             _ => "fix the record named; nothing was imported",
         }
     }

@@ -3,6 +3,7 @@
 //! then written in one transaction through `Kernel::write`.
 
 use super::*;
+use shenbao_contract::StageKind;
 
 impl Kernel {
     /// Add or replace regions (parents first). Districts need their city.
@@ -94,8 +95,17 @@ impl Kernel {
     /// Add or replace organisations, all in one transaction or none (each checked
     /// first). Returns how many were written.
     ///
+    /// An organisation whose city, district or channel changes takes its
+    /// applications' list entries with it (`move_applications`) — but not while one
+    /// of them is under review (at a review, expert or public-notice stage): the
+    /// reviews, the quota units they hold and a withdrawal all belong to the region
+    /// that recommended it, so the change waits until the application is decided,
+    /// returned or withdrawn.
+    ///
     /// # Errors
-    /// [`AdminError`] naming the first invalid organisation (nothing is written).
+    /// [`AdminError`] naming the first invalid organisation (nothing is written);
+    /// [`AdminError::RegionChangeUnderReview`] naming the organisation and its
+    /// application under review.
     pub fn upsert_orgs(&self, orgs: &[Organisation]) -> Result<usize, AdminError> {
         // Codes in their one form (`credit_code::normalise`), as every reader compares them.
         let orgs: Vec<Organisation> = orgs
@@ -117,10 +127,15 @@ impl Kernel {
                 )));
             }
         }
-        Ok(self.write(|tx| {
+        self.write(|tx| {
             let mut t = ORGS.open(tx)?;
             for org in &orgs {
                 let old = t.get(org.credit_code.as_str())?;
+                let old =
+                    old.filter(|o| (&o.city, &o.district, &o.channel) != (&org.city, &org.district, &org.channel));
+                if let Some(old) = &old {
+                    self.refuse_move_under_review(tx, old)?;
+                }
                 t.insert(org.credit_code.as_str(), org)?;
                 // The indexes key an application by its applicant's city and district
                 // (the access policy's reach): they follow the organisation.
@@ -128,11 +143,40 @@ impl Kernel {
                     super::move_applications(tx, &org.credit_code, &old, org)?;
                 }
             }
-            Ok::<_, StoreError>(orgs.len())
-        })?)
+            Ok(orgs.len())
+        })
     }
 
-    pub(super) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
+    /// Refused when an application of `org` is under review: at a stage of kind
+    /// review, expert or notice (see [`Kernel::upsert_orgs`]).
+    fn refuse_move_under_review(&self, tx: &WriteTransaction, org: &Organisation) -> Result<(), AdminError> {
+        let index = tx.open_table(BY_APPLICANT)?;
+        let apps = APPS.open(tx)?;
+        let versions = tx.open_table(ROUND_VERSIONS)?;
+        let code = org.credit_code.as_str();
+        for row in index.range((code, "", "")..)? {
+            let (k, _) = row?;
+            let (c, round, id) = k.value();
+            if c != code {
+                break;
+            }
+            let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+            let Some(round) = self.round_in(tx, &versions, round)? else { continue };
+            let Some(stage) = round.graph.stages.iter().find(|s| s.id == state.stage) else { continue };
+            if matches!(stage.kind, StageKind::Review | StageKind::Expert | StageKind::Notice) {
+                return Err(AdminError::RegionChangeUnderReview {
+                    org: org.credit_code.clone(),
+                    name: org.name.clone(),
+                    application: id.to_string(),
+                    stage: stage.id.clone(),
+                    stage_zh: stage.title.zh.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
         shenbao_contract::credit_code::validate(&org.credit_code)
             .map_err(|error| AdminError::CreditCode { code: org.credit_code.clone(), error })?;
         // The platform's channels, or one a round declares (`RoundSpec::channels`).
