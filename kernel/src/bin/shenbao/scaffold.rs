@@ -41,6 +41,7 @@ const CASES: &[File] = files! {
 /// The Rust SDK and the contract crate it re-exports, vendored.
 const RUST: &[File] = files! {
     "src/lib.rs" => "../../../../plugins/minimal/rust/src/lib.rs",
+    "vendor/shenbao-sdk/src/arena.rs" => "../../../../plugins/sdk/src/arena.rs",
     "vendor/shenbao-sdk/src/checker.rs" => "../../../../plugins/sdk/src/checker.rs",
     "vendor/shenbao-sdk/src/glue.rs" => "../../../../plugins/sdk/src/glue.rs",
     "vendor/shenbao-sdk/src/graph.rs" => "../../../../plugins/sdk/src/graph.rs",
@@ -363,6 +364,11 @@ description = "Guest SDK for Shenbao program plugins (vendored by `shenbao plugi
 version = "0.1.0"
 edition = "2024"
 publish = false
+
+[features]
+default = ["arena"]
+# The plugin's heap is a bump arena (src/arena.rs); without it, wasi-libc's malloc.
+arena = []
 
 [dependencies]
 shenbao-contract = { path = "../shenbao-contract" }
