@@ -6,7 +6,7 @@ mod world;
 
 use serde_json::json;
 use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, Text};
-use shenbao::{ActError, ActionRequest, Payload, Refusal, RoundError, Scope, Timestamp};
+use shenbao::{ActError, ActionRequest, Application, Payload, Refusal, RoundError, Scope, Timestamp};
 use world::*;
 
 fn refusal(e: ActError) -> Refusal {
@@ -2164,4 +2164,86 @@ fn a_summary_read_on_several_threads_is_the_one_thread_s_table() {
     let (many_scoped, ..) = make(3, 20_000, Some("huizhou.huicheng"));
     assert!(one_scoped.row_count() > ROWS / 3 && one_scoped.row_count() < ROWS * 2 / 3, "{}", one_scoped.row_count());
     assert!(many_scoped == one_scoped, "scoped: not the one thread's table");
+}
+
+/// The round's applications a user may see (`GET /v1/rounds/{id}/applications`) are
+/// read a page at a time from the queue index's ranges (`Kernel::applications_page`),
+/// never the whole round: read page by page with pages of 1, 2, 3 and 100, each user
+/// gets exactly the applications the access policy shows it — checked against every
+/// application of the round — each once and redacted as `disclose` redacts: officers
+/// of a district and of two cities, the province, assigned and unassigned experts,
+/// and someone with no grant while one is on public notice.
+#[test]
+fn the_applications_a_user_sees_are_read_a_page_at_a_time() {
+    let w = world();
+    let ids = handled_scenario(&w);
+    let payload = |p: Payload| ActionRequest { action: String::new(), payload: p, ..Default::default() };
+    // "h" goes to expert review with expert-1 assigned; "s" (Shenzhen) on to the notice.
+    w.act("province", &ids["h"], "province-recommend", Some("进入专家评审")).unwrap();
+    let assign = Payload { experts: vec!["expert-1".into()], ..Default::default() };
+    w.kernel.act("province", &ids["h"], &ActionRequest { action: "assign-experts".into(), ..payload(assign) }).unwrap();
+    w.act("province", &ids["s"], "province-recommend", Some("进入专家评审")).unwrap();
+    let assign = Payload { experts: vec!["expert-2".into()], ..Default::default() };
+    w.kernel.act("province", &ids["s"], &ActionRequest { action: "assign-experts".into(), ..payload(assign) }).unwrap();
+    let score = Payload { score: Some(90.0), ..Default::default() };
+    w.kernel.act("expert-2", &ids["s"], &ActionRequest { action: "score".into(), ..payload(score) }).unwrap();
+    w.act("province", &ids["s"], "publish-notice", None).unwrap();
+    // Grants that overlap (a city and one of its districts) and that do not (another city).
+    let overlapping = [
+        ("district-officer", Scope::District("huizhou.huicheng".into())),
+        ("city-officer", Scope::City("huizhou".into())),
+        ("city-officer", Scope::City("shenzhen".into())),
+    ];
+    w.kernel.upsert_user(&user("several", &overlapping)).unwrap();
+    let round = w.kernel.round(ROUND).unwrap();
+    let all = w.kernel.applications_in(ROUND).unwrap();
+    assert!(all.len() >= 9);
+    for user_id in [
+        "district-huicheng",
+        "district-huiyang",
+        "city-huizhou",
+        "city-shenzhen",
+        "several",
+        "province",
+        "expert-1",
+        "expert-2",
+        "someone",
+    ] {
+        let user = w.kernel.user(user_id).unwrap().unwrap();
+        let mut expected: Vec<Application> =
+            all.iter().filter_map(|a| w.kernel.disclose(&user, a.clone(), &round).unwrap()).collect();
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        for limit in [1, 2, 3, 100] {
+            let mut got: Vec<Application> = Vec::new();
+            let mut after: Option<shenbao::QueueItem> = None;
+            loop {
+                let page = w.kernel.applications_page(&user, &round, after.as_ref(), limit).unwrap();
+                assert!(page.len() <= limit);
+                let full = page.len() == limit;
+                for (place, app) in &page {
+                    assert_eq!(
+                        (place.application.as_str(), place.stage.as_str()),
+                        (app.id.as_str(), app.state.stage.as_str())
+                    );
+                }
+                after = page.last().map(|(p, _)| shenbao::QueueItem::from_cursor(&p.cursor()).unwrap());
+                got.extend(page.into_iter().map(|(_, a)| a));
+                if !full {
+                    break;
+                }
+            }
+            got.sort_by(|a, b| a.id.cmp(&b.id));
+            assert_eq!(got, expected, "{user_id}, pages of {limit}");
+        }
+        let seen: Vec<&str> = expected.iter().map(|a| a.id.as_str()).collect();
+        match user_id {
+            "expert-1" => assert_eq!(seen, [ids["h"].as_str(), ids["s"].as_str()]),
+            // The notice is open to anyone.
+            "expert-2" | "someone" | "district-huiyang" => assert_eq!(seen, [ids["s"].as_str()]),
+            _ => assert!(!seen.is_empty(), "{user_id}"),
+        }
+    }
+    assert!(
+        w.kernel.applications_page(&w.kernel.user("province").unwrap().unwrap(), &round, None, 0).unwrap().is_empty()
+    );
 }

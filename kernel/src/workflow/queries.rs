@@ -570,6 +570,115 @@ impl Kernel {
         Ok(out)
     }
 
+    /// A page of the round's applications `user` may see, each redacted to what it
+    /// may read ([`Kernel::disclose`]), in the queue index's order — stages in the
+    /// graph's order, then city, district and application — after `after`; a
+    /// page's last item's [`QueueItem::cursor`] continues it. Each item comes with its
+    /// place in that order.
+    ///
+    /// Reads the queue index's ranges the user's grants could see something in — a
+    /// city's or district's prefix for its grants there, the whole stage for a
+    /// province, expert or organisation grant, and for the public only the stages
+    /// its actions (or anyone's, the public notice) start from — and decodes one
+    /// application at a time, each checked with the access policy: a page's memory,
+    /// never the round's. (What it reads is every key of those ranges until the page
+    /// is full: an expert's few assignments are found among the round's.)
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn applications_page(
+        &self,
+        user: &User,
+        round: &Round,
+        after: Option<&QueueItem>,
+        limit: usize,
+    ) -> Result<Vec<(QueueItem, Application)>, StoreError> {
+        use crate::contract::ScopeLevel;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let round_id = round.spec.id.as_str();
+        let anywhere = user.grants.iter().any(|g| match &g.scope {
+            Scope::Expert | Scope::Organisation(_) => true,
+            Scope::Province => g.role != "public",
+            _ => false,
+        });
+        let mut regions: Vec<Prefix> = Vec::new();
+        for (role, p) in self.reach(user)? {
+            if role != "public" && !regions.contains(&p) {
+                regions.push(p);
+            }
+        }
+        // A district inside a city already read is read with it.
+        let cities: Vec<String> = regions.iter().filter(|p| p.1.is_none()).filter_map(|p| p.0.clone()).collect();
+        regions.retain(|p| p.1.is_none() || !p.0.as_ref().is_some_and(|c| cities.contains(c)));
+        regions.sort();
+        let tx = self.begin_read()?;
+        let q = tx.open_table(QUEUE)?;
+        let apps = APPS.open(&tx)?;
+        let orgs = ORGS.open(&tx)?;
+        let mut org_of: std::collections::HashMap<String, Option<Organisation>> = Default::default();
+        let cursor_pos = after.map(|a| round.graph.stages.iter().position(|s| s.id == a.stage).unwrap_or(0));
+        let mut out = Vec::new();
+        for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
+            if cursor_pos.is_some_and(|c| stage_pos < c) {
+                continue;
+            }
+            let s = stage.id.as_str();
+            let public_here = round.graph.actions.iter().any(|a| {
+                a.from_stages.iter().any(|f| f == s)
+                    && (a.scope == ScopeLevel::Public
+                        || user.grants.iter().any(|g| g.scope == Scope::Public && a.roles.contains(&g.role)))
+            });
+            let whole: Vec<Prefix> = vec![(None, None)];
+            for p in if anywhere || public_here { &whole } else { &regions } {
+                let (mut lo, hi) = prefix_bounds(p);
+                if let Some(a) = after.filter(|a| a.stage == s) {
+                    let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
+                    if cursor >= lo {
+                        lo = cursor;
+                    }
+                }
+                if lo >= hi {
+                    continue;
+                }
+                for row in q.range((round_id, s, lo.0, lo.1, lo.2)..(round_id, s, hi.0, hi.1, hi.2))? {
+                    let (k, _) = row?;
+                    let k = k.value();
+                    if let Some(a) = after.filter(|a| a.stage == s) {
+                        if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {
+                            continue;
+                        }
+                    }
+                    let Some(mut app) = apps.get(k.4)? else { continue };
+                    let org = match org_of.get(&app.applicant) {
+                        Some(o) => o.clone(),
+                        None => {
+                            let o = orgs.get(app.applicant.as_str())?;
+                            org_of.insert(app.applicant.clone(), o.clone());
+                            o
+                        }
+                    };
+                    let Some(org) = org else { continue };
+                    let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else { continue };
+                    self.redact(&mut app, level, &user.id, round);
+                    let place = QueueItem {
+                        application: k.4.to_string(),
+                        stage: s.to_string(),
+                        city: k.2.to_string(),
+                        district: k.3.to_string(),
+                        ..QueueItem::default()
+                    };
+                    out.push((place, app));
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Applications past their stage's SLA (working days) or rectification deadline.
     pub fn overdue(&self, round_id: &str) -> Result<Vec<Application>, StoreError> {
         let today = self.now().local_date();
