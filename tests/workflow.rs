@@ -6,7 +6,7 @@ mod world;
 
 use serde_json::json;
 use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, Text};
-use shenbao::{ActError, ActionRequest, Application, Payload, Refusal, RoundError, Scope, Timestamp};
+use shenbao::{ActError, ActionRequest, Application, Classified, Payload, Refusal, RoundError, Scope, Timestamp};
 use world::*;
 
 fn refusal(e: ActError) -> Refusal {
@@ -1029,15 +1029,22 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     assert!(list("city-huizhou", Pending).contains(&ids["a"]));
     let mut moved = org(1, Some("shenzhen"), Some("shenzhen.nanshan"), "region");
     moved.name = "搬迁后的单位".into();
+    let city_review =
+        w.kernel.round(ROUND).unwrap().graph.stages.iter().find(|s| s.id == "city-review").unwrap().title.clone();
+    let mut tagged = org(1, Some("huizhou"), Some("huizhou.huicheng"), "region");
+    tagged.tags = vec!["innovation-platform".into()];
     for (what, target) in [
         ("city and district", moved.clone()),
         ("district", org(1, Some("huizhou"), Some("huizhou.huiyang"), "region")),
         ("channel", org(1, Some("huizhou"), Some("huizhou.huicheng"), "central-enterprise")),
+        // A tag routes too (innovation platforms skip every review).
+        ("tags", tagged),
     ] {
         let err = w.kernel.upsert_orgs(&[org(9, Some("huizhou"), None, "region"), target]).unwrap_err();
         match &err {
-            shenbao::AdminError::RegionChangeUnderReview { org, application, stage, .. } => {
-                assert_eq!((org, application, stage.as_str()), (&code(1), &ids["a"], "city-review"), "{what}");
+            shenbao::AdminError::RegionChangeUnderReview { org, application, stage, stage_zh, .. } => {
+                assert_eq!((org, application), (&code(1), &ids["a"]), "{what}");
+                assert_eq!((stage, stage_zh), (&city_review.en, &city_review.zh), "{what}");
             }
             other => panic!("{what}: {other:?}"),
         }
@@ -1047,17 +1054,51 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
             "{message}"
         );
     }
-    // From a sheet, the refusal names the organisation's row.
-    let csv =
-        format!("统一社会信用代码,单位名称,所属市,所属区县\n{},新单位,huizhou,\n{},搬迁,shenzhen,\n", code(9), code(1));
+    // From a sheet, every such row is named with the column that changes, as a
+    // conflict (409 / exit 7), not as bad input.
+    let csv = format!(
+        "统一社会信用代码,单位名称,所属市,所属区县,渠道\n{},新单位,huizhou,,region\n{},搬迁,shenzhen,,region\n{},换区,huizhou,huizhou.huiyang,region\n",
+        code(9),
+        code(1),
+        code(2)
+    );
     let sheet = shenbao::io::read_sheet_bytes("orgs.csv", csv.as_bytes()).unwrap();
-    match w.kernel.import_orgs_sheet(&sheet).unwrap_err() {
-        shenbao::io::ImportError::Row { row, column, message, .. } => {
-            assert_eq!((row, column.as_str()), (3, "所属市"), "{message}");
-            assert!(message.contains(&ids["a"]), "{message}");
-        }
+    let err = w.kernel.import_orgs_sheet(&sheet).unwrap_err();
+    assert_eq!((err.kind(), err.code()), (shenbao::ErrorKind::Conflict, "organisation_under_review"), "{err}");
+    match &err {
+        shenbao::io::ImportError::UnderReview(rows) => match &**rows {
+            shenbao::io::ImportError::Rows { rows, total, .. } => {
+                assert_eq!(*total, 2, "{err}");
+                let named: Vec<(usize, &str)> = rows
+                    .iter()
+                    .map(|r| match r {
+                        shenbao::io::ImportError::Row { row, column, .. } => (*row, column.as_str()),
+                        other => panic!("{other}"),
+                    })
+                    .collect();
+                assert_eq!(named, [(3, "所属市"), (4, "所属区县")], "{err}");
+            }
+            other => panic!("{other}"),
+        },
         other => panic!("{other}"),
     }
+    assert!(err.to_string().contains(&ids["a"]) && err.to_string().contains(&ids["b"]), "{err}");
+    // A sheet without the region columns renames: city, district, channel, tags and
+    // the profile's other keys are kept — under review too.
+    let csv = format!("统一社会信用代码,单位名称,联系人\n{},只改名称,新联系人\n", code(1));
+    let sheet = shenbao::io::read_sheet_bytes("orgs.csv", csv.as_bytes()).unwrap();
+    w.kernel.import_orgs_sheet(&sheet).unwrap();
+    let kept = w.kernel.org(&code(1)).unwrap().unwrap();
+    assert_eq!(
+        (kept.name.as_str(), kept.city.as_deref(), kept.district.as_deref()),
+        ("只改名称", Some("huizhou"), Some("huizhou.huicheng"))
+    );
+    let profile = kept.profile.to_value();
+    assert_eq!(
+        (profile["联系人"].as_str(), profile["phone"].as_str()),
+        (Some("新联系人"), Some("0752-0000000")),
+        "{profile}"
+    );
     // Nothing of the refused imports was written (not even the other organisation).
     assert!(w.kernel.org(&code(9)).unwrap().is_none());
     assert_eq!(w.kernel.org(&code(1)).unwrap().unwrap().city.as_deref(), Some("huizhou"));
@@ -1133,6 +1174,11 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     let report = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
     assert_eq!(report.applications, ids.len());
     assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());
+    // A closed round's applications hold nobody: nothing more happens to them.
+    assert!(w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).is_err());
+    w.kernel.close_round(ROUND).unwrap();
+    w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap();
+    assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
 }
 
 /// Before version 5 an organisation's move left its applications' queue entries

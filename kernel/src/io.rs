@@ -29,6 +29,12 @@ pub enum ImportError {
     Rows { file: String, rows: Vec<ImportError>, total: usize },
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// Rows that would change what routes an organisation's applications (city,
+    /// district, channel, tags) while one of them is under review: each named (a
+    /// [`ImportError::Row`] or [`ImportError::Rows`]); a conflict with the state,
+    /// not bad input.
+    #[error("{0}")]
+    UnderReview(Box<ImportError>),
     /// The file to import is not there (as a missing plugin file: `not_found`).
     #[error("文件“{file}”不存在 / no such file: {file}")]
     Missing { file: String },
@@ -38,6 +44,7 @@ impl crate::error::Classified for ImportError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
             ImportError::Admin(e) => e.kind(),
+            ImportError::UnderReview(_) => crate::ErrorKind::Conflict,
             ImportError::Missing { .. } => crate::ErrorKind::NotFound,
             _ => crate::ErrorKind::Invalid,
         }
@@ -45,6 +52,7 @@ impl crate::error::Classified for ImportError {
     fn code(&self) -> &'static str {
         match self {
             ImportError::Admin(e) => e.code(),
+            ImportError::UnderReview(_) => "organisation_under_review",
             ImportError::Missing { .. } => "not_found",
             _ => "invalid_import",
         }
@@ -52,6 +60,9 @@ impl crate::error::Classified for ImportError {
     fn advice(&self) -> &'static str {
         match self {
             ImportError::Admin(e) => e.advice(),
+            ImportError::UnderReview(_) => {
+                "change those organisations once their applications named are decided, returned or withdrawn; nothing was imported"
+            }
             ImportError::Missing { .. } => "check the file's path; nothing was imported",
             _ => "fix the file where named; nothing was imported",
         }
@@ -490,15 +501,15 @@ const O_TAGS: Col = Col(&["tags", "标签"]);
 /// tags` (separated by `;` or `；`); every other column goes into the profile under its header.
 /// City and district may be given by id or by name.
 pub fn parse_orgs(sheet: &Sheet, regions: &[Region]) -> Result<Vec<Organisation>, ImportError> {
-    parse_orgs_checked(sheet, regions, &|_| Ok(()))
+    parse_orgs_checked(sheet, regions, &Ok)
 }
 
-/// [`parse_orgs`], each row's organisation also checked by `check` (its refusal
-/// named with the row and the column it is about).
+/// [`parse_orgs`], each row's organisation completed and checked by `check` (its
+/// refusal named with the row and the column it is about).
 fn parse_orgs_checked(
     sheet: &Sheet,
     regions: &[Region],
-    check: &dyn Fn(&Organisation) -> Result<(), AdminError>,
+    check: &dyn Fn(Organisation) -> Result<Organisation, AdminError>,
 ) -> Result<Vec<Organisation>, ImportError> {
     let (code, name) = (sheet.require(&O_CODE)?, sheet.require(&O_NAME)?);
     let cols = [&O_CODE, &O_NAME, &O_CHANNEL, &O_CITY, &O_DISTRICT, &O_DISHONEST, &O_TAGS];
@@ -552,8 +563,7 @@ fn parse_orgs_checked(
                 qualifications: Vec::new(),
                 profile: serde_json::Value::Object(profile).into(),
             };
-            check(&org).map_err(|e| sheet.bad(*n, org_column(&e), e.to_string()))?;
-            Ok(org)
+            check(org).map_err(|e| sheet.bad(*n, org_column(&e), e.to_string()))
         })();
         if let Some(org) = errors.take(row) {
             out.push(org);
@@ -568,9 +578,23 @@ fn org_column(e: &AdminError) -> &'static Col {
     match e {
         AdminError::CreditCode { .. } => &O_CODE,
         AdminError::UnknownChannel(_) => &O_CHANNEL,
-        AdminError::DistrictOutsideCity { .. } | AdminError::UnknownRegion { what: "district", .. } => &O_DISTRICT,
+        AdminError::DistrictOutsideCity { .. } => &O_DISTRICT,
+        AdminError::UnknownRegion { what, .. } if what.starts_with("district") => &O_DISTRICT,
         AdminError::UnknownRegion { .. } | AdminError::RegionChangeUnderReview { .. } => &O_CITY,
         _ => &O_NAME,
+    }
+}
+
+/// The first of the columns that decide an organisation's path that `new` changes.
+fn changed_column(old: &Organisation, new: &Organisation) -> &'static Col {
+    if old.city != new.city {
+        &O_CITY
+    } else if old.district != new.district {
+        &O_DISTRICT
+    } else if old.channel != new.channel {
+        &O_CHANNEL
+    } else {
+        &O_TAGS
     }
 }
 
@@ -714,18 +738,66 @@ impl Kernel {
     /// As [`Kernel::import_regions_sheet`].
     pub fn import_orgs_sheet(&self, sheet: &Sheet) -> Result<usize, ImportError> {
         let regions = self.regions().map_err(AdminError::from)?;
+        // A column the sheet does not have keeps what is stored (a sheet of codes and
+        // names renames; it does not move anyone or clear a profile), and the
+        // profile's keys the sheet has replace the stored ones.
+        let has = |c: &Col| sheet.find(c).is_some();
+        let (city, district, channel, dishonest, tags) =
+            (has(&O_CITY), has(&O_DISTRICT), has(&O_CHANNEL), has(&O_DISHONEST), has(&O_TAGS));
+        let complete = |mut o: Organisation| -> Result<Organisation, AdminError> {
+            if let Some(old) = self.org(&o.credit_code)? {
+                if !city {
+                    o.city = old.city.clone();
+                }
+                if !district {
+                    o.district = old.district.clone();
+                }
+                if !channel {
+                    o.channel = old.channel.clone();
+                }
+                if !dishonest {
+                    o.dishonest = old.dishonest;
+                }
+                if !tags {
+                    o.tags = old.tags.clone();
+                }
+                o.qualifications = old.qualifications.clone();
+                if let (serde_json::Value::Object(mut kept), serde_json::Value::Object(new)) =
+                    (old.profile.to_value(), o.profile.to_value())
+                {
+                    kept.extend(new);
+                    o.profile = serde_json::Value::Object(kept).into();
+                }
+            }
+            self.check_org(&o)?;
+            Ok(o)
+        };
         // Each row as the import checks it, so that every bad row is named with its
-        // column; then the import, whose refusal of an organisation under review
-        // names its row too.
-        let orgs = parse_orgs_checked(sheet, &regions, &|o| self.check_org(o))?;
+        // column; then every row that would change the path of an organisation with
+        // an application under review (a conflict, not bad input); then the import.
+        let orgs = parse_orgs_checked(sheet, &regions, &complete)?;
         let rows: Vec<(usize, &Organisation)> = sheet.rows.iter().map(|(n, _)| *n).zip(&orgs).collect();
+        let mut refused = RowErrors::new(sheet);
+        for (n, o) in &rows {
+            let Some(old) = self.org(&o.credit_code).map_err(AdminError::from)? else { continue };
+            if crate::workflow::same_path(&old, o) {
+                continue;
+            }
+            if let Some(e) = self.path_change_refusal(&old).map_err(AdminError::from)? {
+                refused.take::<()>(Err(sheet.bad(*n, changed_column(&old, o), e.to_string())));
+            }
+        }
+        refused.finish().map_err(|e| ImportError::UnderReview(Box::new(e)))?;
         self.upsert_orgs(&orgs).map_err(|e| {
             let row = match &e {
                 AdminError::RegionChangeUnderReview { org, .. } => rows.iter().find(|(_, o)| &o.credit_code == org),
                 _ => None,
             };
             match row {
-                Some((n, _)) => sheet.bad(*n, org_column(&e), e.to_string()),
+                Some((n, o)) => {
+                    let column = self.org(&o.credit_code).ok().flatten().map_or(&O_CITY, |old| changed_column(&old, o));
+                    ImportError::UnderReview(Box::new(sheet.bad(*n, column, e.to_string())))
+                }
                 None => e.into(),
             }
         })?;

@@ -278,6 +278,13 @@ impl ApiError {
             }
             ApiError::Round(RoundError::Invalid { findings }) => json!({ "findings": findings }),
             ApiError::Import(e @ ImportError::Row { .. }) => json!({ "rows": [row_detail(e)], "total": 1 }),
+            ApiError::Import(ImportError::UnderReview(inner)) => match &**inner {
+                e @ ImportError::Row { .. } => json!({ "rows": [row_detail(e)], "total": 1 }),
+                ImportError::Rows { rows, total, .. } => {
+                    json!({ "rows": rows.iter().map(row_detail).collect::<Vec<_>>(), "total": total })
+                }
+                other => json!({ "message": other.to_string() }),
+            },
             ApiError::Import(ImportError::Rows { rows, total, .. }) => {
                 json!({ "rows": rows.iter().map(row_detail).collect::<Vec<_>>(), "total": total })
             }

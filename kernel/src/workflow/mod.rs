@@ -63,14 +63,15 @@ pub enum AdminError {
     UnknownChannel(String),
     #[error("{}“{id}”不存在 / {what} {id:?} does not exist", what_zh(what))]
     NotFound { what: &'static str, id: String },
-    /// An organisation's city, district or channel may not change while one of its
-    /// applications is under review there ([`Kernel::upsert_orgs`]).
+    /// An organisation's city, district, channel or tags (what routes its
+    /// applications) may not change while one of them is under review
+    /// ([`Kernel::upsert_orgs`]). `stage` is the stage's English title.
     #[error(
-        "单位“{name}”（{org}）的申报 {application} 正在“{stage_zh}”环节审核，审核期间不能变更单位的所在城市、区县或渠道\
-         （审核、名额和撤回都属于推荐它的地区）：请待该申报办结、退回或撤回后再变更 / organisation {org} has application \
-         {application} under review at stage {stage:?}: its city, district and channel cannot change until that review \
-         ends (the reviews, the quota units held and a withdrawal belong to the region that recommended it) — change it \
-         once the application is decided, returned or withdrawn"
+        "单位“{name}”（{org}）的申报 {application} 正在“{stage_zh}”环节审核，审核期间不能变更单位的所在城市、区县、渠道或标签\
+         （审核路径由它们决定，审核、名额和撤回都属于推荐它的地区）：请待该申报办结、退回或撤回后再变更 / organisation {org} \
+         has application {application} under review ({stage}): its city, district, channel and tags, which route it, cannot \
+         change until that review ends (the reviews, the quota units held and a withdrawal belong to the region that \
+         recommended it) — change them once the application is decided, returned or withdrawn"
     )]
     RegionChangeUnderReview { org: String, name: String, application: String, stage: String, stage_zh: String },
     #[error("{0}")]
@@ -892,6 +893,7 @@ mod actions;
 mod audit;
 mod queries;
 mod reference;
+pub(crate) use reference::same_path;
 mod rounds;
 
 impl Kernel {

@@ -131,10 +131,15 @@ impl Kernel {
             let mut t = ORGS.open(tx)?;
             for org in &orgs {
                 let old = t.get(org.credit_code.as_str())?;
-                let old =
-                    old.filter(|o| (&o.city, &o.district, &o.channel) != (&org.city, &org.district, &org.channel));
-                if let Some(old) = &old {
-                    self.refuse_move_under_review(tx, old)?;
+                if let Some(old) = old.as_ref().filter(|o| !same_path(o, org)) {
+                    let versions = tx.open_table(ROUND_VERSIONS)?;
+                    let mut round_of = |id: &str| self.round_in(tx, &versions, id);
+                    let index = tx.open_table(BY_APPLICANT)?;
+                    if let Some((application, stage)) =
+                        first_under_review(&index, &APPS.open(tx)?, &mut round_of, &old.credit_code)?
+                    {
+                        return Err(under_review(old, application, &stage));
+                    }
                 }
                 t.insert(org.credit_code.as_str(), org)?;
                 // The indexes key an application by its applicant's city and district
@@ -147,33 +152,19 @@ impl Kernel {
         })
     }
 
-    /// Refused when an application of `org` is under review: at a stage of kind
-    /// review, expert or notice (see [`Kernel::upsert_orgs`]).
-    fn refuse_move_under_review(&self, tx: &WriteTransaction, org: &Organisation) -> Result<(), AdminError> {
+    /// The refusal [`Kernel::upsert_orgs`] would give `org` (as stored now) for a
+    /// change of what decides its applications' path, if one of them is under
+    /// review — read in a read transaction of its own, for imports that name every
+    /// such row before they write (the write checks again).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub(crate) fn path_change_refusal(&self, org: &Organisation) -> Result<Option<AdminError>, StoreError> {
+        let tx = self.begin_read()?;
+        let mut round_of = |id: &str| self.round_read(&tx, id);
         let index = tx.open_table(BY_APPLICANT)?;
-        let apps = APPS.open(tx)?;
-        let versions = tx.open_table(ROUND_VERSIONS)?;
-        let code = org.credit_code.as_str();
-        for row in index.range((code, "", "")..)? {
-            let (k, _) = row?;
-            let (c, round, id) = k.value();
-            if c != code {
-                break;
-            }
-            let Some(StateOf { state }) = apps.get_part(id)? else { continue };
-            let Some(round) = self.round_in(tx, &versions, round)? else { continue };
-            let Some(stage) = round.graph.stages.iter().find(|s| s.id == state.stage) else { continue };
-            if matches!(stage.kind, StageKind::Review | StageKind::Expert | StageKind::Notice) {
-                return Err(AdminError::RegionChangeUnderReview {
-                    org: org.credit_code.clone(),
-                    name: org.name.clone(),
-                    application: id.to_string(),
-                    stage: stage.id.clone(),
-                    stage_zh: stage.title.zh.clone(),
-                });
-            }
-        }
-        Ok(())
+        let found = first_under_review(&index, &APPS.open(&tx)?, &mut round_of, &org.credit_code)?;
+        Ok(found.map(|(application, stage)| under_review(org, application, &stage)))
     }
 
     pub(crate) fn check_org(&self, org: &Organisation) -> Result<(), AdminError> {
@@ -328,5 +319,54 @@ impl Kernel {
                 c
             })
             .unwrap_or_default())
+    }
+}
+
+/// Whether `a` and `b` route their applications alike: the same city, district,
+/// channel and tags (routes and quotas read them; `dishonest` and the profile are
+/// facts reviewers must see at once, whatever the stage).
+pub(crate) fn same_path(a: &Organisation, b: &Organisation) -> bool {
+    (&a.city, &a.district, &a.channel, &a.tags) == (&b.city, &b.district, &b.channel, &b.tags)
+}
+
+/// The first application of the organisation `code` (in its index's order) under
+/// review — at a review, expert or notice stage of a round that is not closed (a
+/// closed round's applications wait for no one) — with that stage.
+fn first_under_review<I, A>(
+    index: &I,
+    apps: &crate::tables::RecordTable<A, TextKey, Application>,
+    round_of: &mut dyn FnMut(&str) -> Result<Option<std::sync::Arc<Round>>, StoreError>,
+    code: &str,
+) -> Result<Option<(String, shenbao_contract::Stage)>, StoreError>
+where
+    I: redb::ReadableTable<(TextKey, TextKey, TextKey), ()>,
+    A: redb::ReadableTable<TextKey, &'static [u8]>,
+{
+    for row in index.range((code, "", "")..)? {
+        let (k, _) = row?;
+        let (c, round, id) = k.value();
+        if c != code {
+            break;
+        }
+        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+        let Some(round) = round_of(round)? else { continue };
+        if round.status == RoundStatus::Closed {
+            continue;
+        }
+        let Some(stage) = round.graph.stages.iter().find(|s| s.id == state.stage) else { continue };
+        if matches!(stage.kind, StageKind::Review | StageKind::Expert | StageKind::Notice) {
+            return Ok(Some((id.to_string(), stage.clone())));
+        }
+    }
+    Ok(None)
+}
+
+fn under_review(org: &Organisation, application: String, stage: &shenbao_contract::Stage) -> AdminError {
+    AdminError::RegionChangeUnderReview {
+        org: org.credit_code.clone(),
+        name: org.name.clone(),
+        application,
+        stage: stage.title.en.clone(),
+        stage_zh: stage.title.zh.clone(),
     }
 }
