@@ -1174,6 +1174,19 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     let report = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
     assert_eq!(report.applications, ids.len());
     assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());
+    // A district organisations are in keeps its city (they carry both); renaming it is fine.
+    let mut huicheng = w.kernel.region("huizhou.huicheng").unwrap().unwrap();
+    huicheng.parent = Some("shenzhen".into());
+    let err = w.kernel.import_regions(std::slice::from_ref(&huicheng)).unwrap_err();
+    assert!(
+        matches!(&err, shenbao::AdminError::RegionInUse { id, parent, .. } if id == "huizhou.huicheng" && parent == "huizhou"),
+        "{err}"
+    );
+    assert_eq!(err.code(), "region_in_use");
+    assert_eq!(w.kernel.region("huizhou.huicheng").unwrap().unwrap().parent.as_deref(), Some("huizhou"));
+    huicheng.parent = Some("huizhou".into());
+    huicheng.name = "惠城区（新名）".into();
+    w.kernel.import_regions(&[huicheng]).unwrap();
     // A closed round's applications hold nobody: nothing more happens to them.
     assert!(w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).is_err());
     w.kernel.close_round(ROUND).unwrap();

@@ -26,7 +26,8 @@ pub struct Region {
     pub separately_planned: bool,
 }
 
-/// Channels outside the regions (渠道).
+/// The platform's channels (渠道) with their names: the ids are
+/// `shenbao_engine::model::PLATFORM_CHANNELS`, in its order (a test checks it).
 pub const CHANNELS: &[(&str, &str)] = &[
     ("region", "属地（地市）"),
     ("central-enterprise", "中央企业"),
@@ -166,5 +167,11 @@ mod tests {
                 .filter(|r| r.kind == RegionKind::District)
                 .all(|d| cities.iter().any(|c| Some(&c.id) == d.parent.as_ref()))
         );
+    }
+
+    #[test]
+    fn the_named_channels_are_the_engine_s() {
+        let ids: Vec<&str> = CHANNELS.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, crate::engine::model::PLATFORM_CHANNELS);
     }
 }

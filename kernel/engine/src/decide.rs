@@ -7,12 +7,12 @@ use crate::calendar::Calendar;
 use crate::error::ErrorKind;
 use crate::graph::Routing;
 use crate::model::{
-    ActionRequest, AppState, EnteredBy, Organisation, QuotaDelta, QuotaHold, RoleGrant, Round, RoundStatus, Scope,
-    User, Visit,
+    ActionRequest, AppState, EnteredBy, Organisation, PLATFORM_CHANNELS, QuotaDelta, QuotaHold, RoleGrant, Round,
+    RoundStatus, Scope, User, Visit,
 };
 use crate::time::Timestamp;
 use shenbao_contract::{
-    Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, ScopeLevel, StageKind, Target,
+    Action, ActionKind, Date, OpinionRule, Outcome, Quota, QuotaGroup, RouteCondition, ScopeLevel, StageKind, Target,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -118,6 +118,13 @@ pub enum Refusal {
     TooManyApplications { max: u32 },
     #[error("企业信息不完整：{missing} / the organisation profile lacks {missing}; it cannot apply")]
     ProfileIncomplete { missing: String },
+    /// The applicant's channel (渠道) is neither the platform's nor one the round's
+    /// graph routes: its applications would follow no route and count in no quota.
+    #[error(
+        "申报单位的渠道“{channel}”不是本批次受理的渠道（{known}），请先更正单位信息 / the applicant's channel {channel:?} is \
+         not one this round takes ({known}); correct the organisation first"
+    )]
+    UnknownChannel { channel: String, known: String },
     #[error("存储的数据不一致：{detail} / the stored state is inconsistent: {detail}")]
     InconsistentState { detail: String },
     #[error("“{title}”不接受{} / {action:?} does not take {field:?}", field_zh(field))]
@@ -167,6 +174,7 @@ impl Refusal {
             Refusal::Banned { .. } => "banned",
             Refusal::TooManyApplications { .. } => "too_many_applications",
             Refusal::ProfileIncomplete { .. } => "profile_incomplete",
+            Refusal::UnknownChannel { .. } => "unknown_channel",
             Refusal::InconsistentState { .. } => "inconsistent_state",
             Refusal::UnexpectedPayload { .. } => "unexpected_payload",
             Refusal::ClockBehind { .. } => "clock_behind",
@@ -201,6 +209,7 @@ impl Refusal {
         "banned",
         "too_many_applications",
         "profile_incomplete",
+        "unknown_channel",
         "inconsistent_state",
         "unexpected_payload",
         "invalid_payload",
@@ -222,6 +231,7 @@ impl Refusal {
             | Refusal::NotBatchable { .. }
             | Refusal::NotAWarning { .. }
             | Refusal::ProfileIncomplete { .. }
+            | Refusal::UnknownChannel { .. }
             | Refusal::UnexpectedPayload { .. }
             | Refusal::ClockBehind { .. }
             | Refusal::InvalidPayload { .. } => ErrorKind::Invalid,
@@ -575,6 +585,16 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
             return Err(Refusal::ProfileIncomplete {
                 missing: "所属市、所属行政区 (city and district)".into()
             });
+        }
+        let mut known: Vec<&str> = PLATFORM_CHANNELS.to_vec();
+        for r in &graph.routes {
+            if let RouteCondition::Channel(cs) = &r.when {
+                known.extend(cs.iter().map(String::as_str).filter(|c| !PLATFORM_CHANNELS.contains(c)));
+            }
+        }
+        if !known.contains(&a.channel.as_str()) {
+            known.dedup();
+            return Err(Refusal::UnknownChannel { channel: a.channel.clone(), known: known.join(", ") });
         }
         if let Some(until) = ctx.banned_until {
             if until > ctx.now.local_date() {
@@ -1481,6 +1501,14 @@ mod tests {
         v.push(c);
         let mut c = base("no district in the profile", at("draft"), &applicant, req("submit"), "profile_incomplete");
         c.org.district = None;
+        v.push(c);
+        // A channel neither the platform's nor routed by the round: it would follow no
+        // route and count in no quota.
+        let mut c = base("a misspelt channel", at("draft"), &applicant, req("submit"), "unknown_channel");
+        c.org.channel = "regoin".into();
+        v.push(c);
+        let mut c = base("another platform channel", at("draft"), &applicant, req("submit"), "ok");
+        c.org.channel = "provincial-soe".into();
         v.push(c);
         // The applicant's applications in the round, when one more is made.
         let mut c = base("one application too many", at("draft"), &applicant, req("submit"), "too_many_applications");

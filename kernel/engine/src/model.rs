@@ -291,6 +291,13 @@ pub struct RoundSpec {
     pub channels: Vec<ChannelRoute>,
 }
 
+/// The platform's own channels (渠道), which every round takes: `region` (属地),
+/// `central-enterprise` (中央企业), `out-of-province` (省外单位), `provincial-soe`
+/// (省属国有企业). A round takes others its graph routes (`RoundSpec::channels`, a
+/// plugin's routes); `decide` refuses a submission from any other
+/// ([`crate::Refusal::UnknownChannel`]).
+pub const PLATFORM_CHANNELS: [&str; 4] = ["region", "central-enterprise", "out-of-province", "provincial-soe"];
+
 /// A channel a round declares (`RoundSpec::channels`), e.g. 行业协会 or 省属企业集团.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

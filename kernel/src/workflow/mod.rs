@@ -74,6 +74,13 @@ pub enum AdminError {
          recommended it) — change them once the application is decided, returned or withdrawn"
     )]
     RegionChangeUnderReview { org: String, name: String, application: String, stage: String, stage_zh: String },
+    /// A region organisations are in would change its kind or parent
+    /// ([`Kernel::import_regions`]).
+    #[error(
+        "区域“{id}”已有单位（如 {org}），不能改变其级别或上级区域“{parent}”：请先变更这些单位的所在地 / region {id:?} has \
+         organisations (e.g. {org}); its level and its parent {parent:?} cannot change — move those organisations first"
+    )]
+    RegionInUse { id: String, parent: String, org: String },
     #[error("{0}")]
     Invalid(String),
     /// The import would leave no administrator (admin at province scope): nobody
@@ -160,7 +167,9 @@ impl Classified for AdminError {
         match self {
             AdminError::Store(e) => e.kind(),
             AdminError::NotFound { .. } => ErrorKind::NotFound,
-            AdminError::LastAdministrator { .. } | AdminError::RegionChangeUnderReview { .. } => ErrorKind::Conflict,
+            AdminError::LastAdministrator { .. }
+            | AdminError::RegionChangeUnderReview { .. }
+            | AdminError::RegionInUse { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }
@@ -170,6 +179,7 @@ impl Classified for AdminError {
             AdminError::NotFound { .. } => "not_found",
             AdminError::LastAdministrator { .. } => "last_administrator",
             AdminError::RegionChangeUnderReview { .. } => "organisation_under_review",
+            AdminError::RegionInUse { .. } => "region_in_use",
             _ => "invalid_reference_data",
         }
     }

@@ -6,11 +6,33 @@ use super::*;
 use shenbao_contract::StageKind;
 
 impl Kernel {
-    /// Add or replace regions (parents first). Districts need their city.
+    /// Add or replace regions (parents first). Districts need their city. A region
+    /// organisations are in keeps its kind and parent (its name and the rest may
+    /// change): organisations carry their city and district, and the indexes key
+    /// their applications by them.
+    ///
+    /// # Errors
+    /// [`AdminError::UnknownRegion`] for a parent that does not exist,
+    /// [`AdminError::Invalid`] for a parent of the wrong level,
+    /// [`AdminError::RegionInUse`] for a region in use that would change its kind or
+    /// parent; nothing is written.
     pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
         self.write(|tx| {
             let mut t = REGIONS.open(tx)?;
             for r in regions {
+                if let Some(old) = t.get(r.id.as_str())?.filter(|o| (&o.kind, &o.parent) != (&r.kind, &r.parent)) {
+                    let orgs = ORGS.open(tx)?;
+                    for row in orgs.iter()? {
+                        let (_, o) = row?;
+                        if o.city.as_ref() == Some(&r.id) || o.district.as_ref() == Some(&r.id) {
+                            return Err(AdminError::RegionInUse {
+                                id: r.id.clone(),
+                                parent: old.parent.unwrap_or_default(),
+                                org: o.credit_code,
+                            });
+                        }
+                    }
+                }
                 if let Some(p) = &r.parent {
                     let parent = match regions.iter().find(|x| &x.id == p) {
                         Some(x) => Some(x.clone()),
