@@ -58,8 +58,8 @@ pub struct Arena {
     state: UnsafeCell<State>,
 }
 
-// SAFETY: the component model runs one call at a time in an instance, and
-// wasm32-wasip2 has no threads.
+// SAFETY: the component model runs one call at a time in an instance, and the
+// allocator is only installed on wasm without atomics (no threads).
 unsafe impl Sync for Arena {}
 
 impl Arena {
@@ -159,7 +159,9 @@ unsafe impl GlobalAlloc for Arena {
     }
 }
 
-#[cfg(all(target_family = "wasm", feature = "arena"))]
+// Only where wasm has no threads (wasm32-wasip2; not a target with shared memory
+// and atomics, where `Sync` above would not hold).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics"), feature = "arena"))]
 #[global_allocator]
 static ARENA: Arena = Arena::new();
 

@@ -55,7 +55,7 @@
 
 extern crate self as shenbao_sdk;
 
-#[cfg_attr(not(all(target_family = "wasm", feature = "arena")), allow(dead_code))]
+#[cfg_attr(not(all(target_family = "wasm", not(target_feature = "atomics"), feature = "arena")), allow(dead_code))]
 mod arena;
 mod checker;
 #[doc(hidden)]
