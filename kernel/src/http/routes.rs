@@ -650,13 +650,7 @@ async fn queue(
     query(api, h, move |k, u, cfg| {
         let q = query_of(q)?;
         let limit = page_limit(&PageQuery { after: None, limit: q.limit }, cfg.max_page)?;
-        let after = match &q.after {
-            Some(c) => Some(QueueItem::from_cursor(c).ok_or_else(|| {
-                let shown: String = c.chars().take(100).collect();
-                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave"))
-            })?),
-            None => None,
-        };
+        let after = place_cursor(q.after.as_deref())?;
         let round_record = k.round(&round)?;
         if let Some(s) = &q.stage {
             if !round_record.graph.stages.iter().any(|x| x.id == *s) {
@@ -692,13 +686,7 @@ async fn list_applications(
             .collect();
         if own.is_empty() || crate::engine::access::sees_quota_figures(u) {
             // Everyone else's from the queue index's ranges, a page at a time.
-            let after = match &q.after {
-                Some(c) => Some(QueueItem::from_cursor(c).ok_or_else(|| {
-                    let shown: String = c.chars().take(100).collect();
-                    ApiError::Invalid(format!("cursor {shown:?} is not one this API gave"))
-                })?),
-                None => None,
-            };
+            let after = place_cursor(q.after.as_deref())?;
             let page = k.applications_page(u, &r, after.as_ref(), limit)?;
             let next = (page.len() == limit).then(|| page.last().map(|(place, _)| place.cursor())).flatten();
             return value(&Page { items: page.into_iter().map(|(_, a)| a).collect(), next });
@@ -724,6 +712,18 @@ async fn list_applications(
         value(&Page { items, next })
     })
     .await
+}
+
+/// A list's `after`: the place a page's `next` named, or refused as no cursor.
+fn place_cursor(after: Option<&str>) -> Result<Option<QueueItem>, ApiError> {
+    after
+        .map(|c| {
+            QueueItem::from_cursor(c).ok_or_else(|| {
+                let shown: String = c.chars().take(100).collect();
+                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave"))
+            })
+        })
+        .transpose()
 }
 
 async fn new_draft(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, body: Body) -> Response {

@@ -535,35 +535,12 @@ impl Kernel {
             }
             let s = stage.id.as_str();
             for p in reach_at(&reach, round, stage) {
-                let (mut lo, hi) = prefix_bounds(&p);
-                if let Some(a) = after.filter(|a| a.stage == s) {
-                    let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
-                    if cursor >= lo {
-                        lo = cursor;
-                    }
-                }
-                if lo >= hi {
-                    continue;
-                }
-                let range = q.range((round_id, s, lo.0, lo.1, lo.2)..(round_id, s, hi.0, hi.1, hi.2))?;
-                for row in range {
-                    let (k, _) = row?;
-                    let k = k.value();
-                    if let Some(a) = after.filter(|a| a.stage == s) {
-                        if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {
-                            continue;
-                        }
-                    }
-                    out.push(QueueItem {
-                        application: k.4.to_string(),
-                        stage: s.to_string(),
-                        city: k.2.to_string(),
-                        district: k.3.to_string(),
-                        ..QueueItem::default()
-                    });
-                    if out.len() >= limit {
-                        return Ok(out);
-                    }
+                let full = places_after(&q, round_id, s, &p, after, &mut |place| {
+                    out.push(place);
+                    Ok(out.len() >= limit)
+                })?;
+                if full {
+                    return Ok(out);
                 }
             }
         }
@@ -632,25 +609,8 @@ impl Kernel {
             });
             let whole: Vec<Prefix> = vec![(None, None)];
             for p in if anywhere || public_here { &whole } else { &regions } {
-                let (mut lo, hi) = prefix_bounds(p);
-                if let Some(a) = after.filter(|a| a.stage == s) {
-                    let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
-                    if cursor >= lo {
-                        lo = cursor;
-                    }
-                }
-                if lo >= hi {
-                    continue;
-                }
-                for row in q.range((round_id, s, lo.0, lo.1, lo.2)..(round_id, s, hi.0, hi.1, hi.2))? {
-                    let (k, _) = row?;
-                    let k = k.value();
-                    if let Some(a) = after.filter(|a| a.stage == s) {
-                        if (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str()) {
-                            continue;
-                        }
-                    }
-                    let Some(mut app) = apps.get(k.4)? else { continue };
+                let full = places_after(&q, round_id, s, p, after, &mut |place| {
+                    let Some(mut app) = apps.get(place.application.as_str())? else { return Ok(false) };
                     let org = match org_of.get(&app.applicant) {
                         Some(o) => o.clone(),
                         None => {
@@ -659,20 +619,16 @@ impl Kernel {
                             o
                         }
                     };
-                    let Some(org) = org else { continue };
-                    let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else { continue };
-                    self.redact(&mut app, level, &user.id, round);
-                    let place = QueueItem {
-                        application: k.4.to_string(),
-                        stage: s.to_string(),
-                        city: k.2.to_string(),
-                        district: k.3.to_string(),
-                        ..QueueItem::default()
+                    let Some(org) = org else { return Ok(false) };
+                    let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else {
+                        return Ok(false);
                     };
+                    self.redact(&mut app, level, &user.id, round);
                     out.push((place, app));
-                    if out.len() >= limit {
-                        return Ok(out);
-                    }
+                    Ok(out.len() >= limit)
+                })?;
+                if full {
+                    return Ok(out);
                 }
             }
         }
@@ -713,6 +669,48 @@ fn reach_at(reach: &[(String, Prefix)], round: &Round, stage: &shenbao_contract:
     }
     prefixes.sort();
     prefixes
+}
+
+/// Each place of the queue index at `round_id`'s stage `s` within prefix `p`, in key
+/// order, past `after` when the cursor is at this stage, given to `each` until it
+/// says the page is full (then `true`).
+fn places_after(
+    q: &redb::ReadOnlyTable<(TextKey, TextKey, TextKey, TextKey, TextKey), ()>,
+    round_id: &str,
+    s: &str,
+    p: &Prefix,
+    after: Option<&QueueItem>,
+    each: &mut dyn FnMut(QueueItem) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError> {
+    let after = after.filter(|a| a.stage == s);
+    let (mut lo, hi) = prefix_bounds(p);
+    if let Some(a) = after {
+        let cursor = (a.city.as_str(), a.district.as_str(), a.application.as_str());
+        if cursor >= lo {
+            lo = cursor;
+        }
+    }
+    if lo >= hi {
+        return Ok(false);
+    }
+    for row in q.range((round_id, s, lo.0, lo.1, lo.2)..(round_id, s, hi.0, hi.1, hi.2))? {
+        let (k, _) = row?;
+        let k = k.value();
+        if after.is_some_and(|a| (k.2, k.3, k.4) <= (a.city.as_str(), a.district.as_str(), a.application.as_str())) {
+            continue;
+        }
+        let place = QueueItem {
+            application: k.4.to_string(),
+            stage: s.to_string(),
+            city: k.2.to_string(),
+            district: k.3.to_string(),
+            ..QueueItem::default()
+        };
+        if each(place)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The (city, district, application) bounds of a prefix's key range: from the first
