@@ -1171,6 +1171,23 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     let other = shenbao::Kernel::open_with(dir.path().join("other.redb"), config).unwrap();
     other.install_plugin(&testkit::plugin_bytes("enabling-resources")).unwrap();
     other.import_regions(&shenbao::guangdong()).unwrap();
+    // An organisation the target does not have is checked as an import of
+    // organisations checks it: one in no known city, or on no channel, is refused.
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (field, value, expected) in [("city", "nowhere", "nowhere"), ("channel", "BOGUS ch", "BOGUS ch")] {
+        let altered: String = text
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if v["type"] == "organisation" && v["credit_code"] == code(2) {
+                    v[field] = json!(value);
+                }
+                format!("{v}\n")
+            })
+            .collect();
+        let err = other.import_round(std::io::BufReader::new(altered.as_bytes())).unwrap_err().to_string();
+        assert!(err.contains(&code(2)) && err.contains(expected), "{field}: {err}");
+    }
     let report = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
     assert_eq!(report.applications, ids.len());
     assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());
@@ -2305,4 +2322,25 @@ fn the_applications_a_user_sees_are_read_a_page_at_a_time() {
     assert!(
         w.kernel.applications_page(&w.kernel.user("province").unwrap().unwrap(), &round, None, 0).unwrap().is_empty()
     );
+}
+
+/// An organisation on a channel no route of the round takes (a misspelt `regoin`)
+/// may keep its draft but not submit it (`unknown_channel`, naming the channels the
+/// round takes): its application would follow no route and count in no quota.
+/// Put right, it submits.
+#[test]
+fn a_channel_no_route_takes_cannot_submit() {
+    let w = world();
+    w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huicheng"), "regoin")).unwrap();
+    let r = w.kernel.save_draft("applicant-1", ROUND, None, w.draft(valid_data())).unwrap();
+    let id = r.application.id.clone();
+    let before = w.decisions();
+    let err = w.kernel.act("applicant-1", &id, &ActionRequest::new("submit")).unwrap_err();
+    assert_eq!(err.code(), "unknown_channel", "{err}");
+    assert!(err.to_string().contains("regoin") && err.to_string().contains("central-enterprise"), "{err}");
+    assert_eq!((w.decisions(), w.stage(&id)), (before, "draft".to_string()));
+    w.kernel.save_draft("applicant-1", ROUND, Some(&id), w.draft(valid_data())).unwrap();
+    w.kernel.upsert_org(&org(1, Some("huizhou"), Some("huizhou.huicheng"), "region")).unwrap();
+    w.kernel.act("applicant-1", &id, &ActionRequest::new("submit")).unwrap();
+    assert_eq!(w.stage(&id), "district-review");
 }

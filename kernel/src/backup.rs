@@ -548,6 +548,15 @@ impl Kernel {
                 "the quota counters ({counted:?}) are not the units its applications hold ({held:?}): the export was altered"
             )));
         }
+        // An organisation the target does not have is added as `upsert_orgs` would
+        // take it: a valid code, a channel id, regions the target has, its district
+        // in its city (an unchecked one could put an application under review in no
+        // one's reach, or on no route).
+        for o in &orgs {
+            if self.org(&o.credit_code)?.is_none() {
+                self.check_org(o).map_err(|e| bad(format!("organisation {}: {e}", o.credit_code)))?;
+            }
+        }
         let tx = self.db().begin_write()?;
         let mut added = 0;
         let mut renamed = std::collections::BTreeMap::new();

@@ -376,6 +376,19 @@ async fn authorization_matrix() {
         let (_, b) = s.call(role, Method::GET, &format!("/v1/rounds/{ROUND}/applications"), None).await;
         assert_eq!(b["items"].as_array().unwrap().len(), n, "{role}");
     }
+    // A cursor that names no place of this round (a stage it does not have, or
+    // not a cursor) is refused, not read as the start of the list.
+    for after in ["bogus|x|y|A0000001", "a|b|c", "district-review"] {
+        for list in ["applications", "queue"] {
+            let path = format!("/v1/rounds/{ROUND}/{list}?after={}", after.replace('|', "%7C"));
+            let (st, b) = s.call("district", Method::GET, &path, None).await;
+            assert_eq!(
+                (st, b["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+                "{path}: {b}"
+            );
+        }
+    }
 
     // Acting on the application: out of scope is 404 (nothing revealed), in scope but
     // not the caller's to take is 403/409, and nothing changes either way.

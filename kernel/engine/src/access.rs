@@ -54,11 +54,37 @@ pub enum Disclosure {
 /// The most `user` may read of `app` (see [`Disclosure`]), or `None` when it may
 /// not see it at all (answered as if it did not exist).
 pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Organisation) -> Option<Disclosure> {
-    let reached = |role: &str| role_reached(&round.graph, &app.state, role);
+    disclosure_by(user, &app.state, round, &|o| *o == app.applicant, &|scope| match scope {
+        Scope::City(c) => applicant.city.as_ref() == Some(c),
+        Scope::District(d) => applicant.district.as_ref() == Some(d),
+        _ => false,
+    })
+}
+
+/// Whether `user` might see an application in `state` of `round`, whoever its
+/// applicant and wherever it is: [`disclosure`] with every organisation and region
+/// condition taken as met — so `false` means it may not see it, whatever the rest
+/// of the record says. Lists use it to skip an application after decoding its state
+/// only (a draft never submitted, an expert's unassigned ones).
+pub fn might_see(user: &User, state: &AppState, round: &Round) -> bool {
+    disclosure_by(user, state, round, &|_| true, &|_| true).is_some()
+}
+
+/// [`disclosure`] of an application in `state`, with `own` telling whether an
+/// organisation is its applicant and `in_region` whether a city or district scope
+/// holds it.
+fn disclosure_by(
+    user: &User,
+    state: &AppState,
+    round: &Round,
+    own: &dyn Fn(&String) -> bool,
+    in_region: &dyn Fn(&Scope) -> bool,
+) -> Option<Disclosure> {
+    let reached = |role: &str| role_reached(&round.graph, state, role);
     // While an action open to anyone is possible (公示异议 during the public notice),
     // anyone may see it — as anyone may take that action (`covers`).
     let open_to_all =
-        round.graph.actions.iter().any(|a| a.scope == ScopeLevel::Public && a.from_stages.contains(&app.state.stage));
+        round.graph.actions.iter().any(|a| a.scope == ScopeLevel::Public && a.from_stages.contains(&state.stage));
     let by_grant = user
         .grants
         .iter()
@@ -67,20 +93,17 @@ pub fn disclosure(user: &User, app: &Application, round: &Round, applicant: &Org
                 Scope::Province if g.role == "admin" => (true, Disclosure::Full),
                 Scope::Province if g.role == "public" => (false, Disclosure::Notice),
                 Scope::Province => (reached(&g.role), Disclosure::Full),
-                Scope::Organisation(o) => (*o == app.applicant, Disclosure::Reviewed),
-                Scope::Expert => (app.state.experts.contains(&user.id), Disclosure::Reviewed),
+                Scope::Organisation(o) => (own(o), Disclosure::Reviewed),
+                Scope::Expert => (state.experts.contains(&user.id), Disclosure::Reviewed),
                 Scope::Public => (
                     round
                         .graph
                         .actions
                         .iter()
-                        .any(|a| a.roles.contains(&g.role) && a.from_stages.contains(&app.state.stage)),
+                        .any(|a| a.roles.contains(&g.role) && a.from_stages.contains(&state.stage)),
                     Disclosure::Notice,
                 ),
-                Scope::City(c) => (applicant.city.as_ref() == Some(c) && reached(&g.role), Disclosure::Reviewed),
-                Scope::District(d) => {
-                    (applicant.district.as_ref() == Some(d) && reached(&g.role), Disclosure::Reviewed)
-                }
+                Scope::City(_) | Scope::District(_) => (in_region(&g.scope) && reached(&g.role), Disclosure::Reviewed),
             };
             sees.then_some(level)
         })

@@ -592,7 +592,8 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 known.extend(cs.iter().map(String::as_str).filter(|c| !PLATFORM_CHANNELS.contains(c)));
             }
         }
-        if !known.contains(&a.channel.as_str()) {
+        // (A draft may still be saved: the organisation's record can be put right.)
+        if action.kind != ActionKind::SaveDraft && !known.contains(&a.channel.as_str()) {
             known.dedup();
             return Err(Refusal::UnknownChannel { channel: a.channel.clone(), known: known.join(", ") });
         }

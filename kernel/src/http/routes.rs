@@ -650,8 +650,8 @@ async fn queue(
     query(api, h, move |k, u, cfg| {
         let q = query_of(q)?;
         let limit = page_limit(&PageQuery { after: None, limit: q.limit }, cfg.max_page)?;
-        let after = place_cursor(q.after.as_deref())?;
         let round_record = k.round(&round)?;
+        let after = place_cursor(q.after.as_deref(), &round_record)?;
         if let Some(s) = &q.stage {
             if !round_record.graph.stages.iter().any(|x| x.id == *s) {
                 return Err(ApiError::Invalid(format!("stage {s:?} is not a stage of round {round:?}")));
@@ -686,7 +686,7 @@ async fn list_applications(
             .collect();
         if own.is_empty() || crate::engine::access::sees_quota_figures(u) {
             // Everyone else's from the queue index's ranges, a page at a time.
-            let after = place_cursor(q.after.as_deref())?;
+            let after = place_cursor(q.after.as_deref(), &r)?;
             let page = k.applications_page(u, &r, after.as_ref(), limit)?;
             let next = (page.len() == limit).then(|| page.last().map(|(place, _)| place.cursor())).flatten();
             return value(&Page { items: page.into_iter().map(|(_, a)| a).collect(), next });
@@ -714,13 +714,14 @@ async fn list_applications(
     .await
 }
 
-/// A list's `after`: the place a page's `next` named, or refused as no cursor.
-fn place_cursor(after: Option<&str>) -> Result<Option<QueueItem>, ApiError> {
+/// A list's `after`: the place a page's `next` named — at a stage of `round` — or
+/// refused as no cursor (a cursor of another round would start the list over).
+fn place_cursor(after: Option<&str>, round: &crate::model::Round) -> Result<Option<QueueItem>, ApiError> {
     after
         .map(|c| {
-            QueueItem::from_cursor(c).ok_or_else(|| {
+            QueueItem::from_cursor(c).filter(|p| round.graph.stages.iter().any(|s| s.id == p.stage)).ok_or_else(|| {
                 let shown: String = c.chars().take(100).collect();
-                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave"))
+                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave for round {:?}", round.spec.id))
             })
         })
         .transpose()

@@ -610,6 +610,12 @@ impl Kernel {
             let whole: Vec<Prefix> = vec![(None, None)];
             for p in if anywhere || public_here { &whole } else { &regions } {
                 let full = places_after(&q, round_id, s, p, after, &mut |place| {
+                    // The state alone rules most out (drafts never submitted, an
+                    // expert's unassigned ones) before the record is decoded whole.
+                    let Some(StateOf { state }) = apps.get_part(place.application.as_str())? else { return Ok(false) };
+                    if !crate::engine::access::might_see(user, &state, round) {
+                        return Ok(false);
+                    }
                     let Some(mut app) = apps.get(place.application.as_str())? else { return Ok(false) };
                     let org = match org_of.get(&app.applicant) {
                         Some(o) => o.clone(),

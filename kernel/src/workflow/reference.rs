@@ -345,10 +345,13 @@ impl Kernel {
 }
 
 /// Whether `a` and `b` route their applications alike: the same city, district,
-/// channel and tags (routes and quotas read them; `dishonest` and the profile are
+/// channel and set of tags (routes and quotas read them; `dishonest` and the profile are
 /// facts reviewers must see at once, whatever the stage).
 pub(crate) fn same_path(a: &Organisation, b: &Organisation) -> bool {
-    (&a.city, &a.district, &a.channel, &a.tags) == (&b.city, &b.district, &b.channel, &b.tags)
+    fn tags(o: &Organisation) -> std::collections::BTreeSet<&str> {
+        o.tags.iter().map(String::as_str).collect()
+    }
+    (&a.city, &a.district, &a.channel) == (&b.city, &b.district, &b.channel) && tags(a) == tags(b)
 }
 
 /// The first application of the organisation `code` (in its index's order) under
