@@ -680,6 +680,28 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
         },
     };
 
+    // A stage its region reviews needs the applicant's region: otherwise nobody
+    // could reach the application there (an organisation without a city, on a
+    // channel the round's routes do not send past the city).
+    if let Some(to) = graph.stages.iter().find(|s| s.id == target && s.id != state.stage) {
+        let a = ctx.applicant;
+        let lacking = match to.scope {
+            ScopeLevel::City if a.city.is_none() => Some("所属市 (city)"),
+            ScopeLevel::District if a.city.is_none() || a.district.is_none() => {
+                Some("所属市、所属行政区 (city and district)")
+            }
+            _ => None,
+        };
+        if let Some(what) = lacking {
+            return Err(Refusal::ProfileIncomplete {
+                missing: format!(
+                    "{what} — “{}”由所在地审核 / {} is reviewed where the applicant is",
+                    to.title.zh, to.id
+                ),
+            });
+        }
+    }
+
     // Warnings of the submission check are reviewer decisions: the province confirms
     // each (with the action's opinion as the reason) before a decision admits it.
     if !req.payload.confirm.is_empty() {
@@ -1510,6 +1532,13 @@ mod tests {
         v.push(c);
         let mut c = base("another platform channel", at("draft"), &applicant, req("submit"), "ok");
         c.org.channel = "provincial-soe".into();
+        v.push(c);
+        // On a platform channel the round does not route past the city, without a
+        // city: nobody could reach it at the city's review.
+        let mut c = base("a city review for no city", at("draft"), &applicant, req("submit"), "profile_incomplete");
+        c.org.channel = "central-enterprise".into();
+        c.org.city = None;
+        c.org.district = None;
         v.push(c);
         // The applicant's applications in the round, when one more is made.
         let mut c = base("one application too many", at("draft"), &applicant, req("submit"), "too_many_applications");
