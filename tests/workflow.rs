@@ -1204,6 +1204,11 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     huicheng.parent = Some("huizhou".into());
     huicheng.name = "惠城区（新名）".into();
     w.kernel.import_regions(&[huicheng]).unwrap();
+    // A city's group too: its quota counts the units the city's applications hold.
+    let mut huizhou = w.kernel.region("huizhou").unwrap().unwrap();
+    huizhou.group = Some(if huizhou.group.as_deref() == Some("east") { "prd" } else { "east" }.into());
+    let err = w.kernel.import_regions(std::slice::from_ref(&huizhou)).unwrap_err();
+    assert_eq!(err.code(), "region_in_use", "{err}");
     // A closed round's applications hold nobody: nothing more happens to them.
     assert!(w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).is_err());
     w.kernel.close_round(ROUND).unwrap();

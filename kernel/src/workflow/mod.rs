@@ -74,11 +74,12 @@ pub enum AdminError {
          recommended it) — change them once the application is decided, returned or withdrawn"
     )]
     RegionChangeUnderReview { org: String, name: String, application: String, stage: String, stage_zh: String },
-    /// A region organisations are in would change its kind or parent
+    /// A region organisations are in would change its kind, parent or city group
     /// ([`Kernel::import_regions`]).
     #[error(
-        "区域“{id}”已有单位（如 {org}），不能改变其级别或上级区域“{parent}”：请先变更这些单位的所在地 / region {id:?} has \
-         organisations (e.g. {org}); its level and its parent {parent:?} cannot change — move those organisations first"
+        "区域“{id}”已有单位（如 {org}），不能改变其级别、上级区域“{parent}”或城市分组（名额按分组计）：请先变更这些单位的所在地 / \
+         region {id:?} has organisations (e.g. {org}); its level, its parent {parent:?} and its city group (quotas count by \
+         group) cannot change — move those organisations first"
     )]
     RegionInUse { id: String, parent: String, org: String },
     #[error("{0}")]

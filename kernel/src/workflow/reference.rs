@@ -7,20 +7,22 @@ use shenbao_contract::StageKind;
 
 impl Kernel {
     /// Add or replace regions (parents first). Districts need their city. A region
-    /// organisations are in keeps its kind and parent (its name and the rest may
-    /// change): organisations carry their city and district, and the indexes key
-    /// their applications by them.
+    /// organisations are in keeps its kind, parent and city group (its name and the
+    /// rest may change): organisations carry their city and district, the indexes
+    /// key their applications by them, and a group's quota counts the units its
+    /// cities' applications hold.
     ///
     /// # Errors
     /// [`AdminError::UnknownRegion`] for a parent that does not exist,
     /// [`AdminError::Invalid`] for a parent of the wrong level,
-    /// [`AdminError::RegionInUse`] for a region in use that would change its kind or
-    /// parent; nothing is written.
+    /// [`AdminError::RegionInUse`] for a region in use that would change its kind,
+    /// parent or group; nothing is written.
     pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
         self.write(|tx| {
             let mut t = REGIONS.open(tx)?;
             for r in regions {
-                if let Some(old) = t.get(r.id.as_str())?.filter(|o| (&o.kind, &o.parent) != (&r.kind, &r.parent)) {
+                let keyed = |x: &Region| (x.kind, x.parent.clone(), x.group.clone());
+                if let Some(old) = t.get(r.id.as_str())?.filter(|o| keyed(o) != keyed(r)) {
                     let orgs = ORGS.open(tx)?;
                     for row in orgs.iter()? {
                         let (_, o) = row?;
