@@ -114,7 +114,22 @@ impl Server {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.unwrap();
+        // A server with one connection per address (`max_connections_per_client: 1`)
+        // answers a second one at once with 503 and closes it, before the request
+        // is read; reqwest may open one while the last response's connection is on
+        // its way back to its pool, and then fails the request. As a client told
+        // `Retry-After` would, try again (a few times, never for an answer).
+        let mut tries = 0;
+        let resp = loop {
+            match req.try_clone().expect("bodies here are JSON").send().await {
+                Ok(r) => break r,
+                Err(e) if e.is_request() && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        };
         let status = resp.status();
         let bytes = resp.bytes().await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
