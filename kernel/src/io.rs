@@ -744,6 +744,8 @@ impl Kernel {
         let has = |c: &Col| sheet.find(c).is_some();
         let (city, district, channel, dishonest, tags) =
             (has(&O_CITY), has(&O_DISTRICT), has(&O_CHANNEL), has(&O_DISHONEST), has(&O_TAGS));
+        // The stored record of each row's organisation, read once.
+        let stored: std::cell::RefCell<std::collections::HashMap<String, Organisation>> = Default::default();
         let complete = |mut o: Organisation| -> Result<Organisation, AdminError> {
             if let Some(old) = self.org(&o.credit_code)? {
                 if !city {
@@ -768,6 +770,7 @@ impl Kernel {
                     kept.extend(new);
                     o.profile = serde_json::Value::Object(kept).into();
                 }
+                stored.borrow_mut().insert(o.credit_code.clone(), old);
             }
             self.check_org(&o)?;
             Ok(o)
@@ -776,15 +779,16 @@ impl Kernel {
         // column; then every row that would change the path of an organisation with
         // an application under review (a conflict, not bad input); then the import.
         let orgs = parse_orgs_checked(sheet, &regions, &complete)?;
+        let stored = stored.into_inner();
         let rows: Vec<(usize, &Organisation)> = sheet.rows.iter().map(|(n, _)| *n).zip(&orgs).collect();
         let mut refused = RowErrors::new(sheet);
         for (n, o) in &rows {
-            let Some(old) = self.org(&o.credit_code).map_err(AdminError::from)? else { continue };
-            if crate::workflow::same_path(&old, o) {
+            let Some(old) = stored.get(&o.credit_code) else { continue };
+            if crate::workflow::same_path(old, o) {
                 continue;
             }
-            if let Some(e) = self.path_change_refusal(&old).map_err(AdminError::from)? {
-                refused.take::<()>(Err(sheet.bad(*n, changed_column(&old, o), e.to_string())));
+            if let Some(e) = self.path_change_refusal(old).map_err(AdminError::from)? {
+                refused.take::<()>(Err(sheet.bad(*n, changed_column(old, o), e.to_string())));
             }
         }
         refused.finish().map_err(|e| ImportError::UnderReview(Box::new(e)))?;
@@ -795,7 +799,7 @@ impl Kernel {
             };
             match row {
                 Some((n, o)) => {
-                    let column = self.org(&o.credit_code).ok().flatten().map_or(&O_CITY, |old| changed_column(&old, o));
+                    let column = stored.get(&o.credit_code).map_or(&O_CITY, |old| changed_column(old, o));
                     ImportError::UnderReview(Box::new(sheet.bad(*n, column, e.to_string())))
                 }
                 None => e.into(),

@@ -586,15 +586,21 @@ pub fn decide(ctx: &Snapshot, cmd: &Command) -> Result<Decided, Refusal> {
                 missing: "所属市、所属行政区 (city and district)".into()
             });
         }
-        let mut known: Vec<&str> = PLATFORM_CHANNELS.to_vec();
-        for r in &graph.routes {
-            if let RouteCondition::Channel(cs) = &r.when {
-                known.extend(cs.iter().map(String::as_str).filter(|c| !PLATFORM_CHANNELS.contains(c)));
-            }
-        }
+        let routed = || {
+            graph.routes.iter().filter_map(|r| match &r.when {
+                RouteCondition::Channel(cs) => Some(cs.iter().map(String::as_str)),
+                _ => None,
+            })
+        };
+        let takes = |c: &str| PLATFORM_CHANNELS.contains(&c) || routed().flatten().any(|x| x == c);
         // (A draft may still be saved: the organisation's record can be put right.)
-        if action.kind != ActionKind::SaveDraft && !known.contains(&a.channel.as_str()) {
-            known.dedup();
+        if action.kind != ActionKind::SaveDraft && !takes(&a.channel) {
+            let mut known: Vec<&str> = PLATFORM_CHANNELS.to_vec();
+            for c in routed().flatten() {
+                if !known.contains(&c) {
+                    known.push(c);
+                }
+            }
             return Err(Refusal::UnknownChannel { channel: a.channel.clone(), known: known.join(", ") });
         }
         if let Some(until) = ctx.banned_until {

@@ -189,7 +189,8 @@ impl Classified for AdminError {
             AdminError::Store(e) => e.advice(),
             AdminError::NotFound { .. } => self.kind().advice(),
             AdminError::RegionChangeUnderReview { .. } => {
-                "change the organisation's region once the application named is decided, returned or withdrawn; nothing was imported"
+                "change the organisation's city, district, channel or tags once the application named is decided, returned or \
+                 withdrawn; nothing was imported"
             }
             _ => "fix the record named; nothing was imported",
         }
@@ -876,13 +877,7 @@ pub(crate) fn move_applications(
     let apps = APPS.open(tx)?;
     let mut queue = tx.open_table(QUEUE)?;
     let mut handled = tx.open_table(HANDLED)?;
-    for row in index.range((credit_code, "", "")..)? {
-        let (k, _) = row?;
-        let (code, round, id) = k.value();
-        if code != credit_code {
-            break;
-        }
-        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+    find_in_applications_of(&index, &apps, credit_code, &mut |round, id, state| {
         if queue.remove((round, state.stage.as_str(), oc.as_str(), od.as_str(), id))?.is_some() {
             queue.insert((round, state.stage.as_str(), nc.as_str(), nd.as_str(), id), ())?;
         }
@@ -896,8 +891,39 @@ pub(crate) fn move_applications(
                 }
             }
         }
-    }
+        Ok(None::<()>)
+    })?;
     Ok(())
+}
+
+/// Walk the applications of the organisation `code` through the applicant index
+/// ([`BY_APPLICANT`]), in its order, each as (round, application, state), until
+/// `each` finds something.
+///
+/// # Errors
+/// Storage errors; a damaged application record.
+pub(crate) fn find_in_applications_of<I, A, T>(
+    index: &I,
+    apps: &crate::tables::RecordTable<A, TextKey, Application>,
+    code: &str,
+    each: &mut dyn FnMut(&str, &str, &AppState) -> Result<Option<T>, StoreError>,
+) -> Result<Option<T>, StoreError>
+where
+    I: redb::ReadableTable<(TextKey, TextKey, TextKey), ()>,
+    A: redb::ReadableTable<TextKey, &'static [u8]>,
+{
+    for row in index.range((code, "", "")..)? {
+        let (k, _) = row?;
+        let (c, round, id) = k.value();
+        if c != code {
+            break;
+        }
+        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
+        if let Some(found) = each(round, id, &state)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 mod actions;

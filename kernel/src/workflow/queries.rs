@@ -163,16 +163,16 @@ impl Kernel {
     ///
     /// # Errors
     /// Storage errors reading the applicant.
-    pub fn disclose(
-        &self,
-        user: &User,
-        mut app: Application,
-        round: &Round,
-    ) -> Result<Option<Application>, StoreError> {
+    pub fn disclose(&self, user: &User, app: Application, round: &Round) -> Result<Option<Application>, StoreError> {
         let Some(org) = self.read::<Organisation>(ORGS, &app.applicant)? else { return Ok(None) };
-        let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else { return Ok(None) };
+        Ok(self.disclose_to(user, app, round, &org))
+    }
+
+    /// [`Kernel::disclose`] with the applicant already read.
+    fn disclose_to(&self, user: &User, mut app: Application, round: &Round, org: &Organisation) -> Option<Application> {
+        let level = crate::engine::access::disclosure(user, &app, round, org)?;
         self.redact(&mut app, level, &user.id, round);
-        Ok(Some(app))
+        Some(app)
     }
 
     /// The id of some user holding the expert role (专家), if any.
@@ -596,6 +596,7 @@ impl Kernel {
         let orgs = ORGS.open(&tx)?;
         let mut org_of: std::collections::HashMap<String, Option<Organisation>> = Default::default();
         let cursor_pos = after.map(|a| round.graph.stages.iter().position(|s| s.id == a.stage).unwrap_or(0));
+        let whole: Vec<Prefix> = vec![(None, None)];
         let mut out = Vec::new();
         for (stage_pos, stage) in round.graph.stages.iter().enumerate() {
             if cursor_pos.is_some_and(|c| stage_pos < c) {
@@ -607,7 +608,6 @@ impl Kernel {
                     && (a.scope == ScopeLevel::Public
                         || user.grants.iter().any(|g| g.scope == Scope::Public && a.roles.contains(&g.role)))
             });
-            let whole: Vec<Prefix> = vec![(None, None)];
             for p in if anywhere || public_here { &whole } else { &regions } {
                 let full = places_after(&q, round_id, s, p, after, &mut |place| {
                     // The state alone rules most out (drafts never submitted, an
@@ -616,20 +616,12 @@ impl Kernel {
                     if !crate::engine::access::might_see(user, &state, round) {
                         return Ok(false);
                     }
-                    let Some(mut app) = apps.get(place.application.as_str())? else { return Ok(false) };
-                    let org = match org_of.get(&app.applicant) {
-                        Some(o) => o.clone(),
-                        None => {
-                            let o = orgs.get(app.applicant.as_str())?;
-                            org_of.insert(app.applicant.clone(), o.clone());
-                            o
-                        }
-                    };
-                    let Some(org) = org else { return Ok(false) };
-                    let Some(level) = crate::engine::access::disclosure(user, &app, round, &org) else {
-                        return Ok(false);
-                    };
-                    self.redact(&mut app, level, &user.id, round);
+                    let Some(app) = apps.get(place.application.as_str())? else { return Ok(false) };
+                    if !org_of.contains_key(&app.applicant) {
+                        org_of.insert(app.applicant.clone(), orgs.get(app.applicant.as_str())?);
+                    }
+                    let Some(Some(org)) = org_of.get(&app.applicant) else { return Ok(false) };
+                    let Some(app) = self.disclose_to(user, app, round, org) else { return Ok(false) };
                     out.push((place, app));
                     Ok(out.len() >= limit)
                 })?;

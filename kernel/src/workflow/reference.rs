@@ -20,8 +20,8 @@ impl Kernel {
     pub fn import_regions(&self, regions: &[Region]) -> Result<usize, AdminError> {
         self.write(|tx| {
             let mut t = REGIONS.open(tx)?;
+            let keyed = |x: &Region| (x.kind, x.parent.clone(), x.group.clone());
             for r in regions {
-                let keyed = |x: &Region| (x.kind, x.parent.clone(), x.group.clone());
                 if let Some(old) = t.get(r.id.as_str())?.filter(|o| keyed(o) != keyed(r)) {
                     let orgs = ORGS.open(tx)?;
                     for row in orgs.iter()? {
@@ -119,9 +119,10 @@ impl Kernel {
     /// Add or replace organisations, all in one transaction or none (each checked
     /// first). Returns how many were written.
     ///
-    /// An organisation whose city, district or channel changes takes its
-    /// applications' list entries with it (`move_applications`) — but not while one
-    /// of them is under review (at a review, expert or public-notice stage): the
+    /// An organisation whose city or district changes takes its applications' list
+    /// entries with it (`move_applications`). Its city, district, channel and tags
+    /// ([`same_path`]) do not change while one of its applications is under review
+    /// (at a review, expert or public-notice stage of a round not closed): the
     /// reviews, the quota units they hold and a withdrawal all belong to the region
     /// that recommended it, so the change waits until the application is decided,
     /// returned or withdrawn.
@@ -369,23 +370,16 @@ where
     I: redb::ReadableTable<(TextKey, TextKey, TextKey), ()>,
     A: redb::ReadableTable<TextKey, &'static [u8]>,
 {
-    for row in index.range((code, "", "")..)? {
-        let (k, _) = row?;
-        let (c, round, id) = k.value();
-        if c != code {
-            break;
-        }
-        let Some(StateOf { state }) = apps.get_part(id)? else { continue };
-        let Some(round) = round_of(round)? else { continue };
+    super::find_in_applications_of(index, apps, code, &mut |round, id, state| {
+        let Some(round) = round_of(round)? else { return Ok(None) };
         if round.status == RoundStatus::Closed {
-            continue;
+            return Ok(None);
         }
-        let Some(stage) = round.graph.stages.iter().find(|s| s.id == state.stage) else { continue };
-        if matches!(stage.kind, StageKind::Review | StageKind::Expert | StageKind::Notice) {
-            return Ok(Some((id.to_string(), stage.clone())));
-        }
-    }
-    Ok(None)
+        let stage = round.graph.stages.iter().find(|s| s.id == state.stage);
+        Ok(stage
+            .filter(|s| matches!(s.kind, StageKind::Review | StageKind::Expert | StageKind::Notice))
+            .map(|s| (id.to_string(), s.clone())))
+    })
 }
 
 fn under_review(org: &Organisation, application: String, stage: &shenbao_contract::Stage) -> AdminError {
