@@ -1646,6 +1646,39 @@ async fn reviewers_lists_by_tab() {
     }
 }
 
+/// A query parameter that does not parse, or names nothing there is, is `422
+/// invalid_request` naming the parameter — in `details.parameter`, and in a message
+/// whole in Chinese before the English — and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_query_parameter_is_named_in_chinese_and_english() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    for (who, path, parameter) in [
+        ("district", format!("/v1/rounds/{ROUND}/queue?limit=abc"), "limit"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?limit=-1"), "limit"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?limit=0"), "limit"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?limit=99999999999999999999999"), "limit"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?view=approved"), "view"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?stage=no-such-stage"), "stage"),
+        ("district", format!("/v1/rounds/{ROUND}/queue?after=not-a-cursor"), "after"),
+        ("district", format!("/v1/rounds/{ROUND}/applications?limit=x"), "limit"),
+        ("district", format!("/v1/rounds/{ROUND}/applications?after=%E4%B8%8D"), "after"),
+        ("city", format!("/v1/rounds/{ROUND}/summary?format=csv"), "level"),
+        ("city", format!("/v1/rounds/{ROUND}/summary?level=town"), "level"),
+        ("city", format!("/v1/rounds/{ROUND}/summary?level=city&format=pdf"), "format"),
+    ] {
+        let (st, b) = s.call(who, Method::GET, &path, None).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")), "{path}: {b}");
+        assert_eq!(b["details"]["parameter"].as_str(), Some(parameter), "{path}: {b}");
+        let message = b["message"].as_str().unwrap();
+        let (zh, en) = message.split_once(" / ").expect("Chinese, then English");
+        assert!(zh.starts_with(&format!("查询参数“{parameter}”无效：")), "{path}: {message}");
+        let said = zh.split_once('：').unwrap().1;
+        assert!(said.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "says what in Chinese: {message}");
+        assert!(en.starts_with(&format!("invalid query parameter `{parameter}`: ")), "{path}: {message}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -1941,6 +1974,107 @@ async fn a_round_declares_its_own_channels() {
     assert!(k.upsert_orgs(&[bad]).is_err());
 }
 
+/// A round `id` (enabling-resources, no district review, no quotas) with `n`
+/// applications of three Huizhou organisations, all recommended by the city.
+async fn recommended_round(s: &Server, id: &'static str, n: usize) {
+    let k = s.kernel.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut spec: shenbao::RoundSpec =
+            serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
+        spec.id = id.into();
+        spec.quotas = Some(Vec::new());
+        for c in spec.cities.values_mut() {
+            c.district_review = false;
+            c.district_deadline = None;
+        }
+        k.create_round(spec).unwrap();
+        k.open_round(id).unwrap();
+        let orgs: Vec<_> =
+            k.orgs().unwrap().into_iter().filter(|o| o.city.as_deref() == Some("huizhou")).take(3).collect();
+        let ids = k.__bench_fill_round(id, &["city-review"], &orgs, n).unwrap();
+        for batch in ids.chunks(2_000) {
+            let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
+            k.act_batch("huizhou", &batch, &shenbao::ActionRequest::with_opinion("city-recommend", "同意推荐"))
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A download that keeps taking, but slowly — enough to pass `write_stall_timeout` —
+/// is cut off once it averages under `min_export_rate` (here 1 MiB/s, after waiting
+/// 1 s in all): its slots are free again while the client still reads; meanwhile one user holds at most `max_exports_per_user`
+/// exports (`429 too_many_exports`, `details.per` = `user`) while another user still
+/// exports; a fast download under the same pace is served whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickling_export_is_cut_off_and_a_user_holds_one_export() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = server(ApiConfig {
+        min_export_rate: 1 << 20,
+        body_read_timeout: std::time::Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    const BIG: &str = "er-trickle";
+    recommended_round(&s, BIG, 100_000).await;
+    // Larger than the connection's buffers take at once (the socket's send buffer
+    // alone grows to 4 MiB; an export that fits in them ends at once, and frees its
+    // slot, however slowly the client then reads).
+    let path = format!("/v1/rounds/{BIG}/summary?level=city&format=json");
+    let (st, _, whole) = s.raw("city", &path).await;
+    assert_eq!(st, StatusCode::OK, "a fast download is not too slow");
+    assert!(whole.len() > 12 << 20, "{} bytes: more than the buffers hold", whole.len());
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut conn = socket.connect(s.base.trim_start_matches("http://").parse().unwrap()).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        s.tokens["city"]
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut got = vec![0u8; 1024];
+    let n = conn.read(&mut got).await.unwrap();
+    assert!(got[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got[..n]));
+    got.truncate(n);
+    // The same user's second export waits its turn; another user's does not.
+    let (st, b) = s.call("city", Method::GET, &path, None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
+    assert_eq!((b["details"]["max"].as_u64(), b["details"]["per"].as_str()), (Some(1), Some("user")), "{b}");
+    assert!(b["message"].as_str().unwrap().starts_with("您同时进行的汇总表导出已达 1 个"), "{b}");
+    let (st, _, other) =
+        s.raw("province", &format!("/v1/rounds/{BIG}/summary?level=city&scope=huizhou&format=json")).await;
+    assert_eq!((st, other.len()), (StatusCode::OK, whole.len()));
+    // 2 KiB every 50 ms (~40 KiB/s): never a stall, always too slow. The server stops
+    // making it and frees its slots while the client still has megabytes of it in
+    // the connection's buffers to read.
+    let trickle = tokio::spawn(async move {
+        let mut piece = vec![0u8; 2048];
+        loop {
+            match conn.read(&mut piece).await {
+                Ok(0) | Err(_) => return got,
+                Ok(n) => got.extend_from_slice(&piece[..n]),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    let t = std::time::Instant::now();
+    loop {
+        let (st, _, body) = s.raw("city", &path).await;
+        if st == StatusCode::OK {
+            assert_eq!(body.len(), whole.len());
+            break;
+        }
+        assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+        assert!(t.elapsed() < std::time::Duration::from_secs(60), "the trickle still holds its slot");
+        assert!(!trickle.is_finished(), "the trickle ended before its slot was freed");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(!trickle.is_finished(), "its slot is freed while it is still downloading");
+    trickle.abort();
+}
+
 /// A summary export streams: a table of many pieces arrives whole and equal to the
 /// kernel's own, as JSON and CSV; a client that stops taking it is cut off after
 /// `export_send_timeout` — its body then fails instead of ending short, so a stalled
@@ -1951,29 +2085,7 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     let wait = std::time::Duration::from_millis(500);
     let s = server(ApiConfig { export_send_timeout: wait, max_exports: 1, ..Default::default() }).await;
     const BIG: &str = "er-stream";
-    let k = s.kernel.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut spec: shenbao::RoundSpec =
-            serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
-        spec.id = BIG.into();
-        spec.quotas = Some(Vec::new());
-        for c in spec.cities.values_mut() {
-            c.district_review = false;
-            c.district_deadline = None;
-        }
-        k.create_round(spec).unwrap();
-        k.open_round(BIG).unwrap();
-        let orgs: Vec<_> =
-            k.orgs().unwrap().into_iter().filter(|o| o.city.as_deref() == Some("huizhou")).take(3).collect();
-        let ids = k.__bench_fill_round(BIG, &["city-review"], &orgs, 40_000).unwrap();
-        for batch in ids.chunks(2_000) {
-            let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
-            k.act_batch("huizhou", &batch, &shenbao::ActionRequest::with_opinion("city-recommend", "同意推荐"))
-                .unwrap();
-        }
-    })
-    .await
-    .unwrap();
+    recommended_round(&s, BIG, 40_000).await;
     let table = s.kernel.summary(BIG, shenbao::SummaryLevel::City, Some("huizhou")).unwrap();
     assert_eq!(table.sections.iter().map(|x| x.rows.len()).sum::<usize>(), 40_000);
 

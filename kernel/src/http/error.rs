@@ -24,17 +24,21 @@ pub struct ErrorBody {
 }
 
 /// The Chinese for what serde says is wrong with a request body: the field it names.
-fn invalid_zh(message: &str) -> String {
+pub(crate) fn invalid_zh(message: &str) -> String {
     let quoted =
         |after: &str| message.split_once(after).and_then(|(_, rest)| rest.split('`').next()).map(str::to_string);
     if let Some(f) = quoted("unknown field `") {
-        format!("：不接受字段“{f}”")
+        format!("不接受字段“{f}”")
     } else if let Some(f) = quoted("missing field `") {
-        format!("：缺少字段“{f}”")
+        format!("缺少字段“{f}”")
+    } else if let Some(v) = quoted("unknown variant `") {
+        format!("取值“{v}”不在允许范围内")
     } else if message.contains("invalid type") || message.contains("invalid value") {
-        "：某字段的类型或取值不正确".into()
+        "某字段的类型或取值不正确".into()
+    } else if message.contains("invalid digit") || message.contains("number too large") {
+        "应为不超过上限的非负整数".into()
     } else {
-        String::new()
+        "格式不正确".into()
     }
 }
 
@@ -53,8 +57,17 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("请求体不是合法的 JSON / malformed JSON: {0}")]
     MalformedJson(String),
-    #[error("请求内容无效{zh} / invalid request: {0}", zh = invalid_zh(.0))]
-    Invalid(String),
+    /// The request's content is wrong: `zh` says what in whole Chinese, `en` in
+    /// English (serde's message where it found the fault).
+    #[error("请求内容无效：{zh} / invalid request: {en}")]
+    Invalid { zh: String, en: String },
+    /// A query parameter that does not parse (`parameter`: its name, where known).
+    #[error(
+        "查询参数{}无效：{zh} / invalid query parameter{}: {en}",
+        .parameter.as_deref().map(|p| format!("“{p}”")).unwrap_or_default(),
+        .parameter.as_deref().map(|p| format!(" `{p}`")).unwrap_or_default()
+    )]
+    InvalidQuery { parameter: Option<String>, zh: String, en: String },
     #[error("请求体超过 {limit} 字节上限 / the request body exceeds the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error(
@@ -99,6 +112,10 @@ pub enum ApiError {
         "同时进行的汇总表导出已达 {max} 个，请稍后再试 / {max} summary exports are already in progress; retry when one finishes"
     )]
     TooManyExports { max: usize },
+    #[error(
+        "您同时进行的汇总表导出已达 {max} 个，请等待完成后再试 / {max} summary exports of this user are already in progress; retry when one finishes"
+    )]
+    TooManyExportsOfUser { max: usize },
     /// A download stopped by the server's limits or the client leaving
     /// (`ApiConfig::export_send_timeout`, `max_export_time`); not the server's failure.
     #[error("导出已停止 / the export stopped: {0}")]
@@ -167,7 +184,7 @@ impl Classified for ApiError {
             ApiError::Forbidden(_) => ErrorKind::Forbidden,
             ApiError::NotFound { .. } => ErrorKind::NotFound,
             ApiError::MalformedJson(_) => ErrorKind::Malformed,
-            ApiError::Invalid(_) | ApiError::PageTooLarge { .. } | ApiError::IdempotencyKeyReused(_) => {
+            ApiError::Invalid { .. } | ApiError::InvalidQuery { .. } | ApiError::PageTooLarge { .. } | ApiError::IdempotencyKeyReused(_) => {
                 ErrorKind::Invalid
             }
             ApiError::TooLarge { .. } => ErrorKind::TooLarge,
@@ -185,7 +202,9 @@ impl Classified for ApiError {
             ApiError::SignIn(e) => e.kind(),
             ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
-            ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } => ErrorKind::Conflict,
+            ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } | ApiError::TooManyExportsOfUser { .. } => {
+                ErrorKind::Conflict
+            }
             ApiError::ExportStopped(_) | ApiError::HttpVersionNotSupported | ApiError::MethodNotAllowed { .. } => {
                 ErrorKind::Invalid
             }
@@ -198,7 +217,7 @@ impl Classified for ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MalformedJson(_) => "malformed_json",
-            ApiError::Invalid(_) => "invalid_request",
+            ApiError::Invalid { .. } | ApiError::InvalidQuery { .. } => "invalid_request",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::PageTooLarge { .. } => "page_too_large",
             ApiError::IdempotencyKeyReused(_) => "idempotency_key_reused",
@@ -217,7 +236,7 @@ impl Classified for ApiError {
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => "request_timeout",
             ApiError::TooManyUploads { .. } => "too_many_uploads",
-            ApiError::TooManyExports { .. } => "too_many_exports",
+            ApiError::TooManyExports { .. } | ApiError::TooManyExportsOfUser { .. } => "too_many_exports",
             ApiError::ExportStopped(_) => "export_stopped",
             ApiError::HttpVersionNotSupported => "http_version_not_supported",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -234,6 +253,11 @@ fn row_detail(e: &ImportError) -> Value {
 }
 
 impl ApiError {
+    /// `422 invalid_request`: what is wrong, in whole Chinese and in English.
+    pub fn invalid(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::Invalid { zh: zh.into(), en: en.into() }
+    }
+
     /// The HTTP status: [`status_of`] the error's kind, except the answers about the
     /// request itself (405, 408, 429 and 505, which have no CLI counterpart).
     pub fn status(&self) -> StatusCode {
@@ -245,6 +269,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyUploads { .. }
             | ApiError::TooManyExports { .. }
+            | ApiError::TooManyExportsOfUser { .. }
             | ApiError::SignIn(crate::SignInError::Throttled { .. }) => StatusCode::TOO_MANY_REQUESTS,
             _ => status_of(self.kind()),
         }
@@ -259,7 +284,7 @@ impl ApiError {
                 Some(u64::try_from(*retry_after_secs).unwrap_or(1).max(1))
             }
             ApiError::TooManyUploads { .. } => Some(1),
-            ApiError::TooManyExports { .. } => Some(5),
+            ApiError::TooManyExports { .. } | ApiError::TooManyExportsOfUser { .. } => Some(5),
             _ => None,
         }
     }
@@ -295,7 +320,10 @@ impl ApiError {
             ApiError::PageTooLarge { max, .. } => json!({ "max": max }),
             ApiError::RequestTimeout { seconds } => json!({ "seconds": seconds }),
             ApiError::UploadTooSlow { seconds, min_rate } => json!({ "seconds": seconds, "min_rate": min_rate }),
-            ApiError::TooManyUploads { max } | ApiError::TooManyExports { max } => json!({ "max": max }),
+            ApiError::TooManyUploads { max } => json!({ "max": max }),
+            ApiError::InvalidQuery { parameter: Some(p), .. } => json!({ "parameter": p }),
+            ApiError::TooManyExports { max } => json!({ "max": max, "per": "server" }),
+            ApiError::TooManyExportsOfUser { max } => json!({ "max": max, "per": "user" }),
             ApiError::SignIn(crate::SignInError::Throttled { retry_after_secs }) => {
                 json!({ "retry_after_secs": retry_after_secs })
             }

@@ -90,8 +90,20 @@ pub struct ApiConfig {
     pub max_export_time: std::time::Duration,
     /// Summary exports in progress at once, server-wide: each holds a worker thread, a
     /// read transaction and, while it reads, the table's sort keys and cells (tens of
-    /// MiB for 100k rows); more answer `429 too_many_exports`.
+    /// MiB for 100k rows); more answer `429 too_many_exports` (`details.per`: `"server"`).
     pub max_exports: usize,
+    /// Summary exports one user may have in progress at once (so one account cannot
+    /// hold every export slot); more answer `429 too_many_exports` (`details.per`:
+    /// `"user"`).
+    pub max_exports_per_user: usize,
+    /// Slowest average, in bytes per second, a download of a summary export may keep
+    /// while the server waits on the client, once it has waited `body_read_timeout`
+    /// in all; a slower one is cut off like a stalled one (a trickle that takes just
+    /// enough to pass `write_stall_timeout` cannot hold an export slot for
+    /// `max_export_time`). The bytes counted are those handed to the connection, so
+    /// the socket's buffers count as taken: a client that reads nothing is cut off by
+    /// `write_stall_timeout` instead.
+    pub min_export_rate: u64,
     /// Connections served at once; further clients wait to be accepted.
     pub max_connections: usize,
     /// Connections one client address (IP) may hold at once; a further one from it is
@@ -132,6 +144,8 @@ impl Default for ApiConfig {
             write_stall_timeout: std::time::Duration::from_secs(60),
             max_export_time: std::time::Duration::from_secs(15 * 60),
             max_exports: 4,
+            max_exports_per_user: 1,
+            min_export_rate: 16 << 10,
             max_connections: 1024,
             max_connections_per_client: 256,
             min_upload_rate: 16 << 10,
@@ -151,12 +165,20 @@ pub struct Api {
     uploads: Counts<String>,
     /// Summary exports in progress (one key: they are counted server-wide).
     exports: Counts<()>,
+    /// Summary exports in progress, by user.
+    exports_by_user: Counts<String>,
 }
 
 /// The API as an axum router (state included): mount it, or serve it with [`serve_on`]
 /// (which adds the header timeout and the connection cap).
 pub fn router(kernel: Arc<Kernel>, config: ApiConfig) -> Router {
-    routes::build(Api { kernel, config: Arc::new(config), uploads: Default::default(), exports: Default::default() })
+    routes::build(Api {
+        kernel,
+        config: Arc::new(config),
+        uploads: Default::default(),
+        exports: Default::default(),
+        exports_by_user: Default::default(),
+    })
 }
 
 /// Serve the API on `addr` until Ctrl-C.
@@ -461,7 +483,7 @@ fn visible_app(k: &Kernel, user: &User, id: &str) -> Result<Application, ApiErro
 /// wrong shape is `422 invalid_request` naming the field.
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::Invalid(e.to_string()),
+        serde_json::error::Category::Data => ApiError::invalid(crate::http::error::invalid_zh(&e.to_string()), e.to_string()),
         _ => ApiError::MalformedJson(e.to_string()),
     })
 }
@@ -480,7 +502,7 @@ async fn body_bytes(body: Body, limit: usize, timeout: std::time::Duration) -> R
             }
             source = s.source();
         }
-        ApiError::Invalid(format!("the request body could not be read: {e}"))
+        ApiError::invalid("请求体读取中断", format!("the request body could not be read: {e}"))
     })
 }
 
@@ -488,9 +510,9 @@ const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
-    let s = v.to_str().map_err(|_| ApiError::Invalid("Idempotency-Key must be visible ASCII".into()))?;
+    let s = v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key 只能含可见 ASCII 字符", "Idempotency-Key must be visible ASCII"))?;
     if s.is_empty() || s.len() > 200 {
-        return Err(ApiError::Invalid("Idempotency-Key must be 1 to 200 characters".into()));
+        return Err(ApiError::invalid("Idempotency-Key 应为 1 至 200 个字符", "Idempotency-Key must be 1 to 200 characters"));
     }
     Ok(Some(s.to_string()))
 }

@@ -121,11 +121,14 @@ fn backup_name(name: &str) -> Result<&str, ApiError> {
     if ok {
         Ok(name)
     } else {
-        Err(ApiError::Invalid(format!(
-            "备份文件名无效：只能含字母、数字、-、_、.，不以 . 开头，不超过 100 个字符 / backup name {:?} must be \
-             letters, digits, '-', '_' or '.', not start with '.', at most 100 characters (a file inside the backup folder)",
-            name.chars().take(120).collect::<String>()
-        )))
+        Err(ApiError::invalid(
+            "备份文件名只能含字母、数字、-、_、.，不以 . 开头，不超过 100 个字符",
+            format!(
+                "backup name {:?} must be letters, digits, '-', '_' or '.', not start with '.', at most 100 \
+                 characters (a file inside the backup folder)",
+                name.chars().take(120).collect::<String>()
+            ),
+        ))
     }
 }
 
@@ -507,7 +510,17 @@ fn value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
 
 /// Query strings are checked after authentication, and answered as our errors.
 fn query_of<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(q)| q).map_err(|e| ApiError::Invalid(e.body_text()))
+    q.map(|Query(q)| q).map_err(|e| {
+        // serde_path_to_error's "parameter: message" after axum's own prefix.
+        let text = e.body_text();
+        let en = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_string();
+        let named = en.split_once(": ").filter(|(p, _)| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+        });
+        let parameter = named.map(|(p, _)| p.to_string()).filter(|p| p != ".");
+        let zh = crate::http::error::invalid_zh(named.map_or(en.as_str(), |(_, m)| m));
+        ApiError::InvalidQuery { parameter, zh, en }
+    })
 }
 
 fn page_limit(q: &PageQuery, max: usize) -> Result<usize, ApiError> {
@@ -516,7 +529,11 @@ fn page_limit(q: &PageQuery, max: usize) -> Result<usize, ApiError> {
         return Err(ApiError::PageTooLarge { asked: n, max });
     }
     if n == 0 {
-        return Err(ApiError::Invalid(format!("limit must be from 1 to {max}, got 0")));
+        return Err(ApiError::InvalidQuery {
+            parameter: Some("limit".into()),
+            zh: format!("应为 1 至 {max}，收到 0"),
+            en: format!("limit must be from 1 to {max}, got 0"),
+        });
     }
     Ok(n)
 }
@@ -581,7 +598,10 @@ async fn configure_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<St
         require_admin(c.user)?;
         let spec: RoundSpec = parse(c.body)?;
         if spec.id != id {
-            return Err(ApiError::Invalid(format!("the body's id {:?} is not the round {id:?} of the path", spec.id)));
+            return Err(ApiError::invalid(
+                format!("请求体中的轮次编号“{}”与路径中的“{id}”不一致", spec.id),
+                format!("the body's id {:?} is not the round {id:?} of the path", spec.id),
+            ));
         }
         Ok(c.kernel.configure_round(spec)?)
     })
@@ -654,7 +674,11 @@ async fn queue(
         let after = place_cursor(q.after.as_deref(), &round_record)?;
         if let Some(s) = &q.stage {
             if !round_record.graph.stages.iter().any(|x| x.id == *s) {
-                return Err(ApiError::Invalid(format!("stage {s:?} is not a stage of round {round:?}")));
+                return Err(ApiError::InvalidQuery {
+                    parameter: Some("stage".into()),
+                    zh: format!("“{s}”不是轮次“{round}”的环节"),
+                    en: format!("stage {s:?} is not a stage of round {round:?}"),
+                });
             }
         }
         let items =
@@ -721,7 +745,11 @@ fn place_cursor(after: Option<&str>, round: &crate::model::Round) -> Result<Opti
         .map(|c| {
             QueueItem::from_cursor(c).filter(|p| round.graph.stages.iter().any(|s| s.id == p.stage)).ok_or_else(|| {
                 let shown: String = c.chars().take(100).collect();
-                ApiError::Invalid(format!("cursor {shown:?} is not one this API gave for round {:?}", round.spec.id))
+                ApiError::InvalidQuery {
+                    parameter: Some("after".into()),
+                    zh: format!("游标不是本接口为轮次“{}”给出的", round.spec.id),
+                    en: format!("cursor {shown:?} is not one this API gave for round {:?}", round.spec.id),
+                }
             })
         })
         .transpose()
@@ -789,7 +817,7 @@ async fn batch(State(api): State<Api>, h: HeaderMap, Path(round): Path<String>, 
     mutate(api, h, format!("POST /v1/rounds/{round}/batch"), body, limit, answer, move |c| {
         let b: BatchRequest = parse(c.body)?;
         if b.applications.is_empty() {
-            return Err(ApiError::Invalid("applications is empty".into()));
+            return Err(ApiError::invalid("applications 不能为空", "applications is empty"));
         }
         if b.applications.len() > c.config.max_page {
             return Err(ApiError::PageTooLarge { asked: b.applications.len(), max: c.config.max_page });
@@ -862,6 +890,27 @@ struct PieceWriter {
     /// (a writer flushing on its drop waits no more), and the worker answers with it
     /// rather than as a server failure.
     stopped: std::sync::Arc<std::sync::OnceLock<String>>,
+    pace: Pace,
+    /// Bytes handed to the body so far.
+    handed: u64,
+    /// Time spent waiting for the body to take a piece, in all.
+    waited: std::time::Duration,
+}
+
+/// The slowest a download may go: on average `min_rate` bytes per second of the time
+/// the worker waited on the client, once it has waited `grace` in all
+/// ([`super::ApiConfig::min_export_rate`]).
+#[derive(Clone, Copy)]
+struct Pace {
+    min_rate: u64,
+    grace: std::time::Duration,
+}
+
+impl Pace {
+    /// Whether `handed` bytes in `waited` is too slow.
+    fn too_slow(&self, handed: u64, waited: std::time::Duration) -> bool {
+        waited >= self.grace && (handed as f64) < self.min_rate as f64 * waited.as_secs_f64()
+    }
 }
 
 /// The body's side of a summary export: takes the pieces and, dropped (the client
@@ -900,10 +949,12 @@ impl PieceWriter {
         worker: std::sync::Arc<std::sync::OnceLock<std::thread::Thread>>,
         wait: std::time::Duration,
         deadline: Option<std::time::Instant>,
+        pace: Pace,
         stopped: std::sync::Arc<std::sync::OnceLock<String>>,
     ) -> PieceWriter {
         let _ = worker.set(std::thread::current());
-        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline, stopped }
+        let (handed, waited) = (0, std::time::Duration::ZERO);
+        PieceWriter { buf: Vec::with_capacity(EXPORT_PIECE), tx, worker, wait, deadline, stopped, pace, handed, waited }
     }
 
     fn send(&mut self, piece: Piece) -> std::io::Result<()> {
@@ -928,16 +979,39 @@ impl PieceWriter {
         }
         // A wait too long to count is none (then only the deadline, if any, ends it).
         let stall = now.checked_add(self.wait);
+        let len = match &piece {
+            Piece::Bytes(b) => b.len() as u64,
+            _ => 0,
+        };
         let mut piece = piece;
+        let mut since: Option<std::time::Instant> = None;
         loop {
             match self.tx.try_send(piece) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.handed += len;
+                    if let Some(since) = since {
+                        self.waited += since.elapsed();
+                    }
+                    return Ok(());
+                }
                 Err(TrySendError::Closed(_)) => return Err(Error::new(ErrorKind::BrokenPipe, "the client went away")),
                 Err(TrySendError::Full(p)) => piece = p,
             }
             let now = std::time::Instant::now();
+            if let Some(since) = since.replace(now) {
+                self.waited += now - since;
+            }
             if self.deadline.is_some_and(|d| now >= d) {
                 return Err(late());
+            }
+            if self.pace.too_slow(self.handed, self.waited) {
+                let why = format!(
+                    "the client took {} bytes in the {:.0} s the server waited on it, under {} bytes/s",
+                    self.handed,
+                    self.waited.as_secs_f64(),
+                    self.pace.min_rate
+                );
+                return Err(Error::new(ErrorKind::TimedOut, why));
             }
             if stall.is_some_and(|s| now >= s) {
                 let why = format!("the client took nothing for {} s", self.wait.as_secs());
@@ -1041,19 +1115,30 @@ async fn summary(
             let u = caller(k, &h, false)?;
             let q = query_of(q)?;
             let level =
-                q.level.ok_or_else(|| ApiError::Invalid("level is required: district, city or province".into()))?;
+                q.level.ok_or_else(|| ApiError::InvalidQuery {
+                    parameter: Some("level".into()),
+                    zh: "缺少汇总层级，应为 district、city 或 province".into(),
+                    en: "level is required: district, city or province".into(),
+                })?;
             let format = match q.format.as_deref().unwrap_or("json") {
                 "json" => "json",
                 "csv" => "csv",
                 "xlsx" => "xlsx",
-                other => return Err(ApiError::Invalid(format!("format {other:?} is not json, csv or xlsx"))),
+                other => {
+                    return Err(ApiError::InvalidQuery {
+                        parameter: Some("format".into()),
+                        zh: format!("格式“{other}”不是 json、csv 或 xlsx"),
+                        en: format!("format {other:?} is not json, csv or xlsx"),
+                    });
+                }
             };
             k.round(&round)?;
             // `scope=` left empty (a form's blank field) is no scope: the caller's own region.
             let asked = q.scope.clone().filter(|s| !s.trim().is_empty());
             let scope = summary_scope(k, &u, level, asked)?;
             let scope = scope.as_deref();
-            let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, stopped_by);
+            let pace = Pace { min_rate: api.config.min_export_rate, grace: api.config.body_read_timeout };
+            let mut out = PieceWriter::new(tx, worker_thread, wait, deadline, pace, stopped_by);
             if out.tx.is_closed() {
                 return Ok(()); // the client left while waiting: no slot, no reading
             }
@@ -1064,6 +1149,9 @@ async fn summary(
             }
             // Exports are counted server-wide, once the caller may export; the slot is
             // given back when this ends (the table sent, or the download cut off).
+            let mine = api.config.max_exports_per_user;
+            let _own_slot = super::Slot::take(&api.exports_by_user, u.id.clone(), mine)
+                .ok_or(ApiError::TooManyExportsOfUser { max: mine })?;
             let max = api.config.max_exports;
             let _slot = super::Slot::take(&api.exports, (), max).ok_or(ApiError::TooManyExports { max })?;
             out.send(Piece::Head { stem: level.file_stem(&round, scope), format })
@@ -1239,7 +1327,7 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         let frame = match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => return ApiError::RequestTimeout { seconds: idle.as_secs() }.into_response(),
             Ok(None) => break,
-            Ok(Some(Err(e))) => return ApiError::Invalid(format!("the upload broke off: {e}")).into_response(),
+            Ok(Some(Err(e))) => return ApiError::invalid("上传中断", format!("the upload broke off: {e}")).into_response(),
             Ok(Some(Ok(f))) => f,
         };
         let Ok(data) = frame.into_data() else { continue };

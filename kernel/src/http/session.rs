@@ -140,8 +140,9 @@ pub(super) async fn sign_in(State(api): State<Api>, ext: axum::extract::Request)
             (Some(p), None, None) => k.sign_in(&req.user, &p, &client)?,
             (None, Some(c), Some(p)) => k.sign_in_with_code(&req.user, &c, &p, &client)?,
             _ => {
-                return Err(ApiError::Invalid(
-                    "请给出 password，或 code 与 new_password / give `password`, or `code` and `new_password`".into(),
+                return Err(ApiError::invalid(
+                    "请给出 password，或 code 与 new_password",
+                    "give `password`, or `code` and `new_password`",
                 ));
             }
         };
