@@ -1211,7 +1211,7 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
     assert_eq!(err.code(), "region_in_use", "{err}");
     // A closed round's applications hold nobody: nothing more happens to them.
     assert!(w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).is_err());
-    w.kernel.close_round(ROUND).unwrap();
+    w.kernel.force_close_round(ROUND).unwrap();
     w.kernel.upsert_org(&org(2, Some("huizhou"), Some("huizhou.huiyang"), "region")).unwrap();
     assert!(w.kernel.verify_indexes().unwrap().is_empty(), "{:?}", w.kernel.verify_indexes());
 }
@@ -1597,6 +1597,54 @@ fn an_applicant_has_a_bounded_number_of_applications_in_a_round() {
     assert!(k.verify_indexes().unwrap().is_empty());
 }
 
+/// Closing a round would leave its applications at a review, expert or notice stage
+/// with no way forward (a closed round takes only its library's actions, and cannot
+/// be opened again): refused with `round_under_review`, counting them and naming
+/// one with its stage, changing nothing — until none is left there, or the
+/// administrator forces it. Drafts do not hold a round open.
+#[test]
+fn a_round_with_applications_under_review_closes_only_when_forced() {
+    let w = world();
+    let k = &w.kernel;
+    let first = w.submitted(7); // Shenzhen: city review
+    let second = w.submitted(1); // Huizhou: district review
+    w.act("city-shenzhen", &first, "city-recommend", Some("同意")).unwrap(); // province review
+    let draft = k.save_draft("applicant-2", ROUND, None, w.draft(valid_data())).unwrap().application.id;
+    let live: Vec<_> = k
+        .applications_in(ROUND)
+        .unwrap()
+        .into_iter()
+        .filter(|a| !matches!(a.state.stage.as_str(), "draft"))
+        .map(|a| a.id)
+        .collect();
+    assert!(live.contains(&first) && live.contains(&second) && !live.contains(&draft), "{live:?}");
+    let before = snapshot(&w, &first);
+    let err = k.close_round(ROUND).unwrap_err();
+    assert_eq!(err.code(), "round_under_review", "{err}");
+    let RoundError::UnderReview { count, application, stage_zh, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(*count, live.len() as u64, "{err}");
+    let named = k.application(application).unwrap();
+    let round = k.round(ROUND).unwrap();
+    let at = round.graph.stages.iter().find(|s| s.id == named.state.stage).unwrap();
+    assert_eq!(&at.title.zh, stage_zh, "the application named is at the stage named");
+    let text = err.to_string();
+    assert!(text.contains("强制关闭") && text.contains("close with force"), "{text}");
+    assert_eq!((k.round(ROUND).unwrap().status, snapshot(&w, &first)), (shenbao::RoundStatus::Open, before));
+    // Forced, it closes; the applications stay where they were.
+    let closed = k.force_close_round(ROUND).unwrap();
+    assert_eq!(closed.status, shenbao::RoundStatus::Closed);
+    assert_eq!(k.application(&second).unwrap().state.stage, "district-review");
+    assert!(matches!(k.force_close_round(ROUND), Err(RoundError::Frozen { .. })));
+
+    // A round with drafts only closes without force.
+    let mut s = spec();
+    s.id = "er-drafts".into();
+    k.create_round(s).unwrap();
+    k.open_round("er-drafts").unwrap();
+    k.save_draft("applicant-1", "er-drafts", None, w.draft(valid_data())).unwrap();
+    assert_eq!(k.close_round("er-drafts").unwrap().status, shenbao::RoundStatus::Closed);
+}
+
 #[test]
 fn the_remaining_refusals_are_typed_and_change_nothing() {
     let w = world();
@@ -1624,7 +1672,7 @@ fn the_remaining_refusals_are_typed_and_change_nothing() {
     assert_eq!(w.decisions(), before.0 + 1);
 
     // A closed round takes no more reviews; a round not yet open takes nothing.
-    k.close_round(ROUND).unwrap();
+    k.force_close_round(ROUND).unwrap();
     let before = snapshot(&w, &id);
     assert_eq!(refusal(w.act("province", &id, "approve", Some("通过")).unwrap_err()).code(), "round_not_open");
     assert_eq!(snapshot(&w, &id), before);

@@ -317,6 +317,17 @@ try {
   const [backup] = await Promise.all([adm.page.waitForEvent("download"), backupLink.click()]);
   await backup.saveAs(s.backup_file);
   step("the chain verified and a backup downloaded");
+  // Closing the walk's round, whose application waits at the public notice, is refused
+  // with the reason; closing it anyway takes a confirmation.
+  await adm.page.getByRole("link", { name: "申报批次" }).click();
+  const walked = adm.page.getByRole("row").filter({ hasText: s.round });
+  await walked.getByRole("button", { name: "关闭", exact: true }).click();
+  await adm.page.getByRole("alert").filter({ hasText: /仍有 \d+ 件申报处于评审、专家评审或公示环节/ }).waitFor();
+  await walked.getByRole("cell", { name: "进行中" }).waitFor();
+  adm.page.once("dialog", (d) => d.accept());
+  await adm.page.getByRole("button", { name: `仍然关闭批次 ${s.round}` }).click();
+  await walked.getByRole("cell", { name: "已关闭" }).waitFor();
+  step("closing a round with an application under review is refused, then forced");
 
   console.log("ok: console walk passed");
 } catch (e) {

@@ -751,6 +751,14 @@ fn a_round_scripted_through_the_cli() {
         let help = Command::new(env!("CARGO_BIN_EXE_shenbao")).args(&sub).arg("--help").output().unwrap();
         assert!(text(&help.stdout).contains("Example:"), "{sub:?}");
     }
+    // Closing the round with applications under review is refused (exit 7) naming
+    // them; --force closes it.
+    let out = shenbao(&db, &["round", "close", "er-2024q3"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("[round_under_review]") && text(&out.stderr).contains("--force"), "{}", text(&out.stderr));
+    let closed: serde_json::Value =
+        serde_json::from_str(&ok(&shenbao(&db, &["--json", "round", "close", "er-2024q3", "--force"]))).unwrap();
+    assert_eq!(closed["status"], "closed");
     // The version names the database schema it writes.
     let version = Command::new(env!("CARGO_BIN_EXE_shenbao")).arg("--version").output().unwrap();
     assert!(

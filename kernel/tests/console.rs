@@ -217,6 +217,10 @@ fn the_console_walks_a_round_in_a_real_browser() {
     );
     let cal = k.calendar(2025).unwrap();
     assert!(cal.holidays.contains(&shenbao::contract::Date::new(2025, 10, 1)), "{cal:?}");
+    // The walk's round, closed in the browser after its refusal, keeps its application
+    // where it was.
+    assert_eq!(k.round("er-2024q3").unwrap().status, shenbao::RoundStatus::Closed);
+    assert_eq!(k.application(&mine).unwrap().state.stage, "public-notice");
     let made = k.round("er-2024q4").unwrap();
     assert_eq!(made.status, shenbao::RoundStatus::Open);
     assert!(made.spec.cities["guangzhou"].district_review, "{:?}", made.spec.cities);

@@ -1679,6 +1679,31 @@ async fn a_bad_query_parameter_is_named_in_chinese_and_english() {
     }
 }
 
+/// `POST /v1/rounds/{round}/close` with an application under review is `409
+/// round_under_review` (with its count, in Chinese and English) and changes nothing;
+/// `{"force": true}` closes it; a body that is not `{"force": bool}` is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_round_under_review_takes_force() {
+    let s = server(ApiConfig::default()).await;
+    s.open_round().await;
+    let id = s.submitted("applicant").await;
+    let close = format!("/v1/rounds/{ROUND}/close");
+    for body in [None, Some(json!({})), Some(json!({"force": false}))] {
+        let (st, b) = s.call("admin", Method::POST, &close, body).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("round_under_review")), "{b}");
+        let m = b["message"].as_str().unwrap();
+        assert!(m.contains("仍有 1 件申报") && m.contains(&id) && m.contains("close with force"), "{m}");
+    }
+    let (st, b) = s.call("admin", Method::POST, &close, Some(json!({"force": "yes"}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")), "{b}");
+    let (_, r) = s.call("admin", Method::GET, &format!("/v1/rounds/{ROUND}"), None).await;
+    assert_eq!(r["status"], "open", "nothing changed");
+    let (st, r) = s.call("admin", Method::POST, &close, Some(json!({"force": true}))).await;
+    assert_eq!((st, r["status"].as_str()), (StatusCode::OK, Some("closed")), "{r}");
+    let (_, app) = s.call("district", Method::GET, &format!("/v1/applications/{id}"), None).await;
+    assert_eq!(app["state"]["stage"], "district-review", "it stays where it was");
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {

@@ -133,12 +133,26 @@ function Rounds() {
   const loaded = useApi(["/v1/rounds", "/v1/plugins"]);
   const [state, run] = useAction();
   const [editing, setEditing] = useState(null);
+  // The round whose closing was refused because applications are still under review.
+  const [refusedClose, setRefusedClose] = useState(null);
   if (loaded.error) return <Problem error={loaded.error} />;
   if (!loaded.data) return <p>正在加载…</p>;
   const [rounds, plugins] = loaded.data;
-  const act = async (r, what) => {
-    const ok = await run(() => post(`/v1/rounds/${encodeURIComponent(r.spec.id)}/${what}`));
+  const act = async (r, what, body) => {
+    setRefusedClose(null);
+    const ok = await run(() => post(`/v1/rounds/${encodeURIComponent(r.spec.id)}/${what}`, body));
     if (ok) loaded.reload();
+    return ok;
+  };
+  const close = async (r) => {
+    const ok = await act(r, "close");
+    if (!ok) setRefusedClose(r);
+  };
+  const forceClose = async (r) => {
+    const sure = window.confirm(
+      `强制关闭批次 ${r.spec.id}？仍在评审、专家评审或公示环节的申报将停留在当前环节，无法继续办理，批次也不能再开启。`,
+    );
+    if (sure) await act(r, "close", { force: true });
   };
   return (
     <section aria-labelledby="rounds">
@@ -174,7 +188,7 @@ function Rounds() {
                   </button>
                 )}
                 {r.status === "open" && (
-                  <button type="button" disabled={state.busy} onClick={() => act(r, "close")}>
+                  <button type="button" disabled={state.busy} onClick={() => close(r)}>
                     关闭
                   </button>
                 )}
@@ -187,6 +201,11 @@ function Rounds() {
         </tbody>
       </table>
       <Problem error={state.error} />
+      {refusedClose && state.error?.code === "round_under_review" && (
+        <button type="button" disabled={state.busy} onClick={() => forceClose(refusedClose)}>
+          仍然关闭批次 {refusedClose.spec.id}
+        </button>
+      )}
       {!editing && (
         <button type="button" onClick={() => setEditing(blankSpec(plugins))}>
           新建批次

@@ -132,6 +132,16 @@ fn backup_name(name: &str) -> Result<&str, ApiError> {
     }
 }
 
+/// How to close a round (the body may be empty: `force` false).
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CloseRequest {
+    /// Close even with applications at a review, expert or notice stage, which then
+    /// stay there for good; without it such a round is `409 round_under_review`.
+    #[serde(default)]
+    force: bool,
+}
+
 #[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
@@ -279,7 +289,12 @@ fn table(config: &super::ApiConfig) -> Vec<(RouteDoc, MethodRouter<Api>)> {
             put(configure_round),
         ),
         (doc("post", "/v1/rounds/{round}/open", "Open a round", Admin).res(s::<Round>), post(open_round)),
-        (doc("post", "/v1/rounds/{round}/close", "Close a round", Admin).res(s::<Round>), post(close_round)),
+        (
+            doc("post", "/v1/rounds/{round}/close", "Close a round (refused while applications are under review, unless forced)", Admin)
+                .req(s::<CloseRequest>)
+                .res(s::<Round>),
+            post(close_round),
+        ),
         (
             doc("get", "/v1/rounds/{round}/forms/{form}", "A form of the round's program, as its JSON Schema", Scoped),
             get(form_schema),
@@ -623,7 +638,8 @@ async fn close_round(State(api): State<Api>, h: HeaderMap, Path(id): Path<String
     let answer = Answer::new(|r: &Round| ok(StatusCode::OK, r)).admin();
     mutate(api, h, format!("POST /v1/rounds/{id}/close"), body, limit, answer, move |c| {
         require_admin(c.user)?;
-        Ok(c.kernel.close_round(&id)?)
+        let req: CloseRequest = if c.body.is_empty() { CloseRequest { force: false } } else { parse(c.body)? };
+        Ok(if req.force { c.kernel.force_close_round(&id)? } else { c.kernel.close_round(&id)? })
     })
     .await
 }

@@ -108,6 +108,12 @@ pub enum RoundError {
         "轮次“{round}”{}，规则不能再修改 / round {round:?} is {}; its rules can no longer change", status.zh(), status.en()
     )]
     Frozen { round: String, status: RoundStatus },
+    /// Closing would leave applications at a review, expert or notice stage with no
+    /// way forward (a closed round takes only its library's actions).
+    #[error(
+        "轮次“{round}”仍有 {count} 件申报处于评审、专家评审或公示环节（如“{application}”在“{stage_zh}”），关闭后将无法继续办理；请先办结，或确认后强制关闭 / round {round:?} still has {count} applications at a review, expert or notice stage (such as {application:?} at {stage}); closing would leave them with no way forward — finish them first, or close with force"
+    )]
+    UnderReview { round: String, count: u64, application: String, stage: String, stage_zh: String },
     #[error(
         "地区“{0}”不存在 / region {0:?} does not exist; give a city or district id such as huizhou or huizhou.huicheng"
     )]
@@ -201,7 +207,7 @@ impl Classified for RoundError {
     fn kind(&self) -> ErrorKind {
         match self {
             RoundError::NotFound(_) | RoundError::UnknownRegion(_) => ErrorKind::NotFound,
-            RoundError::Exists(_) | RoundError::Frozen { .. } => ErrorKind::Conflict,
+            RoundError::Exists(_) | RoundError::Frozen { .. } | RoundError::UnderReview { .. } => ErrorKind::Conflict,
             RoundError::Invalid { .. } => ErrorKind::Invalid,
             RoundError::Plugin(e) => e.kind(),
             RoundError::Store(e) => e.kind(),
@@ -213,6 +219,7 @@ impl Classified for RoundError {
             RoundError::Exists(_) => "round_exists",
             RoundError::Invalid { .. } => "round_invalid",
             RoundError::Frozen { .. } => "round_frozen",
+            RoundError::UnderReview { .. } => "round_under_review",
             RoundError::Plugin(e) => e.code(),
             RoundError::Store(e) => e.code(),
         }
@@ -222,6 +229,7 @@ impl Classified for RoundError {
             RoundError::Invalid { .. } => "fix the round file where named",
             RoundError::Exists(_) => "choose another id, or `round configure` it",
             RoundError::Frozen { .. } => "create a new round for new rules",
+            RoundError::UnderReview { .. } => "finish the applications named, or close with --force",
             other => other.kind().advice(),
         }
     }
@@ -751,6 +759,15 @@ impl<'t> ActTables<'t> {
 pub(crate) struct RegionMaps {
     pub groups: std::collections::HashMap<String, String>,
     pub names: std::collections::HashMap<String, String>,
+}
+
+/// Whether an application at a stage of this kind is under review — a review,
+/// expert or notice stage, where people still act on it: its organisation's region
+/// may not change ([`Kernel::upsert_orgs`]) and its round may not close unforced
+/// ([`Kernel::close_round`]).
+pub(crate) fn under_review(kind: shenbao_contract::StageKind) -> bool {
+    use shenbao_contract::StageKind;
+    matches!(kind, StageKind::Review | StageKind::Expert | StageKind::Notice)
 }
 
 pub(crate) fn queue_key(app: &Application, org: &Organisation) -> (String, String, String, String, String) {

@@ -3,7 +3,6 @@
 //! then written in one transaction through `Kernel::write`.
 
 use super::*;
-use shenbao_contract::StageKind;
 
 impl Kernel {
     /// Add or replace regions (parents first). Districts need their city. A region
@@ -377,7 +376,7 @@ where
         }
         let stage = round.graph.stages.iter().find(|s| s.id == state.stage);
         Ok(stage
-            .filter(|s| matches!(s.kind, StageKind::Review | StageKind::Expert | StageKind::Notice))
+            .filter(|s| super::under_review(s.kind))
             .map(|s| (id.to_string(), s.clone())))
     })
 }

@@ -339,8 +339,66 @@ impl Kernel {
         self.set_status(id, &[RoundStatus::Configured], RoundStatus::Open)
     }
 
+    /// Close an open round: from then on it takes no submissions and no reviews —
+    /// only the actions of its library (入库) stages.
+    ///
+    /// # Errors
+    /// [`RoundError::NotFound`]; [`RoundError::Frozen`] unless the round is open;
+    /// [`RoundError::UnderReview`] (`round_under_review`, with how many and the
+    /// first) while an application is at a review, expert or notice stage, which
+    /// closing would leave with no way forward — [`Kernel::force_close_round`]
+    /// closes anyway.
     pub fn close_round(&self, id: &str) -> Result<Round, RoundError> {
-        self.set_status(id, &[RoundStatus::Open], RoundStatus::Closed)
+        self.close(id, false)
+    }
+
+    /// Close an open round even with applications still under review: they stay
+    /// where they are, for good (the round cannot be opened again).
+    ///
+    /// # Errors
+    /// [`RoundError::NotFound`]; [`RoundError::Frozen`] unless the round is open.
+    pub fn force_close_round(&self, id: &str) -> Result<Round, RoundError> {
+        self.close(id, true)
+    }
+
+    fn close(&self, id: &str, force: bool) -> Result<Round, RoundError> {
+        self.write(|tx| {
+            let mut round: Round = ROUNDS.open(tx)?.get(id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
+            if round.status != RoundStatus::Open {
+                return Err(RoundError::Frozen { round: id.into(), status: round.status });
+            }
+            if !force {
+                let queue = tx.open_table(crate::tables::QUEUE)?;
+                let mut first = None;
+                let mut count = 0u64;
+                for stage in round.graph.stages.iter().filter(|s| under_review(s.kind)) {
+                    let s = stage.id.as_str();
+                    for row in queue.range((id, s, "", "", "")..)? {
+                        let (k, _) = row?;
+                        let k = k.value();
+                        if (k.0, k.1) != (id, s) {
+                            break;
+                        }
+                        count += 1;
+                        if first.is_none() {
+                            first = Some((k.4.to_string(), stage));
+                        }
+                    }
+                }
+                if let Some((application, stage)) = first {
+                    return Err(RoundError::UnderReview {
+                        round: id.into(),
+                        count,
+                        application,
+                        stage: stage.title.en.clone(),
+                        stage_zh: stage.title.zh.clone(),
+                    });
+                }
+            }
+            round.status = RoundStatus::Closed;
+            put_round(tx, &round)?;
+            Ok(round)
+        })
     }
 
     /// Replace the specification of a round that is not open yet.

@@ -217,9 +217,16 @@ enum RoundCommand {
     /// Open a round for applications.
     #[command(after_help = "Example:\n  shenbao round open iiot-2023")]
     Open { id: String },
-    /// Close a round.
+    /// Close a round: no more submissions or reviews. Refused (exit 7,
+    /// round_under_review) while applications are at a review, expert or notice
+    /// stage, unless --force.
     #[command(after_help = "Example:\n  shenbao round close iiot-2023")]
-    Close { id: String },
+    Close {
+        id: String,
+        /// Close even so: those applications stay where they are, for good.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show a round: status, pinned plugin, stages, quotas and their use.
     #[command(after_help = "Example:\n  shenbao round show iiot-2023")]
     Show { id: String },
@@ -986,7 +993,8 @@ fn round(k: &Kernel, r: RoundCommand, json: bool) -> Res {
         RoundCommand::Create { file } => show(&k.create_round(read_json::<RoundSpec>(&file)?)?),
         RoundCommand::Configure { file } => show(&k.configure_round(read_json::<RoundSpec>(&file)?)?),
         RoundCommand::Open { id } => show(&k.open_round(&id)?),
-        RoundCommand::Close { id } => show(&k.close_round(&id)?),
+        RoundCommand::Close { id, force: false } => show(&k.close_round(&id)?),
+        RoundCommand::Close { id, force: true } => show(&k.force_close_round(&id)?),
         RoundCommand::List => {
             for r in k.rounds()? {
                 show(&r);
