@@ -5,7 +5,7 @@
 mod world;
 
 use serde_json::json;
-use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, Text};
+use shenbao::contract::{Date, Outcome, Quota, QuotaGroup, QuotaLimit, StageKind, Text};
 use shenbao::{ActError, ActionRequest, Application, Classified, Payload, Refusal, RoundError, Scope, Timestamp};
 use world::*;
 
@@ -1188,6 +1188,36 @@ fn an_organisation_that_moves_takes_its_applications_with_it() {
         let err = other.import_round(std::io::BufReader::new(altered.as_bytes())).unwrap_err().to_string();
         assert!(err.contains(&code(2)) && err.contains(expected), "{field}: {err}");
     }
+    // One the target has, routed otherwise there, while its application is under
+    // review: it would be reviewed by another region — refused, nothing imported,
+    // until the two agree.
+    let round = w.kernel.round(ROUND).unwrap();
+    let live = w
+        .kernel
+        .applications_in(ROUND)
+        .unwrap()
+        .into_iter()
+        .find(|a| {
+            let kind = round.graph.stages.iter().find(|s| s.id == a.state.stage).unwrap().kind;
+            matches!(kind, StageKind::Review | StageKind::Expert | StageKind::Notice)
+        })
+        .expect("an application under review");
+    let theirs = w.kernel.org(&live.applicant).unwrap().unwrap();
+    let elsewhere = shenbao::Organisation {
+        channel: if theirs.channel == "region" { "out-of-province".into() } else { "region".into() },
+        ..theirs.clone()
+    };
+    other.upsert_org(&elsewhere).unwrap();
+    let err = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap_err();
+    assert_eq!(err.code(), "organisation_differs", "{err}");
+    assert!(
+        matches!(&err, shenbao::BackupError::OrganisationDiffers { org, application, .. }
+            if *org == theirs.credit_code && w.kernel.application(application).unwrap().applicant == theirs.credit_code),
+        "{err}"
+    );
+    assert!(err.to_string().contains("未导入任何内容"), "{err}");
+    assert!(other.rounds().unwrap().is_empty(), "nothing imported");
+    other.upsert_org(&theirs).unwrap();
     let report = other.import_round(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
     assert_eq!(report.applications, ids.len());
     assert!(other.verify_indexes().unwrap().is_empty(), "{:?}", other.verify_indexes());

@@ -39,6 +39,14 @@ pub enum BackupError {
     /// unknown record type): the input is wrong, nothing is stored.
     #[error("轮次导出文件无法读取：{problem} / the round export cannot be read: {problem}")]
     BadExport { problem: String },
+    /// An organisation of a round export is in this database already, with another
+    /// city, district, channel or tags, while one of its applications in the export is
+    /// under review: imported, it would be reviewed by another region than the one
+    /// its decisions say (as an organisation may not move while under review).
+    #[error(
+        "单位“{name}”（{org}）在本库中的所属市、区县、渠道或标签与导出文件不同，而其申报“{application}”正处于“{stage_zh}”环节，导入后将转由另一地区办理；请先使两边一致，未导入任何内容 / organisation {org} ({name}) has another city, district, channel or tags here than in the export, while its application {application:?} is at {stage}: imported, it would be reviewed by another region; make them agree first — nothing was imported"
+    )]
+    OrganisationDiffers { org: String, name: String, application: String, stage: String, stage_zh: String },
     /// The backup to restore from does not exist.
     #[error("备份“{0}”不存在 / no backup at {0}")]
     Missing(String),
@@ -56,7 +64,7 @@ impl crate::error::Classified for BackupError {
     fn kind(&self) -> crate::ErrorKind {
         use crate::ErrorKind;
         match self {
-            BackupError::Exists(_) => ErrorKind::Conflict,
+            BackupError::Exists(_) | BackupError::OrganisationDiffers { .. } => ErrorKind::Conflict,
             BackupError::Invalid { .. } => ErrorKind::Corrupt,
             BackupError::Missing(_) => ErrorKind::NotFound,
             BackupError::BadExport { .. } => ErrorKind::Invalid,
@@ -72,6 +80,7 @@ impl crate::error::Classified for BackupError {
             BackupError::Invalid { .. } => "backup_invalid",
             BackupError::Missing(_) => "not_found",
             BackupError::BadExport { .. } => "invalid_export",
+            BackupError::OrganisationDiffers { .. } => "organisation_differs",
             BackupError::Io { .. } => "store",
             BackupError::Store(e) => e.code(),
             BackupError::Round(e) => e.code(),
@@ -552,9 +561,31 @@ impl Kernel {
         // take it: a valid code, a channel id, regions the target has, its district
         // in its city (an unchecked one could put an application under review in no
         // one's reach, or on no route).
+        // One the target has already routes the export's applications by the target's
+        // record: while one of them is under review (in a round not closed), the two
+        // must route alike.
         for o in &orgs {
-            if self.org(&o.credit_code)?.is_none() {
-                self.check_org(o).map_err(|e| bad(format!("organisation {}: {e}", o.credit_code)))?;
+            match self.org(&o.credit_code)? {
+                None => self.check_org(o).map_err(|e| bad(format!("organisation {}: {e}", o.credit_code)))?,
+                Some(here)
+                    if round.status != crate::model::RoundStatus::Closed && !crate::workflow::same_path(&here, o) =>
+                {
+                    let live = apps.iter().filter(|a| a.applicant == o.credit_code).find_map(|a| {
+                        stage_of(&a.state.stage)
+                            .filter(|s| crate::workflow::under_review(s.kind))
+                            .map(|s| (a.id.clone(), s))
+                    });
+                    if let Some((application, stage)) = live {
+                        return Err(BackupError::OrganisationDiffers {
+                            org: o.credit_code.clone(),
+                            name: here.name.clone(),
+                            application,
+                            stage: stage.title.en.clone(),
+                            stage_zh: stage.title.zh.clone(),
+                        });
+                    }
+                }
+                Some(_) => {}
             }
         }
         let tx = self.db().begin_write()?;

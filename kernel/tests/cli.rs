@@ -755,7 +755,11 @@ fn a_round_scripted_through_the_cli() {
     // them; --force closes it.
     let out = shenbao(&db, &["round", "close", "er-2024q3"]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("[round_under_review]") && text(&out.stderr).contains("--force"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("[round_under_review]") && text(&out.stderr).contains("--force"),
+        "{}",
+        text(&out.stderr)
+    );
     let closed: serde_json::Value =
         serde_json::from_str(&ok(&shenbao(&db, &["--json", "round", "close", "er-2024q3", "--force"]))).unwrap();
     assert_eq!(closed["status"], "closed");

@@ -1668,7 +1668,11 @@ async fn a_bad_query_parameter_is_named_in_chinese_and_english() {
         ("city", format!("/v1/rounds/{ROUND}/summary?level=city&format=pdf"), "format"),
     ] {
         let (st, b) = s.call(who, Method::GET, &path, None).await;
-        assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")), "{path}: {b}");
+        assert_eq!(
+            (st, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+            "{path}: {b}"
+        );
         assert_eq!(b["details"]["parameter"].as_str(), Some(parameter), "{path}: {b}");
         let message = b["message"].as_str().unwrap();
         let (zh, en) = message.split_once(" / ").expect("Chinese, then English");

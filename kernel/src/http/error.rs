@@ -184,9 +184,10 @@ impl Classified for ApiError {
             ApiError::Forbidden(_) => ErrorKind::Forbidden,
             ApiError::NotFound { .. } => ErrorKind::NotFound,
             ApiError::MalformedJson(_) => ErrorKind::Malformed,
-            ApiError::Invalid { .. } | ApiError::InvalidQuery { .. } | ApiError::PageTooLarge { .. } | ApiError::IdempotencyKeyReused(_) => {
-                ErrorKind::Invalid
-            }
+            ApiError::Invalid { .. }
+            | ApiError::InvalidQuery { .. }
+            | ApiError::PageTooLarge { .. }
+            | ApiError::IdempotencyKeyReused(_) => ErrorKind::Invalid,
             ApiError::TooLarge { .. } => ErrorKind::TooLarge,
             ApiError::IdempotencyKeyInProgress(_) => ErrorKind::Conflict,
             ApiError::Act(e) => e.kind(),
@@ -202,9 +203,9 @@ impl Classified for ApiError {
             ApiError::SignIn(e) => e.kind(),
             ApiError::CsrfFailed => ErrorKind::Forbidden,
             ApiError::RequestTimeout { .. } | ApiError::UploadTooSlow { .. } => ErrorKind::Invalid,
-            ApiError::TooManyUploads { .. } | ApiError::TooManyExports { .. } | ApiError::TooManyExportsOfUser { .. } => {
-                ErrorKind::Conflict
-            }
+            ApiError::TooManyUploads { .. }
+            | ApiError::TooManyExports { .. }
+            | ApiError::TooManyExportsOfUser { .. } => ErrorKind::Conflict,
             ApiError::ExportStopped(_) | ApiError::HttpVersionNotSupported | ApiError::MethodNotAllowed { .. } => {
                 ErrorKind::Invalid
             }

@@ -483,7 +483,9 @@ fn visible_app(k: &Kernel, user: &User, id: &str) -> Result<Application, ApiErro
 /// wrong shape is `422 invalid_request` naming the field.
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::invalid(crate::http::error::invalid_zh(&e.to_string()), e.to_string()),
+        serde_json::error::Category::Data => {
+            ApiError::invalid(crate::http::error::invalid_zh(&e.to_string()), e.to_string())
+        }
         _ => ApiError::MalformedJson(e.to_string()),
     })
 }
@@ -510,9 +512,14 @@ const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
-    let s = v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key 只能含可见 ASCII 字符", "Idempotency-Key must be visible ASCII"))?;
+    let s = v.to_str().map_err(|_| {
+        ApiError::invalid("Idempotency-Key 只能含可见 ASCII 字符", "Idempotency-Key must be visible ASCII")
+    })?;
     if s.is_empty() || s.len() > 200 {
-        return Err(ApiError::invalid("Idempotency-Key 应为 1 至 200 个字符", "Idempotency-Key must be 1 to 200 characters"));
+        return Err(ApiError::invalid(
+            "Idempotency-Key 应为 1 至 200 个字符",
+            "Idempotency-Key must be 1 to 200 characters",
+        ));
     }
     Ok(Some(s.to_string()))
 }

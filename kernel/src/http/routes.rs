@@ -1130,12 +1130,11 @@ async fn summary(
             let k = &*api.kernel;
             let u = caller(k, &h, false)?;
             let q = query_of(q)?;
-            let level =
-                q.level.ok_or_else(|| ApiError::InvalidQuery {
-                    parameter: Some("level".into()),
-                    zh: "缺少汇总层级，应为 district、city 或 province".into(),
-                    en: "level is required: district, city or province".into(),
-                })?;
+            let level = q.level.ok_or_else(|| ApiError::InvalidQuery {
+                parameter: Some("level".into()),
+                zh: "缺少汇总层级，应为 district、city 或 province".into(),
+                en: "level is required: district, city or province".into(),
+            })?;
             let format = match q.format.as_deref().unwrap_or("json") {
                 "json" => "json",
                 "csv" => "csv",
@@ -1343,7 +1342,9 @@ async fn upload(State(api): State<Api>, h: HeaderMap, body: Body) -> Response {
         let frame = match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => return ApiError::RequestTimeout { seconds: idle.as_secs() }.into_response(),
             Ok(None) => break,
-            Ok(Some(Err(e))) => return ApiError::invalid("上传中断", format!("the upload broke off: {e}")).into_response(),
+            Ok(Some(Err(e))) => {
+                return ApiError::invalid("上传中断", format!("the upload broke off: {e}")).into_response();
+            }
             Ok(Some(Ok(f))) => f,
         };
         let Ok(data) = frame.into_data() else { continue };

@@ -375,9 +375,7 @@ where
             return Ok(None);
         }
         let stage = round.graph.stages.iter().find(|s| s.id == state.stage);
-        Ok(stage
-            .filter(|s| super::under_review(s.kind))
-            .map(|s| (id.to_string(), s.clone())))
+        Ok(stage.filter(|s| super::under_review(s.kind)).map(|s| (id.to_string(), s.clone())))
     })
 }
 
