@@ -410,6 +410,37 @@ fn a_round_scripted_through_the_cli() {
     let out = at("2024-09-02 10:01", &["queue", "--as", "huizhou", "--round", "er-2024q3", "--view", "approved"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("not-recommended"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("shenbao：用法错误：参数“--view <VIEW>”的取值“approved”无效"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Every usage error is said in Chinese first, naming what is wrong, then clap's
+    // English with the usage (exit 2); help is not an error.
+    for (args, said) in [
+        (vec!["round", "frob"], "没有子命令“frob”"),
+        (vec!["round", "show", "x", "--frobnicate"], "不认识的参数“--frobnicate”"),
+        (vec!["round", "show"], "缺少必需的参数"),
+        (vec!["round"], "缺少子命令"),
+        (
+            vec!["queue", "--as", "huizhou", "--round", "er-2024q3", "--limit", "many"],
+            "参数“--limit <LIMIT>”的取值“many”无效",
+        ),
+    ] {
+        let out = shenbao(&db, &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("shenbao：用法错误：{said}")) && first.ends_with("/ usage error:"),
+            "{args:?}: {err}"
+        );
+        let rest = err.split_once('\n').map(|(_, r)| r).unwrap_or_default();
+        assert!(rest.contains("--help") || rest.contains("Usage:"), "clap's English follows: {err}");
+    }
+    let help = shenbao(&db, &["round", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Usage:") && help.stderr.is_empty());
     let out = at(
         "2024-09-02 10:05",
         &["review", "batch", "--as", "huizhou", "city-recommend", &ids[1].1, "--opinion", "同意"],

@@ -660,9 +660,43 @@ fn bound_malloc_arenas() {
     }
 }
 
+/// A command line clap refuses, said in Chinese before clap's own English (which
+/// names the argument and shows the usage): exit 2. Help and the version print as
+/// clap prints them.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let named = |kind| e.get(kind).map(|v| format!("“{v}”")).unwrap_or_default();
+    let arg = named(ContextKind::InvalidArg);
+    let what = match e.kind() {
+        ErrorKind::InvalidSubcommand => format!("没有子命令{}", named(ContextKind::InvalidSubcommand)),
+        ErrorKind::UnknownArgument => format!("不认识的参数{arg}"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("参数{arg}的取值{}无效", named(ContextKind::InvalidValue))
+        }
+        ErrorKind::MissingRequiredArgument => format!("缺少必需的参数{arg}"),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "缺少子命令".into(),
+        ErrorKind::ArgumentConflict => format!("参数{arg}与其他参数冲突"),
+        ErrorKind::TooManyValues | ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("参数{arg}的取值个数不对")
+        }
+        ErrorKind::NoEquals => format!("参数{arg}需要用 = 给出取值"),
+        ErrorKind::InvalidUtf8 => "参数不是合法的 UTF-8 文本".into(),
+        _ => "命令行有误".into(),
+    };
+    esay!("shenbao：用法错误：{what}；运行 shenbao --help（或在子命令后加 --help）查看用法 / usage error:");
+    let _ = e.print();
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     bound_malloc_arenas();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, cause, todo)) => {
