@@ -1675,6 +1675,32 @@ fn a_round_with_applications_under_review_closes_only_when_forced() {
     assert_eq!(k.close_round("er-drafts").unwrap().status, shenbao::RoundStatus::Closed);
 }
 
+/// A sheet with a city column but no district column moves an organisation to another
+/// city without its old district (which is not in the new city); one with a district
+/// column but no city column puts it in the district's city.
+#[test]
+fn a_sheet_of_one_region_column_moves_an_organisation_whole() {
+    let w = world();
+    w.kernel.upsert_org(&org(9, Some("huizhou"), Some("huizhou.huicheng"), "region")).unwrap();
+    let import = |csv: String| {
+        let sheet = shenbao::io::read_sheet_bytes("orgs.csv", csv.as_bytes()).unwrap();
+        w.kernel.import_orgs_sheet(&sheet).unwrap();
+        let o = w.kernel.org(&code(9)).unwrap().unwrap();
+        (o.city, o.district)
+    };
+    let same_city = import(format!("统一社会信用代码,单位名称,所属市\n{},九号,huizhou\n", code(9)));
+    assert_eq!(
+        same_city,
+        (Some("huizhou".into()), Some("huizhou.huicheng".into())),
+        "the same city keeps its district"
+    );
+    let moved = import(format!("统一社会信用代码,单位名称,所属市\n{},九号,shenzhen\n", code(9)));
+    assert_eq!(moved, (Some("shenzhen".into()), None));
+    let back = import(format!("统一社会信用代码,单位名称,所属区县\n{},九号,huizhou.huiyang\n", code(9)));
+    assert_eq!(back, (Some("huizhou".into()), Some("huizhou.huiyang".into())));
+    assert!(w.kernel.verify_indexes().unwrap().is_empty());
+}
+
 #[test]
 fn the_remaining_refusals_are_typed_and_change_nothing() {
     let w = world();

@@ -752,7 +752,10 @@ impl Kernel {
                     o.city = old.city.clone();
                 }
                 if !district {
-                    o.district = old.district.clone();
+                    // The stored district stays in its city; moved to another city
+                    // by a sheet that says no district, it has none (the old one is
+                    // not in the new city).
+                    o.district = if o.city == old.city { old.district.clone() } else { None };
                 }
                 if !channel {
                     o.channel = old.channel.clone();
@@ -771,6 +774,12 @@ impl Kernel {
                     o.profile = serde_json::Value::Object(kept).into();
                 }
                 stored.borrow_mut().insert(o.credit_code.clone(), old);
+            }
+            if !city {
+                // A sheet that names the district but not the city: the district's.
+                if let Some(d) = o.district.as_deref() {
+                    o.city = regions.iter().find(|r| r.id == d).and_then(|r| r.parent.clone()).or(o.city);
+                }
             }
             self.check_org(&o)?;
             Ok(o)
