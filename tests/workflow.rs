@@ -1677,7 +1677,8 @@ fn a_round_with_applications_under_review_closes_only_when_forced() {
 
 /// A sheet with a city column but no district column moves an organisation to another
 /// city without its old district (which is not in the new city); one with a district
-/// column but no city column puts it in the district's city.
+/// column but no city column puts it in the district's city; an empty profile cell
+/// clears its key.
 #[test]
 fn a_sheet_of_one_region_column_moves_an_organisation_whole() {
     let w = world();
@@ -1699,6 +1700,19 @@ fn a_sheet_of_one_region_column_moves_an_organisation_whole() {
     let back = import(format!("统一社会信用代码,单位名称,所属区县\n{},九号,huizhou.huiyang\n", code(9)));
     assert_eq!(back, (Some("huizhou".into()), Some("huizhou.huiyang".into())));
     assert!(w.kernel.verify_indexes().unwrap().is_empty());
+    // A profile column the sheet has says what is there: an empty cell clears the key;
+    // keys the sheet has no column for stay.
+    let profile = || w.kernel.org(&code(9)).unwrap().unwrap().profile.to_value();
+    assert_eq!(profile()["phone"], "0752-0000000");
+    let sheet = shenbao::io::read_sheet_bytes(
+        "orgs.csv",
+        format!("统一社会信用代码,单位名称,phone,联系人\n{},九号,,张三\n", code(9)).as_bytes(),
+    )
+    .unwrap();
+    w.kernel.import_orgs_sheet(&sheet).unwrap();
+    let p = profile();
+    assert!(p.get("phone").is_none(), "{p}");
+    assert_eq!((p["联系人"].as_str(), p["contact"].as_str()), (Some("张三"), Some("示例联系人")), "{p}");
 }
 
 #[test]

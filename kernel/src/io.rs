@@ -546,9 +546,9 @@ fn parse_orgs_checked(
                 if known.contains(&Some(i)) || h.is_empty() {
                     continue;
                 }
-                if let Some(v) = get(r, Some(i)) {
-                    profile.insert(h.clone(), serde_json::Value::String(v.to_string()));
-                }
+                // An empty cell clears the key (null until the stored profile is merged).
+                let v = get(r, Some(i)).map_or(serde_json::Value::Null, |v| serde_json::Value::String(v.to_string()));
+                profile.insert(h.clone(), v);
             }
             let org = Organisation {
                 credit_code,
@@ -563,7 +563,12 @@ fn parse_orgs_checked(
                 qualifications: Vec::new(),
                 profile: serde_json::Value::Object(profile).into(),
             };
-            check(org).map_err(|e| sheet.bad(*n, org_column(&e), e.to_string()))
+            let mut org = check(org).map_err(|e| sheet.bad(*n, org_column(&e), e.to_string()))?;
+            if let serde_json::Value::Object(mut p) = org.profile.to_value() {
+                p.retain(|_, v| !v.is_null());
+                org.profile = serde_json::Value::Object(p).into();
+            }
+            Ok(org)
         })();
         if let Some(org) = errors.take(row) {
             out.push(org);
