@@ -43,7 +43,7 @@ pub enum BlobError {
         "附件总量超过每个用户 {limit} 字节的上限（已用 {used} 字节） / uploads would pass the allowance of {limit} bytes per user ({used} used)"
     )]
     QuotaExceeded { used: u64, limit: u64 },
-    #[error("{path}: {message}")]
+    #[error("附件文件“{path}”读写失败 / {path}: {message}")]
     Io { path: String, message: String },
     #[error(transparent)]
     Store(#[from] crate::error::StoreError),

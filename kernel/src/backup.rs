@@ -33,7 +33,7 @@ pub enum BackupError {
         "目标文件“{0}”已存在，备份与恢复从不覆盖文件 / {0} already exists; choose a new path (a backup or restore never overwrites)"
     )]
     Exists(String),
-    #[error("{path} does not verify: {problem}")]
+    #[error("“{path}”未通过校验，未作任何更改 / {path} does not verify: {problem}")]
     Invalid { path: String, problem: String },
     /// A round export that cannot be read as one (not text, a broken line, an
     /// unknown record type): the input is wrong, nothing is stored.
@@ -50,7 +50,7 @@ pub enum BackupError {
     /// The backup to restore from does not exist.
     #[error("备份“{0}”不存在 / no backup at {0}")]
     Missing(String),
-    #[error("{path}: {message}")]
+    #[error("文件“{path}”读写失败 / {path}: {message}")]
     Io { path: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),

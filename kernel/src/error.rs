@@ -49,9 +49,11 @@ pub enum StoreError {
     InUse,
     /// redb failed; shared (`Arc`) because one failed group commit fails every
     /// change in it.
-    #[error("database: {0}")]
+    #[error("数据库读写失败 / database: {0}")]
     Database(#[source] std::sync::Arc<redb::Error>),
-    #[error("database schema version {found} is newer than this kernel's {supported}; upgrade shenbao")]
+    #[error(
+        "数据库结构版本 {found} 比本程序支持的 {supported} 新，请升级 shenbao / database schema version {found} is newer than this kernel's {supported}; upgrade shenbao"
+    )]
     SchemaTooNew { found: u32, supported: u32 },
     /// Upgrading the file from an older schema version failed; the file is as it
     /// was (the upgrade is one transaction). It copies tables: it needs free disk
@@ -67,9 +69,9 @@ pub enum StoreError {
         #[source]
         cause: Box<StoreError>,
     },
-    #[error("stored record {key} is corrupt: {message}")]
+    #[error("已存储的记录“{key}”已损坏 / stored record {key} is corrupt: {message}")]
     Corrupt { key: String, message: String },
-    #[error("{path}: {message}")]
+    #[error("文件“{path}”读写失败 / {path}: {message}")]
     Io { path: String, message: String },
     /// The file at `path` could not be opened as a database (not a redb file, a
     /// damaged header, no permission …); redb's error is the source.
@@ -270,7 +272,7 @@ pub enum CheckError {
     Lookup(#[from] LookupError),
     #[error("申报表“{form}”不是本申报可用的表（可用：{}） / form {form:?} is not one this application may use; it may use: {}", known.join("、"), known.join(", "))]
     UnknownForm { form: String, known: Vec<String> },
-    #[error("form data is not JSON: {message}")]
+    #[error("申报表数据不是合法的 JSON / form data is not JSON: {message}")]
     FormNotJson { message: String },
     #[error(transparent)]
     Plugin(#[from] PluginCallError),

@@ -108,9 +108,30 @@ pub enum PluginFault {
     Instantiate { message: String },
 }
 
+impl PluginFault {
+    /// What happened, in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            PluginFault::FuelExhausted { budget } => format!("用完了 {budget} 的燃料（计算量）上限"),
+            PluginFault::MemoryLimit { requested, cap } => {
+                format!("试图使用 {requested} 字节内存，超过 {cap} 字节的上限")
+            }
+            PluginFault::StackOverflow => "栈溢出（递归过深）".into(),
+            PluginFault::Panicked { .. } => "程序出错中止（panic）".into(),
+            PluginFault::Trapped { .. } => "执行出错中止（trap）".into(),
+            PluginFault::InputTooLarge { size, cap } => format!("收到的请求 {size} 字节，超过 {cap} 字节的上限"),
+            PluginFault::OutputTooLarge { size, cap } => format!("返回 {size} 字节，超过 {cap} 字节的上限"),
+            PluginFault::MalformedOutput { .. } => "返回的结果格式不正确".into(),
+            PluginFault::Refused(_) => "拒绝了输入".into(),
+            PluginFault::DeadlineExceeded { deadline_ms } => format!("运行超过 {deadline_ms} 毫秒的时限"),
+            PluginFault::Instantiate { .. } => "无法启动".into(),
+        }
+    }
+}
+
 /// A failed plugin call: which plugin, which call, what happened.
 #[derive(Debug, thiserror::Error)]
-#[error("插件调用失败 / plugin {plugin} failed in {call}: {fault}")]
+#[error("插件“{plugin}”在 {call} 中{}，请联系管理员 / plugin {plugin} failed in {call}: {fault}", fault.zh())]
 pub struct PluginCallError {
     pub plugin: PluginId,
     pub call: CallKind,
