@@ -923,6 +923,10 @@ struct Pace {
 }
 
 impl Pace {
+    /// No slowest pace: only the stall and the deadline stop a download.
+    #[cfg(test)]
+    const NONE: Pace = Pace { min_rate: 0, grace: std::time::Duration::ZERO };
+
     /// Whether `handed` bytes in `waited` is too slow.
     fn too_slow(&self, handed: u64, waited: std::time::Duration) -> bool {
         waited >= self.grace && (handed as f64) < self.min_rate as f64 * waited.as_secs_f64()
@@ -1743,7 +1747,7 @@ async fn replay(State(api): State<Api>, h: HeaderMap, Path(index): Path<String>)
 
 #[cfg(test)]
 mod tests {
-    use super::{EXPORT_PIECE, Piece, PieceWriter, Taker};
+    use super::{EXPORT_PIECE, Pace, Piece, PieceWriter, Taker};
     use std::io::Write;
     use std::time::{Duration, Instant};
 
@@ -1752,7 +1756,7 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         tx.try_send(Piece::Bytes(Vec::new().into())).unwrap();
         let worker = std::sync::Arc::new(std::sync::OnceLock::new());
-        (PieceWriter::new(tx, worker, wait, Instant::now().checked_add(total), Default::default()), rx)
+        (PieceWriter::new(tx, worker, wait, Instant::now().checked_add(total), Pace::NONE, Default::default()), rx)
     }
 
     #[test]
@@ -1780,14 +1784,28 @@ mod tests {
             Default::default(),
             Duration::from_secs(600),
             Some(Instant::now()),
+            Pace::NONE,
             Default::default(),
         );
         assert_eq!(w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap_err().kind(), std::io::ErrorKind::TimedOut);
         // A limit too far to count is none.
         let (tx, _rx) = tokio::sync::mpsc::channel(8);
         let none = Instant::now().checked_add(Duration::MAX);
-        let mut w = PieceWriter::new(tx, Default::default(), Duration::from_secs(600), none, Default::default());
+        let mut w =
+            PieceWriter::new(tx, Default::default(), Duration::from_secs(600), none, Pace::NONE, Default::default());
         w.write_all(&vec![b'x'; EXPORT_PIECE]).unwrap();
+    }
+
+    /// Too slow: under `min_rate` bytes per second of the time waited, once the
+    /// grace has been waited — never before it, nor at or above the rate.
+    #[test]
+    fn the_pace_counts_only_the_time_waited_after_the_grace() {
+        let pace = Pace { min_rate: 1000, grace: Duration::from_secs(30) };
+        assert!(!pace.too_slow(0, Duration::from_secs(29)), "within the grace");
+        assert!(pace.too_slow(29_999, Duration::from_secs(30)));
+        assert!(!pace.too_slow(30_000, Duration::from_secs(30)));
+        assert!(pace.too_slow(30_000, Duration::from_secs(31)));
+        assert!(!Pace::NONE.too_slow(0, Duration::from_secs(3600)));
     }
 
     #[test]
