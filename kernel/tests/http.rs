@@ -148,6 +148,25 @@ impl Server {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET of `path` as `who` on a connection with a 4 KiB receive buffer, read up to
+    /// its first bytes (a `200`'s head): the connection and those bytes.
+    async fn small_window_download(&self, who: &str, path: &str) -> (tokio::net::TcpStream, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut conn = socket.connect(self.base.trim_start_matches("http://").parse().unwrap()).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.tokens[who]
+        );
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let mut got = vec![0u8; 1024];
+        let n = conn.read(&mut got).await.unwrap();
+        assert!(got[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got[..n]));
+        got.truncate(n);
+        (conn, got)
+    }
+
     /// Create the round from the example configuration and open it, as the administrator.
     async fn open_round(&self) {
         let spec: Value = serde_json::from_str(&testkit::example("enabling-resources/round.json")).unwrap();
@@ -2038,7 +2057,7 @@ async fn recommended_round(s: &Server, id: &'static str, n: usize) {
 /// exports; a fast download under the same pace is served whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickling_export_is_cut_off_and_a_user_holds_one_export() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     let s = server(ApiConfig {
         min_export_rate: 1 << 20,
         body_read_timeout: std::time::Duration::from_secs(1),
@@ -2055,18 +2074,7 @@ async fn a_trickling_export_is_cut_off_and_a_user_holds_one_export() {
     assert_eq!(st, StatusCode::OK, "a fast download is not too slow");
     assert!(whole.len() > 12 << 20, "{} bytes: more than the buffers hold", whole.len());
 
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let mut conn = socket.connect(s.base.trim_start_matches("http://").parse().unwrap()).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-        s.tokens["city"]
-    );
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut got = vec![0u8; 1024];
-    let n = conn.read(&mut got).await.unwrap();
-    assert!(got[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got[..n]));
-    got.truncate(n);
+    let (mut conn, mut got) = s.small_window_download("city", &path).await;
     // The same user's second export waits its turn; another user's does not.
     let (st, b) = s.call("city", Method::GET, &path, None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
@@ -2129,17 +2137,7 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
     assert_eq!(csv, shenbao::io::summary_csv(&table).unwrap());
 
     // A client with a small receive window that stops reading after the headers.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let mut conn = socket.connect(s.base.trim_start_matches("http://").parse().unwrap()).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-        s.tokens["city"]
-    );
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut head = vec![0u8; 1024];
-    let n = conn.read(&mut head).await.unwrap();
-    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+    let (mut conn, head) = s.small_window_download("city", &path).await;
     // It holds the one export there may be: another waits its turn.
     let (st, b) = s.call("city", Method::GET, &format!("{path}&format=csv"), None).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_exports")), "{b}");
@@ -2182,7 +2180,7 @@ async fn a_summary_export_streams_and_a_stalled_client_is_cut_off() {
         tokio::time::sleep(wait / 5).await;
     };
     assert_eq!((again.0, again.1.len()), (StatusCode::OK, csv.len()));
-    let mut rest = head[..n].to_vec();
+    let mut rest = head;
     let read = tokio::time::timeout(std::time::Duration::from_secs(60), conn.read_to_end(&mut rest)).await;
     let got = read.expect("the server closed the stalled connection");
     assert!(
