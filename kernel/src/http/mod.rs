@@ -97,12 +97,13 @@ pub struct ApiConfig {
     /// `"user"`).
     pub max_exports_per_user: usize,
     /// Slowest average, in bytes per second, a download of a summary export may keep
-    /// while the server waits on the client, once it has waited `body_read_timeout`
-    /// in all; a slower one is cut off like a stalled one (a trickle that takes just
+    /// while the server waits on the client, over each window of `body_read_timeout`
+    /// waited; a slower one is cut off like a stalled one (a trickle that takes just
     /// enough to pass `write_stall_timeout` cannot hold an export slot for
-    /// `max_export_time`). The bytes counted are those handed to the connection, so
-    /// the socket's buffers count as taken: a client that reads nothing is cut off by
-    /// `write_stall_timeout` instead.
+    /// `max_export_time`). The bytes counted are those handed to the connection; the
+    /// first window's, which fill the socket's buffers (megabytes) at once, pass, and
+    /// the next window measures the client alone — so a trickle is cut off after about
+    /// two windows of waiting.
     pub min_export_rate: u64,
     /// Connections served at once; further clients wait to be accepted.
     pub max_connections: usize,

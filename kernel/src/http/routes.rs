@@ -907,14 +907,17 @@ struct PieceWriter {
     /// rather than as a server failure.
     stopped: std::sync::Arc<std::sync::OnceLock<String>>,
     pace: Pace,
-    /// Bytes handed to the body so far.
+    /// Bytes handed to the body in the current window of the pace: since the worker
+    /// last found the download fast enough after a whole `grace` of waiting (so the
+    /// first window's megabytes that went into the connection's buffers at once do
+    /// not pay for a trickle after them).
     handed: u64,
-    /// Time spent waiting for the body to take a piece, in all.
+    /// Time spent waiting for the body to take a piece, in the current window.
     waited: std::time::Duration,
 }
 
 /// The slowest a download may go: on average `min_rate` bytes per second of the time
-/// the worker waited on the client, once it has waited `grace` in all
+/// the worker waited on the client, over each window of `grace` waited
 /// ([`super::ApiConfig::min_export_rate`]).
 #[derive(Clone, Copy)]
 struct Pace {
@@ -1023,6 +1026,10 @@ impl PieceWriter {
             }
             if self.deadline.is_some_and(|d| now >= d) {
                 return Err(late());
+            }
+            if self.waited >= self.pace.grace && !self.pace.too_slow(self.handed, self.waited) {
+                // A whole window fast enough: the next one starts.
+                (self.handed, self.waited) = (0, std::time::Duration::ZERO);
             }
             if self.pace.too_slow(self.handed, self.waited) {
                 let why = format!(
