@@ -1664,7 +1664,7 @@ fn a_round_with_applications_under_review_closes_only_when_forced() {
     let closed = k.force_close_round(ROUND).unwrap();
     assert_eq!(closed.status, shenbao::RoundStatus::Closed);
     assert_eq!(k.application(&second).unwrap().state.stage, "district-review");
-    assert!(matches!(k.force_close_round(ROUND), Err(RoundError::Frozen { .. })));
+    assert!(matches!(k.force_close_round(ROUND), Err(RoundError::NotOpen { .. })));
 
     // A round with drafts only closes without force.
     let mut s = spec();
@@ -1751,7 +1751,7 @@ fn the_remaining_refusals_are_typed_and_change_nothing() {
     k.create_round(s).unwrap();
     let err = k.save_draft("applicant-1", "er-2024q4", None, w.draft(valid_data())).unwrap_err();
     assert_eq!(err.code(), "round_not_open");
-    assert!(matches!(k.close_round("er-2024q4"), Err(RoundError::Frozen { .. })));
+    assert!(matches!(k.close_round("er-2024q4"), Err(RoundError::NotOpen { .. })));
 }
 
 /// A warning (here: under 2 years in the business, 第七条(一)) does not stop the

@@ -108,6 +108,9 @@ pub enum RoundError {
         "轮次“{round}”{}，规则不能再修改 / round {round:?} is {}; its rules can no longer change", status.zh(), status.en()
     )]
     Frozen { round: String, status: RoundStatus },
+    /// Only an open round can be closed.
+    #[error("轮次“{round}”{}，只有进行中的轮次可以关闭 / round {round:?} is {}; only an open round can be closed", status.zh(), status.en())]
+    NotOpen { round: String, status: RoundStatus },
     /// Closing would leave applications at a review, expert or notice stage with no
     /// way forward (a closed round takes only its library's actions).
     #[error(
@@ -207,7 +210,10 @@ impl Classified for RoundError {
     fn kind(&self) -> ErrorKind {
         match self {
             RoundError::NotFound(_) | RoundError::UnknownRegion(_) => ErrorKind::NotFound,
-            RoundError::Exists(_) | RoundError::Frozen { .. } | RoundError::UnderReview { .. } => ErrorKind::Conflict,
+            RoundError::Exists(_)
+            | RoundError::Frozen { .. }
+            | RoundError::NotOpen { .. }
+            | RoundError::UnderReview { .. } => ErrorKind::Conflict,
             RoundError::Invalid { .. } => ErrorKind::Invalid,
             RoundError::Plugin(e) => e.kind(),
             RoundError::Store(e) => e.kind(),
@@ -220,6 +226,7 @@ impl Classified for RoundError {
             RoundError::Invalid { .. } => "round_invalid",
             RoundError::Frozen { .. } => "round_frozen",
             RoundError::UnderReview { .. } => "round_under_review",
+            RoundError::NotOpen { .. } => "round_not_open",
             RoundError::Plugin(e) => e.code(),
             RoundError::Store(e) => e.code(),
         }
@@ -229,7 +236,7 @@ impl Classified for RoundError {
             RoundError::Invalid { .. } => "fix the round file where named",
             RoundError::Exists(_) => "choose another id, or `round configure` it",
             RoundError::Frozen { .. } => "create a new round for new rules",
-            RoundError::UnderReview { .. } => "finish the applications named, or close with --force",
+            RoundError::UnderReview { .. } => "list them with `shenbao app list --round ID`; --force closes anyway",
             other => other.kind().advice(),
         }
     }

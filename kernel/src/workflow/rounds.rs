@@ -343,7 +343,7 @@ impl Kernel {
     /// only the actions of its library (入库) stages.
     ///
     /// # Errors
-    /// [`RoundError::NotFound`]; [`RoundError::Frozen`] unless the round is open;
+    /// [`RoundError::NotFound`]; [`RoundError::NotOpen`] unless the round is open;
     /// [`RoundError::UnderReview`] (`round_under_review`, with how many and the
     /// first) while an application is at a review, expert or notice stage, which
     /// closing would leave with no way forward — [`Kernel::force_close_round`]
@@ -356,7 +356,7 @@ impl Kernel {
     /// where they are, for good (the round cannot be opened again).
     ///
     /// # Errors
-    /// [`RoundError::NotFound`]; [`RoundError::Frozen`] unless the round is open.
+    /// [`RoundError::NotFound`]; [`RoundError::NotOpen`] unless the round is open.
     pub fn force_close_round(&self, id: &str) -> Result<Round, RoundError> {
         self.close(id, true)
     }
@@ -365,7 +365,7 @@ impl Kernel {
         self.write(|tx| {
             let mut round: Round = ROUNDS.open(tx)?.get(id)?.ok_or_else(|| RoundError::NotFound(id.into()))?;
             if round.status != RoundStatus::Open {
-                return Err(RoundError::Frozen { round: id.into(), status: round.status });
+                return Err(RoundError::NotOpen { round: id.into(), status: round.status });
             }
             if !force {
                 let queue = tx.open_table(crate::tables::QUEUE)?;
